@@ -1,0 +1,3 @@
+"""monitord: watches security systems, confirms outages, keeps contracts' clocks."""
+
+__version__ = "0.1.0"

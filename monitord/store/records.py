@@ -1,0 +1,60 @@
+"""Plain records that cross the store boundary; nothing outside `store` sees SQLAlchemy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRecord:
+    id: str
+    name: str
+    timezone: str
+    zone: str  # "city" or "county"
+    contract: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    """One row of the equipment archive (设备档案)."""
+
+    id: str
+    site_id: str
+    name: str
+    kind: str
+    address: str
+    parents: tuple[str, ...] = ()
+    criticality: str = "normal"
+    vendor: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+    install_date: dt.date | None = None
+    warranty_end: dt.date | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedState:
+    """The last HARD state of a device, as persisted; all instants are UTC."""
+
+    device_id: str
+    state: str
+    since: dt.datetime
+    last_check: dt.datetime | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperationEvent:
+    """One entry of a device's operation record (设备运行情况记录)."""
+
+    device_id: str
+    at: dt.datetime
+    kind: str  # "state", "archive" (archive fields changed), later "reboot", "firmware", …
+    from_state: str | None
+    to_state: str | None
+    reason: str
+    observation: dict[str, Any] = field(default_factory=dict)
