@@ -1,0 +1,238 @@
+"""Load the configuration and report every problem as `file:line: dotted.path: what is wrong`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from monitord.config.models import Config, Device, Site
+from monitord.config.yamlmap import Located, Path_, YamlError, dotted, load_located
+
+_LISTS = ("sites", "devices")
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    file: Path
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Every problem found in a configuration, in file order."""
+
+    def __init__(self, issues: Iterable[ConfigIssue]) -> None:
+        self.issues = sorted(issues, key=lambda i: (str(i.file), i.line, i.path))
+        super().__init__("\n".join(map(str, self.issues)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """Where item `index` of a merged list came from."""
+
+    source: Located
+    index: int
+
+
+class _Sources:
+    """Maps a path in the merged document back to a file and line."""
+
+    def __init__(self, main: Located) -> None:
+        self.main = main
+        self.origins: dict[str, list[_Origin]] = {name: [] for name in _LISTS}
+
+    def keep_valid(self, items: dict[str, list[Any]]) -> None:
+        """Renumber origins after invalid items were dropped from the merged lists."""
+        for name, values in items.items():
+            self.origins[name] = [
+                o for o, v in zip(self.origins[name], values, strict=True) if v is not None
+            ]
+
+    def locate(self, path: Path_, message: str) -> ConfigIssue:
+        if len(path) >= 2 and path[0] in self.origins and isinstance(path[1], int):
+            origins = self.origins[str(path[0])]
+            if path[1] < len(origins):
+                origin = origins[path[1]]
+                local = (path[0], origin.index, *path[2:])
+                line = origin.source.line_of(local)
+                return ConfigIssue(origin.source.file, line, dotted(local), message)
+        return ConfigIssue(self.main.file, self.main.line_of(path), dotted(path), message)
+
+
+def load(file: Path) -> Config:
+    """Parse and validate `file` and its includes; raise ConfigError listing every problem."""
+    try:
+        main = load_located(file)
+    except YamlError as exc:
+        raise ConfigError([ConfigIssue(exc.file, exc.line, "(file)", exc.message)]) from None
+    sources = _Sources(main)
+    issues: list[ConfigIssue] = []
+    if main.data is None:
+        main = Located(main.file, {}, main.lines)
+    if not isinstance(main.data, dict):
+        raise ConfigError([ConfigIssue(file, 1, "(top)", "must be a mapping of settings")])
+    document = dict(main.data)
+    for name in _LISTS:
+        items = document.get(name) or []
+        if not isinstance(items, list):
+            issues.append(sources.locate((name,), "must be a list"))
+            items = []
+        sources.origins[name] = [_Origin(main, i) for i in range(len(items))]
+        document[name] = list(items)
+    for extra in _included(file, document.get("include") or [], sources, issues):
+        for name in _LISTS:
+            items = extra.data.get(name) or []
+            sources.origins[name] += [_Origin(extra, i) for i in range(len(items))]
+            document[name] += items
+    config, invalid_ids = _validate(document, sources, issues)
+    issues += (sources.locate(path, message) for path, message in _semantic(config, invalid_ids))
+    if issues:
+        raise ConfigError(issues)
+    return config
+
+
+def _validate(
+    document: dict[str, Any], sources: _Sources, issues: list[ConfigIssue]
+) -> tuple[Config, set[str]]:
+    """Validate item by item, so one broken device does not hide the others' errors.
+
+    Returns the config of the valid items and the ids of devices that failed validation
+    (as 'sites:ID' / 'devices:ID', so references to them are not reported as unknown).
+    """
+    top = {k: v for k, v in document.items() if k not in _LISTS}
+    try:
+        config = Config.model_validate(top)
+    except ValidationError as exc:
+        issues += (sources.locate(e["loc"], _message(e)) for e in exc.errors())
+        config = Config()
+    valid: dict[str, list[Any]] = {name: [] for name in _LISTS}
+    invalid_ids: set[str] = set()
+    for name, model in (("sites", Site), ("devices", Device)):
+        for i, item in enumerate(document[name]):
+            try:
+                valid[name].append(model.model_validate(item))
+            except ValidationError as exc:
+                issues += (sources.locate((name, i, *e["loc"]), _message(e)) for e in exc.errors())
+                if isinstance(item, dict) and "id" in item:
+                    invalid_ids.add(f"{name}:{item['id']}")
+                valid[name].append(None)
+    sources.keep_valid(valid)
+    sites = tuple(s for s in valid["sites"] if s is not None)
+    devices = tuple(d for d in valid["devices"] if d is not None)
+    return config.model_copy(update={"sites": sites, "devices": devices}), invalid_ids
+
+
+def _included(
+    file: Path, patterns: Any, sources: _Sources, issues: list[ConfigIssue]
+) -> Iterator[Located]:
+    if not isinstance(patterns, list):
+        issues.append(sources.locate(("include",), "must be a list of file patterns"))
+        return
+    for n, pattern in enumerate(patterns):
+        matches = sorted(file.parent.glob(str(pattern)))
+        if not matches:
+            issues.append(sources.locate(("include", n), f"no file matches {pattern!r}"))
+        for path in matches:
+            try:
+                extra = load_located(path)
+            except YamlError as exc:
+                issues.append(ConfigIssue(exc.file, exc.line, "(file)", exc.message))
+                continue
+            data = extra.data or {}
+            wrong = [key for key in data if key not in _LISTS] if isinstance(data, dict) else [""]
+            if wrong or any(not isinstance(data.get(k, []) or [], list) for k in _LISTS):
+                issues.append(
+                    ConfigIssue(
+                        path, 1, "(top)", "an included file holds only 'sites' and 'devices' lists"
+                    )
+                )
+                continue
+            yield Located(path, data, extra.lines)
+
+
+def _message(error: ErrorDetails) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "unknown setting"
+    return msg.removeprefix("Value error, ")
+
+
+def _semantic(config: Config, invalid_ids: set[str]) -> Iterator[tuple[Path_, str]]:
+    """Cross-references that a single field cannot check on its own."""
+    site_ids: dict[str, int] = {}
+    for i, site in enumerate(config.sites):
+        if site.id in site_ids:
+            yield (
+                ("sites", i, "id"),
+                f"duplicate site id {site.id!r} (also sites[{site_ids[site.id]}])",
+            )
+        site_ids.setdefault(site.id, i)
+    device_ids: dict[str, int] = {}
+    addresses: dict[str, int] = {}
+    for i, device in enumerate(config.devices):
+        if device.id in device_ids:
+            yield (
+                ("devices", i, "id"),
+                (f"duplicate device id {device.id!r} (also devices[{device_ids[device.id]}])"),
+            )
+        device_ids.setdefault(device.id, i)
+        if device.address in addresses:
+            other = config.devices[addresses[device.address]].id
+            yield (
+                ("devices", i, "address"),
+                f"address {device.address} is already used by {other!r}",
+            )
+        addresses.setdefault(device.address, i)
+        if device.site not in site_ids and f"sites:{device.site}" not in invalid_ids:
+            yield ("devices", i, "site"), f"unknown site {device.site!r}"
+    for i, device in enumerate(config.devices):
+        for p, parent in enumerate(device.parents):
+            if parent == device.id:
+                yield ("devices", i, "parents", p), "a device cannot be its own parent"
+            elif parent not in device_ids and f"devices:{parent}" not in invalid_ids:
+                yield ("devices", i, "parents", p), f"unknown parent {parent!r}"
+        try:
+            config.icmp_for(device)
+        except ValidationError as exc:
+            for e in exc.errors():
+                yield ("devices", i, "icmp", *e["loc"]), _message(e)
+    yield from _cycles(config.devices, device_ids)
+
+
+def _cycles(devices: tuple[Device, ...], index: dict[str, int]) -> Iterator[tuple[Path_, str]]:
+    """Report each parent cycle once, at the device where the walk closed it."""
+    done: set[str] = set()
+    for start in devices:
+        stack: list[tuple[str, Iterator[str]]] = [(start.id, iter(start.parents))]
+        on_path = [start.id]
+        while stack:
+            node, parents = stack[-1]
+            parent = next(parents, None)
+            if parent is None:
+                stack.pop()
+                on_path.pop()
+                done.add(node)
+                continue
+            if parent not in index or parent in done or parent == node:
+                continue
+            if parent in on_path:
+                cycle = [*on_path[on_path.index(parent) :], parent]
+                position = devices[index[node]].parents.index(parent)
+                yield (
+                    ("devices", index[node], "parents", position),
+                    ("parent cycle: " + " -> ".join(cycle)),
+                )
+                continue
+            on_path.append(parent)
+            stack.append((parent, iter(devices[index[parent]].parents)))

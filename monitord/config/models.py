@@ -1,0 +1,199 @@
+"""Typed configuration: sites, devices (the equipment archive), probe settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from monitord.config.secrets import SecretRef
+
+
+class DeviceKind(StrEnum):
+    CAMERA = "camera"
+    NVR = "nvr"
+    ACCESS_CONTROLLER = "access_controller"
+    SWITCH = "switch"
+    OTHER = "other"
+
+
+class Zone(StrEnum):
+    """City sites and outer-county sites have different on-site deadlines (seed 000 §1)."""
+
+    CITY = "city"
+    COUNTY = "county"
+
+
+class Criticality(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
+    return value
+
+
+def _ip_address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
+
+
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+IpAddress = Annotated[str, AfterValidator(_ip_address)]
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.\-]*$")]
+Seconds = Annotated[float, Field(gt=0, le=86_400)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class IcmpOverrides(_Frozen):
+    """ICMP settings that a kind or a device may override; unset fields inherit."""
+
+    enabled: bool | None = None
+    interval: Seconds | None = None
+    count: Annotated[int, Field(ge=1, le=20)] | None = None
+    echo_interval: Annotated[float, Field(ge=0.0, le=5.0)] | None = None
+    timeout: Seconds | None = None
+    max_attempts: Annotated[int, Field(ge=1, le=20)] | None = None
+    retry_interval: Seconds | None = None
+    degraded_loss_pct: Annotated[float, Field(gt=0, le=100)] | None = None
+    degraded_rtt_ms: Annotated[float, Field(gt=0)] | None = None
+
+
+class IcmpSettings(_Frozen):
+    """Effective ICMP settings of one device.
+
+    Defaults aim at a confirmed outage within ~20 s: a check every 10 s, and after a first
+    failure two retries 2 s apart (Zabbix's template needs 2-3 min, Icinga's 2-7 min).
+    """
+
+    enabled: bool = True
+    interval: Seconds = 10.0
+    count: int = 3
+    echo_interval: float = 0.2
+    timeout: Seconds = 1.0
+    max_attempts: int = 3
+    retry_interval: Seconds = 2.0
+    degraded_loss_pct: float = 20.0
+    degraded_rtt_ms: float = 200.0
+
+    @model_validator(mode="after")
+    def _fits_interval(self) -> IcmpSettings:
+        busy = (self.count - 1) * self.echo_interval + self.timeout
+        if busy >= self.interval:
+            raise ValueError(
+                f"a check lasts up to {busy:g} s (count, echo_interval, timeout) "
+                f"but interval is {self.interval:g} s"
+            )
+        return self
+
+
+class KindDefaults(_Frozen):
+    icmp: IcmpOverrides = IcmpOverrides()
+
+
+class SnmpSettings(_Frozen):
+    version: Literal["2c", "3"] = "2c"
+    port: Annotated[int, Field(ge=1, le=65535)] = 161
+    community: SecretRef | None = None
+
+
+class OnvifSettings(_Frozen):
+    port: Annotated[int, Field(ge=1, le=65535)] = 80
+    username: str | None = None
+    password: SecretRef | None = None
+
+
+class Site(_Frozen):
+    id: Identifier
+    name: str
+    timezone: TimeZone = "Asia/Shanghai"
+    zone: Zone = Zone.CITY
+    contract: str | None = None
+
+
+class Device(_Frozen):
+    """One device of the equipment archive (设备档案) with its probe settings."""
+
+    id: Identifier
+    name: str
+    kind: DeviceKind
+    address: IpAddress
+    site: str
+    parents: tuple[str, ...] = ()
+    criticality: Criticality = Criticality.NORMAL
+    vendor: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+    install_date: dt.date | None = None
+    warranty_end: dt.date | None = None
+    location: str | None = None
+    icmp: IcmpOverrides = IcmpOverrides()
+    snmp: SnmpSettings | None = None
+    onvif: OnvifSettings | None = None
+
+
+class MetricsSettings(_Frozen):
+    """/metrics binds to loopback unless told otherwise."""
+
+    listen: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 9108
+
+
+class FlappingSettings(_Frozen):
+    """Icinga's thresholds: flapping starts above `high` % state change, ends below `low` %."""
+
+    high_pct: Annotated[float, Field(gt=0, le=100)] = 30.0
+    low_pct: Annotated[float, Field(gt=0, le=100)] = 25.0
+    window: Annotated[int, Field(ge=5, le=100)] = 20
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> FlappingSettings:
+        if self.low_pct >= self.high_pct:
+            raise ValueError("low_pct must be below high_pct (hysteresis)")
+        return self
+
+
+class Config(_Frozen):
+    state_dir: Path = Path("/var/lib/monitord")
+    database: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    icmp_mode: Literal["auto", "raw", "dgram"] = "auto"
+    max_in_flight: Annotated[int, Field(ge=1, le=100_000)] = 5000
+    metrics: MetricsSettings = MetricsSettings()
+    flapping: FlappingSettings = FlappingSettings()
+    icmp: IcmpOverrides = IcmpOverrides()
+    probe_defaults: dict[DeviceKind, KindDefaults] = {}
+    include: tuple[str, ...] = ()
+    sites: tuple[Site, ...] = ()
+    devices: tuple[Device, ...] = ()
+
+    @property
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{self.state_dir / 'monitord.db'}"
+
+    def icmp_for(self, device: Device) -> IcmpSettings:
+        """Global defaults <- kind defaults <- the device's own overrides."""
+        kind = self.probe_defaults.get(device.kind, KindDefaults())
+        merged = {
+            **self.icmp.model_dump(exclude_none=True),
+            **kind.icmp.model_dump(exclude_none=True),
+            **device.icmp.model_dump(exclude_none=True),
+        }
+        return IcmpSettings(**merged)
