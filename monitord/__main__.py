@@ -1,0 +1,5 @@
+"""`python -m monitord`."""
+
+from monitord.cli import main
+
+main()

@@ -1,0 +1,163 @@
+"""The daemon: builds the components, runs them in one TaskGroup, handles signals.
+
+Start: load config -> open and migrate the store -> sync the archive -> restore states ->
+open ICMP sockets -> serve /metrics -> start checking. SIGTERM/SIGINT stop it (checks are
+cancelled, queued records are written, the store is closed) well within 5 s; SIGHUP
+reloads the configuration and keeps the old one if the new one is broken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, start_http_server
+
+from monitord import log
+from monitord.clock import Clock, SystemClock
+from monitord.config import Config, ConfigError, load
+from monitord.fleet import Fleet
+from monitord.inventory.archive import device_record, site_records
+from monitord.metrics import DaemonMetrics, FleetCollector
+from monitord.probes.icmp import IcmpMode, Pinger
+from monitord.recorder import Recorder
+from monitord.scheduler import Scheduler
+from monitord.store import Store
+
+_log = log.get("monitord")
+
+
+class Daemon:
+    def __init__(
+        self,
+        config_path: Path,
+        config: Config,
+        clock: Clock | None = None,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.config_path, self.config = config_path, config
+        self.clock = clock or SystemClock()
+        self.registry = registry or CollectorRegistry()
+        self.metrics = DaemonMetrics(self.registry)
+        self.metrics_port: int | None = None
+        self._stop = asyncio.Event()
+        self._reloading: asyncio.Task[None] | None = None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self, ready: Callable[[], None] = lambda: None) -> None:
+        async with AsyncExitStack() as stack:
+            store = Store.open(self.config.database_url)
+            stack.callback(store.close)
+            await asyncio.to_thread(store.upgrade)
+            await self._sync_archive(store, self.config)
+            mode = None if self.config.icmp_mode == "auto" else IcmpMode(self.config.icmp_mode)
+            pinger = await Pinger.open(mode)
+            stack.callback(pinger.close)
+            self.metrics.icmp_mode.labels(pinger.mode.value).set(1)
+            _log.info("ICMP ready", mode=pinger.mode.value)
+
+            recorder = Recorder(store, self.clock)
+            scheduler = Scheduler(
+                self.clock,
+                lambda device: fleet.check(device),
+                self.config.max_in_flight,
+                on_lag=self.metrics.scheduler_lag.observe,
+                on_error=self._check_failed,
+            )
+            fleet = Fleet(
+                self.config, pinger, self.clock, self.metrics, recorder, scheduler.check_soon
+            )
+            fleet.restore(await asyncio.to_thread(store.load_states))
+            self.registry.register(FleetCollector(fleet, scheduler.overdue))
+            self._serve_metrics(stack)
+            scheduler.set_devices(fleet.intervals())
+
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop)
+                stack.callback(loop.remove_signal_handler, sig)
+            loop.add_signal_handler(signal.SIGHUP, self._reload_soon, store, fleet, scheduler)
+            stack.callback(loop.remove_signal_handler, signal.SIGHUP)
+
+            writer = asyncio.create_task(recorder.run(), name="recorder")
+            checks = asyncio.create_task(scheduler.run(), name="scheduler")
+            _log.info(
+                "monitord started",
+                devices=len(fleet.devices),
+                sites=len(self.config.sites),
+                database=store.url_redacted,
+                metrics_port=self.metrics_port,
+            )
+            ready()
+            await self._stop.wait()
+            _log.info("stopping")
+            checks.cancel()
+            await asyncio.gather(checks, return_exceptions=True)
+            if self._reloading is not None:
+                await asyncio.gather(self._reloading, return_exceptions=True)
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+        _log.info("stopped")
+
+    def _serve_metrics(self, stack: AsyncExitStack) -> None:
+        settings = self.config.metrics
+        server: WSGIServer
+        server, thread = start_http_server(settings.port, settings.listen, self.registry)
+        self.metrics_port = server.server_port
+
+        def shut() -> None:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=2)
+
+        stack.callback(shut)
+
+    def _check_failed(self, device: str, exc: Exception) -> None:
+        self.metrics.check_errors.labels("icmp").inc()
+        _log.error("check failed inside monitord", device=device, error=repr(exc))
+
+    def _reload_soon(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> None:
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.create_task(self._reload(store, fleet, scheduler))
+
+    async def _reload(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> None:
+        _log.info("reloading configuration", path=str(self.config_path))
+        try:
+            config = await asyncio.to_thread(load, self.config_path)
+        except ConfigError as exc:
+            self.metrics.reloads.labels("failure").inc()
+            self.metrics.last_reload_ok.set(0)
+            _log.error(
+                "configuration rejected; the running one stays",
+                errors=[str(issue) for issue in exc.issues],
+            )
+            return
+        if config.database_url != self.config.database_url:
+            _log.warning("database setting changed; it takes effect at the next restart")
+        await self._sync_archive(store, config)
+        fleet.apply(config)
+        scheduler.set_devices(fleet.intervals())
+        self.config = config
+        self.metrics.reloads.labels("success").inc()
+        self.metrics.last_reload_ok.set(1)
+
+    async def _sync_archive(self, store: Store, config: Config) -> None:
+        diff = await asyncio.to_thread(
+            store.sync_inventory,
+            site_records(config),
+            [device_record(d) for d in config.devices],
+            self.clock.now(),
+        )
+        if diff.added or diff.changed or diff.removed:
+            _log.info(
+                "equipment archive updated",
+                added=list(diff.added),
+                changed=list(diff.changed),
+                removed=list(diff.removed),
+            )
