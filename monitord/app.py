@@ -17,7 +17,7 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
 
-from monitord import log
+from monitord import log, sdnotify
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
 from monitord.fleet import Fleet
@@ -94,8 +94,14 @@ class Daemon:
                 database=store.url_redacted,
                 metrics_port=self.metrics_port,
             )
+            watchdog = sdnotify.watchdog_interval()
+            if watchdog is not None:
+                feeder = asyncio.create_task(sdnotify.keep_watchdog_fed(self.clock, watchdog))
+                stack.callback(feeder.cancel)
+            sdnotify.notify("READY=1")
             ready()
             await self._stop.wait()
+            sdnotify.notify("STOPPING=1")
             _log.info("stopping")
             checks.cancel()
             await asyncio.gather(checks, return_exceptions=True)
