@@ -113,7 +113,7 @@ class Scheduler:
     async def _run_one(self, device: str) -> None:
         try:
             delay = await self._check(device)
-        except Exception as exc:  # one broken check must not stop the others
+        except Exception as exc:  # noqa: BLE001 - one broken check must not stop the others
             self._on_error(device, exc)
             delay = self._intervals.get(device, 60.0)
         finally:

@@ -21,7 +21,7 @@ class Lab:
 
     def __init__(self, parents: dict[str, tuple[str, ...]], attempts: int = 3) -> None:
         settings = IcmpSettings(max_attempts=attempts)
-        self.tracker = HealthTracker({d: settings for d in parents}, Topology(parents))
+        self.tracker = HealthTracker(dict.fromkeys(parents, settings), Topology(parents))
         self.now = T0
         self.log: list[Transition] = []
         self.rechecks: list[str] = []

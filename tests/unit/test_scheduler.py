@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
@@ -54,8 +55,9 @@ async def rec(clock: FakeClock) -> Recorder:
 @pytest.fixture
 async def sched(clock: FakeClock, rec: Recorder) -> AsyncIterator[Scheduler]:
     errors: list[tuple[str, Exception]] = []
-    scheduler = Scheduler(clock, rec.check, max_in_flight=1000,
-                          on_error=lambda d, e: errors.append((d, e)))
+    scheduler = Scheduler(
+        clock, rec.check, max_in_flight=1000, on_error=lambda d, e: errors.append((d, e))
+    )
     task = asyncio.create_task(scheduler.run())
     yield scheduler
     task.cancel()
@@ -82,7 +84,7 @@ class TestScheduler:
         await run_for(clock, 35.0)
         calls = rec.calls["sw"]
         assert len(calls) in (3, 4)
-        gaps = [round(b - a, 1) for a, b in zip(calls, calls[1:], strict=False)]
+        gaps = [round(b - a, 1) for a, b in itertools.pairwise(calls)]
         assert all(9.9 <= g <= 10.2 for g in gaps), gaps
 
     async def test_check_soon_runs_at_once(
