@@ -64,9 +64,9 @@ class TestConfirmation:
     def test_single_lost_check_never_confirms(self) -> None:
         lab = Lab({"cam": ()})
         lab.see("cam", UP)
-        for _ in range(5):
-            lab.see("cam", DOWN, times=2)
-            lab.see("cam", UP)
+        for _ in range(4):
+            lab.see("cam", DOWN, times=2)  # one short of max_attempts
+            lab.see("cam", UP, times=8)
         assert lab.changes() == [("cam", State.PENDING, State.UP)]
 
     def test_retry_interval_applies_while_soft(self) -> None:
@@ -189,7 +189,8 @@ class TestFlapping:
         assert lab.state("cam") == State.FLAPPING
         to_states = [t.to_state for t in lab.log]
         assert to_states.count(State.FLAPPING) == 1
-        assert len(lab.log) < 8  # the rest were absorbed by FLAPPING
+        assert lab.log[-1].to_state == State.FLAPPING  # the later changes were absorbed
+        assert len(lab.log) <= 8  # 21 alternating outcomes, at most 8 announced
 
     def test_flapping_ends_with_hysteresis_when_calm(self) -> None:
         lab = Lab({"cam": ()}, attempts=1)
