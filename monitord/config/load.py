@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from monitord.config.models import Config, Device, Site
+from monitord.config.models import Config, Device, IcmpOverrides, IcmpSettings, KindDefaults, Site
 from monitord.config.yamlmap import Located, Path_, YamlError, dotted, load_located
 
 _LISTS = ("sites", "devices")
@@ -58,6 +58,8 @@ class _Sources:
             ]
 
     def locate(self, path: Path_, message: str) -> ConfigIssue:
+        # pydantic marks a bad dict key with a '[key]' step that is not in the YAML.
+        path = tuple(part for part in path if part != "[key]")
         if len(path) >= 2 and path[0] in self.origins and isinstance(path[1], int):
             origins = self.origins[str(path[0])]
             if path[1] < len(origins):
@@ -66,6 +68,15 @@ class _Sources:
                 line = origin.source.line_of(local)
                 return ConfigIssue(origin.source.file, line, dotted(local), message)
         return ConfigIssue(self.main.file, self.main.line_of(path), dotted(path), message)
+
+    def refer(self, here: Path_, there: Path_) -> str:
+        """Name `there` for a message reported at `here`: its own path, plus its file if other."""
+        a, b = self.locate(here, ""), self.locate(there, "")
+        if a.file == b.file:
+            return b.path
+        base = self.main.file.parent
+        name = b.file.relative_to(base) if b.file.is_relative_to(base) else b.file
+        return f"{b.path} in {name}"
 
 
 def load(file: Path) -> Config:
@@ -94,7 +105,8 @@ def load(file: Path) -> Config:
             sources.origins[name] += [_Origin(extra, i) for i in range(len(items))]
             document[name] += items
     config, invalid_ids = _validate(document, sources, issues)
-    issues += (sources.locate(path, message) for path, message in _semantic(config, invalid_ids))
+    semantic = _semantic(config, invalid_ids, sources.refer)
+    issues += (sources.locate(path, message) for path, message in semantic)
     if issues:
         raise ConfigError(issues)
     return config
@@ -138,7 +150,12 @@ def _included(
         issues.append(sources.locate(("include",), "must be a list of file patterns"))
         return
     for n, pattern in enumerate(patterns):
-        matches = sorted(file.parent.glob(str(pattern)))
+        try:
+            matches = _glob(file.parent, str(pattern))
+        except (ValueError, IndexError):
+            # pathlib rejects '' with ValueError and '.' with IndexError.
+            issues.append(sources.locate(("include", n), f"bad file pattern {pattern!r}"))
+            continue
         if not matches:
             issues.append(sources.locate(("include", n), f"no file matches {pattern!r}"))
         for path in matches:
@@ -159,6 +176,14 @@ def _included(
             yield Located(path, data, extra.lines)
 
 
+def _glob(base: Path, pattern: str) -> list[Path]:
+    """Files matching `pattern`, relative to `base` unless absolute (Path.glob refuses those)."""
+    given = Path(pattern)
+    if given.is_absolute():
+        base, pattern = Path(given.anchor), str(given.relative_to(given.anchor))
+    return sorted(path for path in base.glob(pattern) if path.is_file())
+
+
 def _message(error: ErrorDetails) -> str:
     kind, msg = error["type"], error["msg"]
     if kind == "missing":
@@ -168,24 +193,22 @@ def _message(error: ErrorDetails) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _semantic(config: Config, invalid_ids: set[str]) -> Iterator[tuple[Path_, str]]:
+def _semantic(
+    config: Config, invalid_ids: set[str], refer: Callable[[Path_, Path_], str]
+) -> Iterator[tuple[Path_, str]]:
     """Cross-references that a single field cannot check on its own."""
     site_ids: dict[str, int] = {}
     for i, site in enumerate(config.sites):
         if site.id in site_ids:
-            yield (
-                ("sites", i, "id"),
-                f"duplicate site id {site.id!r} (also sites[{site_ids[site.id]}])",
-            )
+            other = refer(("sites", i), ("sites", site_ids[site.id]))
+            yield ("sites", i, "id"), f"duplicate site id {site.id!r} (also {other})"
         site_ids.setdefault(site.id, i)
     device_ids: dict[str, int] = {}
     addresses: dict[str, int] = {}
     for i, device in enumerate(config.devices):
         if device.id in device_ids:
-            yield (
-                ("devices", i, "id"),
-                (f"duplicate device id {device.id!r} (also devices[{device_ids[device.id]}])"),
-            )
+            other = refer(("devices", i), ("devices", device_ids[device.id]))
+            yield ("devices", i, "id"), f"duplicate device id {device.id!r} (also {other})"
         device_ids.setdefault(device.id, i)
         if device.address in addresses:
             other = config.devices[addresses[device.address]].id
@@ -202,12 +225,38 @@ def _semantic(config: Config, invalid_ids: set[str]) -> Iterator[tuple[Path_, st
                 yield ("devices", i, "parents", p), "a device cannot be its own parent"
             elif parent not in device_ids and f"devices:{parent}" not in invalid_ids:
                 yield ("devices", i, "parents", p), f"unknown parent {parent!r}"
-        try:
-            config.icmp_for(device)
-        except ValidationError as exc:
-            for e in exc.errors():
-                yield ("devices", i, "icmp", *e["loc"]), _message(e)
+    yield from _icmp_fits(config)
     yield from _cycles(config.devices, device_ids)
+
+
+def _icmp_fits(config: Config) -> Iterator[tuple[Path_, str]]:
+    """Check ICMP settings at the level that breaks them: global, kind defaults or device.
+
+    A level is blamed only when the level it inherits from is fine, so one bad global
+    setting yields one error rather than one per device; and defaults are checked even
+    when no device uses them yet.
+    """
+    levels: list[tuple[Path_, list[IcmpOverrides]]] = [(("icmp",), [config.icmp])]
+    for kind, defaults in config.probe_defaults.items():
+        levels.append((("probe_defaults", kind.value, "icmp"), [config.icmp, defaults.icmp]))
+    for i, device in enumerate(config.devices):
+        by_kind = config.probe_defaults.get(device.kind, KindDefaults()).icmp
+        levels.append((("devices", i, "icmp"), [config.icmp, by_kind, device.icmp]))
+    for path, chain in levels:
+        errors = _icmp_errors(chain)
+        if errors and (len(chain) == 1 or not _icmp_errors(chain[:-1])):
+            yield from (((*path, *e["loc"]), _message(e)) for e in errors)
+
+
+def _icmp_errors(chain: list[IcmpOverrides]) -> list[ErrorDetails]:
+    merged: dict[str, Any] = {}
+    for level in chain:
+        merged.update(level.model_dump(exclude_none=True))
+    try:
+        IcmpSettings(**merged)
+    except ValidationError as exc:
+        return exc.errors()
+    return []
 
 
 def _cycles(devices: tuple[Device, ...], index: dict[str, int]) -> Iterator[tuple[Path_, str]]:
