@@ -1,0 +1,138 @@
+"""Tables of the store, as SQLAlchemy 2 declarative models.
+
+These models describe the schema for queries and for autogenerate; the schema itself is
+created by the Alembic migrations, which are frozen copies and never import this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+UTC = dt.UTC
+
+# Deterministic constraint names, so later migrations can drop or alter them by name
+# (SQLite batch mode needs names to recreate tables).
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An instant: written only when timezone-aware, always read back as aware UTC.
+
+    SQLite has no timezone type and SQLAlchemy drops tzinfo when formatting, so the value
+    is normalised to UTC before it is stored; PostgreSQL returns timestamptz in the
+    session's zone, so it is normalised again on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: the store keeps UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    timezone: Mapped[str]
+    zone: Mapped[str]
+    contract: Mapped[str | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Device(Base):
+    """The equipment archive (设备档案): rows are flagged removed, never deleted."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str]
+    kind: Mapped[str]
+    address: Mapped[str]
+    parents: Mapped[list[str]] = mapped_column(JSON)
+    criticality: Mapped[str]
+    vendor: Mapped[str | None]
+    model: Mapped[str | None]
+    serial: Mapped[str | None]
+    firmware: Mapped[str | None]
+    install_date: Mapped[dt.date | None] = mapped_column(Date)
+    warranty_end: Mapped[dt.date | None] = mapped_column(Date)
+    location: Mapped[str | None]
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeviceState(Base):
+    """The last HARD state of each device, so a restart repeats no transition."""
+
+    __tablename__ = "device_state"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    state: Mapped[str]
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_check: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class OperationEventRow(Base):
+    """One entry of a device's operation record (设备运行情况记录); append-only."""
+
+    __tablename__ = "operation_events"
+    __table_args__ = (Index("ix_operation_events_device_id_at", "device_id", "at"),)
+
+    # BIGINT on PostgreSQL for a record that is never pruned; SQLite autoincrements only an
+    # INTEGER primary key (the rowid).
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str]
+    from_state: Mapped[str | None]
+    to_state: Mapped[str | None]
+    reason: Mapped[str] = mapped_column(Text)
+    observation: Mapped[dict[str, Any]] = mapped_column(JSON)
