@@ -1,0 +1,5 @@
+"""The persistent store; the only package that may import SQLAlchemy or Alembic."""
+
+from monitord.store.store import InventoryDiff, Store, StoreError
+
+__all__ = ["InventoryDiff", "Store", "StoreError"]
