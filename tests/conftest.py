@@ -1,0 +1,7 @@
+"""Shared fixtures. Keep each concern's fixtures in its own module and import them here."""
+
+# --- database fixtures (store): SQLite and PostgreSQL, see tests/dbfixtures.py ---
+from tests.dbfixtures import database_url, pg_server, pg_url, store
+
+__all__ = ["database_url", "pg_server", "pg_url", "store"]
+# --- end of database fixtures ---

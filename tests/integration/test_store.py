@@ -1,0 +1,353 @@
+"""The store's contract, on SQLite and PostgreSQL alike (see tests/dbfixtures.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import socket
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from monitord.store import InventoryDiff, Store, StoreError
+from monitord.store import store as store_module
+from monitord.store.migrate import alembic_config, head_revision
+from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
+from monitord.store.schema import Base
+
+T0 = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
+TABLES = {"alembic_version", "sites", "devices", "device_state", "operation_events"}
+SITES = [
+    SiteRecord("s1", "North depot", "Asia/Shanghai", "city", "C-2025-01"),
+    SiteRecord("s2", "Hill station", "Asia/Shanghai", "county", None),
+]
+CAM = DeviceRecord(
+    "cam1", "s1", "Gate camera", "camera", "10.0.0.11", parents=("sw1",), vendor="Hikvision",
+    model="DS-2CD", serial="SN1", firmware="V5.7.1", install_date=dt.date(2023, 5, 4),
+    warranty_end=dt.date(2026, 5, 3), location="Gate, pole 2",
+)  # fmt: skip
+SW = DeviceRecord("sw1", "s1", "Core switch", "switch", "10.0.0.2", criticality="high")
+NVR = DeviceRecord("nvr1", "s2", "Recorder", "nvr", "10.0.1.5", parents=("sw1",))
+
+
+def state_event(device_id: str, at: dt.datetime, to: str = "down") -> OperationEvent:
+    return OperationEvent(device_id, at, "state", "up", to, "ICMP: no reply", {"loss": 1.0})
+
+
+def saved(device_id: str, at: dt.datetime, state: str = "down") -> SavedState:
+    return SavedState(device_id, state, at, at, "ICMP: no reply")
+
+
+@pytest.fixture
+def fleet(store: Store) -> Store:
+    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
+    return store
+
+
+def tables(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+# --- schema and migrations ---
+
+
+def test_fresh_database_is_migrated_to_head_and_upgrade_is_idempotent(database_url: str) -> None:
+    store = Store.open(database_url)
+    try:
+        assert store.current_revision() is None
+        store.upgrade()
+        assert store.current_revision() == head_revision() == "0001"
+        assert tables(database_url) >= TABLES
+        store.upgrade()
+        assert store.current_revision() == head_revision()
+    finally:
+        store.close()
+
+
+def test_migrations_match_the_models(store: Store, database_url: str) -> None:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_and_back(store: Store, database_url: str) -> None:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "base")
+        assert tables(database_url) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+    store.upgrade()
+    assert tables(database_url) >= TABLES
+
+
+# --- the equipment archive ---
+
+
+def test_sync_adds_then_is_a_no_op(store: Store) -> None:
+    assert store.sync_inventory(SITES, [SW, CAM, NVR], T0) == InventoryDiff(
+        added=("sw1", "cam1", "nvr1")
+    )
+    assert store.sync_inventory(SITES, [SW, CAM, NVR], T0 + dt.timedelta(hours=1)) == (
+        InventoryDiff()
+    )
+    assert store.devices() == [CAM, NVR, SW]
+    assert store.device("cam1") == CAM
+    assert store.device("nope") is None
+    assert store.sites() == SITES
+    assert store.operation_record("cam1") == []
+
+
+def test_changed_archive_fields_are_written_and_recorded(fleet: Store) -> None:
+    new = dataclasses.replace(CAM, firmware="V5.8.0", location=None)
+    later = T0 + dt.timedelta(days=1)
+    assert fleet.sync_inventory(SITES, [SW, new, NVR], later) == InventoryDiff(changed=("cam1",))
+    assert fleet.device("cam1") == new
+    (entry,) = fleet.operation_record("cam1")
+    assert (entry.kind, entry.at, entry.from_state, entry.to_state) == (
+        "archive",
+        later,
+        None,
+        None,
+    )
+    assert entry.reason == "firmware: V5.7.1 -> V5.8.0; location: Gate, pole 2 -> -"
+    assert entry.observation == {
+        "changes": {"firmware": ["V5.7.1", "V5.8.0"], "location": ["Gate, pole 2", None]}
+    }
+
+
+def test_removed_device_keeps_its_archive_and_returns(fleet: Store) -> None:
+    fleet.record_state_change(state_event("nvr1", T0), saved("nvr1", T0))
+    gone = T0 + dt.timedelta(days=2)
+    assert fleet.sync_inventory(SITES, [SW, CAM], gone) == InventoryDiff(removed=("nvr1",))
+    assert [d.id for d in fleet.devices()] == ["cam1", "sw1"]
+    assert [d.id for d in fleet.devices(include_removed=True)] == ["cam1", "nvr1", "sw1"]
+    assert fleet.device("nvr1") == NVR
+    assert "nvr1" in fleet.load_states()
+    assert fleet.sync_inventory(SITES, [SW, CAM], gone) == InventoryDiff()
+
+    back = gone + dt.timedelta(days=1)
+    assert fleet.sync_inventory(SITES, [SW, CAM, NVR], back) == InventoryDiff(added=("nvr1",))
+    assert [d.id for d in fleet.devices()] == ["cam1", "nvr1", "sw1"]
+    assert [(e.at, e.reason) for e in fleet.operation_record("nvr1")] == [
+        (back, "back in the configuration"),
+        (gone, "removed from the configuration"),
+        (T0, "ICMP: no reply"),
+    ]
+
+
+def test_sites_are_updated_in_place(fleet: Store) -> None:
+    renamed = SiteRecord("s2", "Hill station (new)", "Asia/Urumqi", "county", "C-2025-02")
+    fleet.sync_inventory([SITES[0], renamed], [SW, CAM, NVR], T0)
+    assert fleet.sites() == [SITES[0], renamed]
+
+
+def test_sync_refuses_duplicates_and_unknown_sites(store: Store) -> None:
+    with pytest.raises(ValueError, match="duplicate device ids: sw1"):
+        store.sync_inventory(SITES, [SW, SW], T0)
+    orphan = DeviceRecord("x1", "no-such-site", "X", "camera", "10.9.9.9")
+    with pytest.raises(StoreError, match="synchronise the inventory"):
+        store.sync_inventory(SITES, [orphan], T0)
+    assert store.devices(include_removed=True) == []
+    assert store.sites() == []
+
+
+# --- states and the operation record ---
+
+
+def test_state_change_round_trip_in_utc(fleet: Store) -> None:
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    at = dt.datetime(2025, 3, 1, 16, 0, 0, 123456, tzinfo=beijing)
+    fleet.record_state_change(state_event("cam1", at), saved("cam1", at))
+    state = fleet.load_states()["cam1"]
+    assert state == saved("cam1", at)
+    assert state.since.tzinfo is dt.UTC
+    assert state.since == dt.datetime(2025, 3, 1, 8, 0, 0, 123456, tzinfo=dt.UTC)
+    (entry,) = fleet.operation_record("cam1")
+    assert entry == state_event("cam1", at)
+    assert entry.at.tzinfo is dt.UTC
+
+    up = at + dt.timedelta(minutes=5)
+    fleet.record_state_change(state_event("cam1", up, to="up"), saved("cam1", up, "up"))
+    assert fleet.load_states() == {"cam1": saved("cam1", up, "up")}
+
+
+def test_state_change_is_all_or_nothing(fleet: Store) -> None:
+    broken = SavedState("cam1", None, T0, T0, "no state")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="record a state change of cam1"):
+        fleet.record_state_change(state_event("cam1", T0), broken)
+    assert fleet.operation_record("cam1") == []
+    assert fleet.load_states() == {}
+
+
+def test_state_change_is_all_or_nothing_when_the_upsert_fails(
+    fleet: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(dialect: str, state: SavedState) -> sa.Executable:
+        return sa.text("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(store_module, "_upsert_state", fail)
+    with pytest.raises(StoreError):
+        fleet.record_state_change(state_event("cam1", T0), saved("cam1", T0))
+    monkeypatch.undo()
+    assert fleet.operation_record("cam1") == []
+    assert fleet.load_states() == {}
+
+
+def test_touch_checks_updates_only_known_states(fleet: Store) -> None:
+    fleet.record_state_change(state_event("cam1", T0), saved("cam1", T0))
+    later = T0 + dt.timedelta(seconds=30)
+    fleet.touch_checks({"cam1": later, "sw1": later, "ghost": later})
+    fleet.touch_checks({})
+    states = fleet.load_states()
+    assert states == {"cam1": SavedState("cam1", "down", T0, later, "ICMP: no reply")}
+
+
+def test_operation_record_is_newest_first_and_limited(fleet: Store) -> None:
+    for minute in (3, 1, 2):
+        fleet.record_event(state_event("sw1", T0 + dt.timedelta(minutes=minute)))
+    fleet.record_event(state_event("cam1", T0))
+    assert [e.at.minute for e in fleet.operation_record("sw1")] == [3, 2, 1]
+    assert [e.at.minute for e in fleet.operation_record("sw1", limit=2)] == [3, 2]
+
+
+def test_observation_keeps_json_and_survives_odd_values(fleet: Store) -> None:
+    observation = {
+        "rtt_ms": {"min": 0.4, "max": 2.5},
+        "note": "门口摄像机",
+        "when": dt.date(2025, 1, 2),
+    }
+    fleet.record_event(OperationEvent("cam1", T0, "state", None, "up", "ok", observation))
+    (entry,) = fleet.operation_record("cam1")
+    assert entry.observation == {**observation, "when": "2025-01-02"}
+
+
+def test_naive_datetimes_are_refused(fleet: Store) -> None:
+    naive = dt.datetime(2025, 3, 1, 8, 0)
+    with pytest.raises(ValueError, match="naive"):
+        fleet.record_event(state_event("cam1", naive))
+    with pytest.raises(ValueError, match="naive"):
+        fleet.record_state_change(state_event("cam1", T0), saved("cam1", naive))
+    with pytest.raises(ValueError, match="naive"):
+        fleet.touch_checks({"cam1": naive})
+    with pytest.raises(ValueError, match="naive"):
+        fleet.sync_inventory(SITES, [SW], naive)
+    assert fleet.operation_record("cam1") == []
+    assert fleet.load_states() == {}
+
+
+def test_events_of_unknown_devices_are_refused(fleet: Store) -> None:
+    with pytest.raises(StoreError, match="record an event of ghost"):
+        fleet.record_event(state_event("ghost", T0))
+
+
+def test_concurrent_writers_from_threads(fleet: Store) -> None:
+    def write(n: int) -> None:
+        device = ("sw1", "cam1", "nvr1")[n % 3]
+        at = T0 + dt.timedelta(seconds=n)
+        fleet.record_state_change(state_event(device, at), saved(device, at))
+        fleet.touch_checks({device: at})
+        fleet.load_states()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, range(120)))
+    assert sum(len(fleet.operation_record(d, 1000)) for d in ("sw1", "cam1", "nvr1")) == 120
+    assert len(fleet.load_states()) == 3
+
+
+# --- opening and errors ---
+
+
+def test_sqlite_creates_its_directory_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "monitord.db"
+    store = Store.open(f"sqlite:///{path}")
+    store.upgrade()
+    store.close()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
+def test_sqlite_in_memory_works_across_threads() -> None:
+    store = Store.open("sqlite://")
+    store.upgrade()
+    store.sync_inventory(SITES, [SW], T0)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda n: store.record_event(state_event("sw1", T0)), range(20)))
+    assert len(store.operation_record("sw1")) == 20
+    store.close()
+
+
+def test_sqlite_path_that_cannot_be_created(tmp_path: Path) -> None:
+    # Under a regular file: no directory can be made there, even by root.
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    url = f"sqlite:///{blocker}/state/monitord.db"
+    with pytest.raises(StoreError, match="cannot create the database directory") as caught:
+        Store.open(url)
+    assert url in str(caught.value)
+
+
+def test_sqlite_read_only_file_fails_at_open(tmp_path: Path) -> None:
+    path = tmp_path / "monitord.db"
+    Store.open(f"sqlite:///{path}").close()
+    url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    with pytest.raises(StoreError, match="readonly") as caught:
+        Store.open(url)
+    assert str(caught.value).startswith(f"{url}: cannot open the database: ")
+
+
+def test_refused_postgresql_never_shows_the_password() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    url = f"postgresql+psycopg://monitord:Sup3r-s3cret@127.0.0.1:{port}/monitord"
+    with pytest.raises(StoreError) as caught:
+        Store.open(url)
+    error = caught.value
+    redacted = f"postgresql+psycopg://monitord:***@127.0.0.1:{port}/monitord"
+    assert str(error).startswith(f"{redacted}: cannot open the database: ")
+    assert "refused" in str(error).lower()
+    everything = "".join(traceback.format_exception(error)) + repr(error)
+    assert "Sup3r-s3cret" not in everything
+
+
+@pytest.mark.postgres
+def test_password_is_redacted_in_repr_and_errors(pg_url: str) -> None:
+    # The throw-away cluster trusts every connection, so any password is accepted.
+    url = pg_url.replace("postgres@", "postgres:Sup3r-s3cret@", 1)
+    store = Store.open(url)
+    try:
+        assert "Sup3r-s3cret" not in repr(store) + store.url_redacted
+        assert store.url_redacted.startswith("postgresql+psycopg://postgres:***@")
+        store.upgrade()
+        with pytest.raises(StoreError) as caught:
+            store.record_event(state_event("ghost", T0))
+        assert "Sup3r-s3cret" not in "".join(traceback.format_exception(caught.value))
+    finally:
+        store.close()
+
+
+def test_bad_urls() -> None:
+    with pytest.raises(StoreError, match="invalid database URL") as caught:
+        Store.open("not a url:pw@@")
+    assert "pw" not in str(caught.value)
+    with pytest.raises(StoreError, match="unsupported database"):
+        Store.open("mysql://u:pw@localhost/db")
+
