@@ -350,4 +350,3 @@ def test_bad_urls() -> None:
     assert "pw" not in str(caught.value)
     with pytest.raises(StoreError, match="unsupported database"):
         Store.open("mysql://u:pw@localhost/db")
-
