@@ -70,6 +70,7 @@ class Fleet:
         verdict = self.tracker.observe(device_id, evaluate(result, settings), now)
         self._recorder.checked(device_id, now)
         for transition in verdict.transitions:
+            await self._recorder.record(transition)
             self._announce(transition)
         if verdict.recheck:
             self._on_recheck(verdict.recheck)
@@ -88,4 +89,3 @@ class Fleet:
             reason=t.reason,
         )
         self._metrics.state_changes.labels(t.to_state.value).inc()
-        self._recorder.record(t)

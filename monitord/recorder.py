@@ -1,7 +1,8 @@
-"""Writes HARD transitions to the store, in order, off the event loop, losing none on stop.
+"""Writes HARD transitions to the store before anyone is told of them.
 
 Each transition is one transaction (event + current state), so a SIGKILL leaves either both
-or neither. Last-check times are batched: they are cheap news and change every few seconds.
+or neither, and a change that was logged or announced is always on disk. Last-check times
+are batched: they are cheap news that changes every few seconds.
 """
 
 from __future__ import annotations
@@ -21,39 +22,13 @@ _log = log.get("monitord.recorder")
 class Recorder:
     def __init__(self, store: Store, clock: Clock, flush_every: float = 5.0) -> None:
         self._store, self._clock, self._flush_every = store, clock, flush_every
-        self._queue: asyncio.Queue[Transition] = asyncio.Queue()
         self._last_checks: dict[str, dt.datetime] = {}
-
-    def record(self, transition: Transition) -> None:
-        self._queue.put_nowait(transition)
 
     def checked(self, device_id: str, at: dt.datetime) -> None:
         self._last_checks[device_id] = at
 
-    @property
-    def backlog(self) -> int:
-        return self._queue.qsize()
-
-    async def run(self) -> None:
-        """Write until cancelled; on cancellation, write what is queued and then stop."""
-        try:
-            while True:
-                try:
-                    transition = await asyncio.wait_for(self._queue.get(), self._flush_every)
-                except TimeoutError:
-                    await self._flush_checks()
-                    continue
-                await self._write(transition)
-        except asyncio.CancelledError:
-            await asyncio.shield(self.drain())
-            raise
-
-    async def drain(self) -> None:
-        while not self._queue.empty():
-            await self._write(self._queue.get_nowait())
-        await self._flush_checks()
-
-    async def _write(self, t: Transition) -> None:
+    async def record(self, t: Transition) -> None:
+        """Persist one transition; retry until the store takes it (never drop a change)."""
         event = OperationEvent(
             device_id=t.device_id,
             at=t.at,
@@ -69,13 +44,23 @@ class Recorder:
                 await asyncio.to_thread(self._store.record_state_change, event, state)
                 return
             except StoreError as exc:
-                # Never drop a state change: the store may be back (disk freed, DB restarted).
+                # The store may come back (disk freed, database restarted).
                 _log.error(
                     "cannot record state change; retrying", device=t.device_id, error=str(exc)
                 )
                 await self._clock.sleep(self._flush_every)
 
-    async def _flush_checks(self) -> None:
+    async def run(self) -> None:
+        """Flush last-check times periodically until cancelled, then once more."""
+        try:
+            while True:
+                await self._clock.sleep(self._flush_every)
+                await self.flush_checks()
+        except asyncio.CancelledError:
+            await asyncio.shield(self.flush_checks())
+            raise
+
+    async def flush_checks(self) -> None:
         if not self._last_checks:
             return
         batch, self._last_checks = self._last_checks, {}

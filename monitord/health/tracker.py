@@ -121,11 +121,13 @@ class HealthTracker:
             return Verdict(out, recheck, settings.interval)
 
         if health.state_type == StateType.HARD and health.state in _PROBLEMS:
-            # Already confirmed as a problem: a change of kind is news at once (Icinga).
             target = self._confirmed_target(device_id, outcome.state)
             if target is None:
                 return Verdict(out, recheck, settings.retry_interval)
-            if target != health.state:
+            if target == health.state:
+                return Verdict(out, recheck, settings.interval)
+            if health.state != State.UNREACHABLE:
+                # Already confirmed as a problem: a change of kind is news at once (Icinga).
                 self._set(
                     health,
                     device_id,
@@ -136,7 +138,9 @@ class HealthTracker:
                     self._reason(device_id, target, outcome),
                 )
                 self._cascade(device_id, now, out)
-            return Verdict(out, recheck, settings.interval)
+                return Verdict(out, recheck, settings.interval)
+            # Its uplink is back but it still fails: the failure may predate the recovery, or
+            # the device may still be booting. Confirm it like any new fault before blaming it.
 
         if outcome.state == State.DOWN and health.attempt == 0:
             # The uplink is the likelier culprit: check it now rather than at its next turn.

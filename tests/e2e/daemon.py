@@ -94,12 +94,15 @@ class DaemonProcess:
                 return entry
         raise AssertionError(f"no matching log line in {timeout}s; output:\n{''.join(self.raw)}")
 
-    def wait_state(self, device: str, state: str, timeout: float = 30.0) -> dict[str, Any]:
+    def wait_state(
+        self, device: str, state: str, timeout: float = 30.0, from_state: str | None = None
+    ) -> dict[str, Any]:
         return self.wait_for(
             lambda e: (
                 e.get("event") == "device state changed"
                 and e.get("device") == device
                 and e.get("to_state") == state
+                and from_state in (None, e.get("from_state"))
             ),
             timeout,
         )

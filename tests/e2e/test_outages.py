@@ -114,7 +114,7 @@ class TestOutages:
             assert down["reason"].startswith("ICMP: no reply")
             assert changes(daemon, "sw-a") == ["up"]  # the switch is fine: not its fault
             lab.undrop(lab.host_addresses[2])
-            daemon.wait_state("cam-1", "up", timeout=10)
+            daemon.wait_state("cam-1", "up", timeout=10, from_state="down")
             assert changes(daemon, "cam-1") == ["up", "down", "up"]
         finally:
             assert daemon.stop() == 0
@@ -202,7 +202,7 @@ def test_sigkill_while_down_loses_nothing(tmp_path: Path, lab: netlab.NetLab) ->
         assert after["state"]["since"] == before["state"]["since"]
         assert after["operation_record"] == before["operation_record"]
         lab.undrop(a[0], a[2])
-        again.wait_state("sw-a", "up", timeout=15)
-        again.wait_state("cam-1", "up", timeout=15)
+        again.wait_state("sw-a", "up", timeout=15, from_state="down")
+        again.wait_state("cam-1", "up", timeout=15, from_state="unreachable")
     finally:
         assert again.stop() == 0
