@@ -35,7 +35,9 @@ def write_config(
         "state_dir": str(directory / "state"),
         "icmp_mode": "raw",
         "metrics": {"listen": "127.0.0.1", "port": port},
-        "icmp": icmp or {"interval": 1.5, "retry_interval": 0.5, "count": 1, "timeout": 0.5},
+        "icmp": icmp
+        if icmp is not None
+        else {"interval": 1.5, "retry_interval": 0.5, "count": 1, "timeout": 0.5},
         "sites": [{"id": "s1", "name": "Site 1", "timezone": "Asia/Shanghai"}],
         "devices": [{"site": "s1", "kind": "camera", "name": d["id"], **d} for d in devices],
         **extra,
