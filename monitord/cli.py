@@ -93,8 +93,9 @@ def check(obj: Context) -> None:
     """Validate the configuration: exit 0, or 2 listing every error as file:line: path: what."""
     config = obj.config()
     click.echo(
-        f"{obj.config_path}: {i18n.t('config_ok', obj.lang)} "
-        f"({len(config.devices)}, {len(config.sites)} {i18n.t('devices_sites', obj.lang)})"
+        f"{obj.config_path}: {i18n.t('config_ok', obj.lang)}: "
+        f"{len(config.devices)} {i18n.t('devices', obj.lang)}, "
+        f"{len(config.sites)} {i18n.t('sites', obj.lang)}"
     )
 
 
