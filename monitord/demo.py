@@ -45,6 +45,7 @@ _DEVICES = [
 # (seconds after start, action, device ids, what the audience should expect)
 _SCRIPT = [
     (15.0, "cut", ["cam-05"], "camera cam-05 stops answering: confirmed DOWN after retries"),
+    (28.0, "show", [], "what Prometheus sees now (cam-05 down):"),
     (35.0, "heal", ["cam-05"], "cam-05 answers again: UP at once"),
     (
         50.0,
@@ -52,6 +53,7 @@ _SCRIPT = [
         ["sw-gate", "cam-01", "cam-02", "cam-03"],
         "gate switch dies: it is DOWN, the cameras behind it are UNREACHABLE, not DOWN",
     ),
+    (65.0, "show", [], "what Prometheus sees now (gate switch down):"),
     (75.0, "heal", ["sw-gate", "cam-01", "cam-02", "cam-03"], "gate switch back: all UP"),
 ]
 _CYCLE = 95.0
@@ -75,8 +77,9 @@ def run_demo(duration: float | None, state_dir: Path | None, lang: str) -> int:
     config_path = _write_config(workdir)
     log.configure("info")
     print(f"monitord demo: state in {workdir}; the story (seconds):", flush=True)
-    for at, _, _, story in _SCRIPT:
-        print(f"  t+{at:>3.0f}s  {story}", flush=True)
+    for at, action, _, story in _SCRIPT:
+        if action != "show":
+            print(f"  t+{at:>3.0f}s  {story}", flush=True)
     asyncio.run(_run(config_path, duration))
     store = Store.open(load(config_path).database_url)
     for device_id in ("cam-05", "sw-gate", "cam-01"):
@@ -158,11 +161,13 @@ async def _run(config_path: Path, duration: float | None) -> None:
                     return
                 await asyncio.sleep(max(0.0, t0 + when - loop.time()))
                 print(f"\n>>> {story}", flush=True)
+                if action == "show":
+                    print(await asyncio.to_thread(_metrics_summary, daemon.metrics_port))
                 verb = "del" if action == "cut" else "add"
-                for device_id in devices:
+                for device_id in devices:  # "show" has none
                     _ip("addr", verb, f"{_address(device_id)}/32", "dev", "lo")
     finally:
-        print(_metrics_summary(daemon.metrics_port), flush=True)
+        print(await asyncio.to_thread(_metrics_summary, daemon.metrics_port), flush=True)
         daemon.stop()
         await task
 
@@ -175,8 +180,7 @@ def _metrics_summary(port: int | None) -> str:
     keep = [
         line
         for line in text.splitlines()
-        if line.startswith(("monitord_device_up{", "monitord_devices{"))
-        and not line.endswith(" 0.0")
-        or line.startswith("monitord_device_up{")
+        if line.startswith("monitord_device_up{")
+        or (line.startswith("monitord_devices{") and not line.endswith(" 0.0"))
     ]
     return f"--- {url} ---\n" + "\n".join(keep)
