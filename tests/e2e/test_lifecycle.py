@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -89,6 +90,23 @@ class TestRunningDaemon:
             if e.get("event") == "device state changed" and e.get("device") == "cam-1"
         ]
         assert len(changes) == 1
+
+    def test_promtool_accepts_the_exposition(self, daemon: DaemonProcess, port: int) -> None:
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            if os.environ.get("CI"):
+                pytest.fail("CI must install promtool (Debian package prometheus)")
+            pytest.skip("promtool not installed (Debian package prometheus)")
+        daemon.wait_state("cam-2", "up")
+        checked = subprocess.run(
+            [promtool, "check", "metrics"],
+            input=scrape(port),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 class TestReload:

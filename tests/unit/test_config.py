@@ -73,7 +73,7 @@ def test_empty_file_is_an_empty_config(tmp_path: Path, text: str) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     assert reported_issues(tmp_path / "absent.yaml") == [
-        "absent.yaml:0: (file): cannot read: No such file or directory"
+        "absent.yaml: (file): cannot read: No such file or directory"
     ]
 
 
