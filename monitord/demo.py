@@ -59,6 +59,12 @@ _SCRIPT = [
 _CYCLE = 95.0
 
 
+def _seed_contracts() -> Path:
+    """The seed contracts: packaged in a wheel, or config/contracts in a source checkout."""
+    packaged = Path(__file__).parent / "seed_contracts"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "config/contracts"
+
+
 def _address(device_id: str) -> str:
     return next(f"192.0.2.{o}" for d, _, _, o, _ in _DEVICES if d == device_id)
 
@@ -120,6 +126,7 @@ def _enter_namespace(duration: float | None, state_dir: Path | None, lang: str) 
 def _write_config(workdir: Path) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     config = {
+        "include": [str(_seed_contracts() / "*.yaml")],
         "state_dir": str(workdir),
         "icmp_mode": "raw",
         "metrics": {"listen": "127.0.0.1", "port": 0},

@@ -10,10 +10,11 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from monitord.config.contracts import Contract
 from monitord.config.models import Config, Device, IcmpOverrides, IcmpSettings, KindDefaults, Site
 from monitord.config.yamlmap import Located, Path_, YamlError, dotted, load_located
 
-_LISTS = ("sites", "devices")
+_LISTS = ("contracts", "sites", "devices")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,7 @@ def _validate(
         config = Config()
     valid: dict[str, list[Any]] = {name: [] for name in _LISTS}
     invalid_ids: set[str] = set()
-    for name, model in (("sites", Site), ("devices", Device)):
+    for name, model in (("contracts", Contract), ("sites", Site), ("devices", Device)):
         for i, item in enumerate(document[name]):
             try:
                 valid[name].append(model.model_validate(item))
@@ -139,9 +140,8 @@ def _validate(
                     invalid_ids.add(f"{name}:{item['id']}")
                 valid[name].append(None)
     sources.keep_valid(valid)
-    sites = tuple(s for s in valid["sites"] if s is not None)
-    devices = tuple(d for d in valid["devices"] if d is not None)
-    return config.model_copy(update={"sites": sites, "devices": devices}), invalid_ids
+    lists = {name: tuple(item for item in valid[name] if item is not None) for name in _LISTS}
+    return config.model_copy(update=lists), invalid_ids
 
 
 def _included(
@@ -170,7 +170,10 @@ def _included(
             if wrong or any(not isinstance(data.get(k, []) or [], list) for k in _LISTS):
                 issues.append(
                     ConfigIssue(
-                        path, 1, "(top)", "an included file holds only 'sites' and 'devices' lists"
+                        path,
+                        1,
+                        "(top)",
+                        "an included file holds only 'contracts', 'sites' and 'devices' lists",
                     )
                 )
                 continue
@@ -198,8 +201,17 @@ def _semantic(
     config: Config, invalid_ids: set[str], refer: Callable[[Path_, Path_], str]
 ) -> Iterator[tuple[Path_, str]]:
     """Cross-references that a single field cannot check on its own."""
+    contract_ids: dict[str, int] = {}
+    for i, contract in enumerate(config.contracts):
+        if contract.id in contract_ids:
+            other = refer(("contracts", i), ("contracts", contract_ids[contract.id]))
+            yield ("contracts", i, "id"), f"duplicate contract id {contract.id!r} (also {other})"
+        contract_ids.setdefault(contract.id, i)
     site_ids: dict[str, int] = {}
     for i, site in enumerate(config.sites):
+        known = site.contract is None or site.contract in contract_ids
+        if not known and f"contracts:{site.contract}" not in invalid_ids:
+            yield ("sites", i, "contract"), f"unknown contract {site.contract!r}"
         if site.id in site_ids:
             other = refer(("sites", i), ("sites", site_ids[site.id]))
             yield ("sites", i, "id"), f"duplicate site id {site.id!r} (also {other})"

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from monitord.config.contracts import Contract
 from monitord.config.secrets import SecretRef
 
 
@@ -181,6 +182,7 @@ class Config(_Frozen):
     icmp: IcmpOverrides = IcmpOverrides()
     probe_defaults: dict[DeviceKind, KindDefaults] = {}
     include: tuple[str, ...] = ()
+    contracts: tuple[Contract, ...] = ()
     sites: tuple[Site, ...] = ()
     devices: tuple[Device, ...] = ()
 
