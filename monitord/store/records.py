@@ -58,3 +58,36 @@ class OperationEvent:
     to_state: str | None
     reason: str
     observation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    """A ticket's row: a cache of what its event log says, rewritten with every event."""
+
+    id: int
+    dedup_key: str  # "contract/root device/fault kind"; one active ticket per key
+    contract: str
+    site_id: str
+    root_device: str | None  # None for a hotline ticket about no device
+    fault_kind: str
+    ticket_class: str | None  # None: a hotline ticket not yet classified
+    rule: str  # the rule that set the class ("nvr-down"), or "manual"
+    status: str
+    paused: bool
+    recovered: bool
+    title: str
+    impacted: tuple[str, ...]
+    opened_at: dt.datetime
+    updated_at: dt.datetime
+    version: int  # number of events; guards concurrent writers
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEventRecord:
+    ticket_id: int
+    seq: int  # 1 for "opened", then 2, 3, … without gaps
+    at: dt.datetime
+    kind: str
+    by: str
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)

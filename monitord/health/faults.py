@@ -1,0 +1,114 @@
+"""Faults: a confirmed problem on a root device, with everything it takes down (M4).
+
+A device whose every parent is down is UNREACHABLE and never a fault of its own: it is part
+of the impact of the root device(s) above it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from monitord.config.contracts import FaultKind
+from monitord.config.models import Config, Device, DeviceKind
+from monitord.health.states import State
+from monitord.health.tracker import HealthTracker
+
+_FAULT_OF_STATE = {
+    State.DOWN: FaultKind.DOWN,
+    State.DEGRADED: FaultKind.DEGRADED,
+    State.FLAPPING: FaultKind.FLAPPING,
+}
+_DARK = frozenset({State.DOWN, State.UNREACHABLE})
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """What a fault takes down: the root itself and everything cut off behind it."""
+
+    devices: tuple[str, ...] = ()  # every affected device, the root first
+    by_kind: dict[str, int] = field(default_factory=dict)
+    cameras_dark: int = 0
+    cameras_at_site: int = 0
+    recording_affected: bool = False
+    access_point_out: bool = False
+
+    @property
+    def camera_dark_share(self) -> float:
+        return self.cameras_dark / self.cameras_at_site if self.cameras_at_site else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A confirmed problem on a root device."""
+
+    device_id: str
+    site: str
+    kind: FaultKind
+    device_kind: str
+    criticality: str
+    zone: str
+    impact: Impact
+
+
+def fault_kind(state: State) -> FaultKind | None:
+    return _FAULT_OF_STATE.get(state)
+
+
+def roots_of(device_id: str, tracker: HealthTracker) -> list[str]:
+    """The DOWN devices above an UNREACHABLE one: where its outage comes from."""
+    roots: list[str] = []
+    seen: set[str] = set()
+    frontier = list(tracker.topology.parents.get(device_id, ()))
+    while frontier:
+        parent = frontier.pop()
+        if parent in seen or parent not in tracker.devices:
+            continue
+        seen.add(parent)
+        state = tracker.devices[parent].state
+        if state == State.DOWN:
+            roots.append(parent)
+        elif state == State.UNREACHABLE:
+            frontier.extend(tracker.topology.parents.get(parent, ()))
+    return sorted(roots)
+
+
+def fault_of(device: Device, config: Config, tracker: HealthTracker) -> Fault | None:
+    """The fault that `device` is now, or None if it is healthy or merely unreachable."""
+    health = tracker.devices.get(device.id)
+    kind = fault_kind(health.state) if health else None
+    if kind is None:
+        return None
+    devices = {d.id: d for d in config.devices}
+    affected = [device.id]
+    if kind == FaultKind.DOWN:
+        affected += [
+            d
+            for d in tracker.topology.descendants(device.id)
+            if d in tracker.devices and tracker.devices[d].state == State.UNREACHABLE
+        ]
+    kinds = Counter(devices[d].kind.value for d in affected if d in devices)
+    site_cameras = [
+        d for d in config.devices if d.site == device.site and d.kind == DeviceKind.CAMERA
+    ]
+    dark = sum(
+        1 for d in site_cameras if d.id in tracker.devices and tracker.devices[d.id].state in _DARK
+    )
+    site = next((s for s in config.sites if s.id == device.site), None)
+    out = {devices[d].kind for d in affected if d in devices}
+    return Fault(
+        device_id=device.id,
+        site=device.site,
+        kind=kind,
+        device_kind=device.kind.value,
+        criticality=device.criticality.value,
+        zone=site.zone.value if site else "city",
+        impact=Impact(
+            devices=tuple(affected),
+            by_kind=dict(kinds),
+            cameras_dark=dark,
+            cameras_at_site=len(site_cameras),
+            recording_affected=kind == FaultKind.DOWN and DeviceKind.NVR in out,
+            access_point_out=kind == FaultKind.DOWN and DeviceKind.ACCESS_CONTROLLER in out,
+        ),
+    )
