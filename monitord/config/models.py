@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from monitord.config.contracts import Contract
 from monitord.config.secrets import SecretRef
+from monitord.config.snmp import SnmpSettings, TrapSettings
 
 
 class DeviceKind(StrEnum):
@@ -108,12 +109,6 @@ class KindDefaults(_Frozen):
     icmp: IcmpOverrides = IcmpOverrides()
 
 
-class SnmpSettings(_Frozen):
-    version: Literal["2c", "3"] = "2c"
-    port: Annotated[int, Field(ge=1, le=65535)] = 161
-    community: SecretRef | None = None
-
-
 class OnvifSettings(_Frozen):
     port: Annotated[int, Field(ge=1, le=65535)] = 80
     username: str | None = None
@@ -180,6 +175,7 @@ class Config(_Frozen):
     metrics: MetricsSettings = MetricsSettings()
     flapping: FlappingSettings = FlappingSettings()
     icmp: IcmpOverrides = IcmpOverrides()
+    traps: TrapSettings | None = None
     probe_defaults: dict[DeviceKind, KindDefaults] = {}
     include: tuple[str, ...] = ()
     contracts: tuple[Contract, ...] = ()
