@@ -22,9 +22,10 @@ def rebooted(previous_ticks: int, ticks: int, elapsed: float) -> bool:
     """
     expected = previous_ticks + elapsed * TICKS_PER_SECOND
     slack = _tolerance(elapsed) * TICKS_PER_SECOND
-    if ticks >= expected - slack:
-        return False
-    return not (expected >= TICKS_WRAP and abs(expected - TICKS_WRAP - ticks) <= slack)
+    if ticks < previous_ticks:
+        # An agent's ticks never go back, except at a restart or the 32-bit wrap.
+        return not (expected >= TICKS_WRAP and abs(expected - TICKS_WRAP - ticks) <= slack)
+    return ticks < expected - slack
 
 
 def rate(previous: int, value: int, bits: int, elapsed: float) -> float | None:

@@ -54,6 +54,7 @@ class TestCounters:
             (100_000, 106_000, 60, False),  # grew by 60 s
             (100_000, 99_000, 60, True),  # dropped
             (100_000, 1_000, 60, True),
+            (50, 10, 1, True),  # any drop, however small the uptimes
             (500, 3_000, 600, True),  # rebooted early in a long interval: grew, but too little
             (WRAP - 3_000, 3_000, 60, False),  # the 32-bit wrap explains the drop
             (WRAP - 3_000, 300_000, 60, True),  # a wrap cannot explain this one

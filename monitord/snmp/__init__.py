@@ -1,0 +1,1 @@
+"""SNMP in the daemon: polling devices for findings, and hearing their traps."""

@@ -1,0 +1,178 @@
+"""SNMP polling in the daemon's pipeline, against snmpd and snmpsim, into a real store.
+
+Shows: a reboot (snmpd restarted) in the operation record exactly once; a port down, a PoE
+fault and a full disk confirmed as findings after max_attempts polls and recorded once;
+the metrics carry them without a credential; credentials never reach the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from structlog.testing import capture_logs
+
+from monitord.clock import SystemClock
+from monitord.config.models import Config
+from monitord.inventory.archive import device_record, site_records
+from monitord.snmp.service import SnmpService
+from monitord.store import Store
+from tests.snmplab import COMMUNITY, Snmpd, Snmpsim
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "T_SNMPD": COMMUNITY,
+        "T_SW": "switch1",
+        "T_NVR": "nvr1",
+        "T_ACS": "acs1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def make_config(snmpd_port: int, sim_port: int, **snmp: Any) -> Config:
+    common = {"timeout": 1.0, "retries": 1, "interval": 60, "max_attempts": 2, **snmp}
+
+    def dev(id_: str, kind: str, port: int, env: str, **more: Any) -> dict[str, Any]:
+        return {
+            "id": id_,
+            "name": id_,
+            "kind": kind,
+            "site": "s1",
+            # Distinct loopback addresses: devices are told apart by address.
+            "address": "127.0.0.1",
+            "snmp": {"port": port, "community": {"env": env}, **common, **more},
+        }
+
+    return Config.model_validate(
+        {
+            "sites": [{"id": "s1", "name": "Site"}],
+            "devices": [
+                dev("agent", "other", snmpd_port, "T_SNMPD"),
+                {**dev("sw", "switch", sim_port, "T_SW", ports=[1, 2, 3]), "address": "127.0.0.2"},
+                {**dev("nvr", "nvr", sim_port, "T_NVR"), "address": "127.0.0.3"},
+                {**dev("acs", "access_controller", sim_port, "T_ACS"), "address": "127.0.0.4"},
+            ],
+        }
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    s.upgrade()
+    yield s
+    s.close()
+
+
+def kinds(store: Store, device: str, kind: str) -> list[Any]:
+    return [e for e in store.operation_record(device, 100) if e.kind == kind]
+
+
+async def test_findings_reboot_and_metrics(
+    env: None, store: Store, snmpd: Snmpd, snmpsim: Snmpsim, tmp_path: Path
+) -> None:
+    config = make_config(snmpd.port, snmpsim.port)
+    # The simulated devices live on 127.0.0.1 too; snmpsim answers on one address only.
+    config = config.model_copy(
+        update={
+            "devices": tuple(
+                d.model_copy(update={"address": "127.0.0.1"}) if d.id != "agent" else d
+                for d in config.devices
+            )
+        }
+    )
+    clock = SystemClock()
+    store.sync_inventory(
+        site_records(config), [device_record(d) for d in config.devices], clock.now()
+    )
+    registry = CollectorRegistry()
+    service = SnmpService(config, store, clock, registry, recheck=lambda _d: None)
+    try:
+        with capture_logs() as logs:
+            for _ in range(3):  # max_attempts 2: confirmed at the second poll, quiet after
+                for device in ("agent", "sw", "nvr", "acs"):
+                    await service.watch.poll(device)
+            snmpd.stop()
+            snmpd.start()  # the agent restarts: sysUpTime goes back
+            for _ in range(2):
+                await service.watch.poll("agent")
+        reboots = kinds(store, "agent", "reboot")
+        assert len(reboots) == 1, reboots
+        findings = {
+            (e.device_id, e.observation["check"], e.to_state)
+            for d in ("sw", "nvr", "acs")
+            for e in kinds(store, d, "finding")
+        }
+        assert findings == {
+            ("sw", "port:3", "critical"),
+            ("sw", "poe:1.2", "critical"),
+            ("sw", "poe:1.3", "warning"),
+            ("nvr", "storage:32", "critical"),
+        }
+        assert kinds(store, "acs", "finding") == []  # healthy: nothing to tell
+        text = generate_latest(registry).decode()
+        assert (
+            'monitord_snmp_port_oper_status{device="sw",kind="switch",port="3",site="s1"} 2.0'
+            in text
+        )
+        assert (
+            'monitord_snmp_poe_detection_status{device="sw",kind="switch",port="1.2",site="s1"} 4.0'
+            in text
+        )
+        assert (
+            'monitord_snmp_storage_used_ratio{device="nvr",kind="nvr",site="s1",volume="32"} 0.99'
+            in text
+        )
+        assert 'monitord_snmp_reboots_total{device="agent",kind="other",site="s1"} 1.0' in text
+        assert (
+            'monitord_snmp_temperature_celsius{device="sw",kind="switch",sensor="1001",site="s1"} 45.2'
+            in text
+        )
+        changed = [e for e in logs if e["event"] == "finding changed"]
+        assert len(changed) == 4
+        everything = text + repr(logs) + repr(store.operation_record("agent", 100))
+        for secret in (COMMUNITY, "switch1", "nvr1", "acs1"):
+            assert secret not in everything
+    finally:
+        service.close()
+
+
+async def test_unreadable_secret_is_an_unknown_finding(
+    store: Store, snmpd: Snmpd, snmpsim: Snmpsim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("T_SNMPD", raising=False)
+    config = make_config(snmpd.port, snmpsim.port, max_attempts=1)
+    store.sync_inventory(
+        site_records(config), [device_record(d) for d in config.devices], SystemClock().now()
+    )
+    service = SnmpService(config, store, SystemClock(), CollectorRegistry(), lambda _d: None)
+    try:
+        await service.watch.poll("agent")
+        [event] = kinds(store, "agent", "finding")
+        assert (event.to_state, event.reason) == (
+            "unknown",
+            "snmp: SNMP: secret env:T_SNMPD: variable is not set",
+        )
+    finally:
+        service.close()
+
+
+async def test_timeouts_do_not_block_others(store: Store, snmpd: Snmpd, env: None) -> None:
+    config = make_config(snmpd.port, 9, timeout=0.3, retries=0, max_attempts=1)  # 9: discard
+    store.sync_inventory(
+        site_records(config), [device_record(d) for d in config.devices], SystemClock().now()
+    )
+    service = SnmpService(config, store, SystemClock(), CollectorRegistry(), lambda _d: None)
+    try:
+        delays = await asyncio.gather(*(service.watch.poll(d) for d in ("agent", "sw", "nvr")))
+        assert delays[0] == 60
+        assert service.watch.tracker.current("agent")["snmp"].status == "ok"
+        assert {e.observation["check"] for e in kinds(store, "sw", "finding")} == {"snmp"}
+    finally:
+        service.close()
