@@ -26,6 +26,7 @@ from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.probes.icmp import IcmpMode, Pinger
 from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
+from monitord.snmp.service import SnmpService
 from monitord.store import Store
 
 _log = log.get("monitord")
@@ -46,6 +47,7 @@ class Daemon:
         self.metrics_port: int | None = None
         self._stop = asyncio.Event()
         self._reloading: asyncio.Task[None] | None = None
+        self._snmp: SnmpService | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -74,6 +76,11 @@ class Daemon:
                 self.config, pinger, self.clock, self.metrics, recorder, scheduler.check_soon
             )
             fleet.restore(await asyncio.to_thread(store.load_states))
+            snmp = self._snmp = SnmpService(
+                self.config, store, self.clock, self.registry, scheduler.check_soon
+            )
+            stack.callback(snmp.close)
+            snmp.open()
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self._serve_metrics(stack)
             scheduler.set_devices(fleet.intervals())
@@ -87,6 +94,7 @@ class Daemon:
 
             writer = asyncio.create_task(recorder.run(), name="recorder")
             checks = asyncio.create_task(scheduler.run(), name="scheduler")
+            polls = asyncio.create_task(snmp.run(), name="snmp")
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -104,6 +112,8 @@ class Daemon:
             sdnotify.notify("STOPPING=1")
             _log.info("stopping")
             checks.cancel()
+            polls.cancel()
+            await asyncio.gather(polls, return_exceptions=True)
             await asyncio.gather(checks, return_exceptions=True)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
@@ -148,6 +158,8 @@ class Daemon:
             _log.warning("database setting changed; it takes effect at the next restart")
         await self._sync_archive(store, config)
         fleet.apply(config)
+        if self._snmp is not None:
+            self._snmp.apply(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
         self.metrics.reloads.labels("success").inc()
