@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -20,7 +21,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Text,
+    UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -136,3 +139,71 @@ class OperationEventRow(Base):
     to_state: Mapped[str | None]
     reason: Mapped[str] = mapped_column(Text)
     observation: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# The dedup index covers active tickets only: a fault has at most one active ticket, and
+# any number of closed ones. Spelled identically for both backends and in migration 0002.
+ACTIVE_TICKET = "status <> 'closed'"
+ACTIVE_DEDUP_INDEX = "uq_tickets_active_dedup_key"
+
+
+class Ticket(Base):
+    """A ticket's current state: a cache of its event log, rewritten with every event."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # One active ticket per fault, enforced by the database itself, so a restart, a
+        # crash or two daemons racing cannot open a second one.
+        Index(
+            ACTIVE_DEDUP_INDEX,
+            "dedup_key",
+            unique=True,
+            sqlite_where=sql_text(ACTIVE_TICKET),
+            postgresql_where=sql_text(ACTIVE_TICKET),
+        ),
+        # For last_closed_ticket: the partial index above does not hold closed tickets.
+        Index("ix_tickets_dedup_key", "dedup_key"),
+        Index("ix_tickets_status", "status"),
+        Index("ix_tickets_contract_status", "contract", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    dedup_key: Mapped[str] = mapped_column(Text)
+    contract: Mapped[str]
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    root_device: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))
+    fault_kind: Mapped[str]
+    ticket_class: Mapped[str | None]
+    rule: Mapped[str]
+    status: Mapped[str]
+    paused: Mapped[bool] = mapped_column(Boolean)
+    recovered: Mapped[bool] = mapped_column(Boolean)
+    title: Mapped[str] = mapped_column(Text)
+    impacted: Mapped[list[str]] = mapped_column(JSON)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer)  # number of events
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class TicketEventRow(Base):
+    """One entry of a ticket's log; append-only, numbered 1, 2, 3, … without gaps."""
+
+    __tablename__ = "ticket_events"
+    # Also the index for reading a ticket's log in order.
+    __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_ticket_events_ticket_id_seq"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("tickets.id")
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str]
+    actor: Mapped[str]  # TicketEventRecord.by; BY is an SQL keyword
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

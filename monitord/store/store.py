@@ -1,38 +1,34 @@
-"""The persistent store: the equipment archive, last HARD states and operation records.
+"""The persistent store: the equipment archive, last HARD states, operation records, tickets.
 
 Synchronous on purpose: the daemon calls it through `asyncio.to_thread`. Every call opens
-its own session and transaction, so threads never share a session or a connection.
+its own session and transaction, so threads never share a session or a connection. Engine
+setup lives in `engine`, sessions and error wrapping in `core`, ticket methods in `tickets`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Connection, Engine, bindparam, create_engine, event, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
 
 from monitord.store import migrate
+from monitord.store.core import require_aware as _require_aware
+from monitord.store.engine import postgresql_engine, sqlite_engine
+from monitord.store.errors import StoreError
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 from monitord.store.schema import Base, Device, DeviceState, OperationEventRow, Site, UTCDateTime
+from monitord.store.tickets import TicketMethods
+
+__all__ = ["InventoryDiff", "Store", "StoreError"]
 
 _ARCHIVE_FIELDS = tuple(f.name for f in fields(DeviceRecord) if f.name != "id")
-_WRITE = "monitord_write"  # execution option: this transaction will write
-
-
-class StoreError(Exception):
-    """The database failed (cannot open, connect, read or write); the message names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +38,8 @@ class InventoryDiff:
     removed: tuple[str, ...] = ()
 
 
-class Store:
-    def __init__(self, engine: Engine, url_redacted: str, password: str | None = None) -> None:
-        self._engine = engine
-        self._writer = engine.execution_options(**{_WRITE: True})
-        self._password = password
-        self.url_redacted = url_redacted
-        # An in-memory SQLite database is one shared connection: serialise its users.
-        self._lock: AbstractContextManager[Any] = (
-            threading.Lock() if isinstance(engine.pool, StaticPool) else nullcontext()
-        )
+class Store(TicketMethods):
+    """The database; ticket methods come from `TicketMethods`, sessions from `StoreCore`."""
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -64,11 +52,11 @@ class Store:
         redacted = url if parsed.password is None else parsed.render_as_string(True)
         backend = parsed.get_backend_name()
         if backend == "sqlite":
-            engine = _sqlite_engine(parsed, redacted)
+            engine = sqlite_engine(parsed, redacted)
         elif backend == "postgresql":
             if parsed.drivername == "postgresql":
                 parsed = parsed.set(drivername="postgresql+psycopg")
-            engine = _postgresql_engine(parsed)
+            engine = postgresql_engine(parsed)
         else:
             raise StoreError(f"{redacted}: unsupported database; use sqlite:// or postgresql://")
         store = cls(engine, redacted, parsed.password)
@@ -88,9 +76,6 @@ class Store:
                 version = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
                 conn.exec_driver_sql(f"PRAGMA user_version = {version}")
             transaction.rollback()
-
-    def __repr__(self) -> str:
-        return f"Store({self.url_redacted!r})"
 
     def upgrade(self) -> None:
         with self._lock, self._errors("migrate the schema"):
@@ -204,98 +189,6 @@ class Store:
         )
         with self._session(f"read the operation record of {device_id}") as s:
             return [_operation_event(r) for r in s.scalars(query)]
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    @contextmanager
-    def _session(self, what: str, write: bool = False) -> Iterator[Session]:
-        bind = self._writer if write else self._engine
-        with self._lock, self._errors(what), Session(bind) as session, session.begin():
-            yield session
-
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except StatementError as exc:
-            if isinstance(exc.orig, ValueError):
-                raise exc.orig from None  # a caller's bad value (naive datetime), not the DB
-            raise self._error(what, exc) from exc
-        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
-            raise self._error(what, exc) from exc
-
-    def _error(self, what: str, exc: BaseException) -> StoreError:
-        # The driver's own words ("database or disk is full", "connection refused"), without
-        # SQLAlchemy's SQL text, parameters and links.
-        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-        message = " ".join(str(cause).split()) or type(cause).__name__
-        if self._password:
-            message = message.replace(self._password, "***")
-        return StoreError(f"{self.url_redacted}: cannot {what}: {message}")
-
-
-def _json(value: Any) -> str:
-    # An odd value in an observation must not make a state change unrecordable.
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _sqlite_engine(url: URL, redacted: str) -> Engine:
-    path = url.database or ""
-    memory = path in ("", ":memory:") or url.query.get("mode") == "memory"
-    if not memory and not path.startswith("file:"):
-        try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{redacted}: cannot create the database directory: {exc}") from exc
-    engine = create_engine(
-        url,
-        poolclass=StaticPool if memory else None,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        json_serializer=_json,
-    )
-    event.listen(engine, "connect", _sqlite_connect)
-    event.listen(engine, "begin", _sqlite_begin)
-    return engine
-
-
-def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    # Let SQLAlchemy's "begin" event issue BEGIN itself: pysqlite's implicit transactions
-    # start late and cannot say IMMEDIATE.
-    dbapi_connection.isolation_level = None
-    for pragma in (
-        "journal_mode = WAL",  # readers (the CLI) never block the daemon's writes
-        "synchronous = NORMAL",  # durable across a crash of the process; fsync at checkpoint
-        "foreign_keys = ON",
-        "busy_timeout = 30000",
-    ):
-        dbapi_connection.execute(f"PRAGMA {pragma}")
-
-
-def _sqlite_begin(connection: Connection) -> None:
-    # A writer takes the write lock at BEGIN, so it waits for another writer (busy_timeout)
-    # instead of failing with SQLITE_BUSY when it upgrades from reading to writing.
-    write = connection.get_execution_options().get(_WRITE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-def _postgresql_engine(url: URL) -> Engine:
-    connect_args: dict[str, Any] = {"application_name": "monitord"}
-    if "connect_timeout" not in url.query:
-        connect_args["connect_timeout"] = 10  # a black-holed host must not hang the start
-    return create_engine(
-        url,
-        pool_pre_ping=True,  # the server may have restarted since the connection was pooled
-        pool_size=5,
-        max_overflow=5,
-        connect_args=connect_args,
-        json_serializer=_json,
-    )
-
-
-def _require_aware(value: dt.datetime) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value.isoformat()} refused: the store keeps UTC")
 
 
 def _require_unique(what: str, ids: Sequence[str]) -> None:

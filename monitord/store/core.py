@@ -1,0 +1,67 @@
+"""What every group of store methods shares: the engine, sessions and error wrapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from monitord.store.engine import WRITE
+from monitord.store.errors import StoreError
+
+
+class StoreCore:
+    def __init__(self, engine: Engine, url_redacted: str, password: str | None = None) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**{WRITE: True})
+        self._password = password
+        self.url_redacted = url_redacted
+        # An in-memory SQLite database is one shared connection: serialise its users.
+        self._lock: AbstractContextManager[Any] = (
+            threading.Lock() if isinstance(engine.pool, StaticPool) else nullcontext()
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url_redacted!r})"
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _session(self, what: str, write: bool = False) -> Iterator[Session]:
+        bind = self._writer if write else self._engine
+        with self._lock, self._errors(what), Session(bind) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except StatementError as exc:
+            if isinstance(exc.orig, ValueError):
+                raise exc.orig from None  # a caller's bad value (naive datetime), not the DB
+            raise self._error(what, exc) from exc
+        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+            raise self._error(what, exc) from exc
+
+    def _error(self, what: str, exc: BaseException) -> StoreError:
+        # The driver's own words ("database or disk is full", "connection refused"), without
+        # SQLAlchemy's SQL text, parameters and links.
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        message = " ".join(str(cause).split()) or type(cause).__name__
+        if self._password:
+            message = message.replace(self._password, "***")
+        return StoreError(f"{self.url_redacted}: cannot {what}: {message}")
+
+
+def require_aware(value: dt.datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} refused: the store keeps UTC")

@@ -1,0 +1,230 @@
+"""Ticket methods of the store, mixed into `Store`.
+
+A ticket is an append-only log of events (`ticket_events`) plus a row (`tickets`) that
+caches what the log says. Both change in one transaction, guarded by the row's version
+(optimistic locking: a writer names the version it read), so the log never has gaps and
+the row never disagrees with it. "One active ticket per fault" is not checked here but
+enforced by a unique index over active tickets' dedup keys, so it survives restarts,
+crashes and two daemons racing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from sqlalchemy import Executable, Row, Table, insert, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from monitord.store.core import StoreCore
+from monitord.store.errors import ActiveTicketExists, StoreError, TicketConflict
+from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.store.schema import ACTIVE_DEDUP_INDEX, ACTIVE_TICKET, Base, Ticket, TicketEventRow
+
+CLOSED = "closed"
+# The row's fields that an event may change; the rest describe the fault and never change.
+CHANGEABLE = frozenset(
+    {"status", "paused", "recovered", "ticket_class", "rule", "impacted", "title"}
+)
+# Opening loops only when PostgreSQL shows us a conflict whose ticket is closed before we
+# can read it; each further round needs another writer to open and close a ticket again.
+_OPEN_ATTEMPTS = 5
+
+_TICKETS: Table = Base.metadata.tables[Ticket.__tablename__]
+
+
+class TicketMethods(StoreCore):
+    def open_ticket(
+        self, ticket: TicketRecord, first: TicketEventRecord
+    ) -> tuple[TicketRecord, bool]:
+        """Insert the ticket and its first event together: (the new ticket, True).
+
+        If a ticket with the same dedup key is active, insert nothing and return (that
+        ticket, False). The database assigns the id; the version is 1, the first event's
+        seq 1; `ticket.id`, `ticket.version`, `first.ticket_id` and `first.seq` are ignored.
+        """
+        if ticket.status == CLOSED:
+            raise ValueError(f"{ticket.dedup_key}: a ticket cannot be opened closed")
+        what = f"open a ticket for {ticket.dedup_key}"
+        for _ in range(_OPEN_ATTEMPTS):
+            with self._session(what, write=True) as s:
+                # ON CONFLICT DO NOTHING instead of catching the unique violation: the
+                # transaction stays usable (PostgreSQL aborts it on an error), so the
+                # winner is read in it, and a foreign-key error still reads as one. On
+                # PostgreSQL a racer's uncommitted insert makes ours wait for its outcome.
+                dialect = s.get_bind().dialect.name
+                created = s.execute(_insert_ticket(dialect, ticket)).one_or_none()
+                if created is not None:
+                    s.execute(_insert_event(created.id, 1, first))
+                    return _ticket_record(created), True
+                # Read committed (PostgreSQL): this statement sees the racer's commit.
+                existing = s.scalars(_active(ticket.dedup_key)).one_or_none()
+                if existing is not None:
+                    return _ticket_record(existing), False
+            # The conflicting ticket was closed between the two statements: try again.
+        raise StoreError(
+            f"{self.url_redacted}: cannot {what}: its active ticket keeps changing; try again"
+        )
+
+    def append_ticket_event(
+        self,
+        ticket_id: int,
+        expected_version: int,
+        event: TicketEventRecord,
+        changes: Mapping[str, Any],
+    ) -> TicketRecord:
+        """Apply `changes` to the ticket and append `event` as seq expected_version + 1.
+
+        Both or neither: TicketConflict (nothing written) when the ticket is not at
+        `expected_version` or does not exist; ActiveTicketExists when the change would
+        reopen it while another ticket with its key is active. `event.ticket_id` and
+        `event.seq` are ignored. Returns the updated ticket.
+        """
+        unknown = sorted(set(changes) - CHANGEABLE)
+        if unknown:
+            raise ValueError(f"ticket {ticket_id}: fields that cannot change: {unknown}")
+        values: dict[str, Any] = dict(changes)
+        if "impacted" in values:
+            if isinstance(values["impacted"], str):
+                raise ValueError(f"ticket {ticket_id}: impacted must be device ids, not a str")
+            values["impacted"] = list(values["impacted"])
+        if "status" in values:
+            # Closing stamps the time; any other status (reopening) clears it.
+            values["closed_at"] = event.at if values["status"] == CLOSED else None
+        t = _TICKETS
+        stmt = (
+            update(t)
+            .where(t.c.id == ticket_id, t.c.version == expected_version)
+            .values(**values, version=t.c.version + 1, updated_at=event.at)
+            .returning(*t.c)
+        )
+        with self._session(f"append an event to ticket {ticket_id}", write=True) as s:
+            # The UPDATE comes first: on PostgreSQL it locks the row, so a concurrent
+            # writer with the same expected version waits, then matches nothing.
+            try:
+                updated = s.execute(stmt).one_or_none()
+            except IntegrityError as exc:
+                if not _is_dedup_violation(exc):
+                    raise
+                raise ActiveTicketExists(
+                    f"ticket {ticket_id} cannot become {values.get('status')!r}: another "
+                    "ticket with the same dedup key is active"
+                ) from None
+            if updated is None:
+                current = s.scalar(select(t.c.version).where(t.c.id == ticket_id))
+                if current is None:
+                    raise TicketConflict(f"ticket {ticket_id} does not exist")
+                raise TicketConflict(
+                    f"ticket {ticket_id} is at version {current}, not {expected_version}: "
+                    "another writer changed it; read it again"
+                )
+            s.execute(_insert_event(ticket_id, expected_version + 1, event))
+            return _ticket_record(updated)
+
+    def ticket(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]] | None:
+        """The ticket and its events in seq order, consistent with each other."""
+        with self._session(f"read ticket {ticket_id}") as s:
+            row = s.get(Ticket, ticket_id)
+            if row is None:
+                return None
+            # PostgreSQL reads each statement at its own snapshot: events appended after
+            # the row was read would not match its version, so leave them out.
+            query = _events(ticket_id).where(TicketEventRow.seq <= row.version)
+            return _ticket_record(row), [_event_record(e) for e in s.scalars(query)]
+
+    def active_ticket(self, dedup_key: str) -> TicketRecord | None:
+        with self._session(f"read the active ticket of {dedup_key}") as s:
+            row = s.scalars(_active(dedup_key)).one_or_none()
+            return None if row is None else _ticket_record(row)
+
+    def last_closed_ticket(self, dedup_key: str) -> TicketRecord | None:
+        """The most recently closed ticket with this key (to reopen it within a window)."""
+        query = (
+            select(Ticket)
+            .where(Ticket.dedup_key == dedup_key, Ticket.status == CLOSED)
+            .order_by(Ticket.closed_at.desc().nulls_last(), Ticket.id.desc())
+            .limit(1)
+        )
+        with self._session(f"read the last closed ticket of {dedup_key}") as s:
+            row = s.scalars(query).first()
+            return None if row is None else _ticket_record(row)
+
+    def tickets(
+        self,
+        statuses: Collection[str] | None = None,
+        contract: str | None = None,
+        limit: int = 500,
+    ) -> list[TicketRecord]:
+        """Tickets, newest first; `statuses` None means any status."""
+        query = select(Ticket).order_by(Ticket.opened_at.desc(), Ticket.id.desc()).limit(limit)
+        if statuses is not None:
+            query = query.where(Ticket.status.in_(list(statuses)))
+        if contract is not None:
+            query = query.where(Ticket.contract == contract)
+        with self._session("read tickets") as s:
+            return [_ticket_record(r) for r in s.scalars(query)]
+
+    def ticket_events(self, ticket_id: int) -> list[TicketEventRecord]:
+        with self._session(f"read the events of ticket {ticket_id}") as s:
+            return [_event_record(e) for e in s.scalars(_events(ticket_id))]
+
+
+def _insert_ticket(dialect: str, ticket: TicketRecord) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the row, or no row if a ticket is active."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_(_TICKETS).values(
+        dedup_key=ticket.dedup_key, contract=ticket.contract, site_id=ticket.site_id,
+        root_device=ticket.root_device, fault_kind=ticket.fault_kind,
+        ticket_class=ticket.ticket_class, rule=ticket.rule, status=ticket.status,
+        paused=ticket.paused, recovered=ticket.recovered, title=ticket.title,
+        impacted=list(ticket.impacted), opened_at=ticket.opened_at,
+        updated_at=ticket.updated_at, version=1, closed_at=None,
+    )  # fmt: skip
+    # The predicate must be literal SQL: PostgreSQL matches it against the partial index's
+    # own predicate to pick the arbiter index, and cannot do that with a bound parameter.
+    return stmt.on_conflict_do_nothing(
+        index_elements=[_TICKETS.c.dedup_key], index_where=sql_text(ACTIVE_TICKET)
+    ).returning(*_TICKETS.c)
+
+
+def _insert_event(ticket_id: int, seq: int, event: TicketEventRecord) -> Executable:
+    # A separate function so a test can make the second statement of a transaction fail.
+    return insert(TicketEventRow).values(
+        ticket_id=ticket_id, seq=seq, at=event.at, kind=event.kind, actor=event.by,
+        text=event.text, data=dict(event.data),
+    )  # fmt: skip
+
+
+def _active(dedup_key: str) -> Any:
+    return select(Ticket).where(Ticket.dedup_key == dedup_key, Ticket.status != CLOSED)
+
+
+def _events(ticket_id: int) -> Any:
+    return (
+        select(TicketEventRow)
+        .where(TicketEventRow.ticket_id == ticket_id)
+        .order_by(TicketEventRow.seq)
+    )
+
+
+def _is_dedup_violation(exc: IntegrityError) -> bool:
+    # PostgreSQL names the index; SQLite names the column ("UNIQUE constraint failed:
+    # tickets.dedup_key"), which only that index makes unique.
+    message = str(exc.orig)
+    return ACTIVE_DEDUP_INDEX in message or "tickets.dedup_key" in message
+
+
+def _ticket_record(r: Ticket | Row[Any]) -> TicketRecord:
+    return TicketRecord(
+        id=r.id, dedup_key=r.dedup_key, contract=r.contract, site_id=r.site_id,
+        root_device=r.root_device, fault_kind=r.fault_kind, ticket_class=r.ticket_class,
+        rule=r.rule, status=r.status, paused=bool(r.paused), recovered=bool(r.recovered),
+        title=r.title, impacted=tuple(r.impacted), opened_at=r.opened_at,
+        updated_at=r.updated_at, version=r.version,
+    )  # fmt: skip
+
+
+def _event_record(r: TicketEventRow) -> TicketEventRecord:
+    return TicketEventRecord(r.ticket_id, r.seq, r.at, r.kind, r.actor, r.text, dict(r.data))
