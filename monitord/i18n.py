@@ -36,6 +36,18 @@ _WORDS: dict[str, tuple[str, str]] = {
     "removed": ("removed from configuration", "已从配置中移除"),
     "errors": ("error(s)", "处错误"),
     "written": ("written", "已写入"),
+    "ok": ("ok", "正常"),
+    "warning": ("warning", "警告"),
+    "critical": ("critical", "严重"),
+    "unknown": ("unknown", "未知"),
+    "unavailable": ("unavailable", "不可用"),
+    "not_configured": ("not configured", "未配置"),
+    "sys_name": ("System name", "系统名称"),
+    "sys_descr": ("Description", "系统描述"),
+    "sys_object_id": ("Object ID", "对象标识"),
+    "uptime": ("Uptime", "运行时长"),
+    "reachable": ("Device reachable", "设备可达"),
+    "not_reachable": ("Device NOT reachable", "设备不可达"),
 }
 
 ARCHIVE_FIELDS: dict[str, tuple[str, str]] = {

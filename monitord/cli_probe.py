@@ -1,0 +1,82 @@
+"""The `probe` command: look at one device now (ICMP, SNMP) and print what was found."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Protocol
+
+import click
+
+from monitord import i18n
+from monitord.config import Config
+from monitord.probe_once import ProbeReport, probe
+from monitord.probes import snmp_oids as O
+
+EXIT_UNREACHABLE = 1
+
+
+class _Context(Protocol):
+    lang: str
+
+    def config(self) -> Config: ...
+
+
+_SYSTEM = {
+    O.SYS_NAME: "sys_name",
+    O.SYS_DESCR: "sys_descr",
+    O.SYS_OBJECT_ID: "sys_object_id",
+    O.SYS_UPTIME: "uptime",
+}
+
+
+def register(main: click.Group) -> None:
+    @main.command("probe")
+    @click.argument("device_id")
+    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+    @click.pass_obj
+    def probe_command(obj: _Context, device_id: str, as_json: bool) -> None:
+        """Run every probe of one device once; exit 1 if it answers neither ICMP nor SNMP."""
+        config, lang = obj.config(), obj.lang
+        device = next((d for d in config.devices if d.id == device_id), None)
+        if device is None:
+            click.echo(f"monitord: {device_id}: {i18n.t('no_device', lang)}", err=True)
+            sys.exit(2)
+        report = asyncio.run(probe(config, device))
+        click.echo(as_json_text(report) if as_json else as_text(report, lang))
+        sys.exit(0 if report.reachable else EXIT_UNREACHABLE)
+
+
+def as_json_text(r: ProbeReport) -> str:
+    icmp = r.icmp and {"state": r.icmp.state.value, "reason": r.icmp.reason, **r.icmp.observation}
+    findings = [
+        {"check": f.check, "status": f.status.value, "summary": f.summary, "values": dict(f.values)}
+        for f in r.findings
+    ]
+    system = {_SYSTEM[k]: v for k, v in r.system.items()}
+    snmp = {"system": system, "findings": findings} if r.device.snmp else None
+    out = {"device": r.device.id, "reachable": r.reachable, "icmp": icmp, "snmp": snmp}
+    return json.dumps({**out, "icmp_error": r.icmp_error}, ensure_ascii=False, indent=2)
+
+
+def as_text(r: ProbeReport, lang: str) -> str:
+    d = r.device
+    lines = [f"{d.id} ({i18n.t(d.kind.value, lang)}, {d.address})"]
+    if r.icmp is not None:
+        lines.append(f"  ICMP: {i18n.t(r.icmp.state.value, lang)} — {r.icmp.reason}")
+    else:
+        lines.append(f"  ICMP: {i18n.t('unavailable', lang)} — {r.icmp_error}")
+    if d.snmp is None:
+        lines.append(f"  SNMP: {i18n.t('not_configured', lang)}")
+    else:
+        for key, value in r.system.items():
+            shown = (
+                f"{value / 100:.0f} s" if key == O.SYS_UPTIME and isinstance(value, int) else value
+            )
+            lines.append(f"  {i18n.t(_SYSTEM[key], lang)}: {str(shown)[:120]}")
+        for f in r.findings:
+            lines.append(f"  [{i18n.t(f.status.value, lang)}] {f.check}: {f.summary}")
+    verdict = "reachable" if r.reachable else "not_reachable"
+    lines.append(i18n.t(verdict, lang))
+    return "\n".join(lines)
