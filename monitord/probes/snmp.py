@@ -19,18 +19,13 @@ from pydantic import SecretStr
 from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.carrier.error import CarrierError
 from pysnmp.hlapi.v3arch.asyncio import (
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
     SnmpEngine,
     Udp6TransportTarget,
     UdpTransportTarget,
-    bulk_walk_cmd,
-    get_cmd,
 )
 from pysnmp.proto import errind, rfc1902, rfc1905
 
-from monitord.probes import snmp_auth
+from monitord.probes import snmp_auth, snmp_wire
 from monitord.probes.snmp_oids import FetchPlan
 
 SnmpValue = int | str
@@ -38,7 +33,7 @@ SnmpValue = int | str
 
 _RCVBUF: Final = 4 * 1024 * 1024
 _GET_CHUNK: Final = 20  # varbinds per GET: small enough for any agent's PDU size
-_MAX_REPETITIONS: Final = 25
+_MAX_REPETITIONS: Final = 16  # a table of 48 PoE ports in 4 requests
 _MISSING: Final = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)
 _AUTH_ERRORS: Final = (
     errind.WrongDigest,
@@ -150,15 +145,22 @@ class SnmpClient:
         self._max_walk_rows = max_walk_rows
         self._auth = snmp_auth.AuthCache()
         self._tuned: set[tuple[int, ...]] = set()
+        self._targets: dict[tuple[str, int, float, int], Any] = {}
 
     def close(self) -> None:
         self._engine.close_dispatcher()
 
     async def _target(self, t: Target) -> UdpTransportTarget | Udp6TransportTarget:
-        kind = (
-            Udp6TransportTarget if ipaddress.ip_address(t.host).version == 6 else UdpTransportTarget
-        )
-        return await kind.create((t.host, t.port), timeout=t.timeout, retries=t.retries)
+        """One transport target per address and timing: creating one resolves the address in
+        a thread and adds entries to the engine's tables, too dear to do per request."""
+        key = (t.host, t.port, t.timeout, t.retries)
+        found = self._targets.get(key)
+        if found is None:
+            six = ipaddress.ip_address(t.host).version == 6
+            kind = Udp6TransportTarget if six else UdpTransportTarget
+            found = await kind.create((t.host, t.port), timeout=t.timeout, retries=t.retries)
+            self._targets[key] = found
+        return found
 
     def _check(self, t: Target, indication: Any, status: Any, index: Any) -> None:
         if indication is not None:
@@ -190,13 +192,8 @@ class SnmpClient:
         for start in range(0, len(wanted), _GET_CHUNK):
             chunk = wanted[start : start + _GET_CHUNK]
             try:
-                ind, status, index, varbinds = await get_cmd(
-                    self._engine,
-                    auth,
-                    target,
-                    ContextData(),
-                    *(ObjectType(ObjectIdentity(o)) for o in chunk),
-                    lookupMib=False,  # numeric OIDs only: MIB lookups cost CPU per varbind
+                ind, status, index, varbinds = await snmp_wire.get(
+                    self._engine, auth, target, chunk
                 )
             except Exception as exc:  # noqa: BLE001 - pysnmp raises for some errors
                 raise _raised(t, exc) from None
@@ -209,34 +206,41 @@ class SnmpClient:
         return out
 
     async def walk(self, t: Target, column: str) -> tuple[dict[str, SnmpValue], bool]:
-        """Walk one subtree with GETBULK; stop at the row limit. Returns (rows, truncated)."""
+        """Walk one subtree with GETBULK; stop at the row limit. Returns (rows, truncated).
+
+        The first request asks for one varbind: many agents lack a table (no PoE, no
+        sensors), and learning that from a single varbind is far cheaper than decoding a
+        full GETBULK of whatever follows in the MIB.
+        """
         out: dict[str, SnmpValue] = {}
+        prefix = column + "."
+        cursor, reps = _oid_key(column), 1
         target, auth = await self._target(t), self._auth.for_credentials(t.credentials)
-        try:
-            async for ind, status, index, varbinds in bulk_walk_cmd(
-                self._engine,
-                auth,
-                target,
-                ContextData(),
-                0,
-                _MAX_REPETITIONS,
-                ObjectType(ObjectIdentity(column)),
-                lexicographicMode=False,
-                lookupMib=False,
-            ):
-                self._tune_socket()
-                self._check(t, ind, status, index)
-                for oid, value in varbinds:
-                    converted = convert(value)
-                    if converted is not None:
-                        out[str(oid)] = converted
-                if len(out) >= self._max_walk_rows:
-                    return out, True
-        except SnmpError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise _raised(t, exc) from None
-        return out, False
+        while len(out) < self._max_walk_rows:
+            start = ".".join(map(str, cursor))
+            try:
+                ind, status, index, varbinds = await snmp_wire.bulk(
+                    self._engine, auth, target, start, reps
+                )
+            except Exception as exc:  # noqa: BLE001 - pysnmp raises for some errors
+                raise _raised(t, exc) from None
+            self._tune_socket()
+            self._check(t, ind, status, index)
+            if not varbinds:
+                return out, False
+            for oid, value in varbinds:
+                name = str(oid)
+                if not name.startswith(prefix) or isinstance(value, rfc1905.EndOfMibView):
+                    return out, False
+                key = _oid_key(name)
+                if key <= cursor:  # a broken agent could walk us in circles
+                    raise SnmpProtocolError(t.address, f"OID not increasing at {name}")
+                cursor = key
+                converted = convert(value)
+                if converted is not None:
+                    out[name] = converted
+            reps = _MAX_REPETITIONS
+        return out, True
 
     async def fetch(self, t: Target, plan: FetchPlan) -> SnmpReading:
         """Everything a plan asks for. Never raises SnmpError: it is in the reading."""
@@ -246,17 +250,25 @@ class SnmpClient:
             return SnmpReading(t.address, {}, error=exc)
         partial: list[str] = []
         truncated: list[str] = []
-        for column in plan.walks:
+        for walk in plan.walks:
             try:
-                rows, cut = await self.walk(t, column)
+                rows, cut = await self.walk(t, walk.column)
+                prefix = walk.column + "."
+                indexes = [oid[len(prefix) :] for oid in rows]
+                more = await self.get(t, [f"{c}.{i}" for i in indexes for c in walk.follow])
             except SnmpError as exc:
                 # Some agents answer the system group and time out on a big table.
-                partial.append(f"{column}: {exc.what}")
+                partial.append(f"{walk.column}: {exc.what}")
                 continue
             values.update(rows)
+            values.update(more)
             if cut:
-                truncated.append(column)
+                truncated.append(walk.column)
         return SnmpReading(t.address, values, None, tuple(partial), tuple(truncated))
+
+
+def _oid_key(oid: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in oid.strip(".").split("."))
 
 
 def _classify(t: Target, indication: Any) -> SnmpError:

@@ -80,27 +80,36 @@ TRAP_NAMES: Final = {
 
 
 @dataclass(frozen=True, slots=True)
+class Walk:
+    """Walk `column`; then GET the `follow` columns for the indexes it found.
+
+    One walk per table instead of one per column: a GETBULK that runs past the end of a
+    table (or into a table the agent lacks) still returns `max-repetitions` varbinds, and
+    decoding them is where pysnmp spends its CPU.
+    """
+
+    column: str
+    follow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FetchPlan:
     """What to ask one device: scalars by GET, tables by (bounded) walk."""
 
     scalars: tuple[str, ...]
-    walks: tuple[str, ...]
+    walks: tuple[Walk, ...]
 
 
-_SENSORS: Final = (
+_SENSORS: Final = Walk(
     ENT_PHY_SENSOR_TYPE,
-    ENT_PHY_SENSOR_SCALE,
-    ENT_PHY_SENSOR_PRECISION,
-    ENT_PHY_SENSOR_VALUE,
-    ENT_PHY_SENSOR_OPER_STATUS,
-)
-_STORAGE: Final = (
+    (ENT_PHY_SENSOR_SCALE, ENT_PHY_SENSOR_PRECISION, ENT_PHY_SENSOR_VALUE,
+     ENT_PHY_SENSOR_OPER_STATUS),
+)  # fmt: skip
+_STORAGE: Final = Walk(
     HR_STORAGE_TYPE,
-    HR_STORAGE_DESCR,
-    HR_STORAGE_ALLOCATION_UNITS,
-    HR_STORAGE_SIZE,
-    HR_STORAGE_USED,
+    (HR_STORAGE_DESCR, HR_STORAGE_ALLOCATION_UNITS, HR_STORAGE_SIZE, HR_STORAGE_USED),
 )
+_POE: Final = Walk(PETH_PSE_PORT_DETECTION_STATUS)
 
 
 def plan_for(kind: str, ports: tuple[int, ...]) -> FetchPlan:
@@ -108,8 +117,8 @@ def plan_for(kind: str, ports: tuple[int, ...]) -> FetchPlan:
     port_oids = tuple(f"{column}.{p}" for p in ports for column in PORT_COLUMNS)
     scalars = SYSTEM + port_oids
     if kind == "switch":
-        return FetchPlan(scalars, (PETH_PSE_PORT_DETECTION_STATUS, *_SENSORS))
+        return FetchPlan(scalars, (_POE, _SENSORS))
     if kind == "nvr":
-        return FetchPlan(scalars, (*_STORAGE, *_SENSORS))
+        return FetchPlan(scalars, (_STORAGE, _SENSORS))
     # Access controllers and the rest: reachability, the system group, and watched ports.
     return FetchPlan(scalars, ())

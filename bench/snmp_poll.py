@@ -1,0 +1,94 @@
+"""SNMP polling cost: N devices polled like the daemon does (system group, watched ports,
+PoE and sensor walks for a switch), against a real agent on 127.0.0.1.
+
+Each device is a separate target on the agent (snmpd by default, or snmpsim serving
+tests/snmpdata/switch1.snmprec with --agent snmpsim). Prints polls/s, SNMP requests/s, CPU
+per request and per poll, timeouts, RSS, and the share of one core that 2 000 devices
+polled every 60 s would take.
+
+    .venv/bin/python bench/snmp_poll.py --devices 500 --rounds 4 --in-flight 200 [--v3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pydantic import SecretStr
+
+from monitord.probes import snmp_oids as O
+from monitord.probes.snmp import Credentials, SnmpClient, Target
+from tests.snmplab import AUTH_KEY, COMMUNITY, PRIV_KEY, USER, Snmpd, Snmpsim
+
+
+async def run(port: int, community: str, args: argparse.Namespace) -> None:
+    if args.v3:
+        creds = Credentials(
+            "3", user=USER, auth_key=SecretStr(AUTH_KEY), priv_key=SecretStr(PRIV_KEY)
+        )
+    else:
+        creds = Credentials("2c", community=SecretStr(community))
+    plan = O.plan_for("switch", (1, 2))
+    # Requests per poll: GETs of 20 varbinds, and at least one GETBULK per walked column.
+    per_poll = -(-len(plan.scalars) // 20) + len(plan.walks)
+    client = SnmpClient()
+    slots = asyncio.Semaphore(args.in_flight)
+    timeouts = errors = polls = 0
+
+    async def poll(i: int) -> None:
+        nonlocal timeouts, errors, polls
+        async with slots:
+            t = Target("127.0.0.1", port, creds, timeout=args.timeout, retries=0)
+            reading = await client.fetch(t, plan)
+        polls += 1
+        if reading.error is not None:
+            timeouts += reading.error.kind == "timeout"
+            errors += reading.error.kind != "timeout"
+
+    await poll(0)  # open the socket and discover the v3 engine outside the measurement
+    polls = 0
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for _ in range(args.rounds):
+        await asyncio.gather(*(poll(i) for i in range(args.devices)))
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    client.close()
+    requests = polls * per_poll
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    share = 2000 * per_poll * (cpu / requests) / 60
+    print(
+        f"agent={args.agent} version={'3 authPriv' if args.v3 else '2c'} devices={args.devices} "
+        f"rounds={args.rounds} in_flight={args.in_flight}"
+    )
+    print(f"polls={polls} ({polls / wall:.0f}/s)  requests~{requests} ({requests / wall:.0f}/s)")
+    print(f"CPU per request {cpu / requests * 1e6:.0f} us, per poll {cpu / polls * 1e3:.2f} ms")
+    print(f"timeouts={timeouts} other errors={errors}  max RSS {rss:.0f} MiB")
+    print(f"2000 devices every 60 s: {share * 100:.1f}% of one core")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--devices", type=int, default=500)
+    p.add_argument("--rounds", type=int, default=4)
+    p.add_argument("--in-flight", type=int, default=50)
+    p.add_argument("--timeout", type=float, default=2.0)
+    p.add_argument("--agent", choices=["snmpd", "snmpsim"], default="snmpd")
+    p.add_argument("--v3", action="store_true")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        if args.agent == "snmpd":
+            with Snmpd(Path(d)) as agent:
+                asyncio.run(run(agent.port, COMMUNITY, args))
+        else:
+            with Snmpsim(Path(d)) as sim:
+                asyncio.run(run(sim.port, "switch1", args))
+
+
+if __name__ == "__main__":
+    main()
