@@ -87,7 +87,7 @@ class TrapUser(V3User):
 
 class TrapSettings(_Frozen):
     """The trap receiver. Devices send to UDP 162 by default; binding it needs root or
-    CAP_NET_BIND_SERVICE (the systemd unit grants it)."""
+    CAP_NET_BIND_SERVICE."""
 
     listen: str = "0.0.0.0"
     port: Port = 162
