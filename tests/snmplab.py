@@ -87,8 +87,14 @@ class _Process:
 class Snmpd(_Process):
     """snmpd in the foreground with only our configuration (-C), on 127.0.0.1:port."""
 
-    def __init__(self, directory: Path, extra: str = "", port: int | None = None) -> None:
-        self.dir, self.extra = directory, extra
+    def __init__(
+        self,
+        directory: Path,
+        extra: str = "",
+        port: int | None = None,
+        keys: tuple[str, str] = (AUTH_KEY, PRIV_KEY),
+    ) -> None:
+        self.dir, self.extra, self.keys = directory, extra, keys
         self.port = port or free_udp_port()
 
     def __enter__(self) -> Self:
@@ -102,7 +108,7 @@ class Snmpd(_Process):
         conf.write_text(
             "[snmp] mibs :\n"
             f"rocommunity {COMMUNITY} 127.0.0.1\n"
-            f'createUser {USER} SHA "{AUTH_KEY}" AES "{PRIV_KEY}"\n'
+            f'createUser {USER} SHA "{self.keys[0]}" AES "{self.keys[1]}"\n'
             f"rouser {USER} priv\n"
             "sysName testagent\n" + self.extra,
             encoding="utf-8",

@@ -141,14 +141,21 @@ class SnmpClient:
     """Owns the process's one SnmpEngine for polling; close() releases its socket."""
 
     def __init__(self, max_walk_rows: int = 2000) -> None:
-        self._engine = SnmpEngine()
+        self._engines: list[Any] = [SnmpEngine()]
         self._max_walk_rows = max_walk_rows
         self._auth = snmp_auth.AuthCache()
-        self._tuned: set[tuple[int, ...]] = set()
+        self._tuned: set[tuple[int, tuple[int, ...]]] = set()
         self._targets: dict[tuple[str, int, float, int], Any] = {}
 
     def close(self) -> None:
-        self._engine.close_dispatcher()
+        for engine in self._engines:
+            engine.close_dispatcher()
+
+    def _engine(self, c: Credentials) -> tuple[int, Any]:
+        slot = self._auth.slot(c)
+        while len(self._engines) <= slot:
+            self._engines.append(SnmpEngine())
+        return slot, self._engines[slot]
 
     async def _target(self, t: Target) -> UdpTransportTarget | Udp6TransportTarget:
         """One transport target per address and timing: creating one resolves the address in
@@ -170,34 +177,33 @@ class SnmpClient:
                 t.address, f"agent returned error {status.prettyPrint()} at varbind {index}"
             )
 
-    def _tune_socket(self) -> None:
+    def _tune_socket(self, slot: int) -> None:
         """Enlarge the receive buffers once the first requests have opened the sockets."""
         for domain in (udp.DOMAIN_NAME, udp6.DOMAIN_NAME):
-            if domain in self._tuned:
+            if (slot, domain) in self._tuned:
                 continue
             try:
-                transport = self._engine.transport_dispatcher.get_transport(domain)
+                transport = self._engines[slot].transport_dispatcher.get_transport(domain)
             except CarrierError:
                 continue  # not opened yet (no IPv6 target so far)
             sock = transport.transport.get_extra_info("socket") if transport.transport else None
             if isinstance(sock, socket.socket):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
-                self._tuned.add(domain)
+                self._tuned.add((slot, domain))
 
     async def get(self, t: Target, oids: Iterable[str]) -> dict[str, SnmpValue]:
         """GET these OIDs; absent ones are left out. Raises SnmpError."""
         wanted = list(oids)
         out: dict[str, SnmpValue] = {}
         target, auth = await self._target(t), self._auth.for_credentials(t.credentials)
+        slot, engine = self._engine(t.credentials)
         for start in range(0, len(wanted), _GET_CHUNK):
             chunk = wanted[start : start + _GET_CHUNK]
             try:
-                ind, status, index, varbinds = await snmp_wire.get(
-                    self._engine, auth, target, chunk
-                )
+                ind, status, index, varbinds = await snmp_wire.get(engine, auth, target, chunk)
             except Exception as exc:  # noqa: BLE001 - pysnmp raises for some errors
                 raise _raised(t, exc) from None
-            self._tune_socket()
+            self._tune_socket(slot)
             self._check(t, ind, status, index)
             for oid, value in varbinds:
                 converted = convert(value)
@@ -216,15 +222,16 @@ class SnmpClient:
         prefix = column + "."
         cursor, reps = _oid_key(column), 1
         target, auth = await self._target(t), self._auth.for_credentials(t.credentials)
+        slot, engine = self._engine(t.credentials)
         while len(out) < self._max_walk_rows:
             start = ".".join(map(str, cursor))
             try:
                 ind, status, index, varbinds = await snmp_wire.bulk(
-                    self._engine, auth, target, start, reps
+                    engine, auth, target, start, reps
                 )
             except Exception as exc:  # noqa: BLE001 - pysnmp raises for some errors
                 raise _raised(t, exc) from None
-            self._tune_socket()
+            self._tune_socket(slot)
             self._check(t, ind, status, index)
             if not varbinds:
                 return out, False

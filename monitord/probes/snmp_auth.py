@@ -52,6 +52,28 @@ def _fingerprint(c: Credentials) -> str:
 class AuthCache:
     def __init__(self) -> None:
         self._built: dict[str, CommunityData | UsmUserData] = {}
+        self._slots: dict[str, int] = {}
+        self._users: list[dict[str, str]] = [{}]  # per engine: v3 user name -> fingerprint
+
+    def slot(self, c: Credentials) -> int:
+        """Which engine serves these credentials (0 unless a v3 user name collides).
+
+        pysnmp keeps one USM entry per user name in an engine and replaces it when the same
+        name comes with other keys: two devices whose v3 users share a name but not keys
+        would swap the entry under each other's requests (WrongDigest). Such a user goes
+        to another engine.
+        """
+        if c.version != "3" or not c.user:
+            return 0
+        key = _fingerprint(c)
+        if key not in self._slots:
+            free = [i for i, users in enumerate(self._users) if users.get(c.user, key) == key]
+            if not free:
+                self._users.append({})
+                free = [len(self._users) - 1]
+            self._users[free[0]][c.user] = key
+            self._slots[key] = free[0]
+        return self._slots[key]
 
     def for_credentials(self, c: Credentials) -> CommunityData | UsmUserData:
         key = _fingerprint(c)

@@ -6,6 +6,7 @@ import asyncio
 import random
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -156,3 +157,20 @@ async def test_garbage_replies_end_in_a_clear_error(client: SnmpClient) -> None:
         # The engine survived: a real agent is still answered.
     finally:
         transport.close()
+
+
+async def test_same_v3_user_name_with_other_keys_on_two_agents(
+    client: SnmpClient, snmpd: Snmpd, tmp_path: Path
+) -> None:
+    other_keys = ("other-auth-key-1", "other-priv-key-2")
+    with Snmpd(tmp_path, keys=other_keys) as other:
+        a = Target("127.0.0.1", snmpd.port, V3, timeout=1.0, retries=0)
+        b_creds = Credentials(
+            "3", user=USER, auth_key=SecretStr(other_keys[0]), priv_key=SecretStr(other_keys[1])
+        )
+        b = Target("127.0.0.1", other.port, b_creds, timeout=1.0, retries=0)
+        # Interleaved and concurrent: one engine would swap the user's keys mid-request.
+        got = await asyncio.gather(
+            *(client.get(t, [O.SYS_NAME]) for _ in range(20) for t in (a, b))
+        )
+    assert all(g == {O.SYS_NAME: "testagent"} for g in got)
