@@ -18,14 +18,30 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pydantic import SecretStr
 
 from monitord.probes import snmp_oids as O
+from monitord.probes import snmp_wire
 from monitord.probes.snmp import Credentials, SnmpClient, Target
 from tests.snmplab import AUTH_KEY, COMMUNITY, PRIV_KEY, USER, Snmpd, Snmpsim
+
+
+def count_requests() -> list[int]:
+    """Count GET and GETBULK requests by wrapping the probe's two senders."""
+    sent = [0]
+    for name in ("get", "bulk"):
+        original = getattr(snmp_wire, name)
+
+        async def counted(*args: Any, _original: Any = original) -> Any:
+            sent[0] += 1
+            return await _original(*args)
+
+        setattr(snmp_wire, name, counted)
+    return sent
 
 
 async def run(port: int, community: str, args: argparse.Namespace) -> None:
@@ -36,8 +52,7 @@ async def run(port: int, community: str, args: argparse.Namespace) -> None:
     else:
         creds = Credentials("2c", community=SecretStr(community))
     plan = O.plan_for("switch", (1, 2))
-    # Requests per poll: GETs of 20 varbinds, and at least one GETBULK per walked column.
-    per_poll = -(-len(plan.scalars) // 20) + len(plan.walks)
+    sent = count_requests()
     client = SnmpClient()
     slots = asyncio.Semaphore(args.in_flight)
     timeouts = errors = polls = 0
@@ -54,19 +69,24 @@ async def run(port: int, community: str, args: argparse.Namespace) -> None:
 
     await poll(0)  # open the socket and discover the v3 engine outside the measurement
     polls = 0
+    sent[0] = 0
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for _ in range(args.rounds):
         await asyncio.gather(*(poll(i) for i in range(args.devices)))
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     client.close()
-    requests = polls * per_poll
+    requests = sent[0]
+    per_poll = requests / polls
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     share = 2000 * per_poll * (cpu / requests) / 60
     print(
         f"agent={args.agent} version={'3 authPriv' if args.v3 else '2c'} devices={args.devices} "
         f"rounds={args.rounds} in_flight={args.in_flight}"
     )
-    print(f"polls={polls} ({polls / wall:.0f}/s)  requests~{requests} ({requests / wall:.0f}/s)")
+    print(
+        f"polls={polls} ({polls / wall:.0f}/s)  requests={requests} ({requests / wall:.0f}/s, "
+        f"{per_poll:.1f} per poll)"
+    )
     print(f"CPU per request {cpu / requests * 1e6:.0f} us, per poll {cpu / polls * 1e3:.2f} ms")
     print(f"timeouts={timeouts} other errors={errors}  max RSS {rss:.0f} MiB")
     print(f"2000 devices every 60 s: {share * 100:.1f}% of one core")
