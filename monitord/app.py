@@ -28,6 +28,7 @@ from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
 from monitord.snmp.service import SnmpService
 from monitord.store import Store
+from monitord.ticketing.desk import TicketDesk
 
 _log = log.get("monitord")
 
@@ -48,6 +49,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._reloading: asyncio.Task[None] | None = None
         self._snmp: SnmpService | None = None
+        self._desk: TicketDesk | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -72,8 +74,9 @@ class Daemon:
                 on_lag=self.metrics.scheduler_lag.observe,
                 on_error=self._check_failed,
             )
+            desk = self._desk = TicketDesk(store, self.clock, self.config)
             fleet = Fleet(
-                self.config, pinger, self.clock, self.metrics, recorder, scheduler.check_soon
+                self.config, pinger, self.clock, self.metrics, recorder, scheduler.check_soon, desk
             )
             fleet.restore(await asyncio.to_thread(store.load_states))
             snmp = self._snmp = SnmpService(
@@ -81,6 +84,7 @@ class Daemon:
             )
             stack.callback(snmp.close)
             snmp.open()
+            await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self._serve_metrics(stack)
             scheduler.set_devices(fleet.intervals())
@@ -95,6 +99,7 @@ class Daemon:
             writer = asyncio.create_task(recorder.run(), name="recorder")
             checks = asyncio.create_task(scheduler.run(), name="scheduler")
             polls = asyncio.create_task(snmp.run(), name="snmp")
+            clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -114,7 +119,8 @@ class Daemon:
             checks.cancel()
             polls.cancel()
             await asyncio.gather(polls, return_exceptions=True)
-            await asyncio.gather(checks, return_exceptions=True)
+            clocks.cancel()
+            await asyncio.gather(checks, clocks, return_exceptions=True)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
             writer.cancel()
@@ -160,6 +166,8 @@ class Daemon:
         fleet.apply(config)
         if self._snmp is not None:
             self._snmp.apply(config)
+        if self._desk is not None:
+            self._desk.apply(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
         self.metrics.reloads.labels("success").inc()

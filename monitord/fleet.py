@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from monitord import log
 from monitord.clock import Clock
@@ -17,6 +18,14 @@ from monitord.recorder import Recorder
 from monitord.store.records import SavedState
 
 _log = log.get("monitord.health")
+
+
+class Desk(Protocol):
+    """Whoever acts on confirmed changes (the ticket desk)."""
+
+    async def on_transition(self, t: Transition, tracker: HealthTracker) -> None: ...
+
+
 _LOUD = frozenset({State.DOWN, State.FLAPPING, State.DEGRADED})
 
 
@@ -29,7 +38,9 @@ class Fleet:
         metrics: DaemonMetrics,
         recorder: Recorder,
         on_recheck: Callable[[Iterable[str]], None],
+        desk: Desk | None = None,
     ) -> None:
+        self._desk = desk
         self._pinger, self._clock, self._metrics = pinger, clock, metrics
         self._recorder, self._on_recheck = recorder, on_recheck
         self.tracker = HealthTracker({}, topology(config), config.flapping)
@@ -72,6 +83,8 @@ class Fleet:
         for transition in verdict.transitions:
             await self._recorder.record(transition)
             self._announce(transition)
+            if self._desk is not None:
+                await self._desk.on_transition(transition, self.tracker)
         if verdict.recheck:
             self._on_recheck(verdict.recheck)
         return verdict.next_check_in

@@ -19,7 +19,6 @@ _FAULT_OF_STATE = {
     State.DEGRADED: FaultKind.DEGRADED,
     State.FLAPPING: FaultKind.FLAPPING,
 }
-_DARK = frozenset({State.DOWN, State.UNREACHABLE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +26,8 @@ class Impact:
     """What a fault takes down: the root itself and everything cut off behind it."""
 
     devices: tuple[str, ...] = ()  # every affected device, the root first
+    # Cameras this fault darkens, of all the site's cameras: "a large share of a site's
+    # cameras dark" (C1) is judged per fault, so unrelated dead cameras do not add up.
     by_kind: dict[str, int] = field(default_factory=dict)
     cameras_dark: int = 0
     cameras_at_site: int = 0
@@ -91,9 +92,6 @@ def fault_of(device: Device, config: Config, tracker: HealthTracker) -> Fault | 
     site_cameras = [
         d for d in config.devices if d.site == device.site and d.kind == DeviceKind.CAMERA
     ]
-    dark = sum(
-        1 for d in site_cameras if d.id in tracker.devices and tracker.devices[d.id].state in _DARK
-    )
     site = next((s for s in config.sites if s.id == device.site), None)
     out = {devices[d].kind for d in affected if d in devices}
     return Fault(
@@ -106,7 +104,7 @@ def fault_of(device: Device, config: Config, tracker: HealthTracker) -> Fault | 
         impact=Impact(
             devices=tuple(affected),
             by_kind=dict(kinds),
-            cameras_dark=dark,
+            cameras_dark=kinds.get(DeviceKind.CAMERA.value, 0),
             cameras_at_site=len(site_cameras),
             recording_affected=kind == FaultKind.DOWN and DeviceKind.NVR in out,
             access_point_out=kind == FaultKind.DOWN and DeviceKind.ACCESS_CONTROLLER in out,

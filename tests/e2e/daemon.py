@@ -29,6 +29,7 @@ def write_config(
     devices: Sequence[dict[str, Any]],
     port: int = 0,
     icmp: dict[str, Any] | None = None,
+    site: dict[str, Any] | None = None,
     **extra: Any,
 ) -> Path:
     config = {
@@ -38,7 +39,7 @@ def write_config(
         "icmp": icmp
         if icmp is not None
         else {"interval": 1.5, "retry_interval": 0.5, "count": 1, "timeout": 0.5},
-        "sites": [{"id": "s1", "name": "Site 1", "timezone": "Asia/Shanghai"}],
+        "sites": [{"id": "s1", "name": "Site 1", "timezone": "Asia/Shanghai", **(site or {})}],
         "devices": [{"site": "s1", "kind": "camera", "name": d["id"], **d} for d in devices],
         **extra,
     }
@@ -114,6 +115,9 @@ class DaemonProcess:
 
     def signal(self, sig: signal.Signals) -> None:
         self.proc.send_signal(sig)
+
+    def tail(self, lines: int = 30) -> str:
+        return "".join(self.raw[-lines:])
 
     def stop(self, timeout: float = 10.0) -> int:
         if self.proc.poll() is None:

@@ -117,7 +117,7 @@ class TestOutages:
             daemon.wait_state("cam-1", "up", timeout=10, from_state="down")
             assert changes(daemon, "cam-1") == ["up", "down", "up"]
         finally:
-            assert daemon.stop() == 0
+            assert daemon.stop() == 0, daemon.tail()
         record = cli_device(tmp_path, "cam-1")["operation_record"]
         assert [(e["from_state"], e["to_state"]) for e in record] == [
             ("down", "up"),
@@ -205,4 +205,4 @@ def test_sigkill_while_down_loses_nothing(tmp_path: Path, lab: netlab.NetLab) ->
         again.wait_state("sw-a", "up", timeout=15, from_state="down")
         again.wait_state("cam-1", "up", timeout=15, from_state="unreachable")
     finally:
-        assert again.stop() == 0
+        assert again.stop() == 0, again.tail()

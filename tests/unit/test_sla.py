@@ -58,25 +58,35 @@ class TestSeed000:
         assert found["closed"].due == T0 + 7 * 24 * H
 
     def test_met_late_is_breached_and_met_in_time_is_not(self) -> None:
-        log = [ev(0, EventKind.OPENED, **{"class": "A"}), ev(3, EventKind.ON_SITE),
-               ev(47, EventKind.PLAN)]
+        log = [
+            ev(0, EventKind.OPENED, **{"class": "A"}),
+            ev(3, EventKind.ON_SITE),
+            ev(47, EventKind.PLAN),
+        ]
         found = by_name(deadlines(log, SEED_000, "city", T0 + 50 * H))
         assert found["on_site"].met_at == T0 + 3 * H and found["on_site"].breached(T0 + 50 * H)
         assert not found["plan"].breached(T0 + 50 * H)
 
     def test_reclassified_upward_follows_the_new_class_from_that_moment(self) -> None:
-        log = [ev(0, EventKind.OPENED, **{"class": "B"}),
-               ev(5, EventKind.RECLASSIFIED, **{"from": "B", "to": "A"})]
+        log = [
+            ev(0, EventKind.OPENED, **{"class": "B"}),
+            ev(5, EventKind.RECLASSIFIED, **{"from": "B", "to": "A"}),
+        ]
         found = by_name(deadlines(log, SEED_000, "city", T0 + 5 * H))
         assert found["on_site"].due == T0 + 7 * H  # 5 h + A's 2 h, sooner than B's 48 h
         assert found["plan"].due == T0 + 53 * H
-        late = [ev(0, EventKind.OPENED, **{"class": "B"}),
-                ev(47, EventKind.RECLASSIFIED, **{"from": "B", "to": "A"})]
+        late = [
+            ev(0, EventKind.OPENED, **{"class": "B"}),
+            ev(47, EventKind.RECLASSIFIED, **{"from": "B", "to": "A"}),
+        ]
         assert by_name(deadlines(late, SEED_000, "city", T0))["on_site"].due == T0 + 48 * H
 
     def test_pause_stops_only_pausable_clocks(self) -> None:
-        log = [ev(0, EventKind.OPENED, **{"class": "B"}), ev(10, EventKind.PAUSED),
-               ev(30, EventKind.RESUMED)]
+        log = [
+            ev(0, EventKind.OPENED, **{"class": "B"}),
+            ev(10, EventKind.PAUSED),
+            ev(30, EventKind.RESUMED),
+        ]
         found = by_name(deadlines(log, SEED_000, "city", T0 + 40 * H))
         assert found["on_site"].due == T0 + 48 * H
         assert found["plan"].due == T0 + 92 * H
@@ -87,18 +97,26 @@ class TestSeed000:
         assert plan.due is None and plan.paused and not plan.breached(T0 + 100 * H)
 
     def test_reopen_restarts_the_clocks(self) -> None:
-        log = [ev(0, EventKind.OPENED, **{"class": "A"}), ev(1, EventKind.ON_SITE),
-               ev(5, EventKind.RESOLVED), ev(8, EventKind.REOPENED)]
+        log = [
+            ev(0, EventKind.OPENED, **{"class": "A"}),
+            ev(1, EventKind.ON_SITE),
+            ev(5, EventKind.RESOLVED),
+            ev(8, EventKind.REOPENED),
+        ]
         on_site = by_name(deadlines(log, SEED_000, "city", T0 + 9 * H))["on_site"]
         assert (on_site.due, on_site.met_at) == (T0 + 10 * H, None)
 
 
 class TestSeed004:
     def test_twelve_hour_clocks(self) -> None:
-        found = by_name(deadlines([ev(0, EventKind.OPENED, **{"class": "B"})], SEED_004,
-                                  "county", T0))
+        found = by_name(
+            deadlines([ev(0, EventKind.OPENED, **{"class": "B"})], SEED_004, "county", T0)
+        )
         assert {k: d.due for k, d in found.items()} == {
-            "solution": T0 + 12 * H, "dispatch": T0 + 12 * H, "fixed": T0 + 12 * H}
+            "solution": T0 + 12 * H,
+            "dispatch": T0 + 12 * H,
+            "fixed": T0 + 12 * H,
+        }
 
 
 def test_deadlines_are_real_hours_across_daylight_saving_changes() -> None:
@@ -116,7 +134,8 @@ def test_deadlines_are_real_hours_across_daylight_saving_changes() -> None:
 
 
 def _due_by_walking(
-    start: dt.datetime, duration: dt.timedelta,
+    start: dt.datetime,
+    duration: dt.timedelta,
     pauses: list[tuple[dt.datetime, dt.datetime | None]],
 ) -> dt.datetime | None:
     """Independent method: walk the timeline segment by segment, counting running time."""

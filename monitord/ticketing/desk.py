@@ -1,0 +1,174 @@
+"""The daemon's ticket desk: turns HARD transitions into tickets and keeps the SLA clocks.
+
+Every write goes through `tickets` in a thread and is retried until the store takes it. At
+start the desk reconciles: every device that is a fault now has its ticket, every ticket
+whose root answers again is marked recovered. With idempotent opening (the dedup key), this
+is what makes "exactly once" hold across SIGKILL at any moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
+
+from monitord import log
+from monitord.clock import Clock
+from monitord.config.contracts import Contract, FaultKind
+from monitord.config.models import Config, Device
+from monitord.health.faults import fault_kind, fault_of, roots_of
+from monitord.health.states import State
+from monitord.health.tracker import HealthTracker, Transition
+from monitord.store import Store, StoreError
+from monitord.store.records import TicketRecord
+from monitord.ticketing import tickets
+from monitord.ticketing.lifecycle import EventKind, Status
+from monitord.ticketing.sla import deadlines
+
+_log = log.get("monitord.tickets")
+_ACTIVE = [s.value for s in Status if s != Status.CLOSED]
+_T = TypeVar("_T")
+
+
+class TicketDesk:
+    def __init__(self, store: Store, clock: Clock, config: Config, retry_every: float = 5.0):
+        self._store, self._clock, self._retry_every = store, clock, retry_every
+        self.apply(config)
+
+    def apply(self, config: Config) -> None:
+        self.config = config
+        self.devices = {d.id: d for d in config.devices}
+        contracts = {c.id: c for c in config.contracts}
+        self.contract_of_site: dict[str, Contract] = {
+            s.id: contracts[s.contract] for s in config.sites if s.contract in contracts
+        }
+        self.zone_of_site = {s.id: s.zone.value for s in config.sites}
+
+    async def on_transition(self, t: Transition, tracker: HealthTracker) -> None:
+        device = self.devices.get(t.device_id)
+        if device is None or device.site not in self.contract_of_site:
+            return
+        was = fault_kind(t.from_state)
+        if was is not None and t.to_state not in (State.UNREACHABLE, t.from_state):
+            contract = self.contract_of_site[device.site].id
+            await self._write(
+                lambda: tickets.mark_recovered(self._store, contract, device.id, was, t.at)
+            )
+        if fault_kind(t.to_state) is not None:
+            await self._open(device, tracker, t.at)
+        elif t.to_state == State.UNREACHABLE:
+            for root in roots_of(device.id, tracker):
+                if root in self.devices:
+                    await self._open(self.devices[root], tracker, t.at)
+
+    async def reconcile(self, tracker: HealthTracker) -> None:
+        """Make the tickets agree with the restored states (after a crash, a reload)."""
+        now = self._clock.now()
+        for device in self.devices.values():
+            if device.site not in self.contract_of_site:
+                continue
+            health = tracker.devices.get(device.id)
+            if health is not None and fault_kind(health.state) is not None:
+                await self._open(device, tracker, now)
+        for ticket in await asyncio.to_thread(self._store.tickets, _ACTIVE, None, 10_000):
+            root = tracker.devices.get(ticket.root_device or "")
+            if root is not None and root.state == State.UP:
+                await self._write(
+                    partial(
+                        tickets.mark_recovered,
+                        self._store,
+                        ticket.contract,
+                        ticket.root_device or "",
+                        FaultKind(ticket.fault_kind),
+                        now,
+                    )
+                )
+
+    async def _open(self, device: Device, tracker: HealthTracker, at: dt.datetime) -> None:
+        fault = fault_of(device, self.config, tracker)
+        if fault is None:
+            return
+        contract = self.contract_of_site[device.site]
+        title = f"{device.name} ({device.id}): {fault.kind.value}"
+        ticket, created = await self._write(
+            lambda: tickets.open_for_fault(self._store, fault, contract, at, title)
+        )
+        if created:
+            _log.warning(
+                "ticket opened",
+                ticket=ticket.id,
+                ticket_class=ticket.ticket_class,
+                rule=ticket.rule,
+                device=device.id,
+                site=device.site,
+                impacted=len(ticket.impacted),
+            )
+
+    async def run_clocks(self, every: float = 30.0) -> None:
+        """Warn before a deadline breaches and record the breach, each exactly once."""
+        while True:
+            try:
+                await asyncio.to_thread(self.tick, self._clock.now())
+            except StoreError as exc:
+                _log.error("cannot check SLA clocks", error=str(exc))
+            await self._clock.sleep(every)
+
+    def tick(self, now: dt.datetime) -> int:
+        """One pass over active tickets; returns how many events it added."""
+        added = 0
+        for ticket in self._store.tickets(_ACTIVE, None, 10_000):
+            added += self._tick_one(ticket, now)
+        return added
+
+    def _tick_one(self, ticket: TicketRecord, now: dt.datetime) -> int:
+        contract = self.contract_of_site.get(ticket.site_id)
+        found = self._store.ticket(ticket.id)
+        if contract is None or found is None:
+            return 0
+        _, records = found
+        events = tickets.as_events(records)
+        said = {(e.kind, e.data.get("milestone"), e.data.get("fraction")) for e in events}
+        zone = self.zone_of_site.get(ticket.site_id, "city")
+        added = 0
+        for d in deadlines(events, contract, zone, now):
+            if d.met_at is not None or d.due is None:
+                continue
+            due = d.due.isoformat()
+            if d.breached(now) and (EventKind.SLA_BREACH, d.milestone, None) not in said:
+                tickets.append(
+                    self._store,
+                    ticket.id,
+                    EventKind.SLA_BREACH,
+                    tickets.SYSTEM,
+                    now,
+                    f"{d.milestone} deadline passed",
+                    {"milestone": d.milestone, "due": due},
+                )
+                _log.warning("SLA breached", ticket=ticket.id, milestone=d.milestone, due=due)
+                added += 1
+                continue
+            for fraction in contract.warn_at:
+                key = (EventKind.SLA_WARNING, d.milestone, fraction)
+                if d.elapsed_fraction(now) >= fraction and key not in said:
+                    tickets.append(
+                        self._store,
+                        ticket.id,
+                        EventKind.SLA_WARNING,
+                        tickets.SYSTEM,
+                        now,
+                        f"{d.milestone}: {fraction:.0%} of the time used",
+                        {"milestone": d.milestone, "fraction": fraction, "due": due},
+                    )
+                    added += 1
+        return added
+
+    async def _write(self, action: Callable[[], _T]) -> _T:
+        while True:
+            try:
+                return await asyncio.to_thread(action)
+            except StoreError as exc:
+                # Never drop a ticket: the database may come back (disk freed, restarted).
+                _log.error("cannot write ticket; retrying", error=str(exc))
+                await self._clock.sleep(self._retry_every)

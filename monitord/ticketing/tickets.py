@@ -1,0 +1,239 @@
+"""Opening tickets for faults (exactly once) and appending events to them.
+
+Synchronous on purpose: the CLI calls these directly, the daemon through a thread. Every
+write is one transaction guarded by the ticket's version, and a fault's ticket is found by
+its dedup key, so a restart or a crash at any point neither loses nor doubles a ticket.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from monitord.config.contracts import Contract, FaultKind, TicketClass
+from monitord.health.faults import Fault
+from monitord.store import Store, StoreError, TicketConflict
+from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.ticketing.classify import classify
+from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status, TicketEvent, check
+from monitord.ticketing.lifecycle import derive as derive_status
+
+SYSTEM = "monitord"
+_REPAIRED = frozenset({Status.RESOLVED.value, Status.VERIFIED.value})
+
+
+class NoSuchTicket(LookupError):
+    pass
+
+
+def dedup_key(contract: str, device: str, kind: FaultKind) -> str:
+    return f"{contract}/{device}/{kind.value}"
+
+
+def as_events(records: list[TicketEventRecord]) -> list[TicketEvent]:
+    return [TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data) for r in records]
+
+
+def append(
+    store: Store,
+    ticket_id: int,
+    kind: EventKind,
+    by: str,
+    at: dt.datetime,
+    text: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> TicketRecord:
+    """Add one event if the ticket's status allows it (InvalidTransition says why not)."""
+    for _ in range(5):
+        found = store.ticket(ticket_id)
+        if found is None:
+            raise NoSuchTicket(f"ticket {ticket_id} does not exist")
+        record, events = found
+        late = check(as_events(events), kind)
+        payload = {**(data or {}), **({"late": True} if late else {})}
+        event = TicketEventRecord(ticket_id, record.version + 1, at, kind.value, by, text, payload)
+        after = derive_status([*as_events(events), _as_event(event)])
+        changes: dict[str, Any] = {
+            "status": after.status.value,
+            "paused": after.paused,
+            "recovered": after.recovered,
+        }
+        if kind == EventKind.RECLASSIFIED:
+            changes |= {"ticket_class": payload["to"], "rule": payload.get("rule", "manual")}
+        if "impacted" in payload:
+            changes["impacted"] = tuple(payload["impacted"])
+        try:
+            return store.append_ticket_event(ticket_id, record.version, event, changes)
+        except TicketConflict:
+            continue  # someone else wrote first: re-read and re-check against their event
+    raise StoreError(f"ticket {ticket_id} keeps changing under us; try again")
+
+
+def _as_event(r: TicketEventRecord) -> TicketEvent:
+    return TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data)
+
+
+def _impact_data(fault: Fault) -> dict[str, Any]:
+    i = fault.impact
+    return {
+        "impacted": list(i.devices),
+        "by_kind": i.by_kind,
+        "cameras_dark": i.cameras_dark,
+        "cameras_at_site": i.cameras_at_site,
+        "recording_affected": i.recording_affected,
+        "access_point_out": i.access_point_out,
+    }
+
+
+def open_for_fault(
+    store: Store, fault: Fault, contract: Contract, at: dt.datetime, title: str
+) -> tuple[TicketRecord, bool]:
+    """The fault's ticket: reused while active, reopened if closed recently, else new."""
+    key = dedup_key(contract.id, fault.device_id, fault.kind)
+    ticket_class, rule = classify(fault, contract)
+    active = store.active_ticket(key)
+    if active is None:
+        closed = store.last_closed_ticket(key)
+        if closed is not None and at - closed.updated_at <= contract.reopen_within:
+            reopened = append(
+                store,
+                closed.id,
+                EventKind.REOPENED,
+                SYSTEM,
+                at,
+                "the fault came back",
+                {"fault": fault.kind.value},
+            )
+            return update_for_fault(store, reopened, fault, contract, at), False
+        first = TicketEventRecord(
+            0,
+            1,
+            at,
+            EventKind.OPENED.value,
+            SYSTEM,
+            f"{rule} -> {ticket_class.value}",
+            {
+                "class": ticket_class.value,
+                "rule": rule,
+                "fault": fault.kind.value,
+                **_impact_data(fault),
+            },
+        )
+        draft = TicketRecord(
+            id=0,
+            dedup_key=key,
+            contract=contract.id,
+            site_id=fault.site,
+            root_device=fault.device_id,
+            fault_kind=fault.kind.value,
+            ticket_class=ticket_class.value,
+            rule=rule,
+            status=Status.OPEN.value,
+            paused=False,
+            recovered=False,
+            title=title,
+            impacted=fault.impact.devices,
+            opened_at=at,
+            updated_at=at,
+            version=1,
+        )
+        ticket, created = store.open_ticket(draft, first)
+        if created:
+            return ticket, True
+        active = ticket  # another writer was first
+    if active.status in _REPAIRED:
+        active = append(
+            store,
+            active.id,
+            EventKind.REOPENED,
+            SYSTEM,
+            at,
+            "the fault came back",
+            {"fault": fault.kind.value},
+        )
+    return update_for_fault(store, active, fault, contract, at), False
+
+
+def update_for_fault(
+    store: Store, ticket: TicketRecord, fault: Fault, contract: Contract, at: dt.datetime
+) -> TicketRecord:
+    """Follow the fault's impact; raise the class when the impact grows (never lower it)."""
+    if tuple(fault.impact.devices) != ticket.impacted:
+        ticket = append(
+            store,
+            ticket.id,
+            EventKind.IMPACT,
+            SYSTEM,
+            at,
+            f"{len(fault.impact.devices)} device(s) affected",
+            _impact_data(fault),
+        )
+    new_class, rule = classify(fault, contract)
+    old = TicketClass(ticket.ticket_class) if ticket.ticket_class else None
+    if old is not None and new_class.rank > old.rank:
+        ticket = append(
+            store,
+            ticket.id,
+            EventKind.RECLASSIFIED,
+            SYSTEM,
+            at,
+            f"{rule} -> {new_class.value}",
+            {"from": old.value, "to": new_class.value, "rule": rule},
+        )
+    return ticket
+
+
+def mark_recovered(
+    store: Store, contract: str, device: str, kind: FaultKind, at: dt.datetime
+) -> TicketRecord | None:
+    """The monitoring saw the root come back: noted on its ticket, which stays open (T5)."""
+    ticket = store.active_ticket(dedup_key(contract, device, kind))
+    if ticket is None or ticket.recovered:
+        return None
+    try:
+        return append(store, ticket.id, EventKind.RECOVERED, SYSTEM, at, "the device answers again")
+    except InvalidTransition:
+        return None
+
+
+def open_hotline(
+    store: Store,
+    contract: Contract,
+    site: str,
+    by: str,
+    text: str,
+    at: dt.datetime,
+    device: str | None = None,
+    ticket_class: TicketClass | None = None,
+) -> TicketRecord:
+    """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min)."""
+    key = f"{contract.id}/hotline/{at.timestamp():.6f}/{by}"
+    data: dict[str, Any] = {
+        "hotline": True,
+        "rule": "manual",
+        "impacted": [device] if device else [],
+    }
+    if ticket_class is not None:
+        data["class"] = ticket_class.value
+    first = TicketEventRecord(0, 1, at, EventKind.OPENED.value, by, text, data)
+    draft = TicketRecord(
+        id=0,
+        dedup_key=key,
+        contract=contract.id,
+        site_id=site,
+        root_device=device,
+        fault_kind=FaultKind.HOTLINE.value,
+        ticket_class=ticket_class.value if ticket_class else None,
+        rule="manual",
+        status=Status.OPEN.value,
+        paused=False,
+        recovered=False,
+        title=text.splitlines()[0][:120] if text else "hotline call",
+        impacted=(device,) if device else (),
+        opened_at=at,
+        updated_at=at,
+        version=1,
+    )
+    ticket, _ = store.open_ticket(draft, first)
+    return ticket

@@ -1,0 +1,199 @@
+"""Tickets on a real store (SQLite and PostgreSQL): exactly once, impact, class, clocks, CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from monitord.cli import main
+from monitord.clock import FakeClock
+from monitord.config import Config
+from monitord.health.states import State
+from monitord.health.tracker import HealthTracker, Transition
+from monitord.inventory.archive import device_record, site_records, topology
+from monitord.store import Store
+from monitord.ticketing.desk import TicketDesk
+from tests.unit.test_sla import CONTRACTS
+
+T0 = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
+CAMERAS = [f"cam-{i:02d}" for i in range(1, 13)]
+
+
+def make_config(database: str = "sqlite://", zone: str = "city") -> Config:
+    return Config.model_validate(config_data(database, zone))
+
+
+def config_data(database: str, zone: str) -> dict[str, object]:
+    contracts = yaml.safe_load((CONTRACTS / "seed-000.yaml").read_text(encoding="utf-8"))
+    device = {"site": "s1", "kind": "camera", "parents": ["sw"]}
+    return {
+        "database": database,
+        "contracts": contracts["contracts"],
+        "sites": [{"id": "s1", "name": "Site", "zone": zone, "contract": "seed-000"}],
+        "devices": [
+            {
+                "id": "sw",
+                "name": "Gate switch",
+                "kind": "switch",
+                "address": "10.0.0.1",
+                "site": "s1",
+            },
+            {"id": "nvr", "name": "NVR", "kind": "nvr", "address": "10.0.0.2", "site": "s1"},
+            *[
+                {**device, "id": c, "name": c, "address": f"10.0.1.{i}"}
+                for i, c in enumerate(CAMERAS, start=1)
+            ],
+        ],
+    }
+
+
+class Lab:
+    def __init__(self, store: Store, zone: str = "city") -> None:
+        self.config = make_config(zone=zone)
+        self.store = store
+        store.sync_inventory(
+            site_records(self.config), [device_record(d) for d in self.config.devices], T0
+        )
+        self.clock = FakeClock(T0)
+        self.tracker = HealthTracker(
+            {d.id: self.config.icmp_for(d) for d in self.config.devices}, topology(self.config)
+        )
+        self.desk = TicketDesk(store, self.clock, self.config)
+
+    async def set(self, device: str, state: State, minutes: float = 0) -> None:
+        at = T0 + dt.timedelta(minutes=minutes)
+        health = self.tracker.devices[device]
+        before, health.state = health.state, state
+        await self.desk.on_transition(
+            Transition(device, at, before, state, "test", {}), self.tracker
+        )
+
+
+@pytest.fixture
+def lab(store: Store) -> Lab:
+    return Lab(store)
+
+
+class TestFaultsToTickets:
+    async def test_a_switch_with_12_cameras_behind_it_is_one_class_a_ticket(self, lab: Lab) -> None:
+        for d in ["sw", "nvr", *CAMERAS]:
+            lab.tracker.devices[d].state = State.UP
+        await lab.set("sw", State.DOWN)
+        for camera in CAMERAS:
+            await lab.set(camera, State.UNREACHABLE, 1)
+        [ticket] = lab.store.tickets()
+        assert (ticket.root_device, ticket.ticket_class) == ("sw", "A")
+        assert set(ticket.impacted) == {"sw", *CAMERAS}
+        kinds = [e.kind for e in lab.store.ticket_events(ticket.id)]
+        assert kinds[0] == "opened" and "reclassified" in kinds  # B (switch-down) -> A
+        assert ticket.rule == "cameras-dark-30pct"
+
+    async def test_same_fault_twice_and_a_restart_make_one_ticket(self, lab: Lab) -> None:
+        lab.tracker.devices["nvr"].state = State.UP
+        await lab.set("nvr", State.DOWN)
+        await lab.set("nvr", State.DOWN)
+        again = TicketDesk(lab.store, lab.clock, lab.config)  # a restarted daemon
+        await again.reconcile(lab.tracker)
+        [ticket] = lab.store.tickets()
+        assert (ticket.ticket_class, ticket.rule) == ("A", "nvr-down")
+
+    async def test_recovery_is_noted_but_the_ticket_stays_open(self, lab: Lab) -> None:
+        await lab.set("nvr", State.DOWN)
+        await lab.set("nvr", State.UP, 30)
+        [ticket] = lab.store.tickets()
+        assert ticket.recovered and ticket.status == "open"
+
+    async def test_a_fault_back_soon_after_closing_reopens_the_same_ticket(self, lab: Lab) -> None:
+        from monitord.ticketing import tickets
+        from monitord.ticketing.lifecycle import EventKind
+
+        await lab.set("cam-01", State.DOWN)
+        [first] = lab.store.tickets()
+        for i, kind in enumerate([EventKind.RESOLVED, EventKind.VERIFIED, EventKind.CLOSED]):
+            tickets.append(lab.store, first.id, kind, "eng", T0 + dt.timedelta(hours=1 + i))
+        await lab.set("cam-01", State.UP, 200)
+        await lab.set("cam-01", State.DOWN, 300)  # 5 h later: within 24 h
+        assert [t.id for t in lab.store.tickets()] == [first.id]
+        assert lab.store.tickets()[0].status == "open"
+        for i, kind in enumerate([EventKind.RESOLVED, EventKind.VERIFIED, EventKind.CLOSED]):
+            tickets.append(lab.store, first.id, kind, "eng", T0 + dt.timedelta(hours=6 + i))
+        await lab.set("cam-01", State.UP, 600)
+        await lab.set("cam-01", State.DOWN, 3 * 24 * 60)  # days later: a new ticket
+        assert len(lab.store.tickets()) == 2
+
+    async def test_clock_warnings_and_breach_are_recorded_once(self, lab: Lab) -> None:
+        await lab.set("nvr", State.DOWN)  # A: on site within 2 h (city)
+        [ticket] = lab.store.tickets()
+        assert lab.desk.tick(T0 + dt.timedelta(minutes=59)) == 0
+        assert lab.desk.tick(T0 + dt.timedelta(minutes=61)) == 1  # 50 %
+        assert lab.desk.tick(T0 + dt.timedelta(minutes=100)) == 1  # 80 %
+        assert lab.desk.tick(T0 + dt.timedelta(minutes=110)) == 0
+        assert lab.desk.tick(T0 + dt.timedelta(minutes=121)) == 1  # breached
+        assert lab.desk.tick(T0 + dt.timedelta(hours=30)) == 1  # 50 % of the 48 h plan
+        kinds = [(e.kind, e.data.get("milestone")) for e in lab.store.ticket_events(ticket.id)]
+        assert kinds.count(("sla_breach", "on_site")) == 1
+        assert kinds.count(("sla_warning", "on_site")) == 2
+
+
+def test_engineer_drives_a_ticket_from_opened_to_closed_with_the_cli(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = tmp_path / "monitord.yaml"
+    data = config_data(database_url, zone="county")
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    lab_config = Config.model_validate(data)
+    store = Store.open(database_url)
+    store.upgrade()
+    store.sync_inventory(
+        site_records(lab_config), [device_record(d) for d in lab_config.devices], T0
+    )
+    tracker = HealthTracker(
+        {d.id: lab_config.icmp_for(d) for d in lab_config.devices}, topology(lab_config)
+    )
+    tracker.devices["nvr"].state = State.DOWN
+    asyncio.run(TicketDesk(store, FakeClock(T0), lab_config).reconcile(tracker))
+    [ticket] = store.tickets()
+    store.close()
+
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, ["-c", str(config), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    shown = json.loads(cli("ticket", "show", str(ticket.id), "--json"))
+    due = {d["milestone"]: d["due"] for d in shown["deadlines"]}
+    assert due == {
+        "on_site": (T0 + dt.timedelta(hours=24)).isoformat(),  # county: 24 h
+        "plan": (T0 + dt.timedelta(hours=48)).isoformat(),
+    }
+    refused = runner.invoke(
+        main, ["-c", str(config), "ticket", "close", str(ticket.id), "--by", "li"]
+    )
+    assert refused.exit_code == 1 and "'closed' is not possible" in refused.output
+    for action in ["ack", "onsite", "diagnose", "plan", "stage", "resolve"]:
+        cli("ticket", action, str(ticket.id), "--by", "eng-li", f"{action} notes")
+    cli("ticket", "verify", str(ticket.id), "--by", "customer-wang", "accepted")
+    assert "status closed" in cli("ticket", "close", str(ticket.id), "--by", "manager-zhao")
+    final = json.loads(cli("ticket", "show", str(ticket.id), "--json"))
+    assert final["status"] == "closed"
+    assert [e["kind"] for e in final["events"]] == [
+        "opened",
+        "acknowledged",
+        "on_site",
+        "diagnosis",
+        "plan",
+        "stage",
+        "resolved",
+        "verified",
+        "closed",
+    ]
+    assert all(d["met_at"] for d in final["deadlines"])
+    assert "closed" in cli("tickets")
