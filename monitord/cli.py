@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import click
 
-from monitord import __version__, i18n, log, views
+from monitord import __version__, cli_tickets, i18n, log, views
 from monitord.cli_probe import register as register_probe
 from monitord.config import Config, ConfigError, load
 from monitord.store import Store, StoreError
@@ -203,6 +203,9 @@ def demo(obj: Context, duration: float | None, state_dir: Path | None) -> None:
     from monitord.demo import run_demo
 
     sys.exit(run_demo(duration, state_dir, obj.lang))
+
+
+cli_tickets.register(main)
 
 
 register_probe(main)
