@@ -28,6 +28,7 @@ from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
 from monitord.snmp.service import SnmpService
 from monitord.store import Store
+from monitord.ticket_metrics import TicketCollector
 from monitord.ticketing.desk import TicketDesk
 
 _log = log.get("monitord")
@@ -86,6 +87,7 @@ class Daemon:
             snmp.open()
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
+            self.registry.register(TicketCollector(desk))
             self._serve_metrics(stack)
             scheduler.set_devices(fleet.intervals())
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
@@ -32,9 +33,21 @@ _ACTIVE = [s.value for s in Status if s != Status.CLOSED]
 _T = TypeVar("_T")
 
 
+@dataclass(frozen=True, slots=True)
+class Board:
+    """The active tickets and their nearest deadlines, as of the last clock pass."""
+
+    at: dt.datetime
+    tickets: tuple[TicketRecord, ...]
+    next_due: dict[int, dt.datetime]
+
+
 class TicketDesk:
     def __init__(self, store: Store, clock: Clock, config: Config, retry_every: float = 5.0):
         self._store, self._clock, self._retry_every = store, clock, retry_every
+        self._next_due: dict[int, dt.datetime] = {}
+        self.board = Board(clock.now(), (), {})
+        self.breaches = 0
         self.apply(config)
 
     def apply(self, config: Config) -> None:
@@ -118,8 +131,11 @@ class TicketDesk:
     def tick(self, now: dt.datetime) -> int:
         """One pass over active tickets; returns how many events it added."""
         added = 0
-        for ticket in self._store.tickets(_ACTIVE, None, 10_000):
+        self._next_due = {}
+        active = self._store.tickets(_ACTIVE, None, 10_000)
+        for ticket in active:
             added += self._tick_one(ticket, now)
+        self.board = Board(now, tuple(active), dict(self._next_due))
         return added
 
     def _tick_one(self, ticket: TicketRecord, now: dt.datetime) -> int:
@@ -135,6 +151,8 @@ class TicketDesk:
         for d in deadlines(events, contract, zone, now):
             if d.met_at is not None or d.due is None:
                 continue
+            soonest = self._next_due.get(ticket.id)
+            self._next_due[ticket.id] = min(soonest, d.due) if soonest else d.due
             due = d.due.isoformat()
             if d.breached(now) and (EventKind.SLA_BREACH, d.milestone, None) not in said:
                 tickets.append(
@@ -147,6 +165,7 @@ class TicketDesk:
                     {"milestone": d.milestone, "due": due},
                 )
                 _log.warning("SLA breached", ticket=ticket.id, milestone=d.milestone, due=due)
+                self.breaches += 1
                 added += 1
                 continue
             for fraction in contract.warn_at:

@@ -197,3 +197,33 @@ def test_engineer_drives_a_ticket_from_opened_to_closed_with_the_cli(
     ]
     assert all(d["met_at"] for d in final["deadlines"])
     assert "closed" in cli("tickets")
+
+
+async def test_ticket_metrics_come_from_the_last_clock_pass(lab: Lab) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from monitord.ticket_metrics import TicketCollector
+
+    registry = CollectorRegistry()
+    registry.register(TicketCollector(lab.desk))
+    await lab.set("nvr", State.DOWN)
+    assert (
+        registry.get_sample_value(
+            "monitord_tickets_open", {"contract": "seed-000", "class": "A", "status": "open"}
+        )
+        is None
+    )  # no pass yet
+    lab.desk.tick(T0 + dt.timedelta(minutes=30))
+    [ticket] = lab.store.tickets()
+    labels = {"ticket": str(ticket.id), "contract": "seed-000", "class": "A"}
+    assert (
+        registry.get_sample_value(
+            "monitord_tickets_open", {"contract": "seed-000", "class": "A", "status": "open"}
+        )
+        == 1
+    )
+    assert registry.get_sample_value("monitord_ticket_next_deadline_seconds", labels) == 5400
+    lab.desk.tick(T0 + dt.timedelta(hours=3))
+    assert registry.get_sample_value("monitord_sla_breaches_total") == 1
+    # on site was due at 2 h and is still not met: it stays the nearest, now negative
+    assert registry.get_sample_value("monitord_ticket_next_deadline_seconds", labels) == -3600
