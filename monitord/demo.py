@@ -23,6 +23,7 @@ import yaml
 from monitord import log
 from monitord.config import load
 from monitord.store import Store
+from monitord.ticket_views import tickets_text
 from monitord.views import device_text
 
 _IN_NAMESPACE = "MONITORD_DEMO_NETNS"
@@ -102,6 +103,9 @@ def run_demo(duration: float | None, state_dir: Path | None, lang: str) -> int:
                 ),
                 flush=True,
             )
+    tz = {str(_SITE["id"]): str(_SITE["timezone"])}
+    print("\nTickets (monitord tickets) — one per root cause, with the contract's clocks:")
+    print(tickets_text(store.tickets(), tz), flush=True)
     store.close()
     return 0
 
