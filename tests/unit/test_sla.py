@@ -182,3 +182,17 @@ def test_pauses_agree_with_an_independent_walk(
     theirs = _due_by_walking(clock_start, duration * m, pauses)
     assert mine == theirs
     assert paused == (mine is None)
+
+
+def test_due_times_do_not_move_with_the_wall_clock() -> None:
+    """A restart or an NTP step changes `now`, never a deadline: they come from the log."""
+    log = [
+        ev(0, EventKind.OPENED, **{"class": "B"}),
+        ev(2, EventKind.PAUSED),
+        ev(3, EventKind.RESUMED),
+    ]
+    seen = {
+        tuple((d.milestone, d.due) for d in deadlines(log, SEED_000, "city", now))
+        for now in (T0 - 5 * H, T0 + 4 * H, T0 + 400 * H)
+    }
+    assert seen == {(("on_site", T0 + 48 * H), ("plan", T0 + 73 * H))}
