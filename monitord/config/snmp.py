@@ -49,6 +49,9 @@ class SnmpSettings(_Frozen):
     interval: Annotated[float, Field(ge=5, le=86_400)] = 60.0
     retry_interval: Annotated[float, Field(gt=0, le=3600)] = 15.0
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    # Tables (PoE, sensors, disks) cost most of a poll's CPU and change slowly: walk them
+    # every Nth poll, and at once after a trap or while a finding awaits confirmation.
+    tables_every: Annotated[int, Field(ge=1, le=60)] = 5
     # ifIndex values of the ports worth watching (uplinks, camera ports); bounded so that
     # /metrics keeps a bounded number of series per device.
     ports: Annotated[tuple[Annotated[int, Field(ge=1)], ...], Field(max_length=64)] = ()

@@ -101,6 +101,7 @@ class SnmpService:
         )
         # Something happened: look now rather than at the next turn (a link cut in seconds).
         self._recheck([device.id])
+        self.watch.walk_tables_next(device.id)
         self.scheduler.check_soon([device.id])
 
 

@@ -19,7 +19,7 @@ from monitord.config.secrets import SecretUnavailable
 from monitord.health.findings import Finding, FindingChange, FindingTracker, Status
 from monitord.health.snmp_eval import DeviceEvent, Memory, evaluate
 from monitord.probes.snmp import SnmpClient, SnmpReading
-from monitord.probes.snmp_oids import plan_for
+from monitord.probes.snmp_oids import FetchPlan, plan_for
 from monitord.snmp.targets import target
 from monitord.store.records import OperationEvent
 
@@ -37,6 +37,8 @@ class SnmpWatch:
         self.tracker = FindingTracker()
         self.memory: dict[str, Memory] = {}
         self.reboots: dict[str, int] = {}
+        self._turns: dict[str, int] = {}
+        self._tables_due: set[str] = set()
         self.apply(config)
 
     def apply(self, config: Config) -> None:
@@ -45,9 +47,14 @@ class SnmpWatch:
         self.tracker.retain(self.devices)
         for gone in [d for d in self.memory if d not in self.devices]:
             del self.memory[gone]
+        self._turns = {d: n for d, n in self._turns.items() if d in self.devices}
 
     def intervals(self) -> dict[str, float]:
         return {d.id: d.snmp.interval for d in self.devices.values() if d.snmp}
+
+    def walk_tables_next(self, device_id: str) -> None:
+        """The next poll of this device walks its tables too (a trap said something)."""
+        self._tables_due.add(device_id)
 
     async def read(self, device: Device) -> SnmpReading | Finding:
         """One fetch; a finding instead when the credentials cannot even be read."""
@@ -56,7 +63,14 @@ class SnmpWatch:
             t = target(device)
         except SecretUnavailable as exc:
             return Finding(device.id, "snmp", Status.UNKNOWN, f"SNMP: {exc}")
-        return await self._client.fetch(t, plan_for(device.kind.value, device.snmp.ports))
+        plan = plan_for(device.kind.value, device.snmp.ports)
+        turn = self._turns.get(device.id, 0)
+        self._turns[device.id] = turn + 1
+        due = device.id in self._tables_due or self.tracker.soft(device.id)
+        if not due and turn % device.snmp.tables_every:
+            plan = FetchPlan(plan.scalars, ())
+        self._tables_due.discard(device.id)
+        return await self._client.fetch(t, plan)
 
     async def poll(self, device_id: str) -> float:
         """Poll one device, record what changed; return the delay until the next poll."""

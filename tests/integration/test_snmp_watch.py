@@ -19,6 +19,7 @@ from structlog.testing import capture_logs
 from monitord.clock import SystemClock
 from monitord.config.models import Config
 from monitord.inventory.archive import device_record, site_records
+from monitord.probes import snmp_wire
 from monitord.snmp.service import SnmpService
 from monitord.store import Store
 from tests.snmplab import COMMUNITY, Snmpd, Snmpsim
@@ -174,5 +175,44 @@ async def test_timeouts_do_not_block_others(store: Store, snmpd: Snmpd, env: Non
         assert delays[0] == 60
         assert service.watch.tracker.current("agent")["snmp"].status == "ok"
         assert {e.observation["check"] for e in kinds(store, "sw", "finding")} == {"snmp"}
+    finally:
+        service.close()
+
+
+async def test_tables_every_nth_poll_or_after_a_trap(
+    env: None, store: Store, snmpd: Snmpd, snmpsim: Snmpsim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_config(snmpd.port, snmpsim.port, max_attempts=1, tables_every=3)
+    config = config.model_copy(
+        update={
+            "devices": tuple(
+                d.model_copy(update={"address": "127.0.0.1"}) if d.id == "sw" else d
+                for d in config.devices
+            )
+        }
+    )
+    clock = SystemClock()
+    store.sync_inventory(
+        site_records(config), [device_record(d) for d in config.devices], clock.now()
+    )
+    walks: list[str] = []
+    original = snmp_wire.bulk
+
+    async def counted(*args: Any) -> Any:
+        walks.append(args[3])
+        return await original(*args)
+
+    monkeypatch.setattr(snmp_wire, "bulk", counted)
+    service = SnmpService(config, store, clock, CollectorRegistry(), lambda _d: None)
+    try:
+        per_poll = []
+        for turn in range(4):
+            if turn == 2:
+                service.watch.walk_tables_next("sw")  # what a trap does
+            await service.watch.poll("sw")
+            per_poll.append(len(walks))
+            walks.clear()
+        assert [n > 0 for n in per_poll] == [True, False, True, True]  # turns 0, trap, 3
+        assert service.watch.tracker.hard("sw")["poe:1.2"] == "critical"
     finally:
         service.close()
