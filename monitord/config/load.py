@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,32 +197,33 @@ def _message(error: ErrorDetails) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def _unique_ids(
+    what: str, ids: list[str], refer: Callable[[Path_, Path_], str]
+) -> Generator[tuple[Path_, str], None, dict[str, int]]:
+    """Report each repeated id at its second place; return the index of each id's first."""
+    first: dict[str, int] = {}
+    lists = f"{what}s"
+    for i, item in enumerate(ids):
+        if item in first:
+            other = refer((lists, i), (lists, first[item]))
+            yield (lists, i, "id"), f"duplicate {what} id {item!r} (also {other})"
+        first.setdefault(item, i)
+    return first
+
+
 def _semantic(
     config: Config, invalid_ids: set[str], refer: Callable[[Path_, Path_], str]
 ) -> Iterator[tuple[Path_, str]]:
     """Cross-references that a single field cannot check on its own."""
-    contract_ids: dict[str, int] = {}
-    for i, contract in enumerate(config.contracts):
-        if contract.id in contract_ids:
-            other = refer(("contracts", i), ("contracts", contract_ids[contract.id]))
-            yield ("contracts", i, "id"), f"duplicate contract id {contract.id!r} (also {other})"
-        contract_ids.setdefault(contract.id, i)
-    site_ids: dict[str, int] = {}
+    contract_ids = yield from _unique_ids("contract", [c.id for c in config.contracts], refer)
+    site_ids = yield from _unique_ids("site", [s.id for s in config.sites], refer)
     for i, site in enumerate(config.sites):
         known = site.contract is None or site.contract in contract_ids
         if not known and f"contracts:{site.contract}" not in invalid_ids:
             yield ("sites", i, "contract"), f"unknown contract {site.contract!r}"
-        if site.id in site_ids:
-            other = refer(("sites", i), ("sites", site_ids[site.id]))
-            yield ("sites", i, "id"), f"duplicate site id {site.id!r} (also {other})"
-        site_ids.setdefault(site.id, i)
-    device_ids: dict[str, int] = {}
+    device_ids = yield from _unique_ids("device", [d.id for d in config.devices], refer)
     addresses: dict[str, int] = {}
     for i, device in enumerate(config.devices):
-        if device.id in device_ids:
-            other = refer(("devices", i), ("devices", device_ids[device.id]))
-            yield ("devices", i, "id"), f"duplicate device id {device.id!r} (also {other})"
-        device_ids.setdefault(device.id, i)
         if device.address in addresses:
             other = config.devices[addresses[device.address]].id
             yield (

@@ -96,15 +96,7 @@ def open_for_fault(
     if active is None:
         closed = store.last_closed_ticket(key)
         if closed is not None and at - closed.updated_at <= contract.reopen_within:
-            reopened = append(
-                store,
-                closed.id,
-                EventKind.REOPENED,
-                SYSTEM,
-                at,
-                "the fault came back",
-                {"fault": fault.kind.value},
-            )
+            reopened = _reopen(store, closed.id, fault, at)
             return update_for_fault(store, reopened, fault, contract, at), False
         first = TicketEventRecord(
             0,
@@ -143,16 +135,20 @@ def open_for_fault(
             return ticket, True
         active = ticket  # another writer was first
     if active.status in _REPAIRED:
-        active = append(
-            store,
-            active.id,
-            EventKind.REOPENED,
-            SYSTEM,
-            at,
-            "the fault came back",
-            {"fault": fault.kind.value},
-        )
+        active = _reopen(store, active.id, fault, at)
     return update_for_fault(store, active, fault, contract, at), False
+
+
+def _reopen(store: Store, ticket_id: int, fault: Fault, at: dt.datetime) -> TicketRecord:
+    return append(
+        store,
+        ticket_id,
+        EventKind.REOPENED,
+        SYSTEM,
+        at,
+        "the fault came back",
+        {"fault": fault.kind.value},
+    )
 
 
 def update_for_fault(
