@@ -152,6 +152,46 @@ class MetricsSettings(_Frozen):
     port: Annotated[int, Field(ge=0, le=65535)] = 9108
 
 
+class ApiRole(StrEnum):
+    """What an API token may do: see monitord/api/auth.py for the table."""
+
+    ENGINEER = "engineer"
+    MANAGER = "manager"
+    CUSTOMER = "customer"
+
+
+class ApiToken(_Frozen):
+    """One client of the HTTP API; the token itself is a secret reference, never inline."""
+
+    name: Identifier
+    role: ApiRole
+    contract: str | None = None  # a customer sees only this contract's tickets
+    token: SecretRef
+
+    @model_validator(mode="after")
+    def _customer_has_contract(self) -> ApiToken:
+        if self.role == ApiRole.CUSTOMER and not self.contract:
+            raise ValueError("a customer token needs 'contract' (the tickets it may see)")
+        return self
+
+
+class ApiSettings(_Frozen):
+    """The JSON HTTP API: off unless enabled, and on loopback unless told otherwise."""
+
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 9109
+    base_url: str | None = None  # e.g. https://noc.example.com, for links in responses
+    tokens: tuple[ApiToken, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ApiSettings:
+        names = [t.name for t in self.tokens]
+        if len(set(names)) != len(names):
+            raise ValueError("api token names must be unique")
+        return self
+
+
 class FlappingSettings(_Frozen):
     """Icinga's thresholds: flapping starts above `high` % state change, ends below `low` %."""
 
@@ -173,6 +213,7 @@ class Config(_Frozen):
     icmp_mode: Literal["auto", "raw", "dgram"] = "auto"
     max_in_flight: Annotated[int, Field(ge=1, le=100_000)] = 5000
     metrics: MetricsSettings = MetricsSettings()
+    api: ApiSettings = ApiSettings()
     flapping: FlappingSettings = FlappingSettings()
     icmp: IcmpOverrides = IcmpOverrides()
     traps: TrapSettings | None = None
