@@ -18,6 +18,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, start_http_server
 
 from monitord import log, sdnotify
+from monitord.api import serve_api
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
 from monitord.fleet import Fleet
@@ -47,6 +48,7 @@ class Daemon:
         self.registry = registry or CollectorRegistry()
         self.metrics = DaemonMetrics(self.registry)
         self.metrics_port: int | None = None
+        self.api_port: int | None = None
         self._stop = asyncio.Event()
         self._reloading: asyncio.Task[None] | None = None
         self._snmp: SnmpService | None = None
@@ -89,6 +91,8 @@ class Daemon:
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
             self._serve_metrics(stack)
+            # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
+            self.api_port = await serve_api(stack, store, lambda: self.config, self.clock)
             scheduler.set_devices(fleet.intervals())
 
             loop = asyncio.get_running_loop()
@@ -108,6 +112,7 @@ class Daemon:
                 sites=len(self.config.sites),
                 database=store.url_redacted,
                 metrics_port=self.metrics_port,
+                api_port=self.api_port,
             )
             watchdog = sdnotify.watchdog_interval()
             if watchdog is not None:

@@ -1,0 +1,229 @@
+"""The API's endpoints (FastAPI). Every store call runs in a thread: the store is synchronous
+and the app shares the daemon's event loop, which must never block on the database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from monitord import __version__, log
+from monitord.api.auth import MAY_POST, Principal, TokenBook
+from monitord.api.schemas import EventIn, HotlineIn
+from monitord.api.views import device_json, ticket_json
+from monitord.cli_tickets import ACTIONS
+from monitord.clock import Clock
+from monitord.config import Config
+from monitord.config.contracts import FaultKind, TicketClass
+from monitord.config.models import ApiRole
+from monitord.store import ActiveTicketExists, Store, StoreError
+from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.ticketing import tickets
+from monitord.ticketing.lifecycle import InvalidTransition, Status
+
+_log = log.get("monitord.api")
+_ACTIVE = [s.value for s in Status if s != Status.CLOSED]
+_bearer = HTTPBearer(auto_error=False, description="A token from the `api.tokens` section.")
+
+
+def _field_error(field: str, message: str) -> HTTPException:
+    # Same shape as FastAPI's own 422s, so a client reads one format.
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        [{"loc": ["body", field], "msg": message, "type": "value_error"}],
+    )
+
+
+def _caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    book: TokenBook = request.app.state.tokens
+    book.refresh(request.app.state.config())
+    return book.authenticate(credentials.credentials if credentials else None)
+
+
+# Module level: with postponed annotations FastAPI resolves these names in module globals.
+Caller = Annotated[Principal, Depends(_caller)]
+
+
+def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> FastAPI:
+    """The ASGI app; `config` returns the daemon's current configuration (it reloads)."""
+    app = FastAPI(
+        title="monitord",
+        version=__version__,
+        description="Tickets, SLA deadlines, devices and faults of the monitored fleet.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # Swagger UI loads scripts from a CDN; sites are often offline
+        redoc_url=None,
+    )
+    app.state.tokens, app.state.config = TokenBook(), config
+
+    @app.middleware("http")
+    async def access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Our own access log: method, path and status only, never headers (the token).
+        started = time.monotonic()
+        response = await call_next(request)
+        _log.debug(
+            "api request",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.monotonic() - started) * 1000, 1),
+        )
+        return response
+
+    @app.exception_handler(StoreError)
+    async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
+        _log.error("api: store failed", error=str(exc))
+        return JSONResponse({"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE)
+
+    async def one(who: Principal, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]]:
+        found = await asyncio.to_thread(store.ticket, ticket_id)
+        # Another contract's ticket is "not found": a customer learns nothing about it.
+        if found is None or not who.sees_contract(found[0].contract):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {ticket_id} does not exist")
+        return found
+
+    def with_events(found: list[TicketRecord]) -> list[tuple[TicketRecord, Any]]:
+        return [(t, store.ticket_events(t.id)) for t in found]
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """Liveness, without authentication."""
+        return {"status": "ok"}
+
+    @app.get("/api/v1/tickets", tags=["tickets"])
+    async def list_tickets(
+        who: Caller,
+        status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+        contract: str | None = None,
+        ticket_class: Annotated[TicketClass | None, Query(alias="class")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[dict[str, Any]]:
+        """Tickets, newest first, with their deadlines (the log is in GET /tickets/{id})."""
+        if who.role == ApiRole.CUSTOMER:
+            if contract not in (None, who.contract):
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "not your contract")
+            contract = who.contract
+        statuses = [s.value for s in status_] if status_ else None
+        # The store cannot filter by class: read enough to fill `limit` after filtering.
+        found = await asyncio.to_thread(
+            store.tickets, statuses, contract, 10_000 if ticket_class else limit
+        )
+        if ticket_class is not None:
+            found = [t for t in found if t.ticket_class == ticket_class.value][:limit]
+        loaded = await asyncio.to_thread(with_events, found)
+        now, current = clock.now(), config()
+        return [ticket_json(current, t, e, now, with_events=False) for t, e in loaded]
+
+    @app.get("/api/v1/tickets/{ticket_id}", tags=["tickets"])
+    async def get_ticket(who: Caller, ticket_id: int) -> dict[str, Any]:
+        """One ticket: its log and every deadline (due, remaining, met, breached)."""
+        ticket, events = await one(who, ticket_id)
+        return ticket_json(config(), ticket, events, clock.now())
+
+    @app.post(
+        "/api/v1/tickets/{ticket_id}/events",
+        tags=["tickets"],
+        status_code=status.HTTP_201_CREATED,
+        responses={409: {"description": "The ticket's status does not allow this event."}},
+    )
+    async def post_event(who: Caller, ticket_id: int, body: EventIn) -> dict[str, Any]:
+        """Append an event (the CLI's actions); returns the ticket as it is now."""
+        if body.kind not in MAY_POST[who.role]:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"the {who.role.value} role may not post {body.kind!r}"
+            )
+        await one(who, ticket_id)
+        kind = ACTIONS[body.kind][0]
+        at = clock.now()
+        try:
+            await asyncio.to_thread(
+                tickets.append,
+                store,
+                ticket_id,
+                kind,
+                body.by,
+                at,
+                body.text,
+                {"api_client": who.name},
+            )
+        except (InvalidTransition, ActiveTicketExists) as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        except tickets.NoSuchTicket as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        _log.info("ticket event via api", ticket=ticket_id, kind=kind.value, by=body.by,
+                  client=who.name)  # fmt: skip
+        ticket, events = await one(who, ticket_id)
+        return ticket_json(config(), ticket, events, clock.now())
+
+    @app.post("/api/v1/tickets", tags=["tickets"], status_code=status.HTTP_201_CREATED)
+    async def open_hotline(who: Caller, body: HotlineIn, response: Response) -> dict[str, Any]:
+        """Open a hotline ticket for a customer's call (seed 000: first reply in 30 min)."""
+        who.require(ApiRole.ENGINEER, ApiRole.MANAGER)
+        current = config()
+        site = next((s for s in current.sites if s.id == body.site), None)
+        if site is None:
+            raise _field_error("site", f"unknown site {body.site!r}")
+        contract = next((c for c in current.contracts if c.id == site.contract), None)
+        if contract is None:
+            raise _field_error("site", f"site {body.site!r} has no contract")
+        if body.device is not None and not any(
+            d.id == body.device and d.site == site.id for d in current.devices
+        ):
+            raise _field_error("device", f"no device {body.device!r} at site {site.id!r}")
+        ticket = await asyncio.to_thread(
+            tickets.open_hotline,
+            store,
+            contract,
+            site.id,
+            body.by,
+            body.text,
+            clock.now(),
+            body.device,
+            body.ticket_class,
+        )
+        _log.info("hotline ticket via api", ticket=ticket.id, site=site.id, client=who.name)
+        response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+        _, events = await one(who, ticket.id)
+        return ticket_json(current, ticket, events, clock.now())
+
+    @app.get("/api/v1/devices", tags=["devices"])
+    async def list_devices(who: Caller, site: str | None = None) -> list[dict[str, Any]]:
+        """Devices of the equipment archive with their last confirmed (HARD) state and since."""
+        current = config()
+        sites = {s.id: s for s in current.sites if who.sees_contract(s.contract or "")}
+        devices = await asyncio.to_thread(store.devices)
+        states = await asyncio.to_thread(store.load_states)
+        return [
+            device_json(d, states.get(d.id), sites[d.site_id].timezone)
+            for d in devices
+            if d.site_id in sites and site in (None, d.site_id)
+        ]
+
+    @app.get("/api/v1/faults", tags=["devices"])
+    async def list_faults(who: Caller) -> list[dict[str, Any]]:
+        """Active fault tickets (not hotline calls), each with its root device's state."""
+        contract = who.contract if who.role == ApiRole.CUSTOMER else None
+        found = await asyncio.to_thread(store.tickets, _ACTIVE, contract, 10_000)
+        faults = [t for t in found if t.fault_kind != FaultKind.HOTLINE.value]
+        loaded = await asyncio.to_thread(with_events, faults)
+        states = await asyncio.to_thread(store.load_states)
+        now, current = clock.now(), config()
+        out = []
+        for t, events in loaded:
+            data = ticket_json(current, t, events, now, with_events=False)
+            root = states.get(t.root_device or "")
+            data["root_state"] = root.state if root else None
+            out.append(data)
+        return out
+
+    return app
