@@ -81,10 +81,11 @@ def run(obj: Context, log_format: str) -> None:
     config = obj.config()
     log.configure(config.log_level, None if log_format == "auto" else log_format == "json")
     from monitord.app import Daemon
+    from monitord.probes.traps import TrapListenError
 
     try:
         asyncio.run(Daemon(obj.config_path, config).run())
-    except StoreError as exc:
+    except (StoreError, TrapListenError) as exc:
         fail(str(exc))
 
 

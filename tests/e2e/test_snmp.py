@@ -179,3 +179,24 @@ def test_trap_rechecks_reboot_recorded_once_junk_survived(lab: dict[str, Any]) -
     everything = "".join(daemon.raw) + text + out
     for secret in (COMMUNITY, TRAP_COMMUNITY, AUTH_KEY, PRIV_KEY):
         assert secret not in everything
+
+
+def test_busy_trap_port_stops_the_start_with_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        port = busy.getsockname()[1]
+        config = write_config(
+            tmp_path,
+            [{"id": "cam", "address": "127.0.0.1"}],
+            free_port(),
+            traps={"listen": "127.0.0.1", "port": port},
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "monitord", "-c", str(config), "run", "--log-format", "json"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"cannot listen for SNMP traps on 127.0.0.1:{port}: Address already in use" in (
+        done.stderr
+    )
+    assert "Traceback" not in done.stderr
