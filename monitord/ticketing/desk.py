@@ -48,6 +48,9 @@ class TicketDesk:
         self._next_due: dict[int, dt.datetime] = {}
         self.board = Board(clock.now(), (), {})
         self.breaches = 0
+        # Ticket writes for one root run one at a time (see `_open`).
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._queued: dict[str, asyncio.Task[None]] = {}
         self.apply(config)
 
     def apply(self, config: Config) -> None:
@@ -66,9 +69,10 @@ class TicketDesk:
         was = fault_kind(t.from_state)
         if was is not None and t.to_state not in (State.UNREACHABLE, t.from_state):
             contract = self.contract_of_site[device.site].id
-            await self._write(
-                lambda: tickets.mark_recovered(self._store, contract, device.id, was, t.at)
-            )
+            async with self._lock(device.id):
+                await self._write(
+                    lambda: tickets.mark_recovered(self._store, contract, device.id, was, t.at)
+                )
         if fault_kind(t.to_state) is not None:
             await self._open(device, tracker, t.at)
         elif t.to_state == State.UNREACHABLE:
@@ -99,7 +103,32 @@ class TicketDesk:
                     )
                 )
 
+    def _lock(self, root: str) -> asyncio.Lock:
+        return self._locks.setdefault(root, asyncio.Lock())
+
     async def _open(self, device: Device, tracker: HealthTracker, at: dt.datetime) -> None:
+        """Bring the root's ticket up to date with the tracker; returns once that is written.
+
+        A storm sends many callers for one root at once (each camera that goes UNREACHABLE
+        behind a dead switch). Run concurrently, their writes raced: an older, smaller
+        impact could commit last, and the version conflicts made them give up and retry
+        seconds later. So a root's passes run one at a time, each reading the fault when it
+        starts; a caller that finds a pass queued (not started) joins it, since that pass
+        will see the caller's state too.
+        """
+        queued = self._queued.get(device.id)
+        if queued is None:
+            queued = asyncio.create_task(self._open_pass(device, tracker, at))
+            self._queued[device.id] = queued
+        await asyncio.shield(queued)
+
+    async def _open_pass(self, device: Device, tracker: HealthTracker, at: dt.datetime) -> None:
+        async with self._lock(device.id):
+            if self._queued.get(device.id) is asyncio.current_task():
+                del self._queued[device.id]  # from here on a change needs another pass
+            await self._open_now(device, tracker, at)
+
+    async def _open_now(self, device: Device, tracker: HealthTracker, at: dt.datetime) -> None:
         fault = fault_of(device, self.config, tracker)
         if fault is None:
             return

@@ -94,6 +94,20 @@ class TestFaultsToTickets:
         assert kinds[0] == "opened" and "reclassified" in kinds  # B (switch-down) -> A
         assert ticket.rule == "cameras-dark-30pct"
 
+    async def test_cameras_cut_off_at_once_join_the_switch_ticket_at_once(self, lab: Lab) -> None:
+        # A storm: every camera is confirmed UNREACHABLE while the others' writes are under
+        # way. Each call returns once its camera is on the ticket; none waits out a retry.
+        for d in ["sw", "nvr", *CAMERAS]:
+            lab.tracker.devices[d].state = State.UP
+        await lab.set("sw", State.DOWN)
+        storm = asyncio.gather(*(lab.set(c, State.UNREACHABLE, 1) for c in CAMERAS))
+        await asyncio.wait_for(storm, timeout=10)  # the FakeClock never ends a retry wait
+        [ticket] = lab.store.tickets()
+        assert ticket.impacted == ("sw", *CAMERAS)
+        assert (ticket.ticket_class, ticket.rule) == ("A", "cameras-dark-30pct")
+        events = lab.store.ticket_events(ticket.id)
+        assert [e.seq for e in events] == list(range(1, ticket.version + 1))
+
     async def test_same_fault_twice_and_a_restart_make_one_ticket(self, lab: Lab) -> None:
         lab.tracker.devices["nvr"].state = State.UP
         await lab.set("nvr", State.DOWN)
