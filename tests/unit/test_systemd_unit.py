@@ -1,0 +1,57 @@
+"""The unit file passes systemd's own checks: `verify`, and `security` at exposure <= 2.0."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UNIT = Path(__file__).resolve().parents[2] / "systemd" / "monitord.service"
+ANALYZE = shutil.which("systemd-analyze")
+
+pytestmark = pytest.mark.skipif(
+    ANALYZE is None and not os.environ.get("CI"), reason="systemd-analyze is not installed"
+)
+
+
+@pytest.fixture
+def unit(tmp_path: Path) -> Path:
+    """The unit with ExecStart pointing at this checkout's monitord (verify checks it exists)."""
+    here = Path(sys.executable).with_name("monitord")
+    copy = tmp_path / "monitord.service"
+    copy.write_text(UNIT.read_text().replace("/usr/local/bin/monitord", str(here)))
+    return copy
+
+
+def analyze(*args: str) -> subprocess.CompletedProcess[str]:
+    assert ANALYZE is not None, "CI must install systemd (systemd-analyze)"
+    return subprocess.run([ANALYZE, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_unit_verifies(unit: Path) -> None:
+    done = analyze("verify", str(unit))
+    assert done.returncode == 0, done.stderr
+
+
+def test_unit_exposure_is_at_most_2(unit: Path) -> None:
+    # --threshold is on the 0-100 scale: 20 is the "2.0" systemd prints.
+    done = analyze("--offline=true", "security", "--threshold=20", str(unit))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "Overall exposure level" in done.stdout
+
+
+def test_unit_is_a_notify_service_with_a_watchdog_and_reload() -> None:
+    text = UNIT.read_text()
+    for line in (
+        "Type=notify",
+        "WatchdogSec=",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "StateDirectory=monitord",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+    ):
+        assert line in text
