@@ -1,8 +1,10 @@
 """Writes HARD transitions to the store before anyone is told of them.
 
-Each transition is one transaction (event + current state), so a SIGKILL leaves either both
-or neither, and a change that was logged or announced is always on disk. Last-check times
-are batched: they are cheap news that changes every few seconds.
+A transition's event and current state are written in one transaction, so a SIGKILL leaves
+either both or neither, and a change that was logged or announced is always on disk.
+Transitions that arrive while a write is under way share the next transaction (group
+commit): a storm of thousands of changes costs a few transactions, not thousands. Last-check
+times are batched: they are cheap news that changes every few seconds.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ class Recorder:
     def __init__(self, store: Store, clock: Clock, flush_every: float = 5.0) -> None:
         self._store, self._clock, self._flush_every = store, clock, flush_every
         self._last_checks: dict[str, dt.datetime] = {}
+        self._queued: list[tuple[OperationEvent, SavedState, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def checked(self, device_id: str, at: dt.datetime) -> None:
         self._last_checks[device_id] = at
 
     async def record(self, t: Transition) -> None:
-        """Persist one transition; retry until the store takes it (never drop a change)."""
+        """Persist one transition; return once it is committed (never drop a change)."""
         event = OperationEvent(
             device_id=t.device_id,
             at=t.at,
@@ -39,16 +43,40 @@ class Recorder:
             observation=t.observation,
         )
         state = SavedState(t.device_id, t.to_state.value, t.at, t.at, t.reason)
-        while True:
-            try:
-                await asyncio.to_thread(self._store.record_state_change, event, state)
-                return
-            except StoreError as exc:
-                # The store may come back (disk freed, database restarted).
-                _log.error(
-                    "cannot record state change; retrying", device=t.device_id, error=str(exc)
-                )
-                await self._clock.sleep(self._flush_every)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued.append((event, state, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued(), name="state-writer")
+        await asyncio.shield(done)
+
+    async def _write_queued(self) -> None:
+        """Commit what is queued, in order, until nothing is; retry until the store takes it."""
+        while self._queued:
+            batch, self._queued = self._queued, []
+            changes = [(event, state) for event, state, _ in batch]
+            failure: BaseException | None = None
+            while True:
+                try:
+                    await asyncio.to_thread(self._store.record_state_changes, changes)
+                    break
+                except StoreError as exc:
+                    # The store may come back (disk freed, database restarted).
+                    _log.error(
+                        "cannot record state change; retrying",
+                        devices=[event.device_id for event, _ in changes[:10]],
+                        error=str(exc),
+                    )
+                    await self._clock.sleep(self._flush_every)
+                except Exception as exc:  # noqa: BLE001 - a bug, not the database: tell the callers
+                    failure = exc
+                    break
+            for _, _, done in batch:
+                if done.done():
+                    continue
+                if failure is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(failure)
 
     async def run(self) -> None:
         """Flush last-check times periodically until cancelled, then once more."""

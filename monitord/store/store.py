@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -131,10 +131,25 @@ class Store(TicketMethods):
 
     def record_state_change(self, event: OperationEvent, state: SavedState) -> None:
         """Append the event and store the new HARD state together, or neither."""
-        with self._session(f"record a state change of {event.device_id}", write=True) as s:
-            s.add(_event_row(event))
-            s.flush()
-            s.execute(_upsert_state(s.get_bind().dialect.name, state))
+        self.record_state_changes([(event, state)])
+
+    def record_state_changes(self, changes: Sequence[tuple[OperationEvent, SavedState]]) -> None:
+        """Several state changes in order, in one transaction: all of them or none."""
+        if not changes:
+            return
+        first = changes[0][0].device_id
+        what = (
+            f"record a state change of {first}"
+            if len(changes) == 1
+            else f"record {len(changes)} state changes ({first}, ...)"
+        )
+        # One statement each for the events and the states, executed for many rows: built
+        # and compiled once, not once per change (that cost ms per row in a storm).
+        events = [_event_values(event) for event, _ in changes]
+        latest = {state.device_id: _state_values(state) for _, state in changes}
+        with self._session(what, write=True) as s:
+            s.execute(insert(OperationEventRow), events)
+            s.execute(_upsert_state(s.get_bind().dialect.name), list(latest.values()))
 
     def record_event(self, event: OperationEvent) -> None:
         with self._session(f"record an event of {event.device_id}", write=True) as s:
@@ -262,19 +277,30 @@ def _event_row(e: OperationEvent) -> OperationEventRow:
     )  # fmt: skip
 
 
-def _upsert_state(dialect: str, state: SavedState) -> Any:
-    values = {
+def _event_values(e: OperationEvent) -> dict[str, Any]:
+    return {
+        "device_id": e.device_id, "at": e.at, "kind": e.kind, "from_state": e.from_state,
+        "to_state": e.to_state, "reason": e.reason, "observation": dict(e.observation),
+    }  # fmt: skip
+
+
+def _state_values(state: SavedState) -> dict[str, Any]:
+    return {
         "device_id": state.device_id,
         "state": state.state,
         "since": state.since,
         "last_check": state.last_check,
         "reason": state.reason,
     }
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DeviceState).values(values)
+
+
+def _upsert_state(dialect: str) -> Any:
+    """INSERT … ON CONFLICT UPDATE of a device's state; the values come with the execute."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_(DeviceState)
     return stmt.on_conflict_do_update(
         index_elements=[DeviceState.device_id],
-        set_={k: stmt.excluded[k] for k in values if k != "device_id"},
+        set_={k: stmt.excluded[k] for k in ("state", "since", "last_check", "reason")},
     )
 
 

@@ -198,7 +198,7 @@ def test_state_change_is_all_or_nothing(fleet: Store) -> None:
 def test_state_change_is_all_or_nothing_when_the_upsert_fails(
     fleet: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(dialect: str, state: SavedState) -> sa.Executable:
+    def fail(dialect: str) -> sa.Executable:
         return sa.text("SELECT * FROM no_such_table")
 
     monkeypatch.setattr(store_module, "_upsert_state", fail)
