@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from monitord.config.calendar import BusinessHours
 from monitord.config.durations import Duration
 
 
@@ -84,6 +85,7 @@ class Contract(_Frozen):
     clocks: dict[TicketClass | Literal["hotline"], tuple[Clock, ...]] = {}
     warn_at: tuple[Annotated[float, Field(gt=0, lt=1)], ...] = (0.5, 0.8)
     reopen_within: Duration = dt.timedelta(hours=24)
+    business_hours: BusinessHours | None = None  # None: every clock runs 24x7
 
     @model_validator(mode="after")
     def _has_fallback(self) -> Contract:

@@ -7,13 +7,14 @@ import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from monitord.config.contracts import Contract
+from monitord.config.notify import NotifySettings
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings, TrapSettings
+from monitord.config.zones import TimeZone
 
 
 class DeviceKind(StrEnum):
@@ -38,14 +39,6 @@ class Criticality(StrEnum):
     CRITICAL = "critical"
 
 
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
-    return value
-
-
 def _ip_address(value: str) -> str:
     try:
         return str(ipaddress.ip_address(value.strip()))
@@ -53,7 +46,6 @@ def _ip_address(value: str) -> str:
         raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
 
 
-TimeZone = Annotated[str, AfterValidator(_timezone)]
 IpAddress = Annotated[str, AfterValidator(_ip_address)]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.\-]*$")]
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
@@ -214,6 +206,7 @@ class Config(_Frozen):
     max_in_flight: Annotated[int, Field(ge=1, le=100_000)] = 5000
     metrics: MetricsSettings = MetricsSettings()
     api: ApiSettings = ApiSettings()
+    notify: NotifySettings = NotifySettings()
     flapping: FlappingSettings = FlappingSettings()
     icmp: IcmpOverrides = IcmpOverrides()
     traps: TrapSettings | None = None

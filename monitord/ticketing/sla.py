@@ -8,6 +8,7 @@ construction. Rules:
   same milestone was already due under the old class.
 - A milestone is met by the first `met_by` event since the clock started.
 - Pauses (waiting for the customer or parts) extend only clocks marked `pausable`.
+- With business hours, clocks count only working time in the contract's time zone.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitord.config.calendar import BusinessHours
 from monitord.config.contracts import Clock, Contract, TicketClass, ZoneDurations
 from monitord.ticketing.lifecycle import EventKind, TicketEvent
 
@@ -106,7 +108,9 @@ def _compute(
     out = []
     for clock in clocks_for(contract, None if hotline else ticket_class):
         duration = duration_of(clock, zone)
-        due, paused = _due(entered, duration, pauses if clock.pausable else [])
+        due, paused = _due(
+            entered, duration, pauses if clock.pausable else [], contract.business_hours
+        )
         if due is not None and clock.milestone in previous_due:
             due = min(due, previous_due[clock.milestone])
         out.append(Deadline(clock.milestone, entered, duration, due, met.get(clock.met_by), paused))
@@ -117,15 +121,32 @@ def _due(
     start: dt.datetime,
     duration: dt.timedelta,
     pauses: Sequence[tuple[dt.datetime, dt.datetime | None]],
+    hours: BusinessHours | None = None,
 ) -> tuple[dt.datetime | None, bool]:
-    """start + duration, pushed back by every pause that begins before the clock runs out."""
-    due = start + duration
-    for begun, ended in pauses:
-        if begun >= due:
-            break
-        if ended is None:
-            return None, True
-        held = ended - max(begun, start)
-        if held > dt.timedelta(0):
-            due += held
-    return due, False
+    """When `duration` of running time has passed since `start`; (None, True) while paused.
+
+    The clock runs inside business hours (always, without a calendar) and outside pauses.
+    """
+    left = duration
+    windows = (
+        hours.windows(start) if hours else iter([(start, dt.datetime.max.replace(tzinfo=dt.UTC))])
+    )
+    for begin, end in windows:
+        cursor = begin
+        for paused_at, resumed_at in pauses:
+            if resumed_at is not None and resumed_at <= cursor:
+                continue
+            if paused_at >= end:
+                break
+            if paused_at > cursor:
+                if paused_at - cursor >= left:
+                    return cursor + left, False
+                left -= paused_at - cursor
+            if resumed_at is None:
+                return None, True
+            cursor = max(cursor, resumed_at)
+        if cursor < end:
+            if end - cursor >= left:
+                return cursor + left, False
+            left -= end - cursor
+    raise ValueError("the business-hours calendar has no working time left to count")

@@ -10,6 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitord.config.calendar import BusinessHours
 from monitord.config.contracts import Contract
 from monitord.ticketing.lifecycle import EventKind, TicketEvent
 from monitord.ticketing.sla import Deadline, _due, deadlines
@@ -196,3 +197,67 @@ def test_due_times_do_not_move_with_the_wall_clock() -> None:
         for now in (T0 - 5 * H, T0 + 4 * H, T0 + 400 * H)
     }
     assert seen == {(("on_site", T0 + 48 * H), ("plan", T0 + 73 * H))}
+
+
+WORKWEEK = BusinessHours(
+    timezone="Asia/Shanghai",
+    holidays=(dt.date(2026, 5, 5),),  # a Tuesday off
+    workdays=(dt.date(2026, 5, 9),),  # a Saturday worked instead (调休)
+)
+
+
+def test_business_hours_clock_skips_nights_weekends_and_holidays() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    opened = dt.datetime(2026, 5, 4, 17, 0, tzinfo=shanghai)  # Monday 17:00
+    # 2 h of working time: 1 h on Monday, Tuesday is a holiday, 1 h on Wednesday morning.
+    due, paused = _due(opened.astimezone(dt.UTC), 2 * H, [], WORKWEEK)
+    assert due is not None and not paused
+    assert due.astimezone(shanghai) == dt.datetime(2026, 5, 6, 10, 0, tzinfo=shanghai)
+    friday = dt.datetime(2026, 5, 8, 17, 30, tzinfo=shanghai)
+    due, _ = _due(friday.astimezone(dt.UTC), H, [], WORKWEEK)
+    assert due is not None
+    assert due.astimezone(shanghai) == dt.datetime(2026, 5, 9, 9, 30, tzinfo=shanghai)  # Sat
+
+
+def _due_minute_by_minute(
+    start: dt.datetime,
+    minutes_needed: int,
+    pauses: list[tuple[dt.datetime, dt.datetime | None]],
+    hours: BusinessHours,
+) -> dt.datetime | None:
+    """Independent method: count running minutes one by one."""
+    zone = ZoneInfo(hours.timezone)
+    t, counted = start, 0
+    for _ in range(60 * 24 * 40):
+        local = t.astimezone(zone)
+        working = hours.is_workday(local.date()) and hours.start <= local.time() < hours.end
+        paused = any(p <= t and (e is None or t < e) for p, e in pauses)
+        if any(e is None and p <= t for p, e in pauses):
+            return None
+        if working and not paused:
+            counted += 1
+            if counted == minutes_needed:
+                return t + dt.timedelta(minutes=1)
+        t += dt.timedelta(minutes=1)
+    raise AssertionError("no due time within 40 days")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.integers(min_value=0, max_value=14 * 24 * 60),
+    duration=st.integers(min_value=1, max_value=1_200),
+    gaps=st.lists(st.tuples(st.integers(0, 1_500), st.integers(1, 900)), max_size=4),
+)
+def test_business_hours_agree_with_counting_minutes(
+    start: int, duration: int, gaps: list[tuple[int, int]]
+) -> None:
+    m = dt.timedelta(minutes=1)
+    base = dt.datetime(2026, 5, 3, 16, 0, tzinfo=dt.UTC)  # Monday 00:00 in Shanghai
+    t, pauses = base, []
+    for wait, length in gaps:
+        begun = t + wait * m
+        pauses.append((begun, begun + length * m))
+        t = begun + length * m
+    clock_start = base + start * m
+    mine, _ = _due(clock_start, duration * m, pauses, WORKWEEK)
+    assert mine == _due_minute_by_minute(clock_start, duration, pauses, WORKWEEK)
