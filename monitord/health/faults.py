@@ -74,13 +74,41 @@ def roots_of(device_id: str, tracker: HealthTracker) -> list[str]:
     return sorted(roots)
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """What fault_of looks up in the configuration, built once per configuration."""
+
+    config: Config
+    devices: dict[str, Device]
+    cameras_at_site: Counter[str]
+    zone_of_site: dict[str, str]
+
+
+_index: _Index | None = None
+
+
+def _index_of(config: Config) -> _Index:
+    # A storm asks for hundreds of faults a second; scanning 5 000 devices for each took
+    # most of the event loop's time. One entry: the daemon has one configuration at a time.
+    global _index
+    if _index is None or _index.config is not config:
+        _index = _Index(
+            config,
+            {d.id: d for d in config.devices},
+            Counter(d.site for d in config.devices if d.kind == DeviceKind.CAMERA),
+            {s.id: s.zone.value for s in config.sites},
+        )
+    return _index
+
+
 def fault_of(device: Device, config: Config, tracker: HealthTracker) -> Fault | None:
     """The fault that `device` is now, or None if it is healthy or merely unreachable."""
     health = tracker.devices.get(device.id)
     kind = fault_kind(health.state) if health else None
     if kind is None:
         return None
-    devices = {d.id: d for d in config.devices}
+    index = _index_of(config)
+    devices = index.devices
     affected = [device.id]
     if kind == FaultKind.DOWN:
         affected += [
@@ -89,10 +117,6 @@ def fault_of(device: Device, config: Config, tracker: HealthTracker) -> Fault | 
             if d in tracker.devices and tracker.devices[d].state == State.UNREACHABLE
         ]
     kinds = Counter(devices[d].kind.value for d in affected if d in devices)
-    site_cameras = [
-        d for d in config.devices if d.site == device.site and d.kind == DeviceKind.CAMERA
-    ]
-    site = next((s for s in config.sites if s.id == device.site), None)
     out = {devices[d].kind for d in affected if d in devices}
     return Fault(
         device_id=device.id,
@@ -100,12 +124,12 @@ def fault_of(device: Device, config: Config, tracker: HealthTracker) -> Fault | 
         kind=kind,
         device_kind=device.kind.value,
         criticality=device.criticality.value,
-        zone=site.zone.value if site else "city",
+        zone=index.zone_of_site.get(device.site, "city"),
         impact=Impact(
             devices=tuple(affected),
             by_kind=dict(kinds),
             cameras_dark=kinds.get(DeviceKind.CAMERA.value, 0),
-            cameras_at_site=len(site_cameras),
+            cameras_at_site=index.cameras_at_site[device.site],
             recording_affected=kind == FaultKind.DOWN and DeviceKind.NVR in out,
             access_point_out=kind == FaultKind.DOWN and DeviceKind.ACCESS_CONTROLLER in out,
         ),
