@@ -91,3 +91,39 @@ class TicketEventRecord:
     by: str
     text: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    """A message to send, as produced from a ticket event; the store adds the bookkeeping.
+
+    `key` is None for a message caused by a ticket event: the store then makes the
+    idempotency key "ticket_id/seq/channel/recipient" when it knows the id and the seq.
+    """
+
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+    not_before: dt.datetime | None = None  # None: as soon as the event is written
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One row of the outbox: pending -> sending -> sent | failed (or back to pending)."""
+
+    id: int
+    idempotency_key: str
+    ticket_id: int | None
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+    created_at: dt.datetime
+    not_before: dt.datetime
+    attempts: int  # claims so far, counted when claimed: a crash mid-send counts too
+    state: str
+    claimed_until: dt.datetime | None
+    last_error: str | None
+    sent_at: dt.datetime | None

@@ -18,8 +18,8 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from monitord.store.core import StoreCore
 from monitord.store.errors import ActiveTicketExists, StoreError, TicketConflict
+from monitord.store.outbox import Outbox, OutboxMethods
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.store.schema import ACTIVE_DEDUP_INDEX, ACTIVE_TICKET, Base, Ticket, TicketEventRow
 
@@ -35,11 +35,11 @@ _OPEN_ATTEMPTS = 5
 _TICKETS: Table = Base.metadata.tables[Ticket.__tablename__]
 
 
-class TicketMethods(StoreCore):
+class TicketMethods(OutboxMethods):
     def open_ticket(
-        self, ticket: TicketRecord, first: TicketEventRecord
+        self, ticket: TicketRecord, first: TicketEventRecord, outbox: Outbox = ()
     ) -> tuple[TicketRecord, bool]:
-        """Insert the ticket and its first event together: (the new ticket, True).
+        """Insert the ticket, its first event and its messages together: (the ticket, True).
 
         If a ticket with the same dedup key is active, insert nothing and return (that
         ticket, False). The database assigns the id; the version is 1, the first event's
@@ -58,7 +58,9 @@ class TicketMethods(StoreCore):
                 created = s.execute(_insert_ticket(dialect, ticket)).one_or_none()
                 if created is not None:
                     s.execute(_insert_event(created.id, 1, first))
-                    return _ticket_record(created), True
+                    opened = _ticket_record(created)
+                    self._write_outbox(s, opened, 1, first.at, outbox)
+                    return opened, True
                 # Read committed (PostgreSQL): this statement sees the racer's commit.
                 existing = s.scalars(_active(ticket.dedup_key)).one_or_none()
                 if existing is not None:
@@ -74,11 +76,13 @@ class TicketMethods(StoreCore):
         expected_version: int,
         event: TicketEventRecord,
         changes: Mapping[str, Any],
+        outbox: Outbox = (),
     ) -> TicketRecord:
         """Apply `changes` to the ticket and append `event` as seq expected_version + 1.
 
-        Both or neither: TicketConflict (nothing written) when the ticket is not at
-        `expected_version` or does not exist; ActiveTicketExists when the change would
+        The change, the event and the event's messages (`outbox`) are written all or none:
+        TicketConflict (nothing written) when the ticket is not at `expected_version` or does
+        not exist; ActiveTicketExists when the change would
         reopen it while another ticket with its key is active. `event.ticket_id` and
         `event.seq` are ignored. Returns the updated ticket.
         """
@@ -121,7 +125,9 @@ class TicketMethods(StoreCore):
                     "another writer changed it; read it again"
                 )
             s.execute(_insert_event(ticket_id, expected_version + 1, event))
-            return _ticket_record(updated)
+            record = _ticket_record(updated)
+            self._write_outbox(s, record, expected_version + 1, event.at, outbox)
+            return record
 
     def ticket(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]] | None:
         """The ticket and its events in seq order, consistent with each other."""

@@ -22,6 +22,7 @@ from monitord.config.models import Config, Device
 from monitord.health.faults import fault_kind, fault_of, roots_of
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
+from monitord.notify.messages import Routing
 from monitord.store import Store, StoreError
 from monitord.store.records import TicketRecord
 from monitord.ticketing import tickets
@@ -61,6 +62,7 @@ class TicketDesk:
             s.id: contracts[s.contract] for s in config.sites if s.contract in contracts
         }
         self.zone_of_site = {s.id: s.zone.value for s in config.sites}
+        self.routing = Routing.from_config(config)  # messages go out with their events
 
     async def on_transition(self, t: Transition, tracker: HealthTracker) -> None:
         device = self.devices.get(t.device_id)
@@ -71,7 +73,9 @@ class TicketDesk:
             contract = self.contract_of_site[device.site].id
             async with self._lock(device.id):
                 await self._write(
-                    lambda: tickets.mark_recovered(self._store, contract, device.id, was, t.at)
+                    lambda: tickets.mark_recovered(
+                        self._store, contract, device.id, was, t.at, self.routing
+                    )
                 )
         if fault_kind(t.to_state) is not None:
             await self._open(device, tracker, t.at)
@@ -100,6 +104,7 @@ class TicketDesk:
                         ticket.root_device or "",
                         FaultKind(ticket.fault_kind),
                         now,
+                        self.routing,
                     )
                 )
 
@@ -135,7 +140,7 @@ class TicketDesk:
         contract = self.contract_of_site[device.site]
         title = f"{device.name} ({device.id}): {fault.kind.value}"
         ticket, created = await self._write(
-            lambda: tickets.open_for_fault(self._store, fault, contract, at, title)
+            lambda: tickets.open_for_fault(self._store, fault, contract, at, title, self.routing)
         )
         if created:
             _log.warning(
@@ -192,6 +197,7 @@ class TicketDesk:
                     now,
                     f"{d.milestone} deadline passed",
                     {"milestone": d.milestone, "due": due},
+                    self.routing,
                 )
                 _log.warning("SLA breached", ticket=ticket.id, milestone=d.milestone, due=due)
                 self.breaches += 1
@@ -208,6 +214,7 @@ class TicketDesk:
                         now,
                         f"{d.milestone}: {fraction:.0%} of the time used",
                         {"milestone": d.milestone, "fraction": fraction, "due": due},
+                        self.routing,
                     )
                     added += 1
         return added

@@ -8,13 +8,14 @@ its dedup key, so a restart or a crash at any point neither loses nor doubles a 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.health.faults import Fault
+from monitord.notify.messages import Routing, messages_for
 from monitord.store import Store, StoreError, TicketConflict
-from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.store.records import OutboxRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.classify import classify
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status, TicketEvent, check
 from monitord.ticketing.lifecycle import derive as derive_status
@@ -43,8 +44,12 @@ def append(
     at: dt.datetime,
     text: str = "",
     data: Mapping[str, Any] | None = None,
+    routing: Routing | None = None,
 ) -> TicketRecord:
-    """Add one event if the ticket's status allows it (InvalidTransition says why not)."""
+    """Add one event if the ticket's status allows it (InvalidTransition says why not).
+
+    With `routing`, the event's messages go into the outbox in the same transaction.
+    """
     for _ in range(5):
         found = store.ticket(ticket_id)
         if found is None:
@@ -63,8 +68,10 @@ def append(
             changes |= {"ticket_class": payload["to"], "rule": payload.get("rule", "manual")}
         if "impacted" in payload:
             changes["impacted"] = tuple(payload["impacted"])
+        log = [*as_events(events), _as_event(event)]
+        outbox = _outbox(log, routing)
         try:
-            return store.append_ticket_event(ticket_id, record.version, event, changes)
+            return store.append_ticket_event(ticket_id, record.version, event, changes, outbox)
         except TicketConflict:
             continue  # someone else wrote first: re-read and re-check against their event
     raise StoreError(f"ticket {ticket_id} keeps changing under us; try again")
@@ -72,6 +79,15 @@ def append(
 
 def _as_event(r: TicketEventRecord) -> TicketEvent:
     return TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data)
+
+
+def _outbox(
+    log: list[TicketEvent], routing: Routing | None
+) -> Callable[[TicketRecord], list[OutboxRecord]]:
+    # Rendered by the store once the row is written: an opened ticket's id is known only then.
+    if routing is None:
+        return lambda _: []
+    return lambda ticket: messages_for(ticket, log, routing)
 
 
 def _impact_data(fault: Fault) -> dict[str, Any]:
@@ -87,7 +103,12 @@ def _impact_data(fault: Fault) -> dict[str, Any]:
 
 
 def open_for_fault(
-    store: Store, fault: Fault, contract: Contract, at: dt.datetime, title: str
+    store: Store,
+    fault: Fault,
+    contract: Contract,
+    at: dt.datetime,
+    title: str,
+    routing: Routing | None = None,
 ) -> tuple[TicketRecord, bool]:
     """The fault's ticket: reused while active, reopened if closed recently, else new."""
     key = dedup_key(contract.id, fault.device_id, fault.kind)
@@ -96,8 +117,8 @@ def open_for_fault(
     if active is None:
         closed = store.last_closed_ticket(key)
         if closed is not None and at - closed.updated_at <= contract.reopen_within:
-            reopened = _reopen(store, closed.id, fault, at)
-            return update_for_fault(store, reopened, fault, contract, at), False
+            reopened = _reopen(store, closed.id, fault, at, routing)
+            return update_for_fault(store, reopened, fault, contract, at, routing), False
         first = TicketEventRecord(
             0,
             1,
@@ -130,16 +151,18 @@ def open_for_fault(
             updated_at=at,
             version=1,
         )
-        ticket, created = store.open_ticket(draft, first)
+        ticket, created = store.open_ticket(draft, first, _outbox([_as_event(first)], routing))
         if created:
             return ticket, True
         active = ticket  # another writer was first
     if active.status in _REPAIRED:
-        active = _reopen(store, active.id, fault, at)
-    return update_for_fault(store, active, fault, contract, at), False
+        active = _reopen(store, active.id, fault, at, routing)
+    return update_for_fault(store, active, fault, contract, at, routing), False
 
 
-def _reopen(store: Store, ticket_id: int, fault: Fault, at: dt.datetime) -> TicketRecord:
+def _reopen(
+    store: Store, ticket_id: int, fault: Fault, at: dt.datetime, routing: Routing | None
+) -> TicketRecord:
     return append(
         store,
         ticket_id,
@@ -148,11 +171,17 @@ def _reopen(store: Store, ticket_id: int, fault: Fault, at: dt.datetime) -> Tick
         at,
         "the fault came back",
         {"fault": fault.kind.value},
+        routing,
     )
 
 
 def update_for_fault(
-    store: Store, ticket: TicketRecord, fault: Fault, contract: Contract, at: dt.datetime
+    store: Store,
+    ticket: TicketRecord,
+    fault: Fault,
+    contract: Contract,
+    at: dt.datetime,
+    routing: Routing | None = None,
 ) -> TicketRecord:
     """Follow the fault's impact; raise the class when the impact grows (never lower it)."""
     if tuple(fault.impact.devices) != ticket.impacted:
@@ -176,19 +205,33 @@ def update_for_fault(
             at,
             f"{rule} -> {new_class.value}",
             {"from": old.value, "to": new_class.value, "rule": rule},
+            routing,
         )
     return ticket
 
 
 def mark_recovered(
-    store: Store, contract: str, device: str, kind: FaultKind, at: dt.datetime
+    store: Store,
+    contract: str,
+    device: str,
+    kind: FaultKind,
+    at: dt.datetime,
+    routing: Routing | None = None,
 ) -> TicketRecord | None:
     """The monitoring saw the root come back: noted on its ticket, which stays open (T5)."""
     ticket = store.active_ticket(dedup_key(contract, device, kind))
     if ticket is None or ticket.recovered:
         return None
     try:
-        return append(store, ticket.id, EventKind.RECOVERED, SYSTEM, at, "the device answers again")
+        return append(
+            store,
+            ticket.id,
+            EventKind.RECOVERED,
+            SYSTEM,
+            at,
+            "the device answers again",
+            routing=routing,
+        )
     except InvalidTransition:
         return None
 
@@ -202,6 +245,7 @@ def open_hotline(
     at: dt.datetime,
     device: str | None = None,
     ticket_class: TicketClass | None = None,
+    routing: Routing | None = None,
 ) -> TicketRecord:
     """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min)."""
     key = f"{contract.id}/hotline/{at.timestamp():.6f}/{by}"
@@ -231,5 +275,5 @@ def open_hotline(
         updated_at=at,
         version=1,
     )
-    ticket, _ = store.open_ticket(draft, first)
+    ticket, _ = store.open_ticket(draft, first, _outbox([_as_event(first)], routing))
     return ticket

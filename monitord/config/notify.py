@@ -1,0 +1,91 @@
+"""The `notify:` section: channels (secrets by reference), who hears about what, retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from monitord.config.durations import Duration
+from monitord.config.secrets import SecretRef
+
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.\-]*$")]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NotifyEvent(StrEnum):
+    """Ticket events that produce messages (a hotline ticket's `opened` included)."""
+
+    OPENED = "opened"
+    REOPENED = "reopened"
+    RECLASSIFIED = "reclassified"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    RECOVERED = "recovered"
+
+
+class EmailChannel(_Frozen):
+    """SMTP: `starttls` upgrades a plain connection (port 587), `tls` is SMTPS (port 465)."""
+
+    type: Literal["email"]
+    name: Name
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretRef | None = None
+    sender: str
+    timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
+
+    @model_validator(mode="after")
+    def _auth_pair(self) -> EmailChannel:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together")
+        return self
+
+
+class WebhookChannel(_Frozen):
+    """A JSON POST; the URL may carry a token (WeCom's key), so it may be a secret too."""
+
+    type: Literal["webhook"]
+    name: Name
+    url: str | SecretRef
+    timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    # Loopback, link-local and metadata addresses are refused unless listed here (tests,
+    # a gateway on the same host): a configured URL must not reach into the host itself.
+    allow_addresses: tuple[str, ...] = ()
+
+
+Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="type")]
+
+
+class Recipient(_Frozen):
+    channel: Name
+    to: str = ""  # an address for email; empty for a webhook (its URL is the recipient)
+    language: Literal["zh", "en"] = "zh"
+    events: tuple[NotifyEvent, ...] = tuple(NotifyEvent)
+    classes: tuple[str, ...] = ()  # ticket classes (A-D, "hotline"); empty means all
+
+
+class NotifySettings(_Frozen):
+    channels: tuple[Channel, ...] = ()
+    # Contract id -> who hears about its tickets; "*" applies to every contract.
+    recipients: dict[str, tuple[Recipient, ...]] = {}
+    retry_window: Duration = dt.timedelta(hours=24)
+    concurrency: Annotated[int, Field(ge=1, le=100)] = 8
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> NotifySettings:
+        names = [c.name for c in self.channels]
+        if len(set(names)) != len(names):
+            raise ValueError("notify channel names must be unique")
+        for contract, recipients in self.recipients.items():
+            for r in recipients:
+                if r.channel not in names:
+                    raise ValueError(f"recipients.{contract}: no channel named {r.channel!r}")
+        return self

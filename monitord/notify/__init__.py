@@ -1,0 +1,1 @@
+"""Notifications: messages made from ticket events, a durable outbox, channels, a dispatcher."""

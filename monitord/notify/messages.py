@@ -1,0 +1,153 @@
+"""Ticket event + routing -> the messages to send (pure: no I/O, no clock, no store).
+
+Called inside the ticket write, so the messages are stored in the same transaction as the
+event that causes them. Short texts for SMS, a richer body (impact, deadline, link) for
+email and chat; Chinese or English per recipient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from monitord.config.contracts import Contract
+from monitord.config.models import Config
+from monitord.config.notify import NotifyEvent, Recipient
+from monitord.store.records import OutboxRecord, TicketRecord
+from monitord.ticketing.lifecycle import EventKind, TicketEvent
+from monitord.ticketing.sla import deadlines
+
+_SHORT_CHANNELS = frozenset({"sms"})
+
+# (English, Chinese) per message kind: the headline of the subject and the SMS.
+_HEAD: dict[str, tuple[str, str]] = {
+    "opened": ("opened", "新工单"),
+    "hotline": ("hotline call", "热线报修"),
+    "reopened": ("reopened", "工单重开"),
+    "reclassified": ("reclassified {from_} -> {to}", "级别调整 {from_} -> {to}"),
+    "sla_warning": ("{milestone}: {pct} of the time used", "{milestone}: 已用时限 {pct}"),
+    "sla_breach": ("{milestone} deadline passed", "{milestone} 已超时"),
+    "recovered": ("device answers again", "设备已恢复"),
+}
+_LABELS: dict[str, tuple[str, str]] = {
+    "ticket": ("Ticket", "工单"),
+    "class": ("class", "级"),
+    "site": ("Site", "站点"),
+    "device": ("Device", "设备"),
+    "impact": ("Affected devices", "受影响设备"),
+    "due": ("Due", "时限"),
+    "next": ("Nearest deadline", "最近时限"),
+    "link": ("Details", "详情"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Who hears about which contract's tickets, over which channel (name -> type)."""
+
+    recipients: Mapping[str, tuple[Recipient, ...]] = field(default_factory=dict)
+    channel_types: Mapping[str, str] = field(default_factory=dict)
+    contracts: Mapping[str, Contract] = field(default_factory=dict)
+    zones: Mapping[str, str] = field(default_factory=dict)  # site -> city/county
+    timezones: Mapping[str, str] = field(default_factory=dict)  # site -> IANA zone
+    base_url: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> Routing:
+        return cls(
+            recipients=config.notify.recipients,
+            channel_types={c.name: c.type for c in config.notify.channels},
+            contracts={c.id: c for c in config.contracts},
+            zones={s.id: s.zone.value for s in config.sites},
+            timezones={s.id: s.timezone for s in config.sites},
+            base_url=config.api.base_url,
+        )
+
+
+def messages_for(
+    ticket: TicketRecord, events: Sequence[TicketEvent], routing: Routing
+) -> list[OutboxRecord]:
+    """The messages for the last event of `events` (the ticket's whole log, as written)."""
+    event = events[-1]
+    try:
+        wanted = NotifyEvent(event.kind.value)
+    except ValueError:
+        return []  # comments, documents, acknowledgements: nobody is paged for them
+    kind = "hotline" if event.data.get("hotline") else event.kind.value
+    cls = ticket.ticket_class or "hotline"
+    out = []
+    for r in (*routing.recipients.get(ticket.contract, ()), *routing.recipients.get("*", ())):
+        if wanted not in r.events or (r.classes and cls not in r.classes):
+            continue
+        short = routing.channel_types.get(r.channel) in _SHORT_CHANNELS
+        subject, body = render(ticket, events, routing, kind, r.language, short)
+        out.append(OutboxRecord(r.channel, r.to, subject, body))
+    return out
+
+
+def render(
+    ticket: TicketRecord,
+    events: Sequence[TicketEvent],
+    routing: Routing,
+    kind: str,
+    language: str,
+    short: bool,
+) -> tuple[str, str]:
+    zh = language == "zh"
+    event = events[-1]
+    tz = ZoneInfo(routing.timezones.get(ticket.site_id, "Asia/Shanghai"))
+
+    def word(key: str, table: Mapping[str, tuple[str, str]] = _LABELS) -> str:
+        return table[key][1 if zh else 0]
+
+    def when(iso: str | dt.datetime) -> str:
+        at = dt.datetime.fromisoformat(iso) if isinstance(iso, str) else iso
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+    fraction = float(event.data.get("fraction", 0))
+    head = word(kind, _HEAD).format(
+        from_=event.data.get("from", "?"),
+        to=event.data.get("to", "?"),
+        milestone=event.data.get("milestone", ""),
+        pct=f"{fraction:.0%}",
+    )
+    cls = ticket.ticket_class or "-"
+    tag = f"[{cls}{word('class')}]" if zh else f"[class {cls}]"
+    subject = f"{tag} {word('ticket')} #{ticket.id} {head}: {ticket.title}"
+    if short:
+        return subject, subject[:140]  # one SMS; the rest is in the ticket
+    lines = [subject, "", f"{word('site')}: {ticket.site_id}"]
+    if ticket.root_device:
+        lines.append(f"{word('device')}: {ticket.root_device}")
+    if ticket.impacted:
+        lines.append(f"{word('impact')}: {len(ticket.impacted)}")
+    if "due" in event.data:
+        lines.append(f"{word('due')}: {when(str(event.data['due']))} ({tz.key})")
+    elif kind in ("opened", "hotline", "reopened", "reclassified"):
+        nearest = _nearest_due(ticket, events, routing)
+        if nearest is not None:
+            milestone, due = nearest
+            lines.append(f"{word('next')}: {milestone} {when(due)} ({tz.key})")
+    if event.text:
+        lines.append(event.text)
+    if routing.base_url:
+        lines.append(f"{word('link')}: {routing.base_url.rstrip('/')}/api/v1/tickets/{ticket.id}")
+    return subject, "\n".join(lines)
+
+
+def _nearest_due(
+    ticket: TicketRecord, events: Sequence[TicketEvent], routing: Routing
+) -> tuple[str, dt.datetime] | None:
+    contract = routing.contracts.get(ticket.contract)
+    if contract is None or not events or events[0].kind != EventKind.OPENED:
+        return None
+    zone = routing.zones.get(ticket.site_id, "city")
+    now = events[-1].at
+    open_ = [d for d in deadlines(events, contract, zone, now) if d.met_at is None and d.due]
+    if not open_:
+        return None
+    first = min(open_, key=lambda d: d.due or now)
+    assert first.due is not None
+    return first.milestone, first.due
