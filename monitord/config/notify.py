@@ -55,6 +55,9 @@ class WebhookChannel(_Frozen):
     type: Literal["webhook"]
     name: Name
     url: str | SecretRef
+    # The body: monitord's own JSON, or the text message of a Chinese group bot.
+    format: Literal["json", "wecom", "dingtalk", "feishu"] = "json"
+    secret: SecretRef | None = None  # DingTalk's and Feishu's signing secret
     timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
     # Loopback, link-local and metadata addresses are refused unless listed here (tests,
     # a gateway on the same host): a configured URL must not reach into the host itself.
