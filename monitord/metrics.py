@@ -120,6 +120,13 @@ class DaemonMetrics:
             ["probe"],
             registry=registry,
         )
+        self.ticket_response = Histogram(
+            "monitord_ticket_response_seconds",
+            "Time from a ticket's opening to its acknowledgement or the engineer on site",
+            ["milestone"],
+            buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800, 259200),
+            registry=registry,
+        )
         self.reloads = Counter(
             "monitord_config_reloads_total",
             "Configuration reloads by result",

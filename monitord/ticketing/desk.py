@@ -26,10 +26,11 @@ from monitord.notify.messages import Routing
 from monitord.store import Store, StoreError
 from monitord.store.records import TicketRecord
 from monitord.ticketing import tickets
-from monitord.ticketing.lifecycle import EventKind, Status
+from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent
 from monitord.ticketing.sla import deadlines
 
 _log = log.get("monitord.tickets")
+_RESPONSES = frozenset({EventKind.ACKNOWLEDGED, EventKind.ON_SITE})
 _ACTIVE = [s.value for s in Status if s != Status.CLOSED]
 _T = TypeVar("_T")
 
@@ -44,8 +45,20 @@ class Board:
 
 
 class TicketDesk:
-    def __init__(self, store: Store, clock: Clock, config: Config, retry_every: float = 5.0):
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        config: Config,
+        retry_every: float = 5.0,
+        on_response: Callable[[str, float], None] = lambda _kind, _seconds: None,
+    ):
         self._store, self._clock, self._retry_every = store, clock, retry_every
+        # Seconds from opening to acknowledgement / arrival on site, seen once per process;
+        # what happened before this process started is marked seen on the first pass.
+        self._on_response = on_response
+        self._responses_seen: set[tuple[int, EventKind]] = set()
+        self._first_pass = True
         self._next_due: dict[int, dt.datetime] = {}
         self.board = Board(clock.now(), (), {})
         self.breaches = 0
@@ -169,6 +182,7 @@ class TicketDesk:
         active = self._store.tickets(_ACTIVE, None, 10_000)
         for ticket in active:
             added += self._tick_one(ticket, now)
+        self._first_pass = False
         self.board = Board(now, tuple(active), dict(self._next_due))
         return added
 
@@ -179,6 +193,7 @@ class TicketDesk:
             return 0
         _, records = found
         events = tickets.as_events(records)
+        self._note_responses(ticket.id, events)
         said = {(e.kind, e.data.get("milestone"), e.data.get("fraction")) for e in events}
         zone = self.zone_of_site.get(ticket.site_id, "city")
         added = 0
@@ -218,6 +233,14 @@ class TicketDesk:
                     )
                     added += 1
         return added
+
+    def _note_responses(self, ticket_id: int, events: list[TicketEvent]) -> None:
+        for e in events:
+            key = (ticket_id, e.kind)
+            if e.kind in _RESPONSES and key not in self._responses_seen:
+                self._responses_seen.add(key)
+                if not self._first_pass:
+                    self._on_response(e.kind.value, (e.at - events[0].at).total_seconds())
 
     async def _write(self, action: Callable[[], _T]) -> _T:
         while True:

@@ -108,6 +108,20 @@ class TestFaultsToTickets:
         events = lab.store.ticket_events(ticket.id)
         assert [e.seq for e in events] == list(range(1, ticket.version + 1))
 
+    async def test_a_camera_back_before_its_switch_stays_on_the_ticket(self, lab: Lab) -> None:
+        # Found by the kill test: a restart while the cameras come back re-read the fault
+        # and shrank the ticket to the devices still dark.
+        for d in ["sw", "nvr", *CAMERAS]:
+            lab.tracker.devices[d].state = State.UP
+        await lab.set("sw", State.DOWN)
+        for camera in CAMERAS:
+            await lab.set(camera, State.UNREACHABLE, 1)
+        await lab.set("cam-01", State.UP, 30)  # answers again before the switch does
+        again = TicketDesk(lab.store, lab.clock, lab.config)  # a restarted daemon
+        await again.reconcile(lab.tracker)
+        [ticket] = lab.store.tickets()
+        assert set(ticket.impacted) == {"sw", *CAMERAS}
+
     async def test_same_fault_twice_and_a_restart_make_one_ticket(self, lab: Lab) -> None:
         lab.tracker.devices["nvr"].state = State.UP
         await lab.set("nvr", State.DOWN)
@@ -241,3 +255,22 @@ async def test_ticket_metrics_come_from_the_last_clock_pass(lab: Lab) -> None:
     assert registry.get_sample_value("monitord_sla_breaches_total") == 1
     # on site was due at 2 h and is still not met: it stays the nearest, now negative
     assert registry.get_sample_value("monitord_ticket_next_deadline_seconds", labels) == -3600
+
+
+async def test_time_to_acknowledge_and_to_on_site_are_reported_once(store: Store) -> None:
+    from monitord.ticketing import tickets as ticket_ops
+    from monitord.ticketing.lifecycle import EventKind
+
+    lab = Lab(store)
+    seen: list[tuple[str, float]] = []
+    lab.desk = TicketDesk(
+        store, lab.clock, lab.config, on_response=lambda kind, s: seen.append((kind, s))
+    )
+    await lab.set("nvr", State.DOWN)
+    [ticket] = store.tickets()
+    ticket_ops.append(store, ticket.id, EventKind.ACKNOWLEDGED, "li", T0 + dt.timedelta(minutes=3))
+    lab.desk.tick(T0 + dt.timedelta(minutes=4))  # first pass: history, not news
+    ticket_ops.append(store, ticket.id, EventKind.ON_SITE, "li", T0 + dt.timedelta(minutes=90))
+    lab.desk.tick(T0 + dt.timedelta(minutes=91))
+    lab.desk.tick(T0 + dt.timedelta(minutes=92))
+    assert seen == [("on_site", 5400.0)]
