@@ -42,7 +42,7 @@ class EventKind(StrEnum):
     RESUMED = "resumed"
     RECLASSIFIED = "reclassified"
     RECOVERED = "recovered"  # the monitoring saw the root device come back
-    IMPACT = "impact"  # more (or fewer) devices behind the root are affected
+    IMPACT = "impact"  # more devices behind the root are affected
     COMMENT = "comment"
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"

@@ -183,16 +183,24 @@ def update_for_fault(
     at: dt.datetime,
     routing: Routing | None = None,
 ) -> TicketRecord:
-    """Follow the fault's impact; raise the class when the impact grows (never lower it)."""
-    if tuple(fault.impact.devices) != ticket.impacted:
+    """Add what the fault takes down now to the ticket; raise the class, never lower it.
+
+    The list only grows: it records every device the fault has taken down. A device that
+    comes back before its root does must not drop out of it, or the record would depend on
+    whether the daemon happened to re-read the fault meanwhile (a restart does).
+    """
+    known = set(ticket.impacted)
+    grown = [d for d in fault.impact.devices if d not in known]
+    if grown:
+        impacted = [*ticket.impacted, *grown]
         ticket = append(
             store,
             ticket.id,
             EventKind.IMPACT,
             SYSTEM,
             at,
-            f"{len(fault.impact.devices)} device(s) affected",
-            _impact_data(fault),
+            f"{len(impacted)} device(s) affected",
+            {**_impact_data(fault), "impacted": impacted},
         )
     new_class, rule = classify(fault, contract)
     old = TicketClass(ticket.ticket_class) if ticket.ticket_class else None
