@@ -24,6 +24,8 @@ from monitord.config import Config, ConfigError, load
 from monitord.fleet import Fleet
 from monitord.inventory.archive import device_record, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
+from monitord.notify.dispatcher import Dispatcher
+from monitord.notify.metrics import OutboxCollector
 from monitord.probes.icmp import IcmpMode, Pinger
 from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
@@ -53,6 +55,7 @@ class Daemon:
         self._reloading: asyncio.Task[None] | None = None
         self._snmp: SnmpService | None = None
         self._desk: TicketDesk | None = None
+        self._notifier: Dispatcher | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -90,6 +93,10 @@ class Daemon:
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
+            notifier = self._notifier = Dispatcher(
+                store, self.clock, self.config.notify, self.registry
+            )
+            self.registry.register(OutboxCollector(notifier, self.clock.now))
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
             self.api_port = await serve_api(stack, store, lambda: self.config, self.clock)
@@ -106,6 +113,7 @@ class Daemon:
             checks = asyncio.create_task(scheduler.run(), name="scheduler")
             polls = asyncio.create_task(snmp.run(), name="snmp")
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
+            sends = asyncio.create_task(notifier.run(), name="notify")
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -127,7 +135,9 @@ class Daemon:
             polls.cancel()
             await asyncio.gather(polls, return_exceptions=True)
             clocks.cancel()
-            await asyncio.gather(checks, clocks, return_exceptions=True)
+            # A send cut short stays claimed; its lease runs out and the next start repeats it.
+            sends.cancel()
+            await asyncio.gather(checks, clocks, sends, return_exceptions=True)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
             writer.cancel()
@@ -175,6 +185,8 @@ class Daemon:
             self._snmp.apply(config)
         if self._desk is not None:
             self._desk.apply(config)
+        if self._notifier is not None:
+            self._notifier.apply(config.notify)
         scheduler.set_devices(fleet.intervals())
         self.config = config
         self.metrics.reloads.labels("success").inc()

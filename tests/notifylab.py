@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -39,7 +39,7 @@ class Mailbox:
         if not self.data_reply.startswith("250"):
             return self.data_reply
         raw = envelope.original_content or b""
-        mail = message_from_bytes(raw)
+        mail = message_from_bytes(raw, policy=policy.default)
         for to in envelope.rcpt_tos:
             self.received.append((to, str(mail["Subject"]), str(mail["Message-ID"])))
         return "250 OK"

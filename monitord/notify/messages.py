@@ -113,8 +113,11 @@ def render(
         milestone=event.data.get("milestone", ""),
         pct=f"{fraction:.0%}",
     )
-    cls = ticket.ticket_class or "-"
-    tag = f"[{cls}{word('class')}]" if zh else f"[class {cls}]"
+    cls = ticket.ticket_class
+    if cls is None:  # a hotline ticket not yet classified
+        tag = "[未定级]" if zh else "[unclassified]"
+    else:
+        tag = f"[{cls}{word('class')}]" if zh else f"[class {cls}]"
     subject = f"{tag} {word('ticket')} #{ticket.id} {head}: {ticket.title}"
     if short:
         return subject, subject[:140]  # one SMS; the rest is in the ticket
