@@ -80,7 +80,13 @@ class Daemon:
                 on_lag=self.metrics.scheduler_lag.observe,
                 on_error=self._check_failed,
             )
-            desk = self._desk = TicketDesk(store, self.clock, self.config)
+            response = self.metrics.ticket_response
+            desk = self._desk = TicketDesk(
+                store,
+                self.clock,
+                self.config,
+                on_response=lambda kind, seconds: response.labels(kind).observe(seconds),
+            )
             fleet = Fleet(
                 self.config, pinger, self.clock, self.metrics, recorder, scheduler.check_soon, desk
             )
