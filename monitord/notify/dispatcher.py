@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter
@@ -81,6 +82,11 @@ class Dispatcher:
             else {c.name: build(c) for c in settings.channels}
         )
         self._seats = asyncio.Semaphore(settings.concurrency)
+        # The lease must outlast a whole batch waiting for seats and timing out, or a slow
+        # batch would be claimed (and sent) a second time while the first is still going.
+        slowest = max((c.timeout for c in settings.channels), default=0.0)
+        rounds = math.ceil(self._batch / settings.concurrency)
+        self.lease = max(self._lease, dt.timedelta(seconds=2 * rounds * slowest))
 
     async def run(self) -> None:
         while True:
@@ -96,7 +102,7 @@ class Dispatcher:
     async def pass_once(self) -> int:
         """Claim what is due and send it; returns how many rows were claimed."""
         claimed = await asyncio.to_thread(
-            self._store.claim_outbox, self._clock.now(), self._batch, self._lease
+            self._store.claim_outbox, self._clock.now(), self._batch, self.lease
         )
         results = await asyncio.gather(*(self._deliver(m) for m in claimed), return_exceptions=True)
         for message, result in zip(claimed, results, strict=True):

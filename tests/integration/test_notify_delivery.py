@@ -214,3 +214,12 @@ async def test_a_bot_error_code_in_a_200_reply() -> None:
         await Webhook(hook_channel(f"{base}/x", format="wecom")).send(message())
     assert not caught.value.permanent
     assert hook.requests[0][2] == {"msgtype": "text", "text": {"content": "NVR down"}}
+
+
+def test_the_lease_outlasts_a_slow_batch(store: Store) -> None:
+    slow = mail_settings(25).model_copy(update={"concurrency": 2})
+    slow = slow.model_copy(
+        update={"channels": (slow.channels[0].model_copy(update={"timeout": 120.0}),)}
+    )
+    assert Dispatcher(store, FakeClock(T0), slow, batch=10).lease == dt.timedelta(seconds=1200)
+    assert Dispatcher(store, FakeClock(T0), mail_settings(25)).lease == dt.timedelta(minutes=5)
