@@ -11,6 +11,7 @@ import click
 from monitord import ticket_views
 from monitord.config import Config
 from monitord.config.contracts import TicketClass
+from monitord.notify.messages import Routing
 from monitord.store import Store, StoreError
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition
@@ -126,9 +127,13 @@ def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
     )
     @click.pass_obj
     def command(obj: _Obj, ticket_id: int, text: str | None, by: str, file: Path | None) -> None:
-        store = obj.store(obj.config())
+        config = obj.config()
+        store = obj.store(config)
+        routing = Routing.from_config(config)  # its messages go out with the event
         try:
-            ticket = tickets.append(store, ticket_id, kind, by, _now(), _text(text, file))
+            ticket = tickets.append(
+                store, ticket_id, kind, by, _now(), _text(text, file), routing=routing
+            )
         except (InvalidTransition, tickets.NoSuchTicket, StoreError) as exc:
             _fail(f"ticket {ticket_id}: {exc}")
             return
@@ -172,6 +177,7 @@ def open_hotline(
         _now(),
         device,
         TicketClass(ticket_class) if ticket_class else None,
+        Routing.from_config(config),
     )
     store.close()
     click.echo(f"#{ticket.id}: opened")

@@ -21,6 +21,7 @@ from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import FaultKind, TicketClass
 from monitord.config.models import ApiRole
+from monitord.notify.messages import Routing
 from monitord.store import ActiveTicketExists, Store, StoreError
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.ticketing import tickets
@@ -155,6 +156,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
                 at,
                 body.text,
                 {"api_client": who.name},
+                Routing.from_config(config()),  # its messages go out with the event
             )
         except (InvalidTransition, ActiveTicketExists) as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
@@ -190,6 +192,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
             clock.now(),
             body.device,
             body.ticket_class,
+            Routing.from_config(current),
         )
         _log.info("hotline ticket via api", ticket=ticket.id, site=site.id, client=who.name)
         response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"

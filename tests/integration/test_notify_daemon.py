@@ -124,3 +124,11 @@ def test_cli_outbox_and_notify_test(tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "permanent failure" in refused.output
     assert [to for to, _, _ in mailbox.received] == ["ops@example.com"]
     assert cli("notify", "test", "nope").exit_code == 2
+
+    # A hotline call taken with the CLI pages the same people; an acknowledgement pages none.
+    opened = cli("ticket", "open", "--site", "s1", "--by", "li", "NVR beeping")
+    assert opened.exit_code == 0, opened.output
+    new_id = int(opened.output.split(":")[0].lstrip("#"))
+    assert cli("ticket", "ack", str(new_id), "--by", "li").exit_code == 0
+    rows = json.loads(cli("outbox", "--json").output)
+    assert [r["ticket"] for r in rows] == [new_id, 1]
