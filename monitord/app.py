@@ -100,7 +100,11 @@ class Daemon:
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
             notifier = self._notifier = Dispatcher(
-                store, self.clock, self.config.notify, self.registry
+                store,
+                self.clock,
+                self.config.notify,
+                self.registry,
+                contracts=[c.id for c in self.config.contracts],
             )
             self.registry.register(OutboxCollector(notifier, self.clock.now))
             self._serve_metrics(stack)
@@ -192,7 +196,7 @@ class Daemon:
         if self._desk is not None:
             self._desk.apply(config)
         if self._notifier is not None:
-            self._notifier.apply(config.notify)
+            self._notifier.apply(config.notify, [c.id for c in config.contracts])
         scheduler.set_devices(fleet.intervals())
         self.config = config
         self.metrics.reloads.labels("success").inc()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -63,6 +63,7 @@ class Dispatcher:
         lease: dt.timedelta = dt.timedelta(minutes=5),
         first_backoff: float = 10.0,
         max_backoff: float = 900.0,
+        contracts: Sequence[str] = (),
     ) -> None:
         self._store, self._clock = store, clock
         self._batch, self._idle, self._lease = batch, idle, lease
@@ -71,11 +72,17 @@ class Dispatcher:
         self.counters = NotifyCounters(registry)
         # Refreshed every pass, read by /metrics: a scrape never waits for the database.
         self.summary: tuple[dict[tuple[str, str], int], dt.datetime | None] = ({}, None)
-        self.apply(settings)
+        self.apply(settings, contracts)
 
-    def apply(self, settings: NotifySettings) -> None:
+    def apply(self, settings: NotifySettings, contracts: Sequence[str] = ()) -> None:
         """A reloaded configuration: new channels and limits for the next messages."""
         self.settings = settings
+        # A contract whose tickets reach nobody is an alert in itself (log and /metrics).
+        self.unrouted = sorted(
+            c for c in contracts if not (settings.recipients.get(c) or settings.recipients.get("*"))
+        )
+        if self.unrouted:
+            _log.warning("tickets of these contracts notify nobody", contracts=self.unrouted)
         self.channels: Mapping[str, Channel] = (
             self._fixed
             if self._fixed is not None

@@ -37,3 +37,11 @@ class OutboxCollector(Collector):
         )
         age.add_metric([], 0.0 if oldest is None else (self._now() - oldest).total_seconds())
         yield age
+        unrouted = GaugeMetricFamily(
+            "monitord_notify_contract_unrouted",
+            "1 for a contract whose tickets notify nobody (no recipients configured)",
+            labels=["contract"],
+        )
+        for contract in self._dispatcher.unrouted:
+            unrouted.add_metric([contract], 1)
+        yield unrouted

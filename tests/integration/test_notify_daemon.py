@@ -78,6 +78,7 @@ async def test_a_hotline_ticket_reaches_the_engineer_by_mail_once(tmp_path: Path
     assert f"#{ticket.id}" in subject and "热线报修" in subject
     assert 'monitord_notifications_sent_total{channel="mail"} 1.0' in page
     assert "monitord_outbox_oldest_pending_seconds" in page
+    assert "monitord_notify_contract_unrouted{" not in page  # "*" covers every contract
 
 
 def scrape(daemon: Daemon) -> bytes:

@@ -223,3 +223,25 @@ def test_the_lease_outlasts_a_slow_batch(store: Store) -> None:
     )
     assert Dispatcher(store, FakeClock(T0), slow, batch=10).lease == dt.timedelta(seconds=1200)
     assert Dispatcher(store, FakeClock(T0), mail_settings(25)).lease == dt.timedelta(minutes=5)
+
+
+def test_a_contract_that_notifies_nobody_is_named(store: Store) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from monitord.notify.metrics import OutboxCollector
+
+    settings = NotifySettings.model_validate(
+        {
+            "channels": [{"type": "email", "name": "m", "host": "h", "sender": "s"}],
+            "recipients": {"c1": [{"channel": "m", "to": "a@b"}]},
+        }
+    )
+    dispatcher = Dispatcher(store, FakeClock(T0), settings, contracts=["c1", "c2"])
+    assert dispatcher.unrouted == ["c2"]
+    registry = CollectorRegistry()
+    registry.register(OutboxCollector(dispatcher, lambda: T0))
+    page = generate_latest(registry).decode()
+    assert 'monitord_notify_contract_unrouted{contract="c2"} 1.0' in page
+    assert 'monitord_outbox_messages{channel="m",state="pending"} 0.0' in page
+    dispatcher.apply(settings.model_copy(update={"recipients": {"*": ()}}), ["c1"])
+    assert dispatcher.unrouted == ["c1"]
