@@ -18,6 +18,18 @@ from typing import Any
 import yaml
 
 
+def cli_json(config: Path, *args: str) -> Any:
+    """Run `monitord -c CONFIG ARGS --json` as a user would and parse what it prints."""
+    out = subprocess.run(
+        [sys.executable, "-m", "monitord", "-c", str(config), *args, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return json.loads(out.stdout)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,12 +17,9 @@ The seed is random per run and printed in every assertion; MONITORD_KILL_SEED re
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,7 +29,7 @@ import pytest
 
 from monitord.store import Store
 from tests import netlab
-from tests.e2e.daemon import DaemonProcess, write_config
+from tests.e2e.daemon import DaemonProcess, cli_json, write_config
 from tests.e2e.test_outages import ICMP
 
 _why = netlab.available()
@@ -88,14 +85,7 @@ def storm(rng: random.Random, devices: list[dict[str, Any]]) -> tuple[set[str], 
 
 
 def cli_tickets(config: Path) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [sys.executable, "-m", "monitord", "-c", str(config), "tickets", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    found: list[dict[str, Any]] = json.loads(out.stdout)
+    found: list[dict[str, Any]] = cli_json(config, "tickets")
     return found
 
 

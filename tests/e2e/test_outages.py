@@ -8,10 +8,7 @@ and a SIGKILL that loses no state.
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests import netlab
-from tests.e2e.daemon import DaemonProcess, write_config
+from tests.e2e.daemon import DaemonProcess, cli_json, write_config
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
@@ -71,23 +68,7 @@ def start(tmp_path: Path, lab: netlab.NetLab) -> DaemonProcess:
 
 
 def cli_device(tmp_path: Path, device: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "monitord",
-            "-c",
-            str(tmp_path / "monitord.yaml"),
-            "device",
-            device,
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    result: dict[str, Any] = json.loads(out.stdout)
+    result: dict[str, Any] = cli_json(tmp_path / "monitord.yaml", "device", device)
     return result
 
 

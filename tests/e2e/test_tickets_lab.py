@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests import netlab
-from tests.e2e.daemon import DaemonProcess, write_config
+from tests.e2e.daemon import DaemonProcess, cli_json, write_config
 from tests.e2e.test_outages import ICMP
 from tests.unit.test_sla import CONTRACTS
 
@@ -22,14 +19,7 @@ CAMERAS = [f"cam-{i:02d}" for i in range(1, 13)]
 
 
 def tickets(config: Path) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [sys.executable, "-m", "monitord", "-c", str(config), "tickets", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    found: list[dict[str, Any]] = json.loads(out.stdout)
+    found: list[dict[str, Any]] = cli_json(config, "tickets")
     return found
 
 
