@@ -21,15 +21,12 @@ from monitord.api.auth import ALL_ACTIONS
 from monitord.api.schemas import Action
 from monitord.app import Daemon
 from monitord.cli_tickets import ACTIONS
-from monitord.clock import FakeClock
 from monitord.config import Config
 from monitord.config.models import ApiSettings
 from monitord.health.states import State
-from monitord.health.tracker import HealthTracker, Transition
-from monitord.inventory.archive import device_record, site_records, topology
+from monitord.health.tracker import Transition
 from monitord.store import Store
-from monitord.ticketing.desk import TicketDesk
-from tests.integration.test_tickets import T0, config_data
+from tests.integration.test_tickets import T0, Lab, config_data
 from tests.unit.test_sla import CONTRACTS
 
 # name -> (role, contract)
@@ -68,23 +65,14 @@ def api_config(database: str, zone: str, **overrides: Any) -> Config:
     return Config.model_validate({**data, **overrides})
 
 
-class Api:
-    """A store with the lab's devices, a ticket desk and the API app in front of them."""
+class Api(Lab):
+    """The tickets lab with the API app in front of it."""
 
     def __init__(self, store: Store, monkeypatch: pytest.MonkeyPatch, zone: str = "city"):
         self.tokens = {name: secrets.token_urlsafe(32) for name in CLIENTS}
         for i, name in enumerate(CLIENTS):
             monkeypatch.setenv(f"MONITORD_TEST_TOKEN_{i}", self.tokens[name])
-        self.config = api_config("sqlite://", zone)
-        self.store = store
-        store.sync_inventory(
-            site_records(self.config), [device_record(d) for d in self.config.devices], T0
-        )
-        self.clock = FakeClock(T0)
-        self.tracker = HealthTracker(
-            {d.id: self.config.icmp_for(d) for d in self.config.devices}, topology(self.config)
-        )
-        self.desk = TicketDesk(store, self.clock, self.config)
+        super().__init__(store, config=api_config("sqlite://", zone))
         self.app = create_app(store, lambda: self.config, self.clock)
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app), base_url="http://api"

@@ -54,8 +54,10 @@ def config_data(database: str, zone: str) -> dict[str, object]:
 
 
 class Lab:
-    def __init__(self, store: Store, zone: str = "city") -> None:
-        self.config = make_config(zone=zone)
+    """A store holding the config's inventory, a health tracker and a ticket desk."""
+
+    def __init__(self, store: Store, zone: str = "city", config: Config | None = None) -> None:
+        self.config = config or make_config(zone=zone)
         self.store = store
         store.sync_inventory(
             site_records(self.config), [device_record(d) for d in self.config.devices], T0
