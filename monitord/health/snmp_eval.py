@@ -1,7 +1,7 @@
 """Turns one SNMP reading into findings and events, before any confirmation (pure).
 
-Findings are stable checks ("snmp", "port:3", "poe:1.3", "storage:31", "temperature:1001");
-events are one-off facts (a reboot, a firmware change) that go to the operation record once.
+Findings are stable checks ("snmp", "port:3", "poe:1.3", "storage:31", "disk:401",
+"temperature:1001"); events are one-off facts (a reboot, a firmware change) that go to the operation record once.
 `Memory` is what the previous poll left behind, so reboots and rates can be told.
 """
 
@@ -21,6 +21,9 @@ _IF_OPER: Final = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant",
                    6: "notPresent", 7: "lowerLayerDown"}  # fmt: skip
 _POE: Final = {1: "disabled", 2: "searching", 3: "deliveringPower", 4: "fault", 5: "test",
                6: "otherFault"}  # fmt: skip
+_HR_DEVICE: Final = {1: ("unknown", Status.UNKNOWN), 2: ("running", Status.OK),
+                     3: ("warning", Status.WARNING), 4: ("testing", Status.OK),
+                     5: ("down", Status.CRITICAL)}  # fmt: skip
 _POE_STATUS: Final = {1: Status.WARNING, 2: Status.WARNING, 3: Status.OK, 4: Status.CRITICAL,
                       5: Status.OK, 6: Status.CRITICAL}  # fmt: skip
 
@@ -102,6 +105,7 @@ def evaluate(
         findings.append(_port(device_id, port, reading, previous, now, restarted, seen))
     findings += _poe(device_id, settings, reading)
     findings += _storage(device_id, settings, reading)
+    findings += _disks(device_id, reading)
     findings += _temperatures(device_id, settings, reading)
     return Evaluation(findings, events, Memory(now, uptime, sys_descr, seen))
 
@@ -223,6 +227,28 @@ def _storage(device_id: str, settings: SnmpSettings, reading: SnmpReading) -> li
             status = Status.WARNING
         else:
             status = Status.OK
+        out.append(Finding(device_id, check, status, summary, values))
+    return out
+
+
+def _disks(device_id: str, reading: SnmpReading) -> list[Finding]:
+    """Physical disk health (hrDeviceStatus); a disk gone read-only stops recording too."""
+    out: list[Finding] = []
+    types = reading.column(O.HR_DEVICE_TYPE)
+    for index, kind in sorted(types.items(), key=lambda kv: _index_key(kv[0])):
+        if kind != O.HR_DEVICE_DISK_STORAGE or len(out) >= _MAX_ROWS:
+            continue
+        check = f"disk:{index}"
+        descr = str(reading.get(f"{O.HR_DEVICE_DESCR}.{index}") or index)[:64]
+        code = _int(reading.get(f"{O.HR_DEVICE_STATUS}.{index}"))
+        if code not in _HR_DEVICE:
+            out.append(Finding(device_id, check, Status.UNKNOWN, f"disk {descr}: no usable status"))
+            continue
+        word, status = _HR_DEVICE[code]
+        values: dict[str, FindingValue] = {"status": code}
+        summary = f"disk {descr}: {word}"
+        if status == Status.OK and _int(reading.get(f"{O.HR_DISK_STORAGE_ACCESS}.{index}")) == 2:
+            status, summary = Status.WARNING, f"disk {descr}: read-only"
         out.append(Finding(device_id, check, status, summary, values))
     return out
 

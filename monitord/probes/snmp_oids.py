@@ -68,6 +68,14 @@ HR_STORAGE_FIXED_DISK: Final = "1.3.6.1.2.1.25.2.1.4"  # hrStorageFixedDisk
 HR_STORAGE_NETWORK_DISK: Final = "1.3.6.1.2.1.25.2.1.10"  # hrStorageNetworkDisk
 DISK_TYPES: Final = frozenset({HR_STORAGE_FIXED_DISK, HR_STORAGE_NETWORK_DISK})
 
+# HOST-RESOURCES-MIB hrDeviceTable and hrDiskStorageTable, both indexed by hrDeviceIndex:
+# the health of each physical disk, apart from how full its volumes are.
+HR_DEVICE_TYPE: Final = "1.3.6.1.2.1.25.3.2.1.2"
+HR_DEVICE_DESCR: Final = "1.3.6.1.2.1.25.3.2.1.3"
+HR_DEVICE_STATUS: Final = "1.3.6.1.2.1.25.3.2.1.5"  # 1 unknown 2 running 3 warning 4 testing 5 down
+HR_DEVICE_DISK_STORAGE: Final = "1.3.6.1.2.1.25.3.1.6"  # hrDeviceDiskStorage
+HR_DISK_STORAGE_ACCESS: Final = "1.3.6.1.2.1.25.3.6.1.1"  # 1 readWrite, 2 readOnly
+
 # SNMPv2-MIB notifications (snmpTrapOID.0 values) and the varbind that carries them.
 SNMP_TRAP_OID: Final = "1.3.6.1.6.3.1.1.4.1.0"
 TRAP_NAMES: Final = {
@@ -110,6 +118,7 @@ _STORAGE: Final = Walk(
     (HR_STORAGE_DESCR, HR_STORAGE_ALLOCATION_UNITS, HR_STORAGE_SIZE, HR_STORAGE_USED),
 )
 _POE: Final = Walk(PETH_PSE_PORT_DETECTION_STATUS)
+_DISKS: Final = Walk(HR_DEVICE_TYPE, (HR_DEVICE_DESCR, HR_DEVICE_STATUS, HR_DISK_STORAGE_ACCESS))
 
 
 def plan_for(kind: str, ports: tuple[int, ...]) -> FetchPlan:
@@ -119,6 +128,6 @@ def plan_for(kind: str, ports: tuple[int, ...]) -> FetchPlan:
     if kind == "switch":
         return FetchPlan(scalars, (_POE, _SENSORS))
     if kind == "nvr":
-        return FetchPlan(scalars, (_STORAGE, _SENSORS))
+        return FetchPlan(scalars, (_STORAGE, _DISKS, _SENSORS))
     # Access controllers and the rest: reachability, the system group, and watched ports.
     return FetchPlan(scalars, ())

@@ -87,7 +87,12 @@ async def test_walk_is_bounded(client: SnmpClient, snmpd: Snmpd) -> None:
             (1, 3),
             {O.PETH_PSE_PORT_DETECTION_STATUS + ".1.2": 4, O.IF_OPER_STATUS + ".3": 2},
         ),
-        ("nvr1", "nvr", (), {O.HR_STORAGE_USED + ".32": 966987100}),
+        (
+            "nvr1",
+            "nvr",
+            (),
+            {O.HR_STORAGE_USED + ".32": 966987100, O.HR_DEVICE_STATUS + ".1553": 3},
+        ),
         ("acs1", "access_controller", (), {O.SYS_NAME: "acs-gate"}),
     ],
 )

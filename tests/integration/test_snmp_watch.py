@@ -115,6 +115,7 @@ async def test_findings_reboot_and_metrics(
             ("sw", "poe:1.2", "critical"),
             ("sw", "poe:1.3", "warning"),
             ("nvr", "storage:32", "critical"),
+            ("nvr", "disk:1553", "warning"),
         }
         assert kinds(store, "acs", "finding") == []  # healthy: nothing to tell
         text = generate_latest(registry).decode()
@@ -136,7 +137,7 @@ async def test_findings_reboot_and_metrics(
             in text
         )
         changed = [e for e in logs if e["event"] == "finding changed"]
-        assert len(changed) == 4
+        assert len(changed) == 5
         everything = text + repr(logs) + repr(store.operation_record("agent", 100))
         for secret in (COMMUNITY, "switch1", "nvr1", "acs1"):
             assert secret not in everything

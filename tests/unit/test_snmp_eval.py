@@ -160,6 +160,37 @@ class TestEvaluate:
             "storage:33": Status.CRITICAL,
         }
 
+    def test_disk_health(self) -> None:
+        disk = O.HR_DEVICE_DISK_STORAGE
+        statuses = {401: 2, 402: 3, 403: 5, 404: 1, 405: 2, 406: 9}
+        nvr = SnmpReading(
+            "h:161",
+            {
+                O.SYS_UPTIME: 5,
+                f"{O.HR_DEVICE_TYPE}.1": "1.3.6.1.2.1.25.3.1.3",  # a processor, down: ignored
+                f"{O.HR_DEVICE_STATUS}.1": 5,
+                **{f"{O.HR_DEVICE_TYPE}.{i}": disk for i in statuses},
+                **{f"{O.HR_DEVICE_STATUS}.{i}": s for i, s in statuses.items()},
+                f"{O.HR_DISK_STORAGE_ACCESS}.401": 1,
+                f"{O.HR_DISK_STORAGE_ACCESS}.405": 2,  # running but read-only
+                f"{O.HR_DEVICE_DESCR}.405": "HDD5",
+            },
+        )
+        result = evaluate("nvr", "nvr", SETTINGS.model_copy(update={"ports": ()}), nvr, None, 0)
+        found = by_check(result.findings)
+        assert found == {
+            "snmp": Status.OK,
+            "disk:401": Status.OK,
+            "disk:402": Status.WARNING,
+            "disk:403": Status.CRITICAL,
+            "disk:404": Status.UNKNOWN,
+            "disk:405": Status.WARNING,
+            "disk:406": Status.UNKNOWN,
+        }
+        summaries = {f.check: f.summary for f in result.findings}
+        assert summaries["disk:405"] == "disk HDD5: read-only"
+        assert summaries["disk:403"] == "disk 403: down"
+
     def test_temperature_scaled(self) -> None:
         sensor = {
             O.SYS_UPTIME: 5,
