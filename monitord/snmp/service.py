@@ -7,6 +7,7 @@ ICMP's, and a slow agent must not delay pings.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import ipaddress
 from collections.abc import Callable, Iterable
@@ -26,6 +27,9 @@ from monitord.snmp.watch import EventStore, SnmpWatch
 
 _log = log.get("monitord.snmp")
 _KEEP_TRAPS: Final = 200
+# A flapping port or a misconfigured manager can send a trap a second: the operation record
+# keeps the first of each kind per device and window, and counts the rest into the next one.
+_TRAP_RECORD_WINDOW: Final = 60.0
 # pysnmp is CPU-bound (~8 ms per switch poll): with more polls in flight the event loop
 # falls behind and replies wait past their timeout (bench/snmp_poll.py: 118 false timeouts
 # in 1 000 polls at 200 in flight, none at 20 or 50).
@@ -49,6 +53,8 @@ class SnmpService:
         self.receiver: TrapReceiver | None = None
         self.recent: collections.deque[Trap] = collections.deque(maxlen=_KEEP_TRAPS)
         self.unknown_sources = 0
+        self._trap_marks: dict[tuple[str, str], tuple[float, int]] = {}
+        self._writes: set[asyncio.Task[None]] = set()
         self._traps = trap_counter(registry)
         registry.register(SnmpCollector(self.watch, self._drops))
         self._trap_settings = config.traps
@@ -99,10 +105,28 @@ class SnmpService:
             trap_oid=trap.trap_oid,
             varbinds=dict(trap.varbinds[:8]),
         )
+        self._keep(device, trap)
         # Something happened: look now rather than at the next turn (a link cut in seconds).
         self._recheck([device.id])
         self.watch.walk_tables_next(device.id)
         self.scheduler.check_soon([device.id])
+
+    def _keep(self, device: Device, trap: Trap) -> None:
+        """Write the trap to the device's operation record, at most one per kind and window."""
+        key, now = (device.id, trap.name), self._clock.monotonic()
+        since, held = self._trap_marks.get(key, (-_TRAP_RECORD_WINDOW, 0))
+        if now - since < _TRAP_RECORD_WINDOW:
+            self._trap_marks[key] = (since, held + 1)
+            return
+        self._trap_marks[key] = (now, 0)
+        values: dict[str, str | int] = {"trap": trap.name, "trap_oid": trap.trap_oid}
+        values.update((oid, value) for oid, value in trap.varbinds[:8])
+        if held:
+            values["suppressed_before"] = held
+        write = self.watch.record(device, "trap", f"SNMP trap {trap.name}", None, None, values)
+        task = asyncio.get_running_loop().create_task(write)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
 
 def _norm(address: str) -> str:

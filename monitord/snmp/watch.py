@@ -2,7 +2,7 @@
 
 One `poll()` per device and turn of the SNMP scheduler. HARD finding changes, reboots and
 firmware changes are written to the device's operation record (kind "finding", "reboot",
-"firmware") before they are logged, each exactly once. Memory (uptime, counters, findings)
+"firmware"; the service adds "trap") before they are logged, each exactly once. Memory (uptime, counters, findings)
 lives in this process: after a restart the first poll is the new baseline.
 """
 
@@ -92,12 +92,12 @@ class SnmpWatch:
             if result.memory is not None:
                 self.memory[device_id] = result.memory
         for event in events:
-            await self._record(device, event.kind, event.reason, None, None, event.values)
+            await self.record(device, event.kind, event.reason, None, None, event.values)
             if event.kind == "reboot":
                 self.reboots[device_id] = self.reboots.get(device_id, 0) + 1
             _announce_event(device, event)
         for change in self.tracker.observe(findings, now, settings.max_attempts):
-            await self._record(
+            await self.record(
                 device,
                 "finding",
                 f"{change.check}: {change.summary}",
@@ -108,7 +108,7 @@ class SnmpWatch:
             _announce_change(device, change)
         return settings.retry_interval if self.tracker.soft(device_id) else settings.interval
 
-    async def _record(
+    async def record(
         self,
         device: Device,
         kind: str,

@@ -176,6 +176,11 @@ def test_trap_rechecks_reboot_recorded_once_junk_survived(lab: dict[str, Any]) -
     ).stdout  # fmt: skip
     record = json.loads(out)
     assert len([e for e in record["operation_record"] if e["kind"] == "reboot"]) == 1, out
+    # Three linkDowns were accepted within a minute: the record keeps the first of them.
+    traps = sorted(
+        e["observation"]["trap"] for e in record["operation_record"] if e["kind"] == "trap"
+    )
+    assert traps == ["coldStart", "linkDown"], out
     everything = "".join(daemon.raw) + text + out
     for secret in (COMMUNITY, TRAP_COMMUNITY, AUTH_KEY, PRIV_KEY):
         assert secret not in everything
