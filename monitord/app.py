@@ -90,9 +90,14 @@ class Daemon:
             fleet = Fleet(
                 self.config, pinger, self.clock, self.metrics, recorder, scheduler.check_soon, desk
             )
-            fleet.restore(await asyncio.to_thread(store.load_states))
+            saved = await asyncio.to_thread(store.load_states)
+            fleet.restore(saved)
             snmp = self._snmp = SnmpService(
                 self.config, store, self.clock, self.registry, scheduler.check_soon
+            )
+            snmp.watch.restore(
+                {d: s.last_check for d, s in saved.items() if s.last_check},
+                await asyncio.to_thread(store.latest_events, "reboot"),
             )
             stack.callback(snmp.close)
             snmp.open()

@@ -7,6 +7,7 @@ Findings are stable checks ("snmp", "port:3", "poe:1.3", "storage:31", "disk:401
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -108,6 +109,29 @@ def evaluate(
     findings += _disks(device_id, reading)
     findings += _temperatures(device_id, settings, reading)
     return Evaluation(findings, events, Memory(now, uptime, sys_descr, seen))
+
+
+def reboot_while_away(
+    uptime_ticks: int, last_seen: dt.datetime, last_reboot: dt.datetime | None, now: dt.datetime
+) -> DeviceEvent | None:
+    """A reboot while monitord was stopped, told at the first poll after its start.
+
+    The device was watched until `last_seen`; an uptime shorter than the time since means it
+    booted after that. A reboot event at or after that boot means it was already recorded
+    (our last-seen time can lag behind the last poll by a flush interval).
+    """
+    away = (now - last_seen).total_seconds()
+    if away <= 0 or not counters.rebooted(0, uptime_ticks, away):
+        return None
+    booted = now - dt.timedelta(seconds=uptime_ticks / counters.TICKS_PER_SECOND)
+    if last_reboot is not None and last_reboot >= booted - dt.timedelta(seconds=5):
+        return None
+    uptime_s = uptime_ticks / counters.TICKS_PER_SECOND
+    return DeviceEvent(
+        "reboot",
+        f"rebooted while not watched: uptime {uptime_s:.0f} s, last seen {away:.0f} s ago",
+        {"uptime_s": uptime_s, "unwatched_s": round(away, 1)},
+    )
 
 
 def _agent(device_id: str, reading: SnmpReading, uptime: int | None) -> Finding:

@@ -3,12 +3,14 @@
 One `poll()` per device and turn of the SNMP scheduler. HARD finding changes, reboots and
 firmware changes are written to the device's operation record (kind "finding", "reboot",
 "firmware"; the service adds "trap") before they are logged, each exactly once. Memory (uptime, counters, findings)
-lives in this process: after a restart the first poll is the new baseline.
+lives in this process: after a restart the first poll is the new baseline, and a reboot
+while monitord was stopped is told from the last time it saw the device (`restore`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -17,7 +19,7 @@ from monitord.clock import Clock
 from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
 from monitord.health.findings import Finding, FindingChange, FindingTracker, Status
-from monitord.health.snmp_eval import DeviceEvent, Memory, evaluate
+from monitord.health.snmp_eval import DeviceEvent, Memory, evaluate, reboot_while_away
 from monitord.probes.snmp import SnmpClient, SnmpReading
 from monitord.probes.snmp_oids import FetchPlan, plan_for
 from monitord.snmp.targets import target
@@ -39,7 +41,16 @@ class SnmpWatch:
         self.reboots: dict[str, int] = {}
         self._turns: dict[str, int] = {}
         self._tables_due: set[str] = set()
+        self._last_seen: dict[str, dt.datetime] = {}
+        self._last_reboots: dict[str, dt.datetime] = {}
         self.apply(config)
+
+    def restore(
+        self, last_seen: Mapping[str, dt.datetime], last_reboots: Mapping[str, dt.datetime]
+    ) -> None:
+        """What the store says from before this start: when each device was last looked at,
+        and its last recorded reboot."""
+        self._last_seen, self._last_reboots = dict(last_seen), dict(last_reboots)
 
     def apply(self, config: Config) -> None:
         """Adopt a (re)loaded configuration; devices that keep SNMP keep their memory."""
@@ -89,6 +100,11 @@ class SnmpWatch:
                 device_id, device.kind.value, settings, got, self.memory.get(device_id), now_mono
             )
             findings, events = result.findings, result.events
+            seen = self._last_seen.pop(device_id, None)
+            uptime = result.memory.uptime_ticks if result.memory else None
+            if seen is not None and uptime is not None and device_id not in self.memory:
+                away = reboot_while_away(uptime, seen, self._last_reboots.get(device_id), now)
+                events = [*events, away] if away else events
             if result.memory is not None:
                 self.memory[device_id] = result.memory
         for event in events:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -204,6 +204,16 @@ class Store(TicketMethods):
         )
         with self._session(f"read the operation record of {device_id}") as s:
             return [_operation_event(r) for r in s.scalars(query)]
+
+    def latest_events(self, kind: str) -> dict[str, dt.datetime]:
+        """When each device last had an operation event of this kind ("reboot", …)."""
+        query = (
+            select(OperationEventRow.device_id, func.max(OperationEventRow.at))
+            .where(OperationEventRow.kind == kind)
+            .group_by(OperationEventRow.device_id)
+        )
+        with self._session(f"read the latest {kind} events") as s:
+            return {device: at for device, at in s.execute(query).tuples() if at is not None}
 
 
 def _require_unique(what: str, ids: Sequence[str]) -> None:

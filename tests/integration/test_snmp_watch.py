@@ -8,6 +8,7 @@ the metrics carry them without a credential; credentials never reach the logs.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,37 @@ async def test_tables_every_nth_poll_or_after_a_trap(
         assert service.watch.tracker.hard("sw")["poe:1.2"] == "critical"
     finally:
         service.close()
+
+
+async def test_reboot_while_stopped_is_recorded_once(
+    env: None, store: Store, snmpd: Snmpd, snmpsim: Snmpsim
+) -> None:
+    """snmpd booted seconds ago; monitord last saw it an hour ago: a reboot it missed.
+    Seen a minute ago instead: none. Restarted again with the same stale last-seen time,
+    the reboot already recorded is not recorded twice."""
+    config = make_config(snmpd.port, snmpsim.port)
+    clock = SystemClock()
+    store.sync_inventory(
+        site_records(config), [device_record(d) for d in config.devices], clock.now()
+    )
+    hour_ago = clock.now() - dt.timedelta(hours=1)
+
+    async def start_and_poll(last_seen: dt.datetime) -> None:
+        service = SnmpService(config, store, clock, CollectorRegistry(), lambda _d: None)
+        try:
+            service.watch.restore({"agent": last_seen}, store.latest_events("reboot"))
+            await service.watch.poll("agent")
+            await service.watch.poll("agent")  # the second poll has live memory: no event
+        finally:
+            service.close()
+
+    snmpd.stop()
+    snmpd.start()  # booted now, whatever the fixture's age
+    await start_and_poll(clock.now() - dt.timedelta(seconds=1))
+    assert kinds(store, "agent", "reboot") == []
+    await start_and_poll(hour_ago)
+    [reboot] = kinds(store, "agent", "reboot")
+    assert reboot.reason.startswith("rebooted while not watched: uptime ")
+    assert reboot.observation["unwatched_s"] >= 3600
+    await start_and_poll(hour_ago)
+    assert len(kinds(store, "agent", "reboot")) == 1

@@ -10,7 +10,7 @@ from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings
 from monitord.health import counters
 from monitord.health.findings import Finding, FindingTracker, Status
-from monitord.health.snmp_eval import Memory, evaluate
+from monitord.health.snmp_eval import Memory, evaluate, reboot_while_away
 from monitord.probes import snmp_oids as O
 from monitord.probes.snmp import SnmpReading, SnmpTimeout
 
@@ -242,3 +242,26 @@ class TestTracker:
         assert tracker.observe([fault], T0, 1)[0].from_status is None
         tracker.retain([])
         assert tracker.current("sw") == {}
+
+
+class TestRebootWhileAway:
+    NOW = T0 + dt.timedelta(days=1)
+
+    def test_booted_after_last_seen(self) -> None:
+        event = reboot_while_away(60 * 100, self.NOW - dt.timedelta(hours=1), None, self.NOW)
+        assert event is not None and event.kind == "reboot"
+        assert event.values == {"uptime_s": 60.0, "unwatched_s": 3600.0}
+
+    def test_up_all_along(self) -> None:
+        uptime = 2 * 3600 * 100
+        assert reboot_while_away(uptime, self.NOW - dt.timedelta(hours=1), None, self.NOW) is None
+
+    def test_already_recorded(self) -> None:
+        seen = self.NOW - dt.timedelta(hours=1)
+        recorded = self.NOW - dt.timedelta(seconds=30)  # polled 30 s after the boot
+        assert reboot_while_away(60 * 100, seen, recorded, self.NOW) is None
+        older = self.NOW - dt.timedelta(seconds=90)  # an earlier boot's record
+        assert reboot_while_away(60 * 100, seen, older, self.NOW) is not None
+
+    def test_clock_went_back(self) -> None:
+        assert reboot_while_away(60 * 100, self.NOW + dt.timedelta(hours=1), None, self.NOW) is None
