@@ -19,11 +19,12 @@ from monitord import log
 from monitord.clock import Clock
 from monitord.config.models import Config, Device
 from monitord.config.snmp import TrapSettings
+from monitord.journal import EventStore
 from monitord.probes.snmp import SnmpClient
 from monitord.probes.traps import Trap, TrapReceiver, TrapUserKeys
 from monitord.scheduler import Scheduler
 from monitord.snmp.metrics import SnmpCollector, trap_counter
-from monitord.snmp.watch import EventStore, SnmpWatch
+from monitord.snmp.watch import SnmpWatch
 
 _log = log.get("monitord.snmp")
 _KEEP_TRAPS: Final = 200
@@ -123,7 +124,9 @@ class SnmpService:
         values.update((oid, value) for oid, value in trap.varbinds[:8])
         if held:
             values["suppressed_before"] = held
-        write = self.watch.record(device, "trap", f"SNMP trap {trap.name}", None, None, values)
+        write = self.watch.journal.record(
+            device, "trap", f"SNMP trap {trap.name}", None, None, values
+        )
         task = asyncio.get_running_loop().create_task(write)
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)

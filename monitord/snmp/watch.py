@@ -2,40 +2,31 @@
 
 One `poll()` per device and turn of the SNMP scheduler. HARD finding changes, reboots and
 firmware changes are written to the device's operation record (kind "finding", "reboot",
-"firmware"; the service adds "trap") before they are logged, each exactly once. Memory (uptime, counters, findings)
-lives in this process: after a restart the first poll is the new baseline, and a reboot
+"firmware"; the service adds "trap") before they are logged, each exactly once. Memory
+(uptime, counters, findings) lives in this process: after a restart the first poll is the new baseline, and a reboot
 while monitord was stopped is told from the last time it saw the device (`restore`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Protocol
 
-from monitord import log
 from monitord.clock import Clock
 from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
-from monitord.health.findings import Finding, FindingChange, FindingTracker, Status
-from monitord.health.snmp_eval import DeviceEvent, Memory, evaluate, reboot_while_away
+from monitord.health.findings import Finding, FindingTracker, Status
+from monitord.health.snmp_eval import Memory, evaluate, reboot_while_away
+from monitord.journal import EventStore, Journal
 from monitord.probes.snmp import SnmpClient, SnmpReading
 from monitord.probes.snmp_oids import FetchPlan, plan_for
 from monitord.snmp.targets import target
-from monitord.store.records import OperationEvent
-
-_log = log.get("monitord.snmp")
-_STORE_TRIES = 5
-
-
-class EventStore(Protocol):
-    def record_event(self, event: OperationEvent) -> None: ...
 
 
 class SnmpWatch:
     def __init__(self, config: Config, client: SnmpClient, store: EventStore, clock: Clock) -> None:
-        self._client, self._store, self._clock = client, store, clock
+        self._client, self._clock = client, clock
+        self.journal = Journal(store, clock, "snmp")
         self.tracker = FindingTracker()
         self.memory: dict[str, Memory] = {}
         self.reboots: dict[str, int] = {}
@@ -108,58 +99,10 @@ class SnmpWatch:
             if result.memory is not None:
                 self.memory[device_id] = result.memory
         for event in events:
-            await self.record(device, event.kind, event.reason, None, None, event.values)
+            await self.journal.event(device, event.kind, event.reason, event.values)
             if event.kind == "reboot":
                 self.reboots[device_id] = self.reboots.get(device_id, 0) + 1
-            _announce_event(device, event)
-        for change in self.tracker.observe(findings, now, settings.max_attempts):
-            await self.record(
-                device,
-                "finding",
-                f"{change.check}: {change.summary}",
-                change.from_status.value if change.from_status else None,
-                change.to_status.value,
-                {"check": change.check, **change.values},
-            )
-            _announce_change(device, change)
-        return settings.retry_interval if self.tracker.soft(device_id) else settings.interval
-
-    async def record(
-        self,
-        device: Device,
-        kind: str,
-        reason: str,
-        from_state: str | None,
-        to_state: str | None,
-        values: Mapping[str, Any],
-    ) -> None:
-        event = OperationEvent(
-            device.id, self._clock.now(), kind, from_state, to_state, reason, dict(values)
+        await self.journal.changes(
+            device, self.tracker.observe(findings, now, settings.max_attempts)
         )
-        for attempt in range(_STORE_TRIES):
-            try:
-                await asyncio.to_thread(self._store.record_event, event)
-                return
-            except Exception as exc:  # noqa: BLE001 - the store may come back
-                _log.error("cannot record SNMP event; retrying", device=device.id, error=str(exc))
-                await self._clock.sleep(min(30.0, 2.0**attempt))
-        _log.error("SNMP event not recorded", device=device.id, kind=kind, reason=reason)
-
-
-def _announce_event(device: Device, event: DeviceEvent) -> None:
-    _log.warning(
-        "device event", device=device.id, site=device.site, kind=event.kind, reason=event.reason
-    )
-
-
-def _announce_change(device: Device, c: FindingChange) -> None:
-    say = _log.info if c.to_status == Status.OK else _log.warning
-    say(
-        "finding changed",
-        device=device.id,
-        site=device.site,
-        check=c.check,
-        from_status=c.from_status.value if c.from_status else None,
-        to_status=c.to_status.value,
-        summary=c.summary,
-    )
+        return settings.retry_interval if self.tracker.soft(device_id) else settings.interval

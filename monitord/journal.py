@@ -1,0 +1,79 @@
+"""A device's operation record as probes add to it: confirmed finding changes and one-off
+events (a reboot, a trap), each written before it is logged, retried while the store is away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Protocol
+
+from monitord import log
+from monitord.clock import Clock
+from monitord.config.models import Device
+from monitord.health.findings import FindingChange, Status
+from monitord.store.records import OperationEvent
+
+_STORE_TRIES: Final = 5
+
+
+class EventStore(Protocol):
+    def record_event(self, event: OperationEvent) -> None: ...
+
+
+class Journal:
+    def __init__(self, store: EventStore, clock: Clock, source: str) -> None:
+        self._store, self._clock = store, clock
+        self._log = log.get(f"monitord.{source}")
+
+    async def event(
+        self, device: Device, kind: str, reason: str, values: Mapping[str, Any]
+    ) -> None:
+        await self.record(device, kind, reason, None, None, values)
+        self._log.warning(
+            "device event", device=device.id, site=device.site, kind=kind, reason=reason
+        )
+
+    async def changes(self, device: Device, changes: Iterable[FindingChange]) -> None:
+        for c in changes:
+            await self.record(
+                device,
+                "finding",
+                f"{c.check}: {c.summary}",
+                c.from_status.value if c.from_status else None,
+                c.to_status.value,
+                {"check": c.check, **c.values},
+            )
+            say = self._log.info if c.to_status == Status.OK else self._log.warning
+            say(
+                "finding changed",
+                device=device.id,
+                site=device.site,
+                check=c.check,
+                from_status=c.from_status.value if c.from_status else None,
+                to_status=c.to_status.value,
+                summary=c.summary,
+            )
+
+    async def record(
+        self,
+        device: Device,
+        kind: str,
+        reason: str,
+        from_state: str | None,
+        to_state: str | None,
+        values: Mapping[str, Any],
+    ) -> None:
+        event = OperationEvent(
+            device.id, self._clock.now(), kind, from_state, to_state, reason, dict(values)
+        )
+        for attempt in range(_STORE_TRIES):
+            try:
+                await asyncio.to_thread(self._store.record_event, event)
+                return
+            except Exception as exc:  # noqa: BLE001 - the store may come back
+                self._log.error(
+                    "cannot record an event; retrying", device=device.id, error=str(exc)
+                )
+                await self._clock.sleep(min(30.0, 2.0**attempt))
+        self._log.error("event not recorded", device=device.id, kind=kind, reason=reason)
