@@ -26,6 +26,7 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.metrics import OutboxCollector
+from monitord.port_watch import PortWatch
 from monitord.probes.icmp import IcmpMode, Pinger
 from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
@@ -54,6 +55,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._reloading: asyncio.Task[None] | None = None
         self._snmp: SnmpService | None = None
+        self._ports: PortWatch | None = None
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
 
@@ -101,6 +103,7 @@ class Daemon:
             )
             stack.callback(snmp.close)
             snmp.open()
+            ports = self._ports = PortWatch(self.config, store, self.clock, self.registry)
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
@@ -127,6 +130,7 @@ class Daemon:
             writer = asyncio.create_task(recorder.run(), name="recorder")
             checks = asyncio.create_task(scheduler.run(), name="scheduler")
             polls = asyncio.create_task(snmp.run(), name="snmp")
+            connects = asyncio.create_task(ports.run(), name="tcp")
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             sends = asyncio.create_task(notifier.run(), name="notify")
             _log.info(
@@ -148,7 +152,8 @@ class Daemon:
             _log.info("stopping")
             checks.cancel()
             polls.cancel()
-            await asyncio.gather(polls, return_exceptions=True)
+            connects.cancel()
+            await asyncio.gather(polls, connects, return_exceptions=True)
             clocks.cancel()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             sends.cancel()
@@ -198,6 +203,8 @@ class Daemon:
         fleet.apply(config)
         if self._snmp is not None:
             self._snmp.apply(config)
+        if self._ports is not None:
+            self._ports.apply(config)
         if self._desk is not None:
             self._desk.apply(config)
         if self._notifier is not None:

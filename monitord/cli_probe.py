@@ -56,7 +56,9 @@ def as_json_text(r: ProbeReport) -> str:
     ]
     system = {_SYSTEM[k]: v for k, v in r.system.items()}
     snmp = {"system": system, "findings": findings} if r.device.snmp else None
+    tcp = [{"check": f.check, "status": f.status.value, "summary": f.summary} for f in r.tcp]
     out = {"device": r.device.id, "reachable": r.reachable, "icmp": icmp, "snmp": snmp}
+    out["tcp"] = tcp if r.device.tcp else None
     return json.dumps({**out, "icmp_error": r.icmp_error}, ensure_ascii=False, indent=2)
 
 
@@ -77,6 +79,8 @@ def as_text(r: ProbeReport, lang: str) -> str:
             lines.append(f"  {i18n.t(_SYSTEM[key], lang)}: {str(shown)[:120]}")
         for f in r.findings:
             lines.append(f"  [{i18n.t(f.status.value, lang)}] {f.check}: {f.summary}")
+    for f in r.tcp:
+        lines.append(f"  [{i18n.t(f.status.value, lang)}] {f.check}: {f.summary}")
     verdict = "reachable" if r.reachable else "not_reachable"
     lines.append(i18n.t(verdict, lang))
     return "\n".join(lines)

@@ -1,11 +1,12 @@
 """`monitord probe DEVICE`: every probe of one device once, as an engineer on site wants it.
 
-Runs ICMP and, when the device has `snmp:` settings, one SNMP fetch, and evaluates them
-like the daemon does (without confirmation: this is one look, not a state).
+Runs ICMP, TCP port checks (`tcp:` settings) and, with `snmp:` settings, one SNMP fetch,
+and evaluates them like the daemon does (without confirmation: this is one look, not a state).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -14,9 +15,11 @@ from monitord.config.secrets import SecretUnavailable
 from monitord.health.check import Outcome, evaluate
 from monitord.health.findings import Finding, Status
 from monitord.health.snmp_eval import evaluate as evaluate_snmp
+from monitord.port_watch import finding as port_finding
 from monitord.probes import snmp_oids as O
 from monitord.probes.icmp import IcmpMode, IcmpUnavailable, Pinger
 from monitord.probes.snmp import SnmpClient, SnmpValue
+from monitord.probes.tcp import check_port
 from monitord.snmp.targets import target
 
 
@@ -27,6 +30,7 @@ class ProbeReport:
     icmp_error: str | None
     findings: list[Finding] = field(default_factory=list)
     system: dict[str, SnmpValue] = field(default_factory=dict)
+    tcp: list[Finding] = field(default_factory=list)
 
     @property
     def snmp_answered(self) -> bool:
@@ -35,7 +39,7 @@ class ProbeReport:
     @property
     def reachable(self) -> bool:
         icmp_up = self.icmp is not None and self.icmp.state.value in ("up", "degraded")
-        return icmp_up or self.snmp_answered
+        return icmp_up or self.snmp_answered or any(f.status == Status.OK for f in self.tcp)
 
 
 async def probe(config: Config, device: Device) -> ProbeReport:
@@ -54,15 +58,16 @@ async def probe(config: Config, device: Device) -> ProbeReport:
             outcome = evaluate(result, settings)
         finally:
             pinger.close()
+    tcp = await _tcp(device)
     if device.snmp is None:
-        return ProbeReport(device, outcome, icmp_error)
+        return ProbeReport(device, outcome, icmp_error, tcp=tcp)
     client = SnmpClient()
     try:
         try:
             t = target(device)
         except SecretUnavailable as exc:
             failed = Finding(device.id, "snmp", Status.UNKNOWN, f"SNMP: {exc}")
-            return ProbeReport(device, outcome, icmp_error, [failed])
+            return ProbeReport(device, outcome, icmp_error, [failed], tcp=tcp)
         reading = await client.fetch(t, O.plan_for(device.kind.value, device.snmp.ports))
     finally:
         client.close()
@@ -70,4 +75,14 @@ async def probe(config: Config, device: Device) -> ProbeReport:
         device.id, device.kind.value, device.snmp, reading, None, time.monotonic()
     )
     system = {o: v for o in O.SYSTEM if (v := reading.get(o)) is not None}
-    return ProbeReport(device, outcome, icmp_error, found.findings, system)
+    return ProbeReport(device, outcome, icmp_error, found.findings, system, tcp)
+
+
+async def _tcp(device: Device) -> list[Finding]:
+    if device.tcp is None:
+        return []
+    within = device.tcp.timeout
+    checks = await asyncio.gather(
+        *(check_port(device.address, p, within) for p in device.tcp.ports)
+    )
+    return [port_finding(device.id, c) for c in checks]

@@ -14,6 +14,7 @@ from monitord.config.contracts import Contract
 from monitord.config.notify import NotifySettings
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings, TrapSettings
+from monitord.config.tcp import TcpSettings
 from monitord.config.zones import TimeZone
 
 
@@ -135,6 +136,7 @@ class Device(_Frozen):
     icmp: IcmpOverrides = IcmpOverrides()
     snmp: SnmpSettings | None = None
     onvif: OnvifSettings | None = None
+    tcp: TcpSettings | None = None
 
 
 class MetricsSettings(_Frozen):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from tests.snmplab import COMMUNITY, Snmpd, free_udp_port
 _root = None if os.geteuid() == 0 else "needs root: raw ICMP sockets"
 
 
-def write(tmp_path: Path, address: str, snmp_port: int) -> Path:
+def write(tmp_path: Path, address: str, snmp_port: int, tcp: tuple[int, ...] = (1,)) -> Path:
     config = {
         "state_dir": str(tmp_path / "state"),
         "icmp_mode": "raw",
@@ -33,7 +34,8 @@ def write(tmp_path: Path, address: str, snmp_port: int) -> Path:
                 "snmp": {"port": snmp_port, "community": {"env": "T_PROBE_C"},
                          "timeout": 0.5, "retries": 0, "ports": [1, 99]},
             },
-            {"id": "plain", "name": "Plain", "kind": "camera", "site": "s1", "address": "127.0.0.9"},
+            {"id": "plain", "name": "Plain", "kind": "access_controller", "site": "s1",
+             "address": "127.0.0.9", "tcp": {"ports": list(tcp), "timeout": 0.5}},
         ],
     }  # fmt: skip
     path = tmp_path / "monitord.yaml"
@@ -52,7 +54,20 @@ def run(config: Path, *args: str, prefix: tuple[str, ...] = ()) -> subprocess.Co
 @pytest.mark.root
 @pytest.mark.skipif(_root is not None, reason=_root or "")
 def test_probe_prints_icmp_and_snmp(tmp_path: Path, snmpd: Snmpd) -> None:
-    config = write(tmp_path, "127.0.0.1", snmpd.port)
+    with socket.socket() as door:  # the controller's own protocol port; 1 stays closed
+        door.bind(("127.0.0.9", 0))
+        door.listen(4)
+        door_port = door.getsockname()[1]
+        config = write(tmp_path, "127.0.0.1", snmpd.port, (door_port, 1))
+        plain = run(config, "--lang", "en", "probe", "plain")
+        tcp = json.loads(run(config, "probe", "plain", "--json").stdout)["tcp"]
+    assert plain.returncode == 0 and "SNMP: not configured" in plain.stdout
+    assert f"[ok] tcp:{door_port}: TCP port {door_port} open" in plain.stdout
+    assert "[critical] tcp:1: TCP port 1: connection refused" in plain.stdout
+    assert [(f["check"], f["status"]) for f in tcp] == [
+        (f"tcp:{door_port}", "ok"),
+        ("tcp:1", "critical"),
+    ]
     en = run(config, "--lang", "en", "probe", "agent")
     assert en.returncode == 0, en.stderr
     assert "ICMP: up" in en.stdout
@@ -66,8 +81,6 @@ def test_probe_prints_icmp_and_snmp(tmp_path: Path, snmpd: Snmpd) -> None:
     assert {f["check"]: f["status"] for f in data["snmp"]["findings"]}["port:1"] == "ok"
     for out in (en, zh):
         assert COMMUNITY not in out.stdout + out.stderr
-    plain = run(config, "probe", "plain")
-    assert plain.returncode == 0 and "SNMP: not configured" in plain.stdout
     assert run(config, "probe", "nope").returncode == 2
 
 

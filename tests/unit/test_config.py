@@ -150,7 +150,7 @@ def test_icmp_merges_global_kind_device(config: Config) -> None:
 
 def test_example_config_loads() -> None:
     example = load(Path(__file__).parents[2] / "config" / "monitord.example.yaml")
-    assert [d.id for d in example.devices] == ["sw-core", "nvr-1", "cam-gate-01"]
+    assert [d.id for d in example.devices] == ["sw-core", "nvr-1", "cam-gate-01", "door-main"]
 
 
 # --- secrets -----------------------------------------------------------------------------
