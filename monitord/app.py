@@ -50,6 +50,7 @@ class Daemon:
         self.clock = clock or SystemClock()
         self.registry = registry or CollectorRegistry()
         self.metrics = DaemonMetrics(self.registry)
+        self.metrics.last_reload_ok.set(1)  # the configuration given at start did load
         self.metrics_port: int | None = None
         self.api_port: int | None = None
         self._stop = asyncio.Event()
