@@ -25,6 +25,8 @@ from monitord.fleet import Fleet
 from monitord.inventory.archive import device_record, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.dispatcher import Dispatcher
+from monitord.notify.escalator import Escalator, unreachable
+from monitord.notify.messages import Routing
 from monitord.notify.metrics import OutboxCollector
 from monitord.port_watch import PortWatch
 from monitord.probes.icmp import IcmpMode, Pinger
@@ -116,6 +118,8 @@ class Daemon:
                 contracts=[c.id for c in self.config.contracts],
             )
             self.registry.register(OutboxCollector(notifier, self.clock.now))
+            escalator = Escalator(store, self.clock, lambda: desk.routing, self.registry)
+            _warn_unreachable(self.config)
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
             self.api_port = await serve_api(stack, store, lambda: self.config, self.clock)
@@ -134,6 +138,7 @@ class Daemon:
             connects = asyncio.create_task(ports.run(), name="tcp")
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             sends = asyncio.create_task(notifier.run(), name="notify")
+            escalations = asyncio.create_task(escalator.run(), name="escalation")
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -158,7 +163,8 @@ class Daemon:
             clocks.cancel()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             sends.cancel()
-            await asyncio.gather(checks, clocks, sends, return_exceptions=True)
+            escalations.cancel()
+            await asyncio.gather(checks, clocks, sends, escalations, return_exceptions=True)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
             writer.cancel()
@@ -210,6 +216,7 @@ class Daemon:
             self._desk.apply(config)
         if self._notifier is not None:
             self._notifier.apply(config.notify, [c.id for c in config.contracts])
+        _warn_unreachable(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
         self.metrics.reloads.labels("success").inc()
@@ -229,3 +236,13 @@ class Daemon:
                 changed=list(diff.changed),
                 removed=list(diff.removed),
             )
+
+
+def _warn_unreachable(config: Config) -> None:
+    sites: dict[str, list[str]] = {c.id: [] for c in config.contracts}
+    for site in config.sites:
+        if site.contract in sites:
+            sites[site.contract].append(site.id)
+    problems = unreachable(Routing.from_config(config).paging, sites)
+    if problems:
+        _log.warning("escalation steps that reach nobody", problems=problems)

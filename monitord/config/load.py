@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 
 from monitord.config.contracts import Contract
 from monitord.config.models import Config, Device, IcmpOverrides, IcmpSettings, KindDefaults, Site
+from monitord.config.oncall import unknown_places
 from monitord.config.yamlmap import Located, Path_, YamlError, dotted, load_located
 
 _LISTS = ("contracts", "sites", "devices")
@@ -241,6 +242,8 @@ def _semantic(
                 yield ("devices", i, "parents", p), f"unknown parent {parent!r}"
     yield from _icmp_fits(config)
     yield from _cycles(config.devices, device_ids)
+    n = config.notify
+    yield from unknown_places(n.oncall, n.escalation, n.quiet_hours, {*contract_ids}, {*site_ids})
 
 
 def _icmp_fits(config: Config) -> Iterator[tuple[Path_, str]]:

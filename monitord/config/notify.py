@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitord.config.durations import Duration
+from monitord.config.oncall import OnCall, Policy, QuietHours, problems
 from monitord.config.secrets import SecretRef
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.\-]*$")]
@@ -81,6 +82,10 @@ class NotifySettings(_Frozen):
     recipients: dict[str, tuple[Recipient, ...]] = {}
     retry_window: Duration = dt.timedelta(hours=24)
     concurrency: Annotated[int, Field(ge=1, le=100)] = 8
+    # Who is on call, who escalates to whom, when C/D messages wait (config/oncall.py).
+    oncall: OnCall = OnCall()
+    escalation: tuple[Policy, ...] = ()
+    quiet_hours: tuple[QuietHours, ...] = ()
 
     @model_validator(mode="after")
     def _known_channels(self) -> NotifySettings:
@@ -91,4 +96,6 @@ class NotifySettings(_Frozen):
             for r in recipients:
                 if r.channel not in names:
                     raise ValueError(f"recipients.{contract}: no channel named {r.channel!r}")
+        for problem in problems(self.oncall, self.escalation, set(names)):
+            raise ValueError(problem)
         return self

@@ -79,7 +79,10 @@ class Dispatcher:
         self.settings = settings
         # A contract whose tickets reach nobody is an alert in itself (log and /metrics).
         self.unrouted = sorted(
-            c for c in contracts if not (settings.recipients.get(c) or settings.recipients.get("*"))
+            c
+            for c in contracts
+            if not (settings.recipients.get(c) or settings.recipients.get("*"))
+            and not any(not p.contracts or c in p.contracts for p in settings.escalation)
         )
         if self.unrouted:
             _log.warning("tickets of these contracts notify nobody", contracts=self.unrouted)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from monitord.config.contracts import Contract
 from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
+from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
 from monitord.store.records import OutboxRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind, TicketEvent
 from monitord.ticketing.sla import deadlines
@@ -30,6 +31,7 @@ _HEAD: dict[str, tuple[str, str]] = {
     "sla_warning": ("{milestone}: {pct} of the time used", "{milestone}: 已用时限 {pct}"),
     "sla_breach": ("{milestone} deadline passed", "{milestone} 已超时"),
     "recovered": ("device answers again", "设备已恢复"),
+    "escalated": ("not acknowledged: escalation step {step}", "未确认：升级第{step}级"),
 }
 _LABELS: dict[str, tuple[str, str]] = {
     "ticket": ("Ticket", "工单"),
@@ -53,6 +55,7 @@ class Routing:
     zones: Mapping[str, str] = field(default_factory=dict)  # site -> city/county
     timezones: Mapping[str, str] = field(default_factory=dict)  # site -> IANA zone
     base_url: str | None = None
+    paging: Paging = field(default_factory=Paging)  # on-call, escalation, quiet hours
 
     @classmethod
     def from_config(cls, config: Config) -> Routing:
@@ -63,6 +66,7 @@ class Routing:
             zones={s.id: s.zone.value for s in config.sites},
             timezones={s.id: s.timezone for s in config.sites},
             base_url=config.api.base_url,
+            paging=Paging.from_config(config),
         )
 
 
@@ -74,16 +78,41 @@ def messages_for(
     try:
         wanted = NotifyEvent(event.kind.value)
     except ValueError:
-        return []  # comments, documents, acknowledgements: nobody is paged for them
+        # Comments, documents, acknowledgements page nobody; an escalation its step's people.
+        return _paged(ticket, events, routing)
     kind = "hotline" if event.data.get("hotline") else event.kind.value
     cls = ticket.ticket_class or "hotline"
+    # Quiet hours hold C and D messages (written now, sent when the quiet period ends).
+    held = routing.paging.release(ticket, event.at)
+    not_before = held if held > event.at else None
     out = []
     for r in (*routing.recipients.get(ticket.contract, ()), *routing.recipients.get("*", ())):
         if wanted not in r.events or (r.classes and cls not in r.classes):
             continue
         short = routing.channel_types.get(r.channel) in _SHORT_CHANNELS
         subject, body = render(ticket, events, routing, kind, r.language, short)
-        out.append(OutboxRecord(r.channel, r.to, subject, body))
+        out.append(OutboxRecord(r.channel, r.to, subject, body, not_before))
+    return out + _paged(ticket, events, routing)
+
+
+def _paged(
+    ticket: TicketRecord, events: Sequence[TicketEvent], routing: Routing
+) -> list[OutboxRecord]:
+    """Escalation pages: the steps due at once with an anchor event, or an escalated step."""
+    event = events[-1]
+    if event.kind == EventKind.ESCALATED:
+        steps, kind = [int(event.data["step"])], "escalated"
+    elif event.kind in ANCHORS:
+        steps = with_anchor(routing.paging, ticket, event.at)
+        kind = "hotline" if event.data.get("hotline") else event.kind.value
+    else:
+        return []
+    out = []
+    for step in steps:
+        for page in pages(routing.paging, ticket, step, event.at)[0]:
+            short = routing.channel_types.get(page.channel) in _SHORT_CHANNELS
+            subject, body = render(ticket, events, routing, kind, page.language, short)
+            out.append(OutboxRecord(page.channel, page.address, subject, body))
     return out
 
 
@@ -112,6 +141,7 @@ def render(
         to=event.data.get("to", "?"),
         milestone=event.data.get("milestone", ""),
         pct=f"{fraction:.0%}",
+        step=int(event.data.get("step", 0)) + 1,
     )
     cls = ticket.ticket_class
     if cls is None:  # a hotline ticket not yet classified
@@ -128,7 +158,7 @@ def render(
         lines.append(f"{word('impact')}: {len(ticket.impacted)}")
     if "due" in event.data:
         lines.append(f"{word('due')}: {when(str(event.data['due']))} ({tz.key})")
-    elif kind in ("opened", "hotline", "reopened", "reclassified"):
+    elif kind in ("opened", "hotline", "reopened", "reclassified", "escalated"):
         nearest = _nearest_due(ticket, events, routing)
         if nearest is not None:
             milestone, due = nearest

@@ -46,12 +46,15 @@ class EventKind(StrEnum):
     COMMENT = "comment"
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
+    ESCALATED = "escalated"  # an escalation step paged more people (notify/escalation.py)
 
 
 _ORDER = list(Status)
 # The status an event moves the ticket to (if it is further along), and where it may come from.
 _MOVES: dict[EventKind, tuple[Status, frozenset[Status]]] = {
     EventKind.ACKNOWLEDGED: (Status.ACKNOWLEDGED, frozenset({Status.OPEN})),
+    # Only while nobody has acknowledged: this check is what stops an escalation.
+    EventKind.ESCALATED: (Status.OPEN, frozenset({Status.OPEN})),
     EventKind.ON_SITE: (Status.ON_SITE, frozenset({Status.OPEN, Status.ACKNOWLEDGED})),
     EventKind.DIAGNOSIS: (Status.DIAGNOSED, frozenset(_ORDER[:7])),
     EventKind.PLAN: (Status.PLANNED, frozenset(_ORDER[:7])),

@@ -1,0 +1,149 @@
+"""`monitord oncall`: who is on call now (or at --at TIME), and the next hand-over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import click
+
+from monitord.config import Config
+from monitord.notify.oncall import Directory, Override, Rotation, Shift, shift
+
+EXIT_USAGE = 2
+
+
+class _Context(Protocol):
+    lang: str
+
+    def config(self) -> Config: ...
+
+
+def register(main: click.Group) -> None:
+    @main.command("oncall")
+    @click.option(
+        "--at", "at", default=None, help="ISO time (without an offset: the rotation's zone)."
+    )
+    @click.option("--contract", default=None, help="Only this contract's rotations.")
+    @click.option("--site", default=None, help="Only the rotation covering this site.")
+    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+    @click.pass_obj
+    def oncall(
+        obj: _Context, at: str | None, contract: str | None, site: str | None, as_json: bool
+    ) -> None:
+        """Who is on call for each rotation, since when, and who takes over next."""
+        if contract and site:
+            _usage("--contract and --site exclude each other")
+        config = obj.config()
+        directory = Directory.from_config(config)
+        rotations = _chosen(config, directory, contract, site)
+        rows = [(r, o, shift(r, o, _instant(at, r.timezone))) for r, o in rotations]
+        if as_json:
+            out = [_as_dict(directory, r, s) for r, _, s in rows]
+            click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+            return
+        if not rows:
+            click.echo("no on-call rotation" if obj.lang == "en" else "没有值班表")
+            return
+        for r, _, s in rows:
+            click.echo(as_text(directory, r, s, obj.lang))
+
+
+def _usage(message: str) -> None:
+    click.echo(f"monitord oncall: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _chosen(
+    config: Config, directory: Directory, contract: str | None, site: str | None
+) -> list[tuple[Rotation, tuple[Override, ...]]]:
+    if site is not None:
+        found = next((s for s in config.sites if s.id == site), None)
+        if found is None:
+            _usage(f"no site {site!r}")
+            return []
+        rotation = directory.rotation_for(found.contract or "", site)
+        return [] if rotation is None else [rotation]
+    if contract is not None:
+        if contract not in {c.id for c in config.contracts}:
+            _usage(f"no contract {contract!r}")
+        sites = {s.id for s in config.sites if s.contract == contract}
+        return [
+            (r, o)
+            for r, o in directory.rotations
+            if contract in r.contracts or sites.intersection(r.sites)
+        ]
+    return list(directory.rotations)
+
+
+def _instant(at: str | None, zone: str) -> dt.datetime:
+    if at is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        parsed = dt.datetime.fromisoformat(at)
+    except ValueError:
+        _usage(f"--at {at!r}: not an ISO time such as 2026-03-02T08:30 or 2026-03-02T00:30Z")
+        raise
+    return parsed.replace(tzinfo=ZoneInfo(zone)) if parsed.tzinfo is None else parsed
+
+
+def _person(directory: Directory, person_id: str | None) -> dict[str, object] | None:
+    if person_id is None:
+        return None
+    p = directory.people.get(person_id)
+    if p is None:
+        return {"id": person_id}
+    return {"id": p.id, "name": p.name, "email": p.email, "phone": p.phone, "chat": p.chat}
+
+
+def _as_dict(directory: Directory, r: Rotation, s: Shift) -> dict[str, object]:
+    def iso(at: dt.datetime | None) -> str | None:
+        return None if at is None else at.astimezone(ZoneInfo(r.timezone)).isoformat()
+
+    return {
+        "rotation": r.id,
+        "timezone": r.timezone,
+        "contracts": list(r.contracts),
+        "sites": list(r.sites),
+        "on_call": _person(directory, s.person),
+        "covering": s.covering,
+        "since": iso(s.start),
+        "next_handover": iso(s.end),
+        "next": _person(directory, s.next_person),
+    }
+
+
+def as_text(directory: Directory, r: Rotation, s: Shift, lang: str) -> str:
+    zh = lang == "zh"
+    tz = ZoneInfo(r.timezone)
+
+    def name(person_id: str | None) -> str:
+        p = directory.people.get(person_id or "")
+        shown = p.name if p is not None else person_id or "?"
+        return f"{shown}（{person_id}）" if zh else f"{shown} ({person_id})"
+
+    def when(at: dt.datetime | None) -> str:
+        if at is None:
+            return "—"
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+    contact = directory.people.get(s.person)
+    phone = contact.phone if contact is not None and contact.phone else None
+    if zh:
+        head = f"值班表 {r.id}（{r.timezone}）：当前值班 {name(s.person)}"
+        head += f"，电话 {phone}" if phone else ""
+        head += f"，代替 {name(s.covering)}" if s.covering else ""
+        return (
+            f"{head}\n  自 {when(s.start)} 起；下次交接 {when(s.end)}"
+            f" → {name(s.next_person) if s.next_person else '—'}"
+        )
+    head = f"rotation {r.id} ({r.timezone}): on call {name(s.person)}"
+    head += f", phone {phone}" if phone else ""
+    head += f", covering for {name(s.covering)}" if s.covering else ""
+    return (
+        f"{head}\n  since {when(s.start)}; next hand-over {when(s.end)}"
+        f" -> {name(s.next_person) if s.next_person else '-'}"
+    )

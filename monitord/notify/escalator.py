@@ -1,0 +1,181 @@
+"""The daemon's escalation pass: fires due steps of open tickets' policies, each once.
+
+A step is an `escalated` event appended against the ticket version it was computed from,
+with its messages in the same transaction (see notify/escalation.py for why a step can
+never follow the acknowledgement). Tickets whose log has not changed since the last pass
+and whose next step is not yet due are not read again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter
+
+from monitord import log
+from monitord.clock import Clock
+from monitord.notify.escalation import Due, Paging, due_steps, pages
+from monitord.notify.messages import Routing, messages_for
+from monitord.store import Store, StoreError, TicketConflict
+from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent
+
+_log = log.get("monitord.escalation")
+SYSTEM = "monitord"
+_ATTEMPTS = 5
+
+
+class EscalationCounters:
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        labels = ["policy", "step"]
+        self.fired = Counter(
+            "monitord_escalations_fired",
+            "Escalation steps fired after their delay without acknowledgement (step 1 = first)",
+            labels,
+            registry=registry,
+        )
+        self.unreached = Counter(
+            "monitord_escalation_unreached",
+            "Escalation targets a fired step could not page (nobody on call, no address)",
+            labels,
+            registry=registry,
+        )
+
+
+class Escalator:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        routing: Callable[[], Routing],
+        registry: CollectorRegistry | None = None,
+        every: float = 5.0,
+    ) -> None:
+        self._store, self._clock, self._routing, self._every = store, clock, routing, every
+        self.counters = EscalationCounters(registry)
+        # Ticket id -> (version read, when its next step falls due).
+        self._known: dict[int, tuple[int, dt.datetime | None]] = {}
+        self._known_for: Routing | None = None  # a reload may change every policy
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.tick, self._clock.now())
+            except StoreError as exc:
+                _log.error("cannot check escalations; retrying", error=str(exc))
+            await self._clock.sleep(self._every)
+
+    def tick(self, now: dt.datetime) -> int:
+        """One pass over open tickets; returns how many steps it fired."""
+        routing = self._routing()
+        if not routing.paging.policies:
+            return 0
+        if routing is not self._known_for:
+            self._known, self._known_for = {}, routing
+        fired = 0
+        known: dict[int, tuple[int, dt.datetime | None]] = {}
+        for ticket in self._store.tickets([Status.OPEN.value], None, 10_000):
+            if routing.paging.policy_for(ticket) is None:
+                continue
+            seen = self._known.get(ticket.id)
+            if (
+                seen is not None
+                and seen[0] == ticket.version
+                and (seen[1] is None or seen[1] > now)
+            ):
+                known[ticket.id] = seen
+                continue
+            done, upcoming, version = self._escalate(ticket.id, routing, now)
+            fired += done
+            known[ticket.id] = (version, upcoming)
+        self._known = known
+        return fired
+
+    def _escalate(
+        self, ticket_id: int, routing: Routing, now: dt.datetime
+    ) -> tuple[int, dt.datetime | None, int]:
+        """Fire the ticket's due steps; (steps fired, next due, version last read)."""
+        fired = 0
+        for _ in range(_ATTEMPTS):
+            found = self._store.ticket(ticket_id)
+            if found is None:
+                return fired, None, 0
+            ticket, records = found
+            events = [TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data) for r in records]
+            due, upcoming = due_steps(routing.paging, ticket, events, now)
+            if not due:
+                return fired, upcoming, ticket.version
+            try:
+                self._fire(ticket, events, due[0], routing, now)
+            except TicketConflict:
+                continue  # someone wrote first (an acknowledgement?): read the log again
+            fired += 1
+        return fired, now, 0  # still changing under us: look again next pass
+
+    def _fire(
+        self,
+        ticket: TicketRecord,
+        events: list[TicketEvent],
+        due: Due,
+        routing: Routing,
+        now: dt.datetime,
+    ) -> None:
+        step = due.step + 1
+        late = (now - due.at).total_seconds()
+        text = f"escalation step {step} of policy {due.policy}: not acknowledged"
+        data = {"policy": due.policy, "step": due.step, "anchor": due.anchor_seq}
+        event = TicketEventRecord(
+            ticket.id, ticket.version + 1, now, EventKind.ESCALATED.value, SYSTEM, text, data
+        )
+        log_after = [*events, TicketEvent(now, EventKind.ESCALATED, SYSTEM, text, data)]
+        # Written only if the ticket is still at the version whose log said "not acknowledged".
+        self._store.append_ticket_event(
+            ticket.id,
+            ticket.version,
+            event,
+            {},
+            lambda t: messages_for(t, log_after, routing),
+        )
+        self.counters.fired.labels(due.policy, str(step)).inc()
+        paged, missed = pages(routing.paging, ticket, due.step, now)
+        _log.warning(
+            "escalated",
+            ticket=ticket.id,
+            policy=due.policy,
+            step=step,
+            people=sorted({p.person for p in paged}),
+            late_seconds=round(late, 1),
+        )
+        for m in missed:
+            self.counters.unreached.labels(due.policy, str(step)).inc()
+            _log.error(
+                "escalation step reaches nobody",
+                ticket=ticket.id,
+                policy=due.policy,
+                step=step,
+                target=m.target,
+                channel=m.channel,
+            )
+
+
+def unreachable(paging: Paging, contracts: dict[str, list[str]]) -> list[str]:
+    """Policy targets that name nobody for some contract's site (contract -> site ids)."""
+    problems = []
+    d = paging.directory
+    for policy in paging.policies:
+        covered = [c for c in contracts if not policy.contracts or c in policy.contracts]
+        for step_no, step in enumerate(policy.steps, start=1):
+            for target in step.targets:
+                kind, _, name = target.partition(":")
+                for contract in covered:
+                    if kind == "role" and d.in_role(contract, name) is None:
+                        problems.append(f"{policy.id} step {step_no}: {target} of {contract}")
+                    if kind == "oncall":
+                        sites = [s for s in contracts[contract] if not d.rotation_for(contract, s)]
+                        if sites:
+                            problems.append(
+                                f"{policy.id} step {step_no}: no rotation for sites {sites}"
+                            )
+    return problems
