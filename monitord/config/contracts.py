@@ -86,6 +86,7 @@ class Contract(_Frozen):
     warn_at: tuple[Annotated[float, Field(gt=0, lt=1)], ...] = (0.5, 0.8)
     reopen_within: Duration = dt.timedelta(hours=24)
     business_hours: BusinessHours | None = None  # None: every clock runs 24x7
+    language: Literal["zh", "en"] = "zh"  # of the customer-facing reports
 
     @model_validator(mode="after")
     def _has_fallback(self) -> Contract:

@@ -1,0 +1,115 @@
+"""Per-customer service log and system operation log (R3, seed 004 §3.3).
+
+The service log is what was done for the customer: every ticket event of its sites. The
+system operation log is what the systems did: every entry of its devices' operation
+records (state changes, reboots, firmware and archive changes). Both over a period, oldest
+first, as CSV (for a spreadsheet) or Markdown.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from monitord.reports.document import Document, Paragraph, Section, Table
+from monitord.reports.period import Period
+from monitord.reports.words import w
+from monitord.store import Store
+from monitord.store.records import SiteRecord
+from monitord.views import local
+
+SERVICE, OPERATION = "service", "operation"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    at: dt.datetime
+    log: str  # SERVICE or OPERATION
+    site: str
+    ticket: int | None
+    device: str
+    event: str
+    by: str
+    detail: str
+
+
+def entries(store: Store, sites: list[SiteRecord], period: Period) -> list[Entry]:
+    """Both logs of these sites over [period.start, period.end), merged in time order."""
+    site_ids = {s.id for s in sites}
+    devices = {d.id: d for d in store.devices(include_removed=True) if d.site_id in site_ids}
+    out = [
+        Entry(e.at, SERVICE, t.site_id, t.id, t.root_device or "", e.kind, e.by, e.text)
+        for t, e in store.ticket_events_between(period.start, period.end, site_ids)
+    ]
+    out += [
+        Entry(
+            e.at,
+            OPERATION,
+            devices[e.device_id].site_id,
+            None,
+            e.device_id,
+            f"{e.from_state or '-'} -> {e.to_state or '-'}" if e.kind == "state" else e.kind,
+            "monitord",
+            e.reason,
+        )
+        for e in store.operation_events_between(list(devices), period.start, period.end)
+    ]
+    out.sort(key=lambda e: (e.at, e.log, e.ticket or 0))
+    return out
+
+
+_COLUMNS = ("time", "log_kind", "site", "ticket", "device", "event", "actor", "detail")
+
+
+def to_csv(rows: list[Entry], tz: str, lang: str) -> str:
+    """UTF-8 with a byte-order mark, so spreadsheets read the Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([*(w(c, lang) for c in _COLUMNS), "UTC"])
+    for e in rows:
+        writer.writerow(
+            [
+                local(e.at, tz),
+                w(f"{e.log}_log", lang),
+                e.site,
+                "" if e.ticket is None else str(e.ticket),
+                e.device,
+                e.event,
+                e.by,
+                e.detail,
+                e.at.isoformat(),
+            ]
+        )
+    return "\ufeff" + buffer.getvalue()
+
+
+def document(rows: list[Entry], scope: str, period: Period, lang: str) -> Document:
+    meta = (
+        (w("scope", lang), scope),
+        (w("period", lang), period.label),
+        (w("time_zone", lang), period.tz),
+    )
+    sections = []
+    for log in (SERVICE, OPERATION):
+        mine = [e for e in rows if e.log == log]
+        header = tuple(w(c, lang) for c in _COLUMNS if c != "log_kind")
+        table = Table(
+            header,
+            tuple(
+                (
+                    local(e.at, period.tz),
+                    e.site,
+                    "" if e.ticket is None else f"#{e.ticket}",
+                    e.device,
+                    e.event,
+                    e.by,
+                    e.detail.splitlines()[0] if e.detail else "",
+                )
+                for e in mine
+            ),
+        )
+        count = Paragraph(f"{len(mine)} {w('entries', lang)}", note=True)
+        sections.append(Section(w(f"{log}_log", lang), (count, table) if mine else (count,)))
+    return Document(w("log_title", lang), lang, meta, tuple(sections))

@@ -1,0 +1,138 @@
+"""One ticket as one record (R1): its four documents and the customer's sign-off.
+
+Seed 000 §2(2) 5-6: every maintenance job hands over the fault diagnosis report, the
+maintenance and recovery plan, the stage reports and the maintenance work report, and is
+accepted by the customer. The ticket's log holds each as an event (`diagnosis`, `plan`,
+`stage`, `resolved`, `verified`); a document written after an emergency repair is marked so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from monitord.config.contracts import Contract
+from monitord.reports.document import Block, Document, Paragraph, Section, Table, Text
+from monitord.reports.words import milestone, w
+from monitord.store.records import DeviceRecord, TicketEventRecord, TicketRecord
+from monitord.ticketing.lifecycle import EventKind
+from monitord.ticketing.sla import deadlines
+from monitord.ticketing.tickets import as_events
+from monitord.views import local
+
+DOCUMENTS = (
+    EventKind.DIAGNOSIS,
+    EventKind.PLAN,
+    EventKind.STAGE,
+    EventKind.RESOLVED,
+    EventKind.VERIFIED,
+)
+
+
+def document(
+    ticket: TicketRecord,
+    events: Sequence[TicketEventRecord],
+    contract: Contract | None,
+    zone: str,
+    tz: str,
+    device: DeviceRecord | None,
+    lang: str,
+    now: dt.datetime,
+) -> Document:
+    meta = (
+        (w("contract", lang), ticket.contract),
+        (w("site", lang), f"{ticket.site_id} ({zone})"),
+        (w("class", lang), f"{ticket.ticket_class or '-'} ({ticket.rule})"),
+        (w("status", lang), ticket.status),
+        (w("opened", lang), local(ticket.opened_at, tz)),
+        (w("time_zone", lang), tz),
+    )
+    sections = [
+        _summary(ticket, device, lang, now, tz),
+        _deadlines(events, contract, zone, tz, lang, now),
+        *(_documents(kind, events, tz, lang) for kind in DOCUMENTS),
+        _log(events, tz, lang),
+    ]
+    return Document(
+        w("record_title", lang).format(id=ticket.id), lang, meta, tuple(s for s in sections if s)
+    )
+
+
+def _summary(
+    ticket: TicketRecord, device: DeviceRecord | None, lang: str, now: dt.datetime, tz: str
+) -> Section:
+    rows = [
+        (w("title", lang), ticket.title),
+        (w("root_device", lang), _device(ticket.root_device, device)),
+        (w("impacted", lang), ", ".join(ticket.impacted) or "-"),
+    ]
+    if ticket.root_device:
+        rows.append((w("warranty_state", lang), _warranty(device, now, tz, lang)))
+    return Section(w("ticket", lang), (Table(("", ""), tuple(rows)),))
+
+
+def _device(root: str | None, device: DeviceRecord | None) -> str:
+    if device is None:
+        return root or "-"
+    extra = " ".join(x for x in (device.vendor, device.model, device.serial) if x)
+    return f"{device.name} ({device.id}){'  ' + extra if extra else ''}"
+
+
+def _warranty(device: DeviceRecord | None, now: dt.datetime, tz: str, lang: str) -> str:
+    if device is None or device.warranty_end is None:
+        return w("warranty_unknown", lang)
+    today = now.astimezone(ZoneInfo(tz)).date()
+    key = "under_warranty" if device.warranty_end >= today else "out_of_warranty"
+    return w(key, lang).format(date=device.warranty_end.isoformat())
+
+
+def _deadlines(
+    events: Sequence[TicketEventRecord],
+    contract: Contract | None,
+    zone: str,
+    tz: str,
+    lang: str,
+    now: dt.datetime,
+) -> Section | None:
+    if contract is None:
+        return None
+    rows = []
+    for d in deadlines(as_events(list(events)), contract, zone, now):
+        if d.breached(now):
+            state = w("breached", lang)
+        elif d.met_at is not None:
+            state = w("met", lang)
+        else:
+            state = w("paused" if d.paused else "running", lang)
+        rows.append(
+            (
+                milestone(d.milestone, lang),
+                local(d.due, tz) if d.due else "-",
+                local(d.met_at, tz) if d.met_at else "-",
+                state,
+            )
+        )
+    header = tuple(w(k, lang) for k in ("milestone", "due_at", "met_at", "state"))
+    return Section(w("milestones", lang), (Table(header, tuple(rows)),))
+
+
+def _documents(kind: EventKind, events: Sequence[TicketEventRecord], tz: str, lang: str) -> Section:
+    blocks: list[Block] = []
+    for e in (e for e in events if e.kind == kind.value):
+        who = w("signed_by" if kind == EventKind.VERIFIED else "by", lang)
+        late = f" · {w('late', lang)}" if e.data.get("late") else ""
+        blocks.append(Paragraph(f"{local(e.at, tz)} · {who}: {e.by}{late}", note=True))
+        blocks.append(Text(e.text or "-"))
+    if not blocks:
+        blocks.append(Paragraph(w("not_written", lang)))
+    return Section(w(f"doc_{kind.value}", lang), tuple(blocks))
+
+
+def _log(events: Sequence[TicketEventRecord], tz: str, lang: str) -> Section:
+    header = ("#", w("time", lang), w("event", lang), w("by", lang), w("text", lang))
+    rows = tuple(
+        (str(e.seq), local(e.at, tz), e.kind, e.by, e.text.splitlines()[0] if e.text else "")
+        for e in events
+    )
+    return Section(w("log", lang), (Table(header, rows, frozenset({0})),))
