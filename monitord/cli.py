@@ -176,13 +176,14 @@ def device(obj: Context, device_id: str, as_json: bool, limit: int) -> None:
         fail(f"{device_id}: {i18n.t('no_device', obj.lang)}")
     state = store.load_states().get(device_id)
     events = store.operation_record(device_id, limit)
+    facts = store.facts(device_id)
     sites = {s.id: s for s in store.sites()}
     store.close()
     if as_json:
-        click.echo(views.device_json(record, state, events))
+        click.echo(views.device_json(record, state, events, facts))
     else:
         tz = sites[record.site_id].timezone if record.site_id in sites else "UTC"
-        click.echo(views.device_text(record, state, events, tz, obj.lang))
+        click.echo(views.device_text(record, state, events, tz, obj.lang, facts))
 
 
 @main.command()

@@ -27,6 +27,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "switch": ("switch", "交换机"),
     "other": ("other", "其他"),
     "archive": ("Equipment archive", "设备档案"),
+    "reported": ("As the device reports it", "设备自报信息"),
     "record": ("Operation record", "设备运行情况记录"),
     "no_device": ("no such device", "没有该设备"),
     "config_ok": ("configuration OK", "配置正确"),
@@ -63,6 +64,8 @@ ARCHIVE_FIELDS: dict[str, tuple[str, str]] = {
     "install_date": ("install date", "安装日期"),
     "warranty_end": ("warranty end", "保修截止"),
     "location": ("location", "安装位置"),
+    "sys_descr": ("system description", "系统描述"),
+    "sys_object_id": ("system object ID", "系统对象标识"),
 }
 
 

@@ -1,12 +1,14 @@
-"""A device's operation record as probes add to it: confirmed finding changes and one-off
-events (a reboot, a trap), each written before it is logged, retried while the store is away.
+"""A device's operation record as probes add to it: confirmed finding changes, one-off
+events (a reboot, a trap) and what the device says about itself (firmware, vendor), each
+written before it is logged, retried while the store is away.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
-from typing import Any, Final, Protocol
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, Protocol, TypeVar
 
 from monitord import log
 from monitord.clock import Clock
@@ -15,10 +17,15 @@ from monitord.health.findings import FindingChange, Status
 from monitord.store.records import OperationEvent
 
 _STORE_TRIES: Final = 5
+_T = TypeVar("_T")
 
 
 class EventStore(Protocol):
     def record_event(self, event: OperationEvent) -> None: ...
+
+    def learn_facts(
+        self, device_id: str, source: str, facts: Mapping[str, str], at: dt.datetime
+    ) -> dict[str, tuple[str, str]]: ...
 
 
 class Journal:
@@ -55,6 +62,21 @@ class Journal:
                 summary=c.summary,
             )
 
+    async def learn(self, device: Device, source: str, facts: Mapping[str, str]) -> None:
+        """Keep what the device says about itself; the store records what changed."""
+        at = self._clock.now()
+        changed = await self._retried(
+            device, "facts", lambda: self._store.learn_facts(device.id, source, facts, at)
+        )
+        for name, (old, new) in (changed or {}).items():
+            self._log.warning(
+                "device event",
+                device=device.id,
+                site=device.site,
+                kind="firmware" if name == "firmware" else "archive",
+                reason=f"{name} changed: {old[:120]} -> {new[:120]}",
+            )
+
     async def record(
         self,
         device: Device,
@@ -67,13 +89,17 @@ class Journal:
         event = OperationEvent(
             device.id, self._clock.now(), kind, from_state, to_state, reason, dict(values)
         )
+        await self._retried(device, f"{kind}: {reason}", lambda: self._store.record_event(event))
+
+    async def _retried(self, device: Device, what: str, write: Callable[[], _T]) -> _T | None:
+        """The write's result; None when the store stayed away through every try."""
         for attempt in range(_STORE_TRIES):
             try:
-                await asyncio.to_thread(self._store.record_event, event)
-                return
+                return await asyncio.to_thread(write)
             except Exception as exc:  # noqa: BLE001 - the store may come back
                 self._log.error(
-                    "cannot record an event; retrying", device=device.id, error=str(exc)
+                    "cannot write to the store; retrying", device=device.id, error=str(exc)
                 )
                 await self._clock.sleep(min(30.0, 2.0**attempt))
-        self._log.error("event not recorded", device=device.id, kind=kind, reason=reason)
+        self._log.error("not recorded", device=device.id, what=what)
+        return None

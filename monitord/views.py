@@ -6,12 +6,12 @@ import dataclasses
 import datetime as dt
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitord.i18n import field, t
-from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
+from monitord.store.records import DeviceFact, DeviceRecord, OperationEvent, SavedState, SiteRecord
 
 
 def width(text: str) -> int:
@@ -93,11 +93,15 @@ def devices_text(
 
 
 def device_json(
-    device: DeviceRecord, state: SavedState | None, record: Sequence[OperationEvent]
+    device: DeviceRecord,
+    state: SavedState | None,
+    record: Sequence[OperationEvent],
+    facts: Mapping[str, DeviceFact] | None = None,
 ) -> str:
     return json.dumps(
         {
             "archive": _as_dict(device),
+            "reported": {name: _as_dict(f) for name, f in (facts or {}).items()},
             "state": _as_dict(state) if state else None,
             "operation_record": [_as_dict(e) for e in record],
         },
@@ -112,6 +116,7 @@ def device_text(
     record: Sequence[OperationEvent],
     tz: str,
     lang: str,
+    facts: Mapping[str, DeviceFact] | None = None,
 ) -> str:
     lines = [f"{device.id}  {device.name}", "", t("archive", lang)]
     for key in (
@@ -134,6 +139,12 @@ def device_text(
         elif key == "parents":
             value = ", ".join(value)
         lines.append(f"  {field(key, lang)}: {'-' if value in (None, '') else value}")
+    if facts:
+        lines += ["", t("reported", lang)]
+        for name, f in sorted(facts.items()):
+            lines.append(
+                f"  {field(name, lang)}: {f.value[:120]}  ({f.source}, {local(f.observed_at, tz)})"
+            )
     lines.append("")
     if state is None:
         lines.append(f"{t('state', lang)}: {t('never_checked', lang)}")

@@ -1,7 +1,8 @@
 """Turns one SNMP reading into findings and events, before any confirmation (pure).
 
 Findings are stable checks ("snmp", "port:3", "poe:1.3", "storage:31", "disk:401",
-"temperature:1001"); events are one-off facts (a reboot, a firmware change) that go to the operation record once.
+"temperature:1001"); events are one-off facts (a reboot) that go to the operation record once; what the system
+group says about the device (firmware in sysDescr) is kept by the store (`learn_facts`).
 `Memory` is what the previous poll left behind, so reboots and rates can be told.
 """
 
@@ -41,7 +42,7 @@ class Memory:
 
 @dataclass(frozen=True, slots=True)
 class DeviceEvent:
-    kind: str  # "reboot" or "firmware"
+    kind: str  # "reboot"
     reason: str
     values: dict[str, FindingValue]
 
@@ -88,19 +89,6 @@ def evaluate(
                     {"uptime_s": uptime / 100, "previous_uptime_s": previous.uptime_ticks / 100},
                 )
             )
-    if (
-        previous is not None
-        and previous.sys_descr
-        and sys_descr
-        and previous.sys_descr != sys_descr
-    ):
-        events.append(
-            DeviceEvent(
-                "firmware",
-                "system description changed (firmware update?)",
-                {"from": previous.sys_descr[:200], "to": sys_descr[:200]},
-            )
-        )
     seen: dict[str, int] = {}
     for port in settings.ports:
         findings.append(_port(device_id, port, reading, previous, now, restarted, seen))

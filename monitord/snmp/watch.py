@@ -1,9 +1,11 @@
 """Polls devices over SNMP: reading -> findings -> confirmed changes -> operation record.
 
-One `poll()` per device and turn of the SNMP scheduler. HARD finding changes, reboots and
-firmware changes are written to the device's operation record (kind "finding", "reboot",
-"firmware"; the service adds "trap") before they are logged, each exactly once. Memory
-(uptime, counters, findings) lives in this process: after a restart the first poll is the new baseline, and a reboot
+One `poll()` per device and turn of the SNMP scheduler. HARD finding changes and reboots are
+written to the device's operation record (kind "finding", "reboot"; the service adds "trap")
+before they are logged, each exactly once. What the device says about itself (sysDescr,
+firmware, vendor from sysObjectID) is kept by the store, which records a change ("firmware",
+"archive"), also one made while monitord was stopped. Memory (uptime, counters, findings)
+lives in this process: after a restart the first poll is the new baseline, and a reboot
 while monitord was stopped is told from the last time it saw the device (`restore`).
 """
 
@@ -17,7 +19,9 @@ from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
 from monitord.health.findings import Finding, FindingTracker, Status
 from monitord.health.snmp_eval import Memory, evaluate, reboot_while_away
+from monitord.inventory.identity import identity
 from monitord.journal import EventStore, Journal
+from monitord.probes import snmp_oids as O
 from monitord.probes.snmp import SnmpClient, SnmpReading
 from monitord.probes.snmp_oids import FetchPlan, plan_for
 from monitord.snmp.targets import target
@@ -97,7 +101,12 @@ class SnmpWatch:
                 away = reboot_while_away(uptime, seen, self._last_reboots.get(device_id), now)
                 events = [*events, away] if away else events
             if result.memory is not None:
+                before = self.memory.get(device_id)
                 self.memory[device_id] = result.memory
+                if before is None or before.sys_descr != result.memory.sys_descr:
+                    oid = got.get(O.SYS_OBJECT_ID)
+                    facts = identity(result.memory.sys_descr, oid if isinstance(oid, str) else None)
+                    await self.journal.learn(device, "snmp", facts)
         for event in events:
             await self.journal.event(device, event.kind, event.reason, event.values)
             if event.kind == "reboot":

@@ -127,3 +127,15 @@ class OutboxMessage:
     claimed_until: dt.datetime | None
     last_error: str | None
     sent_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFact:
+    """One thing a device said about itself ("firmware", "vendor", "sys_descr", …)."""
+
+    device_id: str
+    name: str
+    value: str
+    source: str  # the probe that asked: "snmp", "onvif"
+    observed_at: dt.datetime
+    changed_at: dt.datetime

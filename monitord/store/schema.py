@@ -233,3 +233,17 @@ class OutboxRow(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeviceFactRow(Base):
+    """What a device says about itself (vendor, firmware, sysDescr …), by the probe that
+    asked; kept apart from the configured archive, which stays the operator's word."""
+
+    __tablename__ = "device_facts"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    source: Mapped[str]
+    observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

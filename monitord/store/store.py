@@ -22,6 +22,7 @@ from monitord.store import migrate
 from monitord.store.core import require_aware as _require_aware
 from monitord.store.engine import postgresql_engine, sqlite_engine
 from monitord.store.errors import StoreError
+from monitord.store.facts import FactMethods
 from monitord.store.history import HistoryMethods
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 from monitord.store.schema import Base, Device, DeviceState, OperationEventRow, Site, UTCDateTime
@@ -39,7 +40,7 @@ class InventoryDiff:
     removed: tuple[str, ...] = ()
 
 
-class Store(TicketMethods, HistoryMethods):
+class Store(TicketMethods, HistoryMethods, FactMethods):
     """The database; ticket methods come from `TicketMethods`, sessions from `StoreCore`."""
 
     @classmethod

@@ -176,6 +176,7 @@ def test_trap_rechecks_reboot_recorded_once_junk_survived(lab: dict[str, Any]) -
     ).stdout  # fmt: skip
     record = json.loads(out)
     assert len([e for e in record["operation_record"] if e["kind"] == "reboot"]) == 1, out
+    assert record["reported"]["vendor"]["value"] == "Net-SNMP"  # from snmpd's sysObjectID
     # Three linkDowns were accepted within a minute: the record keeps the first of them.
     traps = sorted(
         e["observation"]["trap"] for e in record["operation_record"] if e["kind"] == "trap"

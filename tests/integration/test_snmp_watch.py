@@ -252,3 +252,42 @@ async def test_reboot_while_stopped_is_recorded_once(
     assert reboot.observation["unwatched_s"] >= 3600
     await start_and_poll(hour_ago)
     assert len(kinds(store, "agent", "reboot")) == 1
+
+
+async def test_what_the_device_says_is_kept_and_a_firmware_change_recorded_once(
+    env: None, store: Store, snmpd: Snmpd, snmpsim: Snmpsim
+) -> None:
+    config = make_config(snmpd.port, snmpsim.port)
+    config = config.model_copy(
+        update={
+            "devices": tuple(
+                d.model_copy(update={"address": "127.0.0.1"}) if d.id == "nvr" else d
+                for d in config.devices
+            )
+        }
+    )
+    clock = SystemClock()
+    store.sync_inventory(
+        site_records(config), [device_record(d) for d in config.devices], clock.now()
+    )
+    # What the last run saw: older firmware (updated while monitord was stopped).
+    store.learn_facts("nvr", "snmp", {"firmware": "V4.20.000"}, clock.now())
+    for _restart in range(2):
+        service = SnmpService(config, store, clock, CollectorRegistry(), lambda _d: None)
+        try:
+            for _ in range(2):
+                await service.watch.poll("nvr")
+                await service.watch.poll("agent")
+        finally:
+            service.close()
+    [change] = kinds(store, "nvr", "firmware")
+    assert change.reason == "firmware changed (snmp): V4.20.000 -> V4.30.005"
+    nvr = {n: f.value for n, f in store.facts("nvr").items()}
+    assert nvr == {
+        "firmware": "V4.30.005",
+        "sys_descr": "NVR DS-7608NI firmware V4.30.005",
+        "sys_object_id": "1.3.6.1.4.1.99999.3.8",
+    }
+    agent = store.facts("agent")
+    assert agent["vendor"].value == "Net-SNMP" and agent["vendor"].source == "snmp"
+    assert kinds(store, "agent", "firmware") == kinds(store, "agent", "archive") == []

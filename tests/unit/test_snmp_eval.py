@@ -98,18 +98,6 @@ class TestEvaluate:
         port1 = next(f for f in after.findings if f.check == "port:1")
         assert "in_bps" not in port1.values
 
-    def test_firmware_change(self) -> None:
-        before = Memory(0.0, 50_000, "fw 1")
-        after = evaluate(
-            "sw",
-            "other",
-            SETTINGS,
-            reading(**{O.SYS_UPTIME: 56_000, O.SYS_DESCR: "fw 2"}),
-            before,
-            60,
-        )
-        assert [(e.kind, e.values["to"]) for e in after.events] == [("firmware", "fw 2")]
-
     def test_agent_error_is_unknown_with_the_reason(self) -> None:
         failed = SnmpReading(
             "10.0.0.1:161", {}, error=SnmpTimeout("10.0.0.1:161", "no SNMP response")
