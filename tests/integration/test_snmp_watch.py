@@ -64,6 +64,15 @@ def make_config(snmpd_port: int, sim_port: int, **snmp: Any) -> Config:
     )
 
 
+def on_loopback(config: Config, *devices: str) -> Config:
+    """Move simulated devices to 127.0.0.1: snmpsim answers on one address only."""
+    moved = tuple(
+        d.model_copy(update={"address": "127.0.0.1"}) if d.id in devices else d
+        for d in config.devices
+    )
+    return config.model_copy(update={"devices": moved})
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
@@ -80,15 +89,7 @@ async def test_findings_reboot_and_metrics(
     env: None, store: Store, snmpd: Snmpd, snmpsim: Snmpsim, tmp_path: Path
 ) -> None:
     config = make_config(snmpd.port, snmpsim.port)
-    # The simulated devices live on 127.0.0.1 too; snmpsim answers on one address only.
-    config = config.model_copy(
-        update={
-            "devices": tuple(
-                d.model_copy(update={"address": "127.0.0.1"}) if d.id != "agent" else d
-                for d in config.devices
-            )
-        }
-    )
+    config = on_loopback(config, "sw", "nvr", "acs")
     clock = SystemClock()
     store.sync_inventory(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
@@ -185,14 +186,7 @@ async def test_tables_every_nth_poll_or_after_a_trap(
     env: None, store: Store, snmpd: Snmpd, snmpsim: Snmpsim, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = make_config(snmpd.port, snmpsim.port, max_attempts=1, tables_every=3)
-    config = config.model_copy(
-        update={
-            "devices": tuple(
-                d.model_copy(update={"address": "127.0.0.1"}) if d.id == "sw" else d
-                for d in config.devices
-            )
-        }
-    )
+    config = on_loopback(config, "sw")
     clock = SystemClock()
     store.sync_inventory(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
@@ -258,14 +252,7 @@ async def test_what_the_device_says_is_kept_and_a_firmware_change_recorded_once(
     env: None, store: Store, snmpd: Snmpd, snmpsim: Snmpsim
 ) -> None:
     config = make_config(snmpd.port, snmpsim.port)
-    config = config.model_copy(
-        update={
-            "devices": tuple(
-                d.model_copy(update={"address": "127.0.0.1"}) if d.id == "nvr" else d
-                for d in config.devices
-            )
-        }
-    )
+    config = on_loopback(config, "nvr")
     clock = SystemClock()
     store.sync_inventory(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
