@@ -6,6 +6,10 @@ tests/snmpdata/switch1.snmprec with --agent snmpsim). Prints polls/s, SNMP reque
 per request and per poll, timeouts, RSS, and the share of one core that 2 000 devices
 polled every 60 s would take.
 
+With ezsnmp importable (net-snmp's C library; `apt-get install libsnmp-dev && pip install
+ezsnmp`, not a dependency of monitord), the same requests are then sent through it, one
+after the other, as the reference measured in the same run.
+
     .venv/bin/python bench/snmp_poll.py --devices 500 --rounds 5 [--v3] [--agent snmpsim] [--tables-every 1]
 """
 
@@ -93,6 +97,47 @@ async def run(port: int, community: str, args: argparse.Namespace) -> None:
     print(f"CPU per request {cpu / requests * 1e6:.0f} us, per poll {cpu / polls * 1e3:.2f} ms")
     print(f"timeouts={timeouts} other errors={errors}  max RSS {rss:.0f} MiB")
     print(f"2000 devices every 60 s: {share * 100:.1f}% of one core")
+    reference(port, community, args, plan)
+
+
+def reference(port: int, community: str, args: argparse.Namespace, plan: O.FetchPlan) -> None:
+    """The same polls through ezsnmp (C, blocking, sequential): CPU per request and share."""
+    try:
+        from ezsnmp import Session  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        print("reference: ezsnmp not installed (see the module docstring)")
+        return
+    common: dict[str, Any] = {
+        "hostname": "127.0.0.1",
+        "port_number": port,
+        "retries": 0,
+        "timeout": int(args.timeout),
+        "print_oids_numerically": True,
+    }
+    if args.v3:
+        session = Session(version=3, security_level="authPriv", security_username=USER,
+                          auth_protocol="SHA", auth_passphrase=AUTH_KEY, privacy_protocol="AES",
+                          privacy_passphrase=PRIV_KEY, **common)  # fmt: skip
+    else:
+        session = Session(version=2, community=community, **common)
+    requests = polls = 0
+    cpu0 = time.process_time()
+    for turn in range(args.rounds):
+        for _ in range(args.devices):
+            session.get(list(plan.scalars))
+            requests += 1
+            if turn % args.tables_every == 0:
+                for walk in plan.walks:
+                    session.bulk_walk([walk.column])
+                    requests += 1
+            polls += 1
+    cpu = time.process_time() - cpu0
+    share = 2000 * (requests / polls) * (cpu / requests) / 60
+    print(
+        f"reference ezsnmp: polls={polls} requests={requests}  CPU per request "
+        f"{cpu / requests * 1e6:.0f} us, per poll {cpu / polls * 1e3:.2f} ms; "
+        f"2000 devices every 60 s: {share * 100:.1f}% of one core"
+    )
 
 
 def main() -> None:
