@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from monitord import log
 from monitord.clock import Clock
 from monitord.config.models import Config, Device
-from monitord.health.findings import Finding, FindingTracker, Status
+from monitord.health.findings import Finding, FindingTracker, FindingValue, Status
 from monitord.journal import EventStore, Journal
 from monitord.probes.tcp import PortCheck, check_port
 from monitord.scheduler import Scheduler
@@ -25,7 +25,8 @@ _IN_FLIGHT: Final = 100  # a connect costs a socket and a few syscalls, no parsi
 
 
 def finding(device_id: str, c: PortCheck) -> Finding:
-    check, values = f"tcp:{c.port}", {"connect_s": round(c.seconds, 4)}
+    check = f"tcp:{c.port}"
+    values: dict[str, FindingValue] = {"connect_s": round(c.seconds, 4), "open": int(c.open)}
     if c.open:
         return Finding(device_id, check, Status.OK, f"TCP port {c.port} open", values)
     return Finding(device_id, check, Status.CRITICAL, f"TCP port {c.port}: {c.detail}", values)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitord.health.finding_text import describe
 from monitord.i18n import field, t
 from monitord.store.records import DeviceFact, DeviceRecord, OperationEvent, SavedState, SiteRecord
 
@@ -160,9 +161,17 @@ def device_text(
             f"{t(e.from_state or '-', lang)} -> {t(e.to_state or '-', lang)}"
             if e.kind == "state"
             else e.kind,
-            e.reason,
+            _reason(e, lang),
         ]
         for e in record
     ]
     lines.append(table([t("at", lang), t("change", lang), t("reason", lang)], rows))
     return "\n".join(lines)
+
+
+def _reason(e: OperationEvent, lang: str) -> str:
+    check = e.observation.get("check")
+    if e.kind != "finding" or not isinstance(check, str):
+        return e.reason
+    summary = e.reason.removeprefix(f"{check}: ")
+    return f"{check}: {describe(check, e.observation, summary, lang)}"

@@ -231,6 +231,7 @@ def _storage(device_id: str, settings: SnmpSettings, reading: SnmpReading) -> li
         values: dict[str, FindingValue] = {
             "used_ratio": round(used / size, 4),
             "size_bytes": size * unit,
+            "name": descr,
         }
         summary = f"disk {descr}: {pct:.1f}% used"
         if pct >= settings.disk_critical_pct:
@@ -257,10 +258,11 @@ def _disks(device_id: str, reading: SnmpReading) -> list[Finding]:
             out.append(Finding(device_id, check, Status.UNKNOWN, f"disk {descr}: no usable status"))
             continue
         word, status = _HR_DEVICE[code]
-        values: dict[str, FindingValue] = {"status": code}
+        values: dict[str, FindingValue] = {"status": code, "name": descr}
         summary = f"disk {descr}: {word}"
         if status == Status.OK and _int(reading.get(f"{O.HR_DISK_STORAGE_ACCESS}.{index}")) == 2:
             status, summary = Status.WARNING, f"disk {descr}: read-only"
+            values["read_only"] = 1
         out.append(Finding(device_id, check, status, summary, values))
     return out
 

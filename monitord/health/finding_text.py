@@ -1,0 +1,72 @@
+"""Finding summaries in the reader's language, rebuilt from a finding's check and values.
+
+Probes write one English summary (logs, the operation record); a Chinese reader gets the
+same facts from the stored values. A check this module does not know keeps its summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+_IF_OPER_ZH: Final = {1: "已连通", 2: "断开", 3: "测试中", 4: "状态未知", 5: "休眠", 6: "不存在",
+                      7: "下层链路断开"}  # fmt: skip
+_POE_ZH: Final = {1: "未启用", 2: "检测中", 3: "正常供电", 4: "供电故障", 5: "测试", 6: "其他故障"}
+_DISK_ZH: Final = {1: "状态未知", 2: "运行正常", 3: "告警", 4: "测试中", 5: "故障"}
+
+
+def describe(check: str, values: Mapping[str, Any], summary: str, lang: str) -> str:
+    if lang != "zh":
+        return summary
+    kind, _, index = check.partition(":")
+    render = _ZH.get(kind)
+    if render is None:
+        return summary
+    try:
+        return render(index, values) or summary
+    except (KeyError, TypeError, ValueError):
+        return summary  # values from an older version, or partial: the summary still holds
+
+
+def _port(index: str, v: Mapping[str, Any]) -> str | None:
+    if v.get("admin") == 2:
+        return f"端口{index}已被管理员关闭"
+    oper = v.get("oper")
+    return f"端口{index}{_IF_OPER_ZH[oper]}" if oper in _IF_OPER_ZH else None
+
+
+def _poe(index: str, v: Mapping[str, Any]) -> str | None:
+    return f"PoE端口{index}: {_POE_ZH[v['status']]}" if v.get("status") in _POE_ZH else None
+
+
+def _storage(index: str, v: Mapping[str, Any]) -> str | None:
+    if "used_ratio" not in v:
+        return None
+    return f"磁盘卷{v.get('name', index)}: 已用{float(v['used_ratio']) * 100:.1f}%"
+
+
+def _disk(index: str, v: Mapping[str, Any]) -> str | None:
+    name = v.get("name", index)
+    if v.get("read_only"):
+        return f"硬盘{name}: 只读(无法写入录像)"
+    return f"硬盘{name}: {_DISK_ZH[v['status']]}" if v.get("status") in _DISK_ZH else None
+
+
+def _temperature(index: str, v: Mapping[str, Any]) -> str | None:
+    return f"传感器{index}: {float(v['celsius']):.1f} °C" if "celsius" in v else None
+
+
+def _tcp(index: str, v: Mapping[str, Any]) -> str | None:
+    if "open" not in v:
+        return None
+    return f"TCP端口{index}{'可连接' if v['open'] else '无法连接'}"
+
+
+_ZH: Final[dict[str, Callable[[str, Mapping[str, Any]], str | None]]] = {
+    "port": _port,
+    "poe": _poe,
+    "storage": _storage,
+    "disk": _disk,
+    "temperature": _temperature,
+    "tcp": _tcp,
+}
