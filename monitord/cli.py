@@ -81,11 +81,12 @@ def run(obj: Context, log_format: str) -> None:
     config = obj.config()
     log.configure(config.log_level, None if log_format == "auto" else log_format == "json")
     from monitord.app import Daemon
+    from monitord.probes.icmp import IcmpUnavailable
     from monitord.probes.traps import TrapListenError
 
     try:
         asyncio.run(Daemon(obj.config_path, config).run())
-    except (StoreError, TrapListenError) as exc:
+    except (StoreError, TrapListenError, IcmpUnavailable) as exc:
         fail(str(exc))
 
 

@@ -55,3 +55,20 @@ def test_unit_is_a_notify_service_with_a_watchdog_and_reload() -> None:
         "ProtectSystem=strict",
     ):
         assert line in text
+
+
+def test_exposure_check_fails_above_2(unit: Path) -> None:
+    """The threshold really bites: the same unit without its sandboxing fails the check."""
+    kept = [
+        line
+        for line in unit.read_text().splitlines()
+        if not line.startswith(("Protect", "Private", "SystemCall", "Restrict", "Capability"))
+    ]
+    unit.write_text("\n".join(kept) + "\n")
+    done = analyze("--offline=true", "security", "--threshold=20", str(unit))
+    assert done.returncode != 0, done.stdout[-2000:]
+
+
+def test_sysctl_drop_in_opens_datagram_icmp_to_every_group() -> None:
+    text = (UNIT.parent / "60-monitord-ping.conf").read_text()
+    assert "net.ipv4.ping_group_range = 0 2147483647" in text.splitlines()
