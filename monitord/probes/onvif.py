@@ -90,6 +90,7 @@ class OnvifClient:
         self.catalog = onvif_soap.CATALOG
         self.observe, self.max_bytes = observe, max_bytes
         self._session = session
+        self._events: aiohttp.ClientSession | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -97,12 +98,20 @@ class OnvifClient:
             self._session = onvif_http.new_session()
         return self._session
 
+    @property
+    def events_session(self) -> aiohttp.ClientSession:
+        """PullMessages waits on the device: its own pool, so waits never hold up checks."""
+        if self._events is None or self._events.closed:
+            self._events = onvif_http.new_session(limit=0)
+        return self._events
+
     def device(self, target: OnvifTarget, now: Callable[[], dt.datetime]) -> OnvifDevice:
         return OnvifDevice(self, target, now)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        for session in (self._session, self._events):
+            if session is not None:
+                await session.close()
 
 
 class OnvifDevice:
@@ -125,7 +134,8 @@ class OnvifDevice:
 
     async def call(
         self, service: str, namespace: str, operation: str, params: dict[str, Any] | None = None,
-        *, address: str | None = None, signed: bool = True,
+        *, address: str | None = None, signed: bool = True, seconds: float | None = None,
+        long_poll: bool = False,
     ) -> Any:  # fmt: skip
         url = address or self.xaddrs.get(namespace)
         if url is None:
@@ -144,7 +154,8 @@ class OnvifDevice:
         started, outcome = time.perf_counter(), "ok"
         try:
             reply = await onvif_http.post(
-                self.client.session, url, request.body, request.headers, t.timeout,
+                self.client.events_session if long_poll else self.client.session,
+                url, request.body, request.headers, seconds or t.timeout,
                 self.client.max_bytes,
             )  # fmt: skip
             envelope = _envelope(reply, operation)
