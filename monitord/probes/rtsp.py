@@ -136,8 +136,9 @@ class _Session:
             return await self._send(method, extra)
 
 
-def _status_failure(method: str, response: Response) -> _Failure:
-    text = f"{method} answered {response.status} {response.phrase[:80]}".rstrip()
+def _status_failure(method: str, response: Response, target: _Target) -> _Failure:
+    phrase = _redact(response.phrase, target)[:80]
+    text = f"{method} answered {response.status} {phrase}".rstrip()
     if response.status == 401:
         return _Failure("auth_rejected", f"{text}: credentials rejected", 401)
     if response.status == 403:
@@ -148,11 +149,11 @@ def _status_failure(method: str, response: Response) -> _Failure:
 async def _exchange(session: _Session) -> tuple[int, tuple[str, ...], str]:
     options = await session.request("OPTIONS", {})
     if options.status in (401, 403):
-        raise _status_failure("OPTIONS", options)
+        raise _status_failure("OPTIONS", options, session.target)
     # Some servers answer OPTIONS oddly yet describe fine; DESCRIBE decides.
     described = await session.request("DESCRIBE", {"Accept": "application/sdp"})
     if described.status != 200:
-        raise _status_failure("DESCRIBE", described)
+        raise _status_failure("DESCRIBE", described, session.target)
     kind = (described.header("content-type") or "application/sdp").split(";")[0].strip().lower()
     if kind != "application/sdp":
         raise _Failure("bad_response", f"DESCRIBE answered with {kind[:60]!r}, not SDP", 200)
@@ -162,6 +163,8 @@ async def _exchange(session: _Session) -> tuple[int, tuple[str, ...], str]:
 
 def _redact(text: str, target: _Target) -> str:
     secrets = [s for s in (target.password, target.username) if s and len(s) >= 3]
+    # Peer bytes are decoded as Latin-1: a non-ASCII secret echoed in UTF-8 looks like this.
+    secrets += [s.encode().decode("latin-1") for s in secrets if not s.isascii()]
     if target.username is not None:
         pair = f"{target.username}:{target.password or ''}".encode()
         secrets.append(base64.b64encode(pair).decode("ascii"))
@@ -193,7 +196,8 @@ async def check_stream(
     except _Failure as failure:
         reason, detail, status = failure.reason, failure.detail, failure.status
     except BadResponse as exc:
-        reason, detail = "bad_response", str(exc)
+        reason = "bad_response"
+        detail = exc.describe(lambda text: _redact(text, target) if target else text)
     except TimeoutError:
         stage = session.stage if session else "connecting"
         reason, detail = "timeout", f"no complete answer within {timeout:g} s ({stage})"
