@@ -18,7 +18,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Final, Literal
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from monitord.probes import rtsp_auth, rtsp_wire
 from monitord.probes.rtsp_wire import BadResponse, Response
@@ -27,6 +27,7 @@ Reason = Literal["ok", "auth_rejected", "refused", "timeout", "bad_response", "n
 
 _USER_AGENT: Final = "monitord-rtsp-check"
 _DEFAULT_PORT: Final = 554
+_URI_SAFE: Final = "/%:@!$&'()*+,;=-._~?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,9 @@ def _target(uri: str, username: str | None, password: str | None) -> _Target:
         raise _Failure("error", "invalid RTSP URI: no host")
     host = parts.hostname
     netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
-    url = SplitResult("rtsp", netloc, parts.path or "/", parts.query, "").geturl()
+    # Spaces or controls in a URI a device reported would break the request line.
+    path, query = quote(parts.path or "/", safe=_URI_SAFE), quote(parts.query, safe=_URI_SAFE)
+    url = SplitResult("rtsp", netloc, path, query, "").geturl()
     if username is None and parts.username is not None:
         username = unquote(parts.username)
         password = unquote(parts.password) if password is None and parts.password else password

@@ -161,3 +161,17 @@ async def test_an_echoed_secret_cut_by_the_excerpt_is_still_redacted(offset: int
     assert result.reason == "bad_response"
     leaked = [k for k in range(6, len(token)) if token[:k].decode() in result.detail]
     assert not leaked, result.detail
+
+
+async def test_a_reported_uri_with_spaces_keeps_the_request_line_whole() -> None:
+    def answer(head: bytes, i: int) -> bytes:
+        return _described(head) if head.startswith(b"DESCRIBE") else response("200 OK", head, {})
+
+    async with scripted(answer) as peer:
+        result = await check_stream(peer.url("/Streaming/Channels 101?profile=main sub&x=%41"))
+    assert result.ok, result
+    line = peer.requests[0].split(b"\r\n")[0].decode()
+    assert line == (
+        f"OPTIONS rtsp://127.0.0.1:{peer.port}/Streaming/Channels%20101"
+        "?profile=main%20sub&x=%41 RTSP/1.0"
+    )
