@@ -26,6 +26,7 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.metrics import OutboxCollector
+from monitord.onvif.service import OnvifService
 from monitord.probes.icmp import IcmpMode, Pinger
 from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
@@ -54,6 +55,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._reloading: asyncio.Task[None] | None = None
         self._snmp: SnmpService | None = None
+        self._onvif: OnvifService | None = None
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
 
@@ -96,6 +98,10 @@ class Daemon:
             )
             stack.callback(snmp.close)
             snmp.open()
+            onvif = self._onvif = OnvifService(
+                self.config, store, self.clock, self.registry, scheduler.check_soon
+            )
+            stack.push_async_callback(onvif.close)
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
@@ -122,6 +128,7 @@ class Daemon:
             writer = asyncio.create_task(recorder.run(), name="recorder")
             checks = asyncio.create_task(scheduler.run(), name="scheduler")
             polls = asyncio.create_task(snmp.run(), name="snmp")
+            onvif_checks = asyncio.create_task(onvif.run(), name="onvif")
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             sends = asyncio.create_task(notifier.run(), name="notify")
             _log.info(
@@ -143,7 +150,8 @@ class Daemon:
             _log.info("stopping")
             checks.cancel()
             polls.cancel()
-            await asyncio.gather(polls, return_exceptions=True)
+            onvif_checks.cancel()
+            await asyncio.gather(polls, onvif_checks, return_exceptions=True)
             clocks.cancel()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             sends.cancel()
@@ -193,6 +201,8 @@ class Daemon:
         fleet.apply(config)
         if self._snmp is not None:
             self._snmp.apply(config)
+        if self._onvif is not None:
+            self._onvif.apply(config)
         if self._desk is not None:
             self._desk.apply(config)
         if self._notifier is not None:

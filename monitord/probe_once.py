@@ -7,7 +7,8 @@ like the daemon does (without confirmation: this is one look, not a state).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
@@ -19,6 +20,9 @@ from monitord.probes.icmp import IcmpMode, IcmpUnavailable, Pinger
 from monitord.probes.snmp import SnmpClient, SnmpValue
 from monitord.snmp.targets import target
 
+if TYPE_CHECKING:
+    from monitord.onvif.once import OnvifLook
+
 
 @dataclass(frozen=True, slots=True)
 class ProbeReport:
@@ -27,6 +31,7 @@ class ProbeReport:
     icmp_error: str | None
     findings: list[Finding] = field(default_factory=list)
     system: dict[str, SnmpValue] = field(default_factory=dict)
+    onvif: OnvifLook | None = None
 
     @property
     def snmp_answered(self) -> bool:
@@ -35,10 +40,20 @@ class ProbeReport:
     @property
     def reachable(self) -> bool:
         icmp_up = self.icmp is not None and self.icmp.state.value in ("up", "degraded")
-        return icmp_up or self.snmp_answered
+        return icmp_up or self.snmp_answered or (self.onvif is not None and self.onvif.answered)
 
 
 async def probe(config: Config, device: Device) -> ProbeReport:
+    report = await _probe(config, device)
+    if device.onvif is None:
+        return report
+    # zeep and the WSDLs cost ~1 s to import: only for a device that has ONVIF settings.
+    from monitord.onvif.once import look
+
+    return replace(report, onvif=await look(device))
+
+
+async def _probe(config: Config, device: Device) -> ProbeReport:
     outcome, icmp_error = None, None
     settings = config.icmp_for(device)
     try:
