@@ -120,8 +120,20 @@ class _Session:
             self.close()
         return response
 
+    async def _send_reconnecting(self, method: str, extra: dict[str, str]) -> Response:
+        reused = self.writer is not None
+        try:
+            return await self._send(method, extra)
+        except (rtsp_wire.ClosedBeforeAnswer, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            # The server hung up between two requests (some do after a 401 or after OPTIONS,
+            # without saying "Connection: close"): ask again on a new connection, once.
+            self.close()
+            return await self._send(method, extra)
+
     async def request(self, method: str, extra: dict[str, str]) -> Response:
-        response = await self._send(method, extra)
+        response = await self._send_reconnecting(method, extra)
         if response.status != 401 or self.auth is not None:
             return response
         if self.target.username is None:
@@ -131,12 +143,7 @@ class _Session:
         if self.auth is None:
             offered = rtsp_auth.describe_schemes(challenges)
             raise _Failure("auth_rejected", f"{method}: unsupported authentication: {offered}", 401)
-        try:
-            return await self._send(method, extra)
-        except rtsp_wire.ClosedBeforeAnswer:
-            # Some servers hang up after every 401: answer the challenge on a new connection.
-            self.close()
-            return await self._send(method, extra)
+        return await self._send_reconnecting(method, extra)
 
 
 def _status_failure(method: str, response: Response, target: _Target) -> _Failure:
@@ -204,8 +211,6 @@ async def check_stream(
     except TimeoutError:
         stage = session.stage if session else "connecting"
         reason, detail = "timeout", f"no complete answer within {timeout:g} s ({stage})"
-    except ConnectionRefusedError:
-        reason, detail = "refused", "connection refused"
     except OSError as exc:
         reason, detail = "error", f"network error: {exc.strerror or exc.__class__.__name__}"
     except Exception as exc:  # noqa: BLE001 - a probe must report, never crash its caller

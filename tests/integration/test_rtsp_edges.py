@@ -175,3 +175,25 @@ async def test_a_reported_uri_with_spaces_keeps_the_request_line_whole() -> None
         f"OPTIONS rtsp://127.0.0.1:{peer.port}/Streaming/Channels%20101"
         "?profile=main%20sub&x=%41 RTSP/1.0"
     )
+
+
+async def test_a_silent_hang_up_after_options_is_retried_once_on_a_new_connection() -> None:
+    def answer(head: bytes, i: int) -> bytes | Hangup:
+        if head.startswith(b"OPTIONS"):
+            return Hangup(response("200 OK", head, {}))  # no "Connection: close"
+        return _described(head)
+
+    async with scripted(answer) as peer:
+        result = await check_stream(peer.url())
+    assert result.ok, result
+    assert peer.connections == 2
+
+
+async def test_a_server_hanging_up_on_every_request_is_not_retried_forever() -> None:
+    def answer(head: bytes, i: int) -> bytes | Hangup:
+        return Hangup(response("200 OK", head, {})) if head.startswith(b"OPTIONS") else b""
+
+    async with scripted(answer) as peer:
+        result = await check_stream(peer.url())
+    assert (result.reason, result.detail) == ("bad_response", "connection closed without an answer")
+    assert peer.connections == 2
