@@ -13,6 +13,7 @@ import signal
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -26,7 +27,6 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.metrics import OutboxCollector
-from monitord.onvif.service import OnvifService
 from monitord.probes.icmp import IcmpMode, Pinger
 from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
@@ -34,6 +34,9 @@ from monitord.snmp.service import SnmpService
 from monitord.store import Store
 from monitord.ticket_metrics import TicketCollector
 from monitord.ticketing.desk import TicketDesk
+
+if TYPE_CHECKING:
+    from monitord.onvif.service import OnvifService
 
 _log = log.get("monitord")
 
@@ -56,6 +59,8 @@ class Daemon:
         self._reloading: asyncio.Task[None] | None = None
         self._snmp: SnmpService | None = None
         self._onvif: OnvifService | None = None
+        self._onvif_task: asyncio.Task[None] | None = None
+        self._onvif_deps: tuple[Store, Scheduler] | None = None
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
 
@@ -98,10 +103,8 @@ class Daemon:
             )
             stack.callback(snmp.close)
             snmp.open()
-            onvif = self._onvif = OnvifService(
-                self.config, store, self.clock, self.registry, scheduler.check_soon
-            )
-            stack.push_async_callback(onvif.close)
+            self._onvif_deps = (store, scheduler)
+            stack.push_async_callback(self._stop_onvif)
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
@@ -128,7 +131,7 @@ class Daemon:
             writer = asyncio.create_task(recorder.run(), name="recorder")
             checks = asyncio.create_task(scheduler.run(), name="scheduler")
             polls = asyncio.create_task(snmp.run(), name="snmp")
-            onvif_checks = asyncio.create_task(onvif.run(), name="onvif")
+            self._start_onvif(self.config)
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             sends = asyncio.create_task(notifier.run(), name="notify")
             _log.info(
@@ -150,8 +153,8 @@ class Daemon:
             _log.info("stopping")
             checks.cancel()
             polls.cancel()
-            onvif_checks.cancel()
-            await asyncio.gather(polls, onvif_checks, return_exceptions=True)
+            await asyncio.gather(polls, return_exceptions=True)
+            await self._stop_onvif()
             clocks.cancel()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             sends.cancel()
@@ -161,6 +164,27 @@ class Daemon:
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
         _log.info("stopped")
+
+    def _start_onvif(self, config: Config) -> None:
+        """ONVIF checks start with the first device that has `onvif:` settings: zeep and
+        the WSDLs cost ~20 MB and a second of start-up that sites without ONVIF never pay."""
+        if self._onvif is not None or self._onvif_deps is None:
+            return
+        if not any(d.onvif for d in config.devices):
+            return
+        from monitord.onvif.service import OnvifService
+
+        store, scheduler = self._onvif_deps
+        self._onvif = OnvifService(config, store, self.clock, self.registry, scheduler.check_soon)
+        self._onvif_task = asyncio.create_task(self._onvif.run(), name="onvif")
+
+    async def _stop_onvif(self) -> None:
+        task, self._onvif_task = self._onvif_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if self._onvif is not None:
+            await self._onvif.close()
 
     def _serve_metrics(self, stack: AsyncExitStack) -> None:
         settings = self.config.metrics
@@ -203,6 +227,8 @@ class Daemon:
             self._snmp.apply(config)
         if self._onvif is not None:
             self._onvif.apply(config)
+        else:
+            self._start_onvif(config)
         if self._desk is not None:
             self._desk.apply(config)
         if self._notifier is not None:

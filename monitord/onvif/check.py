@@ -1,7 +1,8 @@
 """One ONVIF check of one device: what was read, and the call that stopped it, if any.
 
 Order matters: the clock first (unsigned where allowed; it also tells us how to sign),
-then service discovery and identity when due, then the stream, then recordings. The first
+then service discovery and identity when due, then the stream (its URI cached between
+identity reads), then recordings. The first
 failure of the device's own ONVIF service ends the check: after rejected credentials no
 further signed call is made (accounts lock after a few failures).
 """
@@ -49,7 +50,7 @@ async def run(device: OnvifDevice, plan: Plan, stream_check: StreamChecker) -> C
         return CheckResult(error=exc)
     result = CheckResult(clock=clock, identity=identity)
     if plan.stream:
-        result = await _stream(device, result, stream_check)
+        result = await _stream(device, result, stream_check, refresh=plan.identity)
     if plan.recording:
         try:
             found = tuple(await onvif_recording.channels(device))
@@ -60,10 +61,13 @@ async def run(device: OnvifDevice, plan: Plan, stream_check: StreamChecker) -> C
 
 
 async def _stream(
-    device: OnvifDevice, result: CheckResult, stream_check: StreamChecker
+    device: OnvifDevice, result: CheckResult, stream_check: StreamChecker, refresh: bool
 ) -> CheckResult:
     try:
-        profiles = await device.stream_profiles(limit=1)
+        # The stream URI changes only with the configuration: read it with the identity.
+        profiles = device.profiles
+        if refresh or not profiles:
+            profiles = await device.stream_profiles(limit=1)
     except OnvifError as exc:
         return replace(result, stream_error=exc)
     if not profiles:

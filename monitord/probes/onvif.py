@@ -123,6 +123,7 @@ class OnvifDevice:
         self.clock_offset: dt.timedelta | None = None
         self.discovered = False
         self._unsigned_clock = True  # until the device refuses an unsigned clock read
+        self.profiles: list[StreamProfile] = []  # cached between identity refreshes
 
     def retarget(self, target: OnvifTarget) -> None:
         """New settings (a reload): forget what depended on the old address."""
@@ -130,6 +131,7 @@ class OnvifDevice:
             self.target.address, self.target.port, self.target.path
         ):  # fmt: skip
             self.xaddrs, self.discovered = {NS_DEVICE: target.device_url}, False
+            self.profiles = []
         self.target = target
 
     async def call(
@@ -240,6 +242,7 @@ class OnvifDevice:
             if not uri:
                 raise OnvifError(Reason.BAD_RESPONSE, f"GetStreamUri of {token}: no URI")
             out.append(StreamProfile(token, str(getattr(p, "Name", "") or token), str(uri)))
+        self.profiles = out
         return out
 
 
