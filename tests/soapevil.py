@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
@@ -49,7 +51,8 @@ def envelope(body: str, prolog: str = "") -> str:
 
 
 class EvilSoap:
-    def __init__(self) -> None:
+    def __init__(self, hosts: Sequence[str] = ("127.0.0.1",)) -> None:
+        self.hosts = list(hosts)  # loopback addresses that all serve the same port
         self.canary_hits = 0
         self.requests = 0
         self._dir = Path(tempfile.mkdtemp(prefix="soapevil-"))
@@ -60,10 +63,13 @@ class EvilSoap:
         self.port = self.canary_port = 0
 
     def url(self, mode: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{mode}/onvif/device_service"
+        return f"http://{self.hosts[0]}:{self.port}/{mode}/onvif/device_service"
 
     async def __aenter__(self) -> Self:
-        main = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        with socket.socket() as probe:
+            probe.bind((self.hosts[0], 0))
+            port = probe.getsockname()[1]
+        main = await asyncio.start_server(self._serve, self.hosts, port)
         canary = await asyncio.start_server(self._canary, "127.0.0.1", 0)
         self._servers = [main, canary]
         self.port = main.sockets[0].getsockname()[1]
