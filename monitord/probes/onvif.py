@@ -1,9 +1,9 @@
 """ONVIF client: one `OnvifDevice` per device, reused from check to check, sharing one
 `OnvifClient` (parsed WSDLs and an HTTP connection pool) with every other device.
 
-A device remembers its service addresses and its clock offset, so a routine check costs
-two calls (GetSystemDateAndTime, GetStreamUri is cached with the profile) instead of the
-six of a first look. Every call is bounded in time and size (monitord.probes.onvif_http)
+A device remembers its service addresses, its clock offset and its stream URI, so a
+routine check of a camera costs one SOAP call (GetSystemDateAndTime) instead of the six of
+a first look. Every call is bounded in time and size (monitord.probes.onvif_http)
 and parsed by a hardened parser (monitord.probes.onvif_xml). Credentials are held as
 SecretStr and never appear in an error or a result.
 """
