@@ -124,6 +124,8 @@ class OnvifDevice:
         self.discovered = False
         self._unsigned_clock = True  # until the device refuses an unsigned clock read
         self.profiles: list[StreamProfile] = []  # cached between identity refreshes
+        # Set once the device asks for HTTP Digest: answered from then on, nonce kept.
+        self.http_digest: aiohttp.DigestAuthMiddleware | None = None
 
     def retarget(self, target: OnvifTarget) -> None:
         """New settings (a reload): forget what depended on the old address."""
@@ -132,6 +134,8 @@ class OnvifDevice:
         ):  # fmt: skip
             self.xaddrs, self.discovered = {NS_DEVICE: target.device_url}, False
             self.profiles = []
+        if target.username != self.target.username or target.password != self.target.password:
+            self.http_digest = None
         self.target = target
 
     async def call(
@@ -154,12 +158,19 @@ class OnvifDevice:
             zeep_client, svc, operation, url, params or {}, user, password, offset
         )
         started, outcome = time.perf_counter(), "ok"
+        session = self.client.events_session if long_poll else self.client.session
+        digest = self.http_digest if signed else None
         try:
             reply = await onvif_http.post(
-                self.client.events_session if long_poll else self.client.session,
-                url, request.body, request.headers, seconds or t.timeout,
-                self.client.max_bytes,
+                session, url, request.body, request.headers, seconds or t.timeout,
+                self.client.max_bytes, digest,
             )  # fmt: skip
+            if reply.digest_challenge and digest is None and user and password:
+                digest = self.http_digest = aiohttp.DigestAuthMiddleware(user, password)
+                reply = await onvif_http.post(
+                    session, url, request.body, request.headers, seconds or t.timeout,
+                    self.client.max_bytes, digest,
+                )  # fmt: skip
             envelope = _envelope(reply, operation)
             return onvif_soap.read(zeep_client, svc, operation, envelope)
         except OnvifError as exc:
