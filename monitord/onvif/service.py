@@ -44,13 +44,16 @@ class OnvifService:
         recheck: Callable[[Iterable[str]], None],
         client: OnvifClient | None = None,
         stream_check: StreamChecker = check_stream,
+        on_identity: Callable[[str], None] = lambda _d: None,
     ) -> None:
         calls = call_histogram(registry)
         self.client = client or OnvifClient(
             observe=lambda op, seconds, outcome: calls.labels(op, outcome).observe(seconds)
         )
         self._recheck = recheck
-        self.watch = OnvifWatch(config, self.client, store, clock, stream_check, self._on_event)
+        self.watch = OnvifWatch(
+            config, self.client, store, clock, stream_check, self._on_event, on_identity
+        )
         self.scheduler = Scheduler(clock, self.watch.poll, _IN_FLIGHT, on_error=_failed)
         registry.register(OnvifCollector(self.watch))
         self.apply(config)

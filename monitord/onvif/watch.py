@@ -48,9 +48,10 @@ class OnvifWatch:
         clock: Clock,
         stream_check: StreamChecker,
         on_event: Callable[[str], None] = lambda _d: None,
+        on_identity: Callable[[str], None] = lambda _d: None,
     ) -> None:
         self._client, self._store, self._clock = client, store, clock
-        self._stream_check, self._on_event = stream_check, on_event
+        self._stream_check, self._on_event, self._on_identity = stream_check, on_event, on_identity
         self.tracker = FindingTracker()
         self.results: dict[str, CheckResult] = {}
         self.identities: dict[str, Identity] = {}
@@ -149,6 +150,8 @@ class OnvifWatch:
             await self._record(device, "firmware", reason, before.firmware, found.firmware,
                                values)  # fmt: skip
             _log.warning("firmware changed", device=device.id, site=device.site, reason=reason)
+        if before != found:
+            self._on_identity(device.id)  # for the equipment archive
         differ = [
             f"{field} {getattr(device, field)!r} (device: {getattr(found, attr)!r})"
             for field, attr in _ARCHIVE_FIELDS
@@ -159,6 +162,14 @@ class OnvifWatch:
             summary = "equipment archive differs: " + "; ".join(differ)
             return Finding(device.id, "archive", Status.WARNING, summary[:300], values)
         return Finding(device.id, "archive", Status.OK, "equipment archive matches", values)
+
+    def reported(self) -> dict[str, dict[str, str]]:
+        """Per device, what it says about itself, in the equipment archive's terms."""
+        return {
+            d: {k: v for k, v in (("vendor", i.manufacturer), ("model", i.model),
+                                  ("serial", i.serial), ("firmware", i.firmware)) if v}
+            for d, i in self.identities.items()
+        }  # fmt: skip
 
     async def _observe(self, device: Device, found: list[Finding], attempts: int) -> None:
         for change in self.tracker.observe(found, self._clock.now(), attempts):
