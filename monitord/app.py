@@ -13,6 +13,7 @@ import signal
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -22,7 +23,7 @@ from monitord.api import serve_api
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
 from monitord.fleet import Fleet
-from monitord.inventory.archive import device_record, site_records
+from monitord.inventory.archive import device_record, last_reported, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.escalator import Escalator, unreachable
@@ -37,7 +38,11 @@ from monitord.store import Store
 from monitord.ticket_metrics import TicketCollector
 from monitord.ticketing.desk import TicketDesk
 
+if TYPE_CHECKING:
+    from monitord.onvif.service import OnvifService
+
 _log = log.get("monitord")
+_ARCHIVE_BATCH = 5.0  # seconds: device identities reported meanwhile go in one update
 
 
 class Daemon:
@@ -59,6 +64,12 @@ class Daemon:
         self._reloading: asyncio.Task[None] | None = None
         self._snmp: SnmpService | None = None
         self._ports: PortWatch | None = None
+        self._onvif: OnvifService | None = None
+        self._onvif_task: asyncio.Task[None] | None = None
+        self._onvif_deps: tuple[Store, Scheduler] | None = None
+        self._reported: dict[str, dict[str, str]] = {}  # archive fields devices report
+        self._archive_task: asyncio.Task[None] | None = None
+        self._archive_again = False
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
 
@@ -70,6 +81,8 @@ class Daemon:
             store = Store.open(self.config.database_url)
             stack.callback(store.close)
             await asyncio.to_thread(store.upgrade)
+            rows = await asyncio.to_thread(store.devices)
+            self._reported = last_reported(self.config.devices, rows)
             await self._sync_archive(store, self.config)
             mode = None if self.config.icmp_mode == "auto" else IcmpMode(self.config.icmp_mode)
             pinger = await Pinger.open(mode)
@@ -107,6 +120,8 @@ class Daemon:
             stack.callback(snmp.close)
             snmp.open()
             ports = self._ports = PortWatch(self.config, store, self.clock, self.registry)
+            self._onvif_deps = (store, scheduler)
+            stack.push_async_callback(self._stop_onvif)
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
@@ -136,6 +151,7 @@ class Daemon:
             checks = asyncio.create_task(scheduler.run(), name="scheduler")
             polls = asyncio.create_task(snmp.run(), name="snmp")
             connects = asyncio.create_task(ports.run(), name="tcp")
+            self._start_onvif(self.config)
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             sends = asyncio.create_task(notifier.run(), name="notify")
             escalations = asyncio.create_task(escalator.run(), name="escalation")
@@ -160,6 +176,7 @@ class Daemon:
             polls.cancel()
             connects.cancel()
             await asyncio.gather(polls, connects, return_exceptions=True)
+            await self._stop_onvif()
             clocks.cancel()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             sends.cancel()
@@ -170,6 +187,55 @@ class Daemon:
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
         _log.info("stopped")
+
+    def _start_onvif(self, config: Config) -> None:
+        """ONVIF checks start with the first device that has `onvif:` settings: zeep and
+        the WSDLs cost ~20 MB and a second of start-up that sites without ONVIF never pay."""
+        if self._onvif is not None or self._onvif_deps is None:
+            return
+        if not any(d.onvif for d in config.devices):
+            return
+        from monitord.onvif.service import OnvifService
+
+        store, scheduler = self._onvif_deps
+        self._onvif = OnvifService(
+            config, store, self.clock, self.registry, scheduler.check_soon,
+            on_identity=lambda device: self._archive_soon(store, device),
+        )  # fmt: skip
+        self._onvif_task = asyncio.create_task(self._onvif.run(), name="onvif")
+
+    def _archive_soon(self, store: Store, device_id: str) -> None:
+        """A device reported identity data the archive may lack: bring the archive up to
+        date, a few seconds later (identities arrive in bursts at start-up), one at a time."""
+        assert self._onvif is not None
+        device = self._onvif.watch.devices.get(device_id)
+        new = self._onvif.watch.reported().get(device_id)
+        old = self._reported.get(device_id)
+        if device is None or device_record(device, new) == device_record(device, old):
+            return
+        self._archive_again = True
+        if self._archive_task is not None and not self._archive_task.done():
+            return
+
+        async def sync() -> None:
+            while self._archive_again:
+                await self.clock.sleep(_ARCHIVE_BATCH)
+                self._archive_again = False
+                try:
+                    await self._sync_archive(store, self.config)
+                except Exception as exc:  # noqa: BLE001 - the next report tries again
+                    _log.error("cannot update the equipment archive", error=str(exc))
+
+        self._archive_task = asyncio.create_task(sync(), name="archive")
+
+    async def _stop_onvif(self) -> None:
+        for task in (self._onvif_task, self._archive_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._onvif_task = self._archive_task = None
+        if self._onvif is not None:
+            await self._onvif.close()
 
     def _serve_metrics(self, stack: AsyncExitStack) -> None:
         settings = self.config.metrics
@@ -212,6 +278,10 @@ class Daemon:
             self._snmp.apply(config)
         if self._ports is not None:
             self._ports.apply(config)
+        if self._onvif is not None:
+            self._onvif.apply(config)
+        else:
+            self._start_onvif(config)
         if self._desk is not None:
             self._desk.apply(config)
         if self._notifier is not None:
@@ -223,10 +293,13 @@ class Daemon:
         self.metrics.last_reload_ok.set(1)
 
     async def _sync_archive(self, store: Store, config: Config) -> None:
+        if self._onvif is not None:
+            self._reported.update(self._onvif.watch.reported())
+        reported = self._reported
         diff = await asyncio.to_thread(
             store.sync_inventory,
             site_records(config),
-            [device_record(d) for d in config.devices],
+            [device_record(d, reported.get(d.id)) for d in config.devices],
             self.clock.now(),
         )
         if diff.added or diff.changed or diff.removed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import click
 
@@ -13,6 +13,9 @@ from monitord import i18n
 from monitord.config import Config
 from monitord.probe_once import ProbeReport, probe
 from monitord.probes import snmp_oids as O
+
+if TYPE_CHECKING:
+    from monitord.onvif.once import OnvifLook
 
 EXIT_UNREACHABLE = 1
 
@@ -37,7 +40,8 @@ def register(main: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
     @click.pass_obj
     def probe_command(obj: _Context, device_id: str, as_json: bool) -> None:
-        """Run every probe of one device once; exit 1 if it answers neither ICMP nor SNMP."""
+        """Run every probe of one device once; exit 1 if it answers neither ICMP, SNMP nor
+        ONVIF."""
         config, lang = obj.config(), obj.lang
         device = next((d for d in config.devices if d.id == device_id), None)
         if device is None:
@@ -59,7 +63,42 @@ def as_json_text(r: ProbeReport) -> str:
     tcp = [{"check": f.check, "status": f.status.value, "summary": f.summary} for f in r.tcp]
     out = {"device": r.device.id, "reachable": r.reachable, "icmp": icmp, "snmp": snmp}
     out["tcp"] = tcp if r.device.tcp else None
+    out["onvif"] = _onvif_json(r.onvif) if r.device.onvif else None
     return json.dumps({**out, "icmp_error": r.icmp_error}, ensure_ascii=False, indent=2)
+
+
+def _onvif_json(look: OnvifLook | None) -> dict[str, object] | None:
+    if look is None:
+        return None
+    res = look.result
+    ident = res.identity if res else None
+    stream = res.stream if res else None
+    return {
+        "answered": look.answered,
+        "identity": ident and {"vendor": ident.manufacturer, "model": ident.model,
+                               "serial": ident.serial, "firmware": ident.firmware},
+        "clock_drift_s": round(res.clock.drift, 1) if res and res.clock else None,
+        "stream_uri": look.stream_uri,
+        "rtsp": stream and {"ok": stream.ok, "reason": stream.reason, "detail": stream.detail,
+                            "status": stream.status_code, "media": list(stream.media)},
+        "findings": [{"check": f.check, "status": f.status.value, "summary": f.summary}
+                     for f in look.findings],
+    }  # fmt: skip
+
+
+def _onvif_text(look: OnvifLook | None, lang: str) -> list[str]:
+    if look is None:
+        return [f"  ONVIF: {i18n.t('not_configured', lang)}"]
+    lines = []
+    ident = look.result.identity if look.result else None
+    if ident is not None:
+        for key, value in (("vendor", ident.manufacturer), ("model", ident.model),
+                           ("serial", ident.serial), ("firmware", ident.firmware)):  # fmt: skip
+            lines.append(f"  ONVIF {i18n.field(key, lang)}: {value}")
+    if look.stream_uri:
+        lines.append(f"  RTSP: {look.stream_uri}")
+    lines += [f"  [{i18n.t(f.status.value, lang)}] {f.check}: {f.summary}" for f in look.findings]
+    return lines
 
 
 def as_text(r: ProbeReport, lang: str) -> str:
@@ -81,6 +120,8 @@ def as_text(r: ProbeReport, lang: str) -> str:
             lines.append(f"  [{i18n.t(f.status.value, lang)}] {f.check}: {f.summary}")
     for f in r.tcp:
         lines.append(f"  [{i18n.t(f.status.value, lang)}] {f.check}: {f.summary}")
+    if d.onvif is not None:
+        lines += _onvif_text(r.onvif, lang)
     verdict = "reachable" if r.reachable else "not_reachable"
     lines.append(i18n.t(verdict, lang))
     return "\n".join(lines)

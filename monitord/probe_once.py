@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
@@ -22,6 +23,9 @@ from monitord.probes.snmp import SnmpClient, SnmpValue
 from monitord.probes.tcp import check_port
 from monitord.snmp.targets import target
 
+if TYPE_CHECKING:
+    from monitord.onvif.once import OnvifLook
+
 
 @dataclass(frozen=True, slots=True)
 class ProbeReport:
@@ -31,6 +35,7 @@ class ProbeReport:
     findings: list[Finding] = field(default_factory=list)
     system: dict[str, SnmpValue] = field(default_factory=dict)
     tcp: list[Finding] = field(default_factory=list)
+    onvif: OnvifLook | None = None
 
     @property
     def snmp_answered(self) -> bool:
@@ -39,10 +44,22 @@ class ProbeReport:
     @property
     def reachable(self) -> bool:
         icmp_up = self.icmp is not None and self.icmp.state.value in ("up", "degraded")
-        return icmp_up or self.snmp_answered or any(f.status == Status.OK for f in self.tcp)
+        onvif_answered = self.onvif is not None and self.onvif.answered
+        tcp_open = any(f.status == Status.OK for f in self.tcp)
+        return icmp_up or self.snmp_answered or onvif_answered or tcp_open
 
 
 async def probe(config: Config, device: Device) -> ProbeReport:
+    report = await _probe(config, device)
+    if device.onvif is None:
+        return report
+    # zeep and the WSDLs cost ~1 s to import: only for a device that has ONVIF settings.
+    from monitord.onvif.once import look
+
+    return replace(report, onvif=await look(device))
+
+
+async def _probe(config: Config, device: Device) -> ProbeReport:
     outcome, icmp_error = None, None
     settings = config.icmp_for(device)
     try:

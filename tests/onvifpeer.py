@@ -23,65 +23,33 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import re
 import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
 
 from tests import onvifpeer_docs as docs
-from tests.onvifpeer_docs import NS, Channel, DeviceInfo, Notification
+from tests.onvifpeer_docs import NOT_SUPPORTED, NS, Channel, DeviceInfo, SoapFault
+from tests.onvifpeer_events import (
+    JOB_STATE,
+    STORAGE_FAILURE,
+    TAMPER,
+    VIDEO_LOSS,
+    PullPoints,
+    parse_time,
+)
 from tests.onvifpeer_wsse import password_digest
 
-TAMPER = "tns1:VideoSource/GlobalSceneChange/ImagingService"
-VIDEO_LOSS = "tns1:VideoSource/SignalLoss"
-STORAGE_FAILURE = "tns1:Device/HardwareFailure/StorageFailure"
-JOB_STATE = "tns1:RecordingConfig/JobState"
 DEVICE_PATH, MEDIA_PATH = "/onvif/device_service", "/onvif/media_service"
 RECORDING_PATH, EVENTS_PATH = "/onvif/recording_service", "/onvif/event_service"
 SUBSCRIPTION_PATH = "/onvif/subscription/"
 MAX_REQUEST = 1024 * 1024
-_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
-_NOT_SUPPORTED = ("env:Receiver", ["ter:ActionNotSupported"], "Optional Action Not Implemented")
-
-
-class SoapFault(Exception):
-    def __init__(self, status: int, code: str, subcodes: list[str], reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.code, self.subcodes, self.reason = status, code, subcodes, reason
-
-
-def not_authorized(status: int) -> SoapFault:
-    return SoapFault(status, "env:Sender", ["ter:NotAuthorized"], "Sender not Authorized")
-
-
-def parse_duration(text: str) -> float | None:
-    match = _DURATION.fullmatch(text.strip())
-    if match is None or not any(match.groups()):
-        return None
-    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-
-
-def parse_time(text: str) -> dt.datetime | None:
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-@dataclass
-class _Subscription:
-    until: dt.datetime
-    queue: deque[Notification] = field(default_factory=deque)
 
 
 class OnvifPeer:
@@ -119,30 +87,25 @@ class OnvifPeer:
         self.calls: list[str] = []  # operation names, in arrival order
         self.auth_failures = 0  # every rejected request
         self._channels = {n: Channel(n) for n in range(1, channels + 1)}
-        self._properties: dict[tuple[str, str], Notification] = {}
-        self._subscriptions: dict[int, _Subscription] = {}
-        self._next_subscription = 1
         self._nonces: set[str] = set()
         self._failures_in_row = 0
         self._locked_until = 0.0
         self._cond = threading.Condition()
+        self._events = PullPoints(self._cond, self.now, max_pull_wait)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._closing = False
         self._connections: set[socket.socket] = set()
         for channel in self._channels.values():
             self._initial_properties(channel)
-        self._set_property(STORAGE_FAILURE, {"Token": "Storage_1"}, {"Failed": "false"}, False)
+        self._events.set_property(
+            STORAGE_FAILURE, {"Token": "Storage_1"}, {"Failed": "false"}, False
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def __enter__(self) -> Self:
-        peer = self
-
-        class Handler(_Handler):
-            owner = peer
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        handler = type("Handler", (_Handler,), {"owner": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -153,9 +116,7 @@ class OnvifPeer:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
+        self._events.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -218,44 +179,27 @@ class OnvifPeer:
 
     def push(self, topic: str, source: dict[str, str], data: dict[str, str]) -> None:
         """A property change (PropertyOperation "Changed") queued for every live subscription."""
-        self._set_property(topic, source, data, True)
+        self._events.set_property(topic, source, data, True)
 
     @property
     def subscriptions(self) -> int:
-        with self._cond:
-            self._expire()
-            return len(self._subscriptions)
+        return self._events.count()
 
     # --- internals ---------------------------------------------------------------------------
 
     def _initial_properties(self, channel: Channel) -> None:
-        self._set_property(VIDEO_LOSS, {"Source": channel.source}, {"State": "false"}, False)
-        self._set_property(TAMPER, {"Source": channel.source}, {"State": "false"}, False)
-        self._set_property(
+        self._events.set_property(VIDEO_LOSS, {"Source": channel.source}, {"State": "false"}, False)
+        self._events.set_property(TAMPER, {"Source": channel.source}, {"State": "false"}, False)
+        self._events.set_property(
             JOB_STATE, {"RecordingJobToken": channel.job}, {"State": "Active"}, False
         )
-
-    def _set_property(
-        self, topic: str, source: dict[str, str], data: dict[str, str], announce: bool
-    ) -> None:
-        with self._cond:
-            message = Notification(topic, source, data, self.now())
-            self._properties[(topic, repr(sorted(source.items())))] = message
-            if announce:
-                for sub in self._subscriptions.values():
-                    sub.queue.append(message)
-                self._cond.notify_all()
-
-    def _initialized(self) -> list[Notification]:
-        now = self.now()
-        return [replace(m, utc=now, operation="Initialized") for m in self._properties.values()]
 
     def _check_auth(self, root: ET.Element) -> None:
         with self._cond:
             now = self.clock()
             if now < self._locked_until:
                 self.auth_failures += 1
-                raise not_authorized(self.auth_fault_status)
+                raise docs.not_authorized(self.auth_fault_status)
             if self._token_valid(root):
                 self._failures_in_row = 0
                 return
@@ -263,7 +207,7 @@ class OnvifPeer:
             self._failures_in_row += 1
             if self.lockout_after is not None and self._failures_in_row >= self.lockout_after:
                 self._locked_until = now + self.lockout_seconds
-            raise not_authorized(self.auth_fault_status)
+            raise docs.not_authorized(self.auth_fault_status)
 
     def _token_valid(self, root: ET.Element) -> bool:
         token = root.find("env:Header/wsse:Security/wsse:UsernameToken", NS)
@@ -309,10 +253,11 @@ class OnvifPeer:
         if path == RECORDING_PATH:
             return self._recording(operation, request), None
         if path == EVENTS_PATH and operation == "CreatePullPointSubscription":
-            return self._subscribe(request)
+            return self._events.subscribe(request, self.base + SUBSCRIPTION_PATH)
         if path.startswith(SUBSCRIPTION_PATH):
-            return self._subscription(path.removeprefix(SUBSCRIPTION_PATH), operation, request)
-        raise SoapFault(500, *_NOT_SUPPORTED)
+            key = path.removeprefix(SUBSCRIPTION_PATH)
+            return self._events.handle(key, operation, request)
+        raise SoapFault(500, *NOT_SUPPORTED)
 
     def _device(self, operation: str) -> str:
         recording = self.base + RECORDING_PATH if self.recording_supported else None
@@ -333,18 +278,18 @@ class OnvifPeer:
             if recording:
                 items.append(docs.Service(NS["trc"], recording, 2, 60))
             return docs.services(items)
-        raise SoapFault(500, *_NOT_SUPPORTED)
+        raise SoapFault(500, *NOT_SUPPORTED)
 
     def _media(self, operation: str) -> str:
         if operation == "GetProfiles":
             return docs.profiles([c.source for c in self._channels.values()][:2])
         if operation == "GetStreamUri":
             return docs.stream_uri(self.stream_uri)
-        raise SoapFault(500, *_NOT_SUPPORTED)
+        raise SoapFault(500, *NOT_SUPPORTED)
 
     def _recording(self, operation: str, request: ET.Element) -> str:
         if not self.recording_supported:
-            raise SoapFault(500, *_NOT_SUPPORTED)
+            raise SoapFault(500, *NOT_SUPPORTED)
         with self._cond:
             channels = list(self._channels.values())
         if operation == "GetRecordings":
@@ -362,77 +307,7 @@ class OnvifPeer:
                 ["ter:InvalidArgVal", "ter:NoRecordingJob"],
                 "The JobToken does not reference an existing job",
             )
-        raise SoapFault(500, *_NOT_SUPPORTED)
-
-    def _termination(self, text: str | None, default: float) -> dt.datetime:
-        now = self.now()
-        if text:
-            seconds = parse_duration(text)
-            if seconds is not None:
-                return now + dt.timedelta(seconds=seconds)
-            moment = parse_time(text)
-            if moment is not None:
-                return moment
-            raise SoapFault(
-                400, "env:Sender", ["ter:InvalidArgVal"], f"Invalid termination time {text!r}"
-            )
-        return now + dt.timedelta(seconds=default)
-
-    def _subscribe(self, request: ET.Element) -> tuple[str, str]:
-        until = self._termination(request.findtext("tev:InitialTerminationTime", None, NS), 60)
-        with self._cond:
-            number = self._next_subscription
-            self._next_subscription += 1
-            self._subscriptions[number] = _Subscription(until, deque(self._initialized()))
-        address = f"{self.base}{SUBSCRIPTION_PATH}{number}"
-        action = f"{NS['tev']}/EventPortType/CreatePullPointSubscriptionResponse"
-        return docs.subscription_created(address, self.now(), until), action
-
-    def _expire(self) -> None:
-        now = self.now()
-        for number in [n for n, sub in self._subscriptions.items() if sub.until < now]:
-            del self._subscriptions[number]
-
-    def _live(self, key: str) -> tuple[int, _Subscription]:
-        self._expire()
-        sub = self._subscriptions.get(int(key)) if key.isdigit() else None
-        if sub is None:
-            raise SoapFault(
-                400, "env:Sender", ["ter:InvalidArgVal"], "Unknown or expired subscription"
-            )
-        return int(key), sub
-
-    def _subscription(self, key: str, operation: str, request: ET.Element) -> tuple[str, str]:
-        port = f"{NS['tev']}/PullPointSubscription"
-        with self._cond:
-            number, sub = self._live(key)
-            if operation == "PullMessages":
-                timeout = parse_duration(request.findtext("tev:Timeout", "PT1S", NS)) or 0.0
-                limit = int(request.findtext("tev:MessageLimit", "1", NS).strip() or 1)
-                deadline = time.monotonic() + min(timeout, self.max_pull_wait)
-                while not sub.queue and not self._closing:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._cond.wait(left)
-                messages = [sub.queue.popleft() for _ in range(min(limit, len(sub.queue)))]
-                return docs.pulled(self.now(), sub.until, messages), f"{port}/PullMessagesResponse"
-            if operation == "Renew":
-                text = request.findtext("wsnt:TerminationTime", None, NS)
-                sub.until = self._termination(text, 60)
-                action = "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/RenewResponse"
-                return docs.renewed(self.now(), sub.until), action
-            if operation == "Unsubscribe":
-                del self._subscriptions[number]
-                action = (
-                    "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/UnsubscribeResponse"
-                )
-                return docs.UNSUBSCRIBED, action
-            if operation == "SetSynchronizationPoint":
-                sub.queue.extend(self._initialized())
-                self._cond.notify_all()
-                return docs.SYNCHRONIZED, f"{port}/SetSynchronizationPointResponse"
-        raise SoapFault(500, *_NOT_SUPPORTED)
+        raise SoapFault(500, *NOT_SUPPORTED)
 
 
 def _bool(value: bool) -> str:

@@ -56,6 +56,21 @@ def fault(code: str, subcodes: Iterable[str], reason: str) -> str:
     )
 
 
+class SoapFault(Exception):
+    """Raised by the peer's handlers; answered as `fault(code, subcodes, reason)`."""
+
+    def __init__(self, status: int, code: str, subcodes: list[str], reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.code, self.subcodes, self.reason = status, code, subcodes, reason
+
+
+def not_authorized(status: int) -> SoapFault:
+    return SoapFault(status, "env:Sender", ["ter:NotAuthorized"], "Sender not Authorized")
+
+
+NOT_SUPPORTED = ("env:Receiver", ["ter:ActionNotSupported"], "Optional Action Not Implemented")
+
+
 @dataclass(frozen=True)
 class DeviceInfo:
     manufacturer: str = "Lemon Security"

@@ -10,7 +10,9 @@ Modes (`MODES`): xxe_file (external entity naming a local file holding CANARY), 
 referenced 20 000 times), huge (50 MB body, Content-Length declared), huge_chunked (50 MB,
 chunked, no length), endless (chunked body that never ends), stall (headers, then silence),
 invalid_xml, deep (nesting 10 000 levels), not_soap (an HTML page), fault (a SOAP 1.2
-fault), http500 (a plain HTTP 500 page), ok (a valid GetSystemDateAndTime answer).
+fault), http500 (a plain HTTP 500 page), ok (a valid GetSystemDateAndTime answer), and
+http_digest (the ok answer, but only to a request with valid HTTP Digest authentication for
+DIGEST_USER and `digest_password`, as Axis cameras demand; not in MODES: not an attack).
 It speaks real HTTP framing over asyncio streams; nothing is faked below the socket.
 """
 
@@ -18,12 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import re
+import socket
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
 CANARY: Final = "CANARY-7f3a9c-never-resolve-me"
+DIGEST_USER, REALM, NONCE = "admin", "AXIS_ACCC8E000000", "b7f2a0c4d1e94f3a"
 MB: Final = 1024 * 1024
 ENV: Final = "http://www.w3.org/2003/05/soap-envelope"
 _OK_BODY: Final = (
@@ -48,9 +55,16 @@ def envelope(body: str, prolog: str = "") -> str:
     )
 
 
+def md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
 class EvilSoap:
-    def __init__(self) -> None:
+    def __init__(self, hosts: Sequence[str] = ("127.0.0.1",)) -> None:
+        self.hosts = list(hosts)  # loopback addresses that all serve the same port
         self.canary_hits = 0
+        self.digest_password = "digest-Pa55"
+        self.digest_challenges = self.digest_answers = 0
         self.requests = 0
         self._dir = Path(tempfile.mkdtemp(prefix="soapevil-"))
         self.secret_file = self._dir / "secret.txt"
@@ -60,10 +74,13 @@ class EvilSoap:
         self.port = self.canary_port = 0
 
     def url(self, mode: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{mode}/onvif/device_service"
+        return f"http://{self.hosts[0]}:{self.port}/{mode}/onvif/device_service"
 
     async def __aenter__(self) -> Self:
-        main = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        with socket.socket() as probe:
+            probe.bind((self.hosts[0], 0))
+            port = probe.getsockname()[1]
+        main = await asyncio.start_server(self._serve, self.hosts, port)
         canary = await asyncio.start_server(self._canary, "127.0.0.1", 0)
         self._servers = [main, canary]
         self.port = main.sockets[0].getsockname()[1]
@@ -110,12 +127,43 @@ class EvilSoap:
                 )  # fmt: skip
                 await reader.readexactly(length)
                 self.requests += 1
-                await self._answer(path.strip("/").split("/")[0], writer)
+                mode = path.strip("/").split("/")[0]
+                if mode == "http_digest" and not self._digest_ok(lines, path):
+                    self._unauthorized(writer)
+                    continue
+                await self._answer("ok" if mode == "http_digest" else mode, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
             self._tasks.discard(task)
             writer.close()
+
+    def _digest_ok(self, lines: list[str], path: str) -> bool:
+        """RFC 7616 Digest, MD5, qop=auth, as an Axis camera demands it."""
+        header = next(
+            (x.split(":", 1)[1] for x in lines if x.lower().startswith("authorization")), ""
+        )
+        if not header.strip().lower().startswith("digest "):
+            return False
+        f = dict(re.findall(r'(\w+)="?([^",]*)"?', header.strip()[7:]))
+        ha1 = md5(f"{DIGEST_USER}:{REALM}:{self.digest_password}")
+        ha2 = md5(f"POST:{f.get('uri', '')}")
+        expect = md5(f"{ha1}:{NONCE}:{f.get('nc')}:{f.get('cnonce')}:auth:{ha2}")
+        ok = (
+            f.get("username") == DIGEST_USER
+            and f.get("uri") == path
+            and f.get("response") == expect
+        )
+        self.digest_answers += ok
+        return ok
+
+    def _unauthorized(self, w: asyncio.StreamWriter) -> None:
+        self.digest_challenges += 1
+        w.write(
+            b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n"
+            b'WWW-Authenticate: Digest realm="%s", nonce="%s", qop="auth", algorithm=MD5\r\n\r\n'
+            % (REALM.encode(), NONCE.encode())
+        )
 
     async def _answer(self, mode: str, w: asyncio.StreamWriter) -> None:
         if mode in ("huge", "huge_chunked", "endless", "stall"):

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from monitord.config.contracts import Contract
 from monitord.config.notify import NotifySettings
+from monitord.config.onvif import OnvifSettings
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings, TrapSettings
 from monitord.config.tcp import TcpSettings
@@ -100,12 +101,6 @@ class IcmpSettings(_Frozen):
 
 class KindDefaults(_Frozen):
     icmp: IcmpOverrides = IcmpOverrides()
-
-
-class OnvifSettings(_Frozen):
-    port: Annotated[int, Field(ge=1, le=65535)] = 80
-    username: str | None = None
-    password: SecretRef | None = None
 
 
 class Site(_Frozen):

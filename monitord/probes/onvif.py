@@ -1,9 +1,9 @@
 """ONVIF client: one `OnvifDevice` per device, reused from check to check, sharing one
 `OnvifClient` (parsed WSDLs and an HTTP connection pool) with every other device.
 
-A device remembers its service addresses and its clock offset, so a routine check costs
-two calls (GetSystemDateAndTime, GetStreamUri is cached with the profile) instead of the
-six of a first look. Every call is bounded in time and size (monitord.probes.onvif_http)
+A device remembers its service addresses, its clock offset and its stream URI, so a
+routine check of a camera costs one SOAP call (GetSystemDateAndTime) instead of the six of
+a first look. Every call is bounded in time and size (monitord.probes.onvif_http)
 and parsed by a hardened parser (monitord.probes.onvif_xml). Credentials are held as
 SecretStr and never appear in an error or a result.
 """
@@ -90,6 +90,7 @@ class OnvifClient:
         self.catalog = onvif_soap.CATALOG
         self.observe, self.max_bytes = observe, max_bytes
         self._session = session
+        self._events: aiohttp.ClientSession | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -97,12 +98,20 @@ class OnvifClient:
             self._session = onvif_http.new_session()
         return self._session
 
+    @property
+    def events_session(self) -> aiohttp.ClientSession:
+        """PullMessages waits on the device: its own pool, so waits never hold up checks."""
+        if self._events is None or self._events.closed:
+            self._events = onvif_http.new_session(limit=0)
+        return self._events
+
     def device(self, target: OnvifTarget, now: Callable[[], dt.datetime]) -> OnvifDevice:
         return OnvifDevice(self, target, now)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        for session in (self._session, self._events):
+            if session is not None:
+                await session.close()
 
 
 class OnvifDevice:
@@ -114,6 +123,9 @@ class OnvifDevice:
         self.clock_offset: dt.timedelta | None = None
         self.discovered = False
         self._unsigned_clock = True  # until the device refuses an unsigned clock read
+        self.profiles: list[StreamProfile] = []  # cached between identity refreshes
+        # Set once the device asks for HTTP Digest: answered from then on, nonce kept.
+        self.http_digest: aiohttp.DigestAuthMiddleware | None = None
 
     def retarget(self, target: OnvifTarget) -> None:
         """New settings (a reload): forget what depended on the old address."""
@@ -121,11 +133,15 @@ class OnvifDevice:
             self.target.address, self.target.port, self.target.path
         ):  # fmt: skip
             self.xaddrs, self.discovered = {NS_DEVICE: target.device_url}, False
+            self.profiles = []
+        if target.username != self.target.username or target.password != self.target.password:
+            self.http_digest = None
         self.target = target
 
     async def call(
         self, service: str, namespace: str, operation: str, params: dict[str, Any] | None = None,
-        *, address: str | None = None, signed: bool = True,
+        *, address: str | None = None, signed: bool = True, seconds: float | None = None,
+        long_poll: bool = False,
     ) -> Any:  # fmt: skip
         url = address or self.xaddrs.get(namespace)
         if url is None:
@@ -142,11 +158,19 @@ class OnvifDevice:
             zeep_client, svc, operation, url, params or {}, user, password, offset
         )
         started, outcome = time.perf_counter(), "ok"
+        session = self.client.events_session if long_poll else self.client.session
+        digest = self.http_digest if signed else None
         try:
             reply = await onvif_http.post(
-                self.client.session, url, request.body, request.headers, t.timeout,
-                self.client.max_bytes,
+                session, url, request.body, request.headers, seconds or t.timeout,
+                self.client.max_bytes, digest,
             )  # fmt: skip
+            if reply.digest_challenge and digest is None and user and password:
+                digest = self.http_digest = aiohttp.DigestAuthMiddleware(user, password)
+                reply = await onvif_http.post(
+                    session, url, request.body, request.headers, seconds or t.timeout,
+                    self.client.max_bytes, digest,
+                )  # fmt: skip
             envelope = _envelope(reply, operation)
             return onvif_soap.read(zeep_client, svc, operation, envelope)
         except OnvifError as exc:
@@ -229,6 +253,7 @@ class OnvifDevice:
             if not uri:
                 raise OnvifError(Reason.BAD_RESPONSE, f"GetStreamUri of {token}: no URI")
             out.append(StreamProfile(token, str(getattr(p, "Name", "") or token), str(uri)))
+        self.profiles = out
         return out
 
 

@@ -24,6 +24,7 @@ _CHUNK: Final = 64 * 1024
 class HttpReply:
     status: int
     body: bytes
+    digest_challenge: bool = False  # a 401 asking for HTTP Digest authentication
 
 
 def new_session(limit: int = 200) -> aiohttp.ClientSession:
@@ -41,10 +42,14 @@ async def post(
     headers: dict[str, str],
     seconds: float,
     max_bytes: int = MAX_BYTES,
+    digest: aiohttp.DigestAuthMiddleware | None = None,
 ) -> HttpReply:
+    """`digest`: for devices that want HTTP Digest authentication on top of (or instead
+    of) WS-Security, as Axis cameras do by default. One per device: it keeps the nonce."""
+    middlewares = (digest,) if digest else ()
     try:
         async with asyncio.timeout(seconds):
-            return await _exchange(session, url, body, headers, max_bytes)
+            return await _exchange(session, url, body, headers, max_bytes, middlewares)
     except TimeoutError:
         raise OnvifError(Reason.TIMEOUT, f"no complete answer within {seconds:g} s") from None
     except aiohttp.ClientConnectorError as exc:
@@ -58,9 +63,16 @@ async def post(
 
 
 async def _exchange(
-    session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str], cap: int
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    cap: int,
+    middlewares: tuple[aiohttp.DigestAuthMiddleware, ...],
 ) -> HttpReply:
-    async with session.post(url, data=body, headers=headers, allow_redirects=False) as resp:
+    async with session.post(
+        url, data=body, headers=headers, allow_redirects=False, middlewares=middlewares
+    ) as resp:
         declared = resp.content_length
         if declared is not None and declared > cap:
             raise OnvifError(Reason.TOO_LARGE, f"answer of {declared} bytes (cap {cap})")
@@ -71,4 +83,5 @@ async def _exchange(
             if size > cap:
                 raise OnvifError(Reason.TOO_LARGE, f"answer larger than {cap} bytes")
             chunks.append(chunk)
-        return HttpReply(resp.status, b"".join(chunks))
+        challenge = resp.headers.get("WWW-Authenticate", "").lower().startswith("digest")
+        return HttpReply(resp.status, b"".join(chunks), resp.status == 401 and challenge)

@@ -18,7 +18,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Final, Literal
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from monitord.probes import rtsp_auth, rtsp_wire
 from monitord.probes.rtsp_wire import BadResponse, Response
@@ -27,6 +27,7 @@ Reason = Literal["ok", "auth_rejected", "refused", "timeout", "bad_response", "n
 
 _USER_AGENT: Final = "monitord-rtsp-check"
 _DEFAULT_PORT: Final = 554
+_URI_SAFE: Final = "/%:@!$&'()*+,;=-._~?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,9 @@ def _target(uri: str, username: str | None, password: str | None) -> _Target:
         raise _Failure("error", "invalid RTSP URI: no host")
     host = parts.hostname
     netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
-    url = SplitResult("rtsp", netloc, parts.path or "/", parts.query, "").geturl()
+    # Spaces or controls in a URI a device reported would break the request line.
+    path, query = quote(parts.path or "/", safe=_URI_SAFE), quote(parts.query, safe=_URI_SAFE)
+    url = SplitResult("rtsp", netloc, path, query, "").geturl()
     if username is None and parts.username is not None:
         username = unquote(parts.username)
         password = unquote(parts.password) if password is None and parts.password else password
@@ -117,8 +120,20 @@ class _Session:
             self.close()
         return response
 
+    async def _send_reconnecting(self, method: str, extra: dict[str, str]) -> Response:
+        reused = self.writer is not None
+        try:
+            return await self._send(method, extra)
+        except (rtsp_wire.ClosedBeforeAnswer, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            # The server hung up between two requests (some do after a 401 or after OPTIONS,
+            # without saying "Connection: close"): ask again on a new connection, once.
+            self.close()
+            return await self._send(method, extra)
+
     async def request(self, method: str, extra: dict[str, str]) -> Response:
-        response = await self._send(method, extra)
+        response = await self._send_reconnecting(method, extra)
         if response.status != 401 or self.auth is not None:
             return response
         if self.target.username is None:
@@ -128,16 +143,12 @@ class _Session:
         if self.auth is None:
             offered = rtsp_auth.describe_schemes(challenges)
             raise _Failure("auth_rejected", f"{method}: unsupported authentication: {offered}", 401)
-        try:
-            return await self._send(method, extra)
-        except rtsp_wire.ClosedBeforeAnswer:
-            # Some servers hang up after every 401: answer the challenge on a new connection.
-            self.close()
-            return await self._send(method, extra)
+        return await self._send_reconnecting(method, extra)
 
 
-def _status_failure(method: str, response: Response) -> _Failure:
-    text = f"{method} answered {response.status} {response.phrase[:80]}".rstrip()
+def _status_failure(method: str, response: Response, target: _Target) -> _Failure:
+    phrase = _redact(response.phrase, target)[:80]
+    text = f"{method} answered {response.status} {phrase}".rstrip()
     if response.status == 401:
         return _Failure("auth_rejected", f"{text}: credentials rejected", 401)
     if response.status == 403:
@@ -148,11 +159,11 @@ def _status_failure(method: str, response: Response) -> _Failure:
 async def _exchange(session: _Session) -> tuple[int, tuple[str, ...], str]:
     options = await session.request("OPTIONS", {})
     if options.status in (401, 403):
-        raise _status_failure("OPTIONS", options)
+        raise _status_failure("OPTIONS", options, session.target)
     # Some servers answer OPTIONS oddly yet describe fine; DESCRIBE decides.
     described = await session.request("DESCRIBE", {"Accept": "application/sdp"})
     if described.status != 200:
-        raise _status_failure("DESCRIBE", described)
+        raise _status_failure("DESCRIBE", described, session.target)
     kind = (described.header("content-type") or "application/sdp").split(";")[0].strip().lower()
     if kind != "application/sdp":
         raise _Failure("bad_response", f"DESCRIBE answered with {kind[:60]!r}, not SDP", 200)
@@ -162,6 +173,8 @@ async def _exchange(session: _Session) -> tuple[int, tuple[str, ...], str]:
 
 def _redact(text: str, target: _Target) -> str:
     secrets = [s for s in (target.password, target.username) if s and len(s) >= 3]
+    # Peer bytes are decoded as Latin-1: a non-ASCII secret echoed in UTF-8 looks like this.
+    secrets += [s.encode().decode("latin-1") for s in secrets if not s.isascii()]
     if target.username is not None:
         pair = f"{target.username}:{target.password or ''}".encode()
         secrets.append(base64.b64encode(pair).decode("ascii"))
@@ -193,12 +206,11 @@ async def check_stream(
     except _Failure as failure:
         reason, detail, status = failure.reason, failure.detail, failure.status
     except BadResponse as exc:
-        reason, detail = "bad_response", str(exc)
+        reason = "bad_response"
+        detail = exc.describe(lambda text: _redact(text, target) if target else text)
     except TimeoutError:
         stage = session.stage if session else "connecting"
         reason, detail = "timeout", f"no complete answer within {timeout:g} s ({stage})"
-    except ConnectionRefusedError:
-        reason, detail = "refused", "connection refused"
     except OSError as exc:
         reason, detail = "error", f"network error: {exc.strerror or exc.__class__.__name__}"
     except Exception as exc:  # noqa: BLE001 - a probe must report, never crash its caller

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 MAX_HEAD: Final = 16 * 1024
 MAX_BODY: Final = 64 * 1024
+_SAMPLE_KEEP: Final = 1024  # scrubbed, then shown up to _SAMPLE_SHOWN characters
+_SAMPLE_SHOWN: Final = 60
 _STATUS: Final = re.compile(rb"RTSP/(\d)\.(\d) ([1-5]\d\d)(?: ([^\r\n]*))?")
 # RFC 3551 static payload types, for an m= line that carries no a=rtpmap.
 _STATIC_PT: Final = {
@@ -32,7 +35,25 @@ _STATIC_PT: Final = {
 
 
 class BadResponse(Exception):
-    """The peer's answer is not RTSP we can read; the message says what was wrong."""
+    """The peer's answer is not RTSP we can read; the message says what was wrong.
+
+    `sample` is the offending data, kept whole so that the caller can scrub secrets a peer
+    may have echoed before `describe` cuts it short (a cut could split a secret otherwise).
+    """
+
+    def __init__(self, message: str, sample: bytes | None = None) -> None:
+        super().__init__(message)
+        self.message, self.sample = message, sample
+
+    def describe(self, scrub: Callable[[str], str] = lambda text: text) -> str:
+        if self.sample is None:
+            return self.message
+        text = scrub(self.sample[:_SAMPLE_KEEP].decode("latin-1"))
+        shown = repr(text[:_SAMPLE_SHOWN]) + ("..." if len(text) > _SAMPLE_SHOWN else "")
+        return f"{self.message} {shown}"
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 class ClosedBeforeAnswer(BadResponse):
@@ -62,16 +83,12 @@ def format_request(method: str, url: str, cseq: int, headers: dict[str, str]) ->
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 
 
-def _excerpt(data: bytes, size: int = 60) -> str:
-    return repr(data[:size].decode("latin-1")) + ("..." if len(data) > size else "")
-
-
 def parse_head(head: bytes) -> tuple[int, str, tuple[tuple[str, str], ...]]:
     """Status code, reason phrase and headers of a response head (without the blank line)."""
     first, _, rest = head.partition(b"\n")
     match = _STATUS.fullmatch(first.rstrip(b"\r"))
     if match is None:
-        raise BadResponse(f"not an RTSP status line: {_excerpt(first)}")
+        raise BadResponse("not an RTSP status line:", first)
     headers: list[tuple[str, str]] = []
     for raw in rest.split(b"\n"):
         line = raw.rstrip(b"\r").decode("latin-1")
@@ -106,7 +123,7 @@ async def read_response(reader: asyncio.StreamReader) -> Response:
     except asyncio.IncompleteReadError as exc:
         if not exc.partial:
             raise ClosedBeforeAnswer("connection closed without an answer") from exc
-        raise BadResponse(f"connection closed mid-answer after {_excerpt(exc.partial)}") from exc
+        raise BadResponse("connection closed mid-answer after", exc.partial) from exc
     if len(head) > MAX_HEAD:
         raise BadResponse(f"response head exceeds {MAX_HEAD} bytes")
     status, phrase, headers = parse_head(head[:-4])

@@ -8,6 +8,7 @@ import tracemalloc
 from urllib.parse import urlsplit
 
 import pytest
+from pydantic import SecretStr
 
 from monitord.probes.onvif import OnvifClient, OnvifTarget
 from monitord.probes.onvif_errors import OnvifError, Reason
@@ -88,3 +89,30 @@ async def test_the_client_keeps_working_after_every_attack() -> None:
             await client.close()
     assert reading.device_utc.year == 2026
     assert evil.canary_hits == 0
+
+
+async def test_http_digest_is_answered_and_remembered() -> None:
+    async with EvilSoap() as evil:
+        client = OnvifClient()
+        try:
+            path = urlsplit(evil.url("http_digest")).path
+            target = OnvifTarget(
+                "127.0.0.1", evil.port, path, "admin", SecretStr(evil.digest_password), 1.5
+            )
+            device = client.device(target, _now)
+            first = await device.read_clock()
+            challenges = evil.digest_challenges
+            second = await device.read_clock()
+            after_second = evil.digest_challenges
+            wrong = client.device(
+                OnvifTarget("127.0.0.1", evil.port, path, "admin", SecretStr("nope"), 1.5), _now
+            )
+            with pytest.raises(OnvifError) as caught:
+                await wrong.read_clock()
+        finally:
+            await client.close()
+    assert first.device_utc == second.device_utc
+    assert evil.digest_answers == 2
+    assert after_second == challenges  # the nonce is reused: no new challenge
+    assert caught.value.reason == Reason.AUTH_REJECTED
+    assert "nope" not in str(caught.value)

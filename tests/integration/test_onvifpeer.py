@@ -389,3 +389,52 @@ def test_malformed_requests(nvr: OnvifPeer) -> None:
     assert fault_of(_http.post(nvr.url, content=soap11)) == ["env:VersionMismatch"]
     unknown = post(nvr.url, "<tds:Reboot/>", Token(nvr.username, nvr.password))
     assert fault_of(unknown) == ["env:Receiver", "ter:ActionNotSupported"]
+
+
+async def test_onvif_zeep_async_reads_every_answer(clock: Clock) -> None:
+    # A second, independent reader of the wire format: the client library Home Assistant uses.
+    onvif = pytest.importorskip("onvif")
+    with OnvifPeer(channels=2, clock=clock) as nvr:
+        nvr.set_channel(2, state="Error", error="HDD 1 failed")
+        cam = onvif.ONVIFCamera("127.0.0.1", nvr.port, nvr.username, nvr.password)
+        try:
+            await cam.update_xaddrs()
+            device = await cam.create_devicemgmt_service()
+            assert (await device.GetDeviceInformation()).SerialNumber == nvr.info.serial
+            recording = await cam.create_onvif_service("recording")
+            state = await recording.GetRecordingJobState({"JobToken": "RecordingJob_2"})
+            assert (state.State, state.Sources[0].Tracks.Track[0].Error) == (
+                "Error",
+                "HDD 1 failed",
+            )
+            manager = await cam.create_pullpoint_manager(dt.timedelta(seconds=60), lambda: None)
+            pullpoint = manager.get_service()
+            request = {"MessageLimit": 50, "Timeout": dt.timedelta(seconds=0)}
+            assert len((await pullpoint.PullMessages(request)).NotificationMessage) == 7
+            nvr.video_loss("Profile_1", lost=True)
+            (message,) = (await pullpoint.PullMessages(request)).NotificationMessage
+            assert message.Topic._value_1 == VIDEO_LOSS
+            assert message.Message._value_1.Data.SimpleItem[0].Value == "true"
+            await manager.shutdown()
+        finally:
+            await cam.close()
+    assert nvr.calls[-1] == "Unsubscribe"
+    assert nvr.auth_failures == 0
+
+
+async def test_a_drifted_peer_that_checks_created_needs_time_adjustment() -> None:
+    """Cameras that check wsu:Created reject a client that ignores their clock's drift."""
+    onvif = pytest.importorskip("onvif")
+    with OnvifPeer(clock_offset=600, max_created_skew=300) as cam_peer:
+        for adjust, expected_failures in ((False, 1), (True, 0)):
+            cam = onvif.ONVIFCamera(
+                "127.0.0.1", cam_peer.port, cam_peer.username, cam_peer.password, adjust_time=adjust
+            )
+            before = cam_peer.auth_failures
+            try:
+                await cam.update_xaddrs()
+            except Exception as exc:  # noqa: BLE001 - zeep's Fault, whatever its import path
+                assert "not Authorized" in str(exc)
+            finally:
+                await cam.close()
+            assert min(cam_peer.auth_failures - before, 1) == expected_failures
