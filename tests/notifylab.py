@@ -26,6 +26,7 @@ class Mailbox:
     data_reply: str = "250 OK"
     refuse: set[str] = field(default_factory=set)
     received: list[tuple[str, str, str]] = field(default_factory=list)  # (to, subject, id)
+    bodies: list[str] = field(default_factory=list)  # each accepted mail's text, in order
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -42,6 +43,8 @@ class Mailbox:
         mail = message_from_bytes(raw, policy=policy.default)
         for to in envelope.rcpt_tos:
             self.received.append((to, str(mail["Subject"]), str(mail["Message-ID"])))
+        part = mail.get_body(("plain",))
+        self.bodies.append(part.get_content() if part is not None else "")
         return "250 OK"
 
 
