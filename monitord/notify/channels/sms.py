@@ -259,12 +259,16 @@ def tencent_authorization(
         ["TC3-HMAC-SHA256", str(timestamp), scope, hashlib.sha256(canonical.encode()).hexdigest()]
     )
 
-    def mac(key: bytes, text: str) -> bytes:
-        return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-    key = mac(mac(mac(f"TC3{secret_key}".encode(), date), "sms"), "tc3_request")
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    signature = tc3_signature(secret_key, date, "sms", to_sign)
     return (
         f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, "
         f"SignedHeaders=content-type;host, Signature={signature}"
     )
+
+
+def tc3_signature(secret_key: str, date: str, service: str, to_sign: str) -> str:
+    def mac(key: bytes, text: str) -> bytes:
+        return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+    key = mac(mac(mac(f"TC3{secret_key}".encode(), date), service), "tc3_request")
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
