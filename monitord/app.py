@@ -24,6 +24,7 @@ from monitord.config import Config, ConfigError, load
 from monitord.fleet import Fleet
 from monitord.inventory.archive import device_record, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
+from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.escalator import Escalator, unreachable
 from monitord.notify.messages import Routing
@@ -110,6 +111,9 @@ class Daemon:
             )
             self.registry.register(OutboxCollector(notifier, self.clock.now))
             escalator = Escalator(store, self.clock, lambda: desk.routing, self.registry)
+            digests = DigestTask(
+                store, self.clock, lambda: desk.routing, lambda: self.config.notify.digest
+            )
             _warn_unreachable(self.config)
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
@@ -129,6 +133,7 @@ class Daemon:
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             sends = asyncio.create_task(notifier.run(), name="notify")
             escalations = asyncio.create_task(escalator.run(), name="escalation")
+            digest = asyncio.create_task(digests.run(), name="digest")
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -153,7 +158,8 @@ class Daemon:
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             sends.cancel()
             escalations.cancel()
-            await asyncio.gather(checks, clocks, sends, escalations, return_exceptions=True)
+            digest.cancel()
+            await asyncio.gather(checks, clocks, sends, escalations, digest, return_exceptions=True)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
             writer.cancel()
