@@ -132,6 +132,9 @@ async def _scenario(
     assert sorted(paged(sms)) == [(first.id, PHONES["zhang"]), (second.id, PHONES["zhang"])]
     assert {recipient for _, recipient in paged(chat)} == {"zhangwei"}
     assert "大门摄像头全黑" in str([body for _, _, body in chat.requests])
+    # The engineer is @-mentioned in the group (WeCom's mentioned_list), so the phone rings.
+    assert [body["text"]["mentioned_list"] for _, _, body in chat.requests] == [["zhangwei"]] * 2
+    assert {body["to"] for _, _, body in sms.requests} == {PHONES["zhang"]}
     assert mailbox.received == []
 
     # 15 minutes without an acknowledgement: the service manager, by SMS and mail.
