@@ -257,3 +257,30 @@ async def _settle(condition: Any) -> None:
 
 def _message(store: Store, recipient: str) -> OutboxMessage:
     return next(m for m in store.outbox() if m.recipient == recipient)
+
+
+def test_a_raised_class_starts_that_class_policy_from_the_change(store: Store) -> None:
+    desk = Desk(store)
+    ticket = desk.open(TicketClass.C)  # class C: the on-call engineer only, by SMS
+    assert desk.sent_to() == [("sms", "+8613800000001")]
+    tickets.append(
+        store, ticket.id, EventKind.RECLASSIFIED, "li", T0 + 10 * MINUTE, "more cameras dark",
+        {"from": "C", "to": "A"}, desk.routing,
+    )  # fmt: skip
+    # A's first step goes out with the reclassification: SMS and chat to the on-call.
+    assert desk.sent_to()[1:] == [("sms", "+8613800000001"), ("chat", "zhangwei")]
+    assert desk.escalator.tick(T0 + 24 * MINUTE) == 0
+    assert desk.escalator.tick(T0 + 25 * MINUTE) == 1  # A's 15 minutes, from the change
+    assert desk.escalator.tick(T0 + dt.timedelta(hours=3)) == 1  # the head; C's 2 h is gone
+    assert [to for _, to in desk.sent_to()[3:]] == ["+8613800000003", "+8613800000004"]
+
+
+def test_an_escalation_event_shows_in_the_ticket_log_for_people(store: Store) -> None:
+    desk = Desk(store)
+    ticket = desk.open()
+    desk.escalator.tick(T0 + 15 * MINUTE)
+    [event] = [e for e in store.ticket_events(ticket.id) if e.kind == "escalated"]
+    assert event.by == "monitord" and event.data == {"policy": "class-a", "step": 1, "anchor": 1}
+    assert "step 2 of policy class-a" in event.text
+    stored, _ = store.ticket(ticket.id) or (None, None)
+    assert stored is not None and stored.status == "open"  # paging is not acknowledging
