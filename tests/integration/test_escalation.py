@@ -37,18 +37,18 @@ PEOPLE = [
 
 
 def escalation_notify(hooks: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
-    """SMS through a JSON gateway (the generic webhook), chat through a WeCom bot."""
+    """SMS through a generic JSON gateway, chat through a WeCom bot."""
     urls = hooks or {"sms": "http://127.0.0.1:1/sms", "chat": "http://127.0.0.1:1/chat"}
     loopback = ["127.0.0.1/32"]
     return {
         "channels": [
-            {"type": "webhook", "name": "sms", "url": urls["sms"], "timeout": 5,
+            {"type": "sms", "name": "sms", "url": urls["sms"], "timeout": 5,
              "allow_addresses": loopback},
             {"type": "webhook", "name": "chat", "url": urls["chat"], "format": "wecom",
              "timeout": 5, "allow_addresses": loopback},
         ],
         "oncall": {
-            "people": [{**p, "addresses": {"sms": p["phone"]}} for p in PEOPLE],
+            "people": PEOPLE,
             "roles": {"*": {"service_manager": "wang", "department_head": "zhao"}},
             "rotations": [{"id": "duty", "contracts": ["seed-000"], "handover": "daily",
                            "handover_at": "09:00", "start": "2026-06-01",

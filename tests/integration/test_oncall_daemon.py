@@ -1,6 +1,6 @@
 """The daemon pages the on-call engineer, escalates, and stops on acknowledgement.
 
-Real peers on loopback: an HTTP server standing in for the SMS gateway, another for the
+Real peers on loopback: a generic SMS gateway (an HTTP server), another HTTP server for the
 WeCom group bot, aiosmtpd for mail. The daemon runs on an injected clock that the test
 moves; the peers and the database are real.
 """
@@ -45,7 +45,7 @@ def daemon_config(tmp_path: Path, sms: str, chat: str, smtp_port: int) -> Config
     ]  # fmt: skip
     data["notify"] = {
         "channels": [
-            {"type": "webhook", "name": "sms", "url": f"{sms}/send", "timeout": 5,
+            {"type": "sms", "name": "sms", "url": f"{sms}/send", "timeout": 5,
              "allow_addresses": loopback},
             {"type": "webhook", "name": "chat", "url": f"{chat}/cgi-bin/webhook/send?key=k",
              "format": "wecom", "timeout": 5, "allow_addresses": loopback},
@@ -53,8 +53,7 @@ def daemon_config(tmp_path: Path, sms: str, chat: str, smtp_port: int) -> Config
              "security": "none", "sender": "monitord@example.com", "timeout": 5},
         ],
         "oncall": {
-            # The SMS stand-in is a generic webhook: each person's number is named for it.
-            "people": [{**p, "addresses": {"sms": p["phone"]}} for p in people],
+            "people": people,
             "roles": {"*": {"service_manager": "wang", "department_head": "zhao"}},
             "rotations": [{"id": "duty", "contracts": ["seed-000"], "handover": "weekly",
                            "start": "2026-06-01", "people": ["zhang", "wang"]}],
@@ -135,6 +134,7 @@ async def _scenario(
     # The engineer is @-mentioned in the group (WeCom's mentioned_list), so the phone rings.
     assert [body["text"]["mentioned_list"] for _, _, body in chat.requests] == [["zhangwei"]] * 2
     assert {body["to"] for _, _, body in sms.requests} == {PHONES["zhang"]}
+    assert all(len(body["text"]) <= 140 for _, _, body in sms.requests)  # one SMS each
     assert mailbox.received == []
 
     # 15 minutes without an acknowledgement: the service manager, by SMS and mail.
