@@ -284,3 +284,15 @@ def test_an_escalation_event_shows_in_the_ticket_log_for_people(store: Store) ->
     assert "step 2 of policy class-a" in event.text
     stored, _ = store.ticket(ticket.id) or (None, None)
     assert stored is not None and stored.status == "open"  # paging is not acknowledging
+
+
+def test_a_class_raised_after_the_acknowledgement_pages_nobody_again(store: Store) -> None:
+    desk = Desk(store)
+    ticket = desk.open(TicketClass.C)
+    desk.ack(ticket, T0 + MINUTE)
+    tickets.append(
+        store, ticket.id, EventKind.RECLASSIFIED, "li", T0 + 2 * MINUTE, "worse",
+        {"from": "C", "to": "A"}, desk.routing,
+    )  # fmt: skip
+    assert desk.escalator.tick(T0 + dt.timedelta(hours=3)) == 0
+    assert desk.sent_to() == [("sms", "+8613800000001")]  # only class C's first page
