@@ -26,8 +26,7 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
-from monitord.notify.escalator import Escalator, unreachable
-from monitord.notify.messages import Routing
+from monitord.notify.escalator import Escalator
 from monitord.notify.metrics import OutboxCollector
 from monitord.probes.icmp import IcmpMode, Pinger
 from monitord.recorder import Recorder
@@ -114,7 +113,6 @@ class Daemon:
             digests = DigestTask(
                 store, self.clock, lambda: desk.routing, lambda: self.config.notify.digest
             )
-            _warn_unreachable(self.config)
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
             self.api_port = await serve_api(stack, store, lambda: self.config, self.clock)
@@ -209,7 +207,6 @@ class Daemon:
             self._desk.apply(config)
         if self._notifier is not None:
             self._notifier.apply(config.notify, [c.id for c in config.contracts])
-        _warn_unreachable(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
         self.metrics.reloads.labels("success").inc()
@@ -229,13 +226,3 @@ class Daemon:
                 changed=list(diff.changed),
                 removed=list(diff.removed),
             )
-
-
-def _warn_unreachable(config: Config) -> None:
-    sites: dict[str, list[str]] = {c.id: [] for c in config.contracts}
-    for site in config.sites:
-        if site.contract in sites:
-            sites[site.contract].append(site.id)
-    problems = unreachable(Routing.from_config(config).paging, sites)
-    if problems:
-        _log.warning("escalation steps that reach nobody", problems=problems)

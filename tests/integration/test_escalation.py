@@ -17,6 +17,7 @@ from monitord.clock import FakeClock
 from monitord.config import Config
 from monitord.config.contracts import TicketClass
 from monitord.inventory.archive import site_records
+from monitord.notify.escalation import unreachable
 from monitord.notify.escalator import Escalator
 from monitord.notify.messages import Routing
 from monitord.store import Store
@@ -296,3 +297,23 @@ def test_a_class_raised_after_the_acknowledgement_pages_nobody_again(store: Stor
     )  # fmt: skip
     assert desk.escalator.tick(T0 + dt.timedelta(hours=3)) == 0
     assert desk.sent_to() == [("sms", "+8613800000001")]  # only class C's first page
+
+
+def test_targets_that_name_nobody_are_logged_and_counted(store: Store) -> None:
+    data = config_data("sqlite://", "city") | {"devices": []}
+    data["sites"] = [*data["sites"], {"id": "s2", "name": "S2", "contract": "seed-000"}]
+    notify = escalation_notify()
+    # The department head is named for another contract only; s2 is in no rotation.
+    notify["oncall"]["roles"] = {"*": {"service_manager": "wang"}, "x": {"department_head": "zhao"}}
+    notify["oncall"]["rotations"][0] |= {"contracts": [], "sites": ["s1"]}
+    data["notify"] = notify
+    desk = Desk(store, Config.model_validate(data))
+    desk.escalator.tick(T0)
+    problems = unreachable(desk.routing.paging)
+    assert problems == [
+        "policy class-a step 1 (oncall), contract seed-000: no rotation covers s2",
+        "policy class-a step 3 (role:department_head), contract seed-000: nobody has the role",
+        "policy class-c step 1 (oncall), contract seed-000: no rotation covers s2",
+    ]
+    gauge = desk.registry.get_sample_value("monitord_escalation_targets_unresolved")
+    assert gauge == 3.0
