@@ -24,7 +24,7 @@ from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent
 
 _log = log.get("monitord.escalation")
 SYSTEM = "monitord"
-_ATTEMPTS = 5
+_ATTEMPTS = 10  # steps fired plus conflicts met, per ticket and pass
 
 
 class EscalationCounters:
@@ -111,21 +111,28 @@ class Escalator:
     ) -> tuple[int, dt.datetime | None, int]:
         """Fire the ticket's due steps; (steps fired, next due, version last read)."""
         fired = 0
+        read = self._read(ticket_id)
         for _ in range(_ATTEMPTS):
-            found = self._store.ticket(ticket_id)
-            if found is None:
+            if read is None:
                 return fired, None, 0
-            ticket, records = found
-            events = [TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data) for r in records]
+            ticket, events = read
             due, upcoming = due_steps(routing.paging, ticket, events, now)
             if not due:
                 return fired, upcoming, ticket.version
             try:
-                self._fire(ticket, events, due[0], routing, now)
+                read = self._fire(ticket, events, due[0], routing, now)
             except TicketConflict:
-                continue  # someone wrote first (an acknowledgement?): read the log again
+                read = self._read(ticket_id)  # someone wrote first (an acknowledgement?)
+                continue
             fired += 1
         return fired, now, 0  # still changing under us: look again next pass
+
+    def _read(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEvent]] | None:
+        found = self._store.ticket(ticket_id)
+        if found is None:
+            return None
+        ticket, records = found
+        return ticket, [TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data) for r in records]
 
     def _fire(
         self,
@@ -134,7 +141,8 @@ class Escalator:
         due: Due,
         routing: Routing,
         now: dt.datetime,
-    ) -> None:
+    ) -> tuple[TicketRecord, list[TicketEvent]]:
+        """Write the step; returns the ticket and its log as they now are."""
         step = due.step + 1
         late = (now - due.at).total_seconds()
         text = f"escalation step {step} of policy {due.policy}: not acknowledged"
@@ -144,7 +152,7 @@ class Escalator:
         )
         log_after = [*events, TicketEvent(now, EventKind.ESCALATED, SYSTEM, text, data)]
         # Written only if the ticket is still at the version whose log said "not acknowledged".
-        self._store.append_ticket_event(
+        written = self._store.append_ticket_event(
             ticket.id,
             ticket.version,
             event,
@@ -171,3 +179,4 @@ class Escalator:
                 target=m.target,
                 channel=m.channel,
             )
+        return written, log_after
