@@ -3,6 +3,7 @@ loopback, each scripted to fail in a given way before it accepts."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -27,6 +28,7 @@ class Mailbox:
     refuse: set[str] = field(default_factory=set)
     received: list[tuple[str, str, str]] = field(default_factory=list)  # (to, subject, id)
     bodies: list[str] = field(default_factory=list)  # each accepted mail's text, in order
+    delay: float = 0.0  # seconds before answering DATA: a slow server
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -37,6 +39,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if not self.data_reply.startswith("250"):
             return self.data_reply
         raw = envelope.original_content or b""

@@ -88,6 +88,9 @@ class NotifySettings(_Frozen):
     digest: Digest = Digest()
     # Delivered messages are deleted this long after they went out (failed ones stay).
     retention: Duration = dt.timedelta(days=30)
+    # How long a claimed message stays with its claimer: after a crash, the next start
+    # sends it again once this has passed (never less than a whole batch may take).
+    lease: Duration = dt.timedelta(minutes=5)
     # Who is on call, who escalates to whom, when C/D messages wait (config/oncall.py).
     oncall: OnCall = OnCall()
     escalation: tuple[Policy, ...] = ()

@@ -80,7 +80,7 @@ class Dispatcher:
         channels: Mapping[str, Channel] | None = None,
         batch: int = 50,
         idle: float = 1.0,
-        lease: dt.timedelta = dt.timedelta(minutes=5),
+        lease: dt.timedelta | None = None,
         first_backoff: float = 10.0,
         max_backoff: float = 900.0,
         contracts: Sequence[str] = (),
@@ -121,7 +121,8 @@ class Dispatcher:
         # batch would be claimed (and sent) a second time while the first is still going.
         slowest = max((c.timeout for c in settings.channels), default=0.0)
         rounds = math.ceil(self._batch / settings.concurrency)
-        self.lease = max(self._lease, dt.timedelta(seconds=2 * rounds * slowest))
+        lease = self._lease if self._lease is not None else settings.lease
+        self.lease = max(lease, dt.timedelta(seconds=2 * rounds * slowest))
 
     async def run(self) -> None:
         while True:
