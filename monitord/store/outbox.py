@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, Row, Table, and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Row, Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -216,7 +216,12 @@ class OutboxMethods(StoreCore):
         """Counts by (channel, state), and when the oldest unsent message was written."""
         o = OutboxRow
         counts = select(o.channel, o.state, func.count()).group_by(o.channel, o.state)
-        oldest = select(func.min(o.created_at)).where(o.state.in_([PENDING, SENDING]))
+        # A message held until later (quiet hours) waits from then, not from when written.
+        waiting = case(
+            (and_(o.attempts == 0, o.not_before > o.created_at), o.not_before),
+            else_=o.created_at,
+        )
+        oldest = select(func.min(waiting)).where(o.state.in_([PENDING, SENDING]))
         with self._session("summarise the outbox") as s:
             by = {(c, st): int(n) for c, st, n in s.execute(counts)}
             first = s.scalar(oldest)

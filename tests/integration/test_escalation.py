@@ -317,3 +317,12 @@ def test_targets_that_name_nobody_are_logged_and_counted(store: Store) -> None:
     ]
     gauge = desk.registry.get_sample_value("monitord_escalation_targets_unresolved")
     assert gauge == 3.0
+
+
+def test_a_held_message_waits_from_the_end_of_the_quiet_hours(store: Store) -> None:
+    quiet = [{"from": "22:00", "until": "07:00"}]
+    desk = Desk(store, make_config(quiet_hours=quiet, recipients={"*": [{"channel": "chat"}]}))
+    night = dt.datetime(2026, 6, 1, 15, 0, tzinfo=dt.UTC)  # 23:00 in Shanghai
+    desk.open(TicketClass.D, night)
+    # Not "9 hours pending" on the oldest-pending gauge at dawn: it is not late yet.
+    assert store.outbox_summary()[1] == dt.datetime(2026, 6, 1, 23, 0, tzinfo=dt.UTC)
