@@ -159,3 +159,54 @@ async def _scenario(
     assert paged(sms)[4:] == [(second.id, PHONES["zhao"])]
     kinds = [e.kind for e in store.ticket_events(first.id)]
     assert kinds == ["opened", "escalated", "acknowledged"]
+
+
+async def test_quiet_hours_hold_a_class_c_message_until_morning_then_send_it(
+    tmp_path: Path,
+) -> None:
+    sms, chat = Hook(), Hook(reply={"errcode": 0, "errmsg": "ok"})
+    night = dt.datetime(2026, 6, 2, 15, 0, tzinfo=dt.UTC)  # 23:00 in Shanghai
+    morning = dt.datetime(2026, 6, 2, 23, 0, tzinfo=dt.UTC)  # 07:00
+    with http_server(sms) as sms_url, http_server(chat) as chat_url:
+        config = daemon_config(tmp_path, sms_url, chat_url, free_port())
+        notify = config.notify.model_dump(by_alias=True)
+        notify |= {
+            "quiet_hours": [{"from": "22:00", "until": "07:00"}],
+            "recipients": {"*": [{"channel": "chat", "language": "en"}]},
+        }
+        config = Config.model_validate(config.model_dump(by_alias=True) | {"notify": notify})
+        clock = FakeClock(night)
+        daemon = Daemon(tmp_path / "monitord.yaml", config, clock)
+        ready = asyncio.Event()
+        running = asyncio.create_task(daemon.run(ready.set))
+        await asyncio.wait_for(ready.wait(), 20)
+        store = Store.open(config.database_url)
+        try:
+            store.sync_inventory(site_records(config), [], clock.now())
+            routing = Routing.from_config(config)
+            for site, cls in (("s1", TicketClass.C), ("s2", TicketClass.A)):
+                await asyncio.to_thread(
+                    tickets.open_hotline, store, config.contracts[0], site, f"caller-{site}",
+                    f"class {cls.value} at night", clock.now(), ticket_class=cls,
+                    routing=routing,
+                )  # fmt: skip
+
+            def texts() -> list[str]:
+                return [body["text"]["content"] for _, _, body in chat.requests]
+
+            # A goes out at once (the group's message and the on-call's mention); C waits.
+            await run_until(clock, lambda: len(texts()) == 2, step=0.5)
+            assert all("class A at night" in t for t in texts())
+            await asyncio.to_thread(
+                tickets.append, store, 2, EventKind.ACKNOWLEDGED, "zhang", clock.now()
+            )
+            await clock.advance((morning - clock.now()).total_seconds() - 60)
+            await run_until(clock, lambda: clock.now() >= morning - dt.timedelta(seconds=5))
+            assert len(texts()) == 2  # still night: held
+            await run_until(clock, lambda: len(texts()) == 3)
+            assert "class C at night" in texts()[2]
+            assert morning <= clock.now() <= morning + dt.timedelta(minutes=2)
+        finally:
+            store.close()
+            daemon.stop()
+            await asyncio.wait_for(running, 10)
