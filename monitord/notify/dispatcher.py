@@ -204,13 +204,13 @@ class Dispatcher:
     ) -> None:
         now = self._clock.now()
         window = self.settings.retry_window
-        over = [r.id for r in rows if permanent or now - r.created_at >= window]
+        over = {r.id for r in rows if permanent or now - r.created_at >= window}
         if over:
             reason = error if permanent else f"gave up after {message.attempts} attempts: {error}"
-            await asyncio.to_thread(self._store.mark_failed, over, reason)
+            await asyncio.to_thread(self._store.mark_failed, sorted(over), reason)
             self.counters.failed.labels(message.channel).inc(len(over))
             _log.error("message failed", key=message.idempotency_key, rows=len(over), error=reason)
-        waiting = [r.id for r in rows if r.id not in set(over)]
+        waiting = [r.id for r in rows if r.id not in over]
         if not waiting:
             return
         delay = min(self._max_backoff, self._first_backoff * 2 ** max(0, message.attempts - 1))
