@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import CollectorRegistry
 
@@ -78,8 +78,9 @@ def make_config(**notify: Any) -> Config:
 
 def single_policy(steps: list[dict[str, Any]]) -> Config:
     data = config_data("sqlite://", "city") | {"devices": []}
-    data["notify"] = escalation_notify()
-    data["notify"]["escalation"] = [{"id": "p", "classes": ["A"], "steps": steps}]
+    data["notify"] = escalation_notify() | {
+        "escalation": [{"id": "p", "classes": ["A"], "steps": steps}]
+    }
     return Config.model_validate(data)
 
 
@@ -301,7 +302,10 @@ def test_a_class_raised_after_the_acknowledgement_pages_nobody_again(store: Stor
 
 def test_targets_that_name_nobody_are_logged_and_counted(store: Store) -> None:
     data = config_data("sqlite://", "city") | {"devices": []}
-    data["sites"] = [*data["sites"], {"id": "s2", "name": "S2", "contract": "seed-000"}]
+    data["sites"] = [
+        *cast(list[Any], data["sites"]),
+        {"id": "s2", "name": "S2", "contract": "seed-000"},
+    ]
     notify = escalation_notify()
     # The department head is named for another contract only; s2 is in no rotation.
     notify["oncall"]["roles"] = {"*": {"service_manager": "wang"}, "x": {"department_head": "zhao"}}

@@ -12,6 +12,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 from monitord.app import Daemon
 from monitord.clock import FakeClock
@@ -35,7 +36,8 @@ def daemon_config(tmp_path: Path, sms: str, chat: str, smtp_port: int) -> Config
     data = config_data(f"sqlite:///{tmp_path / 'monitord.db'}", "city")
     data |= {"devices": [], "state_dir": str(tmp_path), "metrics": {"port": 0}}
     # Two sites, so the two tickets' pages are not one storm group (notify/grouping.py).
-    data["sites"] = [*data["sites"], {"id": "s2", "name": "Site 2", "contract": "seed-000"}]
+    sites = cast(list[Any], data["sites"])
+    data["sites"] = [*sites, {"id": "s2", "name": "Site 2", "contract": "seed-000"}]
     loopback = ["127.0.0.1/32"]
     people = [
         {"id": "zhang", "name": "张伟", "phone": PHONES["zhang"], "chat": "zhangwei"},

@@ -30,8 +30,10 @@ WEEKLY = Rotation("hz", "Asia/Shanghai", False, dt.time(9), dt.date(2026, 3, 2),
 DAILY = Rotation("night", "Asia/Shanghai", True, dt.time(18), dt.date(2026, 3, 2), ("a", "b"))
 
 
-def sh(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)  # type: ignore[misc]
+def sh(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
 class TestRotation:
