@@ -46,9 +46,9 @@ def test_no_ticket_or_grouping_off_goes_alone_at_once() -> None:
 
 def test_interval_retry_and_interrupted_groups() -> None:
     plan = Planner(Grouping(), 50)
-    later = T0 + dt.timedelta(seconds=10)
+    later = T0 + dt.timedelta(seconds=5)
     scope = ("sms", "+86", "s1")
-    assert plan([row(1)], History({scope: T0}, {}), later) == []  # interval: 30 s
+    assert plan([row(1)], History({scope: T0}, {}), later) == []  # interval: 10 s
     assert plan([row(1)], History({}, {scope: later}), later) == []  # a retry is coming
     assert plan([row(1, attempts=1)], EMPTY, T0) == [("1/1/sms/+86", [1])]
     again = [row(1, group_key="g"), row(2, group_key="g"), row(3)]
