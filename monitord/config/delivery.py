@@ -89,10 +89,17 @@ class SmsChannel(_Frozen):
     param: str = "text"
     app_id: str | None = None
     region: str | None = None
-    # Providers cap a template variable's length; the text is cut to fit.
-    max_chars: Annotated[int, Field(ge=10, le=500)] = 140
+    # The text is cut to fit one SMS (140) or, for Aliyun, a template variable (35 since
+    # 2023); set your template's limit (Tencent's depends on the variable's type).
+    max_chars: Annotated[int, Field(ge=6, le=500)] | None = None
     timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
     allow_addresses: tuple[str, ...] = ()
+
+    @property
+    def text_limit(self) -> int:
+        if self.max_chars is not None:
+            return self.max_chars
+        return 35 if self.provider == "aliyun" else 140
 
     @model_validator(mode="after")
     def _complete(self) -> SmsChannel:

@@ -206,7 +206,6 @@ async def test_aliyun_send_sms_signed_and_classified(monkeypatch: pytest.MonkeyP
                 key_secret={"env": "ALIYUN_SECRET"},
                 sign_name="监控中心",
                 template="SMS_153055065",
-                max_chars=35,
             )
         )
         await channel.send(message(LONG))

@@ -71,7 +71,7 @@ class SmsGateway:
         phone = message.recipient.strip()
         if not phone:
             raise DeliveryError(f"{self.name}: no phone number", permanent=True)
-        text = (message.body or message.subject)[: s.max_chars]
+        text = (message.body or message.subject)[: s.text_limit]
         url = httpx.URL(self._secret(s.url) if s.url is not None else ENDPOINTS[s.provider])
         if s.provider == "aliyun":
             request = self._aliyun(url, phone, text, message)
