@@ -4,6 +4,7 @@ loopback, each scripted to fail in a given way before it accepts."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import threading
 import time
@@ -60,6 +61,11 @@ def smtp_server(mailbox: Mailbox, port: int) -> Iterator[Controller]:
         yield controller
     finally:
         controller.stop()
+
+
+def message_id(key: str) -> str:
+    """The Message-ID monitord gives a mail sent under this idempotency (or group) key."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@monitord>"
 
 
 def free_port() -> int:

@@ -18,7 +18,6 @@ The seed is random per run and printed in every assertion; MONITORD_KILL_SEED re
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import random
 import signal
@@ -35,15 +34,11 @@ from monitord.store import Store
 from monitord.store.records import OutboxRecord, TicketEventRecord, TicketRecord
 from tests.e2e.daemon import DaemonProcess
 from tests.integration.test_notify_daemon import notify_data
-from tests.notifylab import Mailbox, free_port, smtp_server
+from tests.notifylab import Mailbox, free_port, message_id, smtp_server
 
 SINGLES, SITES, PER_SITE = 150, 6, 25
 KILLS = (5, 8)
 SETTLE = 60.0
-
-
-def message_id(key: str) -> str:
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@monitord>"
 
 
 def fill(store: Store, config: Config, now: dt.datetime) -> None:

@@ -3,7 +3,9 @@ recipient, grouped from the outbox rows at claim time, durable across failures a
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +21,7 @@ from monitord.notify.grouping import Planner
 from monitord.store import Store
 from monitord.store.migrate import alembic_config
 from monitord.store.records import DeviceRecord, OutboxRecord
+from tests.e2e.test_notify_kill import message_id
 from tests.integration.test_store_tickets import NVR, SITES, SW, T0, draft, opened
 from tests.notifylab import Mailbox, free_port, smtp_server
 
@@ -216,3 +219,28 @@ def test_a_database_made_by_0003_upgrades_with_its_outbox(store: Store, database
         None,
         "[class A] Ticket sw1 opened: sw1 down",
     )
+
+
+async def test_two_dispatchers_racing_send_each_row_in_one_mail(
+    fleet: Store, database_url: str, port: int
+) -> None:
+    for i in range(60):
+        fault(fleet, f"cam{i}", T0, to=(OPS, "boss@example.com", "night@example.com"))
+    other = Store.open(database_url)
+    mailbox = Mailbox()
+    clock = FakeClock(T0 + seconds(3))
+    try:
+        with smtp_server(mailbox, port):
+            a = Dispatcher(fleet, clock, settings(port), batch=2, candidates=90)
+            b = Dispatcher(other, clock, settings(port), batch=2, candidates=90)
+            for _ in range(6):
+                await asyncio.gather(a.pass_once(), b.pass_once())
+                await clock.advance(10)
+    finally:
+        other.close()
+    rows = fleet.outbox(limit=1000)
+    assert len(rows) == 180 and {m.state for m in rows} == {"sent"}
+    ids = Counter(mid for _, _, mid in mailbox.received)
+    assert all(n == 1 for n in ids.values())
+    # Every row went out in exactly one mail: its group's, named by the group key.
+    assert {message_id(m.group_key or "") for m in rows} == set(ids)
