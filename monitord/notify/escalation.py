@@ -186,9 +186,9 @@ def unreachable(paging: Paging) -> list[str]:
                         problems.append(f"{where}: nobody has the role")
                     if kind == "person" and name not in d.people:
                         problems.append(f"{where}: no such person")
-                    sites = paging.sites[contract]
-                    if kind == "oncall" and (
-                        bare := [s for s in sites if not d.rotation_for(contract, s)]
-                    ):
+                    if kind != "oncall":
+                        continue
+                    bare = [s for s in paging.sites[contract] if not d.rotation_for(contract, s)]
+                    if bare:
                         problems.append(f"{where}: no rotation covers {', '.join(bare)}")
     return problems
