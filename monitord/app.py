@@ -25,9 +25,9 @@ from monitord.config import Config, ConfigError, load
 from monitord.fleet import Fleet
 from monitord.inventory.archive import device_record, last_reported, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
+from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
-from monitord.notify.escalator import Escalator, unreachable
-from monitord.notify.messages import Routing
+from monitord.notify.escalator import Escalator
 from monitord.notify.metrics import OutboxCollector
 from monitord.port_watch import PortWatch
 from monitord.probes.icmp import IcmpMode, Pinger
@@ -134,7 +134,9 @@ class Daemon:
             )
             self.registry.register(OutboxCollector(notifier, self.clock.now))
             escalator = Escalator(store, self.clock, lambda: desk.routing, self.registry)
-            _warn_unreachable(self.config)
+            digests = DigestTask(
+                store, self.clock, lambda: desk.routing, lambda: self.config.notify.digest
+            )
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
             self.api_port = await serve_api(stack, store, lambda: self.config, self.clock)
@@ -155,6 +157,7 @@ class Daemon:
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             sends = asyncio.create_task(notifier.run(), name="notify")
             escalations = asyncio.create_task(escalator.run(), name="escalation")
+            digest = asyncio.create_task(digests.run(), name="digest")
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -181,7 +184,8 @@ class Daemon:
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             sends.cancel()
             escalations.cancel()
-            await asyncio.gather(checks, clocks, sends, escalations, return_exceptions=True)
+            digest.cancel()
+            await asyncio.gather(checks, clocks, sends, escalations, digest, return_exceptions=True)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
             writer.cancel()
@@ -286,7 +290,6 @@ class Daemon:
             self._desk.apply(config)
         if self._notifier is not None:
             self._notifier.apply(config.notify, [c.id for c in config.contracts])
-        _warn_unreachable(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
         self.metrics.reloads.labels("success").inc()
@@ -309,13 +312,3 @@ class Daemon:
                 changed=list(diff.changed),
                 removed=list(diff.removed),
             )
-
-
-def _warn_unreachable(config: Config) -> None:
-    sites: dict[str, list[str]] = {c.id: [] for c in config.contracts}
-    for site in config.sites:
-        if site.contract in sites:
-            sites[site.contract].append(site.id)
-    problems = unreachable(Routing.from_config(config).paging, sites)
-    if problems:
-        _log.warning("escalation steps that reach nobody", problems=problems)

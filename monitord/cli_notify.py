@@ -87,6 +87,7 @@ def _as_dict(m: OutboxMessage) -> dict[str, object]:
         "recipient": m.recipient, "subject": m.subject, "state": m.state,
         "attempts": m.attempts, "created_at": iso(m.created_at),
         "not_before": iso(m.not_before), "sent_at": iso(m.sent_at), "last_error": m.last_error,
+        "group": m.group_key,  # the key of the (grouped) message it went out in
     }  # fmt: skip
 
 

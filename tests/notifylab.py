@@ -3,6 +3,8 @@ loopback, each scripted to fail in a given way before it accepts."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import threading
 import time
@@ -26,6 +28,8 @@ class Mailbox:
     data_reply: str = "250 OK"
     refuse: set[str] = field(default_factory=set)
     received: list[tuple[str, str, str]] = field(default_factory=list)  # (to, subject, id)
+    bodies: list[str] = field(default_factory=list)  # each accepted mail's text, in order
+    delay: float = 0.0  # seconds before answering DATA: a slow server
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -36,12 +40,16 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if not self.data_reply.startswith("250"):
             return self.data_reply
         raw = envelope.original_content or b""
         mail = message_from_bytes(raw, policy=policy.default)
         for to in envelope.rcpt_tos:
             self.received.append((to, str(mail["Subject"]), str(mail["Message-ID"])))
+        part = mail.get_body(("plain",))
+        self.bodies.append(part.get_content() if part is not None else "")
         return "250 OK"
 
 
@@ -53,6 +61,11 @@ def smtp_server(mailbox: Mailbox, port: int) -> Iterator[Controller]:
         yield controller
     finally:
         controller.stop()
+
+
+def message_id(key: str) -> str:
+    """The Message-ID monitord gives a mail sent under this idempotency (or group) key."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@monitord>"
 
 
 def free_port() -> int:

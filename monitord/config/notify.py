@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from monitord.config.delivery import Digest, Grouping, SmsChannel
 from monitord.config.durations import Duration
 from monitord.config.oncall import OnCall, Policy, QuietHours, problems
 from monitord.config.secrets import SecretRef
@@ -28,6 +29,7 @@ class NotifyEvent(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     RECOVERED = "recovered"
+    DIGEST = "digest"  # the daily list of open tickets (notify/digest.py), not a ticket event
 
 
 class EmailChannel(_Frozen):
@@ -65,7 +67,7 @@ class WebhookChannel(_Frozen):
     allow_addresses: tuple[str, ...] = ()
 
 
-Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="type")]
+Channel = Annotated[EmailChannel | WebhookChannel | SmsChannel, Field(discriminator="type")]
 
 
 class Recipient(_Frozen):
@@ -82,6 +84,13 @@ class NotifySettings(_Frozen):
     recipients: dict[str, tuple[Recipient, ...]] = {}
     retry_window: Duration = dt.timedelta(hours=24)
     concurrency: Annotated[int, Field(ge=1, le=100)] = 8
+    grouping: Grouping = Grouping()
+    digest: Digest = Digest()
+    # Delivered messages are deleted this long after they went out (failed ones stay).
+    retention: Duration = dt.timedelta(days=30)
+    # How long a claimed message stays with its claimer: after a crash, the next start
+    # sends it again once this has passed (never less than a whole batch may take).
+    lease: Duration = dt.timedelta(minutes=5)
     # Who is on call, who escalates to whom, when C/D messages wait (config/oncall.py).
     oncall: OnCall = OnCall()
     escalation: tuple[Policy, ...] = ()

@@ -7,10 +7,11 @@ override's `from`/`until` without an offset is read in its rotation's time zone.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from monitord.config.durations import Duration
 from monitord.config.zones import TimeZone
@@ -19,6 +20,24 @@ Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][
 # "oncall" (whoever the ticket's rotation names), "role:NAME" (per contract), "person:ID".
 Target = Annotated[str, Field(pattern=r"^(oncall|role:[A-Za-z0-9][\w.\-]*|person:[\w.\-]+)$")]
 TicketClassName = Literal["A", "B", "C", "D", "hotline"]
+
+
+def _time_of_day(value: object) -> object:
+    # YAML 1.1 reads an unquoted 22:00 as the base-60 integer 1320; pydantic would take
+    # that for seconds (00:22). Read it back as the hours and minutes that were written.
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 24 * 60:
+            raise ValueError(f'{value!r} is not a time of day (write it as "HH:MM")')
+        return dt.time(value // 60, value % 60)
+    if isinstance(value, dt.time) and value.tzinfo is not None:
+        raise ValueError("a time of day is local to the site: no UTC offset")
+    if isinstance(value, str) and not _HHMM.fullmatch(value.strip()):
+        raise ValueError(f'{value!r} is not a time of day (write it as "HH:MM")')
+    return value
+
+
+_HHMM = re.compile(r"([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
+TimeOfDay = Annotated[dt.time, BeforeValidator(_time_of_day)]
 
 
 class _Frozen(BaseModel):
@@ -67,7 +86,7 @@ class Rotation(_Frozen):
     sites: tuple[str, ...] = ()
     timezone: TimeZone | None = None  # None: the first covered site's time zone
     handover: Literal["daily", "weekly"] = "weekly"
-    handover_at: dt.time = dt.time(9, 0)
+    handover_at: TimeOfDay = dt.time(9, 0)
     start: dt.date
     people: Annotated[tuple[Name, ...], Field(min_length=1)]
     overrides: tuple[Override, ...] = ()
@@ -111,8 +130,8 @@ class Policy(_Frozen):
 class QuietHours(_Frozen):
     """C and D messages written between from and until wait until `until` (not dropped)."""
 
-    start: dt.time = Field(alias="from")
-    until: dt.time
+    start: TimeOfDay = Field(alias="from")
+    until: TimeOfDay
     contracts: tuple[str, ...] = ()  # both empty: everywhere
     sites: tuple[str, ...] = ()
     classes: tuple[Literal["C", "D"], ...] = ("C", "D")  # A and B always go out

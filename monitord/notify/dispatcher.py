@@ -1,14 +1,17 @@
-"""The dispatcher: claims due outbox rows, sends them, records each outcome.
+"""The dispatcher: claims due outbox rows as groups, sends one message per group, records
+each outcome on every row of the group.
 
-1. Claim up to `batch` due rows (a conditional UPDATE with a lease: see store/outbox.py).
+1. Claim due rows, grouped by notify/grouping.py (a storm at one site is one message per
+   recipient and channel), up to `batch` groups: one transaction with a lease per row.
 2. Send them, at most `concurrency` at a time.
 3. Sent -> `sent`. A permanent failure -> `failed`, with the channel's reason. A transient
    failure -> `pending` again after an exponential back-off (10 s, 20 s, … up to 15 min),
-   until the message is older than the retry window (default 24 h) -> `failed`.
-4. Nothing due: wait `idle` seconds and look again.
+   until a row is older than the retry window (default 24 h) -> `failed`.
+4. Nothing claimed: wait `idle` seconds and look again. Hourly, delivered rows older than the
+   retention are deleted.
 
-A crash anywhere leaves the row `sending`; its lease expires and another pass sends it
-again: at most one repeat per crash, never a loss.
+A crash anywhere leaves the rows `sending`; their lease expires and another pass sends the
+same group again under the same key: at most one repeat per crash, never a loss.
 """
 
 from __future__ import annotations
@@ -18,16 +21,20 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from monitord import log
 from monitord.clock import Clock
 from monitord.config.notify import NotifySettings
 from monitord.notify.channels import Channel, DeliveryError, build
+from monitord.notify.grouping import Planner, compose
 from monitord.store import Store, StoreError
 from monitord.store.records import OutboxMessage
 
 _log = log.get("monitord.notify")
+# From the ticket event to its message delivered: seconds (grouping waits) to a day (retries).
+_LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600, 86_400)
+_PRUNE_EVERY = dt.timedelta(hours=1)
 
 
 class NotifyCounters:
@@ -48,6 +55,19 @@ class NotifyCounters:
             labels,
             registry=registry,
         )
+        self.latency = Histogram(
+            "monitord_notification_delivery_seconds",
+            "From the ticket event to its message delivered (each grouped row counts)",
+            labels,
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.grouped = Counter(
+            "monitord_notifications_grouped_rows",
+            "Outbox rows delivered inside a message about several (storm grouping)",
+            labels,
+            registry=registry,
+        )
 
 
 class Dispatcher:
@@ -60,13 +80,16 @@ class Dispatcher:
         channels: Mapping[str, Channel] | None = None,
         batch: int = 50,
         idle: float = 1.0,
-        lease: dt.timedelta = dt.timedelta(minutes=5),
+        lease: dt.timedelta | None = None,
         first_backoff: float = 10.0,
         max_backoff: float = 900.0,
         contracts: Sequence[str] = (),
+        candidates: int = 2000,
     ) -> None:
         self._store, self._clock = store, clock
         self._batch, self._idle, self._lease = batch, idle, lease
+        self._candidates = candidates
+        self._pruned: dt.datetime | None = None
         self._first_backoff, self._max_backoff = first_backoff, max_backoff
         self._fixed = channels
         self.counters = NotifyCounters(registry)
@@ -91,40 +114,67 @@ class Dispatcher:
             if self._fixed is not None
             else {c.name: build(c) for c in settings.channels}
         )
+        self._planner = Planner(settings.grouping, self._batch)
+        self._short = {c.name for c in settings.channels if c.type == "sms"}
         self._seats = asyncio.Semaphore(settings.concurrency)
         # The lease must outlast a whole batch waiting for seats and timing out, or a slow
         # batch would be claimed (and sent) a second time while the first is still going.
         slowest = max((c.timeout for c in settings.channels), default=0.0)
         rounds = math.ceil(self._batch / settings.concurrency)
-        self.lease = max(self._lease, dt.timedelta(seconds=2 * rounds * slowest))
+        lease = self._lease if self._lease is not None else settings.lease
+        self.lease = max(lease, dt.timedelta(seconds=2 * rounds * slowest))
 
     async def run(self) -> None:
         while True:
             try:
                 done = await self.pass_once()
+                await self.prune()
                 self.summary = await asyncio.to_thread(self._store.outbox_summary)
             except StoreError as exc:
                 _log.error("cannot read the outbox; retrying", error=str(exc))
                 done = 0
-            if done < self._batch:
+            if done == 0:
                 await self._clock.sleep(self._idle)
 
     async def pass_once(self) -> int:
         """Claim what is due and send it; returns how many rows were claimed."""
-        claimed = await asyncio.to_thread(
-            self._store.claim_outbox, self._clock.now(), self._batch, self.lease
+        planner = self._planner
+        groups = await asyncio.to_thread(
+            self._store.claim_groups,
+            self._clock.now(),
+            self.lease,
+            self._candidates,
+            planner,
+            planner.horizon,
         )
-        results = await asyncio.gather(*(self._deliver(m) for m in claimed), return_exceptions=True)
-        for message, result in zip(claimed, results, strict=True):
+        results = await asyncio.gather(
+            *(self._deliver(key, rows, planner) for key, rows in groups), return_exceptions=True
+        )
+        for (key, _), result in zip(groups, results, strict=True):
             if isinstance(result, BaseException):
                 # The outcome could not be recorded (the database is away): the lease
                 # expires and the message goes again, at most once more.
-                _log.error(
-                    "cannot record a delivery", key=message.idempotency_key, error=str(result)
-                )
-        return len(claimed)
+                _log.error("cannot record a delivery", key=key, error=str(result))
+        return sum(len(rows) for _, rows in groups)
 
-    async def _deliver(self, message: OutboxMessage) -> None:
+    async def prune(self) -> None:
+        """Hourly: delete delivered rows older than the retention."""
+        now = self._clock.now()
+        if self._pruned is not None and now - self._pruned < _PRUNE_EVERY:
+            return
+        gone = await asyncio.to_thread(self._store.prune_outbox, now - self.settings.retention)
+        self._pruned = now
+        if gone:
+            _log.info("delivered messages pruned", rows=gone)
+
+    async def _deliver(self, key: str, rows: list[OutboxMessage], planner: Planner) -> None:
+        message = compose(
+            key,
+            rows,
+            planner.about.get(key),
+            rows[0].channel in self._short,
+            self.settings.grouping.listed,
+        )
         channel = self.channels.get(message.channel)
         async with self._seats:
             try:
@@ -133,32 +183,44 @@ class Dispatcher:
                     raise DeliveryError(f"no channel named {message.channel!r}")
                 await channel.send(message)
             except DeliveryError as exc:
-                await self._failed(message, str(exc), exc.permanent)
+                await self._failed(message, rows, str(exc), exc.permanent)
                 return
             except Exception as exc:  # noqa: BLE001 (a channel's bug must not stop the others)
-                await self._failed(message, f"unexpected {type(exc).__name__}", False)
+                await self._failed(message, rows, f"unexpected {type(exc).__name__}", False)
                 return
         now = self._clock.now()
-        await asyncio.to_thread(self._store.mark_sent, message.id, now)
+        await asyncio.to_thread(self._store.mark_sent, [r.id for r in rows], now)
         self.counters.sent.labels(message.channel).inc()
-        _log.info("message sent", key=message.idempotency_key, attempts=message.attempts)
+        for r in rows:
+            self.counters.latency.labels(message.channel).observe(
+                max(0.0, (now - r.created_at).total_seconds())
+            )
+        if len(rows) > 1:
+            self.counters.grouped.labels(message.channel).inc(len(rows))
+        _log.info("message sent", key=key, rows=len(rows), attempts=message.attempts)
 
-    async def _failed(self, message: OutboxMessage, error: str, permanent: bool) -> None:
+    async def _failed(
+        self, message: OutboxMessage, rows: list[OutboxMessage], error: str, permanent: bool
+    ) -> None:
         now = self._clock.now()
-        expired = now - message.created_at >= self.settings.retry_window
-        if permanent or expired:
+        window = self.settings.retry_window
+        over = {r.id for r in rows if permanent or now - r.created_at >= window}
+        if over:
             reason = error if permanent else f"gave up after {message.attempts} attempts: {error}"
-            await asyncio.to_thread(self._store.mark_failed, message.id, reason)
-            self.counters.failed.labels(message.channel).inc()
-            _log.error("message failed", key=message.idempotency_key, error=reason)
+            await asyncio.to_thread(self._store.mark_failed, sorted(over), reason)
+            self.counters.failed.labels(message.channel).inc(len(over))
+            _log.error("message failed", key=message.idempotency_key, rows=len(over), error=reason)
+        waiting = [r.id for r in rows if r.id not in over]
+        if not waiting:
             return
         delay = min(self._max_backoff, self._first_backoff * 2 ** max(0, message.attempts - 1))
         until = now + dt.timedelta(seconds=delay)
-        await asyncio.to_thread(self._store.mark_retry, message.id, until, error)
+        await asyncio.to_thread(self._store.mark_retry, waiting, until, error)
         self.counters.retried.labels(message.channel).inc()
         _log.warning(
             "message not delivered; will retry",
             key=message.idempotency_key,
+            rows=len(waiting),
             error=error,
             retry_in=delay,
         )

@@ -52,6 +52,7 @@ class Paging:
     quiet: tuple[QuietHours, ...] = ()
     channel_types: Mapping[str, str] = field(default_factory=dict)
     timezones: Mapping[str, str] = field(default_factory=dict)  # site -> IANA zone
+    sites: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # contract -> sites
 
     @classmethod
     def from_config(cls, config: Config) -> Paging:
@@ -62,6 +63,10 @@ class Paging:
             quiet=n.quiet_hours,
             channel_types={c.name: c.type for c in n.channels},
             timezones={s.id: s.timezone for s in config.sites},
+            sites={
+                c.id: tuple(s.id for s in config.sites if s.contract == c.id)
+                for c in config.contracts
+            },
         )
 
     def policy_for(self, ticket: TicketRecord) -> Policy | None:
@@ -164,3 +169,26 @@ def pages(
                 continue
             out.append(Page(step, person.id, person.language, channel, to))
     return out, missed
+
+
+def unreachable(paging: Paging) -> list[str]:
+    """Policy targets that name nobody for some contract or site, as readable lines."""
+    problems = []
+    d = paging.directory
+    for policy in paging.policies:
+        covered = [c for c in paging.sites if not policy.contracts or c in policy.contracts]
+        for number, step in enumerate(policy.steps, start=1):
+            for target in step.targets:
+                kind, _, name = target.partition(":")
+                for contract in covered:
+                    where = f"policy {policy.id} step {number} ({target}), contract {contract}"
+                    if kind == "role" and d.in_role(contract, name) is None:
+                        problems.append(f"{where}: nobody has the role")
+                    if kind == "person" and name not in d.people:
+                        problems.append(f"{where}: no such person")
+                    if kind != "oncall":
+                        continue
+                    bare = [s for s in paging.sites[contract] if not d.rotation_for(contract, s)]
+                    if bare:
+                        problems.append(f"{where}: no rotation covers {', '.join(bare)}")
+    return problems

@@ -12,11 +12,11 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from monitord import log
 from monitord.clock import Clock
-from monitord.notify.escalation import Due, Paging, due_steps, pages
+from monitord.notify.escalation import Due, due_steps, pages, unreachable
 from monitord.notify.messages import Routing, messages_for
 from monitord.store import Store, StoreError, TicketConflict
 from monitord.store.records import TicketEventRecord, TicketRecord
@@ -24,7 +24,7 @@ from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent
 
 _log = log.get("monitord.escalation")
 SYSTEM = "monitord"
-_ATTEMPTS = 5
+_ATTEMPTS = 10  # steps fired plus conflicts met, per ticket and pass
 
 
 class EscalationCounters:
@@ -40,6 +40,11 @@ class EscalationCounters:
             "monitord_escalation_unreached",
             "Escalation targets a fired step could not page (nobody on call, no address)",
             labels,
+            registry=registry,
+        )
+        self.unresolved = Gauge(
+            "monitord_escalation_targets_unresolved",
+            "Policy targets that name nobody for some contract or site (see the log)",
             registry=registry,
         )
 
@@ -70,10 +75,11 @@ class Escalator:
     def tick(self, now: dt.datetime) -> int:
         """One pass over open tickets; returns how many steps it fired."""
         routing = self._routing()
-        if not routing.paging.policies:
-            return 0
         if routing is not self._known_for:
             self._known, self._known_for = {}, routing
+            self._check(routing)
+        if not routing.paging.policies:
+            return 0
         fired = 0
         known: dict[int, tuple[int, dt.datetime | None]] = {}
         for ticket in self._store.tickets([Status.OPEN.value], None, 10_000):
@@ -93,26 +99,40 @@ class Escalator:
         self._known = known
         return fired
 
+    def _check(self, routing: Routing) -> None:
+        """At start and after a reload: say which steps would page nobody."""
+        problems = unreachable(routing.paging)
+        self.counters.unresolved.set(len(problems))
+        if problems:
+            _log.warning("escalation steps that would page nobody", problems=problems)
+
     def _escalate(
         self, ticket_id: int, routing: Routing, now: dt.datetime
     ) -> tuple[int, dt.datetime | None, int]:
         """Fire the ticket's due steps; (steps fired, next due, version last read)."""
         fired = 0
+        read = self._read(ticket_id)
         for _ in range(_ATTEMPTS):
-            found = self._store.ticket(ticket_id)
-            if found is None:
+            if read is None:
                 return fired, None, 0
-            ticket, records = found
-            events = [TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data) for r in records]
+            ticket, events = read
             due, upcoming = due_steps(routing.paging, ticket, events, now)
             if not due:
                 return fired, upcoming, ticket.version
             try:
-                self._fire(ticket, events, due[0], routing, now)
+                read = self._fire(ticket, events, due[0], routing, now)
             except TicketConflict:
-                continue  # someone wrote first (an acknowledgement?): read the log again
+                read = self._read(ticket_id)  # someone wrote first (an acknowledgement?)
+                continue
             fired += 1
         return fired, now, 0  # still changing under us: look again next pass
+
+    def _read(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEvent]] | None:
+        found = self._store.ticket(ticket_id)
+        if found is None:
+            return None
+        ticket, records = found
+        return ticket, [TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data) for r in records]
 
     def _fire(
         self,
@@ -121,7 +141,8 @@ class Escalator:
         due: Due,
         routing: Routing,
         now: dt.datetime,
-    ) -> None:
+    ) -> tuple[TicketRecord, list[TicketEvent]]:
+        """Write the step; returns the ticket and its log as they now are."""
         step = due.step + 1
         late = (now - due.at).total_seconds()
         text = f"escalation step {step} of policy {due.policy}: not acknowledged"
@@ -131,7 +152,7 @@ class Escalator:
         )
         log_after = [*events, TicketEvent(now, EventKind.ESCALATED, SYSTEM, text, data)]
         # Written only if the ticket is still at the version whose log said "not acknowledged".
-        self._store.append_ticket_event(
+        written = self._store.append_ticket_event(
             ticket.id,
             ticket.version,
             event,
@@ -158,24 +179,4 @@ class Escalator:
                 target=m.target,
                 channel=m.channel,
             )
-
-
-def unreachable(paging: Paging, contracts: dict[str, list[str]]) -> list[str]:
-    """Policy targets that name nobody for some contract's site (contract -> site ids)."""
-    problems = []
-    d = paging.directory
-    for policy in paging.policies:
-        covered = [c for c in contracts if not policy.contracts or c in policy.contracts]
-        for step_no, step in enumerate(policy.steps, start=1):
-            for target in step.targets:
-                kind, _, name = target.partition(":")
-                for contract in covered:
-                    if kind == "role" and d.in_role(contract, name) is None:
-                        problems.append(f"{policy.id} step {step_no}: {target} of {contract}")
-                    if kind == "oncall":
-                        sites = [s for s in contracts[contract] if not d.rotation_for(contract, s)]
-                        if sites:
-                            problems.append(
-                                f"{policy.id} step {step_no}: no rotation for sites {sites}"
-                            )
-    return problems
+        return written, log_after

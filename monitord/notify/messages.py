@@ -17,7 +17,7 @@ from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
 from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
 from monitord.store.records import OutboxRecord, TicketRecord
-from monitord.ticketing.lifecycle import EventKind, TicketEvent
+from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent, derive
 from monitord.ticketing.sla import deadlines
 
 _SHORT_CHANNELS = frozenset({"sms"})
@@ -102,7 +102,8 @@ def _paged(
     event = events[-1]
     if event.kind == EventKind.ESCALATED:
         steps, kind = [int(event.data["step"])], "escalated"
-    elif event.kind in ANCHORS:
+    elif event.kind in ANCHORS and derive(events).status == Status.OPEN:
+        # Not when an acknowledged ticket changes class: someone has it already.
         steps = with_anchor(routing.paging, ticket, event.at)
         kind = "hotline" if event.data.get("hotline") else event.kind.value
     else:

@@ -35,7 +35,8 @@ class OutboxCollector(Collector):
             "monitord_outbox_oldest_pending_seconds",
             "Age of the oldest message not yet sent (0 when none is waiting)",
         )
-        age.add_metric([], 0.0 if oldest is None else (self._now() - oldest).total_seconds())
+        waited = 0.0 if oldest is None else (self._now() - oldest).total_seconds()
+        age.add_metric([], max(0.0, waited))  # only held messages: none is late yet
         yield age
         unrouted = GaugeMetricFamily(
             "monitord_notify_contract_unrouted",

@@ -127,6 +127,7 @@ class OutboxMessage:
     claimed_until: dt.datetime | None
     last_error: str | None
     sent_at: dt.datetime | None
+    group_key: str | None = None  # the key of the grouped message it went out in
 
 
 @dataclass(frozen=True, slots=True)

@@ -213,7 +213,10 @@ class OutboxRow(Base):
     """A notification waiting to go out, written with the ticket event that causes it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_not_before", "state", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_state_not_before", "state", "not_before"),
+        Index("ix_outbox_state_sent_at", "state", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -233,6 +236,8 @@ class OutboxRow(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The idempotency key of the (grouped) message this row went out in: set when claimed.
+    group_key: Mapped[str | None] = mapped_column(Text)
 
 
 class DeviceFactRow(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import CollectorRegistry
 
@@ -17,6 +17,7 @@ from monitord.clock import FakeClock
 from monitord.config import Config
 from monitord.config.contracts import TicketClass
 from monitord.inventory.archive import site_records
+from monitord.notify.escalation import unreachable
 from monitord.notify.escalator import Escalator
 from monitord.notify.messages import Routing
 from monitord.store import Store
@@ -37,18 +38,18 @@ PEOPLE = [
 
 
 def escalation_notify(hooks: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
-    """SMS through a JSON gateway (the generic webhook), chat through a WeCom bot."""
+    """SMS through a generic JSON gateway, chat through a WeCom bot."""
     urls = hooks or {"sms": "http://127.0.0.1:1/sms", "chat": "http://127.0.0.1:1/chat"}
     loopback = ["127.0.0.1/32"]
     return {
         "channels": [
-            {"type": "webhook", "name": "sms", "url": urls["sms"], "timeout": 5,
+            {"type": "sms", "name": "sms", "url": urls["sms"], "timeout": 5,
              "allow_addresses": loopback},
             {"type": "webhook", "name": "chat", "url": urls["chat"], "format": "wecom",
              "timeout": 5, "allow_addresses": loopback},
         ],
         "oncall": {
-            "people": [{**p, "addresses": {"sms": p["phone"]}} for p in PEOPLE],
+            "people": PEOPLE,
             "roles": {"*": {"service_manager": "wang", "department_head": "zhao"}},
             "rotations": [{"id": "duty", "contracts": ["seed-000"], "handover": "daily",
                            "handover_at": "09:00", "start": "2026-06-01",
@@ -77,8 +78,9 @@ def make_config(**notify: Any) -> Config:
 
 def single_policy(steps: list[dict[str, Any]]) -> Config:
     data = config_data("sqlite://", "city") | {"devices": []}
-    data["notify"] = escalation_notify()
-    data["notify"]["escalation"] = [{"id": "p", "classes": ["A"], "steps": steps}]
+    data["notify"] = escalation_notify() | {
+        "escalation": [{"id": "p", "classes": ["A"], "steps": steps}]
+    }
     return Config.model_validate(data)
 
 
@@ -257,3 +259,74 @@ async def _settle(condition: Any) -> None:
 
 def _message(store: Store, recipient: str) -> OutboxMessage:
     return next(m for m in store.outbox() if m.recipient == recipient)
+
+
+def test_a_raised_class_starts_that_class_policy_from_the_change(store: Store) -> None:
+    desk = Desk(store)
+    ticket = desk.open(TicketClass.C)  # class C: the on-call engineer only, by SMS
+    assert desk.sent_to() == [("sms", "+8613800000001")]
+    tickets.append(
+        store, ticket.id, EventKind.RECLASSIFIED, "li", T0 + 10 * MINUTE, "more cameras dark",
+        {"from": "C", "to": "A"}, desk.routing,
+    )  # fmt: skip
+    # A's first step goes out with the reclassification: SMS and chat to the on-call.
+    assert desk.sent_to()[1:] == [("sms", "+8613800000001"), ("chat", "zhangwei")]
+    assert desk.escalator.tick(T0 + 24 * MINUTE) == 0
+    assert desk.escalator.tick(T0 + 25 * MINUTE) == 1  # A's 15 minutes, from the change
+    assert desk.escalator.tick(T0 + dt.timedelta(hours=3)) == 1  # the head; C's 2 h is gone
+    assert [to for _, to in desk.sent_to()[3:]] == ["+8613800000003", "+8613800000004"]
+
+
+def test_an_escalation_event_shows_in_the_ticket_log_for_people(store: Store) -> None:
+    desk = Desk(store)
+    ticket = desk.open()
+    desk.escalator.tick(T0 + 15 * MINUTE)
+    [event] = [e for e in store.ticket_events(ticket.id) if e.kind == "escalated"]
+    assert event.by == "monitord" and event.data == {"policy": "class-a", "step": 1, "anchor": 1}
+    assert "step 2 of policy class-a" in event.text
+    stored, _ = store.ticket(ticket.id) or (None, None)
+    assert stored is not None and stored.status == "open"  # paging is not acknowledging
+
+
+def test_a_class_raised_after_the_acknowledgement_pages_nobody_again(store: Store) -> None:
+    desk = Desk(store)
+    ticket = desk.open(TicketClass.C)
+    desk.ack(ticket, T0 + MINUTE)
+    tickets.append(
+        store, ticket.id, EventKind.RECLASSIFIED, "li", T0 + 2 * MINUTE, "worse",
+        {"from": "C", "to": "A"}, desk.routing,
+    )  # fmt: skip
+    assert desk.escalator.tick(T0 + dt.timedelta(hours=3)) == 0
+    assert desk.sent_to() == [("sms", "+8613800000001")]  # only class C's first page
+
+
+def test_targets_that_name_nobody_are_logged_and_counted(store: Store) -> None:
+    data = config_data("sqlite://", "city") | {"devices": []}
+    data["sites"] = [
+        *cast(list[Any], data["sites"]),
+        {"id": "s2", "name": "S2", "contract": "seed-000"},
+    ]
+    notify = escalation_notify()
+    # The department head is named for another contract only; s2 is in no rotation.
+    notify["oncall"]["roles"] = {"*": {"service_manager": "wang"}, "x": {"department_head": "zhao"}}
+    notify["oncall"]["rotations"][0] |= {"contracts": [], "sites": ["s1"]}
+    data["notify"] = notify
+    desk = Desk(store, Config.model_validate(data))
+    desk.escalator.tick(T0)
+    problems = unreachable(desk.routing.paging)
+    assert problems == [
+        "policy class-a step 1 (oncall), contract seed-000: no rotation covers s2",
+        "policy class-a step 3 (role:department_head), contract seed-000: nobody has the role",
+        "policy class-c step 1 (oncall), contract seed-000: no rotation covers s2",
+    ]
+    gauge = desk.registry.get_sample_value("monitord_escalation_targets_unresolved")
+    assert gauge == 3.0
+
+
+def test_a_held_message_waits_from_the_end_of_the_quiet_hours(store: Store) -> None:
+    quiet = [{"from": "22:00", "until": "07:00"}]
+    desk = Desk(store, make_config(quiet_hours=quiet, recipients={"*": [{"channel": "chat"}]}))
+    night = dt.datetime(2026, 6, 1, 15, 0, tzinfo=dt.UTC)  # 23:00 in Shanghai
+    desk.open(TicketClass.D, night)
+    # Not "9 hours pending" on the oldest-pending gauge at dawn: it is not late yet.
+    assert store.outbox_summary()[1] == dt.datetime(2026, 6, 1, 23, 0, tzinfo=dt.UTC)

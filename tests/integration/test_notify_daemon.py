@@ -69,7 +69,9 @@ async def test_a_hotline_ticket_reaches_the_engineer_by_mail_once(tmp_path: Path
         finally:
             store.close()
         await wait_for(lambda: mailbox.received)
-        await wait_for(lambda: b"monitord_notifications_sent_total" in scrape(daemon))
+        await wait_for(
+            lambda: b'monitord_notifications_sent_total{channel="mail"}' in scrape(daemon)
+        )
         page = scrape(daemon).decode()
         daemon.stop()
         await asyncio.wait_for(running, 5)

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from monitord.clock import FakeClock
+from monitord.config.delivery import Grouping
 from monitord.config.notify import EmailChannel, NotifySettings, WebhookChannel
 from monitord.notify.channels import DeliveryError
 from monitord.notify.channels.bots import dingtalk_sign
@@ -20,6 +21,8 @@ from tests.integration.test_store_tickets import CAM, NVR, SITES, SW, T0, draft,
 from tests.notifylab import Hook, Mailbox, free_port, http_server, smtp_server
 
 PEOPLE = [f"eng{i}@example.com" for i in range(5)]
+# Delivery itself, each row a message at once: grouping has its own tests (test_notify_storm).
+ALONE = Grouping(enabled=False)
 
 
 @pytest.fixture
@@ -33,7 +36,7 @@ def mail_settings(port: int) -> NotifySettings:
         type="email", name="mail", host="127.0.0.1", port=port, security="none",
         sender="monitord@example.com", timeout=5,
     )  # fmt: skip
-    return NotifySettings(channels=(channel,))
+    return NotifySettings(channels=(channel,), grouping=ALONE)
 
 
 def queue_mail(store: Store, people: list[str]) -> None:
@@ -145,7 +148,7 @@ async def test_webhook_500_then_200_delivers_once(fleet: Store) -> None:
         channel = hook_channel(f"{base}/alert")
         fleet.open_ticket(draft(), opened(), [OutboxRecord("hook", "", "s", "b")])
         clock = FakeClock(T0)
-        dispatcher = Dispatcher(fleet, clock, NotifySettings(channels=(channel,)))
+        dispatcher = Dispatcher(fleet, clock, NotifySettings(channels=(channel,), grouping=ALONE))
         for _ in range(6):
             await dispatcher.pass_once()
             await clock.advance(60)

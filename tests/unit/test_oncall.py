@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
-from monitord.config import Config
+from monitord.config import Config, ConfigError, load
 from monitord.config.oncall import QuietHours
 from monitord.notify.oncall import (
     Directory,
@@ -28,8 +30,10 @@ WEEKLY = Rotation("hz", "Asia/Shanghai", False, dt.time(9), dt.date(2026, 3, 2),
 DAILY = Rotation("night", "Asia/Shanghai", True, dt.time(18), dt.date(2026, 3, 2), ("a", "b"))
 
 
-def sh(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)  # type: ignore[misc]
+def sh(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
 class TestRotation:
@@ -225,3 +229,29 @@ class TestQuietHours:
         assert release([NIGHT, early], "c", "s", "Asia/Shanghai", "C", sh(2026, 3, 2, 23)) == sh(
             2026, 3, 3, 8
         )
+
+
+def test_unquoted_yaml_times_are_hours_and_minutes() -> None:
+    # YAML 1.1 reads 22:00 as the integer 1320 (base 60); it must not become 00:22.
+    q = QuietHours.model_validate(yaml.safe_load("{from: 22:00, until: 07:00}"))
+    assert (q.start, q.until) == (dt.time(22), dt.time(7))
+    with pytest.raises(ValidationError, match="not a time of day"):
+        QuietHours.model_validate({"from": "10pm", "until": "07:00"})
+
+
+def test_unknown_contracts_and_sites_are_reported_where_they_are(tmp_path: Path) -> None:
+    text = """
+sites: [{id: s1, name: S1}]
+notify:
+  oncall:
+    people: [{id: a, name: A}]
+    rotations: [{id: r, contracts: [nope], start: 2026-03-02, people: [a]}]
+  quiet_hours: [{from: 22:00, until: 07:00, sites: [s9]}]
+"""
+    path = tmp_path / "monitord.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    shown = [str(issue) for issue in caught.value.issues]
+    assert any("unknown contract 'nope'" in s and "rotations" in s for s in shown), shown
+    assert any("unknown site 's9'" in s and "quiet_hours" in s for s in shown), shown

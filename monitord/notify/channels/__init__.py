@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from monitord.config.delivery import SmsChannel
 from monitord.config.notify import Channel as ChannelSettings
 from monitord.config.notify import EmailChannel, WebhookChannel
 from monitord.store.records import OutboxMessage
@@ -38,4 +39,8 @@ def build(settings: ChannelSettings) -> Channel:
         from monitord.notify.channels.webhook import Webhook
 
         return Webhook(settings)
+    if isinstance(settings, SmsChannel):
+        from monitord.notify.channels.sms import SmsGateway
+
+        return SmsGateway(settings)
     raise ValueError(f"unknown channel type {type(settings).__name__}")

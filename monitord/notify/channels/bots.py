@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
+import re
 import time
 from typing import Any
 
@@ -19,6 +21,7 @@ from monitord.store.records import OutboxMessage
 
 # Rate limits: WeCom 45009, DingTalk 130101, Feishu 9499 and 11232.
 _RATE_LIMITED = frozenset({45009, 130101, 9499, 11232})
+_MOBILE = re.compile(r"\+?\d{6,15}")
 
 
 def body_for(
@@ -27,15 +30,28 @@ def body_for(
     """The JSON body and extra query parameters (DingTalk signs in the query)."""
     text = message.body or message.subject
     now = time.time() if now is None else now
+    # A recipient on a group bot is someone to @-mention (the on-call engineer): a mobile
+    # number or the platform's user id.
+    mention = message.recipient.strip()
+    mobile = bool(_MOBILE.fullmatch(mention))
     if fmt == "wecom":
-        return {"msgtype": "text", "text": {"content": text}}, {}
+        content: dict[str, Any] = {"content": text}
+        if mention:
+            content["mentioned_mobile_list" if mobile else "mentioned_list"] = [mention]
+        return {"msgtype": "text", "text": content}, {}
     if fmt == "dingtalk":
         params: dict[str, str] = {}
         if secret:
             timestamp = str(int(now * 1000))
             params = {"timestamp": timestamp, "sign": dingtalk_sign(timestamp, secret)}
-        return {"msgtype": "text", "text": {"content": text}}, params
+        if not mention:
+            return {"msgtype": "text", "text": {"content": text}}, params
+        # DingTalk highlights a mention only when the text carries "@" + the mobile or id.
+        at = {"atMobiles": [mention]} if mobile else {"atUserIds": [mention]}
+        return {"msgtype": "text", "text": {"content": f"@{mention} {text}"}, "at": at}, params
     if fmt == "feishu":
+        if mention and not mobile:  # Feishu mentions by open_id only
+            text = f'<at user_id="{html.escape(mention)}"></at> {text}'
         body: dict[str, Any] = {"msg_type": "text", "content": {"text": text}}
         if secret:
             timestamp = str(int(now))
@@ -43,6 +59,7 @@ def body_for(
         return body, {}
     return {
         "key": message.idempotency_key,
+        "to": message.recipient,  # the person's address for this channel, if any
         "ticket": message.ticket_id,
         "subject": message.subject,
         "body": message.body,

@@ -52,7 +52,7 @@ class Webhook:
         if url.scheme not in ("http", "https") or not url.host:
             raise DeliveryError(f"{self.name}: the URL must be http(s)://host/…", permanent=True)
         port = url.port or (443 if url.scheme == "https" else 80)
-        address = await self._resolve(url.host, port)
+        address = await resolve(self.name, url.host, port, self._allowed)
         body, params = body_for(self._s.format, message, secret)
         pinned = url.copy_with(host=str(address)).copy_merge_params(params)
         extensions: dict[str, Any] = {"sni_hostname": url.host} if url.scheme == "https" else {}
@@ -80,20 +80,22 @@ class Webhook:
         except SecretUnavailable as exc:
             raise DeliveryError(f"{self.name}: {exc}") from None  # may be fixed in time
 
-    async def _resolve(self, host: str, port: int) -> Address:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM
-            )
-        except OSError as exc:
-            raise DeliveryError(f"{self.name}: cannot resolve the host: {exc.strerror}") from None
-        for *_, sockaddr in infos:
-            address = ipaddress.ip_address(sockaddr[0])
-            if not forbidden(address) or any(address in n for n in self._allowed):
-                return address
-        # The configuration points somewhere it must not: no retry will change that.
-        raise DeliveryError(
-            f"{self.name}: the URL's host resolves only to refused addresses "
-            "(loopback, link-local, metadata); allow them with allow_addresses",
-            permanent=True,
-        )
+
+async def resolve(
+    name: str, host: str, port: int, allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> Address:
+    """The address to connect to: the first the host resolves to that is not refused."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise DeliveryError(f"{name}: cannot resolve the host: {exc.strerror}") from None
+    for *_, sockaddr in infos:
+        address = ipaddress.ip_address(sockaddr[0])
+        if not forbidden(address) or any(address in n for n in allowed):
+            return address
+    # The configuration points somewhere it must not: no retry will change that.
+    raise DeliveryError(
+        f"{name}: the URL's host resolves only to refused addresses "
+        "(loopback, link-local, metadata); allow them with allow_addresses",
+        permanent=True,
+    )
