@@ -60,7 +60,7 @@ def config_data(database: str) -> dict[str, Any]:
             _device("cam-6", "camera", "s2", 21, parents=["sw2"], warranty_end="2026-10-05"),
             # Enough cameras that one dark camera is not "30 % of the site dark" (class A).
             *[_device(f"cam-{i}", "camera", "s2", 20 + i, parents=["sw2"]) for i in range(7, 11)],
-            _device("acs1", "access_controller", "s2", 30),
+            _device("acs1", "access_controller", "s2", 40),
         ],
     }  # fmt: skip
 
@@ -126,10 +126,10 @@ async def seed_month(lab: MonthLab) -> dict[str, int]:
     await lab.state(at(2), ("cam-1", State.DOWN))
     ids["cam"] = t = lab.ticket_of("cam-1")
     lab.act(t, EventKind.ACKNOWLEDGED, at(2, minutes=30))
+    await lab.state(at(2, hours=3), ("cam-1", State.UP))
     lab.act(t, EventKind.ON_SITE, at(2, hours=5))
     lab.act(t, EventKind.DIAGNOSIS, at(2, hours=6), "镜头进水,电源模块损坏\nPSU burnt")
     lab.act(t, EventKind.PLAN, at(2, hours=10), "更换电源模块")
-    await lab.state(at(2, hours=3), ("cam-1", State.UP))
     lab.act(t, EventKind.STAGE, at(2, hours=12), "已订购配件")
     lab.act(t, EventKind.STAGE, at(2, hours=16), "配件到货,已更换")
     lab.act(t, EventKind.RESOLVED, at(2, hours=20), "维护完成,画面恢复")

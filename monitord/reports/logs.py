@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from monitord.reports.document import Document, Paragraph, Section, Table
 from monitord.reports.period import Period
-from monitord.reports.words import w
+from monitord.reports.words import event, w
 from monitord.store import Store
 from monitord.store.records import SiteRecord
 from monitord.views import local
@@ -76,13 +76,17 @@ def to_csv(rows: list[Entry], tz: str, lang: str) -> str:
                 e.site,
                 "" if e.ticket is None else str(e.ticket),
                 e.device,
-                e.event,
+                _event(e, lang),
                 e.by,
                 e.detail,
                 e.at.isoformat(),
             ]
         )
     return "\ufeff" + buffer.getvalue()
+
+
+def _event(e: Entry, lang: str) -> str:
+    return event(e.event, lang) if e.log == SERVICE else e.event
 
 
 def document(rows: list[Entry], scope: str, period: Period, lang: str) -> Document:
@@ -103,7 +107,7 @@ def document(rows: list[Entry], scope: str, period: Period, lang: str) -> Docume
                     e.site,
                     "" if e.ticket is None else f"#{e.ticket}",
                     e.device,
-                    e.event,
+                    _event(e, lang),
                     e.by,
                     e.detail.splitlines()[0] if e.detail else "",
                 )
