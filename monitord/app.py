@@ -26,11 +26,16 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.metrics import OutboxCollector
+from monitord.prevention.history import HistoryRecorder
+from monitord.prevention.warning_metrics import WarningCollector
+from monitord.prevention.warnings import EarlyWarningDesk
+from monitord.prevention.window_watch import watch_windows
+from monitord.prevention.windows import WindowBook
 from monitord.probes.icmp import IcmpMode, Pinger
 from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
 from monitord.snmp.service import SnmpService
-from monitord.store import Store
+from monitord.store import Store, StoreError
 from monitord.ticket_metrics import TicketCollector
 from monitord.ticketing.desk import TicketDesk
 
@@ -56,6 +61,8 @@ class Daemon:
         self._snmp: SnmpService | None = None
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
+        self._windows: WindowBook | None = None
+        self._warnings: EarlyWarningDesk | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -81,24 +88,36 @@ class Daemon:
                 on_error=self._check_failed,
             )
             response = self.metrics.ticket_response
+            windows = self._windows = WindowBook(self.config, store, self.clock.monotonic)
+            history = HistoryRecorder(store, self.config.history.retention, windows.covers)
             desk = self._desk = TicketDesk(
                 store,
                 self.clock,
                 self.config,
                 on_response=lambda kind, seconds: response.labels(kind).observe(seconds),
+                windows=windows,
             )
             fleet = Fleet(
-                self.config, pinger, self.clock, self.metrics, recorder, scheduler.check_soon, desk
+                self.config,
+                pinger,
+                self.clock,
+                self.metrics,
+                recorder,
+                scheduler.check_soon,
+                desk,
+                history,
             )
             fleet.restore(await asyncio.to_thread(store.load_states))
             snmp = self._snmp = SnmpService(
-                self.config, store, self.clock, self.registry, scheduler.check_soon
+                self.config, store, self.clock, self.registry, scheduler.check_soon, history=history
             )
             stack.callback(snmp.close)
             snmp.open()
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
+            warnings = self._warnings = EarlyWarningDesk(store, self.clock, self.config, windows)
+            self.registry.register(WarningCollector(warnings))
             notifier = self._notifier = Dispatcher(
                 store,
                 self.clock,
@@ -124,6 +143,14 @@ class Daemon:
             polls = asyncio.create_task(snmp.run(), name="snmp")
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             sends = asyncio.create_task(notifier.run(), name="notify")
+            settings = self.config.history
+            prevention = [
+                asyncio.create_task(history.run(self.clock, settings.flush_every), name="history"),
+                asyncio.create_task(warnings.run(settings.evaluate_every), name="warnings"),
+                asyncio.create_task(
+                    watch_windows(desk, fleet.tracker, windows, self.clock), name="windows"
+                ),
+            ]
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -147,12 +174,21 @@ class Daemon:
             clocks.cancel()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             sends.cancel()
-            await asyncio.gather(checks, clocks, sends, return_exceptions=True)
+            for task in prevention:
+                task.cancel()
+            await asyncio.gather(checks, clocks, sends, *prevention, return_exceptions=True)
+            await self._flush_history(history)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
         _log.info("stopped")
+
+    async def _flush_history(self, history: HistoryRecorder) -> None:
+        try:
+            await asyncio.to_thread(history.flush, self.clock.now())
+        except StoreError as exc:
+            _log.error("metric history of the last minutes not recorded", error=str(exc))
 
     def _serve_metrics(self, stack: AsyncExitStack) -> None:
         settings = self.config.metrics
@@ -197,6 +233,10 @@ class Daemon:
             self._desk.apply(config)
         if self._notifier is not None:
             self._notifier.apply(config.notify, [c.id for c in config.contracts])
+        if self._windows is not None:
+            self._windows.apply(config)
+        if self._warnings is not None:
+            self._warnings.apply(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
         self.metrics.reloads.labels("success").inc()

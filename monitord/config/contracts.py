@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitord.config.calendar import BusinessHours
 from monitord.config.durations import Duration
+from monitord.config.early import EarlyWarnings
 
 
 class TicketClass(StrEnum):
@@ -38,6 +39,7 @@ class FaultKind(StrEnum):
     DEGRADED = "degraded"
     FLAPPING = "flapping"
     HOTLINE = "hotline"
+    WARNING = "warning"  # an early warning (P2): a trend, not an outage
 
 
 class _Frozen(BaseModel):
@@ -86,6 +88,7 @@ class Contract(_Frozen):
     warn_at: tuple[Annotated[float, Field(gt=0, lt=1)], ...] = (0.5, 0.8)
     reopen_within: Duration = dt.timedelta(hours=24)
     business_hours: BusinessHours | None = None  # None: every clock runs 24x7
+    early_warnings: EarlyWarnings = EarlyWarnings()
     language: Literal["zh", "en"] = "zh"  # of the customer-facing reports
 
     @model_validator(mode="after")

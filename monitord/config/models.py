@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from monitord.config.contracts import Contract
+from monitord.config.durations import Duration
+from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.notify import NotifySettings
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings, TrapSettings
@@ -198,6 +200,14 @@ class FlappingSettings(_Frozen):
         return self
 
 
+class HistorySettings(_Frozen):
+    """The rolled-up metric history behind early warnings: hourly min/avg/max, pruned."""
+
+    retention: Duration = dt.timedelta(days=35)
+    flush_every: Seconds = 300.0
+    evaluate_every: Seconds = 3600.0
+
+
 class Config(_Frozen):
     state_dir: Path = Path("/var/lib/monitord")
     database: str | None = None
@@ -215,6 +225,8 @@ class Config(_Frozen):
     contracts: tuple[Contract, ...] = ()
     sites: tuple[Site, ...] = ()
     devices: tuple[Device, ...] = ()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+    history: HistorySettings = HistorySettings()
 
     @property
     def database_url(self) -> str:

@@ -18,6 +18,7 @@ from monitord import log
 from monitord.clock import Clock
 from monitord.config.models import Config, Device
 from monitord.config.snmp import TrapSettings
+from monitord.prevention.history import SampleSink
 from monitord.probes.snmp import SnmpClient
 from monitord.probes.traps import Trap, TrapReceiver, TrapUserKeys
 from monitord.scheduler import Scheduler
@@ -41,10 +42,11 @@ class SnmpService:
         registry: CollectorRegistry,
         recheck: Callable[[Iterable[str]], None],
         client: SnmpClient | None = None,
+        history: SampleSink | None = None,
     ) -> None:
         self._clock, self._recheck = clock, recheck
         self.client = client or SnmpClient()
-        self.watch = SnmpWatch(config, self.client, store, clock)
+        self.watch = SnmpWatch(config, self.client, store, clock, history)
         self.scheduler = Scheduler(clock, self.watch.poll, _IN_FLIGHT, on_error=_failed)
         self.receiver: TrapReceiver | None = None
         self.recent: collections.deque[Trap] = collections.deque(maxlen=_KEEP_TRAPS)

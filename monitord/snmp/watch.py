@@ -18,6 +18,7 @@ from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
 from monitord.health.findings import Finding, FindingChange, FindingTracker, Status
 from monitord.health.snmp_eval import DeviceEvent, Memory, evaluate
+from monitord.prevention.history import SampleSink, feed_snmp
 from monitord.probes.snmp import SnmpClient, SnmpReading
 from monitord.probes.snmp_oids import FetchPlan, plan_for
 from monitord.snmp.targets import target
@@ -32,8 +33,15 @@ class EventStore(Protocol):
 
 
 class SnmpWatch:
-    def __init__(self, config: Config, client: SnmpClient, store: EventStore, clock: Clock) -> None:
-        self._client, self._store, self._clock = client, store, clock
+    def __init__(
+        self,
+        config: Config,
+        client: SnmpClient,
+        store: EventStore,
+        clock: Clock,
+        history: SampleSink | None = None,
+    ) -> None:
+        self._client, self._store, self._clock, self._history = client, store, clock, history
         self.tracker = FindingTracker()
         self.memory: dict[str, Memory] = {}
         self.reboots: dict[str, int] = {}
@@ -91,6 +99,8 @@ class SnmpWatch:
             findings, events = result.findings, result.events
             if result.memory is not None:
                 self.memory[device_id] = result.memory
+            if self._history is not None:
+                feed_snmp(self._history, device_id, findings, events, now)
         for event in events:
             await self._record(device, event.kind, event.reason, None, None, event.values)
             if event.kind == "reboot":

@@ -233,3 +233,43 @@ class OutboxRow(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class MetricHourRow(Base):
+    """One device metric rolled up over one UTC hour (early warnings, P2); pruned by age.
+
+    `hour` counts hours since the Unix epoch, so a trend's least-squares sums are plain SQL
+    arithmetic on both backends. `subject` names the volume, port or sensor ("" if none).
+    """
+
+    __tablename__ = "metric_hours"
+    __table_args__ = (Index("ix_metric_hours_hour", "hour"),)
+
+    device_id: Mapped[str] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float]
+    low: Mapped[float]
+    high: Mapped[float]
+
+
+class MaintenanceWindowRow(Base):
+    """A window started by hand (CLI, API); configured windows live in the configuration."""
+
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (Index("ix_maintenance_windows_ends_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    site_id: Mapped[str | None]
+    device_id: Mapped[str | None]
+    kind: Mapped[str | None]
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_early_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

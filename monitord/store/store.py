@@ -23,6 +23,8 @@ from monitord.store.core import require_aware as _require_aware
 from monitord.store.engine import postgresql_engine, sqlite_engine
 from monitord.store.errors import StoreError
 from monitord.store.history import HistoryMethods
+from monitord.store.maintenance import MaintenanceMethods
+from monitord.store.metric_history import MetricHistoryMethods
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 from monitord.store.schema import Base, Device, DeviceState, OperationEventRow, Site, UTCDateTime
 from monitord.store.tickets import TicketMethods
@@ -39,7 +41,7 @@ class InventoryDiff:
     removed: tuple[str, ...] = ()
 
 
-class Store(TicketMethods, HistoryMethods):
+class Store(TicketMethods, HistoryMethods, MetricHistoryMethods, MaintenanceMethods):
     """The database; ticket methods come from `TicketMethods`, sessions from `StoreCore`."""
 
     @classmethod
