@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -250,9 +251,9 @@ class MetricHourRow(Base):
     subject: Mapped[str] = mapped_column(primary_key=True)
     hour: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
-    total: Mapped[float]
-    low: Mapped[float]
-    high: Mapped[float]
+    total: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
 
 
 class MaintenanceWindowRow(Base):
