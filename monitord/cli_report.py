@@ -20,8 +20,9 @@ from monitord.reports import (
     period,
     ticket_record,
 )
+from monitord.reports.agreed import AgreedWindows
 from monitord.reports.document import Document
-from monitord.reports.sources import NoTasks, NoWindows, Tasks, Windows
+from monitord.reports.sources import NoTasks, Tasks, Windows
 from monitord.store import Store, StoreError
 
 
@@ -48,7 +49,7 @@ def _lang(explicit: str | None, contract: Contract | None) -> str:
 
 
 def _sources(config: Config, store: Store) -> tuple[Windows, Tasks]:
-    return NoWindows(), NoTasks()
+    return AgreedWindows(config, store), NoTasks()
 
 
 def _write(doc: Document, fmt: str, output: Path | None) -> None:

@@ -62,6 +62,11 @@ def config_data(database: str) -> dict[str, Any]:
             *[_device(f"cam-{i}", "camera", "s2", 20 + i, parents=["sw2"]) for i in range(7, 11)],
             _device("acs1", "access_controller", "s2", 40),
         ],
+        # The agreed window of step 3 (local time: 2026-06-11 00:00 CST is at(10)).
+        "maintenance": [
+            {"id": "nvr-disk-swap", "device": "nvr1", "start": "2026-06-11T00:00:00",
+             "duration": "4h", "reason": "硬盘更换"},
+        ],
     }  # fmt: skip
 
 
@@ -187,13 +192,5 @@ async def seed_month(lab: MonthLab) -> dict[str, int]:
     return ids
 
 
-WINDOWS = {"nvr1": [(at(10), at(10, hours=4))]}  # the agreed window of step 3
-
-
-class SeededWindows:
-    """The agreed window of step 3, as the prevention side would report it."""
-
-    def excluded(
-        self, device: Any, since: dt.datetime, until: dt.datetime
-    ) -> list[tuple[dt.datetime, dt.datetime]]:
-        return [(s, e) for s, e in WINDOWS.get(device.id, []) if e > since and s < until]
+# The agreed window of step 3, as the recount sees it (the report reads the configuration).
+WINDOWS = {"nvr1": [(at(10), at(10, hours=4))]}

@@ -47,6 +47,8 @@ def test_monthly_in_both_formats_and_the_contracts_language(
               "--format", "md")  # fmt: skip
     assert md.startswith("# 月度运维服务报告 · 2026-06")  # the contract's language: zh
     assert "| A类:系统不能正常运转 | 1 |" in md
+    # The NVR's outage fell inside the configured maintenance window: no downtime.
+    assert "| NVR1 (nvr1) | 硬盘录像机 | s1 | 0 分钟 | 0 | 0 | 100.000 % |" in md
     english = _run(config, "--lang", "en", "report", "monthly", "--contract", "seed-000",
                    "--month", "2026-06", "--format", "md")  # fmt: skip
     assert "| Tickets opened | 6 |" in english

@@ -16,6 +16,7 @@ import pytest
 
 from monitord.config import Config
 from monitord.reports import html, markdown, monthly, monthly_view, period
+from monitord.reports.agreed import AgreedWindows
 from monitord.reports.monthly import MonthlyReport
 from monitord.reports.sources import NoTasks, NoWindows, TaskCounts
 from monitord.store import Store
@@ -26,7 +27,6 @@ from tests.reportlab import (
     SECRET,
     WINDOWS,
     MonthLab,
-    SeededWindows,
     config_data,
     seed_month,
 )
@@ -53,7 +53,9 @@ async def _seeded(store: Store, monkeypatch: pytest.MonkeyPatch) -> tuple[MonthL
     contract = config.contracts[0]
     tz = monthly.report_timezone(contract, store.sites())
     span = period.month("2026-06", tz, M1 + dt.timedelta(days=40))
-    report = monthly.build(store, contract, span, "zh", SeededWindows(), SeededTasks(), 90)
+    report = monthly.build(
+        store, contract, span, "zh", AgreedWindows(config, store), SeededTasks(), 90
+    )
     return lab, report
 
 
