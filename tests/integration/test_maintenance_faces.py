@@ -128,5 +128,7 @@ def test_a_window_naming_an_unknown_site_is_a_config_error(tmp_path: Path) -> No
     data = config_data("sqlite://", "city")
     data["maintenance"] = [{"id": "w", "site": "atlantis", "cron": "0 2 * * *", "duration": "1h"}]
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"monitord.yaml:\d+: maintenance\[0\].site: unknown site"):
+    with pytest.raises(
+        ConfigError, match=r"monitord.yaml:\d+: maintenance\[0\].site: unknown site"
+    ):
         load(path)
