@@ -27,6 +27,8 @@ from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.metrics import OutboxCollector
 from monitord.prevention.history import HistoryRecorder
+from monitord.prevention.service import PreventionService
+from monitord.prevention.task_metrics import TaskCollector
 from monitord.prevention.warning_metrics import WarningCollector
 from monitord.prevention.warnings import EarlyWarningDesk
 from monitord.prevention.window_watch import watch_windows
@@ -61,6 +63,7 @@ class Daemon:
         self._snmp: SnmpService | None = None
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
+        self._upkeep: PreventionService | None = None
         self._windows: WindowBook | None = None
         self._warnings: EarlyWarningDesk | None = None
 
@@ -116,6 +119,8 @@ class Daemon:
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
+            upkeep = self._upkeep = PreventionService(store, self.clock, self.config)
+            self.registry.register(TaskCollector(upkeep))
             warnings = self._warnings = EarlyWarningDesk(store, self.clock, self.config, windows)
             self.registry.register(WarningCollector(warnings))
             notifier = self._notifier = Dispatcher(
@@ -143,6 +148,7 @@ class Daemon:
             polls = asyncio.create_task(snmp.run(), name="snmp")
             clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
             sends = asyncio.create_task(notifier.run(), name="notify")
+            upkeeping = asyncio.create_task(upkeep.run(), name="inspections")
             settings = self.config.history
             prevention = [
                 asyncio.create_task(history.run(self.clock, settings.flush_every), name="history"),
@@ -174,6 +180,8 @@ class Daemon:
             clocks.cancel()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             sends.cancel()
+            upkeeping.cancel()
+            await asyncio.gather(upkeeping, return_exceptions=True)
             for task in prevention:
                 task.cancel()
             await asyncio.gather(checks, clocks, sends, *prevention, return_exceptions=True)
@@ -233,6 +241,8 @@ class Daemon:
             self._desk.apply(config)
         if self._notifier is not None:
             self._notifier.apply(config.notify, [c.id for c in config.contracts])
+        if self._upkeep is not None:
+            self._upkeep.apply(config)
         if self._windows is not None:
             self._windows.apply(config)
         if self._warnings is not None:

@@ -14,6 +14,7 @@ from monitord.config.contracts import Contract
 from monitord.config.durations import Duration
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.notify import NotifySettings
+from monitord.config.prevention import PreventionSettings
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings, TrapSettings
 from monitord.config.zones import TimeZone
@@ -115,6 +116,8 @@ class Site(_Frozen):
     timezone: TimeZone = "Asia/Shanghai"
     zone: Zone = Zone.CITY
     contract: str | None = None
+    acceptance_date: dt.date | None = None  # 工程验收: starts follow-ups and the warranty
+    followups_since: dt.date | None = None  # visits owed before this are not counted
 
 
 class Device(_Frozen):
@@ -227,6 +230,7 @@ class Config(_Frozen):
     devices: tuple[Device, ...] = ()
     maintenance: tuple[MaintenanceWindow, ...] = ()
     history: HistorySettings = HistorySettings()
+    prevention: PreventionSettings = PreventionSettings()
 
     @property
     def database_url(self) -> str:

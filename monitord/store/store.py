@@ -25,6 +25,7 @@ from monitord.store.errors import StoreError
 from monitord.store.history import HistoryMethods
 from monitord.store.maintenance import MaintenanceMethods
 from monitord.store.metric_history import MetricHistoryMethods
+from monitord.store.prevention import PreventionMethods
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 from monitord.store.schema import Base, Device, DeviceState, OperationEventRow, Site, UTCDateTime
 from monitord.store.tickets import TicketMethods
@@ -41,7 +42,9 @@ class InventoryDiff:
     removed: tuple[str, ...] = ()
 
 
-class Store(TicketMethods, HistoryMethods, MetricHistoryMethods, MaintenanceMethods):
+class Store(
+    TicketMethods, HistoryMethods, MetricHistoryMethods, MaintenanceMethods, PreventionMethods
+):
     """The database; ticket methods come from `TicketMethods`, sessions from `StoreCore`."""
 
     @classmethod

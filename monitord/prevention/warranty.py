@@ -1,0 +1,136 @@
+"""Warranty (P3): the project warranty and the manufacturers', per device.
+
+Seed 000: three years of free hardware replacement and repair from acceptance, repair at
+cost after it. Seed 004: the manufacturer's warranty (the archive's `warranty_end`) makes
+a repair free, after it the repair is charged at cost. A device is covered while either
+runs; both end dates are the last day covered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from monitord.config.contracts import Contract, FaultKind
+from monitord.config.models import Config, Device, Site
+from monitord.notify.messages import Routing
+from monitord.prevention import tickets
+from monitord.prevention.schedule import add_months, local_day
+from monitord.store import Store
+from monitord.store.records import TicketRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    device: str
+    name: str
+    site: str
+    project_end: dt.date | None
+    manufacturer_end: dt.date | None
+
+    @property
+    def end(self) -> dt.date | None:
+        ends = [d for d in (self.project_end, self.manufacturer_end) if d is not None]
+        return max(ends) if ends else None
+
+    @property
+    def source(self) -> str | None:
+        if self.end is None:
+            return None
+        return "project" if self.end == self.project_end else "manufacturer"
+
+    def covered(self, day: dt.date) -> bool:
+        return self.end is not None and day <= self.end
+
+
+def project_end(site: Site, contract: Contract | None) -> dt.date | None:
+    years = contract.prevention.warranty_years if contract else None
+    if years is None or site.acceptance_date is None:
+        return None
+    start = site.acceptance_date
+    anniversary = add_months(start, 12 * years)
+    if anniversary.day < start.day:  # accepted on 29 Feb: the anniversary is 1 March
+        anniversary += dt.timedelta(days=1)
+    return anniversary - dt.timedelta(days=1)
+
+
+def coverage(config: Config, device: Device) -> Coverage:
+    site = next((s for s in config.sites if s.id == device.site), None)
+    contract = next((c for c in config.contracts if site and c.id == site.contract), None)
+    end = project_end(site, contract) if site else None
+    return Coverage(device.id, device.name, device.site, end, device.warranty_end)
+
+
+def expiring(
+    config: Config, now: dt.datetime, horizon: dt.timedelta, site: str | None = None
+) -> list[Coverage]:
+    """Devices whose cover ends between today and today + horizon (site days), by end."""
+    zones = {s.id: s.timezone for s in config.sites}
+    out = []
+    for device in config.devices:
+        if site is not None and device.site != site:
+            continue
+        c = coverage(config, device)
+        today = local_day(now, zones.get(device.site, "UTC"))
+        if c.end is not None and today <= c.end <= today + horizon:
+            out.append(c)
+    return sorted(out, key=lambda c: (c.end or dt.date.max, c.site, c.device))
+
+
+def repair_terms(config: Config, device_id: str | None, at: dt.datetime) -> dict[str, object]:
+    """What a repair of the ticket's device costs on `at`: free under warranty, else at cost."""
+    device = next((d for d in config.devices if d.id == device_id), None)
+    if device is None:
+        return {"device": device_id, "terms": "unknown", "under_warranty": None}
+    c = coverage(config, device)
+    site = next((s for s in config.sites if s.id == device.site), None)
+    day = local_day(at, site.timezone if site else "UTC")
+    covered = c.covered(day)
+    return {
+        "device": device.id,
+        "under_warranty": covered,
+        "terms": "free" if covered else "at_cost",
+        "warranty_end": c.end.isoformat() if c.end else None,
+        "source": c.source,
+        "project_end": c.project_end.isoformat() if c.project_end else None,
+        "manufacturer_end": c.manufacturer_end.isoformat() if c.manufacturer_end else None,
+    }
+
+
+def open_monthly_tickets(
+    store: Store,
+    config: Config,
+    now: dt.datetime,
+    horizon: dt.timedelta,
+    routing: Routing | None = None,
+) -> list[TicketRecord]:
+    """One class C ticket per site and month listing its devices whose warranty ends
+    within `horizon`; a month that had one (open or closed) gets no second. Returns the
+    tickets opened now."""
+    by_site: dict[str, list[Coverage]] = defaultdict(list)
+    for c in expiring(config, now, horizon):
+        by_site[c.site].append(c)
+    contracts = {c.id: c for c in config.contracts}
+    opened = []
+    for site in config.sites:
+        found, contract = by_site.get(site.id), contracts.get(site.contract or "")
+        if not found or contract is None:
+            continue
+        month = local_day(now, site.timezone).strftime("%Y-%m")
+        finding = tickets.Finding(
+            kind=FaultKind.WARRANTY,
+            key=f"{site.id}/{month}",
+            site=site.id,
+            title=f"保修即将到期 / warranty ending within {horizon.days} days: "
+            f"{len(found)} device(s) at {site.id}",
+            text="\n".join(f"{c.device} {c.name}: {c.end} ({c.source})" for c in found),
+            impacted=[c.device for c in found],
+            rule="warranty-ending",
+        )
+        if tickets.ever_opened(store, tickets.dedup_key(contract, finding)):
+            continue
+        ticket, created = tickets.open_for(store, contract, finding, "monitord", now, routing)
+        if created:
+            opened.append(ticket)
+    return opened
