@@ -8,6 +8,8 @@ Plain queries, for the daemon, the CLI, the API and the monthly report alike:
   completed_at null or after June 1 (times are UTC instants; months are the site's).
 - `inspection_task(id)`: one task and all its results, oldest first (the latest result of
   an item is the one that counts).
+- `inspection_results(site=, since=, until=)`: results recorded in [since, until) with
+  their tasks, in one query (service logs).
 - `followup_visits(contract=, site=, since=, until=)`: visits with their surveys, by time;
   [since, until). Which visits were owed comes from the site's acceptance date
   (`monitord.prevention.followups.windows`), not from the store.
@@ -184,6 +186,26 @@ class PreventionMethods(StoreCore):
                 return None
             return _task(row), _results(s, task_id)
 
+    def inspection_results(
+        self,
+        site: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> list[tuple[InspectionTask, InspectionResult]]:
+        """Results recorded in [since, until), with their tasks, oldest first (one query)."""
+        r, t = InspectionResultRow, InspectionTaskRow
+        query = select(r, t).join(t, r.task_id == t.id).order_by(r.at, r.id)
+        if site is not None:
+            query = query.where(t.site_id == site)
+        if since is not None:
+            require_aware(since)
+            query = query.where(r.at >= since)
+        if until is not None:
+            require_aware(until)
+            query = query.where(r.at < until)
+        with self._session("read inspection results") as s:
+            return [(_task(task), _result(row)) for row, task in s.execute(query)]
+
     def add_inspection_result(
         self, result: InspectionResult
     ) -> tuple[InspectionTask, list[InspectionResult]]:
@@ -282,12 +304,13 @@ def _task(r: InspectionTaskRow) -> InspectionTask:
 def _results(s: Any, task_id: int) -> list[InspectionResult]:
     r = InspectionResultRow
     query = select(r).where(r.task_id == task_id).order_by(r.at, r.id)
-    return [
-        InspectionResult(
-            x.task_id, x.item, x.result, x.actor, x.at, x.note, x.device_id, x.ticket_id, x.id
-        )
-        for x in s.scalars(query)
-    ]
+    return [_result(x) for x in s.scalars(query)]
+
+
+def _result(x: InspectionResultRow) -> InspectionResult:
+    return InspectionResult(
+        x.task_id, x.item, x.result, x.actor, x.at, x.note, x.device_id, x.ticket_id, x.id
+    )
 
 
 def _visit(r: FollowUpVisitRow) -> FollowUpVisit:

@@ -97,6 +97,10 @@ def test_recording_results_completes_the_task_and_a_failure_opens_one_ticket(
                                                                              "inspection")  # fmt: skip
     assert "IR dead" in events[0].text
     assert store.inspection_tasks(site="a", open_only=True).count(done) == 0
+    logged = store.inspection_results(site="a", since=at, until=at + dt.timedelta(seconds=1))
+    assert [(t.id, r.item) for t, r in logged][-1] == (task.id, night) and len(logged) == 6
+    assert store.inspection_results(site="b") == []
+    assert store.inspection_results(site="a", until=at) == []
     with pytest.raises(inspections.InspectionError, match="no item 'x'"):
         inspections.record(store, config, task.id, "x", "pass", "li", at)
     with pytest.raises(inspections.InspectionError, match="no device 'b-nvr' at site 'a'"):
