@@ -20,6 +20,7 @@ from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
 from monitord.store import Store
+from monitord.store.maintenance import WindowRecord
 from monitord.store.records import OperationEvent, SavedState
 from monitord.ticketing import tickets
 from monitord.ticketing.desk import TicketDesk
@@ -179,10 +180,15 @@ async def seed_month(lab: MonthLab) -> dict[str, int]:
     # 7. An access controller down near the end (B): its 48 h on-site clock runs into July.
     await lab.state(at(29, hours=20), ("acs1", State.DOWN))
     ids["acs"] = lab.ticket_of("acs1")
-    # 8. Two flaps of cam-2 (two failures, 40 min down in all) and sw2 briefly down.
+    # 8. Two flaps of cam-2 (two failures, 40 min down in all); sw2 down during planned work.
     for start in (at(7), at(8)):
         await lab.state(start, ("cam-2", State.DOWN), desk=False)
         await lab.state(start + dt.timedelta(minutes=20), ("cam-2", State.UP), desk=False)
+    # sw2's firmware upgrade: a window started by hand ("I'm on this switch for 70 min").
+    lab.store.add_window(
+        WindowRecord(0, None, "sw2", None, at(18, minutes=-10), at(18, hours=1),
+                     "固件升级", "engineer-li", at(18, minutes=-10))
+    )  # fmt: skip
     await lab.state(at(18), ("sw2", State.DOWN), desk=False)
     await lab.state(at(18, minutes=45), ("sw2", State.UP), desk=False)
     lab.tick(at(30))
@@ -193,4 +199,7 @@ async def seed_month(lab: MonthLab) -> dict[str, int]:
 
 
 # The agreed window of step 3, as the recount sees it (the report reads the configuration).
-WINDOWS = {"nvr1": [(at(10), at(10, hours=4))]}
+WINDOWS = {
+    "nvr1": [(at(10), at(10, hours=4))],
+    "sw2": [(at(18, minutes=-10), at(18, hours=1))],
+}

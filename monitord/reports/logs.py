@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitord.reports.document import Document, Paragraph, Section, Table
@@ -35,8 +36,11 @@ class Entry:
     detail: str
 
 
-def entries(store: Store, sites: list[SiteRecord], period: Period) -> list[Entry]:
-    """Both logs of these sites over [period.start, period.end), merged in time order."""
+def entries(
+    store: Store, sites: list[SiteRecord], period: Period, more: Sequence[Entry] = ()
+) -> list[Entry]:
+    """Both logs of these sites over [period.start, period.end), merged in time order, with
+    `more` service entries (inspections, follow-up visits) kept elsewhere."""
     site_ids = {s.id for s in sites}
     devices = {d.id: d for d in store.devices(include_removed=True) if d.site_id in site_ids}
     out = [
@@ -56,6 +60,7 @@ def entries(store: Store, sites: list[SiteRecord], period: Period) -> list[Entry
         )
         for e in store.operation_events_between(list(devices), period.start, period.end)
     ]
+    out += more
     out.sort(key=lambda e: (e.at, e.log, e.ticket or 0))
     return out
 

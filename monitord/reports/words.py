@@ -172,6 +172,8 @@ _EVENTS: dict[str, tuple[str, str]] = {
     "comment": ("comment", "备注"),
     "sla_warning": ("deadline warning", "时限预警"),
     "sla_breach": ("deadline breached", "超出时限"),
+    "inspection": ("inspection item", "巡检项目"),
+    "follow_up": ("follow-up visit", "用户回访"),
 }
 
 

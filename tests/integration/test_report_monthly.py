@@ -171,6 +171,7 @@ async def test_every_figure_matches_an_independent_recount(
         u = lines[device].uptime
         assert (u.observed, u.down, u.failures) == (observed * MINUTE, down * MINUTE, failures)
     assert lines["nvr1"].uptime.down == dt.timedelta(0)  # its outage was planned work
+    assert (lines["sw2"].uptime.down, lines["sw2"].uptime.failures) == (dt.timedelta(0), 0)
     assert lines["cam-2"].uptime.down == dt.timedelta(hours=6, minutes=40)
     for site in report.sites:
         mine = [minutes[d.id] for d in lab.config.devices if d.site == site.site.id]
