@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitord import i18n
 from monitord.config.models import Config, Site
 from monitord.prevention import followups
 from monitord.prevention.inspections import item_label
@@ -119,7 +120,8 @@ def tasks_text(config: Config, tasks: Sequence[InspectionTask], now: dt.datetime
     rows = []
     for t in tasks:
         state = "done" if t.completed_at else ("overdue" if t.overdue(now) else "open")
-        rows.append([str(t.id), t.site_id, t.kind, t.period, local(t.due_at, _tz(config, t.site_id)),
+        rows.append([str(t.id), t.site_id, i18n.t(t.kind, lang), t.period,
+                     local(t.due_at, _tz(config, t.site_id)),
                      w(state, lang), str(len(t.items))])  # fmt: skip
     head = [w(k, lang) for k in ("id", "site", "kind", "period", "due", "state", "items")]
     return table(head, rows)
@@ -139,11 +141,10 @@ def task_text(
                      w(r.result, lang) if r else w("not_yet", lang),
                      (r.device_id or "") if r else "", r.note if r else "",
                      f"#{r.ticket_id}" if r and r.ticket_id else ""])  # fmt: skip
-    head = [
-        f"#{task.id}  {task.site_id}  {task.kind}  {task.period}  ({task.contract}, {task.plan})",
-        f"{w('due', lang)}: {local(task.due_at, tz)}  {w('state', lang)}: {w(data['state'], lang)}",
-        "",
-    ]
+    title = f"#{task.id}  {task.site_id}  {i18n.t(task.kind, lang)}  {task.period}"
+    due = f"{w('due', lang)}: {local(task.due_at, tz)}"
+    head = [f"{title}  ({task.contract}, {task.plan})",
+            f"{due}  {w('state', lang)}: {w(data['state'], lang)}", ""]  # fmt: skip
     cols = [w(k, lang) for k in ("id", "item", "result", "device", "note", "ticket")]
     return "\n".join([*head, table(cols, rows)])
 

@@ -62,18 +62,27 @@ def coverage(config: Config, device: Device) -> Coverage:
     return Coverage(device.id, device.name, device.site, end, device.warranty_end)
 
 
+def coverages(config: Config) -> list[Coverage]:
+    """Every device's cover; the project warranty is worked out once per site."""
+    contracts = {c.id: c for c in config.contracts}
+    ends = {s.id: project_end(s, contracts.get(s.contract or "")) for s in config.sites}
+    return [
+        Coverage(d.id, d.name, d.site, ends.get(d.site), d.warranty_end) for d in config.devices
+    ]
+
+
 def expiring(
     config: Config, now: dt.datetime, horizon: dt.timedelta, site: str | None = None
 ) -> list[Coverage]:
     """Devices whose cover ends between today and today + horizon (site days), by end."""
     zones = {s.id: s.timezone for s in config.sites}
+    today = {s: local_day(now, tz) for s, tz in zones.items()}
     out = []
-    for device in config.devices:
-        if site is not None and device.site != site:
+    for c in coverages(config):
+        if site is not None and c.site != site:
             continue
-        c = coverage(config, device)
-        today = local_day(now, zones.get(device.site, "UTC"))
-        if c.end is not None and today <= c.end <= today + horizon:
+        day = today.get(c.site) or local_day(now, "UTC")
+        if c.end is not None and day <= c.end <= day + horizon:
             out.append(c)
     return sorted(out, key=lambda c: (c.end or dt.date.max, c.site, c.device))
 
