@@ -62,6 +62,8 @@ def list_inspections(obj: _Obj, site: str | None, open_only: bool, as_json: bool
     try:
         inspections.generate(store, config, now)
         found = store.inspection_tasks(site=site, open_only=open_only)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         store.close()
     if as_json:
@@ -78,8 +80,12 @@ def show_inspection(obj: _Obj, task_id: int, as_json: bool) -> None:
     """One task: its checklist and every recorded result."""
     config = obj.config()
     store = obj.store(config)
-    found = store.inspection_task(task_id)
-    store.close()
+    try:
+        found = store.inspection_task(task_id)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
     if found is None:
         raise click.ClickException(f"inspection {task_id} does not exist")
     task, results = found
@@ -142,8 +148,12 @@ def list_followups(obj: _Obj, site: str | None, as_json: bool) -> None:
     """Per site: the current visit window, windows missed, the last visit and its score."""
     config = obj.config()
     store = obj.store(config)
-    visits = store.followup_visits(site=site)
-    store.close()
+    try:
+        visits = store.followup_visits(site=site)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
     sites = pv.followups_dicts(config, visits, _now(), site)
     click.echo(to_json(sites) if as_json else pv.followups_text(sites, obj.lang))
 

@@ -19,6 +19,8 @@ from monitord.prevention import tickets
 from monitord.prevention.schedule import add_months, local_day
 from monitord.store import Store
 from monitord.store.records import TicketRecord
+from monitord.ticketing.lifecycle import EventKind
+from monitord.ticketing.tickets import SYSTEM, append
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +117,8 @@ def open_monthly_tickets(
     routing: Routing | None = None,
 ) -> list[TicketRecord]:
     """One class C ticket per site and month listing its devices whose warranty ends
-    within `horizon`; a month that had one (open or closed) gets no second. Returns the
-    tickets opened now."""
+    within `horizon`; a month that had one (open or closed) gets no second, and devices
+    found later in the month join its list while it is open. Returns the tickets opened now."""
     by_site: dict[str, list[Coverage]] = defaultdict(list)
     for c in expiring(config, now, horizon):
         by_site[c.site].append(c)
@@ -137,9 +139,25 @@ def open_monthly_tickets(
             impacted=[c.device for c in found],
             rule="warranty-ending",
         )
-        if tickets.ever_opened(store, tickets.dedup_key(contract, finding)):
+        key = tickets.dedup_key(contract, finding)
+        active = store.active_ticket(key)
+        if active is not None:
+            _add_devices(store, active, found, now)
             continue
-        ticket, created = tickets.open_for(store, contract, finding, "monitord", now, routing)
+        if store.last_closed_ticket(key) is not None:
+            continue
+        ticket, created = tickets.open_for(store, contract, finding, SYSTEM, now, routing)
         if created:
             opened.append(ticket)
     return opened
+
+
+def _add_devices(
+    store: Store, ticket: TicketRecord, found: list[Coverage], now: dt.datetime
+) -> None:
+    new = [c for c in found if c.device not in ticket.impacted]
+    if not new:
+        return
+    impacted = [*ticket.impacted, *(c.device for c in new)]
+    text = "\n".join(f"{c.device} {c.name}: {c.end} ({c.source})" for c in new)
+    append(store, ticket.id, EventKind.IMPACT, SYSTEM, now, text, {"impacted": impacted})

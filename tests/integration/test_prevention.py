@@ -167,6 +167,14 @@ def test_one_warranty_ticket_per_site_and_month(store: Store) -> None:
     ticket = found[0]
     assert (ticket.site_id, ticket.ticket_class) == ("a", "C")
     assert set(ticket.impacted) == {"a-cam1", "a-cam2", "a-cam4", "a-door", "a-sw"}
+    # Later in the month a device's cover is found to end soon too: it joins the list.
+    nvr = next(d for d in svc.config.devices if d.id == "a-nvr")
+    devices = [d for d in svc.config.devices if d.id != "a-nvr"]
+    svc.apply(svc.config.model_copy(update={"devices": (
+        *devices, nvr.model_copy(update={"warranty_end": dt.date(2027, 1, 10)}))}))  # fmt: skip
+    svc.tick(dec + dt.timedelta(days=1, hours=1))
+    [ticket] = [t for t in store.tickets() if t.fault_kind == "warranty"]
+    assert len(ticket.impacted) == 6 and ticket.impacted[-1] == "a-nvr"
     # Closed within the month: still no second ticket this month.
     for kind in (EventKind.ACKNOWLEDGED, EventKind.RESOLVED, EventKind.VERIFIED,
                  EventKind.CLOSED):  # fmt: skip
@@ -176,7 +184,7 @@ def test_one_warranty_ticket_per_site_and_month(store: Store) -> None:
     january = dt.datetime(2027, 1, 2, tzinfo=dt.UTC)
     board = svc.tick(january)
     assert len([t for t in store.tickets() if t.fault_kind == "warranty"]) == 2
-    assert board.sites[("seed-000", "a")].warranty_expiring == 5
+    assert board.sites[("seed-000", "a")].warranty_expiring == 6
 
 
 def test_metrics_by_site(store: Store) -> None:

@@ -47,6 +47,10 @@ def test_inspections_list_show_record_and_a_failure_ticket(tmp_path: Path) -> No
     assert done["failed"] == ["night_vision"] and done["ticket"] is not None
     ticket = _json(tmp_path, "ticket", "show", str(done["ticket"]))
     assert (ticket["class"], ticket["root_device"]) == ("C", "a-cam1")
+    # Under the 3-year project warranty (accepted 2024-02-29) until 2027-02-28.
+    assert ticket["repair"]["warranty_end"] == "2027-02-28"
+    shown = _cli(tmp_path, "ticket", "show", str(done["ticket"])).output
+    assert f"warranty end 保修截止 {ticket['repair']['warranty_end']}" in shown
     bad = _cli(tmp_path, "inspections", "record", str(camera["id"]), "nope", "pass", "--by", "li")
     assert bad.exit_code == 1 and "has no item 'nope'" in bad.output
 
