@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, select
+from sqlalchemy import Table, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitord.store.core import StoreCore
-from monitord.store.schema import MetricHourRow
+from monitord.store.schema import Base, MetricHourRow
 
 _KEY = ("device_id", "metric", "subject", "hour")
+_CHUNK = 2000
+_TABLE: Table = Base.metadata.tables[MetricHourRow.__tablename__]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +58,18 @@ class SeriesSums:
 
 class MetricHistoryMethods(StoreCore):
     def add_metric_hours(self, rows: Sequence[MetricHour]) -> None:
-        """Merge partial hours into the stored ones (counts and sums add, extremes widen)."""
-        if not rows:
-            return
-        with self._session(f"record {len(rows)} metric hours", write=True) as s:
-            s.execute(_merge(s.get_bind().dialect.name), [_values(r) for r in rows])
+        """Merge partial hours into the stored ones (counts and sums add, extremes widen).
+
+        In transactions of `_CHUNK` rows, so a state change waiting to be written (SQLite
+        has one writer) waits for one chunk, not for the whole fleet's hour.
+        """
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            with self._session(f"record {len(chunk)} metric hours", write=True) as s:
+                # Core, not the ORM's bulk path: one plain executemany.
+                s.connection().execute(
+                    _merge(s.get_bind().dialect.name), [_values(r) for r in chunk]
+                )
 
     def prune_metric_hours(self, before_hour: int) -> int:
         stmt = delete(MetricHourRow).where(MetricHourRow.hour < before_hour)
@@ -131,8 +140,9 @@ class MetricHistoryMethods(StoreCore):
 
 def _merge(dialect: str) -> Any:
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_(MetricHourRow)
-    t, new = MetricHourRow, stmt.excluded
+    t = _TABLE.c
+    stmt = insert_(_TABLE)
+    new = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=list(_KEY),
         set_={

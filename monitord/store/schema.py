@@ -244,7 +244,13 @@ class MetricHourRow(Base):
     """
 
     __tablename__ = "metric_hours"
-    __table_args__ = (Index("ix_metric_hours_hour", "hour"),)
+    # Trends read one metric over a span from the index alone; pruning deletes by hour.
+    __table_args__ = (
+        Index(
+            "ix_metric_hours_metric_hour", "metric", "hour", "device_id", "subject", "n", "total"
+        ),
+        Index("ix_metric_hours_hour", "hour"),
+    )
 
     device_id: Mapped[str] = mapped_column(primary_key=True)
     metric: Mapped[str] = mapped_column(primary_key=True)

@@ -40,6 +40,11 @@ def upgrade() -> None:
             "device_id", "metric", "subject", "hour", name=op.f("pk_metric_hours")
         ),
     )
+    op.create_index(
+        "ix_metric_hours_metric_hour",
+        "metric_hours",
+        ["metric", "hour", "device_id", "subject", "n", "total"],
+    )
     op.create_index("ix_metric_hours_hour", "metric_hours", ["hour"])
     op.create_table(
         "maintenance_windows",
@@ -67,4 +72,5 @@ def downgrade() -> None:
     op.drop_index("ix_maintenance_windows_ends_at", table_name="maintenance_windows")
     op.drop_table("maintenance_windows")
     op.drop_index("ix_metric_hours_hour", table_name="metric_hours")
+    op.drop_index("ix_metric_hours_metric_hour", table_name="metric_hours")
     op.drop_table("metric_hours")
