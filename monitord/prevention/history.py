@@ -5,7 +5,8 @@ count/sum/min/max of the current hours in memory and merges them into the store 
 minutes, which prunes hours older than the retention. Memory and rows are bounded: one
 entry per device, metric, subject (volume, port, sensor: at most 32-64 per device, see
 health/snmp_eval.py) and hour. Another probe (ONVIF clock drift) plugs in by calling
-`add(device, CLOCK_DRIFT, "", seconds, at)`.
+`add(device, CLOCK_DRIFT, "", abs(offset_seconds), at)`: the size of the offset, which the
+early warnings expect to stay small.
 """
 
 from __future__ import annotations

@@ -205,15 +205,11 @@ class EarlyWarningDesk:
             now,
             self._routing,
         )
-        _log.warning(
-            "early warning",
-            ticket=ticket.id,
-            device=device.id,
-            rule=n.rule,
-            new=created,
-            seen=n.lines[0][0],
-        )
-        return 1
+        if created:
+            _log.warning(
+                "early warning", ticket=ticket.id, device=device.id, rule=n.rule, seen=n.lines[0][0]
+            )
+        return int(created)
 
     def run_once(self, now: dt.datetime) -> tuple[int, int]:
         return self.act(self.evaluate(now), now)

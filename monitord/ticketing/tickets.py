@@ -305,7 +305,8 @@ def open_warning(
     routing: Routing | None = None,
 ) -> tuple[TicketRecord, bool]:
     """An early warning's ticket (P2), one per device and rule: reused while active,
-    reopened if the system had resolved it. Returns (the ticket, whether it is new)."""
+    reopened if the system had resolved it, and not opened again within `reopen_within` of
+    someone closing it (they saw it). Returns (the ticket, whether it is new)."""
     key = warning_key(contract.id, device, rule)
     name = f"early-{rule}"
     active = store.active_ticket(key)
@@ -316,6 +317,9 @@ def open_warning(
             )
             return reopened, False
         return active, False
+    closed = store.last_closed_ticket(key)
+    if closed is not None and at - closed.updated_at <= contract.reopen_within:
+        return closed, False
     payload = {"class": ticket_class.value, "rule": name, "fault": FaultKind.WARNING.value,
                "impacted": [device], **data}  # fmt: skip
     first = TicketEventRecord(0, 1, at, EventKind.OPENED.value, SYSTEM, text, payload)

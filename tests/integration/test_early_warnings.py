@@ -18,6 +18,8 @@ from monitord.prevention.warnings import EarlyWarningDesk
 from monitord.prevention.windows import WindowBook
 from monitord.store import Store
 from monitord.store.maintenance import WindowRecord
+from monitord.ticketing import tickets
+from monitord.ticketing.lifecycle import EventKind
 from tests.integration.test_tickets import config_data
 
 T0 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -143,3 +145,30 @@ async def test_the_history_stays_bounded(store: Store) -> None:
         assert len(hours) <= 48 + 1 and min(h.hour for h in hours) >= now_hour - 48
         assert all(h.n == 3 and h.low == h.high == pytest.approx(h.mean) for h in hours[:-1])
     assert lab.history.flush(lab.clock.now()) == 0  # nothing kept in memory after a flush
+
+
+async def test_a_warning_closed_by_people_is_not_reopened_at_once(store: Store) -> None:
+    lab = Lab(store)
+    lab.feed(7, {("nvr", H.DISK, "31"): filling(T0, 0.80, 0.02)})
+    assert lab.warnings.run_once(lab.clock.now()) == (1, 0)
+    [ticket] = store.tickets()
+    for kind in (EventKind.RESOLVED, EventKind.VERIFIED, EventKind.CLOSED):
+        tickets.append(store, ticket.id, kind, "li", lab.clock.now(), "disk replaced later")
+    lab.feed(0.5, {("nvr", H.DISK, "31"): filling(T0, 0.80, 0.02)})
+    assert lab.warnings.run_once(lab.clock.now()) == (0, 0)  # within reopen_within (24 h)
+    lab.feed(0.6, {("nvr", H.DISK, "31"): filling(T0, 0.80, 0.02)})
+    assert lab.warnings.run_once(lab.clock.now()) == (1, 0)  # still filling a day later
+    assert [t.status for t in store.tickets()] == ["open", "closed"]
+
+
+async def test_reboots_during_a_window_are_not_counted(store: Store) -> None:
+    lab = Lab(store)
+    now = lab.clock.now()
+    store.add_window(
+        WindowRecord(0, None, "sw", None, now, now + dt.timedelta(hours=3), "firmware", "li", now)
+    )
+    for minutes in (10, 40, 70):  # the upgrade reboots it three times
+        lab.history.add("sw", H.REBOOTS, "", 1.0, now + dt.timedelta(minutes=minutes))
+    lab.history.add("sw", H.REBOOTS, "", 1.0, now + dt.timedelta(hours=5))
+    lab.history.flush(now + dt.timedelta(hours=6))
+    assert store.metric_totals(H.REBOOTS, 0) == {("sw", ""): 1.0}
