@@ -22,7 +22,8 @@ from monitord.reports import (
 )
 from monitord.reports.agreed import AgreedWindows
 from monitord.reports.document import Document
-from monitord.reports.sources import NoTasks, Tasks, Windows
+from monitord.reports.recorded import ContractWarranty, RecordedTasks, service_entries
+from monitord.reports.sources import Tasks, Warranties, Windows
 from monitord.store import Store, StoreError
 
 
@@ -48,8 +49,8 @@ def _lang(explicit: str | None, contract: Contract | None) -> str:
     return contract.language if contract is not None else "zh"
 
 
-def _sources(config: Config, store: Store) -> tuple[Windows, Tasks]:
-    return AgreedWindows(config, store), NoTasks()
+def _sources(config: Config, store: Store) -> tuple[Windows, Tasks, Warranties]:
+    return AgreedWindows(config, store), RecordedTasks(config, store), ContractWarranty(config)
 
 
 def _write(doc: Document, fmt: str, output: Path | None) -> None:
@@ -118,9 +119,9 @@ def monthly_command(
             span = period.month(month, tz, _now())
         except period.PeriodError as exc:
             raise click.BadParameter(str(exc), param_hint="--month") from None
-        windows, tasks = _sources(config, store)
+        windows, tasks, warranties = _sources(config, store)
         report = monthly.build(
-            store, contract, span, _lang(lang, contract), windows, tasks, warranty_days
+            store, contract, span, _lang(lang, contract), windows, tasks, warranty_days, warranties
         )
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
@@ -155,8 +156,9 @@ def ticket_command(
         store.close()
     contract = next((c for c in config.contracts if c.id == ticket.contract), None)
     zone, tz = (site.zone, site.timezone) if site else ("city", "UTC")
+    ends = ContractWarranty(config).end(device) if device else None
     doc = ticket_record.document(
-        ticket, events, contract, zone, tz, device, _lang(lang, contract), _now()
+        ticket, events, contract, zone, tz, device, ends, _lang(lang, contract), _now()
     )
     _write(doc, fmt, output)
 
@@ -201,7 +203,8 @@ def log_command(
             span = period.days(since, until, tz, _now())
         except period.PeriodError as exc:
             raise click.BadParameter(str(exc)) from None
-        rows = logs.entries(store, sites, span)
+        ids = {s.id for s in sites}
+        rows = logs.entries(store, sites, span, service_entries(store, ids, span.start, span.end))
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -37,6 +37,7 @@ def document(
     zone: str,
     tz: str,
     device: DeviceRecord | None,
+    warranty_end: dt.date | None,
     lang: str,
     now: dt.datetime,
 ) -> Document:
@@ -49,7 +50,7 @@ def document(
         (w("time_zone", lang), tz),
     )
     sections = [
-        _summary(ticket, device, lang, tz),
+        _summary(ticket, device, warranty_end, lang, tz),
         _deadlines(events, contract, zone, tz, lang, now),
         *(_documents(kind, events, tz, lang) for kind in DOCUMENTS),
         _log(events, tz, lang),
@@ -59,7 +60,13 @@ def document(
     )
 
 
-def _summary(ticket: TicketRecord, device: DeviceRecord | None, lang: str, tz: str) -> Section:
+def _summary(
+    ticket: TicketRecord,
+    device: DeviceRecord | None,
+    warranty_end: dt.date | None,
+    lang: str,
+    tz: str,
+) -> Section:
     rows = [
         (w("title", lang), ticket.title),
         (w("root_device", lang), _device(ticket.root_device, device)),
@@ -67,7 +74,9 @@ def _summary(ticket: TicketRecord, device: DeviceRecord | None, lang: str, tz: s
     ]
     if ticket.root_device:
         # Judged when the fault happened: a fault under warranty is repaired free.
-        rows.append((w("warranty_state", lang), _warranty(device, ticket.opened_at, tz, lang)))
+        rows.append(
+            (w("warranty_state", lang), _warranty(warranty_end, ticket.opened_at, tz, lang))
+        )
     return Section(w("ticket", lang), (Table(("", ""), tuple(rows)),))
 
 
@@ -78,12 +87,12 @@ def _device(root: str | None, device: DeviceRecord | None) -> str:
     return f"{device.name} ({device.id}){'  ' + extra if extra else ''}"
 
 
-def _warranty(device: DeviceRecord | None, opened: dt.datetime, tz: str, lang: str) -> str:
-    if device is None or device.warranty_end is None:
+def _warranty(end: dt.date | None, opened: dt.datetime, tz: str, lang: str) -> str:
+    if end is None:
         return w("warranty_unknown", lang)
     day = opened.astimezone(ZoneInfo(tz)).date()
-    key = "under_warranty" if device.warranty_end >= day else "out_of_warranty"
-    return w(key, lang).format(date=device.warranty_end.isoformat())
+    key = "under_warranty" if end >= day else "out_of_warranty"
+    return w(key, lang).format(date=end.isoformat())
 
 
 def _deadlines(
