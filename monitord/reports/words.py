@@ -66,7 +66,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "due": ("Due", "应完成"),
     "done": ("Done", "已完成"),
     "overdue": ("Overdue", "逾期"),
-    "score": ("Satisfaction score", "满意度评分"),
+    "score": ("Satisfaction score (0–100)", "满意度评分(0–100)"),
     "not_recorded": ("not recorded", "未记录"),
     "warranty": ("Warranty expiring", "即将过保设备"),
     "warranty_within": ("ending within {days} days after the period", "统计期后 {days} 天内到期"),
