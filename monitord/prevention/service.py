@@ -19,6 +19,7 @@ from monitord.config.models import Config
 from monitord.notify.messages import Routing
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import Store, StoreError
+from monitord.store.prevention_records import FollowUpVisit
 
 _log = log.get("monitord.prevention")
 
@@ -78,11 +79,12 @@ class PreventionService:
                 c.inspections_due += 1
         self._followups(config, now, counts)
         settings = config.prevention
-        for cover in warranty.expiring(config, now, settings.warranty_horizon):
+        ending = warranty.expiring(config, now, settings.warranty_horizon)
+        for cover in ending:
             counts[(contract_of.get(cover.site, ""), cover.site)].warranty_expiring += 1
         if settings.warranty_tickets:
             for ticket in warranty.open_monthly_tickets(
-                self._store, config, now, settings.warranty_horizon, self.routing
+                self._store, config, now, settings.warranty_horizon, self.routing, ending
             ):
                 _log.warning("warranty ticket opened", ticket=ticket.id, site=ticket.site_id,
                              devices=len(ticket.impacted))  # fmt: skip
@@ -92,11 +94,14 @@ class PreventionService:
     def _followups(
         self, config: Config, now: dt.datetime, counts: dict[tuple[str, str], SiteCounts]
     ) -> None:
+        visits_at: dict[str, list[FollowUpVisit]] = defaultdict(list)
+        for visit in self._store.followup_visits():
+            visits_at[visit.site_id].append(visit)
         for site in config.sites:
             cadence = followups.cadence_of(config, site)
             if cadence is None or site.acceptance_date is None:
                 continue
-            visits = self._store.followup_visits(site=site.id)
+            visits = visits_at[site.id]
             c = counts[(site.contract or "", site.id)]
             missed = []
             for w in followups.site_states(site, cadence, visits, now):

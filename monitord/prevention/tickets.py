@@ -34,10 +34,6 @@ def dedup_key(contract: Contract, finding: Finding) -> str:
     return f"{contract.id}/{finding.kind.value}/{finding.key}"
 
 
-def ever_opened(store: Store, key: str) -> bool:
-    return store.active_ticket(key) is not None or store.last_closed_ticket(key) is not None
-
-
 def open_for(
     store: Store,
     contract: Contract,

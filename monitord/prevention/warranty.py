@@ -115,41 +115,47 @@ def open_monthly_tickets(
     now: dt.datetime,
     horizon: dt.timedelta,
     routing: Routing | None = None,
+    ending: list[Coverage] | None = None,
 ) -> list[TicketRecord]:
     """One class C ticket per site and month listing its devices whose warranty ends
     within `horizon`; a month that had one (open or closed) gets no second, and devices
-    found later in the month join its list while it is open. Returns the tickets opened now."""
+    found later in the month join its list while it is open. Returns the tickets opened now.
+    `ending`: what `expiring(config, now, horizon)` returns, when the caller has it."""
     by_site: dict[str, list[Coverage]] = defaultdict(list)
-    for c in expiring(config, now, horizon):
+    for c in expiring(config, now, horizon) if ending is None else ending:
         by_site[c.site].append(c)
     contracts = {c.id: c for c in config.contracts}
-    opened = []
+    findings = []
     for site in config.sites:
         found, contract = by_site.get(site.id), contracts.get(site.contract or "")
-        if not found or contract is None:
-            continue
-        month = local_day(now, site.timezone).strftime("%Y-%m")
-        finding = tickets.Finding(
-            kind=FaultKind.WARRANTY,
-            key=f"{site.id}/{month}",
-            site=site.id,
-            title=f"保修即将到期 / warranty ending within {horizon.days} days: "
-            f"{len(found)} device(s) at {site.id}",
-            text="\n".join(f"{c.device} {c.name}: {c.end} ({c.source})" for c in found),
-            impacted=[c.device for c in found],
-            rule="warranty-ending",
-        )
-        key = tickets.dedup_key(contract, finding)
-        active = store.active_ticket(key)
-        if active is not None:
-            _add_devices(store, active, found, now)
-            continue
-        if store.last_closed_ticket(key) is not None:
-            continue
-        ticket, created = tickets.open_for(store, contract, finding, SYSTEM, now, routing)
-        if created:
-            opened.append(ticket)
+        if found and contract is not None:
+            findings.append((contract, _finding(site, found, horizon, now), found))
+    known = store.tickets_by_key([tickets.dedup_key(c, f) for c, f, _ in findings])
+    opened = []
+    for contract, finding, found in findings:
+        ticket = known.get(tickets.dedup_key(contract, finding))
+        if ticket is None:
+            new, created = tickets.open_for(store, contract, finding, SYSTEM, now, routing)
+            opened += [new] if created else []
+        elif ticket.status != "closed":
+            _add_devices(store, ticket, found, now)
     return opened
+
+
+def _finding(
+    site: Site, found: list[Coverage], horizon: dt.timedelta, now: dt.datetime
+) -> tickets.Finding:
+    month = local_day(now, site.timezone).strftime("%Y-%m")
+    return tickets.Finding(
+        kind=FaultKind.WARRANTY,
+        key=f"{site.id}/{month}",
+        site=site.id,
+        title=f"保修即将到期 / warranty ending within {horizon.days} days: "
+        f"{len(found)} device(s) at {site.id}",
+        text="\n".join(f"{c.device} {c.name}: {c.end} ({c.source})" for c in found),
+        impacted=[c.device for c in found],
+        rule="warranty-ending",
+    )
 
 
 def _add_devices(

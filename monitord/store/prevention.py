@@ -21,7 +21,7 @@ is idempotent, across restarts and between daemons.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -42,7 +43,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from monitord.store.core import StoreCore, require_aware
 from monitord.store.prevention_records import FollowUpVisit, InspectionResult, InspectionTask
-from monitord.store.schema import Base, UTCDateTime
+from monitord.store.records import TicketRecord
+from monitord.store.schema import Base, Ticket, UTCDateTime
+from monitord.store.tickets import _ticket_record
 
 _BIG = BigInteger().with_variant(Integer, "sqlite")
 
@@ -107,41 +110,35 @@ class FollowUpVisitRow(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+_TASKS: Table = Base.metadata.tables[InspectionTaskRow.__tablename__]
+
+
 class PreventionMethods(StoreCore):
     def add_inspection_tasks(self, tasks: Sequence[InspectionTask]) -> list[InspectionTask]:
         """Insert the tasks whose period has none yet; returns those inserted.
 
-        `id` and `completed_at` of the given tasks are ignored.
+        `id` and `completed_at` of the given tasks are ignored. One statement for all.
         """
         if not tasks:
             return []
-        created: list[InspectionTask] = []
+        for t in tasks:
+            require_aware(t.due_at)
+        table = _TASKS
+        rows = [
+            {"contract": t.contract, "site_id": t.site_id, "kind": t.kind, "plan": t.plan,
+             "period": t.period, "period_start": t.period_start, "due_at": t.due_at,
+             "items": [dict(i) for i in t.items], "created_at": t.created_at,
+             "completed_at": None}
+            for t in tasks
+        ]  # fmt: skip
+        key = (table.c.contract, table.c.site_id, table.c.kind, table.c.period)
         with self._session(f"create {len(tasks)} inspection task(s)", write=True) as s:
             dialect = s.get_bind().dialect.name
             insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            for t in tasks:
-                require_aware(t.due_at)
-                stmt = (
-                    insert_(InspectionTaskRow)
-                    .values(
-                        contract=t.contract,
-                        site_id=t.site_id,
-                        kind=t.kind,
-                        plan=t.plan,
-                        period=t.period,
-                        period_start=t.period_start,
-                        due_at=t.due_at,
-                        items=[dict(i) for i in t.items],
-                        created_at=t.created_at,
-                        completed_at=None,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(InspectionTaskRow.id)
-                )
-                new_id = s.execute(stmt).scalar_one_or_none()
-                if new_id is not None:
-                    created.append(_replace_id(t, new_id))
-        return created
+            stmt = insert_(table).on_conflict_do_nothing().returning(table.c.id, *key)
+            created = {tuple(r[1:]): r[0] for r in s.execute(stmt, rows)}
+        by_key = {(t.contract, t.site_id, t.kind, t.period): t for t in tasks}
+        return [_replace_id(by_key[k], i) for k, i in sorted(created.items(), key=lambda x: x[1])]
 
     def last_inspection_periods(self) -> dict[tuple[str, str, str], dt.date]:
         """(contract, site, kind) -> the start of its latest task's period."""
@@ -285,6 +282,23 @@ class PreventionMethods(StoreCore):
             query = query.where(v.visited_at < until)
         with self._session("read follow-up visits") as s:
             return [_visit(r) for r in s.scalars(query)]
+
+    def tickets_by_key(self, keys: Collection[str]) -> dict[str, TicketRecord]:
+        """For each dedup key: its active ticket, else its latest closed one (one query)."""
+        if not keys:
+            return {}
+        query = (
+            select(Ticket)
+            .where(Ticket.dedup_key.in_(list(keys)))
+            .order_by(Ticket.opened_at, Ticket.id)
+        )
+        out: dict[str, TicketRecord] = {}
+        with self._session("read tickets by key") as s:
+            for row in s.scalars(query):
+                known = out.get(row.dedup_key)
+                if known is None or known.status == "closed":
+                    out[row.dedup_key] = _ticket_record(row)
+        return out
 
 
 def _replace_id(t: InspectionTask, new_id: int) -> InspectionTask:
