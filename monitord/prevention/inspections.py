@@ -154,8 +154,3 @@ def record(
     entry = InspectionResult(task_id, item, result, by, at, note, device, ticket_id)
     task, results = store.add_inspection_result(entry)
     return task, results, ticket_id
-
-
-def latest_results(results: list[InspectionResult]) -> dict[tuple[str, str | None], str]:
-    """(item, device) -> its latest result."""
-    return {(r.item, r.device_id): r.result for r in results}

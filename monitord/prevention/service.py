@@ -19,7 +19,7 @@ from monitord.config.models import Config
 from monitord.notify.messages import Routing
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import Store, StoreError
-from monitord.store.prevention_records import FollowUpVisit
+from monitord.store.prevention_records import FollowUpVisit, InspectionTask
 
 _log = log.get("monitord.prevention")
 
@@ -68,15 +68,20 @@ class PreventionService:
                       period=t.period, due=t.due_at.isoformat())  # fmt: skip
         contract_of = {s.id: s.contract or "" for s in config.sites}
         counts: dict[tuple[str, str], SiteCounts] = defaultdict(SiteCounts)
-        for task in self._store.inspection_tasks(open_only=True):
+        overdue: dict[str, list[InspectionTask]] = defaultdict(list)
+        for task in self._store.inspection_tasks(open_only=True, limit=10_000_000):
             c = counts[(task.contract, task.site_id)]
             if task.overdue(now):
                 c.inspections_overdue += 1
-                self._warn_once("inspection", str(task.id), "inspection overdue", task=task.id,
-                                site=task.site_id, kind=task.kind, period=task.period,
-                                due=task.due_at.isoformat())  # fmt: skip
+                overdue[task.site_id].append(task)
             else:
                 c.inspections_due += 1
+        for site, late in overdue.items():
+            # Once per site and newest overdue task: a long downtime logs a line per site.
+            newest = max(late, key=lambda t: t.id)
+            self._warn_once("inspection", f"{site}/{newest.id}", "inspections overdue",
+                            site=site, overdue=len(late), tasks=[t.id for t in late][:20],
+                            oldest_due=min(t.due_at for t in late).isoformat())  # fmt: skip
         self._followups(config, now, counts)
         settings = config.prevention
         ending = warranty.expiring(config, now, settings.warranty_horizon)

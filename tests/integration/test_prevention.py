@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from prometheus_client import CollectorRegistry
+from structlog.testing import capture_logs
 
 from monitord.clock import FakeClock
 from monitord.config.contracts import TicketClass
@@ -42,8 +43,11 @@ def test_downtime_is_caught_up_once_and_restarts_add_nothing(store: Store) -> No
     # The daemon is down from mid-January to 10 April; a new process starts.
     april = dt.datetime(2026, 4, 10, 1, 0, tzinfo=dt.UTC)
     again = service(store, april)
-    again.tick(april)
-    again.tick(april + dt.timedelta(minutes=10))
+    with capture_logs() as logs:
+        again.tick(april)
+        again.tick(april + dt.timedelta(minutes=10))
+    warned = [e for e in logs if e["event"] == "inspections overdue"]
+    assert sorted((e["site"], e["overdue"]) for e in warned) == [("a", 4), ("b", 4)]  # once
     service(store, april).tick(april)  # a second daemon on the same database
     found = periods(store)
     assert all(n == 1 for n in found.values()), found
