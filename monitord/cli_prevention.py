@@ -150,11 +150,12 @@ def list_followups(obj: _Obj, site: str | None, as_json: bool) -> None:
     store = obj.store(config)
     try:
         visits = store.followup_visits(site=site)
+        statuses = followups.ticket_statuses(store, visits)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         store.close()
-    sites = pv.followups_dicts(config, visits, _now(), site)
+    sites = pv.followups_dicts(config, visits, _now(), site, statuses)
     click.echo(to_json(sites) if as_json else pv.followups_text(sites, obj.lang))
 
 

@@ -7,7 +7,7 @@ in Chinese or English (labels of checklist items too).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -150,9 +150,15 @@ def task_text(
 
 
 def followups_dicts(
-    config: Config, visits: Sequence[FollowUpVisit], now: dt.datetime, site: str | None = None
+    config: Config,
+    visits: Sequence[FollowUpVisit],
+    now: dt.datetime,
+    site: str | None = None,
+    ticket_status: Mapping[int, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Per site owing visits: its windows up to now with their state, and its visits."""
+    """Per site owing visits: its windows up to now with their state, and its visits (with
+    the status of the ticket a quality problem opened: the handling result, 处理结果)."""
+    statuses = ticket_status or {}
     out = []
     for s in config.sites:
         cadence = followups.cadence_of(config, s)
@@ -166,7 +172,7 @@ def followups_dicts(
             "current": _window(states[-1]) if states else None,
             "missed": sum(1 for x in states if x.state == "overdue"),
             "windows": [_window(x) for x in states],
-            "visits": [visit_dict(s, v) for v in mine],
+            "visits": [visit_dict(s, v, statuses.get(v.ticket_id or 0)) for v in mine],
         })  # fmt: skip
     return out
 
@@ -176,7 +182,7 @@ def _window(state: followups.WindowState) -> dict[str, Any]:
             "state": state.state, "visits": [v.id for v in state.visits]}  # fmt: skip
 
 
-def visit_dict(site: Site, v: FollowUpVisit) -> dict[str, Any]:
+def visit_dict(site: Site, v: FollowUpVisit, ticket_status: str | None = None) -> dict[str, Any]:
     at, at_local = _iso(v.visited_at, site.timezone)
     return {
         "id": v.id, "site": v.site_id, "contract": v.contract, "visited_at": at,
@@ -184,6 +190,7 @@ def visit_dict(site: Site, v: FollowUpVisit) -> dict[str, Any]:
         "attitude": v.attitude, "responsibility": v.responsibility, "effect": v.effect,
         "score": v.score, "problems": v.problems, "suggestions": v.suggestions,
         "quality_problem": v.quality_problem, "ticket": v.ticket_id,
+        "ticket_status": ticket_status,
     }  # fmt: skip
 
 

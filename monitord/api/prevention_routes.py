@@ -119,8 +119,9 @@ def prevention_router(
         """Per site owing visits: its windows (done, due, overdue) and visits with surveys."""
         current = config()
         visits = await asyncio.to_thread(store.followup_visits, None, site)
+        statuses = await asyncio.to_thread(followups.ticket_statuses, store, visits)
         sites = visible_sites(who, current)
-        out = pv.followups_dicts(current, visits, clock.now(), site)
+        out = pv.followups_dicts(current, visits, clock.now(), site, statuses)
         return [s for s in out if s["site"] in sites]
 
     @router.post("/api/v1/followups", status_code=status.HTTP_201_CREATED)

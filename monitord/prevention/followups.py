@@ -119,3 +119,13 @@ def record(
         ticket, _ = tickets.open_for(store, contract, finding, visit.by, visit.visited_at, routing)
         visit = replace(visit, ticket_id=ticket.id)
     return store.add_followup_visit(visit)
+
+
+def ticket_statuses(store: Store, visits: Sequence[FollowUpVisit]) -> dict[int, str]:
+    """The status of each ticket the visits opened (the handling result of the problem)."""
+    out = {}
+    for ticket_id in {v.ticket_id for v in visits if v.ticket_id is not None}:
+        found = store.ticket(ticket_id)
+        if found is not None:
+            out[ticket_id] = found[0].status
+    return out

@@ -86,6 +86,7 @@ async def test_followups_posted_and_read_by_the_customer(api: Api) -> None:
     seen = (await api.call("GET", "/api/v1/followups", "cust")).json()
     assert [s["site"] for s in seen] == ["a"]
     assert seen[0]["current"]["state"] == "done" and seen[0]["visits"][0]["score"] == 88
+    assert seen[0]["visits"][0]["ticket_status"] == "open"  # the handling result, so far
     assert (await api.call("GET", "/api/v1/followups", "cust4")).json() == []
     wrong = await api.call("POST", "/api/v1/followups", json={**body, "score": 101})
     assert wrong.status_code == 422 and "score" in wrong.text
