@@ -1,5 +1,8 @@
 """Early-warning metrics, read at scrape time from the last pass (no DB per scrape):
-predicted days-to-full per disk volume, and how many devices each rule fires for.
+predicted time until each disk volume is full, and how many devices each rule fires for.
+
+The time to full is in seconds, Prometheus's base unit (promtool rejects "days"); a
+dashboard shows days as `monitord_storage_time_to_full_seconds / 86400`.
 
 Series are bounded: one per watched disk volume (32 per device at most, see snmp_eval),
 labelled by device id, site, kind and the volume's *index*, like monitord_snmp_storage_*.
@@ -22,15 +25,16 @@ class WarningCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         w = self._warnings
         days = GaugeMetricFamily(
-            "monitord_storage_days_to_full",
-            "Days until a disk volume is full by a linear fit of its hourly usage "
+            "monitord_storage_time_to_full_seconds",
+            "Time until a disk volume is full by a linear fit of its hourly usage "
             "(+Inf while it is not clearly filling), as of the last early-warning pass",
             labels=["device", "site", "kind", "volume"],
         )
         for (device_id, volume), value in sorted(w.days_to_full.items()):
             device = w.devices.get(device_id)
             if device is not None:
-                days.add_metric([device_id, device.site, device.kind.value, volume], value)
+                labels = [device_id, device.site, device.kind.value, volume]
+                days.add_metric(labels, value * 86_400)
         yield days
         firing = GaugeMetricFamily(
             "monitord_early_warnings_firing",

@@ -77,7 +77,9 @@ async def test_a_filling_nvr_disk_warns_days_ahead_and_clears_when_it_stops(stor
     registry = CollectorRegistry()
     registry.register(WarningCollector(lab.warnings))
     text = generate_latest(registry).decode()
-    assert 'monitord_storage_days_to_full{device="nvr",kind="nvr",site="s1",volume="31"} 3.' in text
+    series = 'monitord_storage_time_to_full_seconds{device="nvr",kind="nvr",site="s1",volume="31"}'
+    [line] = [line for line in text.splitlines() if line.startswith(series)]
+    assert float(line.split()[-1]) == pytest.approx(days * 86_400)
 
     assert lab.warnings.run_once(lab.clock.now()) == (0, 0)  # one ticket per device and rule
     # Old recordings are overwritten from now on: the disk stays where it is.
