@@ -80,7 +80,7 @@ def build(
     sites = [s for s in store.sites() if s.contract == contract.id]
     site_ids = {s.id for s in sites}
     devices = [d for d in store.devices() if d.site_id in site_ids]
-    opened = store.tickets_opened_between(period.start, period.as_of, contract.id)
+    opened = store.tickets_opened_between(period.start, period.recorded_until, contract.id)
     logs = store.ticket_logs([t.id for t in opened])
     zones = {s.id: s.zone for s in sites}
     logged = [
@@ -128,7 +128,7 @@ def _device_lines(
     ids = [d.id for d in devices]
     before = store.states_before(ids, period.start)
     moves: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
-    for e in store.operation_events_between(ids, period.start, period.as_of, ("state",)):
+    for e in store.operation_events_between(ids, period.start, period.recorded_until, ("state",)):
         if e.to_state:
             moves[e.device_id].append((e.at, e.to_state))
     return [
