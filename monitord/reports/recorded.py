@@ -88,16 +88,13 @@ def service_entries(
     """Inspection results and follow-up visits at these sites, for the service log (R3)."""
     out: list[Entry] = []
     for site in sorted(site_ids):
-        for task in store.inspection_tasks(site=site, limit=1_000_000):
-            found = store.inspection_task(task.id)
-            for r in found[1] if found else []:
-                if since <= r.at < until:
-                    label = _item_label(task.items, r.item)
-                    detail = f"{task.period} {task.kind}: {label}: {r.result}"
-                    out.append(
-                        Entry(r.at, SERVICE, site, r.ticket_id, r.device_id or "", "inspection",
-                              r.by, f"{detail} {r.note}".strip())
-                    )  # fmt: skip
+        for task, r in store.inspection_results(site, since, until):
+            label = _item_label(task.items, r.item)
+            detail = f"{task.period} {task.kind}: {label}: {r.result} {r.note}".strip()
+            out.append(
+                Entry(r.at, SERVICE, site, r.ticket_id, r.device_id or "", "inspection", r.by,
+                      detail)
+            )  # fmt: skip
         for v in store.followup_visits(site=site, since=since, until=until):
             parts = [f"score {v.score}" if v.score is not None else "", v.problems, v.suggestions]
             out.append(
