@@ -174,3 +174,31 @@ async def test_reboots_during_a_window_are_not_counted(store: Store) -> None:
     lab.history.add("sw", H.REBOOTS, "", 1.0, now + dt.timedelta(hours=5))
     lab.history.flush(now + dt.timedelta(hours=6))
     assert store.metric_totals(H.REBOOTS, 0) == {("sw", ""): 1.0}
+
+
+async def test_temperature_toward_its_limit_and_growing_clock_drift(store: Store) -> None:
+    data = config_data("sqlite://", "city")
+    for device in data["devices"]:  # type: ignore[attr-defined]
+        if device["id"] == "sw":
+            device["snmp"] = {"community": {"env": "UNUSED"}, "temperature_critical_c": 70}
+    lab = Lab(store)
+    lab.config = Config.model_validate(data)
+    lab.warnings.apply(lab.config)
+    lab.feed(
+        3,
+        {
+            # 52 °C rising 5 °C a day: 70 °C on day 3.6; a camera's clock drifting 3 s a day.
+            ("sw", H.TEMPERATURE, "1001"): filling(T0, 52, 5, noise=0.3),
+            ("cam-03", H.CLOCK_DRIFT, ""): filling(T0, 0.5, 3, noise=0.2),
+            # No limit for a device without SNMP settings: its sensor is ignored.
+            ("nvr", H.TEMPERATURE, "1"): filling(T0, 52, 5, noise=0.3),
+        },
+    )
+    assert lab.warnings.run_once(lab.clock.now()) == (2, 0)
+    assert sorted(lab.warning_tickets()) == [
+        ("cam-03", "early-clock_drift", "open"),
+        ("sw", "early-temperature", "open"),
+    ]
+    [sw] = [t for t in store.tickets() if t.root_device == "sw"]
+    [first] = store.ticket_events(sw.id)
+    assert "sensor 1001: 67.0 °C now" in first.text and "70.0 °C" in first.text, first.text
