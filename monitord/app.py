@@ -30,11 +30,18 @@ from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.escalator import Escalator
 from monitord.notify.metrics import OutboxCollector
 from monitord.port_watch import PortWatch
+from monitord.prevention.history import HistoryRecorder
+from monitord.prevention.service import PreventionService
+from monitord.prevention.task_metrics import TaskCollector
+from monitord.prevention.warning_metrics import WarningCollector
+from monitord.prevention.warnings import EarlyWarningDesk
+from monitord.prevention.window_watch import watch_windows
+from monitord.prevention.windows import WindowBook
 from monitord.probes.icmp import IcmpMode, Pinger
 from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
 from monitord.snmp.service import SnmpService
-from monitord.store import Store
+from monitord.store import Store, StoreError
 from monitord.ticket_metrics import TicketCollector
 from monitord.ticketing.desk import TicketDesk
 
@@ -72,6 +79,9 @@ class Daemon:
         self._archive_again = False
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
+        self._upkeep: PreventionService | None = None
+        self._windows: WindowBook | None = None
+        self._warnings: EarlyWarningDesk | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -99,19 +109,29 @@ class Daemon:
                 on_error=self._check_failed,
             )
             response = self.metrics.ticket_response
+            windows = self._windows = WindowBook(self.config, store, self.clock.monotonic)
+            history = HistoryRecorder(store, self.config.history.retention, windows.covers)
             desk = self._desk = TicketDesk(
                 store,
                 self.clock,
                 self.config,
                 on_response=lambda kind, seconds: response.labels(kind).observe(seconds),
+                windows=windows,
             )
             fleet = Fleet(
-                self.config, pinger, self.clock, self.metrics, recorder, scheduler.check_soon, desk
+                self.config,
+                pinger,
+                self.clock,
+                self.metrics,
+                recorder,
+                scheduler.check_soon,
+                desk,
+                history,
             )
             saved = await asyncio.to_thread(store.load_states)
             fleet.restore(saved)
             snmp = self._snmp = SnmpService(
-                self.config, store, self.clock, self.registry, scheduler.check_soon
+                self.config, store, self.clock, self.registry, scheduler.check_soon, history=history
             )
             snmp.watch.restore(
                 {d: s.last_check for d, s in saved.items() if s.last_check},
@@ -125,6 +145,10 @@ class Daemon:
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
+            upkeep = self._upkeep = PreventionService(store, self.clock, self.config)
+            self.registry.register(TaskCollector(upkeep))
+            warnings = self._warnings = EarlyWarningDesk(store, self.clock, self.config, windows)
+            self.registry.register(WarningCollector(warnings))
             notifier = self._notifier = Dispatcher(
                 store,
                 self.clock,
@@ -158,6 +182,15 @@ class Daemon:
             sends = asyncio.create_task(notifier.run(), name="notify")
             escalations = asyncio.create_task(escalator.run(), name="escalation")
             digest = asyncio.create_task(digests.run(), name="digest")
+            upkeeping = asyncio.create_task(upkeep.run(), name="inspections")
+            settings = self.config.history
+            prevention = [
+                asyncio.create_task(history.run(self.clock, settings.flush_every), name="history"),
+                asyncio.create_task(warnings.run(settings.evaluate_every), name="warnings"),
+                asyncio.create_task(
+                    watch_windows(desk, fleet.tracker, windows, self.clock), name="windows"
+                ),
+            ]
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -185,7 +218,14 @@ class Daemon:
             sends.cancel()
             escalations.cancel()
             digest.cancel()
-            await asyncio.gather(checks, clocks, sends, escalations, digest, return_exceptions=True)
+            upkeeping.cancel()
+            await asyncio.gather(upkeeping, return_exceptions=True)
+            for task in prevention:
+                task.cancel()
+            await asyncio.gather(
+                checks, clocks, sends, escalations, digest, *prevention, return_exceptions=True
+            )
+            await self._flush_history(history)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
             writer.cancel()
@@ -241,6 +281,12 @@ class Daemon:
         if self._onvif is not None:
             await self._onvif.close()
 
+    async def _flush_history(self, history: HistoryRecorder) -> None:
+        try:
+            await asyncio.to_thread(history.flush, self.clock.now())
+        except StoreError as exc:
+            _log.error("metric history of the last minutes not recorded", error=str(exc))
+
     def _serve_metrics(self, stack: AsyncExitStack) -> None:
         settings = self.config.metrics
         server: WSGIServer
@@ -290,6 +336,12 @@ class Daemon:
             self._desk.apply(config)
         if self._notifier is not None:
             self._notifier.apply(config.notify, [c.id for c in config.contracts])
+        if self._upkeep is not None:
+            self._upkeep.apply(config)
+        if self._windows is not None:
+            self._windows.apply(config)
+        if self._warnings is not None:
+            self._warnings.apply(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
         self.metrics.reloads.labels("success").inc()

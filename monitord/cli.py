@@ -10,6 +10,8 @@ from typing import NoReturn
 import click
 
 from monitord import __version__, cli_notify, cli_oncall, cli_report, cli_tickets, i18n, log, views
+from monitord.cli_maintenance import register as register_maintenance
+from monitord.cli_prevention import register as register_prevention
 from monitord.cli_probe import register as register_probe
 from monitord.config import Config, ConfigError, load
 from monitord.store import Store, StoreError
@@ -215,3 +217,5 @@ register_probe(main)
 cli_notify.register(main)
 cli_oncall.register(main)
 cli_report.register(main)
+register_prevention(main)
+register_maintenance(main)

@@ -9,19 +9,14 @@ from typing import Protocol
 import click
 
 from monitord.config import Config
-from monitord.config.contracts import Contract
-from monitord.reports import (
-    chromium,
-    html,
-    logs,
-    markdown,
-    monthly,
-    monthly_view,
-    period,
-    ticket_record,
-)
+from monitord.reports import chromium, html, markdown
 from monitord.reports.document import Document
-from monitord.reports.sources import NoTasks, NoWindows, Tasks, Windows
+from monitord.reports.service import (
+    ReportInputError,
+    log_export,
+    monthly_document,
+    ticket_document,
+)
 from monitord.store import Store, StoreError
 
 
@@ -37,18 +32,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _lang(explicit: str | None, contract: Contract | None) -> str:
-    """--lang here, else the global --lang, else the contract's language."""
-    if explicit:
-        return explicit
+def _lang(explicit: str | None) -> str | None:
+    """--lang here, else the global --lang; None leaves it to the contract."""
     root = click.get_current_context().find_root().params.get("lang")
-    if root:
-        return str(root)
-    return contract.language if contract is not None else "zh"
-
-
-def _sources(config: Config, store: Store) -> tuple[Windows, Tasks]:
-    return NoWindows(), NoTasks()
+    return explicit or (str(root) if root else None)
 
 
 def _write(doc: Document, fmt: str, output: Path | None) -> None:
@@ -70,6 +57,10 @@ def _emit(text: str, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"{output}: written", err=True)
+
+
+def _bad(exc: ReportInputError) -> click.BadParameter:
+    return click.BadParameter(str(exc), param_hint=f"--{exc.option}")
 
 
 _LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
@@ -104,28 +95,18 @@ def monthly_command(
 ) -> None:
     """Tickets by class, SLA compliance, MTTA/MTTR, availability, prevention, warranty."""
     config = obj.config()
-    contract = next((c for c in config.contracts if c.id == contract_id), None)
-    if contract is None:
-        known = ", ".join(c.id for c in config.contracts) or "none configured"
-        raise click.BadParameter(
-            f"{contract_id!r} is not a contract ({known})", param_hint="--contract"
-        )
     store = obj.store(config)
     try:
-        tz = monthly.report_timezone(contract, store.sites())
-        try:
-            span = period.month(month, tz, _now())
-        except period.PeriodError as exc:
-            raise click.BadParameter(str(exc), param_hint="--month") from None
-        windows, tasks = _sources(config, store)
-        report = monthly.build(
-            store, contract, span, _lang(lang, contract), windows, tasks, warranty_days
+        doc = monthly_document(
+            store, config, contract_id, month, _lang(lang), _now(), warranty_days
         )
+    except ReportInputError as exc:
+        raise _bad(exc) from None
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         store.close()
-    _write(monthly_view.document(report, _now()), fmt, output)
+    _write(doc, fmt, output)
 
 
 @report_group.command("ticket")
@@ -142,22 +123,14 @@ def ticket_command(
     config = obj.config()
     store = obj.store(config)
     try:
-        found = store.ticket(ticket_id)
-        if found is None:
-            raise click.ClickException(f"ticket {ticket_id} does not exist")
-        ticket, events = found
-        device = store.device(ticket.root_device) if ticket.root_device else None
-        site = next((s for s in store.sites() if s.id == ticket.site_id), None)
+        found = ticket_document(store, config, ticket_id, _lang(lang), _now())
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         store.close()
-    contract = next((c for c in config.contracts if c.id == ticket.contract), None)
-    zone, tz = (site.zone, site.timezone) if site else ("city", "UTC")
-    doc = ticket_record.document(
-        ticket, events, contract, zone, tz, device, _lang(lang, contract), _now()
-    )
-    _write(doc, fmt, output)
+    if found is None:
+        raise click.ClickException(f"ticket {ticket_id} does not exist")
+    _write(found[1], fmt, output)
 
 
 @report_group.command("log")
@@ -186,31 +159,14 @@ def log_command(
     config = obj.config()
     store = obj.store(config)
     try:
-        every = store.sites()
-        sites = [s for s in every if s.id == site_id or (contract_id and s.contract == contract_id)]
-        if not sites:
-            what = f"--site {site_id}" if site_id else f"--contract {contract_id}"
-            raise click.BadParameter(
-                f"{what}: no such site in the store (run the daemon or `db upgrade` first?)"
-            )
-        contract_key = contract_id or sites[0].contract
-        contract = next((c for c in config.contracts if c.id == contract_key), None)
-        tz = monthly.report_timezone(contract, every) if contract else sites[0].timezone
-        try:
-            span = period.days(since, until, tz, _now())
-        except period.PeriodError as exc:
-            raise click.BadParameter(str(exc)) from None
-        rows = logs.entries(store, sites, span)
+        export = log_export(store, config, site_id, contract_id, since, until, _lang(lang), _now())
+    except ReportInputError as exc:
+        raise _bad(exc) from None
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         store.close()
-    chosen = _lang(lang, contract)
-    scope = f"site {site_id}" if site_id else f"contract {contract_id}"
-    if fmt == "csv":
-        _emit(logs.to_csv(rows, tz, chosen), output)
-    else:
-        _emit(markdown.render(logs.document(rows, scope, span, chosen)), output)
+    _emit(export.csv() if fmt == "csv" else markdown.render(export.document()), output)
 
 
 def register(main: click.Group) -> None:

@@ -12,6 +12,7 @@ from monitord import ticket_views
 from monitord.config import Config
 from monitord.config.contracts import TicketClass
 from monitord.notify.messages import Routing
+from monitord.prevention.warranty import repair_terms
 from monitord.store import Store, StoreError
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition
@@ -101,12 +102,15 @@ def show(obj: _Obj, ticket_id: int, as_json: bool) -> None:
     contract = next((c for c in config.contracts if c.id == ticket.contract), None)
     site = next((s for s in config.sites if s.id == ticket.site_id), None)
     zone, tz = (site.zone.value, site.timezone) if site else ("city", "UTC")
+    repair = repair_terms(config, ticket.root_device, ticket.opened_at)
     if as_json:
-        click.echo(
-            ticket_views.to_json(ticket_views.ticket_dict(ticket, events, contract, zone, _now()))
-        )
+        data = ticket_views.ticket_dict(ticket, events, contract, zone, _now())
+        click.echo(ticket_views.to_json({**data, "repair": repair} if ticket.root_device else data))
     else:
         click.echo(ticket_views.ticket_text(ticket, events, contract, zone, tz, _now()))
+        if ticket.root_device:  # P3: free under warranty, at cost after (as of the fault)
+            terms = {"free": "free 免费", "at_cost": "at cost 有偿"}.get(str(repair["terms"]), "?")
+            click.echo(f"repair 维修: {terms} (warranty end 保修截止 {repair.get('warranty_end')})")
 
 
 def _text(text: str | None, file: Path | None) -> str:

@@ -13,6 +13,7 @@ from monitord.health.states import State
 from monitord.health.tracker import DeviceHealth, HealthTracker, Transition
 from monitord.inventory.archive import topology
 from monitord.metrics import DaemonMetrics, DeviceLabels
+from monitord.prevention.history import SampleSink, feed_icmp
 from monitord.probes.icmp import Pinger
 from monitord.recorder import Recorder
 from monitord.store.records import SavedState
@@ -39,8 +40,9 @@ class Fleet:
         recorder: Recorder,
         on_recheck: Callable[[Iterable[str]], None],
         desk: Desk | None = None,
+        history: SampleSink | None = None,
     ) -> None:
-        self._desk = desk
+        self._desk, self._history = desk, history
         self._pinger, self._clock, self._metrics = pinger, clock, metrics
         self._recorder, self._on_recheck = recorder, on_recheck
         self.tracker = HealthTracker({}, topology(config), config.flapping)
@@ -78,7 +80,10 @@ class Fleet:
         if device_id not in self.tracker.devices:  # removed by a reload meanwhile
             return settings.interval
         now = self._clock.now()
-        verdict = self.tracker.observe(device_id, evaluate(result, settings), now)
+        outcome = evaluate(result, settings)
+        verdict = self.tracker.observe(device_id, outcome, now)
+        if self._history is not None:
+            feed_icmp(self._history, device_id, outcome.observation, now)
         self._recorder.checked(device_id, now)
         for transition in verdict.transitions:
             await self._recorder.record(transition)

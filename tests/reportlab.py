@@ -20,6 +20,7 @@ from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
 from monitord.store import Store
+from monitord.store.maintenance import WindowRecord
 from monitord.store.records import OperationEvent, SavedState
 from monitord.ticketing import tickets
 from monitord.ticketing.desk import TicketDesk
@@ -60,7 +61,12 @@ def config_data(database: str) -> dict[str, Any]:
             _device("cam-6", "camera", "s2", 21, parents=["sw2"], warranty_end="2026-10-05"),
             # Enough cameras that one dark camera is not "30 % of the site dark" (class A).
             *[_device(f"cam-{i}", "camera", "s2", 20 + i, parents=["sw2"]) for i in range(7, 11)],
-            _device("acs1", "access_controller", "s2", 30),
+            _device("acs1", "access_controller", "s2", 40),
+        ],
+        # The agreed window of step 3 (local time: 2026-06-11 00:00 CST is at(10)).
+        "maintenance": [
+            {"id": "nvr-disk-swap", "device": "nvr1", "start": "2026-06-11T00:00:00",
+             "duration": "4h", "reason": "硬盘更换"},
         ],
     }  # fmt: skip
 
@@ -126,10 +132,10 @@ async def seed_month(lab: MonthLab) -> dict[str, int]:
     await lab.state(at(2), ("cam-1", State.DOWN))
     ids["cam"] = t = lab.ticket_of("cam-1")
     lab.act(t, EventKind.ACKNOWLEDGED, at(2, minutes=30))
+    await lab.state(at(2, hours=3), ("cam-1", State.UP))
     lab.act(t, EventKind.ON_SITE, at(2, hours=5))
     lab.act(t, EventKind.DIAGNOSIS, at(2, hours=6), "镜头进水,电源模块损坏\nPSU burnt")
     lab.act(t, EventKind.PLAN, at(2, hours=10), "更换电源模块")
-    await lab.state(at(2, hours=3), ("cam-1", State.UP))
     lab.act(t, EventKind.STAGE, at(2, hours=12), "已订购配件")
     lab.act(t, EventKind.STAGE, at(2, hours=16), "配件到货,已更换")
     lab.act(t, EventKind.RESOLVED, at(2, hours=20), "维护完成,画面恢复")
@@ -174,10 +180,15 @@ async def seed_month(lab: MonthLab) -> dict[str, int]:
     # 7. An access controller down near the end (B): its 48 h on-site clock runs into July.
     await lab.state(at(29, hours=20), ("acs1", State.DOWN))
     ids["acs"] = lab.ticket_of("acs1")
-    # 8. Two flaps of cam-2 (two failures, 40 min down in all) and sw2 briefly down.
+    # 8. Two flaps of cam-2 (two failures, 40 min down in all); sw2 down during planned work.
     for start in (at(7), at(8)):
         await lab.state(start, ("cam-2", State.DOWN), desk=False)
         await lab.state(start + dt.timedelta(minutes=20), ("cam-2", State.UP), desk=False)
+    # sw2's firmware upgrade: a window started by hand ("I'm on this switch for 70 min").
+    lab.store.add_window(
+        WindowRecord(0, None, "sw2", None, at(18, minutes=-10), at(18, hours=1),
+                     "固件升级", "engineer-li", at(18, minutes=-10))
+    )  # fmt: skip
     await lab.state(at(18), ("sw2", State.DOWN), desk=False)
     await lab.state(at(18, minutes=45), ("sw2", State.UP), desk=False)
     lab.tick(at(30))
@@ -187,13 +198,8 @@ async def seed_month(lab: MonthLab) -> dict[str, int]:
     return ids
 
 
-WINDOWS = {"nvr1": [(at(10), at(10, hours=4))]}  # the agreed window of step 3
-
-
-class SeededWindows:
-    """The agreed window of step 3, as the prevention side would report it."""
-
-    def excluded(
-        self, device: Any, since: dt.datetime, until: dt.datetime
-    ) -> list[tuple[dt.datetime, dt.datetime]]:
-        return [(s, e) for s, e in WINDOWS.get(device.id, []) if e > since and s < until]
+# The agreed window of step 3, as the recount sees it (the report reads the configuration).
+WINDOWS = {
+    "nvr1": [(at(10), at(10, hours=4))],
+    "sw2": [(at(18, minutes=-10), at(18, hours=1))],
+}

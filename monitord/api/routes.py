@@ -14,6 +14,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from monitord import __version__, log
 from monitord.api.auth import MAY_POST, Principal, TokenBook
+from monitord.api.maintenance_routes import maintenance_router
+from monitord.api.prevention_routes import prevention_router
+from monitord.api.report_routes import report_router
 from monitord.api.schemas import EventIn, HotlineIn
 from monitord.api.views import device_json, ticket_json
 from monitord.cli_tickets import ACTIONS
@@ -229,4 +232,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
             out.append(data)
         return out
 
+    app.include_router(prevention_router(store, config, clock, _caller))
+    app.include_router(maintenance_router(store, config, clock, _caller))
+    app.include_router(report_router(store, config, clock, _caller))
     return app

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from monitord import ticket_views
 from monitord.config import Config
+from monitord.prevention.warranty import repair_terms
 from monitord.store.records import DeviceRecord, SavedState, TicketEventRecord, TicketRecord
 
 
@@ -43,6 +44,8 @@ def ticket_json(
             e["at_local"] = _local(e["at"], info)
     else:
         del data["events"]  # a list stays small; GET /tickets/{id} has the log
+    if ticket.root_device:  # P3: free under warranty, at cost after (as of the fault)
+        data["repair"] = repair_terms(config, ticket.root_device, ticket.opened_at)
     if config.api.base_url:
         data["url"] = f"{config.api.base_url.rstrip('/')}/api/v1/tickets/{ticket.id}"
     return data

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitord.config.calendar import BusinessHours
 from monitord.config.durations import Duration
+from monitord.config.early import EarlyWarnings
+from monitord.config.prevention import PreventionTerms
 
 
 class TicketClass(StrEnum):
@@ -38,6 +40,10 @@ class FaultKind(StrEnum):
     DEGRADED = "degraded"
     FLAPPING = "flapping"
     HOTLINE = "hotline"
+    WARNING = "warning"  # an early warning (P2): a trend, not an outage
+    INSPECTION = "inspection"  # a failed inspection item (P1)
+    FOLLOWUP = "followup"  # a quality problem named at a follow-up visit (P4)
+    WARRANTY = "warranty"  # warranties ending soon at a site (P3)
 
 
 class _Frozen(BaseModel):
@@ -86,7 +92,9 @@ class Contract(_Frozen):
     warn_at: tuple[Annotated[float, Field(gt=0, lt=1)], ...] = (0.5, 0.8)
     reopen_within: Duration = dt.timedelta(hours=24)
     business_hours: BusinessHours | None = None  # None: every clock runs 24x7
+    early_warnings: EarlyWarnings = EarlyWarnings()
     language: Literal["zh", "en"] = "zh"  # of the customer-facing reports
+    prevention: PreventionTerms = PreventionTerms()  # inspections, follow-ups, warranty
 
     @model_validator(mode="after")
     def _has_fallback(self) -> Contract:

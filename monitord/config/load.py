@@ -11,7 +11,15 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from monitord.config.contracts import Contract
-from monitord.config.models import Config, Device, IcmpOverrides, IcmpSettings, KindDefaults, Site
+from monitord.config.models import (
+    Config,
+    Device,
+    DeviceKind,
+    IcmpOverrides,
+    IcmpSettings,
+    KindDefaults,
+    Site,
+)
 from monitord.config.oncall import unknown_places
 from monitord.config.yamlmap import Located, Path_, YamlError, dotted, load_located
 
@@ -244,6 +252,21 @@ def _semantic(
     yield from _cycles(config.devices, device_ids)
     n = config.notify
     yield from unknown_places(n.oncall, n.escalation, n.quiet_hours, {*contract_ids}, {*site_ids})
+    yield from _windows(config, site_ids, device_ids)
+
+
+def _windows(
+    config: Config, site_ids: dict[str, int], device_ids: dict[str, int]
+) -> Iterator[tuple[Path_, str]]:
+    """Maintenance windows name a known site, device and kind."""
+    kinds = [k.value for k in DeviceKind]
+    for i, w in enumerate(config.maintenance):
+        if w.site is not None and w.site not in site_ids:
+            yield ("maintenance", i, "site"), f"unknown site {w.site!r}"
+        if w.device is not None and w.device not in device_ids:
+            yield ("maintenance", i, "device"), f"unknown device {w.device!r}"
+        if w.kind is not None and w.kind not in kinds:
+            yield ("maintenance", i, "kind"), f"unknown kind {w.kind!r} ({', '.join(kinds)})"
 
 
 def _icmp_fits(config: Config) -> Iterator[tuple[Path_, str]]:

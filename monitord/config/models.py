@@ -11,8 +11,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from monitord.config.contracts import Contract
+from monitord.config.durations import Duration
+from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.notify import NotifySettings
 from monitord.config.onvif import OnvifSettings
+from monitord.config.prevention import PreventionSettings
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings, TrapSettings
 from monitord.config.tcp import TcpSettings
@@ -109,6 +112,8 @@ class Site(_Frozen):
     timezone: TimeZone = "Asia/Shanghai"
     zone: Zone = Zone.CITY
     contract: str | None = None
+    acceptance_date: dt.date | None = None  # 工程验收: starts follow-ups and the warranty
+    followups_since: dt.date | None = None  # visits owed before this are not counted
 
 
 class Device(_Frozen):
@@ -195,6 +200,14 @@ class FlappingSettings(_Frozen):
         return self
 
 
+class HistorySettings(_Frozen):
+    """The rolled-up metric history behind early warnings: hourly min/avg/max, pruned."""
+
+    retention: Duration = dt.timedelta(days=35)
+    flush_every: Seconds = 300.0
+    evaluate_every: Seconds = 3600.0
+
+
 class Config(_Frozen):
     state_dir: Path = Path("/var/lib/monitord")
     database: str | None = None
@@ -212,6 +225,9 @@ class Config(_Frozen):
     contracts: tuple[Contract, ...] = ()
     sites: tuple[Site, ...] = ()
     devices: tuple[Device, ...] = ()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+    history: HistorySettings = HistorySettings()
+    prevention: PreventionSettings = PreventionSettings()
 
     @property
     def database_url(self) -> str:

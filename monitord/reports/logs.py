@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitord.reports.document import Document, Paragraph, Section, Table
 from monitord.reports.period import Period
-from monitord.reports.words import w
+from monitord.reports.words import event, w
 from monitord.store import Store
 from monitord.store.records import SiteRecord
 from monitord.views import local
@@ -35,8 +36,11 @@ class Entry:
     detail: str
 
 
-def entries(store: Store, sites: list[SiteRecord], period: Period) -> list[Entry]:
-    """Both logs of these sites over [period.start, period.end), merged in time order."""
+def entries(
+    store: Store, sites: list[SiteRecord], period: Period, more: Sequence[Entry] = ()
+) -> list[Entry]:
+    """Both logs of these sites over [period.start, period.end), merged in time order, with
+    `more` service entries (inspections, follow-up visits) kept elsewhere."""
     site_ids = {s.id for s in sites}
     devices = {d.id: d for d in store.devices(include_removed=True) if d.site_id in site_ids}
     out = [
@@ -56,6 +60,7 @@ def entries(store: Store, sites: list[SiteRecord], period: Period) -> list[Entry
         )
         for e in store.operation_events_between(list(devices), period.start, period.end)
     ]
+    out += more
     out.sort(key=lambda e: (e.at, e.log, e.ticket or 0))
     return out
 
@@ -76,13 +81,17 @@ def to_csv(rows: list[Entry], tz: str, lang: str) -> str:
                 e.site,
                 "" if e.ticket is None else str(e.ticket),
                 e.device,
-                e.event,
+                _event(e, lang),
                 e.by,
                 e.detail,
                 e.at.isoformat(),
             ]
         )
     return "\ufeff" + buffer.getvalue()
+
+
+def _event(e: Entry, lang: str) -> str:
+    return event(e.event, lang) if e.log == SERVICE else e.event
 
 
 def document(rows: list[Entry], scope: str, period: Period, lang: str) -> Document:
@@ -103,7 +112,7 @@ def document(rows: list[Entry], scope: str, period: Period, lang: str) -> Docume
                     e.site,
                     "" if e.ticket is None else f"#{e.ticket}",
                     e.device,
-                    e.event,
+                    _event(e, lang),
                     e.by,
                     e.detail.splitlines()[0] if e.detail else "",
                 )

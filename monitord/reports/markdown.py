@@ -12,9 +12,9 @@ def render(doc: Document) -> str:
     lines = [f"# {doc.title}", ""]
     lines += [f"- **{k}**: {_cell(v)}" for k, v in doc.meta]
     for section in doc.sections:
-        lines += ["", f"## {section.title}", ""]
+        lines += ["", f"## {section.title}"]
         for block in section.blocks:
-            lines += [*_block(block), ""]
+            lines += ["", *_block(block)]
     return "\n".join(lines).rstrip() + "\n"
 
 

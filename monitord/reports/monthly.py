@@ -15,7 +15,7 @@ from monitord.config.contracts import Contract
 from monitord.reports import availability as av
 from monitord.reports.figures import LoggedTicket, TicketFigures, ticket_figures
 from monitord.reports.period import Period
-from monitord.reports.sources import TaskCounts, Tasks, Windows
+from monitord.reports.sources import ArchiveWarranty, TaskCounts, Tasks, Warranties, Windows
 from monitord.store import Store
 from monitord.store.records import DeviceRecord, SiteRecord
 from monitord.ticketing.tickets import as_events
@@ -75,11 +75,12 @@ def build(
     windows: Windows,
     tasks: Tasks,
     warranty_days: int = 90,
+    warranties: Warranties | None = None,
 ) -> MonthlyReport:
     sites = [s for s in store.sites() if s.contract == contract.id]
     site_ids = {s.id for s in sites}
     devices = [d for d in store.devices() if d.site_id in site_ids]
-    opened = store.tickets_opened_between(period.start, period.as_of, contract.id)
+    opened = store.tickets_opened_between(period.start, period.recorded_until, contract.id)
     logs = store.ticket_logs([t.id for t in opened])
     zones = {s.id: s.zone for s in sites}
     logged = [
@@ -112,7 +113,7 @@ def build(
         top_failing=tuple(failing[:TOP_FAILING]),
         inspections=tasks.inspections(contract.id, period.start, period.as_of),
         follow_ups=tasks.follow_ups(contract.id, period.start, period.as_of),
-        warranty=_warranty(devices, period, warranty_days),
+        warranty=_warranty(devices, period, warranty_days, warranties or ArchiveWarranty()),
         warranty_days=warranty_days,
     )
 
@@ -127,7 +128,7 @@ def _device_lines(
     ids = [d.id for d in devices]
     before = store.states_before(ids, period.start)
     moves: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
-    for e in store.operation_events_between(ids, period.start, period.as_of, ("state",)):
+    for e in store.operation_events_between(ids, period.start, period.recorded_until, ("state",)):
         if e.to_state:
             moves[e.device_id].append((e.at, e.to_state))
     return [
@@ -147,13 +148,14 @@ def _device_lines(
 
 
 def _warranty(
-    devices: list[DeviceRecord], period: Period, horizon_days: int
+    devices: list[DeviceRecord], period: Period, horizon_days: int, warranties: Warranties
 ) -> tuple[WarrantyLine, ...]:
     """Devices whose warranty ends after the period and within `horizon_days` of its end."""
     last_day = (period.end - dt.timedelta(microseconds=1)).astimezone(ZoneInfo(period.tz)).date()
+    ends = [(d, warranties.end(d)) for d in devices]
     ahead = [
-        WarrantyLine(d, d.warranty_end, (d.warranty_end - last_day).days)
-        for d in devices
-        if d.warranty_end is not None and 0 < (d.warranty_end - last_day).days <= horizon_days
+        WarrantyLine(d, end, (end - last_day).days)
+        for d, end in ends
+        if end is not None and 0 < (end - last_day).days <= horizon_days
     ]
     return tuple(sorted(ahead, key=lambda w: (w.ends, w.device.id)))

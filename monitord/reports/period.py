@@ -24,6 +24,11 @@ class Period:
     def complete(self) -> bool:
         return self.as_of >= self.end
 
+    @property
+    def recorded_until(self) -> dt.datetime:
+        """Exclusive bound of what counts: the end, or just past now (what happened now)."""
+        return self.end if self.complete else self.as_of + dt.timedelta(microseconds=1)
+
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -46,6 +46,18 @@ class Tasks(Protocol):
     ) -> TaskCounts | None: ...
 
 
+class Warranties(Protocol):
+    def end(self, device: DeviceRecord) -> dt.date | None:
+        """The last day the device's repairs are free; None if nothing says."""
+
+
+class ArchiveWarranty:
+    """The warranty end written in the equipment archive (the manufacturer's)."""
+
+    def end(self, device: DeviceRecord) -> dt.date | None:
+        return device.warranty_end
+
+
 class NoWindows:
     """No maintenance windows are kept: nothing is excluded."""
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from monitord.config.contracts import Contract
 from monitord.reports.document import Block, Document, Paragraph, Section, Table, Text
-from monitord.reports.words import milestone, w
+from monitord.reports.words import event, milestone, w
 from monitord.store.records import DeviceRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind
 from monitord.ticketing.sla import deadlines
@@ -37,6 +37,7 @@ def document(
     zone: str,
     tz: str,
     device: DeviceRecord | None,
+    warranty_end: dt.date | None,
     lang: str,
     now: dt.datetime,
 ) -> Document:
@@ -49,7 +50,7 @@ def document(
         (w("time_zone", lang), tz),
     )
     sections = [
-        _summary(ticket, device, lang, now, tz),
+        _summary(ticket, device, warranty_end, lang, tz),
         _deadlines(events, contract, zone, tz, lang, now),
         *(_documents(kind, events, tz, lang) for kind in DOCUMENTS),
         _log(events, tz, lang),
@@ -60,7 +61,11 @@ def document(
 
 
 def _summary(
-    ticket: TicketRecord, device: DeviceRecord | None, lang: str, now: dt.datetime, tz: str
+    ticket: TicketRecord,
+    device: DeviceRecord | None,
+    warranty_end: dt.date | None,
+    lang: str,
+    tz: str,
 ) -> Section:
     rows = [
         (w("title", lang), ticket.title),
@@ -68,7 +73,10 @@ def _summary(
         (w("impacted", lang), ", ".join(ticket.impacted) or "-"),
     ]
     if ticket.root_device:
-        rows.append((w("warranty_state", lang), _warranty(device, now, tz, lang)))
+        # Judged when the fault happened: a fault under warranty is repaired free.
+        rows.append(
+            (w("warranty_state", lang), _warranty(warranty_end, ticket.opened_at, tz, lang))
+        )
     return Section(w("ticket", lang), (Table(("", ""), tuple(rows)),))
 
 
@@ -79,12 +87,12 @@ def _device(root: str | None, device: DeviceRecord | None) -> str:
     return f"{device.name} ({device.id}){'  ' + extra if extra else ''}"
 
 
-def _warranty(device: DeviceRecord | None, now: dt.datetime, tz: str, lang: str) -> str:
-    if device is None or device.warranty_end is None:
+def _warranty(end: dt.date | None, opened: dt.datetime, tz: str, lang: str) -> str:
+    if end is None:
         return w("warranty_unknown", lang)
-    today = now.astimezone(ZoneInfo(tz)).date()
-    key = "under_warranty" if device.warranty_end >= today else "out_of_warranty"
-    return w(key, lang).format(date=device.warranty_end.isoformat())
+    day = opened.astimezone(ZoneInfo(tz)).date()
+    key = "under_warranty" if end >= day else "out_of_warranty"
+    return w(key, lang).format(date=end.isoformat())
 
 
 def _deadlines(
@@ -132,7 +140,13 @@ def _documents(kind: EventKind, events: Sequence[TicketEventRecord], tz: str, la
 def _log(events: Sequence[TicketEventRecord], tz: str, lang: str) -> Section:
     header = ("#", w("time", lang), w("event", lang), w("by", lang), w("text", lang))
     rows = tuple(
-        (str(e.seq), local(e.at, tz), e.kind, e.by, e.text.splitlines()[0] if e.text else "")
+        (
+            str(e.seq),
+            local(e.at, tz),
+            event(e.kind, lang),
+            e.by,
+            e.text.splitlines()[0] if e.text else "",
+        )
         for e in events
     )
     return Section(w("log", lang), (Table(header, rows, frozenset({0})),))

@@ -66,7 +66,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "due": ("Due", "应完成"),
     "done": ("Done", "已完成"),
     "overdue": ("Overdue", "逾期"),
-    "score": ("Satisfaction score", "满意度评分"),
+    "score": ("Satisfaction score (0–100)", "满意度评分(0–100)"),
     "not_recorded": ("not recorded", "未记录"),
     "warranty": ("Warranty expiring", "即将过保设备"),
     "warranty_within": ("ending within {days} days after the period", "统计期后 {days} 天内到期"),
@@ -151,3 +151,32 @@ _RECORD_WORDS: dict[str, tuple[str, str]] = {
     "actor": ("By", "执行人"),
 }
 _WORDS.update(_RECORD_WORDS)
+
+# Ticket events as the customer reads them in a record or a log.
+_EVENTS: dict[str, tuple[str, str]] = {
+    "opened": ("opened", "开单"),
+    "acknowledged": ("acknowledged", "已响应"),
+    "on_site": ("on site", "到达现场"),
+    "diagnosis": ("fault diagnosis report", "故障诊断报告"),
+    "plan": ("maintenance and recovery plan", "维护与恢复计划"),
+    "stage": ("stage report", "阶段报告"),
+    "resolved": ("maintenance work report (resolved)", "维护工作报告(已解决)"),
+    "verified": ("customer sign-off", "用户验收签字"),
+    "closed": ("closed", "关闭"),
+    "reopened": ("reopened", "重新打开"),
+    "paused": ("clock paused", "计时暂停"),
+    "resumed": ("clock resumed", "计时恢复"),
+    "reclassified": ("reclassified", "重新分类"),
+    "recovered": ("device answers again", "设备恢复在线"),
+    "impact": ("more devices affected", "影响范围扩大"),
+    "comment": ("comment", "备注"),
+    "sla_warning": ("deadline warning", "时限预警"),
+    "sla_breach": ("deadline breached", "超出时限"),
+    "inspection": ("inspection item", "巡检项目"),
+    "follow_up": ("follow-up visit", "用户回访"),
+}
+
+
+def event(kind: str, lang: str) -> str:
+    en, zh = _EVENTS.get(kind, (kind, kind))
+    return zh if lang == "zh" else en

@@ -20,6 +20,7 @@ from monitord.clock import Clock
 from monitord.config.models import Config, Device
 from monitord.config.snmp import TrapSettings
 from monitord.journal import EventStore
+from monitord.prevention.history import SampleSink
 from monitord.probes.snmp import SnmpClient
 from monitord.probes.traps import Trap, TrapReceiver, TrapUserKeys
 from monitord.scheduler import Scheduler
@@ -46,10 +47,11 @@ class SnmpService:
         registry: CollectorRegistry,
         recheck: Callable[[Iterable[str]], None],
         client: SnmpClient | None = None,
+        history: SampleSink | None = None,
     ) -> None:
         self._clock, self._recheck = clock, recheck
         self.client = client or SnmpClient()
-        self.watch = SnmpWatch(config, self.client, store, clock)
+        self.watch = SnmpWatch(config, self.client, store, clock, history)
         self.scheduler = Scheduler(clock, self.watch.poll, _IN_FLIGHT, on_error=_failed)
         self.receiver: TrapReceiver | None = None
         self.recent: collections.deque[Trap] = collections.deque(maxlen=_KEEP_TRAPS)

@@ -21,6 +21,7 @@ from monitord.health.findings import Finding, FindingTracker, Status
 from monitord.health.snmp_eval import Memory, evaluate, reboot_while_away
 from monitord.inventory.identity import identity
 from monitord.journal import EventStore, Journal
+from monitord.prevention.history import SampleSink, feed_snmp
 from monitord.probes import snmp_oids as O
 from monitord.probes.snmp import SnmpClient, SnmpReading
 from monitord.probes.snmp_oids import FetchPlan, plan_for
@@ -28,8 +29,15 @@ from monitord.snmp.targets import target
 
 
 class SnmpWatch:
-    def __init__(self, config: Config, client: SnmpClient, store: EventStore, clock: Clock) -> None:
-        self._client, self._clock = client, clock
+    def __init__(
+        self,
+        config: Config,
+        client: SnmpClient,
+        store: EventStore,
+        clock: Clock,
+        history: SampleSink | None = None,
+    ) -> None:
+        self._client, self._clock, self._history = client, clock, history
         self.journal = Journal(store, clock, "snmp")
         self.tracker = FindingTracker()
         self.memory: dict[str, Memory] = {}
@@ -107,6 +115,8 @@ class SnmpWatch:
                     oid = got.get(O.SYS_OBJECT_ID)
                     facts = identity(result.memory.sys_descr, oid if isinstance(oid, str) else None)
                     await self.journal.learn(device, "snmp", facts)
+            if self._history is not None:
+                feed_snmp(self._history, device_id, findings, events, now)
         for event in events:
             await self.journal.event(device, event.kind, event.reason, event.values)
             if event.kind == "reboot":

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from monitord.store.core import StoreCore, require_aware
 from monitord.store.records import OperationEvent, TicketEventRecord, TicketRecord
-from monitord.store.schema import OperationEventRow, Ticket, TicketEventRow
+from monitord.store.schema import Base, OperationEventRow, Ticket, TicketEventRow
 from monitord.store.tickets import _event_record, _ticket_record
 
+_EVENTS: Table = Base.metadata.tables[OperationEventRow.__tablename__]
 # Keeps each IN (...) list well below SQLite's and PostgreSQL's parameter limits.
 _CHUNK = 500
 
@@ -28,20 +29,23 @@ class HistoryMethods(StoreCore):
         until: dt.datetime,
         kinds: Collection[str] | None = None,
     ) -> list[OperationEvent]:
-        """Operation-record entries of these devices with since <= at < until, oldest first."""
+        """Operation-record entries of these devices with since <= at < until, oldest first.
+
+        Their `observation` is left out (empty): reports do not show it, and decoding it
+        was a third of the time of reading a large fleet's month.
+        """
         require_aware(since)
         require_aware(until)
         out: list[OperationEvent] = []
+        e = _EVENTS.c
+        # Plain rows, not ORM objects: a month of a large fleet is tens of thousands of them.
+        columns = (e.device_id, e.at, e.kind, e.from_state, e.to_state, e.reason)
         for chunk in _chunks(sorted(device_ids)):
-            query = select(OperationEventRow).where(
-                OperationEventRow.device_id.in_(chunk),
-                OperationEventRow.at >= since,
-                OperationEventRow.at < until,
-            )
+            query = select(*columns).where(e.device_id.in_(chunk), e.at >= since, e.at < until)
             if kinds is not None:
-                query = query.where(OperationEventRow.kind.in_(list(kinds)))
+                query = query.where(e.kind.in_(list(kinds)))
             with self._session("read operation records") as s:
-                out.extend(_operation_event(r) for r in s.scalars(query))
+                out.extend(OperationEvent(*r) for r in s.execute(query))
         out.sort(key=lambda e: e.at)
         return out
 
@@ -121,9 +125,3 @@ class HistoryMethods(StoreCore):
 
 def _chunks(items: list[str] | list[int]) -> list[list[str] | list[int]]:
     return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-
-
-def _operation_event(r: OperationEventRow) -> OperationEvent:
-    return OperationEvent(
-        r.device_id, r.at, r.kind, r.from_state, r.to_state, r.reason, dict(r.observation)
-    )

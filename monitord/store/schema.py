@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -252,3 +253,49 @@ class DeviceFactRow(Base):
     source: Mapped[str]
     observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class MetricHourRow(Base):
+    """One device metric rolled up over one UTC hour (early warnings, P2); pruned by age.
+
+    `hour` counts hours since the Unix epoch, so a trend's least-squares sums are plain SQL
+    arithmetic on both backends. `subject` names the volume, port or sensor ("" if none).
+    """
+
+    __tablename__ = "metric_hours"
+    # Trends read one metric over a span from the index alone; pruning deletes by hour.
+    __table_args__ = (
+        Index(
+            "ix_metric_hours_metric_hour", "metric", "hour", "device_id", "subject", "n", "total"
+        ),
+        Index("ix_metric_hours_hour", "hour"),
+    )
+
+    device_id: Mapped[str] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+
+
+class MaintenanceWindowRow(Base):
+    """A window started by hand (CLI, API); configured windows live in the configuration."""
+
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (Index("ix_maintenance_windows_ends_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    site_id: Mapped[str | None]
+    device_id: Mapped[str | None]
+    kind: Mapped[str | None]
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_early_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -24,6 +24,9 @@ from monitord.store.engine import postgresql_engine, sqlite_engine
 from monitord.store.errors import StoreError
 from monitord.store.facts import FactMethods
 from monitord.store.history import HistoryMethods
+from monitord.store.maintenance import MaintenanceMethods
+from monitord.store.metric_history import MetricHistoryMethods
+from monitord.store.prevention import PreventionMethods
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 from monitord.store.schema import Base, Device, DeviceState, OperationEventRow, Site, UTCDateTime
 from monitord.store.tickets import TicketMethods
@@ -40,7 +43,14 @@ class InventoryDiff:
     removed: tuple[str, ...] = ()
 
 
-class Store(TicketMethods, HistoryMethods, FactMethods):
+class Store(
+    TicketMethods,
+    HistoryMethods,
+    MetricHistoryMethods,
+    MaintenanceMethods,
+    PreventionMethods,
+    FactMethods,
+):
     """The database; ticket methods come from `TicketMethods`, sessions from `StoreCore`."""
 
     @classmethod

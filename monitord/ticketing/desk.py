@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from monitord import log
 from monitord.clock import Clock
@@ -35,6 +35,12 @@ _ACTIVE = [s.value for s in Status if s != Status.CLOSED]
 _T = TypeVar("_T")
 
 
+class Windows(Protocol):
+    """Planned work (P5): a covered device's fault opens its ticket only after the window."""
+
+    def covers(self, device_id: str, at: dt.datetime) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Board:
     """The active tickets and their nearest deadlines, as of the last clock pass."""
@@ -52,6 +58,7 @@ class TicketDesk:
         config: Config,
         retry_every: float = 5.0,
         on_response: Callable[[str, float], None] = lambda _kind, _seconds: None,
+        windows: Windows | None = None,
     ):
         self._store, self._clock, self._retry_every = store, clock, retry_every
         # Seconds from opening to acknowledgement / arrival on site, seen once per process;
@@ -65,6 +72,10 @@ class TicketDesk:
         # Ticket writes for one root run one at a time (see `_open`).
         self._locks: dict[str, asyncio.Lock] = {}
         self._queued: dict[str, asyncio.Task[None]] = {}
+        # Roots whose ticket a maintenance window held back; `release_held` opens them once
+        # the window is over. A restart rebuilds the set: `reconcile` holds them again.
+        self._windows = windows
+        self.held: set[str] = set()
         self.apply(config)
 
     def apply(self, config: Config) -> None:
@@ -150,6 +161,12 @@ class TicketDesk:
         fault = fault_of(device, self.config, tracker)
         if fault is None:
             return
+        windows = self._windows
+        if windows is not None and await asyncio.to_thread(windows.covers, device.id, at):
+            if device.id not in self.held:
+                _log.info("no ticket during maintenance window", device=device.id)
+            self.held.add(device.id)
+            return
         contract = self.contract_of_site[device.site]
         title = f"{device.name} ({device.id}): {fault.kind.value}"
         ticket, created = await self._write(
@@ -165,6 +182,21 @@ class TicketDesk:
                 site=device.site,
                 impacted=len(ticket.impacted),
             )
+
+    async def release_held(self, tracker: HealthTracker) -> None:
+        """Open the tickets held back by windows that are over; a recovered root opens none."""
+        now = self._clock.now()
+        for device_id in sorted(self.held):
+            device = self.devices.get(device_id)
+            if device is None or device.site not in self.contract_of_site:
+                self.held.discard(device_id)
+                continue
+            if self._windows is not None and await asyncio.to_thread(
+                self._windows.covers, device_id, now
+            ):
+                continue
+            self.held.discard(device_id)
+            await self._open(device, tracker, now)
 
     async def run_clocks(self, every: float = 30.0) -> None:
         """Warn before a deadline breaches and record the breach, each exactly once."""

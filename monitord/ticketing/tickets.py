@@ -285,3 +285,67 @@ def open_hotline(
     )
     ticket, _ = store.open_ticket(draft, first, _outbox([_as_event(first)], routing))
     return ticket
+
+
+def warning_key(contract: str, device: str, rule: str) -> str:
+    return f"{contract}/{device}/{FaultKind.WARNING.value}/{rule}"
+
+
+def open_warning(
+    store: Store,
+    contract: Contract,
+    site: str,
+    device: str,
+    rule: str,
+    ticket_class: TicketClass,
+    title: str,
+    text: str,
+    data: Mapping[str, Any],
+    at: dt.datetime,
+    routing: Routing | None = None,
+) -> tuple[TicketRecord, bool]:
+    """An early warning's ticket (P2), one per device and rule: reused while active,
+    reopened if the system had resolved it, and not opened again within `reopen_within` of
+    someone closing it (they saw it). Returns (the ticket, whether it is new)."""
+    key = warning_key(contract.id, device, rule)
+    name = f"early-{rule}"
+    active = store.active_ticket(key)
+    if active is not None:
+        if active.status in _REPAIRED:
+            reopened = append(
+                store, active.id, EventKind.REOPENED, SYSTEM, at, text, dict(data), routing
+            )
+            return reopened, False
+        return active, False
+    closed = store.last_closed_ticket(key)
+    if closed is not None and at - closed.updated_at <= contract.reopen_within:
+        return closed, False
+    payload = {"class": ticket_class.value, "rule": name, "fault": FaultKind.WARNING.value,
+               "impacted": [device], **data}  # fmt: skip
+    first = TicketEventRecord(0, 1, at, EventKind.OPENED.value, SYSTEM, text, payload)
+    draft = TicketRecord(
+        id=0, dedup_key=key, contract=contract.id, site_id=site, root_device=device,
+        fault_kind=FaultKind.WARNING.value, ticket_class=ticket_class.value, rule=name,
+        status=Status.OPEN.value, paused=False, recovered=False, title=title[:200],
+        impacted=(device,), opened_at=at, updated_at=at, version=1,
+    )  # fmt: skip
+    return store.open_ticket(draft, first, _outbox([_as_event(first)], routing))
+
+
+def resolve_warning(
+    store: Store,
+    contract: str,
+    device: str,
+    rule: str,
+    at: dt.datetime,
+    text: str,
+    routing: Routing | None = None,
+) -> TicketRecord | None:
+    """The trend went away: the warning's ticket is resolved by the system (None if none)."""
+    ticket = store.active_ticket(warning_key(contract, device, rule))
+    if ticket is None or ticket.status in _REPAIRED:
+        return None
+    try:
+        return append(store, ticket.id, EventKind.RESOLVED, SYSTEM, at, text, {}, routing)
+    except InvalidTransition:
+        return None

@@ -314,6 +314,16 @@ async def test_the_openapi_document_lists_the_endpoints(api: Api) -> None:
         "/api/v1/tickets/{ticket_id}/events",
         "/api/v1/devices",
         "/api/v1/faults",
+        "/api/v1/inspections",
+        "/api/v1/inspections/{task_id}",
+        "/api/v1/inspections/{task_id}/results",
+        "/api/v1/followups",
+        "/api/v1/warranty",
+        "/api/v1/maintenance",
+        "/api/v1/maintenance/{window_id}/end",
+        "/api/v1/reports/monthly",
+        "/api/v1/reports/tickets/{ticket_id}",
+        "/api/v1/reports/log",
     }
     assert set(doc["paths"]["/api/v1/tickets"]) == {"get", "post"}
     assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

@@ -16,6 +16,7 @@ import pytest
 
 from monitord.config import Config
 from monitord.reports import html, markdown, monthly, monthly_view, period
+from monitord.reports.agreed import AgreedWindows
 from monitord.reports.monthly import MonthlyReport
 from monitord.reports.sources import NoTasks, NoWindows, TaskCounts
 from monitord.store import Store
@@ -26,7 +27,6 @@ from tests.reportlab import (
     SECRET,
     WINDOWS,
     MonthLab,
-    SeededWindows,
     config_data,
     seed_month,
 )
@@ -42,7 +42,7 @@ class SeededTasks:
         return TaskCounts(due=4, done=3, overdue=1)
 
     def follow_ups(self, contract: str, since: dt.datetime, until: dt.datetime) -> TaskCounts:
-        return TaskCounts(due=2, done=2, overdue=0, mean_score=4.5, scored=2)
+        return TaskCounts(due=2, done=2, overdue=0, mean_score=90.0, scored=2)
 
 
 async def _seeded(store: Store, monkeypatch: pytest.MonkeyPatch) -> tuple[MonthLab, MonthlyReport]:
@@ -53,7 +53,9 @@ async def _seeded(store: Store, monkeypatch: pytest.MonkeyPatch) -> tuple[MonthL
     contract = config.contracts[0]
     tz = monthly.report_timezone(contract, store.sites())
     span = period.month("2026-06", tz, M1 + dt.timedelta(days=40))
-    report = monthly.build(store, contract, span, "zh", SeededWindows(), SeededTasks(), 90)
+    report = monthly.build(
+        store, contract, span, "zh", AgreedWindows(config, store), SeededTasks(), 90
+    )
     return lab, report
 
 
@@ -169,6 +171,7 @@ async def test_every_figure_matches_an_independent_recount(
         u = lines[device].uptime
         assert (u.observed, u.down, u.failures) == (observed * MINUTE, down * MINUTE, failures)
     assert lines["nvr1"].uptime.down == dt.timedelta(0)  # its outage was planned work
+    assert (lines["sw2"].uptime.down, lines["sw2"].uptime.failures) == (dt.timedelta(0), 0)
     assert lines["cam-2"].uptime.down == dt.timedelta(hours=6, minutes=40)
     for site in report.sites:
         mine = [minutes[d.id] for d in lab.config.devices if d.site == site.site.id]
@@ -197,7 +200,7 @@ async def test_every_figure_matches_an_independent_recount(
 
     # Prevention counts come through as given.
     assert report.inspections == TaskCounts(4, 3, 1)
-    assert report.follow_ups is not None and report.follow_ups.mean_score == 4.5
+    assert report.follow_ups is not None and report.follow_ups.mean_score == 90.0
 
     # Rendered, the figures are what the recount says, in both formats and languages.
     site_shares = {
@@ -215,6 +218,15 @@ async def test_every_figure_matches_an_independent_recount(
             assert f"{fmean(repairs) / 3600:.1f}" in text
             for w in report.warranty:
                 assert w.ends.isoformat() in text
+    en = markdown.render(monthly_view.document(_with_lang(report, "en"), M1))
+    assert "| Inspections | 4 | 3 | 1 | - |" in en
+    assert "| Follow-up visits | 2 | 2 | 0 | 90.0 (2) |" in en
+    for key, count in recount.items():
+        label = {"-": "Hotline, unclassified"}.get(key, f"{key}: ")
+        assert any(
+            ln.startswith(f"| {label}") and ln.endswith(f"| {count} |") for ln in en.splitlines()
+        )
+    assert f"| Mean time to acknowledge (MTTA) | {fmean(acks) / 3600:.1f} h |" in en
     zh = html.render(monthly_view.document(report, M1))
     assert "月度运维服务报告" in zh and "<svg" in zh and "<script" not in zh
 

@@ -1,7 +1,7 @@
 """Outbox groups: the key a grouped message went out under; delivered rows found by age.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-28
 
 Frozen: its own column types, no import of the models. A nullable column and an index, so a
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0003"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,170 @@
+"""`monitord maintenance start|list|end`: maintenance windows started by hand (P5).
+
+A window started here is stored; the running daemon sees it within seconds (its window
+book re-reads stored windows at most every 2 s) and opens no ticket for what it covers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Protocol
+
+import click
+
+from monitord.config import Config
+from monitord.config.durations import format_duration, parse_duration
+from monitord.prevention.adhoc import (
+    BadWindow,
+    configured_json,
+    local,
+    start_window,
+    stored_json,
+    zone_of,
+)
+from monitord.store import Store
+
+_WORDS: dict[str, tuple[str, str]] = {
+    "started": ("maintenance window started", "维护窗口已开始"),
+    "ended": ("maintenance window ended", "维护窗口已结束"),
+    "no_window": ("no such maintenance window", "没有该维护窗口"),
+    "none": ("no maintenance windows", "没有维护窗口"),
+    "configured": ("configured", "配置"),
+    "active": ("active", "进行中"),
+    "ahead": ("ahead", "未开始"),
+    "over": ("over", "已结束"),
+    "scope": ("scope", "范围"),
+    "reason": ("reason", "原因"),
+    "by": ("by", "登记人"),
+}
+
+
+class _Context(Protocol):
+    lang: str
+
+    def config(self) -> Config: ...
+
+    def store(self, config: Config) -> Store: ...
+
+
+def _t(key: str, lang: str) -> str:
+    en, zh = _WORDS[key]
+    return zh if lang == "zh" else en
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _scope(device: str | None, site: str | None, kind: str | None) -> str:
+    parts = [f"device={device}" if device else "", f"site={site}" if site else "",
+             f"kind={kind}" if kind else ""]  # fmt: skip
+    return " ".join(p for p in parts if p)
+
+
+@click.group("maintenance")
+def maintenance() -> None:
+    """Maintenance windows: planned work that opens no tickets (P5)."""
+
+
+@maintenance.command("start")
+@click.argument("device", required=False)
+@click.option("--site", default=None, help="Every device of this site (or the device's site).")
+@click.option("--kind", default=None, help="Only devices of this kind (nvr, camera, ...).")
+@click.option("--for", "length", required=True, help="How long: 30m, 2h, 1h30m.")
+@click.option("--reason", required=True, help="What is being done.")
+@click.option("--by", "by", default="cli", show_default=True, help="Who does it.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def start(
+    obj: _Context,
+    device: str | None,
+    site: str | None,
+    kind: str | None,
+    length: str,
+    reason: str,
+    by: str,
+    as_json: bool,
+) -> None:
+    """Start a window now: `monitord maintenance start sw-1 --for 30m --reason "..."`."""
+    config = obj.config()
+    try:
+        duration = parse_duration(length)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--for") from None
+    store = obj.store(config)
+    now = _now()
+    try:
+        w = start_window(config, store, device=device, site=site, kind=kind, start=now,
+                         length=duration, reason=reason, by=by, now=now)  # fmt: skip
+    except BadWindow as exc:
+        raise click.UsageError(str(exc)) from None
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(stored_json(config, w, now), ensure_ascii=False, indent=2))
+        return
+    zone = zone_of(config, w.device_id, w.site_id)
+    click.echo(
+        f"#{w.id} {_t('started', obj.lang)}: {_scope(device, site, kind)} "
+        f"{local(w.starts_at, zone)} -> {local(w.ends_at, zone)} ({zone}, "
+        f"{format_duration(duration)})"
+    )
+
+
+@maintenance.command("list")
+@click.option("--all", "everything", is_flag=True, help="Also windows over in the last 30 days.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def list_windows(obj: _Context, everything: bool, as_json: bool) -> None:
+    """Windows started by hand (running or ahead) and the configured ones."""
+    config = obj.config()
+    store = obj.store(config)
+    now = _now()
+    since = now - dt.timedelta(days=30) if everything else now
+    stored = store.windows_ending_after(since)
+    store.close()
+    if as_json:
+        out = [stored_json(config, w, now) for w in stored]
+        out += [configured_json(w) for w in config.maintenance]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    lang = obj.lang
+    if not stored and not config.maintenance:
+        click.echo(_t("none", lang))
+    for w in stored:
+        zone = zone_of(config, w.device_id, w.site_id)
+        state = (
+            "active" if w.starts_at <= now < w.ends_at else "ahead" if now < w.starts_at else "over"
+        )
+        click.echo(
+            f"#{w.id}  [{_t(state, lang)}]  {_scope(w.device_id, w.site_id, w.kind)}  "
+            f"{local(w.starts_at, zone)} -> {local(w.ends_at, zone)} ({zone})  "
+            f"{_t('by', lang)}: {w.created_by}  {_t('reason', lang)}: {w.reason}"
+        )
+    for c in config.maintenance:
+        when = f"cron '{c.cron}'" if c.cron else f"{c.start} -> {c.end or ''}"
+        length = f" {format_duration(c.duration)}" if c.duration else ""
+        click.echo(
+            f"config:{c.id}  [{_t('configured', lang)}]  {_scope(c.device, c.site, c.kind)}  "
+            f"{when}{length}  {_t('reason', lang)}: {c.reason}"
+        )
+
+
+@maintenance.command("end")
+@click.argument("window_id", type=int)
+@click.pass_obj
+def end(obj: _Context, window_id: int) -> None:
+    """End a window started by hand now (configured windows change in the configuration)."""
+    config = obj.config()
+    store = obj.store(config)
+    w = store.end_window(window_id, _now())
+    store.close()
+    if w is None:
+        raise click.ClickException(f"#{window_id}: {_t('no_window', obj.lang)}")
+    zone = zone_of(config, w.device_id, w.site_id)
+    click.echo(f"#{w.id} {_t('ended', obj.lang)}: {local(w.ends_at, zone)} ({zone})")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(maintenance)
