@@ -16,6 +16,8 @@ from tests import netlab
 from tests.snmplab import COMMUNITY, Snmpd, free_udp_port
 
 _root = None if os.geteuid() == 0 else "needs root: raw ICMP sockets"
+# An ifIndex no host has: every network namespace a test makes moves the host's counter on.
+NO_IF = 2_000_000_000
 
 
 def write(tmp_path: Path, address: str, snmp_port: int, tcp: tuple[int, ...] = (1,)) -> Path:
@@ -32,7 +34,7 @@ def write(tmp_path: Path, address: str, snmp_port: int, tcp: tuple[int, ...] = (
                 "address": address,
                 "icmp": {"count": 1, "timeout": 0.5},
                 "snmp": {"port": snmp_port, "community": {"env": "T_PROBE_C"},
-                         "timeout": 0.5, "retries": 0, "ports": [1, 99]},
+                         "timeout": 0.5, "retries": 0, "ports": [1, NO_IF]},
             },
             {"id": "plain", "name": "Plain", "kind": "access_controller", "site": "s1",
              "address": "127.0.0.9", "tcp": {"ports": list(tcp), "timeout": 0.5}},
@@ -73,7 +75,7 @@ def test_probe_prints_icmp_and_snmp(tmp_path: Path, snmpd: Snmpd) -> None:
     assert "ICMP: up" in en.stdout
     assert "System name: testagent" in en.stdout
     assert "[ok] snmp: SNMP: agent testagent answers" in en.stdout
-    assert "[unknown] port:99: port 99: no such interface" in en.stdout
+    assert f"[unknown] port:{NO_IF}: port {NO_IF}: no such interface" in en.stdout
     zh = run(config, "--lang", "zh", "probe", "agent")
     assert "设备可达" in zh.stdout and "系统名称: testagent" in zh.stdout
     data = json.loads(run(config, "probe", "agent", "--json").stdout)
