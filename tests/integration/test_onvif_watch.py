@@ -223,3 +223,24 @@ async def test_hostile_device_is_a_finding_and_the_service_goes_on(env: None, st
         "xxe_file": "forbidden_xml", "billion_laughs": "forbidden_xml", "huge": "too_large",
         "endless": "timeout", "fault": "fault", "http500": "http_error",
     }  # fmt: skip
+
+
+async def test_drifted_device_that_checks_token_times_is_still_read(
+    env: None, store: Store
+) -> None:
+    # The device rejects tokens whose Created is more than 60 s off its own clock, and its
+    # clock is 15 min behind: we sign with its time, learnt from the unsigned clock read.
+    with OnvifPeer(password=PASSWORD, clock_offset=-900.0, max_created_skew=60.0) as nvr:
+        cfg = config(device("nvr", "nvr", nvr.port, check_stream=False, events=False,
+                            max_attempts=1))  # fmt: skip
+        svc = service(cfg, store, CollectorRegistry(), recheck=lambda _d: None)
+        try:
+            await svc.watch.poll("nvr")
+        finally:
+            await svc.close()
+        rejected = nvr.auth_failures
+    current = svc.watch.tracker.current("nvr")
+    assert current["onvif_auth"].status.value == "ok"
+    assert current["clock"].status.value == "critical"
+    assert current["recording:Recording_1"].status.value == "ok"
+    assert rejected == 0
