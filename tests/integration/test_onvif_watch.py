@@ -79,8 +79,8 @@ async def test_nvr_channel_stops_recording_and_clock_drifts(env: None, store: St
     assert ("recording:Recording_3", "critical") in found
     assert ("clock", "warning") in found
     assert not any(c.startswith("recording:Recording_1") for c, _ in found)  # healthy
-    identity = records(store, "nvr", "identity")
-    assert identity and identity[0].observation["firmware"] == "V4.2.1 build 250601"
+    assert svc.watch.reported()["nvr"]["firmware"] == "V4.2.1 build 250601"
+    assert records(store, "nvr", "firmware") == []  # a first read is not a change
     text = generate_latest(registry).decode()
     assert 'monitord_nvr_channel_recording{channel="Recording_3",device="nvr"' in text
     assert 'channel="Recording_3",device="nvr",kind="nvr",site="s1"} 0.0' in text
