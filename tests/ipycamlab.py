@@ -15,6 +15,8 @@ Needs root; `available()` says why not.
 
 from __future__ import annotations
 
+import ctypes.util
+import importlib.util
 import json
 import os
 import secrets
@@ -66,10 +68,10 @@ def available() -> str | None:
     missing = [tool for tool in ("ip", "nft") if shutil.which(tool) is None]
     if missing:
         return f"missing tools: {', '.join(missing)}"
-    try:
-        import ipycam  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("ipycam") is None:
         return "ipycam is not installed (pip install -e '.[test]')"
+    if ctypes.util.find_library("GL") is None:
+        return "OpenCV (for ipycam) needs libGL: apt-get install libgl1 (scripts/test does)"
     return None
 
 

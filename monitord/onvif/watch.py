@@ -136,16 +136,15 @@ class OnvifWatch:
         self._on_event(device_id)
 
     async def _identity(self, device: Device, found: Identity) -> Finding:
-        """Firmware changes go to the operation record; the archive is compared with what
-        the device says about itself."""
+        """Firmware changes go to the operation record; the configuration is compared with
+        what the device says about itself."""
         before = self.identities.get(device.id)
         self.identities[device.id] = found
         values = {"vendor": found.manufacturer, "model": found.model, "serial": found.serial,
                   "firmware": found.firmware}  # fmt: skip
-        if before is None:
-            await self._record(device, "identity", "ONVIF device information read", None, None,
-                               values)  # fmt: skip
-        elif before.firmware != found.firmware:
+        # A first read is not news: the equipment archive takes it (and records a change
+        # there, found after a restart too); a change seen while running is recorded here.
+        if before is not None and before.firmware != found.firmware:
             reason = f"firmware changed: {before.firmware} -> {found.firmware}"
             await self._record(device, "firmware", reason, before.firmware, found.firmware,
                                values)  # fmt: skip

@@ -79,8 +79,8 @@ async def test_nvr_channel_stops_recording_and_clock_drifts(env: None, store: St
     assert ("recording:Recording_3", "critical") in found
     assert ("clock", "warning") in found
     assert not any(c.startswith("recording:Recording_1") for c, _ in found)  # healthy
-    identity = records(store, "nvr", "identity")
-    assert identity and identity[0].observation["firmware"] == "V4.2.1 build 250601"
+    assert svc.watch.reported()["nvr"]["firmware"] == "V4.2.1 build 250601"
+    assert records(store, "nvr", "firmware") == []  # a first read is not a change
     text = generate_latest(registry).decode()
     assert 'monitord_nvr_channel_recording{channel="Recording_3",device="nvr"' in text
     assert 'channel="Recording_3",device="nvr",kind="nvr",site="s1"} 0.0' in text
@@ -223,3 +223,24 @@ async def test_hostile_device_is_a_finding_and_the_service_goes_on(env: None, st
         "xxe_file": "forbidden_xml", "billion_laughs": "forbidden_xml", "huge": "too_large",
         "endless": "timeout", "fault": "fault", "http500": "http_error",
     }  # fmt: skip
+
+
+async def test_drifted_device_that_checks_token_times_is_still_read(
+    env: None, store: Store
+) -> None:
+    # The device rejects tokens whose Created is more than 60 s off its own clock, and its
+    # clock is 15 min behind: we sign with its time, learnt from the unsigned clock read.
+    with OnvifPeer(password=PASSWORD, clock_offset=-900.0, max_created_skew=60.0) as nvr:
+        cfg = config(device("nvr", "nvr", nvr.port, check_stream=False, events=False,
+                            max_attempts=1))  # fmt: skip
+        svc = service(cfg, store, CollectorRegistry(), recheck=lambda _d: None)
+        try:
+            await svc.watch.poll("nvr")
+        finally:
+            await svc.close()
+        rejected = nvr.auth_failures
+    current = svc.watch.tracker.current("nvr")
+    assert current["onvif_auth"].status.value == "ok"
+    assert current["clock"].status.value == "critical"
+    assert current["recording:Recording_1"].status.value == "ok"
+    assert rejected == 0
