@@ -27,7 +27,8 @@ def _time_of_day(value: object) -> object:
     # that for seconds (00:22). Read it back as the hours and minutes that were written.
     if isinstance(value, int) and not isinstance(value, bool):
         if not 0 <= value < 24 * 60:
-            raise ValueError(f'{value!r} is not a time of day (write it as "HH:MM")')
+            written = f"{value // 60}:{value % 60:02d}"  # as YAML saw it: 25:00 is 1500
+            raise ValueError(f'{written} is not a time of day (write it as "HH:MM")')
         return dt.time(value // 60, value % 60)
     if isinstance(value, dt.time) and value.tzinfo is not None:
         raise ValueError("a time of day is local to the site: no UTC offset")

@@ -31,6 +31,15 @@ _ERROR_CHARS = 500
 _OUTBOX: Table = Base.metadata.tables[OutboxRow.__tablename__]
 _TICKETS: Table = Base.metadata.tables[Ticket.__tablename__]
 
+# Ticket classes by urgency; a message without a ticket, or of an unclassified (hotline)
+# ticket, counts as urgent.
+_URGENCY = case(
+    (_TICKETS.c.ticket_class == "B", 1),
+    (_TICKETS.c.ticket_class == "C", 2),
+    (_TICKETS.c.ticket_class == "D", 3),
+    else_=0,
+)
+
 # Messages to one recipient over one channel about one site: what a group gathers.
 Scope = tuple[str, str, str]
 
@@ -133,7 +142,9 @@ class OutboxMethods(StoreCore):
             select(*o.c, t.c.site_id, t.c.ticket_class)
             .select_from(o.outerjoin(t, o.c.ticket_id == t.c.id))
             .where(due)
-            .order_by(o.c.not_before, o.c.id)
+            # The most urgent class first: a big C/D storm waiting for its group must not
+            # hide a class A message behind the limit.
+            .order_by(_URGENCY, o.c.not_before, o.c.id)
             .limit(limit)
             # SKIP LOCKED on PostgreSQL: a racer's rows are passed over, not waited for.
             # SQLite ignores it; there BEGIN IMMEDIATE makes the transaction one writer's.

@@ -244,3 +244,16 @@ async def test_two_dispatchers_racing_send_each_row_in_one_mail(
     assert all(n == 1 for n in ids.values())
     # Every row went out in exactly one mail: its group's, named by the group key.
     assert {message_id(m.group_key or "") for m in rows} == set(ids)
+
+
+async def test_a_class_a_message_is_not_hidden_behind_a_waiting_d_storm(
+    fleet: Store, port: int
+) -> None:
+    for i in range(20):
+        fault(fleet, f"cam{i}", T0, cls="D")
+    fault(fleet, "nvr1", T0 + seconds(1))
+    mailbox = Mailbox()
+    with smtp_server(mailbox, port):
+        dispatcher = Dispatcher(fleet, FakeClock(T0 + seconds(4)), settings(port), candidates=5)
+        assert await dispatcher.pass_once() == 1
+    assert [s for _, s, _ in mailbox.received] == ["[class A] Ticket nvr1 opened: nvr1 down"]
