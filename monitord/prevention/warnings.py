@@ -214,13 +214,16 @@ class EarlyWarningDesk:
     def run_once(self, now: dt.datetime) -> tuple[int, int]:
         return self.act(self.evaluate(now), now)
 
-    async def run(self, every: float) -> None:
+    async def run(self, every: float, first_after: float = 60.0) -> None:
+        # The first pass soon after the start: the forecasts (and /metrics) need not wait
+        # an hour after every restart.
+        await self._clock.sleep(min(every, first_after))
         while True:
-            await self._clock.sleep(every)
             try:
                 await asyncio.to_thread(self.run_once, self._clock.now())
             except StoreError as exc:
                 _log.error("cannot judge the trends", error=str(exc))
+            await self._clock.sleep(every)
 
 
 def _forecast_rule(settings: EarlyWarnings, rule: str) -> ForecastRule:

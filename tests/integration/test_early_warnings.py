@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 
@@ -20,6 +21,7 @@ from monitord.store import Store
 from monitord.store.maintenance import WindowRecord
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
+from tests.integration.test_maintenance import until
 from tests.integration.test_tickets import config_data
 
 T0 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -202,3 +204,19 @@ async def test_temperature_toward_its_limit_and_growing_clock_drift(store: Store
     [sw] = [t for t in store.tickets() if t.root_device == "sw"]
     [first] = store.ticket_events(sw.id)
     assert "sensor 1001: 67.0 °C now" in first.text and "70.0 °C" in first.text, first.text
+
+
+async def test_the_daemon_loop_judges_soon_after_start_then_hourly(store: Store) -> None:
+    lab = Lab(store)
+    lab.feed(7, {("nvr", H.DISK, "31"): filling(T0, 0.80, 0.02)})
+    loop = asyncio.create_task(lab.warnings.run(3600))
+    await asyncio.sleep(0)  # it starts its first wait now
+    try:
+        await lab.clock.advance(59)
+        assert lab.warnings.days_to_full == {}
+        await lab.clock.advance(1)
+        await until(lambda: ("nvr", "31") in lab.warnings.days_to_full)
+        await until(lambda: len(store.tickets()) == 1)
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
