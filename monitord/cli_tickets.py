@@ -11,6 +11,7 @@ import click
 from monitord import ticket_views
 from monitord.config import Config
 from monitord.config.contracts import TicketClass
+from monitord.inventory.archive import device_record, site_records
 from monitord.notify.messages import Routing
 from monitord.prevention.warranty import repair_terms
 from monitord.store import Store, StoreError
@@ -172,6 +173,10 @@ def open_hotline(
         _fail(f"site {site!r} is unknown or has no contract")
         return
     store = obj.store(config)
+    if site not in {s.id for s in store.sites()}:
+        # A call can come before the daemon ever ran: the archive starts from the config.
+        records = [device_record(d) for d in config.devices]
+        store.sync_inventory(site_records(config), records, _now())
     ticket = tickets.open_hotline(
         store,
         contract,

@@ -135,3 +135,23 @@ def test_cli_outbox_and_notify_test(tmp_path: Path) -> None:
     assert cli("ticket", "ack", str(new_id), "--by", "li").exit_code == 0
     rows = json.loads(cli("outbox", "--json").output)
     assert [r["ticket"] for r in rows] == [new_id, 1]
+
+
+def test_a_call_taken_before_the_daemon_ever_ran(tmp_path: Path) -> None:
+    """The store is new: `ticket open` starts the archive from the configuration itself."""
+    data = notify_data(tmp_path, free_port())
+    config_file = tmp_path / "monitord.yaml"
+    config_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    runner = CliRunner()
+    opened = runner.invoke(
+        main,
+        ["-c", str(config_file), "ticket", "open", "--site", "s1", "--by", "li", "NVR beeping"],
+    )
+    assert opened.exit_code == 0, opened.output
+    store = Store.open(Config.model_validate(data).database_url)
+    try:
+        [ticket] = store.tickets()
+        assert (ticket.site_id, ticket.root_device) == ("s1", None)
+        assert [s.id for s in store.sites()] == ["s1"]
+    finally:
+        store.close()
