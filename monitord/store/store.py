@@ -225,7 +225,7 @@ class Store(
             .group_by(OperationEventRow.device_id)
         )
         with self._session(f"read the latest {kind} events") as s:
-            return {device: at for device, at in s.execute(query).tuples() if at is not None}
+            return {device: at for device, at in s.execute(query) if at is not None}
 
 
 def _require_unique(what: str, ids: Sequence[str]) -> None:
