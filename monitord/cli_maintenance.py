@@ -36,6 +36,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "scope": ("scope", "范围"),
     "reason": ("reason", "原因"),
     "by": ("by", "登记人"),
+    "next": ("next", "下次"),
 }
 
 
@@ -126,7 +127,7 @@ def list_windows(obj: _Context, everything: bool, as_json: bool) -> None:
     store.close()
     if as_json:
         out = [stored_json(config, w, now) for w in stored]
-        out += [configured_json(w) for w in config.maintenance]
+        out += [configured_json(config, w, now) for w in config.maintenance]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     lang = obj.lang
@@ -143,11 +144,16 @@ def list_windows(obj: _Context, everything: bool, as_json: bool) -> None:
             f"{_t('by', lang)}: {w.created_by}  {_t('reason', lang)}: {w.reason}"
         )
     for c in config.maintenance:
+        shown = configured_json(config, c, now)
         when = f"cron '{c.cron}'" if c.cron else f"{c.start} -> {c.end or ''}"
         length = f" {format_duration(c.duration)}" if c.duration else ""
+        upcoming = ""
+        if shown["next_start_local"]:
+            upcoming = (f"  {_t('next', lang)}: {shown['next_start_local']} -> "
+                        f"{shown['next_end_local']} ({shown['timezone']})")  # fmt: skip
         click.echo(
             f"config:{c.id}  [{_t('configured', lang)}]  {_scope(c.device, c.site, c.kind)}  "
-            f"{when}{length}  {_t('reason', lang)}: {c.reason}"
+            f"{when}{length}{upcoming}  {_t('reason', lang)}: {c.reason}"
         )
 
 

@@ -65,7 +65,7 @@ def maintenance_router(
         stored = await asyncio.to_thread(store.windows_ending_after, since)
         out = [stored_json(current, w, now) for w in stored
                if visible(who, current, w.device_id, w.site_id)]  # fmt: skip
-        out += [configured_json(w) for w in current.maintenance
+        out += [configured_json(current, w, now) for w in current.maintenance
                 if visible(who, current, w.device, w.site)]  # fmt: skip
         return out
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from monitord.config.durations import format_duration
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.models import Config, DeviceKind
+from monitord.prevention.windows import next_cover
 from monitord.store.maintenance import WindowRecord
 
 MAX_LENGTH = dt.timedelta(days=31)
@@ -88,8 +89,14 @@ def stored_json(config: Config, w: WindowRecord, now: dt.datetime) -> dict[str, 
     }  # fmt: skip
 
 
-def configured_json(w: MaintenanceWindow) -> dict[str, Any]:
+def configured_json(config: Config, w: MaintenanceWindow, now: dt.datetime) -> dict[str, Any]:
+    """A configured window, with its current or next occurrence where its zone is one."""
+    zone = zone_of(config, w.device, w.site) if (w.device or w.site) else None
+    upcoming = next_cover(w, zone, now) if zone else None
     return {
+        "next_start_local": local(upcoming[0], zone) if upcoming and zone else None,
+        "next_end_local": local(upcoming[1], zone) if upcoming and zone else None,
+        "timezone": zone,
         "id": f"config:{w.id}", "source": "config", "device": w.device, "site": w.site,
         "kind": w.kind, "cron": w.cron, "start": w.start.isoformat() if w.start else None,
         "end": w.end.isoformat() if w.end else None,

@@ -115,7 +115,8 @@ class EarlyWarningDesk:
         verdict = combine([f.verdict for f, _ in forecasts])
         if verdict is None:
             return None
-        zone = self._zone_of_site.get(self.devices[device_id].site, "UTC")
+        device = self.devices.get(device_id)
+        zone = self._zone_of_site.get(device.site if device else "", "UTC")
         shown = [(f, lim) for f, lim in forecasts if f.verdict == Verdict.FIRE] or forecasts
         lines = tuple(forecast_lines(rule, f, lim, now, zone) for f, lim in shown)
         data: dict[str, object] = {
@@ -168,7 +169,9 @@ class EarlyWarningDesk:
         opened = resolved = 0
         firing: dict[str, int] = {}
         for n in news:
-            device = self.devices[n.device_id]
+            device = self.devices.get(n.device_id)  # a reload may have removed it meanwhile
+            if device is None:
+                continue
             contract = self._contract_of_site.get(device.site)
             if n.verdict == Verdict.FIRE:
                 firing[n.rule] = firing.get(n.rule, 0) + 1

@@ -145,6 +145,14 @@ def windows_overlapping(
     return WindowBook(config, store, lambda: 0.0).overlapping(device_id, start, end)
 
 
+def next_cover(
+    w: MaintenanceWindow, zone: str, after: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """The occurrence of `w` (in `zone`) running at `after` or the next one, within a year."""
+    found = next(_occurrences(w, ZoneInfo(zone), after, after + dt.timedelta(days=366)), None)
+    return None if found is None else (found.start, found.end)
+
+
 def _in_scope(site: str | None, device_id: str | None, kind: str | None, device: Device) -> bool:
     return (
         (site is None or site == device.site)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from monitord.config.contracts import Contract
 from monitord.reports.document import Block, Document, Paragraph, Section, Table, Text
-from monitord.reports.words import event, milestone, w
+from monitord.reports.words import event, milestone, status, w
 from monitord.store.records import DeviceRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind
 from monitord.ticketing.sla import deadlines
@@ -43,9 +43,9 @@ def document(
 ) -> Document:
     meta = (
         (w("contract", lang), ticket.contract),
-        (w("site", lang), f"{ticket.site_id} ({zone})"),
+        (w("site", lang), f"{ticket.site_id} ({status(zone, lang)})"),
         (w("class", lang), f"{ticket.ticket_class or '-'} ({ticket.rule})"),
-        (w("status", lang), ticket.status),
+        (w("status", lang), status(ticket.status, lang)),
         (w("opened", lang), local(ticket.opened_at, tz)),
         (w("time_zone", lang), tz),
     )

@@ -180,3 +180,24 @@ _EVENTS: dict[str, tuple[str, str]] = {
 def event(kind: str, lang: str) -> str:
     en, zh = _EVENTS.get(kind, (kind, kind))
     return zh if lang == "zh" else en
+
+
+_STATUS: dict[str, tuple[str, str]] = {
+    "open": ("open", "待处理"),
+    "acknowledged": ("acknowledged", "已响应"),
+    "on_site": ("on site", "已到现场"),
+    "diagnosed": ("diagnosed", "已诊断"),
+    "planned": ("planned", "已制定计划"),
+    "in_progress": ("in progress", "维护中"),
+    "resolved": ("resolved", "已解决"),
+    "verified": ("verified by the customer", "用户已验收"),
+    "closed": ("closed", "已关闭"),
+    "city": ("city", "市区"),
+    "county": ("outer county", "其他市县"),
+}
+
+
+def status(value: str, lang: str) -> str:
+    """A ticket status or a site's zone in the reader's language."""
+    en, zh = _STATUS.get(value, (value, value))
+    return zh if lang == "zh" else en

@@ -33,7 +33,10 @@ async def down(desk: TicketDesk, tracker: HealthTracker, device: str, at: dt.dat
 async def test_cli_start_list_end_and_the_desk_follows(tmp_path: Path, database_url: str) -> None:
     path = tmp_path / "monitord.yaml"
     data = config_data(database_url, "city")
-    data["maintenance"] = [{"id": "sunday", "kind": "nvr", "cron": "0 2 * * 0", "duration": "2h"}]
+    data["maintenance"] = [
+        {"id": "sunday", "kind": "nvr", "cron": "0 2 * * 0", "duration": "2h"},
+        {"id": "nightly", "site": "s1", "cron": "0 3 * * *", "duration": "1h"},
+    ]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     runner = CliRunner()
 
@@ -54,6 +57,11 @@ async def test_cli_start_list_end_and_the_desk_follows(tmp_path: Path, database_
                                    "--kind", "camera", "--for", "1h", "--reason", "x")  # fmt: skip
     listed = cli("maintenance", "list")
     assert f"#{window_id}" in listed and "换交换机" in listed and "config:sunday" in listed
+    nightly = [
+        w for w in json.loads(cli("maintenance", "list", "--json")) if w["id"] == "config:nightly"
+    ]
+    assert nightly[0]["next_start_local"].endswith("T03:00+08:00")
+    assert "next: " in listed and "(Asia/Shanghai)" in listed
     assert "unknown device 'nope'" in cli(
         "maintenance", "start", "nope", "--for", "30m", "--reason", "x", code=2
     )
