@@ -23,7 +23,7 @@ from monitord.api import serve_api
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
 from monitord.fleet import Fleet
-from monitord.inventory.archive import device_record, last_reported, site_records
+from monitord.inventory.archive import device_record, site_records
 from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from monitord.onvif.service import OnvifService
 
 _log = log.get("monitord")
-_ARCHIVE_BATCH = 5.0  # seconds: device identities reported meanwhile go in one update
 
 
 class Daemon:
@@ -74,9 +73,6 @@ class Daemon:
         self._onvif: OnvifService | None = None
         self._onvif_task: asyncio.Task[None] | None = None
         self._onvif_deps: tuple[Store, Scheduler] | None = None
-        self._reported: dict[str, dict[str, str]] = {}  # archive fields devices report
-        self._archive_task: asyncio.Task[None] | None = None
-        self._archive_again = False
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
         self._upkeep: PreventionService | None = None
@@ -91,8 +87,6 @@ class Daemon:
             store = Store.open(self.config.database_url)
             stack.callback(store.close)
             await asyncio.to_thread(store.upgrade)
-            rows = await asyncio.to_thread(store.devices)
-            self._reported = last_reported(self.config.devices, rows)
             await self._sync_archive(store, self.config)
             mode = None if self.config.icmp_mode == "auto" else IcmpMode(self.config.icmp_mode)
             pinger = await Pinger.open(mode)
@@ -242,42 +236,14 @@ class Daemon:
         from monitord.onvif.service import OnvifService
 
         store, scheduler = self._onvif_deps
-        self._onvif = OnvifService(
-            config, store, self.clock, self.registry, scheduler.check_soon,
-            on_identity=lambda device: self._archive_soon(store, device),
-        )  # fmt: skip
+        self._onvif = OnvifService(config, store, self.clock, self.registry, scheduler.check_soon)
         self._onvif_task = asyncio.create_task(self._onvif.run(), name="onvif")
 
-    def _archive_soon(self, store: Store, device_id: str) -> None:
-        """A device reported identity data the archive may lack: bring the archive up to
-        date, a few seconds later (identities arrive in bursts at start-up), one at a time."""
-        assert self._onvif is not None
-        device = self._onvif.watch.devices.get(device_id)
-        new = self._onvif.watch.reported().get(device_id)
-        old = self._reported.get(device_id)
-        if device is None or device_record(device, new) == device_record(device, old):
-            return
-        self._archive_again = True
-        if self._archive_task is not None and not self._archive_task.done():
-            return
-
-        async def sync() -> None:
-            while self._archive_again:
-                await self.clock.sleep(_ARCHIVE_BATCH)
-                self._archive_again = False
-                try:
-                    await self._sync_archive(store, self.config)
-                except Exception as exc:  # noqa: BLE001 - the next report tries again
-                    _log.error("cannot update the equipment archive", error=str(exc))
-
-        self._archive_task = asyncio.create_task(sync(), name="archive")
-
     async def _stop_onvif(self) -> None:
-        for task in (self._onvif_task, self._archive_task):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        self._onvif_task = self._archive_task = None
+        if self._onvif_task is not None:
+            self._onvif_task.cancel()
+            await asyncio.gather(self._onvif_task, return_exceptions=True)
+        self._onvif_task = None
         if self._onvif is not None:
             await self._onvif.close()
 
@@ -348,13 +314,10 @@ class Daemon:
         self.metrics.last_reload_ok.set(1)
 
     async def _sync_archive(self, store: Store, config: Config) -> None:
-        if self._onvif is not None:
-            self._reported.update(self._onvif.watch.reported())
-        reported = self._reported
         diff = await asyncio.to_thread(
             store.sync_inventory,
             site_records(config),
-            [device_record(d, reported.get(d.id)) for d in config.devices],
+            [device_record(d) for d in config.devices],
             self.clock.now(),
         )
         if diff.added or diff.changed or diff.removed:

@@ -174,7 +174,7 @@ def devices_import(obj: Context, csv_file: Path, output: Path | None) -> None:
 def device(obj: Context, device_id: str, as_json: bool, limit: int) -> None:
     """One device: its equipment archive, state and operation record."""
     store = obj.store(obj.config())
-    record = store.device(device_id)
+    record = store.archive(device_id)
     if record is None:
         fail(f"{device_id}: {i18n.t('no_device', obj.lang)}")
     state = store.load_states().get(device_id)

@@ -15,9 +15,10 @@ from prometheus_client import CollectorRegistry
 from monitord import log
 from monitord.clock import Clock
 from monitord.config.models import Config
+from monitord.journal import EventStore
 from monitord.onvif.check import StreamChecker
 from monitord.onvif.metrics import OnvifCollector, call_histogram
-from monitord.onvif.watch import EventStore, OnvifWatch
+from monitord.onvif.watch import OnvifWatch
 from monitord.probes import rtsp
 from monitord.probes.onvif import OnvifClient
 from monitord.probes.rtsp import StreamCheck
@@ -44,16 +45,13 @@ class OnvifService:
         recheck: Callable[[Iterable[str]], None],
         client: OnvifClient | None = None,
         stream_check: StreamChecker = check_stream,
-        on_identity: Callable[[str], None] = lambda _d: None,
     ) -> None:
         calls = call_histogram(registry)
         self.client = client or OnvifClient(
             observe=lambda op, seconds, outcome: calls.labels(op, outcome).observe(seconds)
         )
         self._recheck = recheck
-        self.watch = OnvifWatch(
-            config, self.client, store, clock, stream_check, self._on_event, on_identity
-        )
+        self.watch = OnvifWatch(config, self.client, store, clock, stream_check, self._on_event)
         self.scheduler = Scheduler(clock, self.watch.poll, _IN_FLIGHT, on_error=_failed)
         registry.register(OnvifCollector(self.watch))
         self.apply(config)

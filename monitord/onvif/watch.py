@@ -1,7 +1,8 @@
 """Checks devices over ONVIF: check -> findings -> confirmed changes -> operation record.
 
-One `poll()` per device and turn of the ONVIF scheduler. HARD finding changes and firmware
-changes go to the device's operation record before they are logged. Rejected credentials
+One `poll()` per device and turn of the ONVIF scheduler. HARD finding changes go to the
+device's operation record before they are logged; what the device says about itself
+(vendor, model, serial, firmware) is kept by the store, which records a firmware change. Rejected credentials
 are confirmed at once (retrying sooner would lock the account) and back off: the next try
 waits `auth_backoff`, doubling up to `auth_backoff_max`. Memory (identity, clock, events)
 lives in this process: after a restart the first check is the new baseline.
@@ -9,15 +10,15 @@ lives in this process: after a restart the first check is the new baseline.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
-from typing import Any, Final, Protocol
+from collections.abc import Callable
+from typing import Final
 
 from monitord import log
 from monitord.clock import Clock
 from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
-from monitord.health.findings import Finding, FindingChange, FindingTracker, Status
+from monitord.health.findings import Finding, FindingTracker, Status
+from monitord.journal import EventStore, Journal
 from monitord.onvif import check, evaluate
 from monitord.onvif.check import CheckResult, Plan, StreamChecker
 from monitord.onvif.events import EventListeners
@@ -25,18 +26,12 @@ from monitord.onvif.targets import target, wants_recording
 from monitord.probes.onvif import NS_EVENTS, Identity, OnvifClient, OnvifDevice
 from monitord.probes.onvif_errors import Reason
 from monitord.probes.onvif_events import Event
-from monitord.store.records import OperationEvent
 
 _log = log.get("monitord.onvif")
-_STORE_TRIES: Final = 5
 _MAX_EVENT_KEYS: Final = 64  # per device: bounds findings and /metrics series
 _ARCHIVE_FIELDS: Final = (
     ("vendor", "manufacturer"), ("model", "model"), ("serial", "serial"), ("firmware", "firmware"),
 )  # fmt: skip
-
-
-class EventStore(Protocol):
-    def record_event(self, event: OperationEvent) -> None: ...
 
 
 class OnvifWatch:
@@ -48,10 +43,10 @@ class OnvifWatch:
         clock: Clock,
         stream_check: StreamChecker,
         on_event: Callable[[str], None] = lambda _d: None,
-        on_identity: Callable[[str], None] = lambda _d: None,
     ) -> None:
-        self._client, self._store, self._clock = client, store, clock
-        self._stream_check, self._on_event, self._on_identity = stream_check, on_event, on_identity
+        self._client, self._clock = client, clock
+        self.journal = Journal(store, clock, "onvif")
+        self._stream_check, self._on_event = stream_check, on_event
         self.tracker = FindingTracker()
         self.results: dict[str, CheckResult] = {}
         self.identities: dict[str, Identity] = {}
@@ -136,21 +131,12 @@ class OnvifWatch:
         self._on_event(device_id)
 
     async def _identity(self, device: Device, found: Identity) -> Finding:
-        """Firmware changes go to the operation record; the configuration is compared with
-        what the device says about itself."""
-        before = self.identities.get(device.id)
+        """The store keeps what the device says about itself and records a firmware change
+        (also one made while monitord was stopped); the configuration is compared with it."""
         self.identities[device.id] = found
         values = {"vendor": found.manufacturer, "model": found.model, "serial": found.serial,
                   "firmware": found.firmware}  # fmt: skip
-        # A first read is not news: the equipment archive takes it (and records a change
-        # there, found after a restart too); a change seen while running is recorded here.
-        if before is not None and before.firmware != found.firmware:
-            reason = f"firmware changed: {before.firmware} -> {found.firmware}"
-            await self._record(device, "firmware", reason, before.firmware, found.firmware,
-                               values)  # fmt: skip
-            _log.warning("firmware changed", device=device.id, site=device.site, reason=reason)
-        if before != found:
-            self._on_identity(device.id)  # for the equipment archive
+        await self.journal.learn(device, "onvif", {k: v for k, v in values.items() if v})
         differ = [
             f"{field} {getattr(device, field)!r} (device: {getattr(found, attr)!r})"
             for field, attr in _ARCHIVE_FIELDS
@@ -162,56 +148,5 @@ class OnvifWatch:
             return Finding(device.id, "archive", Status.WARNING, summary[:300], values)
         return Finding(device.id, "archive", Status.OK, "equipment archive matches", values)
 
-    def reported(self) -> dict[str, dict[str, str]]:
-        """Per device, what it says about itself, in the equipment archive's terms."""
-        return {
-            d: {k: v for k, v in (("vendor", i.manufacturer), ("model", i.model),
-                                  ("serial", i.serial), ("firmware", i.firmware)) if v}
-            for d, i in self.identities.items()
-        }  # fmt: skip
-
     async def _observe(self, device: Device, found: list[Finding], attempts: int) -> None:
-        for change in self.tracker.observe(found, self._clock.now(), attempts):
-            await self._record(
-                device,
-                "finding",
-                f"{change.check}: {change.summary}",
-                change.from_status.value if change.from_status else None,
-                change.to_status.value,
-                {"check": change.check, **change.values},
-            )
-            _announce(device, change)
-
-    async def _record(
-        self,
-        device: Device,
-        kind: str,
-        reason: str,
-        from_state: str | None,
-        to_state: str | None,
-        values: Mapping[str, Any],
-    ) -> None:
-        event = OperationEvent(
-            device.id, self._clock.now(), kind, from_state, to_state, reason, dict(values)
-        )
-        for attempt in range(_STORE_TRIES):
-            try:
-                await asyncio.to_thread(self._store.record_event, event)
-                return
-            except Exception as exc:  # noqa: BLE001 - the store may come back
-                _log.error("cannot record ONVIF event; retrying", device=device.id, error=str(exc))
-                await self._clock.sleep(min(30.0, 2.0**attempt))
-        _log.error("ONVIF event not recorded", device=device.id, kind=kind, reason=reason)
-
-
-def _announce(device: Device, c: FindingChange) -> None:
-    say = _log.info if c.to_status == Status.OK else _log.warning
-    say(
-        "finding changed",
-        device=device.id,
-        site=device.site,
-        check=c.check,
-        from_status=c.from_status.value if c.from_status else None,
-        to_status=c.to_status.value,
-        summary=c.summary,
-    )
+        await self.journal.changes(device, self.tracker.observe(found, self._clock.now(), attempts))

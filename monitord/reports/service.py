@@ -70,7 +70,7 @@ def ticket_document(
     if found is None:
         return None
     ticket, events = found
-    device = store.device(ticket.root_device) if ticket.root_device else None
+    device = store.archive(ticket.root_device) if ticket.root_device else None
     site = next((s for s in store.sites() if s.id == ticket.site_id), None)
     contract = next((c for c in config.contracts if c.id == ticket.contract), None)
     zone, tz = (site.zone, site.timezone) if site else ("city", "UTC")

@@ -1,22 +1,29 @@
 """Store methods for what devices say about themselves (see DeviceFactRow).
 
-A changed value is written to the device's operation record in the same transaction as the
-new value, so a firmware update is recorded exactly once, also when it happened while the
-daemon was stopped; a first sighting is not a change.
+Each probe keeps its own facts: SNMP's firmware parsed from sysDescr and ONVIF's firmware
+string differ in wording, and must not flip one another. A changed value is written to the
+device's operation record in the same transaction as the new value, so a firmware update is
+recorded exactly once, also when it happened while the daemon was stopped; a first sighting
+is not a change.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Final
 
 from sqlalchemy import select
 
 from monitord.store.core import StoreCore, require_aware
-from monitord.store.records import DeviceFact
+from monitord.store.records import DeviceFact, DeviceRecord
 from monitord.store.schema import DeviceFactRow, OperationEventRow
 
-_MAX_VALUE = 500  # sysDescr can be a paragraph; the archive needs its first lines
+_MAX_VALUE: Final = 500  # sysDescr can be a paragraph; the archive needs its first lines
+# Where two probes speak, the one that asks the device by name wins (GetDeviceInformation
+# over a version parsed out of sysDescr).
+SOURCES: Final = ("onvif", "snmp")
 
 
 class FactMethods(StoreCore):
@@ -26,27 +33,24 @@ class FactMethods(StoreCore):
         """Keep these facts; return the ones that changed as name -> (old, new)."""
         require_aware(at)
         changed: dict[str, tuple[str, str]] = {}
+        query = select(DeviceFactRow).where(
+            DeviceFactRow.device_id == device_id, DeviceFactRow.source == source
+        )
         with self._session(f"record what {device_id} says about itself", write=True) as s:
-            known = {
-                r.name: r
-                for r in s.scalars(
-                    select(DeviceFactRow).where(DeviceFactRow.device_id == device_id)
-                )
-            }
+            known = {r.name: r for r in s.scalars(query)}
             for name, raw in facts.items():
                 value = raw.strip()[:_MAX_VALUE]
                 if not value:
                     continue
                 row = known.get(name)
                 if row is None:
-                    s.add(DeviceFactRow(device_id=device_id, name=name, value=value,
-                                        source=source, observed_at=at, changed_at=at))  # fmt: skip
+                    s.add(DeviceFactRow(device_id=device_id, source=source, name=name,
+                                        value=value, observed_at=at, changed_at=at))  # fmt: skip
                     continue
                 row.observed_at = at
-                if row.value == value:
-                    continue
-                changed[name] = (row.value, value)
-                row.value, row.source, row.changed_at = value, source, at
+                if row.value != value:
+                    changed[name] = (row.value, value)
+                    row.value, row.changed_at = value, at
             for name, (old, new) in changed.items():
                 s.add(
                     OperationEventRow(
@@ -62,10 +66,34 @@ class FactMethods(StoreCore):
         return changed
 
     def facts(self, device_id: str) -> dict[str, DeviceFact]:
+        """Each fact once, from the most trusted source that reported it."""
         query = select(DeviceFactRow).where(DeviceFactRow.device_id == device_id)
         with self._session(f"read what {device_id} says about itself") as s:
-            return {
-                r.name: DeviceFact(r.device_id, r.name, r.value, r.source, r.observed_at,
-                                   r.changed_at)
-                for r in s.scalars(query)
-            }  # fmt: skip
+            return _preferred(_fact(r) for r in s.scalars(query))
+
+
+def with_facts(record: DeviceRecord, facts: Mapping[str, DeviceFact]) -> DeviceRecord:
+    def pick(configured: str | None, name: str) -> str | None:
+        return configured or (facts[name].value if name in facts else None)
+
+    return dataclasses.replace(
+        record,
+        vendor=pick(record.vendor, "vendor"),
+        model=pick(record.model, "model"),
+        serial=pick(record.serial, "serial"),
+        firmware=pick(record.firmware, "firmware"),
+    )
+
+
+def _preferred(facts: Iterable[DeviceFact]) -> dict[str, DeviceFact]:
+    rank = {source: i for i, source in enumerate(SOURCES)}
+    best: dict[str, DeviceFact] = {}
+    for f in facts:
+        held = best.get(f.name)
+        if held is None or rank.get(f.source, len(rank)) < rank.get(held.source, len(rank)):
+            best[f.name] = f
+    return best
+
+
+def _fact(r: DeviceFactRow) -> DeviceFact:
+    return DeviceFact(r.device_id, r.name, r.value, r.source, r.observed_at, r.changed_at)

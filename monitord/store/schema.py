@@ -242,15 +242,16 @@ class OutboxRow(Base):
 
 
 class DeviceFactRow(Base):
-    """What a device says about itself (vendor, firmware, sysDescr …), by the probe that
-    asked; kept apart from the configured archive, which stays the operator's word."""
+    """What a device says about itself (vendor, firmware, sysDescr …), per probe that asked
+    (each its own wording of a firmware); kept apart from the configured archive, which stays
+    the operator's word and wins where both speak."""
 
     __tablename__ = "device_facts"
 
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    source: Mapped[str]
     observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

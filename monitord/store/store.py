@@ -22,7 +22,7 @@ from monitord.store import migrate
 from monitord.store.core import require_aware as _require_aware
 from monitord.store.engine import postgresql_engine, sqlite_engine
 from monitord.store.errors import StoreError
-from monitord.store.facts import FactMethods
+from monitord.store.facts import FactMethods, with_facts
 from monitord.store.history import HistoryMethods
 from monitord.store.maintenance import MaintenanceMethods
 from monitord.store.metric_history import MetricHistoryMethods
@@ -191,6 +191,12 @@ class Store(
         with self._session(f"read device {device_id}") as s:
             row = s.get(Device, device_id)
             return None if row is None else _device_record(row)
+
+    def archive(self, device_id: str) -> DeviceRecord | None:
+        """The device's archive: the configuration's fields, and what the device reports
+        where the configuration says nothing (the configuration wins)."""
+        record = self.device(device_id)
+        return None if record is None else with_facts(record, self.facts(device_id))
 
     def devices(self, include_removed: bool = False) -> list[DeviceRecord]:
         query = select(Device).order_by(Device.id)

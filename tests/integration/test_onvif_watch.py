@@ -79,7 +79,7 @@ async def test_nvr_channel_stops_recording_and_clock_drifts(env: None, store: St
     assert ("recording:Recording_3", "critical") in found
     assert ("clock", "warning") in found
     assert not any(c.startswith("recording:Recording_1") for c, _ in found)  # healthy
-    assert svc.watch.reported()["nvr"]["firmware"] == "V4.2.1 build 250601"
+    assert store.facts("nvr")["firmware"].value == "V4.2.1 build 250601"
     assert records(store, "nvr", "firmware") == []  # a first read is not a change
     text = generate_latest(registry).decode()
     assert 'monitord_nvr_channel_recording{channel="Recording_3",device="nvr"' in text
@@ -103,9 +103,14 @@ async def test_firmware_change_is_recorded_once(env: None, store: Store) -> None
             await svc.watch.poll("nvr")
         finally:
             await svc.close()
+        again = service(cfg, store, CollectorRegistry(), recheck=lambda _d: None)
+        try:
+            await again.watch.poll("nvr")  # a restart: the store remembers the firmware
+        finally:
+            await again.close()
     changes = records(store, "nvr", "firmware")
     assert len(changes) == 1
-    assert (changes[0].from_state, changes[0].to_state) == (
+    assert (changes[0].observation["from"], changes[0].observation["to"]) == (
         "V4.2.1 build 250601",
         "V4.3.0 build 260101",
     )

@@ -1,5 +1,7 @@
 """What devices say about themselves, on SQLite and PostgreSQL: a first sighting is kept
-quietly, a change is kept and recorded once in the operation record, in one transaction."""
+quietly, a change is kept and recorded once in the operation record, in one transaction;
+each probe keeps its own wording; the archive takes facts only where the configuration is
+silent."""
 
 from __future__ import annotations
 
@@ -8,35 +10,59 @@ import datetime as dt
 import pytest
 
 from monitord.store import Store
-from tests.integration.test_store import SITES, SW, T0
+from tests.integration.test_store import CAM, SITES, SW, T0
+
+LATER = T0 + dt.timedelta(hours=1)
 
 
 @pytest.fixture
 def fleet(store: Store) -> Store:
-    store.sync_inventory(SITES, [SW], T0)
+    store.sync_inventory(SITES, [SW, CAM], T0)
     return store
 
 
 def test_first_sighting_is_quiet_then_a_change_is_recorded_once(fleet: Store) -> None:
-    later = T0 + dt.timedelta(hours=1)
     seen = {"firmware": "V4.30.005", "vendor": "Hikvision", "sys_descr": "NVR V4.30.005"}
     assert fleet.learn_facts("sw1", "snmp", seen, T0) == {}
-    assert fleet.learn_facts("sw1", "snmp", seen, later) == {}
+    assert fleet.learn_facts("sw1", "snmp", seen, LATER) == {}
     assert fleet.operation_record("sw1") == []
     updated = {**seen, "firmware": "V4.31.000", "model": "DS-7608NI"}
-    assert fleet.learn_facts("sw1", "onvif", updated, later) == {
+    assert fleet.learn_facts("sw1", "snmp", updated, LATER) == {
         "firmware": ("V4.30.005", "V4.31.000")
     }
     [event] = fleet.operation_record("sw1")
-    assert (event.kind, event.at) == ("firmware", later)
-    assert event.reason == "firmware changed (onvif): V4.30.005 -> V4.31.000"
+    assert (event.kind, event.at) == ("firmware", LATER)
+    assert event.reason == "firmware changed (snmp): V4.30.005 -> V4.31.000"
     assert event.observation == {
-        "fact": "firmware", "from": "V4.30.005", "to": "V4.31.000", "source": "onvif"
+        "fact": "firmware", "from": "V4.30.005", "to": "V4.31.000", "source": "snmp"
     }  # fmt: skip
     facts = fleet.facts("sw1")
     assert {n: f.value for n, f in facts.items()} == updated
-    assert (facts["firmware"].source, facts["firmware"].changed_at) == ("onvif", later)
-    assert (facts["vendor"].changed_at, facts["vendor"].observed_at) == (T0, later)
+    assert (facts["firmware"].changed_at, facts["vendor"].changed_at) == (LATER, T0)
+    assert facts["vendor"].observed_at == LATER
+
+
+def test_probes_keep_their_own_wording_and_onvif_is_preferred(fleet: Store) -> None:
+    for at in (T0, LATER, LATER + dt.timedelta(hours=1)):
+        fleet.learn_facts("sw1", "snmp", {"firmware": "V5.7.1"}, at)
+        fleet.learn_facts("sw1", "onvif", {"firmware": "V5.7.1 build 240601"}, at)
+    assert fleet.operation_record("sw1") == []  # no flip-flop between the two
+    firmware = fleet.facts("sw1")["firmware"]
+    assert (firmware.value, firmware.source) == ("V5.7.1 build 240601", "onvif")
+
+
+def test_the_archive_takes_facts_where_the_configuration_is_silent(fleet: Store) -> None:
+    reported = {"vendor": "Dahua", "model": "IPC-X", "serial": "D1", "firmware": "V2"}
+    fleet.learn_facts("cam1", "onvif", reported, T0)
+    fleet.learn_facts("sw1", "onvif", reported, T0)
+    cam = fleet.archive("cam1")  # configured: Hikvision DS-2CD SN1 V5.7.1
+    assert cam == CAM
+    sw = fleet.archive("sw1")  # configured: nothing of the four
+    assert sw is not None and (sw.vendor, sw.model, sw.serial, sw.firmware) == (
+        "Dahua", "IPC-X", "D1", "V2",
+    )  # fmt: skip
+    assert fleet.device("sw1") == SW  # the configured archive itself is untouched
+    assert fleet.archive("ghost") is None
 
 
 def test_blank_values_are_ignored_and_long_ones_cut(fleet: Store) -> None:

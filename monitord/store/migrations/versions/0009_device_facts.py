@@ -24,13 +24,13 @@ def upgrade() -> None:
     op.create_table(
         "device_facts",
         sa.Column("device_id", sa.String(), nullable=False),
+        sa.Column("source", sa.String(), nullable=False),
         sa.Column("name", sa.String(), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
-        sa.Column("source", sa.String(), nullable=False),
         sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["device_id"], ["devices.id"]),
-        sa.PrimaryKeyConstraint("device_id", "name"),
+        sa.PrimaryKeyConstraint("device_id", "source", "name"),
     )
 
 
