@@ -123,7 +123,13 @@ class DaemonProcess:
         )
 
     def started(self, timeout: float = 30.0) -> dict[str, Any]:
-        return self.wait_for(lambda e: e.get("event") == "monitord started", timeout)
+        """Wait for the start; a daemon that does not start in time is stopped, not left
+        running for the rest of the session (fixtures never reach their teardown then)."""
+        try:
+            return self.wait_for(lambda e: e.get("event") == "monitord started", timeout)
+        except AssertionError:
+            self.stop()
+            raise
 
     def signal(self, sig: signal.Signals) -> None:
         self.proc.send_signal(sig)
