@@ -214,16 +214,16 @@ class _Channel:
 
 def _unavailable(mode: IcmpMode | None) -> IcmpUnavailable:
     try:
-        group_range = Path("/proc/sys/net/ipv4/ping_group_range").read_text().split()
-    except OSError:
-        group_range = ["?"]
+        now = "now " + " ".join(Path("/proc/sys/net/ipv4/ping_group_range").read_text().split())
+    except OSError:  # hidden, e.g. by systemd's ProcSubset=pid
+        now = "unreadable here; see systemd/60-monitord-ping.conf"
     groups = sorted({os.getegid(), *os.getgroups()})
     raw = (
         "raw ICMP sockets need root or the CAP_NET_RAW capability "
         "(e.g. AmbientCapabilities=CAP_NET_RAW in the systemd unit)"
     )
     dgram = (
-        f"datagram ICMP sockets need net.ipv4.ping_group_range (now {' '.join(group_range)}) "
+        f"datagram ICMP sockets need net.ipv4.ping_group_range ({now}) "
         f"to include one of our groups {groups}, "
         f'e.g. sysctl -w net.ipv4.ping_group_range="{groups[0]} {groups[0]}"'
     )
