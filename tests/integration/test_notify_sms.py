@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -27,6 +26,7 @@ from monitord.notify.dispatcher import Dispatcher
 from monitord.store import Store
 from monitord.store.records import OutboxMessage, OutboxRecord
 from tests.integration.test_store_tickets import CAM, NVR, SITES, SW, T0, draft, opened
+from tests.notifylab import serve
 
 PHONE = "+8613800138000"
 LONG = "[A级] 工单 #7 新工单: " + "南门摄像机离线 " * 30
@@ -79,15 +79,8 @@ def gateway(peer: Gateway) -> Iterator[str]:
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(Handler) as url:
+        yield url
 
 
 def sms(**values: Any) -> SmsChannel:
