@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitord.config.models import IcmpSettings
-from tests import netlab
-from tests.e2e.daemon import DaemonProcess, write_config
+from tests.peers import netlab
+from tests.support.daemon import DaemonProcess, write_config
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitord.probes.icmp import Pinger
+from monitord.checks.icmp.client import Pinger
 
 MAX_DEVICES = 250 * 250
 TARGET_CORE_PCT, TARGET_RSS_MB = 25.0, 150.0

@@ -47,7 +47,7 @@ from monitord.store.records import (
     TicketEventRecord,
     TicketRecord,
 )
-from tests.notifylab import Mailbox, free_port
+from tests.peers.notify import Mailbox, free_port
 
 SPAN = 10.0  # seconds over which the faults arrive
 TARGET_P95 = 10.0  # seconds from the ticket to its first attempt

@@ -22,12 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from monitord.checks.onvif import http as onvif_http
+from monitord.checks.onvif import soap as onvif_soap
+from monitord.checks.onvif.client import OnvifClient
+from monitord.checks.onvif.service import check_stream
+from monitord.checks.onvif.watch import OnvifWatch
+from monitord.checks.rtsp import client as rtsp
 from monitord.clock import SystemClock
 from monitord.config.models import Config
-from monitord.onvif.service import check_stream
-from monitord.onvif.watch import OnvifWatch
-from monitord.probes import onvif_http, onvif_soap, rtsp
-from monitord.probes.onvif import OnvifClient
 from monitord.store.records import OperationEvent
 
 TARGET_CAMERAS, TARGET_INTERVAL = 5000, 300.0

@@ -28,7 +28,7 @@ from monitord.clock import FakeClock
 from monitord.config import Config
 from monitord.prevention.service import PreventionService
 from monitord.store import Store
-from tests.preventionlab import contracts, sync
+from tests.support.prevention import contracts, sync
 
 
 def fleet(sites: int, cameras: int) -> Config:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitord.probes.rtsp import check_stream
-from tests.rtsplab import PASSWORD, USER, GstRtsp, gst_missing
+from monitord.checks.rtsp.client import check_stream
+from tests.peers.rtsp import PASSWORD, USER, GstRtsp, gst_missing
 
 
 async def bare(url: str) -> bool:

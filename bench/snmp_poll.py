@@ -2,7 +2,7 @@
 PoE and sensor walks for a switch), against a real agent on 127.0.0.1.
 
 Each device is a separate target on the agent (snmpd by default, or snmpsim serving
-tests/snmpdata/switch1.snmprec with --agent snmpsim). Prints polls/s, SNMP requests/s, CPU
+tests/peers/snmpdata/switch1.snmprec with --agent snmpsim). Prints polls/s, SNMP requests/s, CPU
 per request and per poll, timeouts, RSS, and the share of one core that 2 000 devices
 polled every 60 s would take.
 
@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pydantic import SecretStr
 
-from monitord.probes import snmp_oids as O
-from monitord.probes import snmp_wire
-from monitord.probes.snmp import Credentials, SnmpClient, Target
-from tests.snmplab import AUTH_KEY, COMMUNITY, PRIV_KEY, USER, Snmpd, Snmpsim
+from monitord.checks.snmp import oids as O
+from monitord.checks.snmp import wire as snmp_wire
+from monitord.checks.snmp.client import Credentials, SnmpClient, Target
+from tests.peers.snmp import AUTH_KEY, COMMUNITY, PRIV_KEY, USER, Snmpd, Snmpsim
 
 
 def count_requests() -> list[int]:

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from monitord import log
 from monitord.clock import SystemClock
 from monitord.config import Config, load
+from monitord.health.recorder import Recorder
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
-from monitord.recorder import Recorder
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
 

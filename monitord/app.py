@@ -20,16 +20,19 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from monitord import log, sdnotify
 from monitord.api import serve_api
+from monitord.checks.icmp.client import IcmpMode, Pinger
+from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
+from monitord.checks.icmp.watch import Fleet
+from monitord.checks.snmp.service import SnmpService
+from monitord.checks.tcp.watch import PortWatch
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
-from monitord.fleet import Fleet
+from monitord.health.recorder import Recorder
 from monitord.inventory.archive import device_record, site_records
-from monitord.metrics import DaemonMetrics, FleetCollector
 from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.escalator import Escalator
 from monitord.notify.metrics import OutboxCollector
-from monitord.port_watch import PortWatch
 from monitord.prevention.history import HistoryRecorder
 from monitord.prevention.service import PreventionService
 from monitord.prevention.task_metrics import TaskCollector
@@ -37,16 +40,13 @@ from monitord.prevention.warning_metrics import WarningCollector
 from monitord.prevention.warnings import EarlyWarningDesk
 from monitord.prevention.window_watch import watch_windows
 from monitord.prevention.windows import WindowBook
-from monitord.probes.icmp import IcmpMode, Pinger
-from monitord.recorder import Recorder
 from monitord.scheduler import Scheduler
-from monitord.snmp.service import SnmpService
 from monitord.store import Store, StoreError
-from monitord.ticket_metrics import TicketCollector
 from monitord.ticketing.desk import TicketDesk
+from monitord.ticketing.metrics import TicketCollector
 
 if TYPE_CHECKING:
-    from monitord.onvif.service import OnvifService
+    from monitord.checks.onvif.service import OnvifService
 
 _log = log.get("monitord")
 
@@ -233,7 +233,7 @@ class Daemon:
             return
         if not any(d.onvif for d in config.devices):
             return
-        from monitord.onvif.service import OnvifService
+        from monitord.checks.onvif.service import OnvifService
 
         store, scheduler = self._onvif_deps
         self._onvif = OnvifService(config, store, self.clock, self.registry, scheduler.check_soon)

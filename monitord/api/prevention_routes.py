@@ -13,13 +13,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitord import prevention_views as pv
 from monitord.api.auth import Principal
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import TicketClass
 from monitord.config.models import ApiRole, Site
 from monitord.notify.messages import Routing
+from monitord.present import prevention as pv
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import Store
 from monitord.store.prevention_records import FollowUpVisit

@@ -19,7 +19,7 @@ from monitord.api.prevention_routes import prevention_router
 from monitord.api.report_routes import report_router
 from monitord.api.schemas import EventIn, HotlineIn
 from monitord.api.views import device_json, ticket_json
-from monitord.cli_tickets import ACTIONS
+from monitord.cli.tickets import ACTIONS
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import FaultKind, TicketClass

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitord import ticket_views
 from monitord.config import Config
+from monitord.present import tickets as ticket_views
 from monitord.prevention.warranty import repair_terms
 from monitord.store.records import DeviceRecord, SavedState, TicketEventRecord, TicketRecord
 

@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitord.checks.icmp.evaluate import Outcome
 from monitord.config.models import FlappingSettings, IcmpSettings
-from monitord.health.check import Outcome
 from monitord.health.flapping import FlapDetector
 from monitord.health.states import State, StateType
 from monitord.inventory.topology import Topology

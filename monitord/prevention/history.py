@@ -4,7 +4,7 @@ Probes hand their results to a `SampleSink`; `HistoryRecorder` keeps only the ru
 count/sum/min/max of the current hours in memory and merges them into the store every few
 minutes, which prunes hours older than the retention. Memory and rows are bounded: one
 entry per device, metric, subject (volume, port, sensor: at most 32-64 per device, see
-health/snmp_eval.py) and hour. Another probe (ONVIF clock drift) plugs in by calling
+checks/snmp/evaluate.py) and hour. Another probe (ONVIF clock drift) plugs in by calling
 `add(device, CLOCK_DRIFT, "", abs(offset_seconds), at)`: the size of the offset, which the
 early warnings expect to stay small.
 """
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from monitord import log
+from monitord.checks.snmp.evaluate import DeviceEvent
 from monitord.clock import Clock
 from monitord.health.findings import Finding
-from monitord.health.snmp_eval import DeviceEvent
 from monitord.store import StoreError
 from monitord.store.metric_history import MetricHour
 

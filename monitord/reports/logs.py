@@ -14,12 +14,12 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitord.present.devices import local
 from monitord.reports.document import Document, Paragraph, Section, Table
 from monitord.reports.period import Period
 from monitord.reports.words import event, w
 from monitord.store import Store
 from monitord.store.records import SiteRecord
-from monitord.views import local
 
 SERVICE, OPERATION = "service", "operation"
 

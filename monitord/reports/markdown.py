@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from monitord.present.devices import width
 from monitord.reports.document import Block, Chart, Document, Paragraph, Table, Text
-from monitord.views import width
 
 _BAR_CELLS = 30
 

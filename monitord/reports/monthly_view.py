@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from monitord.present.devices import local
 from monitord.reports.availability import Uptime
 from monitord.reports.document import Block, Chart, Document, Paragraph, Section, Table
 from monitord.reports.figures import CLASSES, UNCLASSIFIED
@@ -12,7 +13,6 @@ from monitord.reports.monthly import DeviceLine, MonthlyReport
 from monitord.reports.sources import TaskCounts
 from monitord.reports.svg import CLASS_COLORS, Bar, availability_color
 from monitord.reports.words import duration, milestone, percent, w
-from monitord.views import local
 
 
 def document(r: MonthlyReport, generated: dt.datetime) -> Document:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from monitord.views import width as text_width
+from monitord.present.devices import width as text_width
 
 _FONT = "'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif"
 _ROW, _BAR, _GAP = 26, 16, 8

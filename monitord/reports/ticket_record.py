@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from monitord.config.contracts import Contract
+from monitord.present.devices import local
 from monitord.reports.document import Block, Document, Paragraph, Section, Table, Text
 from monitord.reports.words import event, milestone, status, w
 from monitord.store.records import DeviceRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind
 from monitord.ticketing.sla import deadlines
 from monitord.ticketing.tickets import as_events
-from monitord.views import local
 
 DOCUMENTS = (
     EventKind.DIAGNOSIS,

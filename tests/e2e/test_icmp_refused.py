@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.daemon import write_config
+from tests.support.daemon import write_config
 
 RANGE = Path("/proc/sys/net/ipv4/ping_group_range")
 

@@ -28,9 +28,9 @@ from typing import Any
 import pytest
 
 from monitord.store import Store
-from tests import netlab
-from tests.e2e.daemon import DaemonProcess, cli_json, write_config
 from tests.e2e.test_outages import ICMP
+from tests.peers import netlab
+from tests.support.daemon import DaemonProcess, cli_json, write_config
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]

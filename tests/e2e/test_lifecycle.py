@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.daemon import DaemonProcess, free_port, write_config
+from tests.support.daemon import DaemonProcess, free_port, write_config
 
 pytestmark = [
     pytest.mark.root,

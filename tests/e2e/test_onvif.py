@@ -1,7 +1,7 @@
 """The daemon as a process with ONVIF, against real simulated peers (the issue's "done
 when"): ipycam cameras in their own network namespaces (they answer ping; their RTSP
 server is absent, so they cannot stream; one has a drifted clock; one is configured with
-a wrong password) and an NVR (tests/onvifpeer.py) whose channel stops recording. Each is
+a wrong password) and an NVR (tests/peers/onvif.py) whose channel stops recording. Each is
 its own finding, in the operation record (`monitord device --json`) and in /metrics;
 `monitord probe` shows ONVIF and RTSP results.
 """
@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from tests import ipycamlab
-from tests.e2e.daemon import DaemonProcess, cli_json, free_port, write_config
-from tests.ipycamlab import ONVIF_PORT, PASSWORD, USER, CamSpec, IpyCamLab
-from tests.onvifpeer import OnvifPeer
+from tests.peers import ipycams as ipycamlab
+from tests.peers.ipycams import ONVIF_PORT, PASSWORD, USER, CamSpec, IpyCamLab
+from tests.peers.onvif import OnvifPeer
+from tests.support.daemon import DaemonProcess, cli_json, free_port, write_config
 
 _why = ipycamlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]

@@ -1,4 +1,4 @@
-"""The daemon as a process against a hostile "camera" (tests/soapevil.py): every attack
+"""The daemon as a process against a hostile "camera" (tests/peers/soapevil.py): every attack
 becomes an ONVIF finding naming why, no entity is resolved (the canary file and URL are
 never read), memory stays bounded and the daemon keeps running and stops cleanly."""
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.daemon import DaemonProcess, write_config
-from tests.soapevil import CANARY, MODES, EvilSoap
+from tests.peers.soapevil import CANARY, MODES, EvilSoap
+from tests.support.daemon import DaemonProcess, write_config
 
 # what the finding's summary says, by attack
 EXPECTED = {

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.daemon import DaemonProcess, free_port, write_config
-from tests.promlab import PROMETHEUS, Prometheus, running_prometheus, wait_until
-from tests.promql import (
+from tests.peers.prometheus import PROMETHEUS, Prometheus, running_prometheus, wait_until
+from tests.support.daemon import DaemonProcess, free_port, write_config
+from tests.support.promql import (
     PROMETHEUS_SERIES,
     ROOT,
     RULES,

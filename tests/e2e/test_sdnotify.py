@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.daemon import write_config
+from tests.support.daemon import write_config
 
 pytestmark = [
     pytest.mark.root,

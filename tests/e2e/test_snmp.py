@@ -22,8 +22,16 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.daemon import DaemonProcess, free_port, write_config
-from tests.snmplab import AUTH_KEY, COMMUNITY, PRIV_KEY, USER, Snmpd, free_udp_port, snmpd_missing
+from tests.peers.snmp import (
+    AUTH_KEY,
+    COMMUNITY,
+    PRIV_KEY,
+    USER,
+    Snmpd,
+    free_udp_port,
+    snmpd_missing,
+)
+from tests.support.daemon import DaemonProcess, free_port, write_config
 
 _why = snmpd_missing() or (None if os.geteuid() == 0 else "needs root: the daemon uses raw ICMP")
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests import netlab
-from tests.e2e.daemon import DaemonProcess, cli_json, write_config
 from tests.e2e.test_outages import ICMP
+from tests.peers import netlab
+from tests.support.daemon import DaemonProcess, cli_json, write_config
 from tests.unit.test_sla import CONTRACTS
 
 _why = netlab.available()

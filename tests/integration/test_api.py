@@ -20,7 +20,7 @@ from monitord.api import ApiServer, create_app
 from monitord.api.auth import ALL_ACTIONS
 from monitord.api.schemas import Action
 from monitord.app import Daemon
-from monitord.cli_tickets import ACTIONS
+from monitord.cli.tickets import ACTIONS
 from monitord.config import Config
 from monitord.config.models import ApiSettings
 from monitord.health.states import State

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests import netlab
-from tests.snmplab import COMMUNITY, Snmpd, free_udp_port
+from tests.peers import netlab
+from tests.peers.snmp import COMMUNITY, Snmpd, free_udp_port
 
 _root = None if os.geteuid() == 0 else "needs root: raw ICMP sockets"
 # An ifIndex no host has: every network namespace a test makes moves the host's counter on.

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from monitord.checks.icmp.client import PingResult
+from monitord.checks.icmp.evaluate import evaluate
+from monitord.checks.snmp.service import SnmpService
 from monitord.clock import SystemClock
 from monitord.config.models import IcmpSettings
-from monitord.health.check import evaluate
 from monitord.inventory.archive import device_record, site_records
 from monitord.prevention import history as H
 from monitord.prevention.history import HistoryRecorder, feed_icmp
-from monitord.probes.icmp import PingResult
-from monitord.snmp.service import SnmpService
 from monitord.store import Store
 from tests.integration.test_snmp_watch import env, make_config
-from tests.snmplab import Snmpsim
+from tests.peers.snmp import Snmpsim
 
 __all__ = ["env"]  # a fixture, used by name
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from monitord.probes.icmp import IcmpMode, IcmpUnavailable, Pinger, PingResult
-from tests import netlab
+from monitord.checks.icmp.client import IcmpMode, IcmpUnavailable, Pinger, PingResult
+from tests.peers import netlab
 
 needs_root = pytest.mark.skipif(
     os.geteuid() != 0, reason="needs root for raw ICMP / network namespaces"
@@ -20,7 +20,7 @@ needs_root = pytest.mark.skipif(
 # Runs inside a namespace (a process cannot switch namespaces under a running event loop).
 _PING_SCRIPT = """
 import asyncio, json
-from monitord.probes.icmp import IcmpMode, IcmpUnavailable, Pinger
+from monitord.checks.icmp.client import IcmpMode, IcmpUnavailable, Pinger
 ARGS = json.loads({args!r})
 async def main():
     try:

@@ -21,7 +21,7 @@ from monitord.notify.messages import Routing
 from monitord.store import Store
 from monitord.ticketing import tickets
 from tests.integration.test_tickets import config_data
-from tests.notifylab import Mailbox, free_port, smtp_server
+from tests.peers.notify import Mailbox, free_port, smtp_server
 
 
 def notify_data(tmp_path: Path, port: int) -> dict[str, Any]:

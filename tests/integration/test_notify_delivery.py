@@ -18,7 +18,7 @@ from monitord.notify.dispatcher import Dispatcher
 from monitord.store import Store
 from monitord.store.records import OutboxMessage, OutboxRecord
 from tests.integration.test_store_tickets import CAM, NVR, SITES, SW, T0, draft, opened
-from tests.notifylab import Hook, Mailbox, free_port, http_server, smtp_server
+from tests.peers.notify import Hook, Mailbox, free_port, http_server, smtp_server
 
 PEOPLE = [f"eng{i}@example.com" for i in range(5)]
 # Delivery itself, each row a message at once: grouping has its own tests (test_notify_storm).

@@ -26,7 +26,7 @@ from monitord.notify.dispatcher import Dispatcher
 from monitord.store import Store
 from monitord.store.records import OutboxMessage, OutboxRecord
 from tests.integration.test_store_tickets import CAM, NVR, SITES, SW, T0, draft, opened
-from tests.notifylab import serve
+from tests.peers.notify import serve
 
 PHONE = "+8613800138000"
 LONG = "[A级] 工单 #7 新工单: " + "南门摄像机离线 " * 30

@@ -1,4 +1,4 @@
-"""The ONVIF client against a hostile peer (tests/soapevil.py): every attack is a clear,
+"""The ONVIF client against a hostile peer (tests/peers/soapevil.py): every attack is a clear,
 bounded error; no entity is ever resolved; memory stays bounded."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import SecretStr
 
-from monitord.probes.onvif import OnvifClient, OnvifTarget
-from monitord.probes.onvif_errors import OnvifError, Reason
-from monitord.probes.onvif_soap import CATALOG, service
-from tests.soapevil import CANARY, EvilSoap
+from monitord.checks.onvif.client import OnvifClient, OnvifTarget
+from monitord.checks.onvif.errors import OnvifError, Reason
+from monitord.checks.onvif.soap import CATALOG, service
+from tests.peers.soapevil import CANARY, EvilSoap
 
 EXPECTED = {
     "xxe_file": Reason.FORBIDDEN_XML,

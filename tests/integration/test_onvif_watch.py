@@ -1,5 +1,5 @@
 """ONVIF checks in the daemon's pipeline against real peers on loopback, into a real store:
-an NVR (tests/onvifpeer.py) whose channel stops recording, whose clock drifts and whose
+an NVR (tests/peers/onvif.py) whose channel stops recording, whose clock drifts and whose
 events trigger a re-check; a camera streaming from GStreamer's RTSP server; a hostile peer;
 rejected credentials with back-off. Findings reach the operation record and /metrics, and
 no password reaches either."""
@@ -15,14 +15,14 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from structlog.testing import capture_logs
 
+from monitord.checks.onvif.service import OnvifService
 from monitord.clock import SystemClock
 from monitord.config.models import Config
 from monitord.inventory.archive import device_record, site_records
-from monitord.onvif.service import OnvifService
 from monitord.store import Store
-from tests.onvifpeer import OnvifPeer
-from tests.rtsplab import GstRtsp, gst_missing
-from tests.soapevil import EvilSoap
+from tests.peers.onvif import OnvifPeer
+from tests.peers.rtsp import GstRtsp, gst_missing
+from tests.peers.soapevil import EvilSoap
 
 PASSWORD = "Adm1n-9x!"
 

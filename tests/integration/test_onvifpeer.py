@@ -1,4 +1,4 @@
-"""Self-test of tests/onvifpeer.py: raw SOAP 1.2 POSTs, every answer validated against the ONVIF
+"""Self-test of tests/peers/onvif.py: raw SOAP 1.2 POSTs, every answer validated against the ONVIF
 schemas shipped in onvif-zeep-async (the same documents a real camera's answers must match)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.onvifpeer import (
+from tests.peers.onvif import (
     EVENTS_PATH,
     JOB_STATE,
     MEDIA_PATH,
@@ -23,8 +23,8 @@ from tests.onvifpeer import (
     VIDEO_LOSS,
     OnvifPeer,
 )
-from tests.onvifpeer_docs import NS, iso
-from tests.onvifpeer_wsse import Token, request
+from tests.peers.onvif_docs import NS, iso
+from tests.peers.onvif_wsse import Token, request
 
 etree = pytest.importorskip("lxml.etree")
 XS = "http://www.w3.org/2001/XMLSchema"

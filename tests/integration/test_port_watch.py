@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from monitord.checks.tcp.client import check_port
+from monitord.checks.tcp.watch import PortWatch
 from monitord.clock import SystemClock
 from monitord.config.models import Config
 from monitord.inventory.archive import device_record, site_records
-from monitord.port_watch import PortWatch
-from monitord.probes.tcp import check_port
 from monitord.store import Store
 
 

@@ -18,7 +18,7 @@ from monitord.store import Store
 from monitord.store.prevention_records import FollowUpVisit
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
-from tests.preventionlab import make_config, sync
+from tests.support.prevention import make_config, sync
 
 T0 = dt.datetime(2026, 1, 15, 4, 0, tzinfo=dt.UTC)
 

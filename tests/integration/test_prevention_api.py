@@ -15,7 +15,7 @@ from monitord.clock import FakeClock
 from monitord.config import Config
 from monitord.prevention import inspections
 from monitord.store import Store
-from tests.preventionlab import config_data, sync
+from tests.support.prevention import config_data, sync
 
 T0 = dt.datetime(2026, 6, 10, 2, 0, tzinfo=dt.UTC)
 CLIENTS = {"eng": ("engineer", None), "cust": ("customer", "seed-000"),

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from monitord.cli import main
 from monitord.config import Config
 from monitord.store import Store
-from tests.preventionlab import config_data, sync
+from tests.support.prevention import config_data, sync
 
 
 def _cli(tmp_path: Path, *args: str, lang: str = "en") -> Result:

@@ -16,7 +16,7 @@ from monitord.app import Daemon
 from monitord.clock import FakeClock
 from monitord.config import Config
 from monitord.store import Store
-from tests.preventionlab import config_data
+from tests.support.prevention import config_data
 
 
 def _scrape(daemon: Daemon) -> dict[tuple[str, str], float]:

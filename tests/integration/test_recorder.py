@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 
 from monitord.clock import FakeClock
+from monitord.health.recorder import Recorder
 from monitord.health.states import State
 from monitord.health.tracker import Transition
-from monitord.recorder import Recorder
 from monitord.store import Store
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 

@@ -16,7 +16,7 @@ from monitord.cli import main
 from monitord.config import Config
 from monitord.reports import chromium
 from monitord.store import Store
-from tests.reportlab import SECRET, MonthLab, config_data, seed_month
+from tests.support.month import SECRET, MonthLab, config_data, seed_month
 
 
 @pytest.fixture

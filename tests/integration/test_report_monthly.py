@@ -21,7 +21,7 @@ from monitord.reports.monthly import MonthlyReport
 from monitord.reports.sources import NoTasks, NoWindows, TaskCounts
 from monitord.store import Store
 from monitord.ticketing.sla import duration_of
-from tests.reportlab import (
+from tests.support.month import (
     M0,
     M1,
     SECRET,

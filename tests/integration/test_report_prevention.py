@@ -16,7 +16,7 @@ from monitord.reports.agreed import AgreedWindows
 from monitord.reports.recorded import ContractWarranty, RecordedTasks, service_entries
 from monitord.store import Store
 from monitord.store.prevention_records import FollowUpVisit
-from tests.reportlab import M0, M1, MonthLab, at, config_data, seed_month
+from tests.support.month import M0, M1, MonthLab, at, config_data, seed_month
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 import pytest
 
-from monitord.probes.rtsp import StreamCheck, check_stream
-from tests.rtsplab import (
+from monitord.checks.rtsp.client import StreamCheck, check_stream
+from tests.peers.rtsp import (
     PASSWORD,
     SDP_EMPTY,
     SDP_H264,

@@ -9,8 +9,8 @@ import socket
 
 import pytest
 
-from monitord.probes.rtsp import check_stream
-from tests.rtsplab import SDP_H264, Hangup, response, scripted
+from monitord.checks.rtsp.client import check_stream
+from tests.peers.rtsp import SDP_H264, Hangup, response, scripted
 
 SDP = {"Content-Type": "application/sdp"}
 USER, PASSWORD = "operator", "s3cret-Pa55"

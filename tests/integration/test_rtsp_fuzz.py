@@ -15,9 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitord.probes import rtsp_auth, rtsp_wire
-from monitord.probes.rtsp import Reason, check_stream
-from tests.rtsplab import SDP_H264, Hangup, response, scripted
+from monitord.checks.rtsp import auth as rtsp_auth
+from monitord.checks.rtsp import wire as rtsp_wire
+from monitord.checks.rtsp.client import Reason, check_stream
+from tests.peers.rtsp import SDP_H264, Hangup, response, scripted
 
 OPTIONS = b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY\r\n\r\n"
 CHALLENGE = (

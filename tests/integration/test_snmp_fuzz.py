@@ -12,13 +12,13 @@ import socket
 
 from pydantic import SecretStr
 
+from monitord.checks.snmp import oids as O
+from monitord.checks.snmp.client import Credentials, SnmpClient, SnmpError, Target
+from monitord.checks.snmp.evaluate import evaluate
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings
 from monitord.health.findings import Status
-from monitord.health.snmp_eval import evaluate
-from monitord.probes import snmp_oids as O
-from monitord.probes.snmp import Credentials, SnmpClient, SnmpError, Target
-from tests.snmplab import COMMUNITY, Snmpd
+from tests.peers.snmp import COMMUNITY, Snmpd
 
 COPIES = 12
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from monitord.probes import snmp_oids as O
-from monitord.probes.snmp import (
+from monitord.checks.snmp import oids as O
+from monitord.checks.snmp.client import (
     Credentials,
     SnmpAuthError,
     SnmpClient,
@@ -20,7 +20,7 @@ from monitord.probes.snmp import (
     SnmpTimeout,
     Target,
 )
-from tests.snmplab import AUTH_KEY, COMMUNITY, PRIV_KEY, USER, Snmpd, Snmpsim
+from tests.peers.snmp import AUTH_KEY, COMMUNITY, PRIV_KEY, USER, Snmpd, Snmpsim
 
 V2C = Credentials("2c", community=SecretStr(COMMUNITY))
 V3 = Credentials("3", user=USER, auth_key=SecretStr(AUTH_KEY), priv_key=SecretStr(PRIV_KEY))

@@ -17,13 +17,13 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from structlog.testing import capture_logs
 
+from monitord.checks.snmp import wire as snmp_wire
+from monitord.checks.snmp.service import SnmpService
 from monitord.clock import SystemClock
 from monitord.config.models import Config
 from monitord.inventory.archive import device_record, site_records
-from monitord.probes import snmp_wire
-from monitord.snmp.service import SnmpService
 from monitord.store import Store
-from tests.snmplab import COMMUNITY, Snmpd, Snmpsim
+from tests.peers.snmp import COMMUNITY, Snmpd, Snmpsim
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The store's contract, on SQLite and PostgreSQL alike (see tests/dbfixtures.py)."""
+"""The store's contract, on SQLite and PostgreSQL alike (see tests/support/db.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tickets in the store, on SQLite and PostgreSQL alike (see tests/dbfixtures.py)."""
+"""Tickets in the store, on SQLite and PostgreSQL alike (see tests/support/db.py)."""
 
 from __future__ import annotations
 

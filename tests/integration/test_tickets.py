@@ -232,7 +232,7 @@ def test_engineer_drives_a_ticket_from_opened_to_closed_with_the_cli(
 async def test_ticket_metrics_come_from_the_last_clock_pass(lab: Lab) -> None:
     from prometheus_client import CollectorRegistry
 
-    from monitord.ticket_metrics import TicketCollector
+    from monitord.ticketing.metrics import TicketCollector
 
     registry = CollectorRegistry()
     registry.register(TicketCollector(lab.desk))

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from pydantic import SecretStr
 
-from monitord.probes.traps import Trap, TrapListenError, TrapReceiver, TrapUserKeys
-from tests.snmplab import AUTH_KEY, PRIV_KEY, USER
+from monitord.checks.snmp.traps import Trap, TrapListenError, TrapReceiver, TrapUserKeys
+from tests.peers.snmp import AUTH_KEY, PRIV_KEY, USER
 
 pytestmark = pytest.mark.skipif(
     shutil.which("snmptrap") is None, reason="net-snmp's snmptrap missing (apt-get install snmp)"

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from monitord.health.finding_text import describe
+from monitord.present.devices import device_text
 from monitord.store.records import DeviceRecord, OperationEvent
-from monitord.views import device_text
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any
 
-from tests.promql import (
+from tests.support.promql import (
     DASHBOARD,
     dashboard,
     dashboard_exprs,

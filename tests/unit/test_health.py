@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from monitord.checks.icmp.evaluate import Outcome
 from monitord.config.models import IcmpSettings
-from monitord.health.check import Outcome
 from monitord.health.states import State, StateType
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.topology import Topology

@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from monitord.probes.icmp_packet import (
+from monitord.checks.icmp.packet import (
     ECHO_REPLY_V4,
     ECHO_REPLY_V6,
     ECHO_REQUEST_V4,

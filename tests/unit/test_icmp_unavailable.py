@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitord.probes import icmp
+from monitord.checks.icmp import client as icmp
 
 
 def test_the_range_is_shown_when_readable(monkeypatch: pytest.MonkeyPatch) -> None:

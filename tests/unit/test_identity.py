@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitord.inventory.identity import firmware_of, identity, vendor_of
+from monitord.checks.snmp.identity import firmware_of, identity, vendor_of
 
 
 @pytest.mark.parametrize(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from monitord.checks.onvif.client import ClockReading
+from monitord.checks.onvif.errors import OnvifError, Reason
+from monitord.checks.onvif.evaluate import findings
+from monitord.checks.onvif.fetch import CheckResult
+from monitord.checks.onvif.pullpoint import Event
+from monitord.checks.onvif.recording import ChannelRecording
+from monitord.checks.rtsp.client import StreamCheck
 from monitord.config.onvif import OnvifSettings
 from monitord.health.findings import Status
-from monitord.onvif.check import CheckResult
-from monitord.onvif.evaluate import findings
-from monitord.probes.onvif import ClockReading
-from monitord.probes.onvif_errors import OnvifError, Reason
-from monitord.probes.onvif_events import Event
-from monitord.probes.onvif_recording import ChannelRecording
-from monitord.probes.rtsp import StreamCheck
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 S = OnvifSettings(drift_warning_s=10, drift_critical_s=300)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from monitord.probes import onvif_xml
-from monitord.probes.onvif_errors import OnvifError, Reason
-from tests.soapevil import envelope
+from monitord.checks.onvif import xml as onvif_xml
+from monitord.checks.onvif.errors import OnvifError, Reason
+from tests.peers.soapevil import envelope
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 

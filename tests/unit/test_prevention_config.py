@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from monitord.config import Config
 from monitord.prevention.checklists import DEFAULTS, checklist
-from tests.preventionlab import config_data
+from tests.support.prevention import config_data
 
 
 def _with_terms(terms: dict[str, Any]) -> dict[str, Any]:

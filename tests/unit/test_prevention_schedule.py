@@ -18,7 +18,7 @@ from monitord.prevention.schedule import (
     periods_between,
 )
 from monitord.store.prevention_records import FollowUpVisit
-from tests.preventionlab import ACCEPTED, make_config
+from tests.support.prevention import ACCEPTED, make_config
 
 D = dt.date
 SEED_000 = FollowUpCadence(first_year=1, after=3)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.promql import RULES, names_in_expr, names_in_rules, rules
+from tests.support.promql import RULES, names_in_expr, names_in_rules, rules
 
 HERE = RULES.parent
 PROMTOOL = shutil.which("promtool")

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from monitord.probes.rtsp_auth import choose, digest_response, parse_challenges
+from monitord.checks.rtsp.auth import choose, digest_response, parse_challenges
 
 RFC7616 = {
     "username": "Mufasa",

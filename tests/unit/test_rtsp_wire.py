@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitord.probes.rtsp_wire import BadResponse, format_request, parse_head, sdp_media
+from monitord.checks.rtsp.wire import BadResponse, format_request, parse_head, sdp_media
 
 # Shaped like a Hikvision-style DESCRIBE answer: H.264 video, G.711 audio, ONVIF metadata.
 CAMERA_SDP = """v=0

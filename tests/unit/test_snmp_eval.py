@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
+from monitord.checks.snmp import counters
+from monitord.checks.snmp import oids as O
+from monitord.checks.snmp.client import SnmpReading, SnmpTimeout
+from monitord.checks.snmp.evaluate import Memory, evaluate, reboot_while_away
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings
-from monitord.health import counters
 from monitord.health.findings import Finding, FindingTracker, Status
-from monitord.health.snmp_eval import Memory, evaluate, reboot_while_away
-from monitord.probes import snmp_oids as O
-from monitord.probes.snmp import SnmpReading, SnmpTimeout
 
 SETTINGS = SnmpSettings(community=SecretRef(env="C"), ports=(1, 3))
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

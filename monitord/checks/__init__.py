@@ -1,0 +1,1 @@
+"""Checks: each protocol in its own folder asks devices and turns answers into findings."""

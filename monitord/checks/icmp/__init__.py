@@ -1,0 +1,1 @@
+"""ICMP echo: the pinger, its packets and sockets, evaluation and the daemon's loop."""

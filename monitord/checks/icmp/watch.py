@@ -1,0 +1,109 @@
+"""The fleet being watched: its inventory, its health, and the check of one device."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from monitord import log
+from monitord.checks.icmp.client import Pinger
+from monitord.checks.icmp.evaluate import evaluate
+from monitord.checks.icmp.metrics import DaemonMetrics, DeviceLabels
+from monitord.clock import Clock
+from monitord.config.models import Config, Device, IcmpSettings
+from monitord.health.recorder import Recorder
+from monitord.health.states import State
+from monitord.health.tracker import DeviceHealth, HealthTracker, Transition
+from monitord.inventory.archive import topology
+from monitord.prevention.history import SampleSink, feed_icmp
+from monitord.store.records import SavedState
+
+_log = log.get("monitord.health")
+
+
+class Desk(Protocol):
+    """Whoever acts on confirmed changes (the ticket desk)."""
+
+    async def on_transition(self, t: Transition, tracker: HealthTracker) -> None: ...
+
+
+_LOUD = frozenset({State.DOWN, State.FLAPPING, State.DEGRADED})
+
+
+class Fleet:
+    def __init__(
+        self,
+        config: Config,
+        pinger: Pinger,
+        clock: Clock,
+        metrics: DaemonMetrics,
+        recorder: Recorder,
+        on_recheck: Callable[[Iterable[str]], None],
+        desk: Desk | None = None,
+        history: SampleSink | None = None,
+    ) -> None:
+        self._desk, self._history = desk, history
+        self._pinger, self._clock, self._metrics = pinger, clock, metrics
+        self._recorder, self._on_recheck = recorder, on_recheck
+        self.tracker = HealthTracker({}, topology(config), config.flapping)
+        self.apply(config)
+
+    def apply(self, config: Config) -> None:
+        """Adopt a (re)loaded configuration; devices that stay keep their health."""
+        self.config = config
+        self.devices: dict[str, Device] = {d.id: d for d in config.devices}
+        self.settings: dict[str, IcmpSettings] = {d.id: config.icmp_for(d) for d in config.devices}
+        self.tracker.reconfigure(self.settings, topology(config), config.flapping)
+
+    def restore(self, saved: dict[str, SavedState]) -> None:
+        for device_id, s in saved.items():
+            self.tracker.restore(device_id, State(s.state), s.since)
+
+    def intervals(self) -> dict[str, float]:
+        return {d: s.interval for d, s in self.settings.items() if s.enabled}
+
+    def device_rows(self) -> Iterable[tuple[DeviceLabels, DeviceHealth]]:
+        devices, health = self.devices, self.tracker.devices
+        for device_id, device in list(devices.items()):
+            h = health.get(device_id)
+            if h is not None:
+                yield DeviceLabels(device_id, device.site, device.kind.value), h
+
+    async def check(self, device_id: str) -> float:
+        """Ping one device, update its health, announce what changed; return the next delay."""
+        device, settings = self.devices[device_id], self.settings[device_id]
+        started = self._clock.monotonic()
+        result = await self._pinger.ping(
+            device.address, settings.count, settings.echo_interval, settings.timeout
+        )
+        self._metrics.probe_duration.labels("icmp").observe(self._clock.monotonic() - started)
+        if device_id not in self.tracker.devices:  # removed by a reload meanwhile
+            return settings.interval
+        now = self._clock.now()
+        outcome = evaluate(result, settings)
+        verdict = self.tracker.observe(device_id, outcome, now)
+        if self._history is not None:
+            feed_icmp(self._history, device_id, outcome.observation, now)
+        self._recorder.checked(device_id, now)
+        for transition in verdict.transitions:
+            await self._recorder.record(transition)
+            self._announce(transition)
+            if self._desk is not None:
+                await self._desk.on_transition(transition, self.tracker)
+        if verdict.recheck:
+            self._on_recheck(verdict.recheck)
+        return verdict.next_check_in
+
+    def _announce(self, t: Transition) -> None:
+        device = self.devices.get(t.device_id)
+        say = _log.warning if t.to_state in _LOUD else _log.info
+        say(
+            "device state changed",
+            device=t.device_id,
+            site=device.site if device else None,
+            name=device.name if device else None,
+            from_state=t.from_state.value,
+            to_state=t.to_state.value,
+            reason=t.reason,
+        )
+        self._metrics.state_changes.labels(t.to_state.value).inc()

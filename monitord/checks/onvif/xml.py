@@ -1,0 +1,79 @@
+"""Parsing what a device sends back, assuming it may be hostile.
+
+SOAP forbids document type declarations (SOAP 1.2 part 1, 5), so any DTD is refused before
+parsing, and the parser itself never resolves entities, never loads a DTD, never touches
+the network and keeps libxml2's default limits (huge_tree off: depth 256, 10 MB text
+nodes). onvif-zeep-async's own settings turn huge_tree on and parse in recover mode; we
+never hand it a byte: it only builds requests and reads the tree parsed here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from lxml import etree
+
+from monitord.checks.onvif.errors import OnvifError, Reason
+
+MAX_DEPTH: Final = 64  # ONVIF answers nest ~15 deep (GetProfiles); 64 leaves room
+_SOAP_ENVS: Final = (
+    "http://www.w3.org/2003/05/soap-envelope",
+    "http://schemas.xmlsoap.org/soap/envelope/",
+)
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        recover=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse(body: bytes) -> etree._Element:
+    """The SOAP envelope of `body`; OnvifError(FORBIDDEN_XML | BAD_XML) otherwise."""
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise OnvifError(Reason.FORBIDDEN_XML, "the answer declares a DTD or entities; refused")
+    try:
+        root = etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise OnvifError(Reason.BAD_XML, f"the answer is not well-formed XML ({exc})") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise OnvifError(Reason.FORBIDDEN_XML, "the answer declares a DTD; refused")
+    if _too_deep(root):
+        raise OnvifError(Reason.BAD_XML, f"the answer nests deeper than {MAX_DEPTH} levels")
+    if etree.QName(root).localname != "Envelope" or etree.QName(root).namespace not in _SOAP_ENVS:
+        raise OnvifError(Reason.BAD_RESPONSE, "the answer is XML but not a SOAP envelope")
+    return root
+
+
+def _too_deep(root: etree._Element) -> bool:
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in node)
+    return False
+
+
+def fault(envelope: etree._Element) -> tuple[str, str] | None:
+    """(code with subcodes, reason text) of a SOAP 1.2 or 1.1 fault, None if there is none."""
+    ns = etree.QName(envelope).namespace
+    node = envelope.find(f"{{{ns}}}Body/{{{ns}}}Fault")
+    if node is None:
+        return None
+    if ns == _SOAP_ENVS[0]:
+        codes = [v.strip() for v in node.xpath(".//*[local-name()='Value']/text()")]
+        texts = node.xpath("./*[local-name()='Reason']/*[local-name()='Text']/text()")
+    else:
+        codes = node.xpath("./faultcode/text()")
+        texts = node.xpath("./faultstring/text()")
+    reason = " ".join(str(t).strip() for t in texts)[:200]
+    return "/".join(str(c) for c in codes)[:200], reason

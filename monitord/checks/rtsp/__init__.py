@@ -1,0 +1,1 @@
+"""RTSP stream liveness: OPTIONS then DESCRIBE, with Basic and Digest authentication."""

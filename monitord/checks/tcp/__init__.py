@@ -1,0 +1,1 @@
+"""TCP port checks: connect to each watched port, confirm what is refused."""

@@ -1,0 +1,97 @@
+"""TCP port checks in the daemon: devices with `tcp:` settings are connected to on each
+port at their interval; a refused or unanswered port is a finding (check "tcp:PORT"),
+confirmed after `max_attempts` checks and written to the operation record once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Final
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from monitord import log
+from monitord.checks.tcp.client import PortCheck, check_port
+from monitord.clock import Clock
+from monitord.config.models import Config, Device
+from monitord.health.findings import Finding, FindingTracker, FindingValue, Status
+from monitord.health.journal import EventStore, Journal
+from monitord.scheduler import Scheduler
+
+_log = log.get("monitord.tcp")
+_IN_FLIGHT: Final = 100  # a connect costs a socket and a few syscalls, no parsing
+
+
+def finding(device_id: str, c: PortCheck) -> Finding:
+    check = f"tcp:{c.port}"
+    values: dict[str, FindingValue] = {"connect_s": round(c.seconds, 4), "open": int(c.open)}
+    if c.open:
+        return Finding(device_id, check, Status.OK, f"TCP port {c.port} open", values)
+    return Finding(device_id, check, Status.CRITICAL, f"TCP port {c.port}: {c.detail}", values)
+
+
+class PortWatch:
+    def __init__(
+        self, config: Config, store: EventStore, clock: Clock, registry: CollectorRegistry
+    ) -> None:
+        self._clock = clock
+        self.journal = Journal(store, clock, "tcp")
+        self.tracker = FindingTracker()
+        self.latest: dict[str, dict[int, PortCheck]] = {}
+        self.scheduler = Scheduler(clock, self.poll, _IN_FLIGHT, on_error=_failed)
+        registry.register(_PortCollector(self))
+        self.apply(config)
+
+    def apply(self, config: Config) -> None:
+        self.devices: dict[str, Device] = {d.id: d for d in config.devices if d.tcp}
+        self.tracker.retain(self.devices)
+        self.latest = {d: v for d, v in self.latest.items() if d in self.devices}
+        self.scheduler.set_devices({d.id: d.tcp.interval for d in self.devices.values() if d.tcp})
+
+    async def run(self) -> None:
+        await self.scheduler.run()
+
+    async def poll(self, device_id: str) -> float:
+        device = self.devices.get(device_id)
+        if device is None or device.tcp is None:
+            return 60.0
+        s = device.tcp
+        checks = await asyncio.gather(*(check_port(device.address, p, s.timeout) for p in s.ports))
+        if device_id not in self.devices:  # removed by a reload meanwhile
+            return s.interval
+        self.latest[device_id] = {c.port: c for c in checks}
+        findings = [finding(device_id, c) for c in checks]
+        changes = self.tracker.observe(findings, self._clock.now(), s.max_attempts)
+        await self.journal.changes(device, changes)
+        return s.retry_interval if self.tracker.soft(device_id) else s.interval
+
+
+class _PortCollector(Collector):
+    def __init__(self, watch: PortWatch) -> None:
+        self._watch = watch
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["device", "site", "kind", "port"]
+        up = GaugeMetricFamily(
+            "monitord_tcp_port_open",
+            "1 if the last connection to the port was accepted",
+            labels=labels,
+        )
+        seconds = GaugeMetricFamily(
+            "monitord_tcp_connect_seconds", "Time the last connection attempt took", labels=labels
+        )
+        for device_id, checks in list(self._watch.latest.items()):
+            device = self._watch.devices.get(device_id)
+            if device is None:
+                continue
+            for port, c in checks.items():
+                values = [device_id, device.site, device.kind.value, str(port)]
+                up.add_metric(values, 1.0 if c.open else 0.0)
+                seconds.add_metric(values, c.seconds)
+        yield from (up, seconds)
+
+
+def _failed(device: str, exc: Exception) -> None:
+    _log.error("TCP check failed inside monitord", device=device, error=repr(exc))

@@ -1,0 +1,202 @@
+"""`monitord tickets`, `monitord ticket show|open|ack|onsite|…`: the engineer's ticket commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Protocol
+
+import click
+
+from monitord.config import Config
+from monitord.config.contracts import TicketClass
+from monitord.inventory.archive import device_record, site_records
+from monitord.notify.messages import Routing
+from monitord.present import tickets as ticket_views
+from monitord.prevention.warranty import repair_terms
+from monitord.store import Store, StoreError
+from monitord.ticketing import tickets
+from monitord.ticketing.lifecycle import EventKind, InvalidTransition
+
+# command -> the event it appends (T5: the lifecycle of seed 000 2(2) and seed 004 3.1)
+ACTIONS: dict[str, tuple[EventKind, str]] = {
+    "ack": (EventKind.ACKNOWLEDGED, "Acknowledge: an engineer has taken the ticket."),
+    "onsite": (EventKind.ON_SITE, "Record arrival on site."),
+    "diagnose": (
+        EventKind.DIAGNOSIS,
+        "Fault diagnosis report (on-site record, class, emergency handling).",
+    ),
+    "plan": (EventKind.PLAN, "Maintenance and recovery plan."),
+    "stage": (EventKind.STAGE, "A stage report of the repair."),
+    "resolve": (EventKind.RESOLVED, "Maintenance work report: the repair is done."),
+    "verify": (EventKind.VERIFIED, "The customer's sign-off (who, and what they accepted)."),
+    "close": (EventKind.CLOSED, "Close a verified ticket."),
+    "reopen": (EventKind.REOPENED, "Reopen a resolved, verified or closed ticket."),
+    "pause": (EventKind.PAUSED, "Pause the clocks that may pause (waiting for customer/parts)."),
+    "resume": (EventKind.RESUMED, "Resume paused clocks."),
+    "comment": (EventKind.COMMENT, "Add a comment."),
+}
+
+
+class _Obj(Protocol):
+    def config(self) -> Config: ...
+
+    def store(self, config: Config) -> Store: ...
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@click.command("tickets")
+@click.option("--status", "statuses", multiple=True, help="Only these statuses (repeatable).")
+@click.option("--contract", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def tickets_command(
+    obj: _Obj, statuses: tuple[str, ...], contract: str | None, as_json: bool
+) -> None:
+    """List tickets, newest first."""
+    config = obj.config()
+    store = obj.store(config)
+    found = store.tickets(list(statuses) or None, contract)
+    if as_json:
+        contracts = {c.id: c for c in config.contracts}
+        zones = {s.id: s.zone.value for s in config.sites}
+        out = []
+        for t in found:
+            events = store.ticket_events(t.id)
+            out.append(
+                ticket_views.ticket_dict(
+                    t, events, contracts.get(t.contract), zones.get(t.site_id, "city"), _now()
+                )
+            )
+        click.echo(ticket_views.to_json(out))
+    else:
+        click.echo(ticket_views.tickets_text(found, {s.id: s.timezone for s in config.sites}))
+    store.close()
+
+
+@click.group("ticket")
+def ticket_group() -> None:
+    """Show one ticket or act on it (each action is an event in its log)."""
+
+
+@ticket_group.command("show")
+@click.argument("ticket_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def show(obj: _Obj, ticket_id: int, as_json: bool) -> None:
+    """A ticket with its deadlines (due, met, breached) and its whole log."""
+    config = obj.config()
+    store = obj.store(config)
+    found = store.ticket(ticket_id)
+    store.close()
+    if found is None:
+        _fail(f"ticket {ticket_id} does not exist")
+        return
+    ticket, events = found
+    contract = next((c for c in config.contracts if c.id == ticket.contract), None)
+    site = next((s for s in config.sites if s.id == ticket.site_id), None)
+    zone, tz = (site.zone.value, site.timezone) if site else ("city", "UTC")
+    repair = repair_terms(config, ticket.root_device, ticket.opened_at)
+    if as_json:
+        data = ticket_views.ticket_dict(ticket, events, contract, zone, _now())
+        click.echo(ticket_views.to_json({**data, "repair": repair} if ticket.root_device else data))
+    else:
+        click.echo(ticket_views.ticket_text(ticket, events, contract, zone, tz, _now()))
+        if ticket.root_device:  # P3: free under warranty, at cost after (as of the fault)
+            terms = {"free": "free 免费", "at_cost": "at cost 有偿"}.get(str(repair["terms"]), "?")
+            click.echo(f"repair 维修: {terms} (warranty end 保修截止 {repair.get('warranty_end')})")
+
+
+def _text(text: str | None, file: Path | None) -> str:
+    if file is not None:
+        return file.read_text(encoding="utf-8")
+    return text or ""
+
+
+def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
+    @click.command(name, help=help_text)
+    @click.argument("ticket_id", type=int)
+    @click.argument("text", required=False)
+    @click.option("--by", required=True, help="Who does this (engineer, customer contact).")
+    @click.option(
+        "--file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Take the text (a report) from this file.",
+    )
+    @click.pass_obj
+    def command(obj: _Obj, ticket_id: int, text: str | None, by: str, file: Path | None) -> None:
+        config = obj.config()
+        store = obj.store(config)
+        routing = Routing.from_config(config)  # its messages go out with the event
+        try:
+            ticket = tickets.append(
+                store, ticket_id, kind, by, _now(), _text(text, file), routing=routing
+            )
+        except (InvalidTransition, tickets.NoSuchTicket, StoreError) as exc:
+            _fail(f"ticket {ticket_id}: {exc}")
+            return
+        finally:
+            store.close()
+        click.echo(f"#{ticket.id}: {kind.value} -> status {ticket.status}")
+
+    return command
+
+
+@ticket_group.command("open")
+@click.option("--site", required=True)
+@click.option("--by", required=True, help="Who took the call.")
+@click.option("--device", default=None, help="The device the caller is talking about.")
+@click.option(
+    "--class",
+    "ticket_class",
+    type=click.Choice([c.value for c in TicketClass]),
+    default=None,
+    help="Class, if already known.",
+)
+@click.argument("text")
+@click.pass_obj
+def open_hotline(
+    obj: _Obj, site: str, by: str, device: str | None, ticket_class: str | None, text: str
+) -> None:
+    """Open a hotline ticket for a customer's call (first reply due in 30 min, seed 000)."""
+    config = obj.config()
+    found = next((s for s in config.sites if s.id == site), None)
+    contract = next((c for c in config.contracts if found and c.id == found.contract), None)
+    if found is None or contract is None:
+        _fail(f"site {site!r} is unknown or has no contract")
+        return
+    store = obj.store(config)
+    if site not in {s.id for s in store.sites()}:
+        # A call can come before the daemon ever ran: the archive starts from the config.
+        records = [device_record(d) for d in config.devices]
+        store.sync_inventory(site_records(config), records, _now())
+    ticket = tickets.open_hotline(
+        store,
+        contract,
+        site,
+        by,
+        text,
+        _now(),
+        device,
+        TicketClass(ticket_class) if ticket_class else None,
+        Routing.from_config(config),
+    )
+    store.close()
+    click.echo(f"#{ticket.id}: opened")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(tickets_command)
+    for name, (kind, help_text) in ACTIONS.items():
+        ticket_group.add_command(_action(name, kind, help_text))
+    main.add_command(ticket_group)
+
+
+__all__ = ["register"]

@@ -1,0 +1,1 @@
+"""Helpers shared by tests: database fixtures, builders, the daemon as a process."""
