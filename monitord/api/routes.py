@@ -19,12 +19,12 @@ from monitord.api.prevention_routes import prevention_router
 from monitord.api.report_routes import report_router
 from monitord.api.schemas import EventIn, HotlineIn
 from monitord.api.views import device_json, ticket_json
-from monitord.cli.tickets import ACTIONS
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import FaultKind, TicketClass
 from monitord.config.models import ApiRole
 from monitord.notify.messages import Routing
+from monitord.present.actions import ACTIONS
 from monitord.store import ActiveTicketExists, Store, StoreError
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.ticketing import tickets

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitord.config.contracts import TicketClass
 
-# The CLI's action names (monitord.cli.tickets.ACTIONS); a test keeps the two in step.
+# The CLI's action names (monitord.present.actions.ACTIONS); a test keeps the two in step.
 Action = Literal[
     "ack", "onsite", "diagnose", "plan", "stage", "resolve", "verify", "close", "reopen",
     "pause", "resume", "comment",

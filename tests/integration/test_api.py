@@ -20,11 +20,11 @@ from monitord.api import ApiServer, create_app
 from monitord.api.auth import ALL_ACTIONS
 from monitord.api.schemas import Action
 from monitord.app import Daemon
-from monitord.cli.tickets import ACTIONS
 from monitord.config import Config
 from monitord.config.models import ApiSettings
 from monitord.health.states import State
 from monitord.health.tracker import Transition
+from monitord.present.actions import ACTIONS
 from monitord.store import Store
 from tests.integration.test_tickets import T0, Lab, config_data
 from tests.unit.test_sla import CONTRACTS

@@ -1,1 +1,1 @@
-"""Real peers the tests talk to: SNMP agents, RTSP and ONVIF servers, SMTP, Prometheus, network namespaces."""
+"""Real peers the tests talk to: SNMP agents, RTSP, ONVIF, SMTP, HTTP, Prometheus, netns."""
