@@ -32,7 +32,7 @@ from monitord.store import Store
 from monitord.store.records import OperationEvent, SavedState
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
-from tests.support.month import CONTRACTS
+from tests.support.contracts import CONTRACTS
 
 M0 = dt.datetime(2026, 5, 31, 16, tzinfo=dt.UTC)
 

@@ -28,14 +28,13 @@ from typing import Any
 import pytest
 
 from monitord.store import Store
-from tests.e2e.test_outages import ICMP
 from tests.peers import netlab
-from tests.support.daemon import DaemonProcess, cli_json, write_config
+from tests.support.contracts import CONTRACTS
+from tests.support.daemon import ICMP, DaemonProcess, cli_json, write_config
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "config" / "contracts"
 SWITCHES, CAMERAS_PER_SWITCH, NVRS, LONE_CAMERAS = 5, 6, 4, 6
 KILLS = (5, 8)  # how many times the daemon is SIGKILLed, chosen by the seed
 SETTLE = 40.0  # seconds the last daemon gets to reach each final picture

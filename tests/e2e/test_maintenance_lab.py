@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_outages import ICMP
-from tests.e2e.test_tickets_lab import tickets, wait_tickets
 from tests.peers import netlab
-from tests.support.daemon import DaemonProcess, cli_json, write_config
-from tests.unit.test_sla import CONTRACTS
+from tests.support.contracts import CONTRACTS
+from tests.support.daemon import ICMP, DaemonProcess, cli_json, tickets, wait_tickets, write_config
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]

@@ -32,9 +32,9 @@ from monitord.config import Config
 from monitord.inventory.archive import site_records
 from monitord.store import Store
 from monitord.store.records import OutboxRecord, TicketEventRecord, TicketRecord
-from tests.integration.test_notify_daemon import notify_data
 from tests.peers.notify import Mailbox, free_port, message_id, smtp_server
 from tests.support.daemon import DaemonProcess
+from tests.support.notifylab import notify_data
 
 SINGLES, SITES, PER_SITE = 150, 6, 25
 KILLS = (5, 8)

@@ -17,20 +17,10 @@ from typing import Any
 import pytest
 
 from tests.peers import netlab
-from tests.support.daemon import DaemonProcess, cli_json, write_config
+from tests.support.daemon import ATTEMPTS, ICMP, RETRY, DaemonProcess, cli_json, write_config
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
-
-RETRY = 0.5
-ATTEMPTS = 3
-ICMP = {
-    "interval": 1.5,
-    "retry_interval": RETRY,
-    "max_attempts": ATTEMPTS,
-    "count": 1,
-    "timeout": 0.5,
-}
 
 
 @pytest.fixture

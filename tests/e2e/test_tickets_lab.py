@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.test_outages import ICMP
 from tests.peers import netlab
-from tests.support.daemon import DaemonProcess, cli_json, write_config
-from tests.unit.test_sla import CONTRACTS
+from tests.support.contracts import CONTRACTS
+from tests.support.daemon import ICMP, DaemonProcess, wait_tickets, write_config
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
 CAMERAS = [f"cam-{i:02d}" for i in range(1, 13)]
-
-
-def tickets(config: Path) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = cli_json(config, "tickets")
-    return found
-
-
-def wait_tickets(config: Path, predicate: Any, timeout: float = 20) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = tickets(config)
-        if predicate(found) or time.monotonic() > deadline:
-            return found
-        time.sleep(0.5)
 
 
 def test_a_switch_and_its_cameras_make_one_ticket(tmp_path: Path) -> None:

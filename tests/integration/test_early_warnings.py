@@ -21,8 +21,8 @@ from monitord.store import Store
 from monitord.store.maintenance import WindowRecord
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
-from tests.integration.test_maintenance import until
-from tests.integration.test_tickets import config_data
+from tests.support.ticketlab import config_data
+from tests.support.wait import until
 
 T0 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 STEP = dt.timedelta(minutes=20)

@@ -24,7 +24,7 @@ from monitord.store import Store
 from monitord.store.records import OutboxMessage, TicketRecord
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
-from tests.integration.test_tickets import config_data
+from tests.support.ticketlab import config_data
 
 T0 = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, a Monday
 MINUTE = dt.timedelta(minutes=1)

@@ -18,10 +18,8 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.prevention import history as H
 from monitord.prevention.history import HistoryRecorder, feed_icmp
 from monitord.store import Store
-from tests.integration.test_snmp_watch import env, make_config
 from tests.peers.snmp import Snmpsim
-
-__all__ = ["env"]  # a fixture, used by name
+from tests.support.snmpwatch import make_config
 
 
 @pytest.fixture

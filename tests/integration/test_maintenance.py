@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from monitord.clock import FakeClock
@@ -23,7 +22,8 @@ from monitord.store import Store
 from monitord.store.maintenance import WindowRecord
 from monitord.store.records import OperationEvent, SavedState
 from monitord.ticketing.desk import TicketDesk
-from tests.integration.test_tickets import T0, config_data
+from tests.support.ticketlab import T0, config_data
+from tests.support.wait import until
 
 MIN = dt.timedelta(minutes=1)
 
@@ -141,12 +141,3 @@ async def test_a_cron_window_from_the_configuration_and_the_watch_loop(store: St
     finally:
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Poll for up to 10 s of real time (worker threads); the fake clock stays put."""
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")

@@ -20,8 +20,8 @@ from monitord.inventory.archive import device_record, site_records, topology
 from monitord.prevention.windows import WindowBook
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
-from tests.integration.test_api import Api
-from tests.integration.test_tickets import config_data
+from tests.support.apilab import Api
+from tests.support.ticketlab import config_data
 
 
 async def down(desk: TicketDesk, tracker: HealthTracker, device: str, at: dt.datetime) -> None:

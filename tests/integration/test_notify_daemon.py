@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import json
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +19,8 @@ from monitord.inventory.archive import site_records
 from monitord.notify.messages import Routing
 from monitord.store import Store
 from monitord.ticketing import tickets
-from tests.integration.test_tickets import config_data
 from tests.peers.notify import Mailbox, free_port, smtp_server
-
-
-def notify_data(tmp_path: Path, port: int) -> dict[str, Any]:
-    data = config_data(f"sqlite:///{tmp_path / 'monitord.db'}", "city")
-    data |= {"devices": [], "state_dir": str(tmp_path), "metrics": {"port": 0}}
-    data["notify"] = {
-        "channels": [
-            {"type": "email", "name": "mail", "host": "127.0.0.1", "port": port,
-             "security": "none", "sender": "monitord@example.com", "timeout": 5},
-        ],
-        "recipients": {"*": [{"channel": "mail", "to": "duty@example.com"}]},
-    }  # fmt: skip
-    return data
+from tests.support.notifylab import notify_data, scrape
 
 
 async def wait_for(condition: Any, seconds: float = 15) -> None:
@@ -81,13 +67,6 @@ async def test_a_hotline_ticket_reaches_the_engineer_by_mail_once(tmp_path: Path
     assert 'monitord_notifications_sent_total{channel="mail"} 1.0' in page
     assert "monitord_outbox_oldest_pending_seconds" in page
     assert "monitord_notify_contract_unrouted{" not in page  # "*" covers every contract
-
-
-def scrape(daemon: Daemon) -> bytes:
-    url = f"http://127.0.0.1:{daemon.metrics_port}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as reply:
-        body: bytes = reply.read()
-        return body
 
 
 def test_cli_outbox_and_notify_test(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from monitord.notify.channels.webhook import Webhook
 from monitord.notify.dispatcher import Dispatcher
 from monitord.store import Store
 from monitord.store.records import OutboxMessage, OutboxRecord
-from tests.integration.test_store_tickets import CAM, NVR, SITES, SW, T0, draft, opened
 from tests.peers.notify import Hook, Mailbox, free_port, http_server, smtp_server
+from tests.support.ticket_records import CAM, NVR, SITES, SW, T0, draft, opened
 
 PEOPLE = [f"eng{i}@example.com" for i in range(5)]
 # Delivery itself, each row a message at once: grouping has its own tests (test_notify_storm).

@@ -16,8 +16,8 @@ from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.messages import Routing
 from monitord.store import Store
 from monitord.store.records import DeviceRecord
-from tests.integration.test_store_tickets import CAM, NVR, SITES, SW, draft, event, opened
 from tests.peers.notify import Mailbox, free_port, smtp_server
+from tests.support.ticket_records import CAM, NVR, SITES, SW, draft, event, opened
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # 07:59 in Shanghai on 1 March: one minute before the digest hour.

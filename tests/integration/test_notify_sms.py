@@ -25,8 +25,8 @@ from monitord.notify.channels.sms import SmsGateway, aliyun_sign, tc3_signature
 from monitord.notify.dispatcher import Dispatcher
 from monitord.store import Store
 from monitord.store.records import OutboxMessage, OutboxRecord
-from tests.integration.test_store_tickets import CAM, NVR, SITES, SW, T0, draft, opened
 from tests.peers.notify import serve
+from tests.support.ticket_records import CAM, NVR, SITES, SW, T0, draft, opened
 
 PHONE = "+8613800138000"
 LONG = "[A级] 工单 #7 新工单: " + "南门摄像机离线 " * 30

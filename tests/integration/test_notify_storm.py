@@ -21,9 +21,8 @@ from monitord.notify.grouping import Planner
 from monitord.store import Store
 from monitord.store.migrate import alembic_config
 from monitord.store.records import DeviceRecord, OutboxRecord
-from tests.e2e.test_notify_kill import message_id
-from tests.integration.test_store_tickets import NVR, SITES, SW, T0, draft, opened
-from tests.peers.notify import Mailbox, free_port, smtp_server
+from tests.peers.notify import Mailbox, free_port, message_id, smtp_server
+from tests.support.ticket_records import NVR, SITES, SW, T0, draft, opened
 
 CAMERAS = [
     DeviceRecord(f"cam{i}", "s1", f"Camera {i}", "camera", f"10.0.2.{i % 250}", parents=("sw1",))

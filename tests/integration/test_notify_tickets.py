@@ -10,7 +10,7 @@ from monitord.config import Config
 from monitord.health.states import State
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
-from tests.integration.test_tickets import T0, Lab, config_data
+from tests.support.ticketlab import T0, Lab, config_data
 
 NOTIFY = {
     "channels": [

@@ -24,9 +24,9 @@ from monitord.store import Store
 from monitord.store.records import TicketRecord
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
-from tests.integration.test_notify_daemon import scrape
-from tests.integration.test_tickets import config_data
 from tests.peers.notify import Hook, Mailbox, free_port, http_server, smtp_server
+from tests.support.notifylab import scrape
+from tests.support.ticketlab import config_data
 
 START = dt.datetime(2026, 6, 2, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai: zhang's shift
 PHONES = {"zhang": "+8613800000001", "wang": "+8613800000003", "zhao": "+8613800000004"}

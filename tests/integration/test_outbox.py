@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from monitord.store import Store, StoreError
 from monitord.store import tickets as tickets_module
 from monitord.store.records import OutboxRecord, TicketRecord
-from tests.integration.test_store_tickets import CAM, NVR, SITES, SW, T0, draft, event, opened
+from tests.support.ticket_records import CAM, NVR, SITES, SW, T0, draft, event, opened
 
 LEASE = dt.timedelta(minutes=5)
 MAIL = OutboxRecord("mail", "ops@example.com", "opened", "body")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.integration.test_api import Api, api
-
-__all__ = ["api"]
+from tests.support.apilab import Api
 
 
 async def test_reports_by_role_and_format(api: Api) -> None:

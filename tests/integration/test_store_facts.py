@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from monitord.store import Store
-from tests.integration.test_store import CAM, SITES, SW, T0
+from tests.support.archive import CAM, SITES, SW, T0
 
 LATER = T0 + dt.timedelta(hours=1)
 

@@ -146,3 +146,29 @@ class DaemonProcess:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+# ICMP settings that confirm an outage within a few seconds
+RETRY = 0.5
+ATTEMPTS = 3
+ICMP = {
+    "interval": 1.5,
+    "retry_interval": RETRY,
+    "max_attempts": ATTEMPTS,
+    "count": 1,
+    "timeout": 0.5,
+}
+
+
+def tickets(config: Path) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = cli_json(config, "tickets")
+    return found
+
+
+def wait_tickets(config: Path, predicate: Any, timeout: float = 20) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = tickets(config)
+        if predicate(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)

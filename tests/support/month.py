@@ -9,7 +9,6 @@ daemon hands them over; engineers act through `tickets.append`, customers call t
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -25,8 +24,8 @@ from monitord.store.records import OperationEvent, SavedState
 from monitord.ticketing import tickets
 from monitord.ticketing.desk import TicketDesk
 from monitord.ticketing.lifecycle import EventKind
+from tests.support.contracts import CONTRACTS
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "config" / "contracts"
 M0 = dt.datetime(2026, 5, 31, 16, 0, tzinfo=dt.UTC)  # 2026-06-01 00:00 in Shanghai
 M1 = dt.datetime(2026, 6, 30, 16, 0, tzinfo=dt.UTC)  # 2026-07-01 00:00 in Shanghai
 SECRET = "s3cret-community-Zq7"  # an SNMP community that must appear in no report

@@ -8,7 +8,6 @@ door controller and four cameras, two of whose manufacturer warranties end soon;
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -16,8 +15,8 @@ import yaml
 from monitord.config import Config
 from monitord.inventory.archive import device_record, site_records
 from monitord.store import Store
+from tests.support.contracts import CONTRACTS
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "config" / "contracts"
 ACCEPTED = dt.date(2024, 2, 29)
 
 

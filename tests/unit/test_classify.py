@@ -7,7 +7,7 @@ import pytest
 from monitord.config.contracts import FaultKind, TicketClass
 from monitord.health.faults import Fault, Impact
 from monitord.ticketing.classify import classify
-from tests.unit.test_sla import SEED_000, SEED_004
+from tests.support.contracts import SEED_000, SEED_004
 
 
 def fault(

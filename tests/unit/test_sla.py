@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitord.config.calendar import BusinessHours
-from monitord.config.contracts import Contract
 from monitord.ticketing.lifecycle import EventKind, TicketEvent
 from monitord.ticketing.sla import Deadline, _due, deadlines
+from tests.support.contracts import SEED_000, SEED_004
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "config" / "contracts"
 T0 = dt.datetime(2026, 5, 4, 1, 0, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
-
-
-def contract(name: str) -> Contract:
-    data = yaml.safe_load((CONTRACTS / f"{name}.yaml").read_text(encoding="utf-8"))
-    return Contract.model_validate(data["contracts"][0])
-
-
-SEED_000, SEED_004 = contract("seed-000"), contract("seed-004")
 
 
 def ev(hours: float, kind: EventKind, **data: object) -> TicketEvent:

@@ -1,0 +1,6 @@
+"""Fixtures shared by integration tests; each lives with its helpers in tests/support."""
+
+from tests.support.apilab import api
+from tests.support.snmpwatch import env
+
+__all__ = ["api", "env"]
