@@ -62,8 +62,9 @@ _CYCLE = 95.0
 
 def _seed_contracts() -> Path:
     """The seed contracts: packaged in a wheel, or config/contracts in a source checkout."""
-    packaged = Path(__file__).parent / "seed_contracts"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "config/contracts"
+    package = Path(__file__).resolve().parents[1]  # monitord/ (this module is monitord/cli/)
+    packaged = package / "seed_contracts"
+    return packaged if packaged.is_dir() else package.parent / "config/contracts"
 
 
 def _address(device_id: str) -> str:
