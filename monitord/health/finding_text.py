@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-_IF_OPER_ZH: Final = {1: "已连通", 2: "断开", 3: "测试中", 4: "状态未知", 5: "休眠", 6: "不存在",
-                      7: "下层链路断开"}  # fmt: skip
-_POE_ZH: Final = {1: "未启用", 2: "检测中", 3: "正常供电", 4: "供电故障", 5: "测试", 6: "其他故障"}
-_DISK_ZH: Final = {1: "状态未知", 2: "运行正常", 3: "告警", 4: "测试中", 5: "故障"}
+from monitord.present.i18n import FINDING_DISK_ZH, FINDING_POE_ZH, FINDING_PORT_ZH
 
 
 def describe(check: str, values: Mapping[str, Any], summary: str, lang: str) -> str:
@@ -32,11 +29,15 @@ def _port(index: str, v: Mapping[str, Any]) -> str | None:
     if v.get("admin") == 2:
         return f"端口{index}已被管理员关闭"
     oper = v.get("oper")
-    return f"端口{index}{_IF_OPER_ZH[oper]}" if oper in _IF_OPER_ZH else None
+    return f"端口{index}{FINDING_PORT_ZH[oper]}" if oper in FINDING_PORT_ZH else None
 
 
 def _poe(index: str, v: Mapping[str, Any]) -> str | None:
-    return f"PoE端口{index}: {_POE_ZH[v['status']]}" if v.get("status") in _POE_ZH else None
+    return (
+        f"PoE端口{index}: {FINDING_POE_ZH[v['status']]}"
+        if v.get("status") in FINDING_POE_ZH
+        else None
+    )
 
 
 def _storage(index: str, v: Mapping[str, Any]) -> str | None:
@@ -49,7 +50,11 @@ def _disk(index: str, v: Mapping[str, Any]) -> str | None:
     name = v.get("name", index)
     if v.get("read_only"):
         return f"硬盘{name}: 只读(无法写入录像)"
-    return f"硬盘{name}: {_DISK_ZH[v['status']]}" if v.get("status") in _DISK_ZH else None
+    return (
+        f"硬盘{name}: {FINDING_DISK_ZH[v['status']]}"
+        if v.get("status") in FINDING_DISK_ZH
+        else None
+    )
 
 
 def _temperature(index: str, v: Mapping[str, Any]) -> str | None:

@@ -16,33 +16,12 @@ from monitord.config.contracts import Contract
 from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
 from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
+from monitord.present.i18n import MESSAGE_HEADS, MESSAGE_LABELS
 from monitord.store.records import OutboxRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent, derive
 from monitord.ticketing.sla import deadlines
 
 _SHORT_CHANNELS = frozenset({"sms"})
-
-# (English, Chinese) per message kind: the headline of the subject and the SMS.
-_HEAD: dict[str, tuple[str, str]] = {
-    "opened": ("opened", "新工单"),
-    "hotline": ("hotline call", "热线报修"),
-    "reopened": ("reopened", "工单重开"),
-    "reclassified": ("reclassified {from_} -> {to}", "级别调整 {from_} -> {to}"),
-    "sla_warning": ("{milestone}: {pct} of the time used", "{milestone}: 已用时限 {pct}"),
-    "sla_breach": ("{milestone} deadline passed", "{milestone} 已超时"),
-    "recovered": ("device answers again", "设备已恢复"),
-    "escalated": ("not acknowledged: escalation step {step}", "未确认：升级第{step}级"),
-}
-_LABELS: dict[str, tuple[str, str]] = {
-    "ticket": ("Ticket", "工单"),
-    "class": ("class", "级"),
-    "site": ("Site", "站点"),
-    "device": ("Device", "设备"),
-    "impact": ("Affected devices", "受影响设备"),
-    "due": ("Due", "时限"),
-    "next": ("Nearest deadline", "最近时限"),
-    "link": ("Details", "详情"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +108,7 @@ def render(
     event = events[-1]
     tz = ZoneInfo(routing.timezones.get(ticket.site_id, "Asia/Shanghai"))
 
-    def word(key: str, table: Mapping[str, tuple[str, str]] = _LABELS) -> str:
+    def word(key: str, table: Mapping[str, tuple[str, str]] = MESSAGE_LABELS) -> str:
         return table[key][1 if zh else 0]
 
     def when(iso: str | dt.datetime) -> str:
@@ -137,7 +116,7 @@ def render(
         return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
     fraction = float(event.data.get("fraction", 0))
-    head = word(kind, _HEAD).format(
+    head = word(kind, MESSAGE_HEADS).format(
         from_=event.data.get("from", "?"),
         to=event.data.get("to", "?"),
         milestone=event.data.get("milestone", ""),

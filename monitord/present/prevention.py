@@ -14,54 +14,15 @@ from zoneinfo import ZoneInfo
 from monitord.config.models import Config, Site
 from monitord.present import i18n
 from monitord.present.devices import local, table
+from monitord.present.i18n import PREVENTION
 from monitord.prevention import followups
 from monitord.prevention.inspections import item_label
 from monitord.prevention.warranty import Coverage
 from monitord.store.prevention_records import FollowUpVisit, InspectionResult, InspectionTask
 
-_WORDS: dict[str, tuple[str, str]] = {
-    "id": ("ID", "编号"),
-    "site": ("SITE", "站点"),
-    "kind": ("KIND", "设备类型"),
-    "period": ("PERIOD", "周期"),
-    "due": ("DUE", "截止"),
-    "state": ("STATE", "状态"),
-    "items": ("ITEMS", "检查项"),
-    "failed": ("FAILED", "不合格"),
-    "item": ("ITEM", "检查项"),
-    "result": ("RESULT", "结果"),
-    "device": ("DEVICE", "设备"),
-    "by": ("BY", "记录人"),
-    "at": ("TIME", "时间"),
-    "note": ("NOTE", "备注"),
-    "ticket": ("TICKET", "工单"),
-    "done": ("done", "已完成"),
-    "open": ("open", "待完成"),
-    "overdue": ("OVERDUE", "已逾期"),
-    "pass": ("pass", "合格"),
-    "fail": ("FAIL", "不合格"),
-    "not_yet": ("-", "未检"),
-    "accepted": ("ACCEPTED", "验收日期"),
-    "window": ("CURRENT WINDOW", "本期回访"),
-    "missed": ("MISSED", "漏访"),
-    "last_visit": ("LAST VISIT", "最近回访"),
-    "score": ("SCORE", "满意度"),
-    "due_state": ("due", "待回访"),
-    "none": ("-", "无"),
-    "name": ("NAME", "名称"),
-    "ends": ("WARRANTY ENDS", "保修截止"),
-    "source": ("BY", "保修方"),
-    "project": ("project (3-year)", "工程质保"),
-    "manufacturer": ("manufacturer", "厂商保修"),
-    "no_tasks": ("no inspection tasks", "没有巡检任务"),
-    "no_sites": ("no site owes follow-up visits", "没有需要回访的站点"),
-    "no_expiry": ("no warranty ends within", "以下期限内没有保修到期:"),
-}
-
 
 def w(key: str, lang: str) -> str:
-    en, zh = _WORDS.get(key, (key, key))
-    return zh if lang == "zh" else en
+    return i18n.word(PREVENTION, key, lang)
 
 
 def _tz(config: Config, site: str) -> str:

@@ -20,9 +20,10 @@ from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.early import EarlyWarnings, ForecastRule
 from monitord.config.models import Config, Device
 from monitord.notify.messages import Routing
+from monitord.present.i18n import WARNING_CLEARED
 from monitord.prevention import history as H
 from monitord.prevention.trends import Forecast, Verdict, combine, forecast
-from monitord.prevention.wording import CLEARED, forecast_lines, reboot_lines, title
+from monitord.prevention.wording import forecast_lines, reboot_lines, title
 from monitord.store import Store, StoreError
 from monitord.store.metric_history import SeriesSums
 from monitord.ticketing import tickets
@@ -183,7 +184,7 @@ class EarlyWarningDesk:
             if n.verdict == Verdict.FIRE and (ticket is None or repaired):
                 opened += self._open(contract, device, n, now)
             elif n.verdict == Verdict.CLEAR and ticket is not None and not repaired:
-                text = "\n".join(CLEARED)
+                text = "\n".join(WARNING_CLEARED)
                 if tickets.resolve_warning(
                     self._store, contract.id, device.id, n.rule, now, text, self._routing
                 ):

@@ -5,39 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from monitord.present.i18n import WARNING_HEADS, WARNING_SUBJECTS
 from monitord.prevention.trends import Forecast
 
-HEADS: dict[str, tuple[str, str]] = {
-    "disk_full": ("disk filling up", "磁盘将满"),
-    "loss": ("packet loss rising", "丢包率上升"),
-    "rtt": ("latency rising", "时延上升"),
-    "interface_errors": ("interface errors growing", "端口错误增长"),
-    "temperature": ("temperature rising", "温度上升"),
-    "clock_drift": ("clock drift growing", "时钟偏差增大"),
-    "reboots": ("repeated reboots", "频繁重启"),
-}
-# (English, Chinese, format of a value) per forecast rule.
-_WHAT: dict[str, tuple[str, str, str]] = {
-    "disk_full": ("disk {s} used", "磁盘 {s} 已用", "{:.1%}"),
-    "loss": ("packet loss", "丢包率", "{:.1f}%"),
-    "rtt": ("round-trip time", "往返时延", "{:.0f} ms"),
-    "interface_errors": ("port {s} errors", "端口 {s} 错误", "{:.3f}/s"),
-    "temperature": ("sensor {s}", "传感器 {s}", "{:.1f} °C"),
-    "clock_drift": ("clock drift", "时钟偏差", "{:.1f} s"),
-}
 _FAR_HOURS = 24 * 3650  # beyond ten years a date means nothing
-CLEARED = ("The trend is gone: early warning cleared.", "趋势已消失：预警解除。")
 
 
 def title(rule: str, device_name: str, device_id: str) -> str:
-    en, zh = HEADS[rule]
+    en, zh = WARNING_HEADS[rule]
     return f"{device_name} ({device_id}): {en} / {zh}"
 
 
 def forecast_lines(
     rule: str, f: Forecast, limit: float, now: dt.datetime, zone: str
 ) -> tuple[str, str]:
-    what_en, what_zh, fmt = _WHAT[rule]
+    what_en, what_zh, fmt = WARNING_SUBJECTS[rule]
     subject = f.subject or ""
     value, slope, lim = fmt.format(f.value_now), fmt.format(f.slope_per_day), fmt.format(limit)
     now_en = f"{what_en.format(s=subject)}: {value} now, {slope} a day"
