@@ -18,9 +18,11 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+import click
 import yaml
 
 from monitord import log
+from monitord.cli.context import Context
 from monitord.config import load
 from monitord.present.devices import device_text
 from monitord.present.tickets import tickets_text
@@ -196,3 +198,25 @@ def _metrics_summary(port: int | None) -> str:
         or (line.startswith("monitord_devices{") and not line.endswith(" 0.0"))
     ]
     return f"--- {url} ---\n" + "\n".join(keep)
+
+
+@click.command()
+@click.option(
+    "--duration",
+    type=float,
+    default=None,
+    help="Stop after this many seconds (default: until Ctrl-C).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the demo keeps its SQLite database (default: a temporary directory).",
+)
+@click.pass_obj
+def demo(obj: Context, duration: float | None, state_dir: Path | None) -> None:
+    """Run the daemon on a built-in demo site: watch a camera fail and recover."""
+    sys.exit(run_demo(duration, state_dir, obj.lang))
+
+
+COMMANDS = (demo,)

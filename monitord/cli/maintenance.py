@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Protocol
 
 import click
 
-from monitord.config import Config
+from monitord.cli.context import Context, fail
 from monitord.config.durations import format_duration, parse_duration
+from monitord.present.i18n import MAINTENANCE, word
 from monitord.prevention.adhoc import (
     BadWindow,
     configured_json,
@@ -22,39 +22,10 @@ from monitord.prevention.adhoc import (
     stored_json,
     zone_of,
 )
-from monitord.store import Store
-
-_WORDS: dict[str, tuple[str, str]] = {
-    "started": ("maintenance window started", "维护窗口已开始"),
-    "ended": ("maintenance window ended", "维护窗口已结束"),
-    "no_window": ("no such maintenance window", "没有该维护窗口"),
-    "none": ("no maintenance windows", "没有维护窗口"),
-    "configured": ("configured", "配置"),
-    "active": ("active", "进行中"),
-    "ahead": ("ahead", "未开始"),
-    "over": ("over", "已结束"),
-    "scope": ("scope", "范围"),
-    "reason": ("reason", "原因"),
-    "by": ("by", "登记人"),
-    "next": ("next", "下次"),
-}
-
-
-class _Context(Protocol):
-    lang: str
-
-    def config(self) -> Config: ...
-
-    def store(self, config: Config) -> Store: ...
 
 
 def _t(key: str, lang: str) -> str:
-    en, zh = _WORDS[key]
-    return zh if lang == "zh" else en
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return word(MAINTENANCE, key, lang)
 
 
 def _scope(device: str | None, site: str | None, kind: str | None) -> str:
@@ -78,7 +49,7 @@ def maintenance() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def start(
-    obj: _Context,
+    obj: Context,
     device: str | None,
     site: str | None,
     kind: str | None,
@@ -94,7 +65,7 @@ def start(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--for") from None
     store = obj.store(config)
-    now = _now()
+    now = obj.now()
     try:
         w = start_window(config, store, device=device, site=site, kind=kind, start=now,
                          length=duration, reason=reason, by=by, now=now)  # fmt: skip
@@ -117,11 +88,11 @@ def start(
 @click.option("--all", "everything", is_flag=True, help="Also windows over in the last 30 days.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def list_windows(obj: _Context, everything: bool, as_json: bool) -> None:
+def list_windows(obj: Context, everything: bool, as_json: bool) -> None:
     """Windows started by hand (running or ahead) and the configured ones."""
     config = obj.config()
     store = obj.store(config)
-    now = _now()
+    now = obj.now()
     since = now - dt.timedelta(days=30) if everything else now
     stored = store.windows_ending_after(since)
     store.close()
@@ -160,17 +131,16 @@ def list_windows(obj: _Context, everything: bool, as_json: bool) -> None:
 @maintenance.command("end")
 @click.argument("window_id", type=int)
 @click.pass_obj
-def end(obj: _Context, window_id: int) -> None:
+def end(obj: Context, window_id: int) -> None:
     """End a window started by hand now (configured windows change in the configuration)."""
     config = obj.config()
     store = obj.store(config)
-    w = store.end_window(window_id, _now())
+    w = store.end_window(window_id, obj.now())
     store.close()
     if w is None:
-        raise click.ClickException(f"#{window_id}: {_t('no_window', obj.lang)}")
+        fail(f"#{window_id}: {_t('no_window', obj.lang)}")
     zone = zone_of(config, w.device_id, w.site_id)
     click.echo(f"#{w.id} {_t('ended', obj.lang)}: {local(w.ends_at, zone)} ({zone})")
 
 
-def register(main: click.Group) -> None:
-    main.add_command(maintenance)
+COMMANDS = (maintenance,)

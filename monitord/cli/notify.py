@@ -6,76 +6,66 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import sys
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import click
 
-from monitord.config import Config
+from monitord.cli.context import EXIT_USAGE, Context, fail
 from monitord.notify.channels import DeliveryError, build
-from monitord.store import Store
+from monitord.present import i18n
 from monitord.store.outbox import STATES
 from monitord.store.records import OutboxMessage
 
-EXIT_FAILED = 1
+
+@click.command("outbox")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--state", "states", multiple=True, type=click.Choice(STATES))
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def outbox(obj: Context, as_json: bool, states: tuple[str, ...], limit: int) -> None:
+    """Notification messages, newest first: pending, sending, sent and failed."""
+    store = obj.store(obj.config())
+    try:
+        messages = store.outbox(states or None, limit)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([_as_dict(m) for m in messages], ensure_ascii=False, indent=2))
+    else:
+        click.echo(as_text(messages, obj.lang))
 
 
-class _Context(Protocol):
-    lang: str
-
-    def config(self) -> Config: ...
-
-    def store(self, config: Config) -> Store: ...
+@click.group("notify")
+def notify() -> None:
+    """Notification channels."""
 
 
-def register(main: click.Group) -> None:
-    @main.command("outbox")
-    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-    @click.option("--state", "states", multiple=True, type=click.Choice(STATES))
-    @click.option("--limit", default=50, show_default=True)
-    @click.pass_obj
-    def outbox(obj: _Context, as_json: bool, states: tuple[str, ...], limit: int) -> None:
-        """Notification messages, newest first: pending, sending, sent and failed."""
-        store = obj.store(obj.config())
-        try:
-            messages = store.outbox(states or None, limit)
-        finally:
-            store.close()
-        if as_json:
-            click.echo(json.dumps([_as_dict(m) for m in messages], ensure_ascii=False, indent=2))
-        else:
-            click.echo(as_text(messages, obj.lang))
+@notify.command("test")
+@click.argument("channel")
+@click.option("--to", "recipient", default="", help="Address (email); none for a webhook.")
+@click.pass_obj
+def notify_test(obj: Context, channel: str, recipient: str) -> None:
+    """Send a test message through CHANNEL now; exit 1 (saying why) if it fails."""
+    config = obj.config()
+    settings = next((c for c in config.notify.channels if c.name == channel), None)
+    if settings is None:
+        fail(f"no notify channel named {channel!r}", EXIT_USAGE)
+    now = obj.now()
+    key = f"test/{now.timestamp():.6f}/{channel}/{recipient}"
+    subject = "monitord test message / 测试消息"
+    message = OutboxMessage(
+        0, key, None, channel, recipient, subject, subject, now, now, 1, "sending",
+        None, None, None,
+    )  # fmt: skip
+    try:
+        asyncio.run(build(settings).send(message))
+    except DeliveryError as exc:
+        kind = "permanent" if exc.permanent else "transient"
+        fail(f"{kind} failure: {exc}")
+    click.echo(f"{channel}: sent")
 
-    @main.group("notify")
-    def notify() -> None:
-        """Notification channels."""
 
-    @notify.command("test")
-    @click.argument("channel")
-    @click.option("--to", "recipient", default="", help="Address (email); none for a webhook.")
-    @click.pass_obj
-    def notify_test(obj: _Context, channel: str, recipient: str) -> None:
-        """Send a test message through CHANNEL now; exit 1 (saying why) if it fails."""
-        config = obj.config()
-        settings = next((c for c in config.notify.channels if c.name == channel), None)
-        if settings is None:
-            click.echo(f"monitord: no notify channel named {channel!r}", err=True)
-            sys.exit(2)
-        now = dt.datetime.now(dt.UTC)
-        key = f"test/{now.timestamp():.6f}/{channel}/{recipient}"
-        subject = "monitord test message / 测试消息"
-        message = OutboxMessage(
-            0, key, None, channel, recipient, subject, subject, now, now, 1, "sending",
-            None, None, None,
-        )  # fmt: skip
-        try:
-            asyncio.run(build(settings).send(message))
-        except DeliveryError as exc:
-            kind = "permanent" if exc.permanent else "transient"
-            click.echo(f"monitord: {kind} failure: {exc}", err=True)
-            sys.exit(EXIT_FAILED)
-        click.echo(f"{channel}: sent")
+COMMANDS = (outbox, notify)
 
 
 def _as_dict(m: OutboxMessage) -> dict[str, object]:
@@ -93,7 +83,7 @@ def _as_dict(m: OutboxMessage) -> dict[str, object]:
 
 def as_text(messages: list[OutboxMessage], lang: str) -> str:
     if not messages:
-        return "outbox empty" if lang == "en" else "没有消息"
+        return i18n.t("outbox_empty", lang)
     tz = ZoneInfo("Asia/Shanghai") if lang == "zh" else dt.UTC
     head = ("ID", "STATE", "TRIES", "CREATED", "CHANNEL", "TO", "SUBJECT / LAST ERROR")
     rows = [head]

@@ -4,57 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import click
 
+from monitord.cli.context import EXIT_USAGE, Context, fail
 from monitord.config import Config
 from monitord.notify.oncall import Directory, Override, Rotation, Shift, shift
-
-EXIT_USAGE = 2
-
-
-class _Context(Protocol):
-    lang: str
-
-    def config(self) -> Config: ...
+from monitord.present import i18n
 
 
-def register(main: click.Group) -> None:
-    @main.command("oncall")
-    @click.option(
-        "--at", "at", default=None, help="ISO time (without an offset: the rotation's zone)."
-    )
-    @click.option("--contract", default=None, help="Only this contract's rotations.")
-    @click.option("--site", default=None, help="Only the rotation covering this site.")
-    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-    @click.pass_obj
-    def oncall(
-        obj: _Context, at: str | None, contract: str | None, site: str | None, as_json: bool
-    ) -> None:
-        """Who is on call for each rotation, since when, and who takes over next."""
-        if contract and site:
-            _usage("--contract and --site exclude each other")
-        config = obj.config()
-        directory = Directory.from_config(config)
-        rotations = _chosen(config, directory, contract, site)
-        rows = [(r, o, shift(r, o, _instant(at, r.timezone))) for r, o in rotations]
-        if as_json:
-            out = [_as_dict(directory, r, s) for r, _, s in rows]
-            click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-            return
-        if not rows:
-            click.echo("no on-call rotation" if obj.lang == "en" else "没有值班表")
-            return
-        for r, _, s in rows:
-            click.echo(as_text(directory, r, s, obj.lang))
+@click.command("oncall")
+@click.option("--at", "at", default=None, help="ISO time (without an offset: the rotation's zone).")
+@click.option("--contract", default=None, help="Only this contract's rotations.")
+@click.option("--site", default=None, help="Only the rotation covering this site.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def oncall(
+    obj: Context, at: str | None, contract: str | None, site: str | None, as_json: bool
+) -> None:
+    """Who is on call for each rotation, since when, and who takes over next."""
+    if contract and site:
+        fail("--contract and --site exclude each other", EXIT_USAGE)
+    config = obj.config()
+    directory = Directory.from_config(config)
+    rotations = _chosen(config, directory, contract, site)
+    rows = [(r, o, shift(r, o, _instant(at, r.timezone, obj.now()))) for r, o in rotations]
+    if as_json:
+        out = [_as_dict(directory, r, s) for r, _, s in rows]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(i18n.t("no_rotation", obj.lang))
+        return
+    for r, _, s in rows:
+        click.echo(as_text(directory, r, s, obj.lang))
 
 
-def _usage(message: str) -> None:
-    click.echo(f"monitord oncall: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+COMMANDS = (oncall,)
 
 
 def _chosen(
@@ -63,13 +50,12 @@ def _chosen(
     if site is not None:
         found = next((s for s in config.sites if s.id == site), None)
         if found is None:
-            _usage(f"no site {site!r}")
-            return []
+            fail(f"no site {site!r}", EXIT_USAGE)
         rotation = directory.rotation_for(found.contract or "", site)
         return [] if rotation is None else [rotation]
     if contract is not None:
         if contract not in {c.id for c in config.contracts}:
-            _usage(f"no contract {contract!r}")
+            fail(f"no contract {contract!r}", EXIT_USAGE)
         sites = {s.id for s in config.sites if s.contract == contract}
         return [
             (r, o)
@@ -79,14 +65,16 @@ def _chosen(
     return list(directory.rotations)
 
 
-def _instant(at: str | None, zone: str) -> dt.datetime:
+def _instant(at: str | None, zone: str, now: dt.datetime) -> dt.datetime:
     if at is None:
-        return dt.datetime.now(dt.UTC)
+        return now
     try:
         parsed = dt.datetime.fromisoformat(at)
     except ValueError:
-        _usage(f"--at {at!r}: not an ISO time such as 2026-03-02T08:30 or 2026-03-02T00:30Z")
-        raise
+        fail(
+            f"--at {at!r}: not an ISO time such as 2026-03-02T08:30 or 2026-03-02T00:30Z",
+            EXIT_USAGE,
+        )
     return parsed.replace(tzinfo=ZoneInfo(zone)) if parsed.tzinfo is None else parsed
 
 

@@ -7,12 +7,11 @@ does), so the list is complete even when the daemon is not running.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import click
 
-from monitord.config import Config
+from monitord.cli.context import Context, fail
 from monitord.config.contracts import TicketClass
 from monitord.config.durations import parse_duration
 from monitord.notify.messages import Routing
@@ -20,22 +19,10 @@ from monitord.present import prevention as pv
 from monitord.present.devices import local
 from monitord.present.tickets import to_json
 from monitord.prevention import followups, inspections, warranty
-from monitord.store import Store, StoreError
+from monitord.store import StoreError
 from monitord.store.prevention_records import FollowUpVisit
 
 _CLASSES = click.Choice([c.value for c in TicketClass])
-
-
-class _Obj(Protocol):
-    lang: str
-
-    def config(self) -> Config: ...
-
-    def store(self, config: Config) -> Store: ...
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @click.group("inspections", invoke_without_command=True)
@@ -54,16 +41,16 @@ def inspections_group(ctx: click.Context, site: str | None, open_only: bool, as_
 @click.option("--open", "open_only", is_flag=True, help="Only tasks not completed.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def list_inspections(obj: _Obj, site: str | None, open_only: bool, as_json: bool) -> None:
+def list_inspections(obj: Context, site: str | None, open_only: bool, as_json: bool) -> None:
     """Inspection tasks by due time, with their state (open, overdue, done)."""
     config = obj.config()
     store = obj.store(config)
-    now = _now()
+    now = obj.now()
     try:
         inspections.generate(store, config, now)
         found = store.inspection_tasks(site=site, open_only=open_only)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
     finally:
         store.close()
     if as_json:
@@ -76,23 +63,23 @@ def list_inspections(obj: _Obj, site: str | None, open_only: bool, as_json: bool
 @click.argument("task_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def show_inspection(obj: _Obj, task_id: int, as_json: bool) -> None:
+def show_inspection(obj: Context, task_id: int, as_json: bool) -> None:
     """One task: its checklist and every recorded result."""
     config = obj.config()
     store = obj.store(config)
     try:
         found = store.inspection_task(task_id)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
     finally:
         store.close()
     if found is None:
-        raise click.ClickException(f"inspection {task_id} does not exist")
+        fail(f"inspection {task_id} does not exist")
     task, results = found
     if as_json:
-        click.echo(to_json(pv.task_dict(config, task, results, _now())))
+        click.echo(to_json(pv.task_dict(config, task, results, obj.now())))
     else:
-        click.echo(pv.task_text(config, task, results, obj.lang, _now()))
+        click.echo(pv.task_text(config, task, results, obj.lang, obj.now()))
 
 
 @inspections_group.command("record")
@@ -107,7 +94,7 @@ def show_inspection(obj: _Obj, task_id: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def record_inspection(
-    obj: _Obj, task_id: int, item: str, result: str, by: str, note: str, device: str | None,
+    obj: Context, task_id: int, item: str, result: str, by: str, note: str, device: str | None,
     open_ticket: bool, ticket_class: str, as_json: bool,
 ) -> None:  # fmt: skip
     """Record one checklist item's result (pass or fail)."""
@@ -115,15 +102,15 @@ def record_inspection(
     store = obj.store(config)
     try:
         task, results, ticket = inspections.record(
-            store, config, task_id, item, result, by, _now(), note, device, open_ticket,
+            store, config, task_id, item, result, by, obj.now(), note, device, open_ticket,
             TicketClass(ticket_class), Routing.from_config(config),
         )  # fmt: skip
     except (inspections.InspectionError, StoreError) as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
     finally:
         store.close()
     if as_json:
-        click.echo(to_json({**pv.task_dict(config, task, results, _now()), "ticket": ticket}))
+        click.echo(to_json({**pv.task_dict(config, task, results, obj.now()), "ticket": ticket}))
         return
     state = pv.w("done", obj.lang) if task.completed_at else pv.w("open", obj.lang)
     line = f"#{task.id} {item}: {pv.w(result, obj.lang)} ({state})"
@@ -144,7 +131,7 @@ def followups_group(ctx: click.Context, site: str | None, as_json: bool) -> None
 @click.option("--site", default=None)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def list_followups(obj: _Obj, site: str | None, as_json: bool) -> None:
+def list_followups(obj: Context, site: str | None, as_json: bool) -> None:
     """Per site: the current visit window, windows missed, the last visit and its score."""
     config = obj.config()
     store = obj.store(config)
@@ -152,10 +139,10 @@ def list_followups(obj: _Obj, site: str | None, as_json: bool) -> None:
         visits = store.followup_visits(site=site)
         statuses = followups.ticket_statuses(store, visits)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
     finally:
         store.close()
-    sites = pv.followups_dicts(config, visits, _now(), site, statuses)
+    sites = pv.followups_dicts(config, visits, obj.now(), site, statuses)
     click.echo(to_json(sites) if as_json else pv.followups_text(sites, obj.lang))
 
 
@@ -177,7 +164,7 @@ def list_followups(obj: _Obj, site: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def record_followup(
-    obj: _Obj, site: str, by: str, contact: str, attitude: int | None,
+    obj: Context, site: str, by: str, contact: str, attitude: int | None,
     responsibility: int | None, effect: int | None, score: int | None, problems: str,
     suggestions: str, quality_problem: bool, open_ticket: bool, ticket_class: str,
     visited: dt.datetime | None, as_json: bool,
@@ -186,8 +173,8 @@ def record_followup(
     config = obj.config()
     found = next((s for s in config.sites if s.id == site), None)
     if found is None:
-        raise click.ClickException(f"unknown site {site!r}")
-    at = _now()
+        fail(f"unknown site {site!r}")
+    at = obj.now()
     if visited is not None:
         at = visited.replace(tzinfo=ZoneInfo(found.timezone)).astimezone(dt.UTC)
     visit = FollowUpVisit(
@@ -201,7 +188,7 @@ def record_followup(
             Routing.from_config(config),
         )  # fmt: skip
     except (followups.FollowUpError, StoreError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
     finally:
         store.close()
     if as_json:
@@ -217,24 +204,18 @@ def record_followup(
 @click.option("--site", default=None)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def warranty_command(obj: _Obj, within: str | None, site: str | None, as_json: bool) -> None:
+def warranty_command(obj: Context, within: str | None, site: str | None, as_json: bool) -> None:
     """Devices whose warranty (project or manufacturer) ends within the horizon."""
     config = obj.config()
     try:
         horizon = parse_duration(within) if within else config.prevention.warranty_horizon
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--within") from None
-    found = warranty.expiring(config, _now(), horizon, site)
+    found = warranty.expiring(config, obj.now(), horizon, site)
     if as_json:
         click.echo(to_json([pv.coverage_dict(c) for c in found]))
     else:
         click.echo(pv.warranty_text(found, horizon.days, obj.lang))
 
 
-def register(main: click.Group) -> None:
-    main.add_command(inspections_group)
-    main.add_command(followups_group)
-    main.add_command(warranty_command)
-
-
-__all__ = ["register"]
+COMMANDS = (inspections_group, followups_group, warranty_command)

@@ -5,25 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import click
 
 from monitord.checks.once import ProbeReport, probe
 from monitord.checks.snmp import oids as O
-from monitord.config import Config
+from monitord.cli.context import EXIT_USAGE, Context, fail
 from monitord.present import i18n
 
 if TYPE_CHECKING:
     from monitord.checks.onvif.once import OnvifLook
 
 EXIT_UNREACHABLE = 1
-
-
-class _Context(Protocol):
-    lang: str
-
-    def config(self) -> Config: ...
 
 
 _SYSTEM = {
@@ -34,22 +28,23 @@ _SYSTEM = {
 }
 
 
-def register(main: click.Group) -> None:
-    @main.command("probe")
-    @click.argument("device_id")
-    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-    @click.pass_obj
-    def probe_command(obj: _Context, device_id: str, as_json: bool) -> None:
-        """Run every probe of one device once; exit 1 if it answers neither ICMP, SNMP nor
-        ONVIF."""
-        config, lang = obj.config(), obj.lang
-        device = next((d for d in config.devices if d.id == device_id), None)
-        if device is None:
-            click.echo(f"monitord: {device_id}: {i18n.t('no_device', lang)}", err=True)
-            sys.exit(2)
-        report = asyncio.run(probe(config, device))
-        click.echo(as_json_text(report) if as_json else as_text(report, lang))
-        sys.exit(0 if report.reachable else EXIT_UNREACHABLE)
+@click.command("probe")
+@click.argument("device_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def probe_command(obj: Context, device_id: str, as_json: bool) -> None:
+    """Run every probe of one device once; exit 1 if it answers neither ICMP, SNMP nor
+    ONVIF."""
+    config, lang = obj.config(), obj.lang
+    device = next((d for d in config.devices if d.id == device_id), None)
+    if device is None:
+        fail(f"{device_id}: {i18n.t('no_device', lang)}", EXIT_USAGE)
+    report = asyncio.run(probe(config, device))
+    click.echo(as_json_text(report) if as_json else as_text(report, lang))
+    sys.exit(0 if report.reachable else EXIT_UNREACHABLE)
+
+
+COMMANDS = (probe_command,)
 
 
 def as_json_text(r: ProbeReport) -> str:

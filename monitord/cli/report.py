@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Protocol
 
 import click
 
-from monitord.config import Config
+from monitord.cli.context import Context, fail
 from monitord.reports import chromium, html, markdown
 from monitord.reports.document import Document
 from monitord.reports.service import (
@@ -17,19 +15,7 @@ from monitord.reports.service import (
     monthly_document,
     ticket_document,
 )
-from monitord.store import Store, StoreError
-
-
-class _Obj(Protocol):
-    lang: str
-
-    def config(self) -> Config: ...
-
-    def store(self, config: Config) -> Store: ...
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from monitord.store import StoreError
 
 
 def _lang(explicit: str | None) -> str | None:
@@ -45,7 +31,7 @@ def _write(doc: Document, fmt: str, output: Path | None) -> None:
         try:
             chromium.render(html.render(doc), output, "pdf")
         except (chromium.RendererMissing, chromium.RenderFailed) as exc:
-            raise click.ClickException(str(exc)) from None
+            fail(str(exc))
         click.echo(f"{output}: PDF written", err=True)
         return
     _emit(html.render(doc) if fmt == "html" else markdown.render(doc), output)
@@ -85,7 +71,7 @@ def report_group() -> None:
 @_OUTPUT
 @click.pass_obj
 def monthly_command(
-    obj: _Obj,
+    obj: Context,
     contract_id: str,
     month: str,
     fmt: str,
@@ -98,12 +84,12 @@ def monthly_command(
     store = obj.store(config)
     try:
         doc = monthly_document(
-            store, config, contract_id, month, _lang(lang), _now(), warranty_days
+            store, config, contract_id, month, _lang(lang), obj.now(), warranty_days
         )
     except ReportInputError as exc:
         raise _bad(exc) from None
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
     finally:
         store.close()
     _write(doc, fmt, output)
@@ -117,19 +103,19 @@ def monthly_command(
 @_OUTPUT
 @click.pass_obj
 def ticket_command(
-    obj: _Obj, ticket_id: int, fmt: str, lang: str | None, output: Path | None
+    obj: Context, ticket_id: int, fmt: str, lang: str | None, output: Path | None
 ) -> None:
     """One ticket's documents and the customer's sign-off as one record (R1)."""
     config = obj.config()
     store = obj.store(config)
     try:
-        found = ticket_document(store, config, ticket_id, _lang(lang), _now())
+        found = ticket_document(store, config, ticket_id, _lang(lang), obj.now())
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
     finally:
         store.close()
     if found is None:
-        raise click.ClickException(f"ticket {ticket_id} does not exist")
+        fail(f"ticket {ticket_id} does not exist")
     _write(found[1], fmt, output)
 
 
@@ -144,7 +130,7 @@ def ticket_command(
 @_OUTPUT
 @click.pass_obj
 def log_command(
-    obj: _Obj,
+    obj: Context,
     site_id: str | None,
     contract_id: str | None,
     since: str,
@@ -159,18 +145,16 @@ def log_command(
     config = obj.config()
     store = obj.store(config)
     try:
-        export = log_export(store, config, site_id, contract_id, since, until, _lang(lang), _now())
+        export = log_export(
+            store, config, site_id, contract_id, since, until, _lang(lang), obj.now()
+        )
     except ReportInputError as exc:
         raise _bad(exc) from None
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
     finally:
         store.close()
     _emit(export.csv() if fmt == "csv" else markdown.render(export.document()), output)
 
 
-def register(main: click.Group) -> None:
-    main.add_command(report_group)
-
-
-__all__ = ["register"]
+COMMANDS = (report_group,)

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Protocol
 
 import click
 
-from monitord.config import Config
+from monitord.cli.context import Context, fail
 from monitord.config.contracts import TicketClass
 from monitord.inventory.archive import device_record, site_records
 from monitord.notify.messages import Routing
 from monitord.present import tickets as ticket_views
 from monitord.present.actions import ACTIONS
 from monitord.prevention.warranty import repair_terms
-from monitord.store import Store, StoreError
+from monitord.store import StoreError
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition
-
-
-class _Obj(Protocol):
-    def config(self) -> Config: ...
-
-    def store(self, config: Config) -> Store: ...
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _fail(message: str) -> None:
-    raise click.ClickException(message)
 
 
 @click.command("tickets")
@@ -40,7 +24,7 @@ def _fail(message: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def tickets_command(
-    obj: _Obj, statuses: tuple[str, ...], contract: str | None, as_json: bool
+    obj: Context, statuses: tuple[str, ...], contract: str | None, as_json: bool
 ) -> None:
     """List tickets, newest first."""
     config = obj.config()
@@ -54,7 +38,7 @@ def tickets_command(
             events = store.ticket_events(t.id)
             out.append(
                 ticket_views.ticket_dict(
-                    t, events, contracts.get(t.contract), zones.get(t.site_id, "city"), _now()
+                    t, events, contracts.get(t.contract), zones.get(t.site_id, "city"), obj.now()
                 )
             )
         click.echo(ticket_views.to_json(out))
@@ -72,25 +56,24 @@ def ticket_group() -> None:
 @click.argument("ticket_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def show(obj: _Obj, ticket_id: int, as_json: bool) -> None:
+def show(obj: Context, ticket_id: int, as_json: bool) -> None:
     """A ticket with its deadlines (due, met, breached) and its whole log."""
     config = obj.config()
     store = obj.store(config)
     found = store.ticket(ticket_id)
     store.close()
     if found is None:
-        _fail(f"ticket {ticket_id} does not exist")
-        return
+        fail(f"ticket {ticket_id} does not exist")
     ticket, events = found
     contract = next((c for c in config.contracts if c.id == ticket.contract), None)
     site = next((s for s in config.sites if s.id == ticket.site_id), None)
     zone, tz = (site.zone.value, site.timezone) if site else ("city", "UTC")
     repair = repair_terms(config, ticket.root_device, ticket.opened_at)
     if as_json:
-        data = ticket_views.ticket_dict(ticket, events, contract, zone, _now())
+        data = ticket_views.ticket_dict(ticket, events, contract, zone, obj.now())
         click.echo(ticket_views.to_json({**data, "repair": repair} if ticket.root_device else data))
     else:
-        click.echo(ticket_views.ticket_text(ticket, events, contract, zone, tz, _now()))
+        click.echo(ticket_views.ticket_text(ticket, events, contract, zone, tz, obj.now()))
         if ticket.root_device:  # P3: free under warranty, at cost after (as of the fault)
             terms = {"free": "free 免费", "at_cost": "at cost 有偿"}.get(str(repair["terms"]), "?")
             click.echo(f"repair 维修: {terms} (warranty end 保修截止 {repair.get('warranty_end')})")
@@ -113,17 +96,16 @@ def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
         help="Take the text (a report) from this file.",
     )
     @click.pass_obj
-    def command(obj: _Obj, ticket_id: int, text: str | None, by: str, file: Path | None) -> None:
+    def command(obj: Context, ticket_id: int, text: str | None, by: str, file: Path | None) -> None:
         config = obj.config()
         store = obj.store(config)
         routing = Routing.from_config(config)  # its messages go out with the event
         try:
             ticket = tickets.append(
-                store, ticket_id, kind, by, _now(), _text(text, file), routing=routing
+                store, ticket_id, kind, by, obj.now(), _text(text, file), routing=routing
             )
         except (InvalidTransition, tickets.NoSuchTicket, StoreError) as exc:
-            _fail(f"ticket {ticket_id}: {exc}")
-            return
+            fail(f"ticket {ticket_id}: {exc}")
         finally:
             store.close()
         click.echo(f"#{ticket.id}: {kind.value} -> status {ticket.status}")
@@ -145,27 +127,26 @@ def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
 @click.argument("text")
 @click.pass_obj
 def open_hotline(
-    obj: _Obj, site: str, by: str, device: str | None, ticket_class: str | None, text: str
+    obj: Context, site: str, by: str, device: str | None, ticket_class: str | None, text: str
 ) -> None:
     """Open a hotline ticket for a customer's call (first reply due in 30 min, seed 000)."""
     config = obj.config()
     found = next((s for s in config.sites if s.id == site), None)
     contract = next((c for c in config.contracts if found and c.id == found.contract), None)
     if found is None or contract is None:
-        _fail(f"site {site!r} is unknown or has no contract")
-        return
+        fail(f"site {site!r} is unknown or has no contract")
     store = obj.store(config)
     if site not in {s.id for s in store.sites()}:
         # A call can come before the daemon ever ran: the archive starts from the config.
         records = [device_record(d) for d in config.devices]
-        store.sync_inventory(site_records(config), records, _now())
+        store.sync_inventory(site_records(config), records, obj.now())
     ticket = tickets.open_hotline(
         store,
         contract,
         site,
         by,
         text,
-        _now(),
+        obj.now(),
         device,
         TicketClass(ticket_class) if ticket_class else None,
         Routing.from_config(config),
@@ -174,11 +155,7 @@ def open_hotline(
     click.echo(f"#{ticket.id}: opened")
 
 
-def register(main: click.Group) -> None:
-    main.add_command(tickets_command)
-    for name, (kind, help_text) in ACTIONS.items():
-        ticket_group.add_command(_action(name, kind, help_text))
-    main.add_command(ticket_group)
+for _name, (_kind, _help) in ACTIONS.items():
+    ticket_group.add_command(_action(_name, _kind, _help))
 
-
-__all__ = ["register"]
+COMMANDS = (tickets_command, ticket_group)

@@ -1,0 +1,56 @@
+"""What every command shares: the configuration, the store, the clock and the language, and
+the one way a command fails.
+
+A command fails with `fail(message)`: `monitord: MESSAGE` on stderr and exit 1 (the command
+could not do it), or exit 2 (`EXIT_USAGE`: the configuration, a file or an argument is
+wrong). A bad option value is a `click.BadParameter`, so it reads like click's own checks of
+types and ranges (exit 2 with the usage line).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from monitord.clock import Clock, SystemClock
+from monitord.config import Config, ConfigError, load
+from monitord.present import i18n
+from monitord.store import Store, StoreError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    click.echo(f"monitord: {message}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+@dataclass
+class Context:
+    config_path: Path
+    lang: str
+    clock: Clock = field(default_factory=SystemClock)
+
+    def config(self) -> Config:
+        try:
+            return load(self.config_path)
+        except ConfigError as exc:
+            for issue in exc.issues:
+                click.echo(str(issue), err=True)
+            fail(f"{len(exc.issues)} {i18n.t('errors', self.lang)}", EXIT_USAGE)
+
+    def store(self, config: Config) -> Store:
+        try:
+            store = Store.open(config.database_url)
+            store.upgrade()
+        except StoreError as exc:
+            fail(str(exc))
+        return store
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()

@@ -1,0 +1,63 @@
+"""`monitord run`, `monitord check`, `monitord db upgrade`: the daemon and its configuration."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from monitord import log
+from monitord.cli.context import Context, fail
+from monitord.present import i18n
+from monitord.store import StoreError
+
+
+@click.command()
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "console"]),
+    default="auto",
+    help="auto: readable on a terminal, JSON lines otherwise.",
+)
+@click.pass_obj
+def run(obj: Context, log_format: str) -> None:
+    """Run the daemon in the foreground (systemd runs this)."""
+    config = obj.config()
+    log.configure(config.log_level, None if log_format == "auto" else log_format == "json")
+    from monitord.app import Daemon
+    from monitord.checks.icmp.client import IcmpUnavailable
+    from monitord.checks.snmp.traps import TrapListenError
+
+    try:
+        asyncio.run(Daemon(obj.config_path, config).run())
+    except (StoreError, TrapListenError, IcmpUnavailable) as exc:
+        fail(str(exc))
+
+
+@click.command()
+@click.pass_obj
+def check(obj: Context) -> None:
+    """Validate the configuration: exit 0, or 2 listing every error as file:line: path: what."""
+    config = obj.config()
+    click.echo(
+        f"{obj.config_path}: {i18n.t('config_ok', obj.lang)}: "
+        f"{len(config.devices)} {i18n.t('devices', obj.lang)}, "
+        f"{len(config.sites)} {i18n.t('sites', obj.lang)}"
+    )
+
+
+@click.group()
+def db() -> None:
+    """The database (SQLite by default, PostgreSQL by URL)."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """Apply pending schema migrations (the daemon also does this when it starts)."""
+    store = obj.store(obj.config())
+    click.echo(f"{store.url_redacted}: {store.current_revision()}")
+    store.close()
+
+
+COMMANDS = (run, check, db)
