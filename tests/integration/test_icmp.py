@@ -221,6 +221,7 @@ class TestNamespaces:
     def test_local_link_down_is_an_error_not_zero_loss(self, lab: netlab.NetLab) -> None:
         lab.link("client", up=False)
         _, results = ping_in(lab, lab.host_addresses[:2], count=3)
+        assert results
         for result in results.values():
             assert result.error is not None and "no route" in result.error, result
             assert (result.sent, result.received, result.loss, result.alive) == (0, 0, 1.0, False)

@@ -80,6 +80,7 @@ def test_recording_results_completes_the_task_and_a_failure_opens_one_ticket(
     task = next(t for t in store.inspection_tasks(site="a") if t.kind == "camera")
     at = T0 + dt.timedelta(days=3)
     ids = [i["id"] for i in task.items]
+    assert len(ids) > 1
     for item in ids[:-1]:
         done, _, ticket = inspections.record(store, config, task.id, item, "pass", "li", at)
         assert done.completed_at is None and ticket is None

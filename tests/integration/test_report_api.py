@@ -46,6 +46,7 @@ async def test_reports_by_role_and_format(api: Api) -> None:
     mine_only = await api.call("GET", "/api/v1/reports/log", "cust",
                                params={**days, "contract": "seed-004"})  # fmt: skip
     assert mine_only.status_code == 404
+    assert api.responses and api.tokens
     for response in api.responses:
         for token in api.tokens.values():
             assert token not in response.text

@@ -135,6 +135,7 @@ async def test_every_figure_matches_an_independent_recount(
     # SLA compliance per milestone, and the verdicts the scenario was written for.
     verdicts = _recount_sla(lab)
     got = {c.milestone: (c.met, c.breached, c.pending) for c in report.tickets.compliance}
+    assert verdicts
     for milestone, counter in verdicts.items():
         assert got[milestone] == (counter["met"], counter["breached"], counter["pending"])
     assert {m: v for m, v in got.items() if any(v)} == {
@@ -166,7 +167,7 @@ async def test_every_figure_matches_an_independent_recount(
     # Availability per device and per site (device-minutes), failures, top failing.
     minutes = _recount_minutes(lab)
     lines = {ln.device.id: ln for s in report.sites for ln in s.devices}
-    assert set(lines) == set(minutes)
+    assert minutes and set(lines) == set(minutes)
     for device, (observed, down, failures) in minutes.items():
         u = lines[device].uptime
         assert (u.observed, u.down, u.failures) == (observed * MINUTE, down * MINUTE, failures)
@@ -208,6 +209,7 @@ async def test_every_figure_matches_an_independent_recount(
         / sum(minutes[d.id][0] for d in lab.config.devices if d.site == s.site.id)
         for s in report.sites
     }  # fmt: skip
+    assert site_shares and report.warranty
     for lang in ("zh", "en"):
         doc = monthly_view.document(_with_lang(report, lang), M1)
         for text in (html.render(doc), markdown.render(doc)):
@@ -221,6 +223,7 @@ async def test_every_figure_matches_an_independent_recount(
     en = markdown.render(monthly_view.document(_with_lang(report, "en"), M1))
     assert "| Inspections | 4 | 3 | 1 | - |" in en
     assert "| Follow-up visits | 2 | 2 | 0 | 90.0 (2) |" in en
+    assert recount
     for key, count in recount.items():
         label = {"-": "Hotline, unclassified"}.get(key, f"{key}: ")
         assert any(

@@ -36,8 +36,9 @@ def declared() -> list[Requirement]:
 
 
 def test_every_dependency_is_locked_within_its_range() -> None:
-    pins = locked()
-    for requirement in declared():
+    pins, requirements = locked(), declared()
+    assert pins and requirements
+    for requirement in requirements:
         version = pins.get(canonicalize_name(requirement.name))
         assert version is not None, f"{requirement.name} is not in requirements.lock"
         assert requirement.specifier.contains(version, prereleases=True), (
@@ -46,7 +47,9 @@ def test_every_dependency_is_locked_within_its_range() -> None:
 
 
 def test_every_dependency_has_a_compatible_range() -> None:
-    for requirement in declared():
+    requirements = declared()
+    assert requirements
+    for requirement in requirements:
         bounds = {spec.operator for spec in requirement.specifier}
         if requirement.name == "tzdata":  # a data snapshot: newer is always better
             assert bounds == {">="}

@@ -109,6 +109,7 @@ def test_a_leap_february_is_one_monthly_period() -> None:
 def test_followup_windows_monthly_in_the_first_year_then_every_three_months() -> None:
     found = followups.windows(ACCEPTED, SEED_000, D(2026, 1, 1))
     first_year, after = found[:12], found[12:]
+    assert len(first_year) == 12 and after
     assert all(w.months == 1 for w in first_year)
     assert first_year[0].start == D(2024, 2, 29)
     assert first_year[0].end == D(2024, 3, 29)

@@ -86,14 +86,18 @@ def test_every_alert_has_a_severity_and_bilingual_summary() -> None:
 
 def test_every_alert_is_unit_tested() -> None:
     tests = (HERE / "monitord.rules.test.yml").read_text(encoding="utf-8")
-    for rule in rules():
+    found = rules()
+    assert found
+    for rule in found:
         if "alert" in rule:
             assert f"alertname: {rule['alert']}" in tests, rule["alert"]
 
 
 def test_rules_read_daemon_metrics_only() -> None:
     # Apart from recorded names, what the rules read is the daemon's (or Prometheus' `up`).
-    for name in names_in_rules() - {"up"}:
+    names = names_in_rules() - {"up"}
+    assert names
+    for name in names:
         assert name.startswith("monitord_"), name
 
 
