@@ -12,6 +12,7 @@ import asyncio
 import signal
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
@@ -38,10 +39,11 @@ from monitord.prevention.service import PreventionService
 from monitord.prevention.task_metrics import TaskCollector
 from monitord.prevention.warning_metrics import WarningCollector
 from monitord.prevention.warnings import EarlyWarningDesk
-from monitord.prevention.window_watch import watch_windows
+from monitord.prevention.window_watch import windows_step
 from monitord.prevention.windows import WindowBook
 from monitord.scheduler import Scheduler
 from monitord.store import Store, StoreError
+from monitord.supervise import Supervisor
 from monitord.ticketing.desk import TicketDesk
 from monitord.ticketing.metrics import TicketCollector
 
@@ -64,6 +66,7 @@ class Daemon:
         self.registry = registry or CollectorRegistry()
         self.metrics = DaemonMetrics(self.registry)
         self.metrics.last_reload_ok.set(1)  # the configuration given at start did load
+        self.supervisor = Supervisor(self.clock, self.registry)
         self.metrics_port: int | None = None
         self.api_port: int | None = None
         self._stop = asyncio.Event()
@@ -71,7 +74,6 @@ class Daemon:
         self._snmp: SnmpService | None = None
         self._ports: PortWatch | None = None
         self._onvif: OnvifService | None = None
-        self._onvif_task: asyncio.Task[None] | None = None
         self._onvif_deps: tuple[Store, Scheduler] | None = None
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
@@ -101,6 +103,7 @@ class Daemon:
                 self.config.max_in_flight,
                 on_lag=self.metrics.scheduler_lag.observe,
                 on_error=self._check_failed,
+                on_beat=partial(self.supervisor.beat, "scheduler"),
             )
             response = self.metrics.ticket_response
             windows = self._windows = WindowBook(self.config, store, self.clock.monotonic)
@@ -167,24 +170,25 @@ class Daemon:
             loop.add_signal_handler(signal.SIGHUP, self._reload_soon, store, fleet, scheduler)
             stack.callback(loop.remove_signal_handler, signal.SIGHUP)
 
-            writer = asyncio.create_task(recorder.run(), name="recorder")
-            checks = asyncio.create_task(scheduler.run(), name="scheduler")
-            polls = asyncio.create_task(snmp.run(), name="snmp")
-            connects = asyncio.create_task(ports.run(), name="tcp")
+            # Every task from here on is owned by the supervisor (one TaskGroup); it leaves
+            # before the API, /metrics and the store close (the stack unwinds in reverse).
+            sup = await stack.enter_async_context(self.supervisor)
+            sup.periodic("recorder", recorder.step, critical=True)
+            sup.service("scheduler", scheduler.run, critical=True)
+            sup.service("snmp", snmp.run)
+            sup.service("tcp", ports.run)
             self._start_onvif(self.config)
-            clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
-            sends = asyncio.create_task(notifier.run(), name="notify")
-            escalations = asyncio.create_task(escalator.run(), name="escalation")
-            digest = asyncio.create_task(digests.run(), name="digest")
-            upkeeping = asyncio.create_task(upkeep.run(), name="inspections")
+            sup.periodic("sla-clocks", desk.clocks_step, critical=True)
+            sup.periodic("notify", notifier.step, critical=True)
+            sup.periodic("escalation", escalator.step)
+            sup.periodic("digest", digests.step)
+            sup.periodic("inspections", upkeep.step)
             settings = self.config.history
-            prevention = [
-                asyncio.create_task(history.run(self.clock, settings.flush_every), name="history"),
-                asyncio.create_task(warnings.run(settings.evaluate_every), name="warnings"),
-                asyncio.create_task(
-                    watch_windows(desk, fleet.tracker, windows, self.clock), name="windows"
-                ),
-            ]
+            every = settings.flush_every
+            sup.periodic("history", partial(history.step, self.clock, every), first_after=every)
+            every = settings.evaluate_every
+            sup.periodic("warnings", partial(warnings.step, every), first_after=min(every, 60.0))
+            sup.periodic("windows", partial(windows_step, desk, fleet.tracker, windows, self.clock))
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -195,35 +199,23 @@ class Daemon:
             )
             watchdog = sdnotify.watchdog_interval()
             if watchdog is not None:
-                feeder = asyncio.create_task(sdnotify.keep_watchdog_fed(self.clock, watchdog))
-                stack.callback(feeder.cancel)
+                sup.feed_watchdog(watchdog)  # only while the critical tasks make progress
             sdnotify.notify("READY=1")
             ready()
             await self._stop.wait()
             sdnotify.notify("STOPPING=1")
             _log.info("stopping")
-            checks.cancel()
-            polls.cancel()
-            connects.cancel()
-            await asyncio.gather(polls, connects, return_exceptions=True)
+            await sup.cancel("scheduler", "snmp", "tcp")
             await self._stop_onvif()
-            clocks.cancel()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
-            sends.cancel()
-            escalations.cancel()
-            digest.cancel()
-            upkeeping.cancel()
-            await asyncio.gather(upkeeping, return_exceptions=True)
-            for task in prevention:
-                task.cancel()
-            await asyncio.gather(
-                checks, clocks, sends, escalations, digest, *prevention, return_exceptions=True
-            )
+            await sup.cancel("sla-clocks", "notify", "escalation", "digest", "inspections")
+            await sup.cancel("history", "warnings", "windows")
             await self._flush_history(history)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+            await sup.cancel("recorder")
+            await recorder.flush_checks()  # the last-check times of the final minutes
+            await sup.cancel_all()
         _log.info("stopped")
 
     def _start_onvif(self, config: Config) -> None:
@@ -237,13 +229,10 @@ class Daemon:
 
         store, scheduler = self._onvif_deps
         self._onvif = OnvifService(config, store, self.clock, self.registry, scheduler.check_soon)
-        self._onvif_task = asyncio.create_task(self._onvif.run(), name="onvif")
+        self.supervisor.service("onvif", self._onvif.run)
 
     async def _stop_onvif(self) -> None:
-        if self._onvif_task is not None:
-            self._onvif_task.cancel()
-            await asyncio.gather(self._onvif_task, return_exceptions=True)
-        self._onvif_task = None
+        await self.supervisor.cancel("onvif")
         if self._onvif is not None:
             await self._onvif.close()
 
@@ -272,7 +261,7 @@ class Daemon:
 
     def _reload_soon(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> None:
         if self._reloading is None or self._reloading.done():
-            self._reloading = asyncio.create_task(self._reload(store, fleet, scheduler))
+            self._reloading = self.supervisor.once("reload", self._reload(store, fleet, scheduler))
 
     async def _reload(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> None:
         _log.info("reloading configuration", path=str(self.config_path))

@@ -30,6 +30,7 @@ from monitord.notify.channels import Channel, DeliveryError, build
 from monitord.notify.grouping import Planner, compose
 from monitord.store import Store, StoreError
 from monitord.store.records import OutboxMessage
+from monitord.supervise import repeat
 
 _log = log.get("monitord.notify")
 # From the ticket event to its message delivered: seconds (grouping waits) to a day (retries).
@@ -125,16 +126,18 @@ class Dispatcher:
         self.lease = max(lease, dt.timedelta(seconds=2 * rounds * slowest))
 
     async def run(self) -> None:
-        while True:
-            try:
-                done = await self.pass_once()
-                await self.prune()
-                self.summary = await asyncio.to_thread(self._store.outbox_summary)
-            except StoreError as exc:
-                _log.error("cannot read the outbox; retrying", error=str(exc))
-                done = 0
-            if done == 0:
-                await self._clock.sleep(self._idle)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """One pass over the outbox; returns the wait until the next (none while busy)."""
+        try:
+            done = await self.pass_once()
+            await self.prune()
+            self.summary = await asyncio.to_thread(self._store.outbox_summary)
+        except StoreError as exc:
+            _log.error("cannot read the outbox; retrying", error=str(exc))
+            done = 0
+        return self._idle if done == 0 else 0.0
 
     async def pass_once(self) -> int:
         """Claim what is due and send it; returns how many rows were claimed."""
