@@ -13,8 +13,9 @@ while every critical task has made progress recently, so a wedged or dead critic
 stops the feeding and systemd restarts the daemon.
 
 Retries use one policy object, `Backoff` (and `retry()` for "until the store takes it"),
-rather than a library: tenacity measured ~50 ms to import and ~46 us per call, and has no way
-to start from an attempt count stored in the database, which is what the outbox does.
+rather than a library: tenacity measured 48-79 ms to import and ~174 us per successful call
+(the helper ~1 us), and has no way to start from an attempt count stored in the database,
+which is what the outbox does.
 """
 
 from __future__ import annotations
