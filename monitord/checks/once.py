@@ -18,7 +18,7 @@ from monitord.checks.snmp.client import SnmpClient, SnmpValue
 from monitord.checks.snmp.evaluate import evaluate as evaluate_snmp
 from monitord.checks.snmp.targets import target
 from monitord.checks.tcp.client import check_port
-from monitord.checks.tcp.watch import finding as port_finding
+from monitord.checks.tcp.evaluate import finding as port_finding
 from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
 from monitord.health.findings import Finding, Status
