@@ -12,20 +12,19 @@ import asyncio
 import signal
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
 
 from monitord import log, sdnotify
 from monitord.api import serve_api
+from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import IcmpMode, Pinger
 from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
 from monitord.checks.icmp.watch import Fleet
-from monitord.checks.snmp.service import SnmpService
-from monitord.checks.tcp.watch import PortWatch
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
 from monitord.health.recorder import Recorder
@@ -46,9 +45,6 @@ from monitord.store import Store, StoreError
 from monitord.supervise import Supervisor
 from monitord.ticketing.desk import TicketDesk
 from monitord.ticketing.metrics import TicketCollector
-
-if TYPE_CHECKING:
-    from monitord.checks.onvif.service import OnvifService
 
 _log = log.get("monitord")
 
@@ -71,10 +67,8 @@ class Daemon:
         self.api_port: int | None = None
         self._stop = asyncio.Event()
         self._reloading: asyncio.Task[None] | None = None
-        self._snmp: SnmpService | None = None
-        self._ports: PortWatch | None = None
-        self._onvif: OnvifService | None = None
-        self._onvif_deps: tuple[Store, Scheduler] | None = None
+        self._deps: Deps | None = None
+        self._watches: dict[str, Watch] = {}  # by the protocol's name, as in WATCHES
         self._desk: TicketDesk | None = None
         self._notifier: Dispatcher | None = None
         self._upkeep: PreventionService | None = None
@@ -127,18 +121,12 @@ class Daemon:
             )
             saved = await asyncio.to_thread(store.load_states)
             fleet.restore(saved)
-            snmp = self._snmp = SnmpService(
-                self.config, store, self.clock, self.registry, scheduler.check_soon, history=history
+            self._deps = Deps(
+                self.config, store, self.clock, self.registry, scheduler.check_soon, history, saved
             )
-            snmp.watch.restore(
-                {d: s.last_check for d, s in saved.items() if s.last_check},
-                await asyncio.to_thread(store.latest_events, "reboot"),
-            )
-            stack.callback(snmp.close)
-            snmp.open()
-            ports = self._ports = PortWatch(self.config, store, self.clock, self.registry)
-            self._onvif_deps = (store, scheduler)
-            stack.push_async_callback(self._stop_onvif)
+            stack.push_async_callback(self._stop_watches)
+            for kind in WATCHES:
+                await self._open_watch(kind, self.config)
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
@@ -175,9 +163,8 @@ class Daemon:
             sup = await stack.enter_async_context(self.supervisor)
             sup.periodic("recorder", recorder.step, critical=True)
             sup.service("scheduler", scheduler.run, critical=True)
-            sup.service("snmp", snmp.run)
-            sup.service("tcp", ports.run)
-            self._start_onvif(self.config)
+            for name, watch in self._watches.items():
+                sup.service(name, watch.run)
             sup.periodic("sla-clocks", desk.clocks_step, critical=True)
             sup.periodic("notify", notifier.step, critical=True)
             sup.periodic("escalation", escalator.step)
@@ -205,8 +192,8 @@ class Daemon:
             await self._stop.wait()
             sdnotify.notify("STOPPING=1")
             _log.info("stopping")
-            await sup.cancel("scheduler", "snmp", "tcp")
-            await self._stop_onvif()
+            await sup.cancel("scheduler", *self._watches)
+            await self._stop_watches()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             await sup.cancel("sla-clocks", "notify", "escalation", "digest", "inspections")
             await sup.cancel("history", "warnings", "windows")
@@ -218,23 +205,18 @@ class Daemon:
             await sup.cancel_all()
         _log.info("stopped")
 
-    def _start_onvif(self, config: Config) -> None:
-        """ONVIF checks start with the first device that has `onvif:` settings: zeep and
-        the WSDLs cost ~20 MB and a second of start-up that sites without ONVIF never pay."""
-        if self._onvif is not None or self._onvif_deps is None:
-            return
-        if not any(d.onvif for d in config.devices):
-            return
-        from monitord.checks.onvif.service import OnvifService
+    async def _open_watch(self, kind: WatchKind, config: Config) -> Watch | None:
+        """Open a protocol's watch if it is wanted and not open yet (ONVIF waits for its
+        first configured device, so a reload may open it)."""
+        if kind.name in self._watches or self._deps is None or not kind.wanted(config):
+            return None
+        watch = self._watches[kind.name] = await kind.open(replace(self._deps, config=config))
+        return watch
 
-        store, scheduler = self._onvif_deps
-        self._onvif = OnvifService(config, store, self.clock, self.registry, scheduler.check_soon)
-        self.supervisor.service("onvif", self._onvif.run)
-
-    async def _stop_onvif(self) -> None:
-        await self.supervisor.cancel("onvif")
-        if self._onvif is not None:
-            await self._onvif.close()
+    async def _stop_watches(self) -> None:
+        watches, self._watches = list(self._watches.values()), {}
+        for watch in watches:
+            await watch.stop()
 
     async def _flush_history(self, history: HistoryRecorder) -> None:
         try:
@@ -279,14 +261,12 @@ class Daemon:
             _log.warning("database setting changed; it takes effect at the next restart")
         await self._sync_archive(store, config)
         fleet.apply(config)
-        if self._snmp is not None:
-            self._snmp.apply(config)
-        if self._ports is not None:
-            self._ports.apply(config)
-        if self._onvif is not None:
-            self._onvif.apply(config)
-        else:
-            self._start_onvif(config)
+        for kind in WATCHES:
+            running = self._watches.get(kind.name)
+            if running is not None:
+                running.apply(config)
+            elif (opened := await self._open_watch(kind, config)) is not None:
+                self.supervisor.service(kind.name, opened.run)
         if self._desk is not None:
             self._desk.apply(config)
         if self._notifier is not None:

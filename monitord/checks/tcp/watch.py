@@ -44,6 +44,9 @@ class PortWatch:
     async def run(self) -> None:
         await self.scheduler.run()
 
+    async def stop(self) -> None:
+        """Nothing to release: every connection is closed as its check ends."""
+
     async def poll(self, device_id: str) -> float:
         device = self.devices.get(device_id)
         if device is None or device.tcp is None:
