@@ -192,7 +192,7 @@ def test_an_acknowledgement_racing_the_step_wins(store: Store) -> None:
     desk = Desk(store)
     ticket = desk.open()
     racing = AckWhileReading(store, desk, ticket)
-    escalator = Escalator(racing, FakeClock(T0), lambda: desk.messages)  # type: ignore[arg-type]
+    escalator = Escalator(racing, FakeClock(T0), lambda: desk.routing)  # type: ignore[arg-type]
     assert escalator.tick(T0 + 15 * MINUTE) == 0
     assert racing.reads == 2  # the write met the new version, so the log was read again
     kinds = [e.kind for e in store.ticket_events(ticket.id)]
@@ -236,7 +236,7 @@ async def test_the_escalation_loop_fires_within_its_period_on_the_injected_clock
     desk = Desk(store)
     desk.open()
     clock = FakeClock(T0)
-    escalator = Escalator(store, clock, lambda: desk.messages, every=5.0)
+    escalator = Escalator(store, clock, lambda: desk.routing, every=5.0)
     running = asyncio.create_task(escalator.run())
     try:
         for _ in range(15 * 12 + 1):  # 15 minutes and 5 seconds in 5-second steps
@@ -267,7 +267,7 @@ def test_a_raised_class_starts_that_class_policy_from_the_change(store: Store) -
     assert desk.sent_to() == [("sms", "+8613800000001")]
     tickets.append(
         store, ticket.id, EventKind.RECLASSIFIED, "li", T0 + 10 * MINUTE, "more cameras dark",
-        {"from": "C", "to": "A"}, desk.messages,
+        {"from": "C", "to": "A"}, desk.routing,
     )  # fmt: skip
     # A's first step goes out with the reclassification: SMS and chat to the on-call.
     assert desk.sent_to()[1:] == [("sms", "+8613800000001"), ("chat", "zhangwei")]
@@ -294,7 +294,7 @@ def test_a_class_raised_after_the_acknowledgement_pages_nobody_again(store: Stor
     desk.ack(ticket, T0 + MINUTE)
     tickets.append(
         store, ticket.id, EventKind.RECLASSIFIED, "li", T0 + 2 * MINUTE, "worse",
-        {"from": "C", "to": "A"}, desk.messages,
+        {"from": "C", "to": "A"}, desk.routing,
     )  # fmt: skip
     assert desk.escalator.tick(T0 + dt.timedelta(hours=3)) == 0
     assert desk.sent_to() == [("sms", "+8613800000001")]  # only class C's first page
@@ -313,7 +313,7 @@ def test_targets_that_name_nobody_are_logged_and_counted(store: Store) -> None:
     data["notify"] = notify
     desk = Desk(store, Config.model_validate(data))
     desk.escalator.tick(T0)
-    problems = unreachable(desk.messages.paging)
+    problems = unreachable(desk.routing.paging)
     assert problems == [
         "policy class-a step 1 (oncall), contract seed-000: no rotation covers s2",
         "policy class-a step 3 (role:department_head), contract seed-000: nobody has the role",
