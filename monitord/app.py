@@ -32,6 +32,7 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.escalator import Escalator
+from monitord.notify.messages import Routing
 from monitord.notify.metrics import OutboxCollector
 from monitord.prevention.history import HistoryRecorder
 from monitord.prevention.service import PreventionService
@@ -69,7 +70,7 @@ class Daemon:
         self._reloading: asyncio.Task[None] | None = None
         self._deps: Deps | None = None
         self._watches: dict[str, Watch] = {}  # by the protocol's name, as in WATCHES
-        self._desk: TicketDesk | None = None
+        self._desk: TicketDesk[Routing] | None = None
         self._notifier: Dispatcher | None = None
         self._upkeep: PreventionService | None = None
         self._windows: WindowBook | None = None
@@ -106,6 +107,7 @@ class Daemon:
                 store,
                 self.clock,
                 self.config,
+                messages=Routing.from_config,  # ticketing's MessageRenderer is notify's
                 on_response=lambda kind, seconds: response.labels(kind).observe(seconds),
                 windows=windows,
             )
@@ -130,9 +132,13 @@ class Daemon:
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
-            upkeep = self._upkeep = PreventionService(store, self.clock, self.config)
+            upkeep = self._upkeep = PreventionService(
+                store, self.clock, self.config, messages=Routing.from_config
+            )
             self.registry.register(TaskCollector(upkeep))
-            warnings = self._warnings = EarlyWarningDesk(store, self.clock, self.config, windows)
+            warnings = self._warnings = EarlyWarningDesk(
+                store, self.clock, self.config, windows, messages=Routing.from_config
+            )
             self.registry.register(WarningCollector(warnings))
             notifier = self._notifier = Dispatcher(
                 store,
@@ -142,9 +148,9 @@ class Daemon:
                 contracts=[c.id for c in self.config.contracts],
             )
             self.registry.register(OutboxCollector(notifier, self.clock.now))
-            escalator = Escalator(store, self.clock, lambda: desk.routing, self.registry)
+            escalator = Escalator(store, self.clock, lambda: desk.messages, self.registry)
             digests = DigestTask(
-                store, self.clock, lambda: desk.routing, lambda: self.config.notify.digest
+                store, self.clock, lambda: desk.messages, lambda: self.config.notify.digest
             )
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.

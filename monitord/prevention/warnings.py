@@ -20,7 +20,6 @@ from monitord.clock import Clock
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.early import EarlyWarnings, ForecastRule
 from monitord.config.models import Config, Device
-from monitord.notify.messages import Routing
 from monitord.present.i18n import WARNING_CLEARED
 from monitord.prevention import history as H
 from monitord.prevention.trends import Forecast, Verdict, combine, forecast
@@ -30,6 +29,7 @@ from monitord.store.metric_history import SeriesSums
 from monitord.supervise import repeat
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import Status
+from monitord.ticketing.ports import RendererFor
 
 _log = log.get("monitord.warnings")
 FORECAST_METRICS = {
@@ -61,9 +61,16 @@ class News:
 
 class EarlyWarningDesk:
     def __init__(
-        self, store: Store, clock: Clock, config: Config, windows: Windows | None = None
+        self,
+        store: Store,
+        clock: Clock,
+        config: Config,
+        windows: Windows | None = None,
+        *,
+        messages: RendererFor,
     ) -> None:
         self._store, self._clock, self._windows = store, clock, windows
+        self._messages_for = messages
         self.days_to_full: dict[tuple[str, str], float] = {}  # (device, volume) -> days
         self.firing: dict[str, int] = {}  # rule -> devices
         self.apply(config)
@@ -75,7 +82,7 @@ class EarlyWarningDesk:
             s.id: contracts[s.contract] for s in config.sites if s.contract in contracts
         }
         self._zone_of_site = {s.id: s.timezone for s in config.sites}
-        self._routing = Routing.from_config(config)
+        self._messages = self._messages_for(config)
 
     def _settings(self, device: Device) -> EarlyWarnings:
         contract = self._contract_of_site.get(device.site)
@@ -188,7 +195,7 @@ class EarlyWarningDesk:
             elif n.verdict == Verdict.CLEAR and ticket is not None and not repaired:
                 text = "\n".join(WARNING_CLEARED)
                 if tickets.resolve_warning(
-                    self._store, contract.id, device.id, n.rule, now, text, self._routing
+                    self._store, contract.id, device.id, n.rule, now, text, self._messages
                 ):
                     resolved += 1
                     _log.info("early warning cleared", device=device.id, rule=n.rule)
@@ -209,7 +216,7 @@ class EarlyWarningDesk:
             text,
             n.data,
             now,
-            self._routing,
+            self._messages,
         )
         if created:
             _log.warning(
