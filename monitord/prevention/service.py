@@ -19,6 +19,7 @@ from monitord.config.models import Config
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import Store, StoreError
 from monitord.store.prevention_records import FollowUpVisit, InspectionTask
+from monitord.supervise import repeat
 from monitord.ticketing.ports import RendererFor
 
 _log = log.get("monitord.prevention")
@@ -54,13 +55,16 @@ class PreventionService:
         self.messages = self._messages_for(config)
 
     async def run(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.tick, self._clock.now())
-            except StoreError as exc:
-                self.passes_failed += 1
-                _log.error("preventive pass failed; retrying later", error=str(exc))
-            await self._clock.sleep(self.config.prevention.check_every)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """One preventive pass; returns the seconds until the next."""
+        try:
+            await asyncio.to_thread(self.tick, self._clock.now())
+        except StoreError as exc:
+            self.passes_failed += 1
+            _log.error("preventive pass failed; retrying later", error=str(exc))
+        return self.config.prevention.check_every
 
     def tick(self, now: dt.datetime) -> Board:
         config = self.config

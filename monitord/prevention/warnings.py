@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from monitord import log
@@ -25,6 +26,7 @@ from monitord.prevention.trends import Forecast, Verdict, combine, forecast
 from monitord.prevention.wording import forecast_lines, reboot_lines, title
 from monitord.store import Store, StoreError
 from monitord.store.metric_history import SeriesSums
+from monitord.supervise import repeat
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import Status
 from monitord.ticketing.ports import RendererFor
@@ -228,13 +230,15 @@ class EarlyWarningDesk:
     async def run(self, every: float, first_after: float = 60.0) -> None:
         # The first pass soon after the start: the forecasts (and /metrics) need not wait
         # an hour after every restart.
-        await self._clock.sleep(min(every, first_after))
-        while True:
-            try:
-                await asyncio.to_thread(self.run_once, self._clock.now())
-            except StoreError as exc:
-                _log.error("cannot judge the trends", error=str(exc))
-            await self._clock.sleep(every)
+        await repeat(partial(self.step, every), self._clock, min(every, first_after))
+
+    async def step(self, every: float) -> float:
+        """Judge the trends once; returns the seconds until the next pass."""
+        try:
+            await asyncio.to_thread(self.run_once, self._clock.now())
+        except StoreError as exc:
+            _log.error("cannot judge the trends", error=str(exc))
+        return every
 
 
 def _forecast_rule(settings: EarlyWarnings, rule: str) -> ForecastRule:

@@ -28,6 +28,7 @@ from monitord.health.states import State
 from monitord.health.tracker import Transition
 from monitord.store import Store, StoreError
 from monitord.store.records import TicketRecord
+from monitord.supervise import Backoff, repeat, retry
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent
 from monitord.ticketing.ports import HealthView, MessageRenderer
@@ -210,12 +211,15 @@ class TicketDesk(Generic[_R]):
 
     async def run_clocks(self, every: float = 30.0) -> None:
         """Warn before a deadline breaches and record the breach, each exactly once."""
-        while True:
-            try:
-                await asyncio.to_thread(self.tick, self._clock.now())
-            except StoreError as exc:
-                _log.error("cannot check SLA clocks", error=str(exc))
-            await self._clock.sleep(every)
+        await repeat(partial(self.clocks_step, every), self._clock)
+
+    async def clocks_step(self, every: float = 30.0) -> float:
+        """One pass of the SLA clocks; returns the seconds until the next."""
+        try:
+            await asyncio.to_thread(self.tick, self._clock.now())
+        except StoreError as exc:
+            _log.error("cannot check SLA clocks", error=str(exc))
+        return every
 
     def tick(self, now: dt.datetime) -> int:
         """One pass over active tickets; returns how many events it added."""
@@ -285,10 +289,11 @@ class TicketDesk(Generic[_R]):
                     self._on_response(e.kind.value, (e.at - events[0].at).total_seconds())
 
     async def _write(self, action: Callable[[], _T]) -> _T:
-        while True:
-            try:
-                return await asyncio.to_thread(action)
-            except StoreError as exc:
-                # Never drop a ticket: the database may come back (disk freed, restarted).
-                _log.error("cannot write ticket; retrying", error=str(exc))
-                await self._clock.sleep(self._retry_every)
+        # Never drop a ticket: the database may come back (disk freed, restarted).
+        return await retry(
+            partial(asyncio.to_thread, action),
+            self._clock,
+            Backoff(self._retry_every, self._retry_every),
+            StoreError,
+            lambda exc: _log.error("cannot write ticket; retrying", error=str(exc)),
+        )
