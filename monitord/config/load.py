@@ -280,6 +280,8 @@ def _icmp_fits(config: Config) -> Iterator[tuple[Path_, str]]:
     for kind, defaults in config.probe_defaults.items():
         levels.append((("probe_defaults", kind.value, "icmp"), [config.icmp, defaults.icmp]))
     for i, device in enumerate(config.devices):
+        if not device.icmp.model_fields_set:
+            continue  # inherits its kind's defaults, checked above: one error, not 10 000
         by_kind = config.probe_defaults.get(device.kind, KindDefaults()).icmp
         levels.append((("devices", i, "icmp"), [config.icmp, by_kind, device.icmp]))
     for path, chain in levels:
