@@ -37,6 +37,8 @@ class Fleet:
     lab: Lab
     at: float = 0.0
     cut: Cut | None = None
+    # Of a cut device, only these many echoes per check are dropped (partial loss).
+    lossy: dict[str, int] = field(default_factory=dict)
     due: list[tuple[float, int, str]] = field(default_factory=list)
     _seq: int = 0
     _latest: dict[str, int] = field(default_factory=dict)  # one pending check per device
@@ -64,7 +66,9 @@ class Fleet:
                 continue  # replaced by a recheck (the scheduler moves a device's turn)
             s = self.settings(device)
             sent_at = [start + i * s.echo_interval for i in range(s.count)]
-            answered = [t for t in sent_at if not (self.cut and self.cut.drops(device, t))]
+            dropped = [t for t in sent_at if self.cut and self.cut.drops(device, t)]
+            dropped = dropped[: self.lossy.get(device, len(dropped))]
+            answered = [t for t in sent_at if t not in dropped]
             result = PingResult(device, s.count, len(answered), tuple(0.001 for _ in answered))
             done = start + (s.count - 1) * s.echo_interval + (s.timeout if not answered else 0.01)
             self.at = max(self.at, done)

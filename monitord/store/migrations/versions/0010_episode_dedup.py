@@ -44,9 +44,12 @@ def upgrade() -> None:
                 AND older.fault_kind IN {_KINDS}
                 AND older.contract = tickets.contract
                 AND older.root_device = tickets.root_device
-                AND older.dedup_key = older.contract || '/' || older.root_device
-                                      || '/' || older.fault_kind
                 AND older.id < tickets.id
+                -- Either form: SQLite sees the rows this statement has already moved.
+                AND older.dedup_key IN (
+                  older.contract || '/' || older.root_device || '/' || older.fault_kind,
+                  older.contract || '/' || older.root_device
+                )
             )
           )
         """
