@@ -132,24 +132,13 @@ class HealthTracker:
             self._recover(device_id, health, outcome, now, out, recheck)
             return Verdict(out, recheck, settings.interval)
 
-        if health.state_type == StateType.HARD and health.state in _PROBLEMS:
+        if health.state in _PROBLEMS and health.state != State.UNREACHABLE:
+            return self._change_of_kind(device_id, health, settings, outcome, now, out, recheck)
+        if health.state_type == StateType.HARD and health.state == State.UNREACHABLE:
             target = self._confirmed_target(device_id, outcome.state)
             if target is None:
                 return Verdict(out, recheck, settings.retry_interval)
             if target == health.state:
-                return Verdict(out, recheck, settings.interval)
-            if health.state != State.UNREACHABLE:
-                # Already confirmed as a problem: a change of kind is news at once (Icinga).
-                self._set(
-                    health,
-                    device_id,
-                    target,
-                    now,
-                    out,
-                    outcome,
-                    self._reason(device_id, target, outcome),
-                )
-                self._cascade(device_id, now, out)
                 return Verdict(out, recheck, settings.interval)
             # Its uplink is back but it still fails: the failure may predate the recovery, or
             # the device may still be booting. Confirm it like any new fault before blaming it.
@@ -169,6 +158,41 @@ class HealthTracker:
         self._set(
             health, device_id, target, now, out, outcome, self._reason(device_id, target, outcome)
         )
+        self._cascade(device_id, now, out)
+        return Verdict(out, recheck, settings.interval)
+
+    def _change_of_kind(
+        self,
+        device_id: str,
+        health: DeviceHealth,
+        settings: IcmpSettings,
+        outcome: Outcome,
+        now: dt.datetime,
+        out: list[Transition],
+        recheck: list[str],
+    ) -> Verdict:
+        """A confirmed problem that now shows another kind (DOWN <-> DEGRADED).
+
+        Confirmed like a new fault: max_attempts checks in a row at the retry interval. A
+        check straddling the moment a link comes back loses 1 or 2 of its echoes; taken as
+        news at once, that turned every recovery into a DEGRADED fault (issue 18).
+        """
+        target = self._confirmed_target(device_id, outcome.state)
+        if target is None:  # a parent is failing but not yet confirmed: wait for it
+            return Verdict(out, recheck, settings.retry_interval)
+        if target == health.state:  # the same problem as confirmed: any other kind was noise
+            health.state_type, health.attempt, health.soft_state = StateType.HARD, 0, None
+            return Verdict(out, recheck, settings.interval)
+        same = health.state_type == StateType.SOFT and health.soft_state == outcome.state
+        attempt = health.attempt + 1 if same else 1
+        if attempt == 1 and outcome.state == State.DOWN:
+            parents = self.topology.parents.get(device_id, ())
+            recheck += [p for p in parents if not self.is_down(p)]
+        if attempt < settings.max_attempts:
+            self._soft(health, outcome.state, attempt)
+            return Verdict(out, recheck, settings.retry_interval)
+        reason = self._reason(device_id, target, outcome)
+        self._set(health, device_id, target, now, out, outcome, reason)
         self._cascade(device_id, now, out)
         return Verdict(out, recheck, settings.interval)
 

@@ -281,6 +281,7 @@ REPORT_EVENTS: dict[str, tuple[str, str]] = {
     "reclassified": ("reclassified", "重新分类"),
     "recovered": ("device answers again", "设备恢复在线"),
     "impact": ("more devices affected", "影响范围扩大"),
+    "fault_changed": ("fault changed kind (same episode)", "故障类型变化(同一故障)"),
     "comment": ("comment", "备注"),
     "sla_warning": ("deadline warning", "时限预警"),
     "sla_breach": ("deadline breached", "超出时限"),

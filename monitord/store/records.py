@@ -65,7 +65,7 @@ class TicketRecord:
     """A ticket's row: a cache of what its event log says, rewritten with every event."""
 
     id: int
-    dedup_key: str  # "contract/root device/fault kind"; one active ticket per key
+    dedup_key: str  # a fault's "contract/root device" (0010); one active ticket per key
     contract: str
     site_id: str
     root_device: str | None  # None for a hotline ticket about no device

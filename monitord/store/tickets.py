@@ -25,8 +25,9 @@ from monitord.store.schema import ACTIVE_DEDUP_INDEX, ACTIVE_TICKET, Base, Ticke
 
 CLOSED = "closed"
 # The row's fields that an event may change; the rest describe the fault and never change.
+# fault_kind is the episode's kind now: one ticket follows down <-> degraded (issue 18).
 CHANGEABLE = frozenset(
-    {"status", "paused", "recovered", "ticket_class", "rule", "impacted", "title"}
+    {"status", "paused", "recovered", "ticket_class", "rule", "impacted", "title", "fault_kind"}
 )
 # Opening loops only when PostgreSQL shows us a conflict whose ticket is closed before we
 # can read it; each further round needs another writer to open and close a ticket again.

@@ -21,7 +21,7 @@ from typing import Generic, Protocol, TypeVar
 
 from monitord import log
 from monitord.clock import Clock
-from monitord.config.contracts import Contract, FaultKind
+from monitord.config.contracts import Contract
 from monitord.config.models import Config, Device
 from monitord.health.faults import fault_kind
 from monitord.health.states import State
@@ -104,13 +104,14 @@ class TicketDesk(Generic[_R]):
         device = self.devices.get(t.device_id)
         if device is None or device.site not in self.contract_of_site:
             return
-        was = fault_kind(t.from_state)
-        if was is not None and t.to_state not in (State.UNREACHABLE, t.from_state):
+        if t.to_state == State.UP and fault_kind(t.from_state) is not None:
+            # Recovered only when confirmed UP: a change of kind (down -> degraded) is the
+            # same episode still going, updated on its ticket by `_open` (issue 18).
             contract = self.contract_of_site[device.site].id
             async with self._lock(device.id):
                 await self._write(
                     lambda: tickets.mark_recovered(
-                        self._store, contract, device.id, was, t.at, self.messages
+                        self._store, contract, device.id, t.at, self.messages
                     )
                 )
         if fault_kind(t.to_state) is not None:
@@ -137,7 +138,6 @@ class TicketDesk(Generic[_R]):
                         self._store,
                         ticket.contract,
                         ticket.root_device or "",
-                        FaultKind(ticket.fault_kind),
                         now,
                         self.messages,
                     )

@@ -34,7 +34,9 @@ class NoSuchTicket(LookupError):
 
 def dedup_key(contract: str, *parts: str) -> str:
     """The key that makes a ticket unique: the contract, then what the ticket is about
-    (a fault: device/kind; a call: hotline/instant/caller; prevention: kind/its own key)."""
+    (a fault: its root device alone, so one problem episode is one ticket whatever its kind
+    does on the way, issue 18 and migration 0010; a call: hotline/instant/caller;
+    prevention: kind/its own key)."""
     return "/".join((contract, *parts))
 
 
@@ -130,6 +132,8 @@ def append(
         }
         if kind == EventKind.RECLASSIFIED:
             changes |= {"ticket_class": payload["to"], "rule": payload.get("rule", "manual")}
+        if kind == EventKind.FAULT_CHANGED:
+            changes["fault_kind"] = payload["to"]
         if "impacted" in payload:
             changes["impacted"] = tuple(payload["impacted"])
         log = [*as_events(events), _as_event(event)]
@@ -175,7 +179,7 @@ def open_for_fault(
     messages: MessageRenderer | None = None,
 ) -> tuple[TicketRecord, bool]:
     """The fault's ticket: reused while active, reopened if closed recently, else new."""
-    key = dedup_key(contract.id, fault.device_id, fault.kind)
+    key = dedup_key(contract.id, fault.device_id)
     ticket_class, rule = classify(fault, contract)
     active = store.active_ticket(key)
     if active is None:
@@ -234,6 +238,8 @@ def update_for_fault(
     comes back before its root does must not drop out of it, or the record would depend on
     whether the daemon happened to re-read the fault meanwhile (a restart does).
     """
+    if ticket.fault_kind != fault.kind.value:
+        ticket = _kind_changed(store, ticket, fault, contract, at)
     known = set(ticket.impacted)
     grown = [d for d in fault.impact.devices if d not in known]
     if grown:
@@ -263,16 +269,36 @@ def update_for_fault(
     return ticket
 
 
+def _kind_changed(
+    store: Store, ticket: TicketRecord, fault: Fault, contract: Contract, at: dt.datetime
+) -> TicketRecord:
+    """The same episode shows another kind: an event in its log, no message of its own.
+
+    A rising class is then reclassified (and paged) by `update_for_fault`; a falling one
+    is only noted here, since the class is never lowered by the monitoring.
+    """
+    new_class, rule = classify(fault, contract)
+    old = TicketClass(ticket.ticket_class) if ticket.ticket_class else None
+    text = f"{ticket.fault_kind} -> {fault.kind.value}"
+    data: dict[str, Any] = {"from": ticket.fault_kind, "to": fault.kind.value}
+    if old is not None and new_class.rank < old.rank:
+        text += f"; class stays {old.value} ({rule} would be {new_class.value})"
+        data |= {"class_kept": old.value, "would_be": new_class.value, "rule": rule}
+    return append(store, ticket.id, EventKind.FAULT_CHANGED, SYSTEM, at, text, data)
+
+
 def mark_recovered(
     store: Store,
     contract: str,
     device: str,
-    kind: FaultKind,
     at: dt.datetime,
     messages: MessageRenderer | None = None,
 ) -> TicketRecord | None:
-    """The monitoring saw the root come back: noted on its ticket, which stays open (T5)."""
-    ticket = store.active_ticket(dedup_key(contract, device, kind))
+    """The monitoring saw the root confirmed UP: noted on its ticket, which stays open (T5).
+
+    Once per episode: a ticket already marked recovered is left alone until it reopens.
+    """
+    ticket = store.active_ticket(dedup_key(contract, device))
     if ticket is None or ticket.recovered:
         return None
     try:
