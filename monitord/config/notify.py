@@ -44,11 +44,19 @@ class EmailChannel(_Frozen):
     password: SecretRef | None = None
     sender: str
     timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
+    # AUTH over `security: none` puts the password on the wire in clear (base64): only a
+    # relay on a trusted segment justifies it, and then the operator says so.
+    allow_plaintext_auth: bool = False
 
     @model_validator(mode="after")
     def _auth_pair(self) -> EmailChannel:
         if (self.username is None) != (self.password is None):
             raise ValueError("username and password go together")
+        if self.password is not None and self.security == "none" and not self.allow_plaintext_auth:
+            raise ValueError(
+                "a password with 'security: none' is sent in clear text; use 'starttls' or "
+                "'tls', or set 'allow_plaintext_auth: true'"
+            )
         return self
 
 
