@@ -138,3 +138,25 @@ def is_own(address: Address) -> bool:
         # EADDRINUSE, EACCES and the like: the address exists here.
         return exc.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)
     return True
+
+
+def follow_refusal(host: str, configured: str, follow: Sequence[Network]) -> str | None:
+    """Why monitord must not follow a device to `host`, an address the device returned
+    (a service, a subscription, a stream), or None. Its configured address is followed;
+    another only inside its `follow_addresses` (NVRs fronting cameras) and past the
+    policy above, unless that list names exactly this address. Names are never followed:
+    what they resolve to is the device's (or its DNS server's) choice."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]").partition("%")[0])
+    except ValueError:
+        return "a host name, not an address"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address == ipaddress.ip_address(configured):
+        return None
+    listed = [n for n in follow if address.version == n.version and address in n]
+    if not listed:
+        return "neither the device's configured address nor in its follow_addresses"
+    if any(n.num_addresses == 1 for n in listed):
+        return None
+    return refusal(address)

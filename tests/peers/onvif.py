@@ -91,6 +91,7 @@ class OnvifPeer:
         # Service, subscription and stream addresses this peer hands out point here: a
         # camera that sends its clients elsewhere (tests of following returned addresses).
         self.advertise: str | None = None
+        self.advertise_subscription: str | None = None  # the PullPoint's alone
         self.auth_failures = 0  # every rejected request
         self._channels = {n: Channel(n) for n in range(1, channels + 1)}
         self._nonces: set[str] = set()
@@ -264,7 +265,8 @@ class OnvifPeer:
         if path == RECORDING_PATH:
             return self._recording(operation, request), None
         if path == EVENTS_PATH and operation == "CreatePullPointSubscription":
-            return self._events.subscribe(request, self.advertised + SUBSCRIPTION_PATH)
+            base = self.advertise_subscription or self.advertised
+            return self._events.subscribe(request, base + SUBSCRIPTION_PATH)
         if path.startswith(SUBSCRIPTION_PATH):
             key = path.removeprefix(SUBSCRIPTION_PATH)
             return self._events.handle(key, operation, request)

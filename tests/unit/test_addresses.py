@@ -92,3 +92,23 @@ def test_a_good_url_passes() -> None:
     assert (
         addresses.url_problem("http://127.0.0.1:8080/x", addresses.networks(["127.0.0.1"])) is None
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "follow", "followed"),
+    [
+        ("10.0.0.5", [], True),  # the configured address itself
+        ("[::ffff:10.0.0.5]", [], True),
+        ("10.0.0.6", [], False),
+        ("10.0.0.6", ["10.0.0.0/24"], True),  # an NVR's cameras
+        ("10.0.0.6", ["10.0.1.0/24"], False),
+        ("169.254.169.254", ["0.0.0.0/0"], False),  # a wide list keeps the policy
+        ("169.254.1.9", ["169.254.1.9"], True),  # a camera named exactly is trusted
+        ("127.0.0.1", ["127.0.0.0/8"], False),
+        ("nvr.example.com", ["0.0.0.0/0"], False),
+        ("", [], False),
+    ],
+)
+def test_following_a_device_elsewhere(host: str, follow: list[str], followed: bool) -> None:
+    why = addresses.follow_refusal(host, "10.0.0.5", addresses.networks(follow))
+    assert (why is None) is followed, why

@@ -21,7 +21,9 @@ from monitord.clock import Clock
 _log = log.get("monitord.onvif")
 _WAIT: Final = 60.0  # PullMessages long-poll: the device answers at once when it has news;
 # a long wait keeps the idle cost low (5 000 cameras: ~80 empty answers per second)
-_STOP_FOR: Final = (Reason.AUTH_REJECTED, Reason.NOT_SUPPORTED)
+# Stopped until the next good check starts it again; a refused subscription address is
+# not asked again and again (the check's finding names it).
+_STOP_FOR: Final = (Reason.AUTH_REJECTED, Reason.NOT_SUPPORTED, Reason.ADDRESS_REFUSED)
 
 
 class EventListeners:
