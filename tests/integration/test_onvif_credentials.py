@@ -217,3 +217,25 @@ async def test_a_stream_uri_on_another_host_gets_no_connection(store: Store, fol
         return
     assert rtsp.connections == 0
     assert found["addresses"][0] == "warning" and "stream -> 127.0.0.2" in found["addresses"][1]
+
+
+async def test_a_device_that_signs_its_clock_read_and_runs_late_is_still_read(
+    store: Store,
+) -> None:
+    """A digest must be created by the device's clock: one that refuses even an unsigned
+    GetSystemDateAndTime is first signed by its HTTP Date header (PasswordText needed no
+    clock, which is why it used to work)."""
+    with OnvifPeer(
+        password=PASSWORD, clock_offset=-900.0, max_created_skew=300, pre_auth=frozenset()
+    ) as cam:
+        cfg = config(cam.port, check_stream=False, events=False)
+        svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
+        try:
+            await poll(svc)
+            result = svc.watch.results["cam"]
+        finally:
+            await svc.close()
+        bodies = list(cam.bodies)
+    assert result.error is None and result.clock is not None
+    assert -905 <= result.clock.drift <= -895
+    assert all(PASSWORD.encode() not in b for b in bodies)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import email.utils
 import socket
 import threading
 import time
@@ -344,6 +345,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         return
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The HTTP Date header by the device's own clock, as a camera's web server sends it.
+        return email.utils.format_datetime(self.owner.now(), usegmt=True)
 
     def _send(self, status: int, payload: bytes, kind: str) -> None:
         self.send_response(status)

@@ -135,6 +135,7 @@ class OnvifDevice:
         # What the device last pointed us to that we did not follow: "media" -> host.
         # Bounded by the handful of services, the subscription and the stream.
         self.refused: dict[str, str] = {}
+        self._http_date: dt.datetime | None = None  # the last answer's Date header
 
     def permit(self, url: str, what: str) -> None:
         """Raise ADDRESS_REFUSED unless `url` (one the device returned) may be followed;
@@ -200,6 +201,7 @@ class OnvifDevice:
                     session, url, request.body, request.headers, seconds or t.timeout,
                     self.client.max_bytes, digest,
                 )  # fmt: skip
+            self._http_date = reply.date
             envelope = _envelope(reply, operation)
             return onvif_soap.read(zeep_client, svc, operation, envelope)
         except OnvifError as exc:
@@ -220,6 +222,7 @@ class OnvifDevice:
                 if exc.reason != Reason.AUTH_REJECTED or self.target.username is None:
                     raise
                 self._unsigned_clock = False
+                self._offset_from_http_date(before)
                 before = self._now()
                 got = await self.call("devicemgmt", NS_DEVICE, op)
         else:
@@ -237,6 +240,14 @@ class OnvifDevice:
         reading = ClockReading(device, local, _ntp(got))
         self.clock_offset = dt.timedelta(seconds=round(reading.drift))
         return reading
+
+    def _offset_from_http_date(self, asked: dt.datetime) -> None:
+        """A device that signs even its clock read needs a digest created by its own clock
+        before we have read it: its HTTP Date header (the same clock, to the second) is
+        the first guess, corrected by the signed read that follows."""
+        if self.clock_offset is None and self._http_date is not None:
+            seconds = (self._http_date - asked).total_seconds()
+            self.clock_offset = dt.timedelta(seconds=round(seconds))
 
     async def identity(self) -> Identity:
         got = await self.call("devicemgmt", NS_DEVICE, "GetDeviceInformation")
