@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from monitord.clock import SystemClock
 from monitord.config import Config
 from monitord.inventory.archive import device_record, site_records
+from monitord.notify.messages import Routing
 from monitord.prevention import history as H
 from monitord.prevention.history import HistoryRecorder, hour_of
 from monitord.prevention.warnings import EarlyWarningDesk
@@ -86,7 +87,7 @@ def main() -> None:
         rows = seed(store, args.cameras, args.nvrs, now)
         print(f"seeded {rows} hourly rows ({DAYS} days) in {time.perf_counter() - started:.1f} s")
 
-        desk = EarlyWarningDesk(store, SystemClock(), cfg)
+        desk = EarlyWarningDesk(store, SystemClock(), cfg, messages=Routing.from_config)
         started = time.perf_counter()
         news = desk.evaluate(now)
         took = time.perf_counter() - started

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from monitord import log
 from monitord.clock import FakeClock
 from monitord.config import Config
+from monitord.notify.messages import Routing
 from monitord.prevention.service import PreventionService
 from monitord.store import Store
 from tests.support.prevention import contracts, sync
@@ -69,7 +70,7 @@ def main() -> None:
         sync(store, config, start)
         print(f"{args.sites} sites, {len(config.devices)} devices, {store.url_redacted}")
         timed("reference: read the equipment archive", store.devices)
-        service = PreventionService(store, FakeClock(start), config)
+        service = PreventionService(store, FakeClock(start), config, messages=Routing.from_config)
         timed("first pass (this period's tasks)", lambda: service.tick(start))
         timed("steady pass (nothing to create)", lambda: service.tick(start))
         later = start + dt.timedelta(days=365)

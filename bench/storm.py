@@ -36,6 +36,7 @@ from monitord.health.recorder import Recorder
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
+from monitord.notify.messages import Routing
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
 
@@ -85,7 +86,7 @@ async def storm(config: Config, store: Store) -> dict[str, float]:
     for device in config.devices:
         tracker.restore(device.id, State.UP, before)
     recorder = Recorder(store, clock)
-    desk = TicketDesk(store, clock, config)
+    desk = TicketDesk(store, clock, config, messages=Routing.from_config)
     gate = asyncio.Semaphore(config.max_in_flight)  # the scheduler's bound on checks
 
     async def after_ping(t: Transition) -> None:  # what Fleet.check does with news

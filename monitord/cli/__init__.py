@@ -1,6 +1,8 @@
 """The command line: `monitord` and its command groups, one module each (cli/*.py).
 
-Every command gets the shared `Context` (cli/context.py) as its click object.
+Every command gets the shared `Context` (cli/context.py) as its click object. A command's
+module is imported only when that command runs, so `--help` and `--version` stay instant:
+the daemon's dependencies (SQLAlchemy, pysnmp, zeep, FastAPI) take about a second to import.
 """
 
 from __future__ import annotations
@@ -10,25 +12,14 @@ from pathlib import Path
 import click
 
 from monitord import __version__
-from monitord.cli import (
-    daemon,
-    demo,
-    devices,
-    maintenance,
-    notify,
-    oncall,
-    prevention,
-    probe,
-    report,
-    tickets,
-)
 from monitord.cli.context import Context
+from monitord.cli.lazy import LazyGroup
 from monitord.present import i18n
 
 DEFAULT_CONFIG = "/etc/monitord/monitord.yaml"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="monitord")
 @click.option(
     "-c",
@@ -50,10 +41,3 @@ DEFAULT_CONFIG = "/etc/monitord/monitord.yaml"
 def main(ctx: click.Context, config_path: Path, lang: str | None) -> None:
     """monitord watches cameras, NVRs, access controllers and switches, and confirms outages."""
     ctx.obj = Context(config_path, i18n.detect(lang))
-
-
-# One registration style: each module lists its top-level commands in COMMANDS.
-_MODULES = (daemon, devices, tickets, probe, notify, oncall, report, prevention, maintenance, demo)
-for _module in _MODULES:
-    for _command in _module.COMMANDS:
-        main.add_command(_command)

@@ -99,10 +99,10 @@ def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
     def command(obj: Context, ticket_id: int, text: str | None, by: str, file: Path | None) -> None:
         config = obj.config()
         store = obj.store(config)
-        routing = Routing.from_config(config)  # its messages go out with the event
+        messages = Routing.from_config(config)  # its messages go out with the event
         try:
             ticket = tickets.append(
-                store, ticket_id, kind, by, obj.now(), _text(text, file), routing=routing
+                store, ticket_id, kind, by, obj.now(), _text(text, file), messages=messages
             )
         except (InvalidTransition, tickets.NoSuchTicket, StoreError) as exc:
             fail(f"ticket {ticket_id}: {exc}")

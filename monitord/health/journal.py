@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, Final, Protocol, TypeVar
 
 from monitord import log
@@ -15,8 +16,10 @@ from monitord.clock import Clock
 from monitord.config.models import Device
 from monitord.health.findings import FindingChange, Status
 from monitord.store.records import OperationEvent
+from monitord.supervise import Backoff, retry
 
 _STORE_TRIES: Final = 5
+_STORE_RETRY: Final = Backoff(1.0, 30.0)
 _T = TypeVar("_T")
 
 
@@ -93,13 +96,19 @@ class Journal:
 
     async def _retried(self, device: Device, what: str, write: Callable[[], _T]) -> _T | None:
         """The write's result; None when the store stayed away through every try."""
-        for attempt in range(_STORE_TRIES):
-            try:
-                return await asyncio.to_thread(write)
-            except Exception as exc:  # noqa: BLE001 - the store may come back
-                self._log.error(
-                    "cannot write to the store; retrying", device=device.id, error=str(exc)
-                )
-                await self._clock.sleep(min(30.0, 2.0**attempt))
-        self._log.error("not recorded", device=device.id, what=what)
-        return None
+
+        def failed(exc: Exception) -> None:
+            self._log.error("cannot write to the store; retrying", device=device.id, error=str(exc))
+
+        try:
+            return await retry(
+                partial(asyncio.to_thread, write),
+                self._clock,
+                _STORE_RETRY,
+                Exception,  # the store may come back
+                failed,
+                tries=_STORE_TRIES,
+            )
+        except Exception:  # noqa: BLE001 - reported above, each time
+            self._log.error("not recorded", device=device.id, what=what)
+            return None

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitord.checks.icmp.evaluate import Outcome
-from monitord.config.models import FlappingSettings, IcmpSettings
+from monitord.config.models import Config, Device, FlappingSettings, IcmpSettings
+from monitord.health.faults import Fault, fault_of, roots_of
 from monitord.health.flapping import FlapDetector
 from monitord.health.states import State, StateType
 from monitord.inventory.topology import Topology
@@ -91,6 +92,17 @@ class HealthTracker:
     def is_down(self, device_id: str) -> bool:
         health = self.devices.get(device_id)
         return health is not None and health.state in _FAILING
+
+    # The read-only view the ticket desk uses (ticketing.ports.HealthView).
+    def state(self, device_id: str) -> State | None:
+        health = self.devices.get(device_id)
+        return health.state if health is not None else None
+
+    def fault(self, device: Device, config: Config) -> Fault | None:
+        return fault_of(device, config, self)
+
+    def roots(self, device_id: str) -> list[str]:
+        return roots_of(device_id, self)
 
     def observe(self, device_id: str, outcome: Outcome, now: dt.datetime) -> Verdict:
         health = self.devices[device_id]

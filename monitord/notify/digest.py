@@ -21,6 +21,7 @@ from monitord.config.notify import NotifyEvent
 from monitord.notify.messages import Routing
 from monitord.store import Store, StoreError
 from monitord.store.records import OutboxRecord, TicketRecord
+from monitord.supervise import repeat
 from monitord.ticketing.lifecycle import Status
 
 _log = log.get("monitord.notify")
@@ -113,12 +114,15 @@ class DigestTask:
         self._done: set[tuple[str, dt.date]] = set()  # saves the queries, not the guarantee
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.pass_once()
-            except StoreError as exc:
-                _log.error("cannot queue the daily digest; retrying", error=str(exc))
-            await self._clock.sleep(self._every)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """Queue what is due; returns the seconds until the next look."""
+        try:
+            await self.pass_once()
+        except StoreError as exc:
+            _log.error("cannot queue the daily digest; retrying", error=str(exc))
+        return self._every
 
     async def pass_once(self) -> int:
         """Queue the digests due now; returns how many rows were offered to the outbox."""

@@ -30,6 +30,7 @@ from monitord.notify.channels import Channel, DeliveryError, build
 from monitord.notify.grouping import Planner, compose
 from monitord.store import Store, StoreError
 from monitord.store.records import OutboxMessage
+from monitord.supervise import Backoff, repeat
 
 _log = log.get("monitord.notify")
 # From the ticket event to its message delivered: seconds (grouping waits) to a day (retries).
@@ -90,7 +91,8 @@ class Dispatcher:
         self._batch, self._idle, self._lease = batch, idle, lease
         self._candidates = candidates
         self._pruned: dt.datetime | None = None
-        self._first_backoff, self._max_backoff = first_backoff, max_backoff
+        # Counted from the attempts the outbox stores, so a restart keeps the pace.
+        self._backoff = Backoff(first_backoff, max_backoff)
         self._fixed = channels
         self.counters = NotifyCounters(registry)
         # Refreshed every pass, read by /metrics: a scrape never waits for the database.
@@ -125,16 +127,18 @@ class Dispatcher:
         self.lease = max(lease, dt.timedelta(seconds=2 * rounds * slowest))
 
     async def run(self) -> None:
-        while True:
-            try:
-                done = await self.pass_once()
-                await self.prune()
-                self.summary = await asyncio.to_thread(self._store.outbox_summary)
-            except StoreError as exc:
-                _log.error("cannot read the outbox; retrying", error=str(exc))
-                done = 0
-            if done == 0:
-                await self._clock.sleep(self._idle)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """One pass over the outbox; returns the wait until the next (none while busy)."""
+        try:
+            done = await self.pass_once()
+            await self.prune()
+            self.summary = await asyncio.to_thread(self._store.outbox_summary)
+        except StoreError as exc:
+            _log.error("cannot read the outbox; retrying", error=str(exc))
+            done = 0
+        return self._idle if done == 0 else 0.0
 
     async def pass_once(self) -> int:
         """Claim what is due and send it; returns how many rows were claimed."""
@@ -213,7 +217,7 @@ class Dispatcher:
         waiting = [r.id for r in rows if r.id not in over]
         if not waiting:
             return
-        delay = min(self._max_backoff, self._first_backoff * 2 ** max(0, message.attempts - 1))
+        delay = self._backoff.delay(message.attempts)
         until = now + dt.timedelta(seconds=delay)
         await asyncio.to_thread(self._store.mark_retry, waiting, until, error)
         self.counters.retried.labels(message.channel).inc()

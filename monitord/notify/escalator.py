@@ -20,6 +20,7 @@ from monitord.notify.escalation import Due, due_steps, pages, unreachable
 from monitord.notify.messages import Routing, messages_for
 from monitord.store import Store, StoreError, TicketConflict
 from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.supervise import repeat
 from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent
 
 _log = log.get("monitord.escalation")
@@ -65,12 +66,15 @@ class Escalator:
         self._known_for: Routing | None = None  # a reload may change every policy
 
     async def run(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.tick, self._clock.now())
-            except StoreError as exc:
-                _log.error("cannot check escalations; retrying", error=str(exc))
-            await self._clock.sleep(self._every)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """One pass over open tickets; returns the seconds until the next."""
+        try:
+            await asyncio.to_thread(self.tick, self._clock.now())
+        except StoreError as exc:
+            _log.error("cannot check escalations; retrying", error=str(exc))
+        return self._every
 
     def tick(self, now: dt.datetime) -> int:
         """One pass over open tickets; returns how many steps it fired."""

@@ -17,6 +17,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final, Protocol
 
 from monitord import log
@@ -25,6 +26,7 @@ from monitord.clock import Clock
 from monitord.health.findings import Finding
 from monitord.store import StoreError
 from monitord.store.metric_history import MetricHour
+from monitord.supervise import repeat
 
 _log = log.get("monitord.history")
 
@@ -151,9 +153,12 @@ class HistoryRecorder:
             mine.low, mine.high = min(mine.low, acc.low), max(mine.high, acc.high)
 
     async def run(self, clock: Clock, every: float) -> None:
-        while True:
-            await clock.sleep(every)
-            try:
-                await asyncio.to_thread(self.flush, clock.now())
-            except StoreError as exc:
-                _log.error("cannot record the metric history; keeping it for later", error=str(exc))
+        await repeat(partial(self.step, clock, every), clock, first_after=every)
+
+    async def step(self, clock: Clock, every: float) -> float:
+        """Write the finished hours; returns the seconds until the next pass."""
+        try:
+            await asyncio.to_thread(self.flush, clock.now())
+        except StoreError as exc:
+            _log.error("cannot record the metric history; keeping it for later", error=str(exc))
+        return every

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from monitord import log
 from monitord.clock import Clock
 from monitord.config.models import Config
-from monitord.notify.messages import Routing
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import Store, StoreError
 from monitord.store.prevention_records import FollowUpVisit, InspectionTask
+from monitord.supervise import repeat
+from monitord.ticketing.ports import RendererFor
 
 _log = log.get("monitord.prevention")
 
@@ -40,8 +41,10 @@ class Board:
 
 
 class PreventionService:
-    def __init__(self, store: Store, clock: Clock, config: Config) -> None:
-        self._store, self._clock = store, clock
+    def __init__(
+        self, store: Store, clock: Clock, config: Config, *, messages: RendererFor
+    ) -> None:
+        self._store, self._clock, self._messages_for = store, clock, messages
         self.board = Board()
         self.passes_failed = 0
         self._warned: set[tuple[str, str]] = set()
@@ -49,16 +52,19 @@ class PreventionService:
 
     def apply(self, config: Config) -> None:
         self.config = config
-        self.routing = Routing.from_config(config)
+        self.messages = self._messages_for(config)
 
     async def run(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.tick, self._clock.now())
-            except StoreError as exc:
-                self.passes_failed += 1
-                _log.error("preventive pass failed; retrying later", error=str(exc))
-            await self._clock.sleep(self.config.prevention.check_every)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """One preventive pass; returns the seconds until the next."""
+        try:
+            await asyncio.to_thread(self.tick, self._clock.now())
+        except StoreError as exc:
+            self.passes_failed += 1
+            _log.error("preventive pass failed; retrying later", error=str(exc))
+        return self.config.prevention.check_every
 
     def tick(self, now: dt.datetime) -> Board:
         config = self.config
@@ -89,7 +95,7 @@ class PreventionService:
             counts[(contract_of.get(cover.site, ""), cover.site)].warranty_expiring += 1
         if settings.warranty_tickets:
             for ticket in warranty.open_monthly_tickets(
-                self._store, config, now, settings.warranty_horizon, self.routing, ending
+                self._store, config, now, settings.warranty_horizon, self.messages, ending
             ):
                 _log.warning("warranty ticket opened", ticket=ticket.id, site=ticket.site_id,
                              devices=len(ticket.impacted))  # fmt: skip

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from monitord.clock import FakeClock
 from monitord.config import Config
 from monitord.inventory.archive import device_record, site_records
+from monitord.notify.messages import Routing
 from monitord.prevention import history as H
 from monitord.prevention.history import HistoryRecorder, hour_of
 from monitord.prevention.warning_metrics import WarningCollector
@@ -38,7 +39,9 @@ class Lab:
         self.clock = FakeClock(T0)
         self.book = WindowBook(self.config, store, self.clock.monotonic, refresh_every=0)
         self.history = HistoryRecorder(store, retention, self.book.covers)
-        self.warnings = EarlyWarningDesk(store, self.clock, self.config, self.book)
+        self.warnings = EarlyWarningDesk(
+            store, self.clock, self.config, self.book, messages=Routing.from_config
+        )
 
     def feed(self, days: float, sample: dict[tuple[str, str, str], object]) -> None:
         """Samples every 20 minutes for `days` from the current instant; flushed hourly."""

@@ -102,7 +102,7 @@ class Desk:
     def open(self, cls: TicketClass = TicketClass.A, at: dt.datetime = T0) -> TicketRecord:
         return tickets.open_hotline(
             self.store, self.config.contracts[0], "s1", "customer", "大门摄像头全黑", at,
-            ticket_class=cls, routing=self.routing,
+            ticket_class=cls, messages=self.routing,
         )  # fmt: skip
 
     def ack(self, ticket: TicketRecord, at: dt.datetime) -> None:

@@ -16,6 +16,7 @@ from monitord.config import Config
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
+from monitord.notify.messages import Routing
 from monitord.prevention.window_watch import watch_windows
 from monitord.prevention.windows import WindowBook
 from monitord.store import Store
@@ -49,7 +50,9 @@ class WindowLab:
         for saved in self.store.load_states().values():
             self.tracker.restore(saved.device_id, State(saved.state), saved.since)
         self.book = WindowBook(self.config, self.store, self.clock.monotonic, refresh_every=0)
-        self.desk = TicketDesk(self.store, self.clock, self.config, windows=self.book)
+        self.desk = TicketDesk(
+            self.store, self.clock, self.config, windows=self.book, messages=Routing.from_config
+        )
 
     async def set(self, device: str, state: State) -> None:
         health = self.tracker.devices[device]

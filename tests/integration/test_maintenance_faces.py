@@ -17,6 +17,7 @@ from monitord.config import Config, ConfigError, load
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
+from monitord.notify.messages import Routing
 from monitord.prevention.windows import WindowBook
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
@@ -75,7 +76,13 @@ async def test_cli_start_list_end_and_the_desk_follows(tmp_path: Path, database_
                          dt.datetime.now(dt.UTC))  # fmt: skip
     clock = FakeClock(dt.datetime.now(dt.UTC))
     tracker = HealthTracker({d.id: config.icmp_for(d) for d in config.devices}, topology(config))
-    desk = TicketDesk(store, clock, config, windows=WindowBook(config, store, clock.monotonic, 0))
+    desk = TicketDesk(
+        store,
+        clock,
+        config,
+        windows=WindowBook(config, store, clock.monotonic, 0),
+        messages=Routing.from_config,
+    )
     await down(desk, tracker, "sw", clock.now())
     assert store.tickets() == [] and desk.held == {"sw"}
     assert f"#{window_id}" in cli("maintenance", "end", str(window_id))
@@ -96,6 +103,7 @@ async def api(store: Store, monkeypatch: pytest.MonkeyPatch) -> Any:
         made.clock,
         made.config,
         windows=WindowBook(made.config, store, made.clock.monotonic, 0),
+        messages=Routing.from_config,
     )
     for health in made.tracker.devices.values():
         health.state = State.UP

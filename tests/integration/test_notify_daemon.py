@@ -50,7 +50,7 @@ async def test_a_hotline_ticket_reaches_the_engineer_by_mail_once(tmp_path: Path
                 "customer-wang",
                 "门口摄像头黑屏",
                 dt.datetime.now(dt.UTC),
-                routing=Routing.from_config(config),
+                messages=Routing.from_config(config),
             )
         finally:
             store.close()
@@ -80,7 +80,7 @@ def test_cli_outbox_and_notify_test(tmp_path: Path) -> None:
     store.sync_inventory(site_records(config), [], dt.datetime.now(dt.UTC))
     tickets.open_hotline(
         store, config.contracts[0], "s1", "wang", "gate camera dark",
-        dt.datetime.now(dt.UTC), routing=Routing.from_config(config),
+        dt.datetime.now(dt.UTC), messages=Routing.from_config(config),
     )  # fmt: skip
     store.close()
     runner = CliRunner()

@@ -8,6 +8,7 @@ import pytest
 
 from monitord.config import Config
 from monitord.health.states import State
+from monitord.notify.messages import Routing
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
 from tests.support.ticketlab import T0, Lab, config_data
@@ -32,7 +33,7 @@ def lab(store: Store) -> Lab:
     data = config_data("sqlite://", "city") | {"notify": NOTIFY}
     data["api"] = {"base_url": "https://noc.example.com"}
     lab.config = Config.model_validate(data)
-    lab.desk = TicketDesk(store, lab.clock, lab.config)
+    lab.desk = TicketDesk(store, lab.clock, lab.config, messages=Routing.from_config)
     return lab
 
 

@@ -120,7 +120,7 @@ async def _scenario(
     def open_a(site: str, text: str) -> TicketRecord:
         return tickets.open_hotline(
             store, config.contracts[0], site, f"caller-{site}", text, clock.now(),
-            ticket_class=TicketClass.A, routing=routing,
+            ticket_class=TicketClass.A, messages=routing,
         )  # fmt: skip
 
     first = await asyncio.to_thread(open_a, "s1", "大门摄像头全黑")
@@ -190,7 +190,7 @@ async def test_quiet_hours_hold_a_class_c_message_until_morning_then_send_it(
                 await asyncio.to_thread(
                     tickets.open_hotline, store, config.contracts[0], site, f"caller-{site}",
                     f"class {cls.value} at night", clock.now(), ticket_class=cls,
-                    routing=routing,
+                    messages=routing,
                 )  # fmt: skip
 
             def texts() -> list[str]:

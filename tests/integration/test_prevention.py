@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 
 from monitord.clock import FakeClock
 from monitord.config.contracts import TicketClass
+from monitord.notify.messages import Routing
 from monitord.prevention import followups, inspections, warranty
 from monitord.prevention.service import PreventionService
 from monitord.prevention.task_metrics import TaskCollector
@@ -26,7 +27,7 @@ T0 = dt.datetime(2026, 1, 15, 4, 0, tzinfo=dt.UTC)
 def service(store: Store, at: dt.datetime = T0) -> PreventionService:
     config = make_config()
     sync(store, config, at)
-    return PreventionService(store, FakeClock(at), config)
+    return PreventionService(store, FakeClock(at), config, messages=Routing.from_config)
 
 
 def periods(store: Store) -> Counter[tuple[str, str, str]]:
@@ -144,7 +145,7 @@ def test_followups_due_and_overdue_after_the_first_year(store: Store) -> None:
     site = config.sites[0].model_copy(update={"followups_since": dt.date(2025, 12, 1)})
     config = config.model_copy(update={"sites": (site, config.sites[1])})
     sync(store, config, T0)
-    svc = PreventionService(store, FakeClock(T0), config)
+    svc = PreventionService(store, FakeClock(T0), config, messages=Routing.from_config)
     # Windows: 2025-08-29..11-29 (ended before since), 11-29..2026-02-28 (running).
     board = svc.tick(T0)
     assert (board.sites[("seed-000", "a")].followups_due,

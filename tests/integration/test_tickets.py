@@ -17,6 +17,7 @@ from monitord.config import Config
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker
 from monitord.inventory.archive import device_record, site_records, topology
+from monitord.notify.messages import Routing
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
 from tests.support.ticketlab import CAMERAS, T0, Lab, config_data
@@ -64,7 +65,8 @@ class TestFaultsToTickets:
         for camera in CAMERAS:
             await lab.set(camera, State.UNREACHABLE, 1)
         await lab.set("cam-01", State.UP, 30)  # answers again before the switch does
-        again = TicketDesk(lab.store, lab.clock, lab.config)  # a restarted daemon
+        # a restarted daemon
+        again = TicketDesk(lab.store, lab.clock, lab.config, messages=Routing.from_config)
         await again.reconcile(lab.tracker)
         [ticket] = lab.store.tickets()
         assert set(ticket.impacted) == {"sw", *CAMERAS}
@@ -73,7 +75,8 @@ class TestFaultsToTickets:
         lab.tracker.devices["nvr"].state = State.UP
         await lab.set("nvr", State.DOWN)
         await lab.set("nvr", State.DOWN)
-        again = TicketDesk(lab.store, lab.clock, lab.config)  # a restarted daemon
+        # a restarted daemon
+        again = TicketDesk(lab.store, lab.clock, lab.config, messages=Routing.from_config)
         await again.reconcile(lab.tracker)
         [ticket] = lab.store.tickets()
         assert (ticket.ticket_class, ticket.rule) == ("A", "nvr-down")
@@ -132,7 +135,8 @@ def test_engineer_drives_a_ticket_from_opened_to_closed_with_the_cli(
         {d.id: lab_config.icmp_for(d) for d in lab_config.devices}, topology(lab_config)
     )
     tracker.devices["nvr"].state = State.DOWN
-    asyncio.run(TicketDesk(store, FakeClock(T0), lab_config).reconcile(tracker))
+    desk = TicketDesk(store, FakeClock(T0), lab_config, messages=Routing.from_config)
+    asyncio.run(desk.reconcile(tracker))
     [ticket] = store.tickets()
     store.close()
 
@@ -211,7 +215,11 @@ async def test_time_to_acknowledge_and_to_on_site_are_reported_once(store: Store
     lab = Lab(store)
     seen: list[tuple[str, float]] = []
     lab.desk = TicketDesk(
-        store, lab.clock, lab.config, on_response=lambda kind, s: seen.append((kind, s))
+        store,
+        lab.clock,
+        lab.config,
+        on_response=lambda kind, s: seen.append((kind, s)),
+        messages=Routing.from_config,
     )
     await lab.set("nvr", State.DOWN)
     [ticket] = store.tickets()

@@ -18,6 +18,7 @@ from monitord.config import Config
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
+from monitord.notify.messages import Routing
 from monitord.store import Store
 from monitord.store.maintenance import WindowRecord
 from monitord.store.records import OperationEvent, SavedState
@@ -81,7 +82,7 @@ class MonthLab:
         self.tracker = HealthTracker(
             {d.id: config.icmp_for(d) for d in config.devices}, topology(config)
         )
-        self.desk = TicketDesk(store, FakeClock(at(-20)), config)
+        self.desk = TicketDesk(store, FakeClock(at(-20)), config, messages=Routing.from_config)
 
     async def state(
         self, when: dt.datetime, *changes: tuple[str, State], desk: bool = True

@@ -72,6 +72,8 @@ class OnvifService:
         await self.watch.listeners.close()
         await self.client.close()
 
+    stop = close
+
     def _on_event(self, device_id: str) -> None:
         # Something happened on the device: look now rather than at the next turn.
         self._recheck([device_id])
