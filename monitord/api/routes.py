@@ -18,6 +18,7 @@ from monitord.api.maintenance_routes import maintenance_router
 from monitord.api.prevention_routes import prevention_router
 from monitord.api.report_routes import report_router
 from monitord.api.schemas import EventIn, HotlineIn
+from monitord.api.security_headers import SecurityHeaders
 from monitord.api.views import device_json, ticket_json
 from monitord.clock import Clock
 from monitord.config import Config
@@ -67,6 +68,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         redoc_url=None,
     )
     app.state.tokens, app.state.config = TokenBook(), config
+    app.add_middleware(SecurityHeaders)
 
     @app.middleware("http")
     async def access_log(

@@ -20,6 +20,7 @@ from monitord.config.models import (
     KindDefaults,
     Site,
 )
+from monitord.config.notify import url_problems
 from monitord.config.oncall import unknown_places
 from monitord.config.yamlmap import Located, Path_, YamlError, dotted, load_located
 
@@ -252,6 +253,7 @@ def _semantic(
     yield from _cycles(config.devices, device_ids)
     n = config.notify
     yield from unknown_places(n.oncall, n.escalation, n.quiet_hours, {*contract_ids}, {*site_ids})
+    yield from url_problems(n.channels)
     yield from _windows(config, site_ids, device_ids)
 
 

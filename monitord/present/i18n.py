@@ -367,6 +367,17 @@ FINDING_POE_ZH: dict[int, str] = {1: "未启用", 2: "检测中", 3: "正常供�
 FINDING_DISK_ZH: dict[int, str] = {1: "状态未知", 2: "运行正常", 3: "告警", 4: "测试中", 5: "故障"}
 
 
+# --- ONVIF addresses a device returned that monitord did not follow (checks/onvif/evaluate.py):
+# {hosts} "media -> 10.9.9.9, stream -> 10.9.9.10"
+FINDING_ADDRESSES: dict[str, tuple[str, str]] = {
+    "refused": (
+        "not following the device to {hosts}: not its own address (see follow_addresses)",
+        "未跟随设备指向的地址 {hosts}：不是设备自身地址（见 follow_addresses）",
+    ),
+    "ok": ("every address the device returned is followed", "设备返回的地址均已采用"),
+}
+
+
 def detect(explicit: str | None = None) -> str:
     """'zh' or 'en': an explicit choice, else MONITORD_LANG, else the locale."""
     choice = explicit or os.environ.get("MONITORD_LANG") or os.environ.get("LANG", "")

@@ -23,7 +23,9 @@ _log = log.get("monitord.onvif")
 _WAIT: Final = 60.0  # PullMessages long-poll: the device answers at once when it has news;
 # a long wait keeps the idle cost low (5 000 cameras: ~80 empty answers per second)
 _RETRY: Final = Backoff(10.0, 600.0)  # a pull-point that failed, not one that said no
-_STOP_FOR: Final = (Reason.AUTH_REJECTED, Reason.NOT_SUPPORTED)
+# Stopped until the next good check starts it again; a refused subscription address is
+# not asked again and again (the check's finding names it).
+_STOP_FOR: Final = (Reason.AUTH_REJECTED, Reason.NOT_SUPPORTED, Reason.ADDRESS_REFUSED)
 
 
 class EventListeners:

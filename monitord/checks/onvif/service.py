@@ -30,9 +30,11 @@ _IN_FLIGHT: Final = 100
 
 
 async def check_stream(
-    uri: str, username: str | None, password: str | None, seconds: float
+    uri: str, username: str | None, password: str | None, seconds: float, allow_basic: bool
 ) -> StreamCheck:
-    return await rtsp.check_stream(uri, username, password, timeout=seconds)
+    return await rtsp.check_stream(
+        uri, username, password, timeout=seconds, allow_basic=allow_basic
+    )
 
 
 class OnvifService:
