@@ -42,6 +42,8 @@ from monitord.prevention.warnings import EarlyWarningDesk
 from monitord.prevention.window_watch import windows_step
 from monitord.prevention.windows import WindowBook
 from monitord.scheduler import Scheduler
+from monitord.sites.centre import PollerCentre
+from monitord.sites.routes import poller_router
 from monitord.store import Store, StoreError
 from monitord.supervise import Supervisor
 from monitord.ticketing.desk import TicketDesk
@@ -154,7 +156,9 @@ class Daemon:
             )
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
-            self.api_port = await serve_api(stack, store, lambda: self.config, self.clock)
+            centre = PollerCentre(store, self.clock, lambda: self.config, fleet.tracker, desk)
+            links = [poller_router(store, self.clock, centre)]
+            self.api_port = await serve_api(stack, store, lambda: self.config, self.clock, links)
             scheduler.set_devices(fleet.intervals())
 
             loop = asyncio.get_running_loop()

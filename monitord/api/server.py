@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
 
 import uvicorn
+from fastapi import APIRouter
 
 from monitord import log
 from monitord.api.routes import create_app
@@ -36,9 +37,15 @@ class _Server(uvicorn.Server):
 
 
 class ApiServer:
-    def __init__(self, store: Store, config: Callable[[], Config], clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Callable[[], Config],
+        clock: Clock,
+        routers: Sequence[APIRouter] = (),
+    ) -> None:
         self._config = config
-        self.app = create_app(store, config, clock)
+        self.app = create_app(store, config, clock, routers)
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.port: int | None = None
@@ -57,6 +64,8 @@ class ApiServer:
             lifespan="off",
             timeout_graceful_shutdown=int(STOP_WITHIN),
             server_header=False,
+            ssl_certfile=settings.tls_cert,
+            ssl_keyfile=settings.tls_key,
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")
@@ -82,12 +91,16 @@ class ApiServer:
 
 
 async def serve_api(
-    stack: AsyncExitStack, store: Store, config: Callable[[], Config], clock: Clock
+    stack: AsyncExitStack,
+    store: Store,
+    config: Callable[[], Config],
+    clock: Clock,
+    routers: Sequence[APIRouter] = (),
 ) -> int | None:
     """Start the API if enabled, stopped when `stack` closes; returns its port."""
     if not config().api.enabled:
         return None
-    server = ApiServer(store, config, clock)
+    server = ApiServer(store, config, clock, routers)
     await server.start()
     stack.push_async_callback(server.stop)
     return server.port

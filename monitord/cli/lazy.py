@@ -47,6 +47,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Devices whose warranty (project or manufacturer) ends within the horizon.",
     ),
     "maintenance": ("maintenance", "Maintenance windows: planned work that opens no tickets (P5)."),
+    "pollers": (
+        "pollers",
+        "Site pollers at the centre: enrol one for a site, list them, revoke one.",
+    ),
+    "poller": (
+        "pollers",
+        "Run as a site poller: enrol with the centre once, then run (monitord-poller.service).",
+    ),
     "demo": ("demo", "Run the daemon on a built-in demo site: watch a camera fail and recover."),
 }
 

@@ -114,6 +114,8 @@ class Site(_Frozen):
     contract: str | None = None
     acceptance_date: dt.date | None = None  # 工程验收: starts follow-ups and the warranty
     followups_since: dt.date | None = None  # visits owed before this are not counted
+    # Who polls the site's devices: "local" (the daemon itself) or an enrolled poller's id.
+    poller: Identifier = "local"
 
 
 class Device(_Frozen):
@@ -177,6 +179,9 @@ class ApiSettings(_Frozen):
     port: Annotated[int, Field(ge=0, le=65535)] = 9109
     base_url: str | None = None  # e.g. https://noc.example.com, for links in responses
     tokens: tuple[ApiToken, ...] = ()
+    # HTTPS (site pollers connect only over it): PEM files, both or neither.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> ApiSettings:
@@ -228,6 +233,12 @@ class Config(_Frozen):
     maintenance: tuple[MaintenanceWindow, ...] = ()
     history: HistorySettings = HistorySettings()
     prevention: PreventionSettings = PreventionSettings()
+    # A site poller silent this long: its devices show UNKNOWN and one ticket opens.
+    poller_silence: Seconds = 60.0
+
+    def remote_sites(self) -> frozenset[str]:
+        """Sites polled by a site poller, not by this daemon."""
+        return frozenset(s.id for s in self.sites if s.poller != "local")
 
     @property
     def database_url(self) -> str:

@@ -26,6 +26,7 @@ from monitord.store.facts import FactMethods, with_facts
 from monitord.store.history import HistoryMethods
 from monitord.store.maintenance import MaintenanceMethods
 from monitord.store.metric_history import MetricHistoryMethods
+from monitord.store.pollers import PollerMethods
 from monitord.store.prevention import PreventionMethods
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 from monitord.store.schema import Base, Device, DeviceState, OperationEventRow, Site, UTCDateTime
@@ -50,6 +51,7 @@ class Store(
     MaintenanceMethods,
     PreventionMethods,
     FactMethods,
+    PollerMethods,
 ):
     """The database; ticket methods come from `TicketMethods`, sessions from `StoreCore`."""
 
