@@ -150,14 +150,16 @@ def enrol(
               show_default=True)  # fmt: skip
 @click.option("--heartbeat", type=float, default=5.0, show_default=True,
               help="Seconds between heartbeats.")  # fmt: skip
-def run(state_dir: Path, heartbeat: float) -> None:
+@click.option("--log-format", type=click.Choice(["auto", "json", "console"]), default="auto",
+              help="auto: readable on a terminal, JSON lines otherwise.")  # fmt: skip
+def run(state_dir: Path, heartbeat: float, log_format: str) -> None:
     """Poll this site's devices and ship their confirmed changes to the centre."""
     import asyncio
 
     from monitord import log
     from monitord.sites.poller import PollerDaemon
 
-    log.configure("info")
+    log.configure("info", {"auto": None, "json": True, "console": False}[log_format])
     asyncio.run(PollerDaemon(state_dir, heartbeat=heartbeat).run())
 
 

@@ -47,7 +47,10 @@ class JournalWriter:
 
     async def record(self, t: Transition) -> None:
         seq = await asyncio.to_thread(self._journal.append, t)
-        _log.info("journaled", seq=seq, device=t.device_id, to_state=t.to_state.value)
+        _log.info(
+            "journaled", seq=seq, device=t.device_id, to_state=t.to_state.value,
+            at=t.at.isoformat(),
+        )  # fmt: skip
 
 
 class Uplink:
