@@ -102,6 +102,15 @@ POLLERS: dict[str, tuple[str, str]] = {
     "active": ("active", "在线"),
     "silent": ("silent", "失联"),
     "revoked_status": ("revoked", "已吊销"),
+    "link_lost_title": (
+        "site link lost: poller {poller} silent",
+        "站点链路中断：采集器 {poller} 失联",
+    ),
+    "link_lost_text": (
+        "no heartbeat from poller {poller} since {since}; its {n} devices show unknown",
+        "采集器 {poller} 自 {since} 起无心跳；其 {n} 台设备状态未知",
+    ),
+    "link_back": ("poller {poller} reports again", "采集器 {poller} 已恢复上报"),
 }
 
 MAINTENANCE: dict[str, tuple[str, str]] = {

@@ -10,7 +10,7 @@ entries after a gap wait for the gap to be filled, so the history is applied in 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from monitord import log
@@ -42,9 +42,10 @@ class PollerCentre:
         config: Callable[[], Config],
         tracker: HealthTracker,
         desk: Desk | None,
+        heard_again: Callable[[PollerRecord], Awaitable[None]] | None = None,
     ) -> None:
         self._store, self._clock, self._config = store, clock, config
-        self._tracker, self._desk = tracker, desk
+        self._tracker, self._desk, self._heard_again = tracker, desk, heard_again
         self._locks: dict[str, asyncio.Lock] = {}
 
     def configuration(self, poller: PollerRecord) -> ConfigOut:
@@ -60,8 +61,10 @@ class PollerCentre:
         now = self._clock.now()
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
-            await asyncio.to_thread(self._store.poller_seen, poller.id, now, body.version)
             fresh = await asyncio.to_thread(self._store.poller, poller.id)
+            await asyncio.to_thread(self._store.poller_seen, poller.id, now, body.version)
+            if fresh is not None and fresh.silent_since is not None and self._heard_again:
+                await self._heard_again(fresh)  # before the replay: it starts from the truth
             acked = fresh.acked_seq if fresh is not None else 0
             batch = _contiguous(body.entries, acked)
             if batch:

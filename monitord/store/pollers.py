@@ -112,11 +112,17 @@ class PollerMethods(StoreCore):
             if row is not None:
                 row.last_seen, row.version, row.silent_since = now, version, None
 
-    def mark_poller_silent(self, poller_id: str, since: dt.datetime) -> None:
+    def mark_poller_silent(
+        self, poller_id: str, last_seen: dt.datetime | None, since: dt.datetime
+    ) -> bool:
+        """Mark it silent unless a heartbeat came since `last_seen` was read (or it already
+        is); True if marked now."""
         with self._session(f"mark poller {poller_id} silent", write=True) as s:
-            row = s.get(PollerRow, poller_id)
-            if row is not None:
-                row.silent_since = since
+            row = s.get(PollerRow, poller_id, with_for_update=True)
+            if row is None or row.silent_since is not None or row.last_seen != last_seen:
+                return False
+            row.silent_since = since
+            return True
 
     def apply_poller_batch(
         self,

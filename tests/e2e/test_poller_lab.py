@@ -38,6 +38,7 @@ from tests.support.ticketlab import config_data
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
 CENTRE_IP, POLLER_IP = "198.51.100.1", "198.51.100.2"  # TEST-NET-2, only inside the lab
+SILENCE = 3.0  # seconds without a heartbeat: the site's devices show unknown
 ICMP = {"interval": 0.5, "retry_interval": 0.2, "max_attempts": 2, "count": 1, "timeout": 0.3}
 
 
@@ -155,6 +156,11 @@ class PollerProcess(DaemonProcess):
         )
 
 
+def metrics(ns: str, port: int) -> str:
+    code = f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{port}/metrics').read().decode())"
+    return run("ip", "netns", "exec", ns, sys.executable, "-c", code)
+
+
 @pytest.fixture
 def lab() -> Iterator[tuple[netlab.NetLab, Uplink]]:
     with netlab.NetLab(hosts=2) as made:
@@ -176,6 +182,7 @@ def centre_config(tmp_path: Path, devices: list[str], port: int) -> Path:
     data |= {
         "state_dir": str(tmp_path / "centre"),
         "icmp": ICMP,
+        "poller_silence": SILENCE,
         "metrics": {"listen": "127.0.0.1", "port": 0},
         "api": {"enabled": True, "listen": CENTRE_IP, "port": port,
                 "tls_cert": str(cert), "tls_key": str(key)},
@@ -199,7 +206,7 @@ def test_cut_kill_heal_loses_nothing_and_opens_one_ticket_per_fault(
     centre = DaemonProcess(config, netns=uplink.ns)
     poller: PollerProcess | None = None
     try:
-        centre.started()
+        started = centre.started()
         url = f"https://{CENTRE_IP}:{port}"
         state = tmp_path / "poller"
         out = monitord("poller", "enrol", "--centre", url, "--code", code, "--fingerprint",
@@ -227,8 +234,13 @@ def test_cut_kill_heal_loses_nothing_and_opens_one_ticket_per_fault(
         poller.wait_for(lambda e: e.get("event") == "poller started", 30)
         net.drop(cam2)
         down2 = poller.journaled("cam2", "down")
-        time.sleep(1.0)  # a few heartbeats lost on the cut line
+        lost = centre.wait_for(lambda e: e.get("event") == "site link lost", SILENCE + 10)
+        assert lost["opened"] is True
         assert not any(e.get("to_state") == "down" for e in centre.lines)
+        # Never a stale green: the centre's live view says unknown (its /metrics, in its ns).
+        scraped = metrics(uplink.ns, started["metrics_port"])
+        for cam in ("cam1", "cam2"):
+            assert f'device="{cam}",kind="camera",site="s1",state="unknown"}} 1.0' in scraped
 
         uplink.heal()
         got1 = centre.wait_state("cam1", "down", timeout=30)
@@ -251,12 +263,20 @@ def test_cut_kill_heal_loses_nothing_and_opens_one_ticket_per_fault(
             [("cam1", _utc(down1["at"])), ("cam2", _utc(down2["at"]))]
         ), downs
         tickets = store.tickets(None, None, 100)
-        assert sorted(t.root_device or "" for t in tickets) == ["cam1", "cam2"]
-        opened = {t.root_device: t.opened_at.isoformat() for t in tickets}
+        # One "site link lost" ticket (recovered), one per device fault, nothing else.
+        assert sorted((t.fault_kind, t.root_device or "") for t in tickets) == [
+            ("down", "cam1"),
+            ("down", "cam2"),
+            ("site_link_lost", ""),
+        ]
+        [link] = [t for t in tickets if t.fault_kind == "site_link_lost"]
+        assert link.recovered
+        opened = {t.root_device: t.opened_at.isoformat() for t in tickets if t.root_device}
         assert opened == {"cam1": _utc(down1["at"]), "cam2": _utc(down2["at"])}
-        assert store.poller("p-s1").acked_seq == len(  # type: ignore[union-attr]
-            [e for e in events if e.kind == "state"]
-        )
+        # Every journaled change once (the unknown lines are the centre's, not the poller's).
+        replayed = [e for e in events if e.kind == "state" and "unknown" not in
+                    (e.from_state, e.to_state)]  # fmt: skip
+        assert store.poller("p-s1").acked_seq == len(replayed)  # type: ignore[union-attr]
     finally:
         store.close()
 

@@ -21,8 +21,10 @@ from monitord.inventory.archive import device_record, site_records, topology
 from monitord.sites.centre import PollerCentre
 from monitord.sites.enrolment import CODE_VALID, new_code
 from monitord.sites.routes import poller_router
+from monitord.sites.silence import SilenceWatch
 from monitord.sites.wire import PREFIX
 from monitord.store import Store
+from tests.support.contracts import SEED_000
 
 T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -30,8 +32,11 @@ T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 def make_config() -> Config:
     return Config.model_validate(
         {
+            "contracts": [SEED_000.model_dump(mode="json", by_alias=True)],
+            "poller_silence": 60,
             "sites": [
-                {"id": "north", "name": "North compound", "poller": "p-north"},
+                {"id": "north", "name": "North compound", "poller": "p-north",
+                 "contract": "seed-000"},
                 {"id": "south", "name": "South compound", "poller": "p-south"},
                 {"id": "hq", "name": "Head office"},
             ],
@@ -67,7 +72,13 @@ class Lab:
         settings = {d.id: self.config.icmp_for(d) for d in self.config.devices}
         self.tracker = HealthTracker(settings, topology(self.config))
         self.desk = Desk()
-        centre = PollerCentre(store, self.clock, lambda: self.config, self.tracker, self.desk)
+        self.silence = SilenceWatch(
+            store, self.clock, lambda: self.config, self.tracker, lambda: None
+        )
+        centre = PollerCentre(
+            store, self.clock, lambda: self.config, self.tracker, self.desk,
+            self.silence.heard_again,
+        )  # fmt: skip
         app = create_app(
             store, lambda: self.config, self.clock, [poller_router(store, self.clock, centre)]
         )
@@ -190,3 +201,40 @@ async def test_the_configuration_holds_only_the_pollers_sites(lab: Lab) -> None:
     assert [s["id"] for s in given["sites"]] == ["south"]
     assert given["sites"][0]["poller"] == "local"  # the poller polls it itself
     assert Config.model_validate(given).devices[0].address == "192.168.1.10"
+
+
+async def test_a_silent_poller_makes_its_devices_unknown_and_opens_one_ticket(lab: Lab) -> None:
+    token = (await lab.enrol(lab.code("north", "p-north"))).json()["token"]
+    assert (await lab.push(token, entry(1, "n-cam", "up", 0, frm="pending"))).status_code == 200
+    heard = lab.clock.now()
+    await lab.clock.advance(59)
+    await lab.silence.step()
+    assert lab.tracker.state("n-cam") == State.UP  # not yet: within poller_silence
+    await lab.clock.advance(2)
+    for _ in range(3):  # the timer fires once, however often it looks
+        await lab.silence.step()
+        await lab.clock.advance(10)
+    assert lab.tracker.state("n-cam") == State.UNKNOWN
+    assert lab.tracker.state("s-cam") == State.PENDING  # another poller's site is left alone
+    assert lab.store.load_states()["n-cam"].state == "up"  # the saved truth is kept
+    found = lab.store.tickets(None, None, 100)
+    assert [(t.fault_kind, t.root_device, t.site_id) for t in found] == [
+        ("site_link_lost", None, "north")
+    ]
+    assert found[0].opened_at == heard  # the fault began with the last heartbeat
+    assert found[0].impacted == ("n-cam",)
+    assert lab.desk.told[-1].to_state == State.UP  # no device transition reached the desk
+    # The line returns with the replay: states back, then the true history.
+    r = await lab.push(token, entry(2, "n-cam", "down", 1))
+    assert r.json()["acked"] == 2
+    assert lab.tracker.state("n-cam") == State.DOWN
+    found = lab.store.tickets(None, None, 100)
+    assert len(found) == 1 and found[0].recovered
+    until = lab.clock.now() + dt.timedelta(seconds=1)
+    events = lab.store.operation_events_between(["n-cam"], T0, until)
+    assert [(e.from_state, e.to_state) for e in events] == [
+        ("pending", "up"),
+        ("up", "down"),
+        ("up", "unknown"),
+        ("unknown", "up"),
+    ]  # ordered by time: the replayed fault at minute 1 comes before the silence
