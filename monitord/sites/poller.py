@@ -146,6 +146,9 @@ class PollerDaemon:
                 "poller started", poller=identity.poller, devices=len(fleet.devices),
                 backlog=journal.backlog(),
             )  # fmt: skip
+            watchdog = sdnotify.watchdog_interval()
+            if watchdog is not None:
+                sup.feed_watchdog(watchdog)  # only while the ICMP loop makes progress
             sdnotify.notify("READY=1")
             await self._stop.wait()
             _log.info("poller stopping")
