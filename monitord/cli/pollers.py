@@ -141,8 +141,8 @@ def enrol(
     except EnrolFailed as exc:
         fail(str(exc))
     click.echo(f"{_t('enrolled', obj.lang)}: {identity.poller} ({', '.join(identity.sites)})")
-    for url, fp in zip(identity.centres, identity.fingerprints, strict=True):
-        click.echo(f"{_t('fingerprint', obj.lang)}: {url} {fp}")
+    for fp in identity.fingerprints:
+        click.echo(f"{_t('fingerprint', obj.lang)}: {fp}")
 
 
 @poller.command("run")

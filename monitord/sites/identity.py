@@ -58,19 +58,26 @@ def write_private(path: Path, text: str) -> None:
 def enrol(centres: list[str], code: str, state_dir: Path, expect: str | None) -> Identity:
     """Pin every centre's certificate, spend the code at the first that answers."""
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    pems, prints = [], []
+    pems, prints, unread = [], [], []
     for url in centres:
         try:
             pem, fp = fetch_certificate(url)
-        except (OSError, ValueError) as exc:
-            raise EnrolFailed(f"{url}: cannot read its certificate: {exc}") from None
-        pems.append(pem)
-        prints.append(fp)
+        except ValueError as exc:
+            raise EnrolFailed(str(exc)) from None
+        except OSError as exc:  # a centre down today: trusted if it shows a pinned certificate
+            unread.append(f"{url}: cannot read its certificate: {exc}")
+            continue
+        if fp not in prints:
+            pems.append(pem)
+            prints.append(fp)
+    if not pems:
+        raise EnrolFailed("; ".join(unread))
     if expect is not None and expect.lower() not in prints:
         raise EnrolFailed(f"no centre presents the certificate {expect}; got {', '.join(prints)}")
     write_private(state_dir / PINS, "".join(pems))
     body = EnrolIn(code=code).model_dump_json()
     answer: EnrolOut | None = None
+    last = ""
     with httpx.Client(verify=pinned_context(state_dir / PINS), timeout=15) as client:
         for url in centres:
             try:

@@ -13,7 +13,6 @@ opens exactly one ticket per device, with the fault's original time.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import signal
 import subprocess
@@ -25,52 +24,18 @@ from typing import Any
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from monitord.store import Store
 from tests.peers import netlab
 from tests.support.daemon import DaemonProcess, free_port
 from tests.support.ticketlab import config_data
+from tests.support.tlscert import self_signed
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
 CENTRE_IP, POLLER_IP = "198.51.100.1", "198.51.100.2"  # TEST-NET-2, only inside the lab
 SILENCE = 3.0  # seconds without a heartbeat: the site's devices show unknown
 ICMP = {"interval": 0.5, "retry_interval": 0.2, "max_attempts": 2, "count": 1, "timeout": 0.3}
-
-
-def self_signed(directory: Path, address: str) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "monitord centre (test)")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "centre.pem", directory / "centre.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
 
 
 def run(*args: str) -> str:
