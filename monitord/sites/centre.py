@@ -56,7 +56,8 @@ class PollerCentre:
         config = self._config()
         site_of = {d.id: d.site for d in config.devices}
         for e in body.entries:
-            if site_of.get(e.device) not in poller.sites:
+            site = site_of.get(e.device)
+            if site is not None and site not in poller.sites:
                 raise NotYours(e.device)
         now = self._clock.now()
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
@@ -67,13 +68,24 @@ class PollerCentre:
                 await self._heard_again(fresh)  # before the replay: it starts from the truth
             acked = fresh.acked_seq if fresh is not None else 0
             batch = _contiguous(body.entries, acked)
+            # A device removed from the configuration since the poller journaled it: its
+            # entries are acknowledged and dropped, so they cannot wedge the journal.
+            known = [e for e in batch if e.device in site_of]
+            if len(known) < len(batch):
+                gone = sorted({e.device for e in batch if e.device not in site_of})
+                _log.warning("poller reported devices no longer configured", poller=poller.id,
+                             devices=gone[:10])  # fmt: skip
             if batch:
-                changes = [_change(e) for e in batch]
+                upto = batch[-1].seq
                 applied = await asyncio.to_thread(
-                    self._store.apply_poller_batch, poller.id, acked, changes
+                    self._store.apply_poller_batch,
+                    poller.id,
+                    acked,
+                    upto,
+                    [_change(e) for e in known],
                 )
-                if applied == acked + len(batch):
-                    await self._act(poller.id, batch)
+                if applied == upto:
+                    await self._act(poller.id, known)
                 acked = applied
         return PushOut(acked=acked, revision=self.configuration(poller).revision)
 

@@ -128,11 +128,12 @@ class PollerMethods(StoreCore):
         self,
         poller_id: str,
         after: int,
+        upto: int,
         changes: Sequence[tuple[OperationEvent, SavedState]],
     ) -> int:
-        """Apply entries after..after+len(changes) if `after` is what is acknowledged; return
-        the acknowledged sequence afterwards (unchanged when the batch was already applied
-        or does not follow on)."""
+        """Apply the entries after..upto (`changes`: those worth writing) if `after` is what
+        is acknowledged; return the acknowledged sequence afterwards (unchanged when the
+        batch was already applied or does not follow on)."""
         # Imported here: store.py builds Store from this mixin.
         from monitord.store.store import _event_values, _state_values, _upsert_state
 
@@ -140,12 +141,13 @@ class PollerMethods(StoreCore):
             row = s.get(PollerRow, poller_id, with_for_update=True)
             if row is None:
                 return 0
-            if row.acked_seq != after or not changes:
+            if row.acked_seq != after or upto <= after:
                 return row.acked_seq
-            s.execute(insert(OperationEventRow), [_event_values(e) for e, _ in changes])
-            latest = {state.device_id: _state_values(state) for _, state in changes}
-            s.execute(_upsert_state(s.get_bind().dialect.name), list(latest.values()))
-            row.acked_seq = after + len(changes)
+            if changes:
+                s.execute(insert(OperationEventRow), [_event_values(e) for e, _ in changes])
+                latest = {state.device_id: _state_values(state) for _, state in changes}
+                s.execute(_upsert_state(s.get_bind().dialect.name), list(latest.values()))
+            row.acked_seq = upto
             return row.acked_seq
 
 

@@ -169,12 +169,22 @@ async def test_a_batch_applies_once_in_order_with_its_original_times(lab: Lab) -
 
 async def test_a_poller_may_write_only_its_own_sites(lab: Lab) -> None:
     token = (await lab.enrol(lab.code("north", "p-north"))).json()["token"]
-    for device in ("s-cam", "hq-sw", "no-such-device"):
+    for device in ("s-cam", "hq-sw"):
         r = await lab.push(token, entry(1, "n-cam", "down", 1), entry(2, device, "down", 1))
         assert r.status_code == 403, device
         assert device in r.json()["detail"]
     assert lab.store.poller("p-north").acked_seq == 0  # type: ignore[union-attr]
     assert lab.desk.told == []
+
+
+async def test_entries_of_a_device_no_longer_configured_do_not_wedge_the_journal(
+    lab: Lab,
+) -> None:
+    token = (await lab.enrol(lab.code("north", "p-north"))).json()["token"]
+    r = await lab.push(token, entry(1, "removed-cam", "down", 1), entry(2, "n-cam", "down", 2))
+    assert r.status_code == 200 and r.json()["acked"] == 2
+    assert [t.device_id for t in lab.desk.told] == ["n-cam"]
+    assert "removed-cam" not in lab.store.load_states()
 
 
 async def test_a_revoked_or_unknown_credential_is_refused_before_the_body(lab: Lab) -> None:
