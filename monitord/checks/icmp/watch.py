@@ -59,6 +59,9 @@ class Fleet:
         for device_id, s in saved.items():
             self.tracker.restore(device_id, State(s.state), s.since)
 
+    def remote_sites(self) -> frozenset[str]:
+        return self.config.remote_sites()
+
     def intervals(self) -> dict[str, float]:
         """What this daemon pings: not the devices of sites that a site poller watches."""
         remote, devices = self.config.remote_sites(), self.devices
