@@ -124,14 +124,14 @@ class Daemon:
                 desk,
                 history,
             )
-            saved = await asyncio.to_thread(store.load_states)
+            saved = await asyncio.to_thread(store.states.load)
             fleet.restore(saved)
             snmp = self._snmp = SnmpService(
                 self.config, store, self.clock, self.registry, scheduler.check_soon, history=history
             )
             snmp.watch.restore(
                 {d: s.last_check for d, s in saved.items() if s.last_check},
-                await asyncio.to_thread(store.latest_events, "reboot"),
+                await asyncio.to_thread(store.states.latest_events, "reboot"),
             )
             stack.callback(snmp.close)
             snmp.open()
@@ -321,7 +321,7 @@ class Daemon:
 
     async def _sync_archive(self, store: Store, config: Config) -> None:
         diff = await asyncio.to_thread(
-            store.sync_inventory,
+            store.devices.sync,
             site_records(config),
             [device_record(d) for d in config.devices],
             self.clock.now(),

@@ -66,7 +66,7 @@ class Journal:
         """Keep what the device says about itself; the store records what changed."""
         at = self._clock.now()
         changed = await self._retried(
-            device, "facts", lambda: self._store.learn_facts(device.id, source, facts, at)
+            device, "facts", lambda: self._store.facts.learn(device.id, source, facts, at)
         )
         for name, (old, new) in (changed or {}).items():
             self._log.warning(
@@ -89,7 +89,7 @@ class Journal:
         event = OperationEvent(
             device.id, self._clock.now(), kind, from_state, to_state, reason, dict(values)
         )
-        await self._retried(device, f"{kind}: {reason}", lambda: self._store.record_event(event))
+        await self._retried(device, f"{kind}: {reason}", lambda: self._store.states.record_event(event))
 
     async def _retried(self, device: Device, what: str, write: Callable[[], _T]) -> _T | None:
         """The write's result; None when the store stayed away through every try."""

@@ -57,7 +57,7 @@ class Recorder:
             failure: BaseException | None = None
             while True:
                 try:
-                    await asyncio.to_thread(self._store.record_state_changes, changes)
+                    await asyncio.to_thread(self._store.states.record_changes, changes)
                     break
                 except StoreError as exc:
                     # The store may come back (disk freed, database restarted).
@@ -93,7 +93,7 @@ class Recorder:
             return
         batch, self._last_checks = self._last_checks, {}
         try:
-            await asyncio.to_thread(self._store.touch_checks, batch)
+            await asyncio.to_thread(self._store.states.touch_checks, batch)
         except StoreError as exc:
             _log.warning("cannot record last check times", error=str(exc))
             self._last_checks = {**batch, **self._last_checks}

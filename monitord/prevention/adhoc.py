@@ -11,7 +11,7 @@ from monitord.config.durations import format_duration
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.models import Config, DeviceKind
 from monitord.prevention.windows import next_cover
-from monitord.store.maintenance import WindowRecord
+from monitord.store.records import WindowRecord
 
 MAX_LENGTH = dt.timedelta(days=31)
 
@@ -46,7 +46,7 @@ def start_window(
         raise BadWindow("for", f"must be more than 0 and at most {format_duration(MAX_LENGTH)}")
     if start.tzinfo is None:
         raise BadWindow("start", "needs a UTC offset")
-    return store.add_window(
+    return store.windows.add(
         WindowRecord(0, site, device, kind, start, start + length, reason, by, now)
     )
 

@@ -24,7 +24,7 @@ from monitord.checks.snmp.evaluate import DeviceEvent
 from monitord.clock import Clock
 from monitord.health.findings import Finding
 from monitord.store import StoreError
-from monitord.store.metric_history import MetricHour
+from monitord.store.records import MetricHour
 
 _log = log.get("monitord.history")
 
@@ -133,13 +133,13 @@ class HistoryRecorder:
         rows = [MetricHour(d, m, s, h, a.n, a.total, a.low, a.high)
                 for (d, m, s, h), a in pending.items()]  # fmt: skip
         try:
-            self._store.add_metric_hours(rows)
+            self._store.metric_history.add(rows)
         except StoreError:
             with self._lock:
                 for key, acc in pending.items():
                     self._merge_back(key, acc)
             raise
-        self._store.prune_metric_hours(hour_of(now - self._retention))
+        self._store.metric_history.prune(hour_of(now - self._retention))
         return len(rows)
 
     def _merge_back(self, key: tuple[str, str, str, int], acc: _Acc) -> None:

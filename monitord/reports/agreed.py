@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from monitord.config.models import Config
 from monitord.prevention.windows import WindowBook, WindowSource
 from monitord.reports.sources import Interval
-from monitord.store.maintenance import WindowRecord
-from monitord.store.records import DeviceRecord
+from monitord.store.records import DeviceRecord, WindowRecord
 
 
 class AgreedWindows:
@@ -34,10 +33,10 @@ class _ReadOnce:
         self._between: dict[tuple[dt.datetime, dt.datetime | None], list[WindowRecord]] = {}
 
     def windows_ending_after(self, at: dt.datetime) -> list[WindowRecord]:
-        return self._store.windows_ending_after(at)
+        return self._store.windows.ending_after(at)
 
     def windows_between(self, start: dt.datetime, end: dt.datetime | None) -> list[WindowRecord]:
         key = (start, end)
         if key not in self._between:
-            self._between[key] = self._store.windows_between(start, end)
+            self._between[key] = self._store.windows.between(start, end)
         return self._between[key]

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from monitord.config import Config
 from monitord.prevention.windows import WindowBook, windows_overlapping
-from monitord.store.maintenance import WindowRecord
+from monitord.store.records import WindowRecord
 
 UTC = dt.UTC
 
