@@ -179,7 +179,7 @@ def test_concurrent_opens_make_exactly_one_ticket(store: Store, database_url: st
 
     def open_one(writer: Store) -> tuple[TicketRecord, bool]:
         start.wait()
-        return writer.open_ticket(draft(), opened())
+        return writer.tickets.open(draft(), opened())
 
     try:
         with ThreadPoolExecutor(max_workers=len(writers)) as pool:
