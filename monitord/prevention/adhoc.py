@@ -16,8 +16,15 @@ from monitord.store.records import WindowRecord
 MAX_LENGTH = dt.timedelta(days=31)
 
 
+class WindowAdder(Protocol):
+    def add(self, w: WindowRecord) -> WindowRecord: ...
+
+
 class WindowStore(Protocol):
-    def add_window(self, w: WindowRecord) -> WindowRecord: ...
+    """A store, as far as starting a window needs one: `store.windows`."""
+
+    @property
+    def windows(self) -> WindowAdder: ...
 
 
 class BadWindow(ValueError):

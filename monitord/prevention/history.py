@@ -44,10 +44,17 @@ class SampleSink(Protocol):
         """One sample of one metric; `subject` names the volume, port or sensor ("" if none)."""
 
 
-class HistoryStore(Protocol):
-    def add_metric_hours(self, rows: Sequence[MetricHour]) -> None: ...
+class HourStore(Protocol):
+    """What the recorder writes to: `store.metric_history`."""
 
-    def prune_metric_hours(self, before_hour: int) -> int: ...
+    def add(self, rows: Sequence[MetricHour]) -> None: ...
+
+    def prune(self, before_hour: int) -> int: ...
+
+
+class HistoryStore(Protocol):
+    @property
+    def metric_history(self) -> HourStore: ...
 
 
 def hour_of(at: dt.datetime) -> int:

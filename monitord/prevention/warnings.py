@@ -103,7 +103,9 @@ class EarlyWarningDesk:
                     continue
                 hours = int(r.window.total_seconds() // 3600)
                 if hours not in series:
-                    series[hours] = _index(self._store.metric_history.series_sums(metric, now_hour - hours))
+                    series[hours] = _index(
+                        self._store.metric_history.series_sums(metric, now_hour - hours)
+                    )
                 for s in series[hours].get(device.id, ()):
                     f = forecast(s, now_hours, limit, r)
                     if f is None:

@@ -24,12 +24,19 @@ from monitord.store.records import WindowRecord
 _MAX_OCCURRENCES = 10_000  # per window and query: bounds a "* * * * *" over a year
 
 
-class WindowSource(Protocol):
-    def windows_ending_after(self, at: dt.datetime) -> list[WindowRecord]: ...
+class StoredWindows(Protocol):
+    """What the book reads of `store.windows`."""
 
-    def windows_between(
-        self, start: dt.datetime, end: dt.datetime | None
-    ) -> list[WindowRecord]: ...
+    def ending_after(self, at: dt.datetime) -> list[WindowRecord]: ...
+
+    def between(self, start: dt.datetime, end: dt.datetime | None) -> list[WindowRecord]: ...
+
+
+class WindowSource(Protocol):
+    """A store, as far as the book needs one: its windows started by hand."""
+
+    @property
+    def windows(self) -> StoredWindows: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -252,7 +252,9 @@ def check(
 
     # Every operation record is an unbroken chain of state changes ending in the state.
     for d in devices:
-        chain = [e for e in reversed(store.states.operation_record(d["id"], 1000)) if e.kind == "state"]
+        chain = [
+            e for e in reversed(store.states.operation_record(d["id"], 1000)) if e.kind == "state"
+        ]
         steps = [(e.from_state, e.to_state) for e in chain]
         assert steps and steps[0][0] == "pending", f"{why}: {d['id']}: {steps}"
         assert all(a[1] == b[0] for a, b in itertools.pairwise(steps)), (

@@ -174,13 +174,28 @@ class AckWhileReading:
     """The store, except that an acknowledgement lands right after the escalator reads."""
 
     def __init__(self, store: Store, desk: Desk, ticket: TicketRecord) -> None:
-        self._store, self._desk, self._ticket = store, desk, ticket
-        self.reads = 0
+        self._store = store
+        self.tickets = _AckedTickets(store, desk, ticket)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    def ticket(self, ticket_id: int) -> Any:
+    @property
+    def reads(self) -> int:
+        return self.tickets.reads
+
+
+class _AckedTickets:
+    """`store.tickets`, except that reading a ticket the first time acknowledges it."""
+
+    def __init__(self, store: Store, desk: Desk, ticket: TicketRecord) -> None:
+        self._store, self._desk, self._ticket = store, desk, ticket
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store.tickets, name)
+
+    def get(self, ticket_id: int) -> Any:
         found = self._store.tickets.get(ticket_id)
         self.reads += 1
         if self.reads == 1:
@@ -210,11 +225,15 @@ def test_quiet_hours_hold_class_c_pages_until_morning(store: Store) -> None:
     assert (routed.channel, routed.not_before) == ("chat", morning)  # held, not dropped
     assert desk.escalator.tick(morning - MINUTE) == 0  # the on-call sleeps
     a_ticket = desk.open(TicketClass.A, night + MINUTE)
-    a_pages = [m for m in store.outbox.messages() if m.ticket_id == a_ticket.id and m.channel == "sms"]
+    a_pages = [
+        m for m in store.outbox.messages() if m.ticket_id == a_ticket.id and m.channel == "sms"
+    ]
     assert [m.not_before for m in a_pages] == [night + MINUTE]  # A goes out at once
     desk.ack(a_ticket, night + 2 * MINUTE)
     assert desk.escalator.tick(morning) == 2  # both of C's steps fall due at 07:00
-    c_pages = [m for m in store.outbox.messages() if m.ticket_id == c_ticket.id and m.channel == "sms"]
+    c_pages = [
+        m for m in store.outbox.messages() if m.ticket_id == c_ticket.id and m.channel == "sms"
+    ]
     # The night's on-call (zhang's shift runs until 09:00) and the manager, both at seven.
     assert sorted(m.recipient for m in c_pages) == ["+8613800000001", "+8613800000003"]
     assert {m.not_before for m in c_pages} == {morning}

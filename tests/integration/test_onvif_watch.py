@@ -149,7 +149,9 @@ async def test_wrong_password_is_its_own_finding_and_backs_off(env: None, store:
     assert rejected <= 2  # one signed attempt per check: never near the lock-out
     text = generate_latest(registry).decode()
     assert 'monitord_onvif_auth_failures{device="cam",kind="camera",site="s1"} 2.0' in text
-    assert "not-the-password" not in text + repr(logs) + repr(store.states.operation_record("cam", 50))
+    assert "not-the-password" not in text + repr(logs) + repr(
+        store.states.operation_record("cam", 50)
+    )
 
 
 async def test_event_triggers_an_immediate_recheck(env: None, store: Store) -> None:

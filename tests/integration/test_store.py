@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from monitord.store import InventoryDiff, Store, StoreError
-from monitord.store import store as store_module
+from monitord.store import states as states_module
 from monitord.store.migrate import alembic_config, head_revision
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 from monitord.store.schema import Base
@@ -191,7 +191,7 @@ def test_state_change_is_all_or_nothing_when_the_upsert_fails(
     def fail(dialect: str) -> sa.Executable:
         return sa.text("SELECT * FROM no_such_table")
 
-    monkeypatch.setattr(store_module, "_upsert_state", fail)
+    monkeypatch.setattr(states_module, "_upsert_state", fail)
     with pytest.raises(StoreError):
         fleet.states.record_change(state_event("cam1", T0), saved("cam1", T0))
     monkeypatch.undo()

@@ -128,9 +128,7 @@ def test_engineer_drives_a_ticket_from_opened_to_closed_with_the_cli(
     lab_config = Config.model_validate(data)
     store = Store.open(database_url)
     store.upgrade()
-    store.devices.sync(
-        site_records(lab_config), [device_record(d) for d in lab_config.devices], T0
-    )
+    store.devices.sync(site_records(lab_config), [device_record(d) for d in lab_config.devices], T0)
     tracker = HealthTracker(
         {d.id: lab_config.icmp_for(d) for d in lab_config.devices}, topology(lab_config)
     )

@@ -107,7 +107,9 @@ class MonthLab:
                 await self.desk.on_transition(t, self.tracker)
 
     def ticket_of(self, device: str) -> int:
-        found = [t.id for t in self.store.tickets.recent(None, None, 1000) if t.root_device == device]
+        found = [
+            t.id for t in self.store.tickets.recent(None, None, 1000) if t.root_device == device
+        ]
         assert found, f"no ticket for {device}"
         return max(found)
 
