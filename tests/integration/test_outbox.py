@@ -158,3 +158,24 @@ def test_racing_claimers_never_share_a_row(fleet: Store, database_url: str) -> N
             s.close()
     every = [i for ids in claimed for i in ids]
     assert len(every) == len(set(every)) == 60
+
+
+def test_claims_follow_ticketings_urgency_table(fleet: Store) -> None:
+    """The claim's order is `ticketing/urgency.py` `rank`, whatever order rows were written in."""
+    from monitord.ticketing.urgency import RANKS, rank
+
+    classes: list[str | None] = ["D", "C", None, "B", "A", "Z"]  # Z: a class the table lacks
+    assert set(RANKS) <= set(classes)
+    by_key: dict[str, str | None] = {}
+    for i, cls in enumerate(classes):
+        key = f"C-1/dev{i}/down"
+        mail = OutboxRecord("mail", "ops@example.com", f"m{i}", "body")
+        ticket, _ = fleet.tickets.open(draft(key, ticket_class=cls), opened(), [mail])
+        by_key[f"{ticket.id}/1/mail/ops@example.com"] = cls
+    claimed = [m.idempotency_key for _, ms in fleet.outbox.claim_groups(
+        T0, LEASE, len(classes), lambda cs, _h, _n: [(c.idempotency_key, [c.id]) for c in cs]
+    ) for m in ms]  # fmt: skip
+    ranks = [rank(by_key[k]) for k in claimed]
+    assert len(claimed) == len(classes)
+    assert ranks == sorted(ranks)
+    assert [by_key[k] for k in claimed][-2:] == ["C", "D"]
