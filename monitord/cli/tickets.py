@@ -29,13 +29,13 @@ def tickets_command(
     """List tickets, newest first."""
     config = obj.config()
     store = obj.store(config)
-    found = store.tickets(list(statuses) or None, contract)
+    found = store.tickets.recent(list(statuses) or None, contract)
     if as_json:
         contracts = {c.id: c for c in config.contracts}
         zones = {s.id: s.zone.value for s in config.sites}
         out = []
         for t in found:
-            events = store.ticket_events(t.id)
+            events = store.tickets.events(t.id)
             out.append(
                 ticket_views.ticket_dict(
                     t, events, contracts.get(t.contract), zones.get(t.site_id, "city"), obj.now()
@@ -60,7 +60,7 @@ def show(obj: Context, ticket_id: int, as_json: bool) -> None:
     """A ticket with its deadlines (due, met, breached) and its whole log."""
     config = obj.config()
     store = obj.store(config)
-    found = store.ticket(ticket_id)
+    found = store.tickets.get(ticket_id)
     store.close()
     if found is None:
         fail(f"ticket {ticket_id} does not exist")
@@ -136,10 +136,10 @@ def open_hotline(
     if found is None or contract is None:
         fail(f"site {site!r} is unknown or has no contract")
     store = obj.store(config)
-    if site not in {s.id for s in store.sites()}:
+    if site not in {s.id for s in store.devices.sites()}:
         # A call can come before the daemon ever ran: the archive starts from the config.
         records = [device_record(d) for d in config.devices]
-        store.sync_inventory(site_records(config), records, obj.now())
+        store.devices.sync(site_records(config), records, obj.now())
     ticket = tickets.open_hotline(
         store,
         contract,
