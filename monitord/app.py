@@ -121,7 +121,7 @@ class Daemon:
                 desk,
                 history,
             )
-            saved = await asyncio.to_thread(store.load_states)
+            saved = await asyncio.to_thread(store.states.load)
             fleet.restore(saved)
             self._deps = Deps(
                 self.config, store, self.clock, self.registry, scheduler.check_soon, history, saved
@@ -290,7 +290,7 @@ class Daemon:
 
     async def _sync_archive(self, store: Store, config: Config) -> None:
         diff = await asyncio.to_thread(
-            store.sync_inventory,
+            store.devices.sync,
             site_records(config),
             [device_record(d) for d in config.devices],
             self.clock.now(),

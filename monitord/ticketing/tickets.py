@@ -95,7 +95,7 @@ def open_ticket(
         updated_at=at,
         version=1,
     )
-    return store.open_ticket(draft, first, _outbox([_as_event(first)], messages))
+    return store.tickets.open(draft, first, _outbox([_as_event(first)], messages))
 
 
 def as_events(records: list[TicketEventRecord]) -> list[TicketEvent]:
@@ -117,7 +117,7 @@ def append(
     With `messages`, the event's messages go into the outbox in the same transaction.
     """
     for _ in range(5):
-        found = store.ticket(ticket_id)
+        found = store.tickets.get(ticket_id)
         if found is None:
             raise NoSuchTicket(f"ticket {ticket_id} does not exist")
         record, events = found
@@ -139,7 +139,7 @@ def append(
         log = [*as_events(events), _as_event(event)]
         outbox = _outbox(log, messages)
         try:
-            return store.append_ticket_event(ticket_id, record.version, event, changes, outbox)
+            return store.tickets.append_event(ticket_id, record.version, event, changes, outbox)
         except TicketConflict:
             continue  # someone else wrote first: re-read and re-check against their event
     raise StoreError(f"ticket {ticket_id} keeps changing under us; try again")
@@ -181,9 +181,9 @@ def open_for_fault(
     """The fault's ticket: reused while active, reopened if closed recently, else new."""
     key = dedup_key(contract.id, fault.device_id)
     ticket_class, rule = classify(fault, contract)
-    active = store.active_ticket(key)
+    active = store.tickets.active(key)
     if active is None:
-        closed = store.last_closed_ticket(key)
+        closed = store.tickets.last_closed(key)
         if closed is not None and at - closed.updated_at <= contract.reopen_within:
             reopened = _reopen(store, closed.id, fault, at, messages)
             return update_for_fault(store, reopened, fault, contract, at, messages), False
@@ -298,7 +298,7 @@ def mark_recovered(
 
     Once per episode: a ticket already marked recovered is left alone until it reopens.
     """
-    ticket = store.active_ticket(dedup_key(contract, device))
+    ticket = store.tickets.active(dedup_key(contract, device))
     if ticket is None or ticket.recovered:
         return None
     try:
@@ -366,7 +366,7 @@ def open_warning(
     someone closing it (they saw it). Returns (the ticket, whether it is new)."""
     key = warning_key(contract.id, device, rule)
     name = f"early-{rule}"
-    active = store.active_ticket(key)
+    active = store.tickets.active(key)
     if active is not None:
         if active.status in _REPAIRED:
             reopened = append(
@@ -374,7 +374,7 @@ def open_warning(
             )
             return reopened, False
         return active, False
-    closed = store.last_closed_ticket(key)
+    closed = store.tickets.last_closed(key)
     if closed is not None and at - closed.updated_at <= contract.reopen_within:
         return closed, False
     request = TicketRequest(
@@ -402,7 +402,7 @@ def resolve_warning(
     messages: MessageRenderer | None = None,
 ) -> TicketRecord | None:
     """The trend went away: the warning's ticket is resolved by the system (None if none)."""
-    ticket = store.active_ticket(warning_key(contract, device, rule))
+    ticket = store.tickets.active(warning_key(contract, device, rule))
     if ticket is None or ticket.status in _REPAIRED:
         return None
     try:

@@ -48,7 +48,7 @@ def config(port: int, **more: Any) -> Config:
 
 def service(cfg: Config, store: Store, **kw: Any) -> OnvifService:
     clock = SystemClock()
-    store.sync_inventory(site_records(cfg), [device_record(d) for d in cfg.devices], clock.now())
+    store.devices.sync(site_records(cfg), [device_record(d) for d in cfg.devices], clock.now())
     return OnvifService(cfg, store, clock, **kw)
 
 
@@ -83,7 +83,7 @@ def findings(store: Store, device_id: str = "cam") -> dict[str, tuple[str, str]]
     """The last recorded change of each check: (state, "check: summary"). A first OK is
     a baseline, not a change, so it is not there."""
     out: dict[str, tuple[str, str]] = {}
-    for e in reversed(store.operation_record(device_id, 500)):
+    for e in reversed(store.states.operation_record(device_id, 500)):
         if e.kind == "finding":
             out[e.observation["check"]] = (e.to_state or "", e.reason)
     return out
