@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.pool import StaticPool
 
 from monitord.store.engine import WRITE
@@ -92,3 +92,27 @@ class Repository:
 def require_aware(value: dt.datetime) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value.isoformat()} refused: the store keeps UTC")
+
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
+
+def narrowed(
+    query: Q,
+    equal: Iterable[tuple[InstrumentedAttribute[Any], object]] = (),
+    within: tuple[InstrumentedAttribute[dt.datetime], dt.datetime | None, dt.datetime | None]
+    | None = None,
+) -> Q:
+    """`query` where each column equals its value (None: any), and `since <= column < until`."""
+    for column, value in equal:
+        if value is not None:
+            query = query.where(column == value)
+    if within is not None:
+        column, since, until = within
+        if since is not None:
+            require_aware(since)
+            query = query.where(column >= since)
+        if until is not None:
+            require_aware(until)
+            query = query.where(column < until)
+    return query

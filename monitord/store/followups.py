@@ -11,7 +11,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from monitord.store.core import Repository, require_aware
+from monitord.store.core import Repository, narrowed, require_aware
 from monitord.store.records import FollowUpVisit
 from monitord.store.schema import FollowUpVisitRow
 
@@ -46,17 +46,11 @@ class FollowUps(Repository):
         until: dt.datetime | None = None,
     ) -> list[FollowUpVisit]:
         v = FollowUpVisitRow
-        query = select(v).order_by(v.visited_at, v.id)
-        if contract is not None:
-            query = query.where(v.contract == contract)
-        if site is not None:
-            query = query.where(v.site_id == site)
-        if since is not None:
-            require_aware(since)
-            query = query.where(v.visited_at >= since)
-        if until is not None:
-            require_aware(until)
-            query = query.where(v.visited_at < until)
+        query = narrowed(
+            select(v).order_by(v.visited_at, v.id),
+            equal=[(v.contract, contract), (v.site_id, site)],
+            within=(v.visited_at, since, until),
+        )
         with self._session("read follow-up visits") as s:
             return [_visit(r) for r in s.scalars(query)]
 

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from monitord.store.core import Repository, require_aware
+from monitord.store.core import Repository, narrowed, require_aware
 from monitord.store.records import InspectionResult, InspectionTask
 from monitord.store.schema import Base, InspectionResultRow, InspectionTaskRow
 
@@ -78,17 +78,11 @@ class Inspections(Repository):
     ) -> list[InspectionTask]:
         """Tasks by due time (then id); `due_from` <= due_at < `due_before`."""
         t = InspectionTaskRow
-        query = select(t).order_by(t.due_at, t.id).limit(limit)
-        if contract is not None:
-            query = query.where(t.contract == contract)
-        if site is not None:
-            query = query.where(t.site_id == site)
-        if due_from is not None:
-            require_aware(due_from)
-            query = query.where(t.due_at >= due_from)
-        if due_before is not None:
-            require_aware(due_before)
-            query = query.where(t.due_at < due_before)
+        query = narrowed(
+            select(t).order_by(t.due_at, t.id).limit(limit),
+            equal=[(t.contract, contract), (t.site_id, site)],
+            within=(t.due_at, due_from, due_before),
+        )
         if open_only:
             query = query.where(t.completed_at.is_(None))
         with self._session("read inspection tasks") as s:
@@ -109,15 +103,11 @@ class Inspections(Repository):
     ) -> list[tuple[InspectionTask, InspectionResult]]:
         """Results recorded in [since, until), with their tasks, oldest first (one query)."""
         r, t = InspectionResultRow, InspectionTaskRow
-        query = select(r, t).join(t, r.task_id == t.id).order_by(r.at, r.id)
-        if site is not None:
-            query = query.where(t.site_id == site)
-        if since is not None:
-            require_aware(since)
-            query = query.where(r.at >= since)
-        if until is not None:
-            require_aware(until)
-            query = query.where(r.at < until)
+        query = narrowed(
+            select(r, t).join(t, r.task_id == t.id).order_by(r.at, r.id),
+            equal=[(t.site_id, site)],
+            within=(r.at, since, until),
+        )
         with self._session("read inspection results") as s:
             return [(_task(task), _result(row)) for row, task in s.execute(query)]
 

@@ -29,8 +29,7 @@ import pytest
 
 from monitord.store import Store
 from tests.peers import netlab
-from tests.support.contracts import CONTRACTS
-from tests.support.daemon import ICMP, DaemonProcess, cli_json, write_config
+from tests.support.daemon import ICMP, DaemonProcess, cli_json, seed_000_config
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
@@ -145,13 +144,7 @@ def test_sigkill_during_a_storm_loses_and_doubles_nothing(tmp_path: Path) -> Non
     hosts = SWITCHES * (1 + CAMERAS_PER_SWITCH) + NVRS + LONE_CAMERAS
     with netlab.NetLab(hosts=hosts) as lab:
         devices, address = build(lab)
-        config = write_config(
-            tmp_path,
-            devices,
-            icmp=ICMP,
-            site={"contract": "seed-000"},
-            include=[str(CONTRACTS / "*.yaml")],
-        )
+        config = seed_000_config(tmp_path, devices, icmp=ICMP)
         dark, expected = storm(rng, devices)
         below = children(devices)
         roots = {

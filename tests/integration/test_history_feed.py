@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -19,15 +17,10 @@ from monitord.prevention import history as H
 from monitord.prevention.history import HistoryRecorder, feed_icmp
 from monitord.store import Store
 from tests.peers.snmp import Snmpsim
+from tests.support.db import sqlite_only
 from tests.support.snmpwatch import make_config
 
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    s.upgrade()
-    yield s
-    s.close()
+database_url = sqlite_only  # the checks are under test here, not the store
 
 
 async def test_snmp_polls_feed_disks_temperatures_and_port_errors(

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
 
+from monitord.checks.onvif.fetch import CheckResult
 from monitord.checks.onvif.service import OnvifService
 from monitord.clock import SystemClock
 from monitord.config.models import Config
@@ -21,16 +20,12 @@ from monitord.store import Store
 from tests.peers.onvif import OnvifPeer
 from tests.peers.onvif_wsse import PASSWORD_DIGEST
 from tests.peers.rtsp import SDP_H264, response, scripted
+from tests.support.db import sqlite_only
 
 PASSWORD = "Adm1n-9x!"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    s.upgrade()
-    yield s
-    s.close()
+database_url = sqlite_only  # the checks are under test here, not the store
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +89,16 @@ async def poll(svc: OnvifService, times: int = 2) -> None:
         await svc.watch.poll("cam")
 
 
+async def checked_once(cfg: Config, store: Store) -> CheckResult:
+    """The camera's result after a confirming poll, the service closed again."""
+    svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
+    try:
+        await poll(svc)
+        return svc.watch.results["cam"]
+    finally:
+        await svc.close()
+
+
 @pytest.mark.parametrize("follow", [False, True])
 async def test_service_addresses_on_another_host_are_not_followed(
     store: Store, follow: bool
@@ -105,12 +110,7 @@ async def test_service_addresses_on_another_host_are_not_followed(
         cam.advertise = elsewhere.base  # GetServices and GetCapabilities point there
         more = {"follow_addresses": ["127.0.0.2"]} if follow else {}
         cfg = config(cam.port, check_stream=True, events=False, **more)
-        svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
-        try:
-            await poll(svc)
-            result = svc.watch.results["cam"]
-        finally:
-            await svc.close()
+        result = await checked_once(cfg, store)
         calls, refused = list(elsewhere.calls), result.refused
     found = findings(store)
     if follow:  # the test can fail: told to, monitord does follow
@@ -159,12 +159,7 @@ async def test_refused_hosts_and_why(store: Store, host: str, follow: list[str],
     with OnvifPeer(password=PASSWORD) as cam:
         cam.advertise = f"http://{host}:80"
         cfg = config(cam.port, events=False, follow_addresses=follow)
-        svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
-        try:
-            await poll(svc)
-            result = svc.watch.results["cam"]
-        finally:
-            await svc.close()
+        result = await checked_once(cfg, store)
     assert ("media", host) in result.refused
     assert result.stream_error is not None and why in result.stream_error.detail
 
@@ -229,12 +224,7 @@ async def test_a_device_that_signs_its_clock_read_and_runs_late_is_still_read(
         password=PASSWORD, clock_offset=-900.0, max_created_skew=300, pre_auth=frozenset()
     ) as cam:
         cfg = config(cam.port, check_stream=False, events=False)
-        svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
-        try:
-            await poll(svc)
-            result = svc.watch.results["cam"]
-        finally:
-            await svc.close()
+        result = await checked_once(cfg, store)
         bodies = list(cam.bodies)
     assert result.error is None and result.clock is not None
     assert -905 <= result.clock.drift <= -895

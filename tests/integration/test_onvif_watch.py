@@ -7,8 +7,6 @@ no password reaches either."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,16 +21,12 @@ from monitord.store import Store
 from tests.peers.onvif import OnvifPeer
 from tests.peers.rtsp import GstRtsp, gst_missing
 from tests.peers.soapevil import EvilSoap
+from tests.support.db import sqlite_only
 
 PASSWORD = "Adm1n-9x!"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    s.upgrade()
-    yield s
-    s.close()
+database_url = sqlite_only  # the checks are under test here, not the store
 
 
 @pytest.fixture

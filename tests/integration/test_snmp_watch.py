@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from monitord.config.models import Config
 from monitord.inventory.archive import device_record, site_records
 from monitord.store import Store
 from tests.peers.snmp import COMMUNITY, Snmpd, Snmpsim
+from tests.support.db import sqlite_only
 from tests.support.snmpwatch import make_config
 
 
@@ -36,12 +36,7 @@ def on_loopback(config: Config, *devices: str) -> Config:
     return config.model_copy(update={"devices": moved})
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    s.upgrade()
-    yield s
-    s.close()
+database_url = sqlite_only  # the checks are under test here, not the store
 
 
 def kinds(store: Store, device: str, kind: str) -> list[Any]:
