@@ -45,11 +45,14 @@ class Context:
     lang: str
     clock: Clock = field(default_factory=_system_clock)
 
-    def config(self) -> Config:
-        from monitord.config import ConfigError, load
+    def config(self, full: bool = False) -> Config:
+        """The configuration, from the validated snapshot when no file changed since
+        (config/snapshot.py); `full` validates the files again."""
+        from monitord.config import ConfigError
+        from monitord.config.snapshot import load_cached
 
         try:
-            return load(self.config_path)
+            return load_cached(self.config_path, full)
         except ConfigError as exc:
             for issue in exc.issues:
                 click.echo(str(issue), err=True)

@@ -38,7 +38,7 @@ def run(obj: Context, log_format: str) -> None:
 @click.pass_obj
 def check(obj: Context) -> None:
     """Validate the configuration: exit 0, or 2 listing every error as file:line: path: what."""
-    config = obj.config()
+    config = obj.config(full=True)
     click.echo(
         f"{obj.config_path}: {i18n.t('config_ok', obj.lang)}: "
         f"{len(config.devices)} {i18n.t('devices', obj.lang)}, "

@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 
 from monitord.store import InventoryDiff, Store, StoreError
 from monitord.store import states as states_module
-from monitord.store.migrate import alembic_config, head_revision
+from monitord.store.migrate import alembic_config, head_revision, newest_file_revision
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 from monitord.store.schema import Base
 from tests.support.archive import CAM, SITES, SW, T0
@@ -56,7 +56,7 @@ def test_fresh_database_is_migrated_to_head_and_upgrade_is_idempotent(database_u
     try:
         assert store.current_revision() is None
         store.upgrade()
-        assert store.current_revision() == head_revision() == "0010"
+        assert store.current_revision() == head_revision() == newest_file_revision() == "0010"
         assert tables(database_url) >= TABLES
         store.upgrade()
         assert store.current_revision() == head_revision()
