@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from monitord import __version__, log
 from monitord.api.auth import MAY_POST, Principal, TokenBook
+from monitord.api.guard import Guard
 from monitord.api.maintenance_routes import maintenance_router
 from monitord.api.prevention_routes import prevention_router
 from monitord.api.report_routes import report_router
@@ -83,6 +84,9 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
             ms=round((time.monotonic() - started) * 1000, 1),
         )
         return response
+
+    # Added last, so it is outermost: it refuses on the headers before the body is read.
+    app.add_middleware(Guard, tokens=app.state.tokens, config=config)
 
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
