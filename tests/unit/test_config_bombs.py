@@ -9,8 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitord.cli import main
-from monitord.config import ConfigError, load
-from monitord.config import yamlmap
+from monitord.config import ConfigError, load, yamlmap
 
 
 def laughs(levels: int = 9) -> str:
