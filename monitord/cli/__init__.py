@@ -5,6 +5,7 @@ Every command gets the shared `Context` (cli/context.py) as its click object.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -24,6 +25,7 @@ from monitord.cli import (
 )
 from monitord.cli.context import Context
 from monitord.present import i18n
+from monitord.present.text import CleanOutput
 
 DEFAULT_CONFIG = "/etc/monitord/monitord.yaml"
 
@@ -50,6 +52,8 @@ DEFAULT_CONFIG = "/etc/monitord/monitord.yaml"
 def main(ctx: click.Context, config_path: Path, lang: str | None) -> None:
     """monitord watches cameras, NVRs, access controllers and switches, and confirms outages."""
     ctx.obj = Context(config_path, i18n.detect(lang))
+    if not isinstance(sys.stdout, CleanOutput):  # stored text never drives the terminal
+        sys.stdout = CleanOutput(sys.stdout)
 
 
 # One registration style: each module lists its top-level commands in COMMANDS.

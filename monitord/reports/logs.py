@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitord.present.devices import local
+from monitord.present.text import csv_cell
 from monitord.reports.document import Document, Paragraph, Section, Table
 from monitord.reports.period import Period
 from monitord.reports.words import event, w
@@ -75,7 +76,8 @@ def to_csv(rows: list[Entry], tz: str, lang: str) -> str:
     writer.writerow([*(w(c, lang) for c in _COLUMNS), "UTC"])
     for e in rows:
         writer.writerow(
-            [
+            csv_cell(cell)
+            for cell in [
                 local(e.at, tz),
                 w(f"{e.log}_log", lang),
                 e.site,
