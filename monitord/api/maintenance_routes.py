@@ -1,7 +1,7 @@
 """The API's maintenance windows (P5): list them, start one now, end one early.
 
 Engineers and managers start and end windows; everyone reads, a customer only the windows
-that can cover its own contract's sites. The daemon sees a window started here within
+scoped to its own sites or their devices. The daemon sees a window started here within
 seconds. Without postponed annotations on purpose, like prevention_routes: FastAPI must see
 the caller dependency when the route is defined.
 """
@@ -54,7 +54,9 @@ def maintenance_router(
         mine = {s.id for s in current.sites if s.contract == who.contract}
         if device is not None:
             site = next((d.site for d in current.devices if d.id == device), None)
-        return site is None or site in mine  # a kind-wide window may cover its sites too
+        # Only windows scoped to its own sites: a kind-wide (fleet-wide) window is the
+        # operator's planning, and its reason text is written for the whole fleet.
+        return site is not None and site in mine
 
     @router.get("/api/v1/maintenance")
     async def list_windows(who: Caller, everything: bool = False) -> list[dict[str, Any]]:
