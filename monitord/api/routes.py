@@ -26,7 +26,7 @@ from monitord.config.contracts import FaultKind, TicketClass
 from monitord.config.models import ApiRole
 from monitord.notify.messages import Routing
 from monitord.present.actions import ACTIONS
-from monitord.store import ActiveTicketExists, Store, StoreError
+from monitord.store import ActiveTicketExists, Store, StoreError, TicketConflict
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import InvalidTransition, Status
@@ -165,7 +165,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
                 {"api_client": who.name},
                 Routing.from_config(config()),  # its messages go out with the event
             )
-        except (InvalidTransition, ActiveTicketExists) as exc:
+        except (InvalidTransition, ActiveTicketExists, TicketConflict) as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         except tickets.NoSuchTicket as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
