@@ -7,7 +7,9 @@ stall every check. This layer runs first, on the headers only:
 1. more requests in flight than `api.max_concurrent_requests` -> 503 (not /healthz);
 2. no valid bearer token on a path that needs one -> 401, the body never read;
 3. a declared Content-Length over `api.max_body_bytes` -> 413, the body never read;
-4. a body that grows past the cap while it streams (chunked) -> 413 at that point.
+4. a body that grows past the cap while it streams (chunked) -> 413 at that point;
+5. any exception the app lets out -> a JSON 500 and one JSON log line (nothing else in the
+   way would log it as JSON: uvicorn prints a plain traceback).
 
 The routes still authenticate (they need the principal); this only decides earlier.
 """
@@ -21,9 +23,11 @@ from typing import Any
 from fastapi import HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from monitord import log
 from monitord.api.auth import TokenBook
 from monitord.config import Config
 
+_log = log.get("monitord.api")
 # Paths anyone may GET without a token (routes.py serves them without `Caller`).
 PUBLIC = frozenset({"/healthz", "/api/v1/openapi.json"})
 UNCOUNTED = frozenset({"/healthz"})  # liveness must answer while the API is busy
@@ -113,6 +117,12 @@ class Guard:
         self.in_flight += counted
         try:
             await self.app(scope, counting_receive, watching_send)
+        except Exception as exc:  # noqa: BLE001 - the one place every remaining error ends
+            _log.error("api: unexpected error", method=scope.get("method"), path=scope["path"],
+                       error=f"{type(exc).__name__}: {exc}"[:500], exc_info=True)  # fmt: skip
+            if not started and not refused:
+                await _refuse(send, status.HTTP_500_INTERNAL_SERVER_ERROR,
+                              "internal error; the daemon's log has the details")  # fmt: skip
         finally:
             self.in_flight -= counted
 

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from monitord import log
 from monitord.api.auth import Principal
+from monitord.api.schemas import Body, Id
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.durations import Duration
@@ -27,8 +28,8 @@ from monitord.store.maintenance import WindowRecord
 _log = log.get("monitord.api")
 
 
-class WindowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class WindowIn(Body):
+    model_config = ConfigDict(populate_by_name=True)
 
     device: str | None = None
     site: str | None = None
@@ -93,7 +94,7 @@ def maintenance_router(
         return stored_json(current, w, now)
 
     @router.post("/api/v1/maintenance/{window_id}/end")
-    async def end(who: Caller, window_id: int) -> dict[str, Any]:
+    async def end(who: Caller, window_id: Id) -> dict[str, Any]:
         """End a window started by hand now; a fault still there opens its ticket."""
         who.require(ApiRole.ENGINEER, ApiRole.MANAGER)
         now = clock.now()

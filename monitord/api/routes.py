@@ -4,11 +4,14 @@ and the app shares the daemon's event loop, which must never block on the databa
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -18,7 +21,7 @@ from monitord.api.guard import Guard
 from monitord.api.maintenance_routes import maintenance_router
 from monitord.api.prevention_routes import prevention_router
 from monitord.api.report_routes import report_router
-from monitord.api.schemas import EventIn, HotlineIn
+from monitord.api.schemas import EventIn, HotlineIn, Id
 from monitord.api.views import device_json, ticket_json
 from monitord.clock import Clock
 from monitord.config import Config
@@ -88,12 +91,20 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
     # Added last, so it is outermost: it refuses on the headers before the body is read.
     app.add_middleware(Guard, tokens=app.state.tokens, config=config)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own 422, but ASCII-escaped: an error quoting a lone surrogate as its
+        # input cannot be encoded as UTF-8, and the 422 became a 500.
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())})
+        return Response(body, status.HTTP_422_UNPROCESSABLE_CONTENT,
+                        media_type="application/json")  # fmt: skip
+
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
         _log.error("api: store failed", error=str(exc))
         return JSONResponse({"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE)
 
-    async def one(who: Principal, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]]:
+    async def one(who: Principal, ticket_id: Id) -> tuple[TicketRecord, list[TicketEventRecord]]:
         found = await asyncio.to_thread(store.ticket, ticket_id)
         # Another contract's ticket is "not found": a customer learns nothing about it.
         if found is None or not who.sees_contract(found[0].contract):
@@ -133,7 +144,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         return [ticket_json(current, t, e, now, with_events=False) for t, e in loaded]
 
     @app.get("/api/v1/tickets/{ticket_id}", tags=["tickets"])
-    async def get_ticket(who: Caller, ticket_id: int) -> dict[str, Any]:
+    async def get_ticket(who: Caller, ticket_id: Id) -> dict[str, Any]:
         """One ticket: its log and every deadline (due, remaining, met, breached)."""
         ticket, events = await one(who, ticket_id)
         return ticket_json(config(), ticket, events, clock.now())
@@ -144,7 +155,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         status_code=status.HTTP_201_CREATED,
         responses={409: {"description": "The ticket's status does not allow this event."}},
     )
-    async def post_event(who: Caller, ticket_id: int, body: EventIn) -> dict[str, Any]:
+    async def post_event(who: Caller, ticket_id: Id, body: EventIn) -> dict[str, Any]:
         """Append an event (the CLI's actions); returns the ticket as it is now."""
         if body.kind not in MAY_POST[who.role]:
             raise HTTPException(

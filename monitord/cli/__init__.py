@@ -30,7 +30,17 @@ from monitord.present.text import CleanOutput
 DEFAULT_CONFIG = "/etc/monitord/monitord.yaml"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Bytes that are not UTF-8 reach Python as lone surrogates (PEP 383); they cannot be
+        # stored or printed, so they are a usage error here, before any command runs.
+        for arg in args:
+            if any("\ud800" <= c <= "\udfff" for c in arg):
+                raise click.UsageError(f"{arg.encode('utf-8', 'replace')!r}: not UTF-8 text")
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="monitord")
 @click.option(
     "-c",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from monitord.cli.context import Context, fail
+from monitord.cli.context import ID, Context, fail
 from monitord.config.contracts import TicketClass
 from monitord.inventory.archive import device_record, site_records
 from monitord.notify.messages import Routing
@@ -53,7 +53,7 @@ def ticket_group() -> None:
 
 
 @ticket_group.command("show")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show(obj: Context, ticket_id: int, as_json: bool) -> None:
@@ -81,13 +81,16 @@ def show(obj: Context, ticket_id: int, as_json: bool) -> None:
 
 def _text(text: str | None, file: Path | None) -> str:
     if file is not None:
-        return file.read_text(encoding="utf-8")
+        try:
+            return file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{file}: not UTF-8 text", param_hint="--file") from None
     return text or ""
 
 
 def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
-    @click.argument("ticket_id", type=int)
+    @click.argument("ticket_id", type=ID)
     @click.argument("text", required=False)
     @click.option("--by", required=True, help="Who does this (engineer, customer contact).")
     @click.option(
