@@ -17,6 +17,7 @@ from monitord import log
 from monitord.config import Config
 from monitord.config.models import ApiRole
 from monitord.config.secrets import SecretUnavailable
+from monitord.present.signature import ON_BEHALF_OF, PRINCIPAL, api_principal
 
 _log = log.get("monitord.api")
 
@@ -60,6 +61,29 @@ class Principal:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"the {self.role.value} role may not do this"
             )
+
+
+def sign(who: Principal, kind: str, on_behalf_of: str | None) -> dict[str, str]:
+    """What the event records about who posted it, or 403 / 422.
+
+    A verification is the customer's acceptance: only a customer token signs it, or a
+    manager who says, visibly, for whom (a customer on the phone). Engineers never do: the
+    forged "Customer Zhao" sign-off came from an engineer's token. Only managers act on
+    someone's behalf at all."""
+    if on_behalf_of is not None and who.role != ApiRole.MANAGER:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"the {who.role.value} role may not act on someone's behalf")  # fmt: skip
+    if kind == "verify" and who.role == ApiRole.ENGINEER:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            "only the customer (or a manager on its behalf) may verify")  # fmt: skip
+    if kind == "verify" and who.role == ApiRole.MANAGER and on_behalf_of is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["body", ON_BEHALF_OF], "type": "value_error",
+              "msg": "a manager verifies only on behalf of the customer: name them"}],
+        )  # fmt: skip
+    out = {PRINCIPAL: api_principal(who.name, who.role.value)}
+    return out | ({ON_BEHALF_OF: on_behalf_of} if on_behalf_of else {})
 
 
 class TokenBook:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from monitord import __version__, log
-from monitord.api.auth import MAY_POST, Principal, TokenBook
+from monitord.api.auth import MAY_POST, Principal, TokenBook, sign
 from monitord.api.guard import Guard
 from monitord.api.maintenance_routes import maintenance_router
 from monitord.api.prevention_routes import prevention_router
@@ -161,6 +161,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"the {who.role.value} role may not post {body.kind!r}"
             )
+        signature = sign(who, body.kind, body.on_behalf_of)
         await one(who, ticket_id)
         kind = ACTIONS[body.kind][0]
         at = clock.now()
@@ -173,7 +174,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
                 body.by,
                 at,
                 body.text,
-                {"api_client": who.name},
+                {"api_client": who.name, **signature},
                 Routing.from_config(config()),  # its messages go out with the event
             )
         except (InvalidTransition, ActiveTicketExists, TicketConflict) as exc:
@@ -181,7 +182,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         except tickets.NoSuchTicket as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
         _log.info("ticket event via api", ticket=ticket_id, kind=kind.value, by=body.by,
-                  client=who.name)  # fmt: skip
+                  client=who.name, **signature)  # fmt: skip
         ticket, events = await one(who, ticket_id)
         return ticket_json(config(), ticket, events, clock.now())
 

@@ -52,6 +52,11 @@ class EventIn(Body):
     kind: Action = Field(description="The action, as the CLI names it (ack, onsite, …).")
     by: Who
     text: Text = ""
+    on_behalf_of: Who | None = Field(
+        None,
+        description="Managers only: the customer this is done for. A manager's `verify` "
+        "needs it; it is recorded and shown beside the manager's token.",
+    )
 
 
 class HotlineIn(Body):

@@ -12,6 +12,7 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.notify.messages import Routing
 from monitord.present import tickets as ticket_views
 from monitord.present.actions import ACTIONS
+from monitord.present.signature import ON_BEHALF_OF, PRINCIPAL, cli_principal
 from monitord.prevention.warranty import repair_terms
 from monitord.store import StoreError
 from monitord.ticketing import tickets
@@ -103,9 +104,14 @@ def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
         config = obj.config()
         store = obj.store(config)
         routing = Routing.from_config(config)  # its messages go out with the event
+        # The console's user is trusted like a manager: a verification typed here is the
+        # customer's acceptance taken on its behalf, and recorded as such.
+        signature = {PRINCIPAL: cli_principal()}
+        if kind == EventKind.VERIFIED:
+            signature[ON_BEHALF_OF] = by
         try:
             ticket = tickets.append(
-                store, ticket_id, kind, by, obj.now(), _text(text, file), routing=routing
+                store, ticket_id, kind, by, obj.now(), _text(text, file), signature, routing
             )
         except (InvalidTransition, tickets.NoSuchTicket, StoreError) as exc:
             fail(f"ticket {ticket_id}: {exc}")
