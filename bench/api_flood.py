@@ -7,7 +7,7 @@ and at its peak, and /healthz p50/p99/max. The same flood (smaller by default: i
 gigabytes, and once) runs against the same app with the guard removed (api/guard.py), as the
 reference from the same run. Targets (issue 13): RSS +20 MB at most, /healthz p99 < 100 ms.
 
-    .venv/bin/python bench/api_flood.py                      # 10 x 200 MB; baseline 3 x 200 MB
+    .venv/bin/python bench/api_flood.py      # idle; 10 x 200 MB guarded; 3 x 200 MB unguarded
     .venv/bin/python bench/api_flood.py --baseline-posts 0   # guarded only
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -111,6 +112,19 @@ def flood(label: str, guarded: bool, posts: int, size: int, seconds: float) -> s
             child.wait()
 
 
+def _flood(port: int, posts: int, size: int, seconds: float) -> None:
+    async def client(until: float) -> None:
+        await post_huge(port, size)
+        while time.monotonic() < until:  # a refused POST is quick: keep the flood going
+            await post_huge(port, size)
+
+    async def all_posts() -> None:
+        until = time.monotonic() + seconds
+        await asyncio.gather(asyncio.sleep(seconds), *(client(until) for _ in range(posts)))
+
+    asyncio.run(all_posts())
+
+
 def _measure(label: str, pid: int, port: int, posts: int, size: int, seconds: float) -> str:
     warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     warm.request("GET", "/healthz")  # the first request pays for imports; not the flood's
@@ -135,18 +149,12 @@ def _measure(label: str, pid: int, port: int, posts: int, size: int, seconds: fl
 
     prober = threading.Thread(target=probe)
     prober.start()
-
-    async def client(until: float) -> None:
-        await post_huge(port, size)
-        while time.monotonic() < until:  # a refused POST is quick: keep the flood going
-            await post_huge(port, size)
-
-    async def all_posts() -> None:
-        until = time.monotonic() + seconds
-        await asyncio.gather(*(client(until) for _ in range(posts)))
-
+    # The flood runs in its own process: sharing this one's GIL with the prober would count
+    # the flood client's own work as server latency.
+    flooder = multiprocessing.Process(target=_flood, args=(port, posts, size, seconds))
     started = time.monotonic()
-    asyncio.run(all_posts())
+    flooder.start()
+    flooder.join()
     took = time.monotonic() - started
     done.set()
     prober.join()
@@ -157,7 +165,7 @@ def _measure(label: str, pid: int, port: int, posts: int, size: int, seconds: fl
         f"{label:<10} {posts:>2} x {size // MIB} MB  RSS {before / 1024:7.1f} -> "
         f"{peak / 1024:7.1f} MB (+{(peak - before) / 1024:6.1f})  /healthz p50 "
         f"{statistics.median(ms):6.1f} ms  p99 {p99:7.1f} ms  max {ms[-1]:7.1f} ms  "
-        f"({len(ms)} probes, {took:.1f} s)"
+        f"({len(ms)} probes, {took:.1f} s, load {os.getloadavg()[0]:.1f})"
     )
 
 
@@ -167,13 +175,15 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--baseline-posts", type=int, default=3,
                         help="the unguarded reference; each costs ~500 MB of RAM")  # fmt: skip
-    parser.add_argument("--seconds", type=float, default=3.0, help="keep the flood up this long")
+    parser.add_argument("--seconds", type=float, default=5.0, help="keep the flood up this long")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve[0] == "guarded", Path(args.serve[1]))
         return
     size = args.size_mb * MIB
+    # No flood: what /healthz takes on this machine right now (others share its cores).
+    print(flood("idle", True, 0, size, args.seconds), flush=True)
     print(flood("guarded", True, args.posts, size, args.seconds), flush=True)
     if args.baseline_posts:
         print(flood("unguarded", False, args.baseline_posts, size, 0), flush=True)
