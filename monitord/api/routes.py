@@ -212,6 +212,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
             body.device,
             body.ticket_class,
             Routing.from_config(current),
+            sign(who, "open", None),
         )
         _log.info("hotline ticket via api", ticket=ticket.id, site=site.id, client=who.name)
         response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"

@@ -159,6 +159,7 @@ def open_hotline(
         device,
         TicketClass(ticket_class) if ticket_class else None,
         Routing.from_config(config),
+        {PRINCIPAL: cli_principal()},
     )
     store.close()
     click.echo(f"#{ticket.id}: opened")

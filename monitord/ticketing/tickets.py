@@ -264,10 +264,13 @@ def open_hotline(
     device: str | None = None,
     ticket_class: TicketClass | None = None,
     routing: Routing | None = None,
+    signature: Mapping[str, str] | None = None,
 ) -> TicketRecord:
-    """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min)."""
+    """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min).
+    `signature`: who the face authenticated (present/signature.py), kept in the event."""
     key = f"{contract.id}/hotline/{at.timestamp():.6f}/{by}"
     data: dict[str, Any] = {
+        **(signature or {}),
         "hotline": True,
         "rule": "manual",
         "impacted": [device] if device else [],

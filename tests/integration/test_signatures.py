@@ -72,6 +72,9 @@ async def test_every_face_shows_the_principal_beside_a_borrowed_name(api: Api) -
     assert events[-2]["signed"] == "Engineer Li [api:cust/customer]"
     assert events[-1]["signed"] == "Zhao [api:cust/customer]"
     assert all(e["data"].get("principal") == "api:eng/engineer" for e in events[1:-2])
+    hotline = await api.call("POST", "/api/v1/tickets", "eng",
+                             json={"site": "s1", "by": "li", "text": "camera 3 is dark"})  # fmt: skip
+    assert hotline.json()["events"][0]["signed"] == "li [api:eng/engineer]"
     record = await api.call("GET", f"/api/v1/reports/tickets/{ticket}", "mgr",
                             params={"format": "md", "lang": "en"})  # fmt: skip
     assert "Engineer Li [api:cust/customer]" in record.text
@@ -102,6 +105,6 @@ def test_the_cli_records_its_user_and_a_verification_on_the_customers_behalf(
     events = json.loads(cli("ticket", "show", "1", "--json"))["events"]
     me = cli_principal()
     assert me.startswith("cli:") and len(me) > 4
-    assert [e["data"]["principal"] for e in events[1:]] == [me] * 7
+    assert [e["data"]["principal"] for e in events] == [me] * 8  # opened too
     assert events[-1]["data"]["on_behalf_of"] == "customer-wang"
     assert f"customer-wang [{me}, on behalf of customer-wang]" in cli("ticket", "show", "1")
