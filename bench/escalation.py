@@ -96,21 +96,21 @@ def main() -> None:
         cfg = config(args.database or f"sqlite:///{tmp}/bench.db")
         store = Store.open(cfg.database_url)
         store.upgrade()
-        store.sync_inventory(site_records(cfg), [], T0)
+        store.devices.sync(site_records(cfg), [], T0)
         routing = Routing.from_config(cfg)
         for i in range(args.tickets):
             tickets.open_hotline(
                 store, cfg.contracts[0], "s1", f"caller-{i}", "camera dark", T0,
-                ticket_class=TicketClass.A, routing=routing,
+                ticket_class=TicketClass.A, messages=routing,
             )  # fmt: skip
         escalator = Escalator(store, FakeClock(T0), lambda: routing)
         first, _ = timed(lambda: escalator.tick(T0 + dt.timedelta(minutes=1)))
         steady, _ = timed(lambda: escalator.tick(T0 + dt.timedelta(minutes=2)))
         firing, fired = timed(lambda: escalator.tick(T0 + dt.timedelta(minutes=15)))
         again = escalator.tick(T0 + dt.timedelta(minutes=16))
-        desk = TicketDesk(store, FakeClock(T0), cfg)
+        desk = TicketDesk(store, FakeClock(T0), cfg, messages=Routing.from_config)
         sla, _ = timed(lambda: desk.tick(T0 + dt.timedelta(minutes=3)))
-        messages = len(store.outbox(limit=10 * args.tickets))
+        messages = len(store.outbox.messages(limit=10 * args.tickets))
         store.close()
     n = args.tickets
     print(f"open class A tickets          {n}")

@@ -36,6 +36,7 @@ from monitord.health.recorder import Recorder
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
+from monitord.notify.messages import Routing
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
 
@@ -76,7 +77,7 @@ def write_config(directory: Path, switches: int, cameras: int, database: str) ->
 async def storm(config: Config, store: Store) -> dict[str, float]:
     clock = SystemClock()
     store.upgrade()
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
     )
     settings = {d.id: config.icmp_for(d) for d in config.devices}
@@ -85,7 +86,7 @@ async def storm(config: Config, store: Store) -> dict[str, float]:
     for device in config.devices:
         tracker.restore(device.id, State.UP, before)
     recorder = Recorder(store, clock)
-    desk = TicketDesk(store, clock, config)
+    desk = TicketDesk(store, clock, config, messages=Routing.from_config)
     gate = asyncio.Semaphore(config.max_in_flight)  # the scheduler's bound on checks
 
     async def after_ping(t: Transition) -> None:  # what Fleet.check does with news
@@ -115,7 +116,7 @@ async def storm(config: Config, store: Store) -> dict[str, float]:
 
 def check(store: Store, switches: int, cameras: int) -> tuple[int, int, int]:
     """(active tickets, duplicate dedup keys, tickets whose impact is incomplete)."""
-    active = [t for t in store.tickets(None, None, 100_000) if t.status != "closed"]
+    active = [t for t in store.tickets.recent(None, None, 100_000) if t.status != "closed"]
     keys = Counter(t.dedup_key for t in active)
     duplicates = sum(n - 1 for n in keys.values())
     incomplete = sum(1 for t in active if len(t.impacted) != cameras + 1)

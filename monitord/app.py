@@ -12,19 +12,19 @@ import asyncio
 import signal
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
 
 from monitord import log, sdnotify
 from monitord.api import serve_api
+from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import IcmpMode, Pinger
 from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
 from monitord.checks.icmp.watch import Fleet
-from monitord.checks.snmp.service import SnmpService
-from monitord.checks.tcp.watch import PortWatch
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
 from monitord.health.recorder import Recorder
@@ -32,21 +32,20 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.escalator import Escalator
+from monitord.notify.messages import Routing
 from monitord.notify.metrics import OutboxCollector
 from monitord.prevention.history import HistoryRecorder
 from monitord.prevention.service import PreventionService
 from monitord.prevention.task_metrics import TaskCollector
 from monitord.prevention.warning_metrics import WarningCollector
 from monitord.prevention.warnings import EarlyWarningDesk
-from monitord.prevention.window_watch import watch_windows
+from monitord.prevention.window_watch import windows_step
 from monitord.prevention.windows import WindowBook
 from monitord.scheduler import Scheduler
 from monitord.store import Store, StoreError
+from monitord.supervise import Supervisor
 from monitord.ticketing.desk import TicketDesk
 from monitord.ticketing.metrics import TicketCollector
-
-if TYPE_CHECKING:
-    from monitord.checks.onvif.service import OnvifService
 
 _log = log.get("monitord")
 
@@ -64,16 +63,14 @@ class Daemon:
         self.registry = registry or CollectorRegistry()
         self.metrics = DaemonMetrics(self.registry)
         self.metrics.last_reload_ok.set(1)  # the configuration given at start did load
+        self.supervisor = Supervisor(self.clock, self.registry)
         self.metrics_port: int | None = None
         self.api_port: int | None = None
         self._stop = asyncio.Event()
         self._reloading: asyncio.Task[None] | None = None
-        self._snmp: SnmpService | None = None
-        self._ports: PortWatch | None = None
-        self._onvif: OnvifService | None = None
-        self._onvif_task: asyncio.Task[None] | None = None
-        self._onvif_deps: tuple[Store, Scheduler] | None = None
-        self._desk: TicketDesk | None = None
+        self._deps: Deps | None = None
+        self._watches: dict[str, Watch] = {}  # by the protocol's name, as in WATCHES
+        self._desk: TicketDesk[Routing] | None = None
         self._notifier: Dispatcher | None = None
         self._upkeep: PreventionService | None = None
         self._windows: WindowBook | None = None
@@ -101,6 +98,7 @@ class Daemon:
                 self.config.max_in_flight,
                 on_lag=self.metrics.scheduler_lag.observe,
                 on_error=self._check_failed,
+                on_beat=partial(self.supervisor.beat, "scheduler"),
             )
             response = self.metrics.ticket_response
             windows = self._windows = WindowBook(self.config, store, self.clock.monotonic)
@@ -109,6 +107,7 @@ class Daemon:
                 store,
                 self.clock,
                 self.config,
+                messages=Routing.from_config,  # ticketing's MessageRenderer is notify's
                 on_response=lambda kind, seconds: response.labels(kind).observe(seconds),
                 windows=windows,
             )
@@ -122,26 +121,24 @@ class Daemon:
                 desk,
                 history,
             )
-            saved = await asyncio.to_thread(store.load_states)
+            saved = await asyncio.to_thread(store.states.load)
             fleet.restore(saved)
-            snmp = self._snmp = SnmpService(
-                self.config, store, self.clock, self.registry, scheduler.check_soon, history=history
+            self._deps = Deps(
+                self.config, store, self.clock, self.registry, scheduler.check_soon, history, saved
             )
-            snmp.watch.restore(
-                {d: s.last_check for d, s in saved.items() if s.last_check},
-                await asyncio.to_thread(store.latest_events, "reboot"),
-            )
-            stack.callback(snmp.close)
-            snmp.open()
-            ports = self._ports = PortWatch(self.config, store, self.clock, self.registry)
-            self._onvif_deps = (store, scheduler)
-            stack.push_async_callback(self._stop_onvif)
+            stack.push_async_callback(self._stop_watches)
+            for kind in WATCHES:
+                await self._open_watch(kind, self.config)
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
-            upkeep = self._upkeep = PreventionService(store, self.clock, self.config)
+            upkeep = self._upkeep = PreventionService(
+                store, self.clock, self.config, messages=Routing.from_config
+            )
             self.registry.register(TaskCollector(upkeep))
-            warnings = self._warnings = EarlyWarningDesk(store, self.clock, self.config, windows)
+            warnings = self._warnings = EarlyWarningDesk(
+                store, self.clock, self.config, windows, messages=Routing.from_config
+            )
             self.registry.register(WarningCollector(warnings))
             notifier = self._notifier = Dispatcher(
                 store,
@@ -151,9 +148,9 @@ class Daemon:
                 contracts=[c.id for c in self.config.contracts],
             )
             self.registry.register(OutboxCollector(notifier, self.clock.now))
-            escalator = Escalator(store, self.clock, lambda: desk.routing, self.registry)
+            escalator = Escalator(store, self.clock, lambda: desk.messages, self.registry)
             digests = DigestTask(
-                store, self.clock, lambda: desk.routing, lambda: self.config.notify.digest
+                store, self.clock, lambda: desk.messages, lambda: self.config.notify.digest
             )
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
@@ -167,24 +164,24 @@ class Daemon:
             loop.add_signal_handler(signal.SIGHUP, self._reload_soon, store, fleet, scheduler)
             stack.callback(loop.remove_signal_handler, signal.SIGHUP)
 
-            writer = asyncio.create_task(recorder.run(), name="recorder")
-            checks = asyncio.create_task(scheduler.run(), name="scheduler")
-            polls = asyncio.create_task(snmp.run(), name="snmp")
-            connects = asyncio.create_task(ports.run(), name="tcp")
-            self._start_onvif(self.config)
-            clocks = asyncio.create_task(desk.run_clocks(), name="sla-clocks")
-            sends = asyncio.create_task(notifier.run(), name="notify")
-            escalations = asyncio.create_task(escalator.run(), name="escalation")
-            digest = asyncio.create_task(digests.run(), name="digest")
-            upkeeping = asyncio.create_task(upkeep.run(), name="inspections")
+            # Every task from here on is owned by the supervisor (one TaskGroup); it leaves
+            # before the API, /metrics and the store close (the stack unwinds in reverse).
+            sup = await stack.enter_async_context(self.supervisor)
+            sup.periodic("recorder", recorder.step, critical=True)
+            sup.service("scheduler", scheduler.run, critical=True)
+            for name, watch in self._watches.items():
+                sup.service(name, watch.run)
+            sup.periodic("sla-clocks", desk.clocks_step, critical=True)
+            sup.periodic("notify", notifier.step, critical=True)
+            sup.periodic("escalation", escalator.step)
+            sup.periodic("digest", digests.step)
+            sup.periodic("inspections", upkeep.step)
             settings = self.config.history
-            prevention = [
-                asyncio.create_task(history.run(self.clock, settings.flush_every), name="history"),
-                asyncio.create_task(warnings.run(settings.evaluate_every), name="warnings"),
-                asyncio.create_task(
-                    watch_windows(desk, fleet.tracker, windows, self.clock), name="windows"
-                ),
-            ]
+            every = settings.flush_every
+            sup.periodic("history", partial(history.step, self.clock, every), first_after=every)
+            every = settings.evaluate_every
+            sup.periodic("warnings", partial(warnings.step, every), first_after=min(every, 60.0))
+            sup.periodic("windows", partial(windows_step, desk, fleet.tracker, windows, self.clock))
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
@@ -195,57 +192,37 @@ class Daemon:
             )
             watchdog = sdnotify.watchdog_interval()
             if watchdog is not None:
-                feeder = asyncio.create_task(sdnotify.keep_watchdog_fed(self.clock, watchdog))
-                stack.callback(feeder.cancel)
+                sup.feed_watchdog(watchdog)  # only while the critical tasks make progress
             sdnotify.notify("READY=1")
             ready()
             await self._stop.wait()
             sdnotify.notify("STOPPING=1")
             _log.info("stopping")
-            checks.cancel()
-            polls.cancel()
-            connects.cancel()
-            await asyncio.gather(polls, connects, return_exceptions=True)
-            await self._stop_onvif()
-            clocks.cancel()
+            await sup.cancel("scheduler", *self._watches)
+            await self._stop_watches()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
-            sends.cancel()
-            escalations.cancel()
-            digest.cancel()
-            upkeeping.cancel()
-            await asyncio.gather(upkeeping, return_exceptions=True)
-            for task in prevention:
-                task.cancel()
-            await asyncio.gather(
-                checks, clocks, sends, escalations, digest, *prevention, return_exceptions=True
-            )
+            await sup.cancel("sla-clocks", "notify", "escalation", "digest", "inspections")
+            await sup.cancel("history", "warnings", "windows")
             await self._flush_history(history)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+            await sup.cancel("recorder")
+            await recorder.flush_checks()  # the last-check times of the final minutes
+            await sup.cancel_all()
         _log.info("stopped")
 
-    def _start_onvif(self, config: Config) -> None:
-        """ONVIF checks start with the first device that has `onvif:` settings: zeep and
-        the WSDLs cost ~20 MB and a second of start-up that sites without ONVIF never pay."""
-        if self._onvif is not None or self._onvif_deps is None:
-            return
-        if not any(d.onvif for d in config.devices):
-            return
-        from monitord.checks.onvif.service import OnvifService
+    async def _open_watch(self, kind: WatchKind, config: Config) -> Watch | None:
+        """Open a protocol's watch if it is wanted and not open yet (ONVIF waits for its
+        first configured device, so a reload may open it)."""
+        if kind.name in self._watches or self._deps is None or not kind.wanted(config):
+            return None
+        watch = self._watches[kind.name] = await kind.open(replace(self._deps, config=config))
+        return watch
 
-        store, scheduler = self._onvif_deps
-        self._onvif = OnvifService(config, store, self.clock, self.registry, scheduler.check_soon)
-        self._onvif_task = asyncio.create_task(self._onvif.run(), name="onvif")
-
-    async def _stop_onvif(self) -> None:
-        if self._onvif_task is not None:
-            self._onvif_task.cancel()
-            await asyncio.gather(self._onvif_task, return_exceptions=True)
-        self._onvif_task = None
-        if self._onvif is not None:
-            await self._onvif.close()
+    async def _stop_watches(self) -> None:
+        watches, self._watches = list(self._watches.values()), {}
+        for watch in watches:
+            await watch.stop()
 
     async def _flush_history(self, history: HistoryRecorder) -> None:
         try:
@@ -272,7 +249,7 @@ class Daemon:
 
     def _reload_soon(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> None:
         if self._reloading is None or self._reloading.done():
-            self._reloading = asyncio.create_task(self._reload(store, fleet, scheduler))
+            self._reloading = self.supervisor.once("reload", self._reload(store, fleet, scheduler))
 
     async def _reload(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> None:
         _log.info("reloading configuration", path=str(self.config_path))
@@ -292,14 +269,12 @@ class Daemon:
             _log.warning("database setting changed; it takes effect at the next restart")
         await self._sync_archive(store, config)
         fleet.apply(config)
-        if self._snmp is not None:
-            self._snmp.apply(config)
-        if self._ports is not None:
-            self._ports.apply(config)
-        if self._onvif is not None:
-            self._onvif.apply(config)
-        else:
-            self._start_onvif(config)
+        for kind in WATCHES:
+            running = self._watches.get(kind.name)
+            if running is not None:
+                running.apply(config)
+            elif (opened := await self._open_watch(kind, config)) is not None:
+                self.supervisor.service(kind.name, opened.run)
         if self._desk is not None:
             self._desk.apply(config)
         if self._notifier is not None:
@@ -317,7 +292,7 @@ class Daemon:
 
     async def _sync_archive(self, store: Store, config: Config) -> None:
         diff = await asyncio.to_thread(
-            store.sync_inventory,
+            store.devices.sync,
             site_records(config),
             [device_record(d) for d in config.devices],
             self.clock.now(),

@@ -28,8 +28,11 @@ class Scheduler:
         max_in_flight: int,
         on_lag: Callable[[float], None] = lambda _: None,
         on_error: Callable[[str, Exception], None] = lambda _d, _e: None,
+        on_beat: Callable[[float], None] = lambda _: None,
     ) -> None:
         self._clock, self._check, self._on_lag, self._on_error = clock, check, on_lag, on_error
+        # Progress for the watchdog: called with how long the loop may now be quiet.
+        self._on_beat = on_beat
         self._intervals: dict[str, float] = {}
         self._slots = asyncio.Semaphore(max_in_flight)
         self._heap: list[tuple[float, int, str]] = []
@@ -85,6 +88,7 @@ class Scheduler:
                     continue  # superseded by an earlier or removed entry
                 del self._due[device]
                 await self._slots.acquire()
+                self._on_beat(0.0)
                 self._on_lag(max(0.0, self._clock.monotonic() - due))
                 task = asyncio.create_task(self._run_one(device), name=f"check:{device}")
                 self._in_flight[device] = task
@@ -101,6 +105,7 @@ class Scheduler:
             wait = self._heap[0][0] - self._clock.monotonic() if self._heap else 3600.0
             if wait <= 0:
                 return
+            self._on_beat(wait)
             self._wakeup.clear()
             sleeper = asyncio.create_task(self._clock.sleep(wait))
             waker = asyncio.create_task(self._wakeup.wait())

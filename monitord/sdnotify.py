@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import socket
 
-from monitord.clock import Clock
-
 
 def notify(message: str) -> bool:
     """Send `message` (e.g. "READY=1"); True if a manager was there to hear it."""
@@ -31,10 +29,3 @@ def watchdog_interval() -> float | None:
     if not usec or (pid and pid != str(os.getpid())):
         return None
     return int(usec) / 2_000_000
-
-
-async def keep_watchdog_fed(clock: Clock, every: float) -> None:
-    """Runs on the event loop, so a wedged loop stops feeding and systemd restarts us."""
-    while True:
-        notify("WATCHDOG=1")
-        await clock.sleep(every)

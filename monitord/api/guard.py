@@ -5,10 +5,11 @@ FastAPI reads and parses a JSON body before its dependencies run, so the token c
 stall every check. This layer runs first, on the headers only:
 
 1. more requests in flight than `api.max_concurrent_requests` -> 503 (not /healthz);
-2. no valid bearer token on a path that needs one -> 401, the body never read;
-3. a declared Content-Length over `api.max_body_bytes` -> 413, the body never read;
-4. a body that grows past the cap while it streams (chunked) -> 413 at that point;
-5. any exception the app lets out -> a JSON 500 and one JSON log line (nothing else in the
+2. a NUL anywhere in the URL -> 422 (no database stores one);
+3. no valid bearer token on a path that needs one -> 401, the body never read;
+4. a declared Content-Length over `api.max_body_bytes` -> 413, the body never read;
+5. a body that grows past the cap while it streams (chunked) -> 413 at that point;
+6. any exception the app lets out -> a JSON 500 and one JSON log line (nothing else in the
    way would log it as JSON: uvicorn prints a plain traceback).
 
 The routes still authenticate (they need the principal); this only decides earlier.
@@ -66,6 +67,11 @@ class Guard:
         if counted and self.in_flight >= settings.max_concurrent_requests:
             await _refuse(send, status.HTTP_503_SERVICE_UNAVAILABLE, "too many requests at once",
                           {"retry-after": "1"})  # fmt: skip
+            return
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            # No stored text has a NUL (PostgreSQL refuses it): a query with one would fail
+            # in the database, a 503 for what is the client's mistake.
+            await _refuse(send, status.HTTP_422_UNPROCESSABLE_CONTENT, "the URL contains a NUL")
             return
         if path not in PUBLIC and not self._authenticated(scope):
             await _refuse(send, status.HTTP_401_UNAUTHORIZED, "missing or invalid bearer token",

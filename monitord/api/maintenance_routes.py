@@ -23,7 +23,7 @@ from monitord.config.durations import Duration
 from monitord.config.models import ApiRole
 from monitord.prevention.adhoc import BadWindow, configured_json, start_window, stored_json
 from monitord.store import Store
-from monitord.store.maintenance import WindowRecord
+from monitord.store.records import WindowRecord
 
 _log = log.get("monitord.api")
 
@@ -65,7 +65,7 @@ def maintenance_router(
         then the configured ones."""
         now, current = clock.now(), config()
         since = now - dt.timedelta(days=30) if everything else now
-        stored = await asyncio.to_thread(store.windows_ending_after, since)
+        stored = await asyncio.to_thread(store.windows.ending_after, since)
         out = [stored_json(current, w, now) for w in stored
                if visible(who, current, w.device_id, w.site_id)]  # fmt: skip
         out += [configured_json(current, w, now) for w in current.maintenance
@@ -98,7 +98,7 @@ def maintenance_router(
         """End a window started by hand now; a fault still there opens its ticket."""
         who.require(ApiRole.ENGINEER, ApiRole.MANAGER)
         now = clock.now()
-        w: WindowRecord | None = await asyncio.to_thread(store.end_window, window_id, now)
+        w: WindowRecord | None = await asyncio.to_thread(store.windows.end, window_id, now)
         if w is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"window {window_id} does not exist")
         _log.info("maintenance window ended via api", window=w.id, client=who.name)

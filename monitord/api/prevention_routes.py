@@ -23,7 +23,7 @@ from monitord.notify.messages import Routing
 from monitord.present import prevention as pv
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import Store
-from monitord.store.prevention_records import FollowUpVisit
+from monitord.store.records import FollowUpVisit
 
 Who = Annotated[str, Field(min_length=1, max_length=200)]
 Rating = Annotated[int, Field(ge=1, le=5)]
@@ -80,11 +80,11 @@ def prevention_router(
         """Inspection tasks by due time (state: open, overdue, done)."""
         current, now = config(), clock.now()
         sites = visible_sites(who, current)
-        found = await asyncio.to_thread(store.inspection_tasks, None, site, None, None, open_only)
+        found = await asyncio.to_thread(store.inspections.tasks, None, site, None, None, open_only)
         return [pv.task_dict(current, t, None, now) for t in found if t.site_id in sites]
 
-    async def one_task(who: Principal, task_id: Id) -> Any:
-        found = await asyncio.to_thread(store.inspection_task, task_id)
+    async def one_task(who: Principal, task_id: int) -> Any:
+        found = await asyncio.to_thread(store.inspections.task, task_id)
         if found is None or found[0].site_id not in visible_sites(who, config()):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"inspection {task_id} does not exist")
         return found
@@ -115,7 +115,7 @@ def prevention_router(
     async def list_followups(who: Caller, site: str | None = None) -> list[dict[str, Any]]:
         """Per site owing visits: its windows (done, due, overdue) and visits with surveys."""
         current = config()
-        visits = await asyncio.to_thread(store.followup_visits, None, site)
+        visits = await asyncio.to_thread(store.followups.visits, None, site)
         statuses = await asyncio.to_thread(followups.ticket_statuses, store, visits)
         sites = visible_sites(who, current)
         out = pv.followups_dicts(current, visits, clock.now(), site, statuses)

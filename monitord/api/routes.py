@@ -22,6 +22,7 @@ from monitord.api.maintenance_routes import maintenance_router
 from monitord.api.prevention_routes import prevention_router
 from monitord.api.report_routes import report_router
 from monitord.api.schemas import EventIn, HotlineIn, Id
+from monitord.api.security_headers import SecurityHeaders
 from monitord.api.views import device_json, ticket_json
 from monitord.clock import Clock
 from monitord.config import Config
@@ -71,6 +72,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         redoc_url=None,
     )
     app.state.tokens, app.state.config = TokenBook(), config
+    app.add_middleware(SecurityHeaders)
 
     @app.middleware("http")
     async def access_log(
@@ -104,15 +106,15 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         _log.error("api: store failed", error=str(exc))
         return JSONResponse({"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE)
 
-    async def one(who: Principal, ticket_id: Id) -> tuple[TicketRecord, list[TicketEventRecord]]:
-        found = await asyncio.to_thread(store.ticket, ticket_id)
+    async def one(who: Principal, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]]:
+        found = await asyncio.to_thread(store.tickets.get, ticket_id)
         # Another contract's ticket is "not found": a customer learns nothing about it.
         if found is None or not who.sees_contract(found[0].contract):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {ticket_id} does not exist")
         return found
 
     def with_events(found: list[TicketRecord]) -> list[tuple[TicketRecord, Any]]:
-        return [(t, store.ticket_events(t.id)) for t in found]
+        return [(t, store.tickets.events(t.id)) for t in found]
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -135,7 +137,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         statuses = [s.value for s in status_] if status_ else None
         # The store cannot filter by class: read enough to fill `limit` after filtering.
         found = await asyncio.to_thread(
-            store.tickets, statuses, contract, 10_000 if ticket_class else limit
+            store.tickets.recent, statuses, contract, 10_000 if ticket_class else limit
         )
         if ticket_class is not None:
             found = [t for t in found if t.ticket_class == ticket_class.value][:limit]
@@ -224,8 +226,8 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         """Devices of the equipment archive with their last confirmed (HARD) state and since."""
         current = config()
         sites = {s.id: s for s in current.sites if who.sees_contract(s.contract or "")}
-        devices = await asyncio.to_thread(store.devices)
-        states = await asyncio.to_thread(store.load_states)
+        devices = await asyncio.to_thread(store.devices.all)
+        states = await asyncio.to_thread(store.states.load)
         return [
             device_json(d, states.get(d.id), sites[d.site_id].timezone)
             for d in devices
@@ -236,10 +238,10 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
     async def list_faults(who: Caller) -> list[dict[str, Any]]:
         """Active fault tickets (not hotline calls), each with its root device's state."""
         contract = who.contract if who.role == ApiRole.CUSTOMER else None
-        found = await asyncio.to_thread(store.tickets, _ACTIVE, contract, 10_000)
+        found = await asyncio.to_thread(store.tickets.recent, _ACTIVE, contract, 10_000)
         faults = [t for t in found if t.fault_kind != FaultKind.HOTLINE.value]
         loaded = await asyncio.to_thread(with_events, faults)
-        states = await asyncio.to_thread(store.load_states)
+        states = await asyncio.to_thread(store.states.load)
         now, current = clock.now(), config()
         out = []
         for t, events in loaded:

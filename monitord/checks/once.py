@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from monitord.checks.icmp.client import IcmpMode, IcmpUnavailable, Pinger
@@ -18,7 +18,7 @@ from monitord.checks.snmp.client import SnmpClient, SnmpValue
 from monitord.checks.snmp.evaluate import evaluate as evaluate_snmp
 from monitord.checks.snmp.targets import target
 from monitord.checks.tcp.client import check_port
-from monitord.checks.tcp.watch import finding as port_finding
+from monitord.checks.tcp.evaluate import finding as port_finding
 from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
 from monitord.health.findings import Finding, Status
@@ -50,16 +50,16 @@ class ProbeReport:
 
 
 async def probe(config: Config, device: Device) -> ProbeReport:
-    report = await _probe(config, device)
-    if device.onvif is None:
-        return report
-    # zeep and the WSDLs cost ~1 s to import: only for a device that has ONVIF settings.
-    from monitord.checks.onvif.once import look
+    from monitord.checks.base import WATCHES  # the table imports the looks below
 
-    return replace(report, onvif=await look(device))
+    report = await _icmp(config, device)
+    for kind in WATCHES:
+        if kind.configured(device):
+            report = await kind.look(config, device, report)
+    return report
 
 
-async def _probe(config: Config, device: Device) -> ProbeReport:
+async def _icmp(config: Config, device: Device) -> ProbeReport:
     outcome, icmp_error = None, None
     settings = config.icmp_for(device)
     try:
@@ -75,16 +75,18 @@ async def _probe(config: Config, device: Device) -> ProbeReport:
             outcome = evaluate(result, settings)
         finally:
             pinger.close()
-    tcp = await _tcp(device)
-    if device.snmp is None:
-        return ProbeReport(device, outcome, icmp_error, tcp=tcp)
+    return ProbeReport(device, outcome, icmp_error)
+
+
+async def look_snmp(device: Device) -> tuple[list[Finding], dict[str, SnmpValue]]:
+    """One SNMP fetch, evaluated: the findings and the system group."""
+    assert device.snmp is not None
+    try:
+        t = target(device)
+    except SecretUnavailable as exc:
+        return [Finding(device.id, "snmp", Status.UNKNOWN, f"SNMP: {exc}")], {}
     client = SnmpClient()
     try:
-        try:
-            t = target(device)
-        except SecretUnavailable as exc:
-            failed = Finding(device.id, "snmp", Status.UNKNOWN, f"SNMP: {exc}")
-            return ProbeReport(device, outcome, icmp_error, [failed], tcp=tcp)
         reading = await client.fetch(t, O.plan_for(device.kind.value, device.snmp.ports))
     finally:
         client.close()
@@ -92,12 +94,11 @@ async def _probe(config: Config, device: Device) -> ProbeReport:
         device.id, device.kind.value, device.snmp, reading, None, time.monotonic()
     )
     system = {o: v for o in O.SYSTEM if (v := reading.get(o)) is not None}
-    return ProbeReport(device, outcome, icmp_error, found.findings, system, tcp)
+    return found.findings, system
 
 
-async def _tcp(device: Device) -> list[Finding]:
-    if device.tcp is None:
-        return []
+async def look_tcp(device: Device) -> list[Finding]:
+    assert device.tcp is not None
     within = device.tcp.timeout
     checks = await asyncio.gather(
         *(check_port(device.address, p, within) for p in device.tcp.ports)

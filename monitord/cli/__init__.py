@@ -1,6 +1,8 @@
 """The command line: `monitord` and its command groups, one module each (cli/*.py).
 
-Every command gets the shared `Context` (cli/context.py) as its click object.
+Every command gets the shared `Context` (cli/context.py) as its click object. A command's
+module is imported only when that command runs, so `--help` and `--version` stay instant:
+the daemon's dependencies (SQLAlchemy, pysnmp, zeep, FastAPI) take about a second to import.
 """
 
 from __future__ import annotations
@@ -11,26 +13,15 @@ from pathlib import Path
 import click
 
 from monitord import __version__
-from monitord.cli import (
-    daemon,
-    demo,
-    devices,
-    maintenance,
-    notify,
-    oncall,
-    prevention,
-    probe,
-    report,
-    tickets,
-)
 from monitord.cli.context import Context
+from monitord.cli.lazy import LazyGroup
 from monitord.present import i18n
 from monitord.present.text import CleanOutput
 
 DEFAULT_CONFIG = "/etc/monitord/monitord.yaml"
 
 
-class _Main(click.Group):
+class _Main(LazyGroup):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # Bytes that are not UTF-8 reach Python as lone surrogates (PEP 383); they cannot be
         # stored or printed, so they are a usage error here, before any command runs.
@@ -64,10 +55,3 @@ def main(ctx: click.Context, config_path: Path, lang: str | None) -> None:
     ctx.obj = Context(config_path, i18n.detect(lang))
     if not isinstance(sys.stdout, CleanOutput):  # stored text never drives the terminal
         sys.stdout = CleanOutput(sys.stdout)
-
-
-# One registration style: each module lists its top-level commands in COMMANDS.
-_MODULES = (daemon, devices, tickets, probe, notify, oncall, report, prevention, maintenance, demo)
-for _module in _MODULES:
-    for _command in _module.COMMANDS:
-        main.add_command(_command)

@@ -12,14 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from monitord.clock import Clock, SystemClock
-from monitord.config import Config, ConfigError, load
 from monitord.present import i18n
-from monitord.store import Store, StoreError
+
+if TYPE_CHECKING:
+    # Imported where used: `monitord --help` must not pay for SQLAlchemy and pydantic.
+    from monitord.clock import Clock
+    from monitord.config import Config
+    from monitord.store import Store
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -33,13 +36,21 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise click.exceptions.Exit(code)
 
 
+def _system_clock() -> Clock:
+    from monitord.clock import SystemClock
+
+    return SystemClock()
+
+
 @dataclass
 class Context:
     config_path: Path
     lang: str
-    clock: Clock = field(default_factory=SystemClock)
+    clock: Clock = field(default_factory=_system_clock)
 
     def config(self) -> Config:
+        from monitord.config import ConfigError, load
+
         try:
             return load(self.config_path)
         except ConfigError as exc:
@@ -48,6 +59,8 @@ class Context:
             fail(f"{len(exc.issues)} {i18n.t('errors', self.lang)}", EXIT_USAGE)
 
     def store(self, config: Config) -> Store:
+        from monitord.store import Store, StoreError
+
         try:
             store = Store.open(config.database_url)
             store.upgrade()

@@ -30,13 +30,13 @@ def tickets_command(
     """List tickets, newest first."""
     config = obj.config()
     store = obj.store(config)
-    found = store.tickets(list(statuses) or None, contract)
+    found = store.tickets.recent(list(statuses) or None, contract)
     if as_json:
         contracts = {c.id: c for c in config.contracts}
         zones = {s.id: s.zone.value for s in config.sites}
         out = []
         for t in found:
-            events = store.ticket_events(t.id)
+            events = store.tickets.events(t.id)
             out.append(
                 ticket_views.ticket_dict(
                     t, events, contracts.get(t.contract), zones.get(t.site_id, "city"), obj.now()
@@ -61,7 +61,7 @@ def show(obj: Context, ticket_id: int, as_json: bool) -> None:
     """A ticket with its deadlines (due, met, breached) and its whole log."""
     config = obj.config()
     store = obj.store(config)
-    found = store.ticket(ticket_id)
+    found = store.tickets.get(ticket_id)
     store.close()
     if found is None:
         fail(f"ticket {ticket_id} does not exist")
@@ -103,7 +103,7 @@ def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
     def command(obj: Context, ticket_id: int, text: str | None, by: str, file: Path | None) -> None:
         config = obj.config()
         store = obj.store(config)
-        routing = Routing.from_config(config)  # its messages go out with the event
+        messages = Routing.from_config(config)  # its messages go out with the event
         # The console's user is trusted like a manager: a verification typed here is the
         # customer's acceptance taken on its behalf, and recorded as such.
         signature = {PRINCIPAL: cli_principal()}
@@ -111,7 +111,7 @@ def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
             signature[ON_BEHALF_OF] = by
         try:
             ticket = tickets.append(
-                store, ticket_id, kind, by, obj.now(), _text(text, file), signature, routing
+                store, ticket_id, kind, by, obj.now(), _text(text, file), signature, messages
             )
         except (InvalidTransition, tickets.NoSuchTicket, StoreError) as exc:
             fail(f"ticket {ticket_id}: {exc}")
@@ -145,10 +145,10 @@ def open_hotline(
     if found is None or contract is None:
         fail(f"site {site!r} is unknown or has no contract")
     store = obj.store(config)
-    if site not in {s.id for s in store.sites()}:
+    if site not in {s.id for s in store.devices.sites()}:
         # A call can come before the daemon ever ran: the archive starts from the config.
         records = [device_record(d) for d in config.devices]
-        store.sync_inventory(site_records(config), records, obj.now())
+        store.devices.sync(site_records(config), records, obj.now())
     ticket = tickets.open_hotline(
         store,
         contract,

@@ -20,6 +20,7 @@ from monitord.config.models import (
     KindDefaults,
     Site,
 )
+from monitord.config.notify import url_problems
 from monitord.config.oncall import unknown_places
 from monitord.config.yamlmap import Located, Path_, YamlError, dotted, load_located
 
@@ -252,6 +253,7 @@ def _semantic(
     yield from _cycles(config.devices, device_ids)
     n = config.notify
     yield from unknown_places(n.oncall, n.escalation, n.quiet_hours, {*contract_ids}, {*site_ids})
+    yield from url_problems(n.channels)
     yield from _windows(config, site_ids, device_ids)
 
 
@@ -280,6 +282,8 @@ def _icmp_fits(config: Config) -> Iterator[tuple[Path_, str]]:
     for kind, defaults in config.probe_defaults.items():
         levels.append((("probe_defaults", kind.value, "icmp"), [config.icmp, defaults.icmp]))
     for i, device in enumerate(config.devices):
+        if not device.icmp.model_fields_set:
+            continue  # inherits its kind's defaults, checked above: one error, not 10 000
         by_kind = config.probe_defaults.get(device.kind, KindDefaults()).icmp
         levels.append((("devices", i, "icmp"), [config.icmp, by_kind, device.icmp]))
     for path, chain in levels:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from monitord.config import addresses
 from monitord.config.delivery import Digest, Grouping, SmsChannel
 from monitord.config.durations import Duration
 from monitord.config.oncall import OnCall, Policy, QuietHours, problems
@@ -44,11 +46,19 @@ class EmailChannel(_Frozen):
     password: SecretRef | None = None
     sender: str
     timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
+    # AUTH over `security: none` puts the password on the wire in clear (base64): only a
+    # relay on a trusted segment justifies it, and then the operator says so.
+    allow_plaintext_auth: bool = False
 
     @model_validator(mode="after")
     def _auth_pair(self) -> EmailChannel:
         if (self.username is None) != (self.password is None):
             raise ValueError("username and password go together")
+        if self.password is not None and self.security == "none" and not self.allow_plaintext_auth:
+            raise ValueError(
+                "a password with 'security: none' is sent in clear text; use 'starttls' or "
+                "'tls', or set 'allow_plaintext_auth: true'"
+            )
         return self
 
 
@@ -62,12 +72,30 @@ class WebhookChannel(_Frozen):
     format: Literal["json", "wecom", "dingtalk", "feishu"] = "json"
     secret: SecretRef | None = None  # DingTalk's and Feishu's signing secret
     timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
-    # Loopback, link-local and metadata addresses are refused unless listed here (tests,
-    # a gateway on the same host): a configured URL must not reach into the host itself.
+    # Addresses refused by config/addresses.py (this host, link-local, metadata, ...) are
+    # refused unless listed here (tests, a gateway on the same host): a configured URL must
+    # not reach into the host itself.
     allow_addresses: tuple[str, ...] = ()
 
 
 Channel = Annotated[EmailChannel | WebhookChannel | SmsChannel, Field(discriminator="type")]
+
+
+def url_problems(channels: Iterable[Channel]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Channel URLs and allow lists the address policy refuses, found at load: a plain URL
+    now, a secret one when it is first used (it is checked there too)."""
+    for i, channel in enumerate(channels):
+        if isinstance(channel, EmailChannel):
+            continue
+        try:
+            allow = addresses.networks(channel.allow_addresses)
+        except ValueError as exc:
+            yield ("notify", "channels", i, "allow_addresses"), str(exc)
+            continue
+        if isinstance(channel.url, str):
+            problem = addresses.url_problem(channel.url, allow)
+            if problem is not None:
+                yield ("notify", "channels", i, "url"), problem
 
 
 class Recipient(_Frozen):

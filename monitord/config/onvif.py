@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from monitord.config import addresses
 from monitord.config.secrets import SecretRef
 
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
@@ -39,6 +40,13 @@ class OnvifSettings(BaseModel):
     # trying again: many cameras lock an account after a few failures.
     auth_backoff: Annotated[float, Field(ge=60, le=86_400)] = 900.0
     auth_backoff_max: Annotated[float, Field(ge=60, le=7 * 86_400)] = 6 * 3600.0
+    # Addresses (or networks) besides its own that the device may send us to: service
+    # addresses, subscriptions and stream URIs of an NVR that fronts other hosts. A
+    # network's members also pass config/addresses.py; a single address is trusted as is.
+    follow_addresses: Annotated[tuple[str, ...], Field(max_length=64)] = ()
+    # RTSP Basic sends the password in clear on every request: only if the camera can do
+    # nothing better and the operator accepts that.
+    allow_basic: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> OnvifSettings:
@@ -46,6 +54,7 @@ class OnvifSettings(BaseModel):
             raise ValueError("ONVIF needs both 'username' and 'password' (or neither)")
         if self.drift_warning_s >= self.drift_critical_s:
             raise ValueError("drift_warning_s must be below drift_critical_s")
+        addresses.networks(self.follow_addresses)  # a bad entry is named
         if self.auth_backoff > self.auth_backoff_max:
             raise ValueError("auth_backoff must not exceed auth_backoff_max")
         busy = self.timeout * 8

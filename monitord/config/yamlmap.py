@@ -10,10 +10,14 @@ import yaml
 
 Path_ = tuple[str | int, ...]
 
+# libyaml's parser is ~10x faster than the pure-Python one on a 10 000-device file; its nodes
+# carry the same marks, so errors keep their file:line. Without libyaml, the same in Python.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Aliases let a few hundred bytes stand for billions of values (the "billion laughs"), and
-# everything after parsing (validation, _walk below) expands them. A configuration is
-# written by hand: refuse more than this many values once aliases are expanded, and files
-# larger than any real fleet's.
+# everything after composing (the _Builder below, validation) expands them. A configuration
+# is written by hand: refuse more than this many values once aliases are expanded, and
+# files larger than any real fleet's.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_EXPANDED_NODES = 1_000_000
 
@@ -55,21 +59,33 @@ def load_located(file: Path) -> Located:
     except UnicodeDecodeError as exc:
         raise YamlError(file, 1, "not UTF-8 text") from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return _load(file, text, _Loader)
+    except yaml.MarkedYAMLError:
+        # libyaml words its errors differently: the pure-Python parser's are the documented
+        # ones, so a broken file is parsed again by it (only broken files pay for that).
+        return _load(file, text, yaml.SafeLoader)
+
+
+def _load(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located:
+    loader = loader_type(text)
+    try:
+        root = loader.get_single_node()
         if root is not None:
-            _refuse_bombs(file, root)
-        data = yaml.safe_load(text)
-    except RecursionError as exc:  # nesting thousands deep: the parser recurses
-        raise YamlError(file, 1, "nested too deeply") from exc
+            _refuse_bombs(file, root)  # before the builder expands any alias
+        lines: dict[Path_, int] = {(): 1}
+        data = None if root is None else _Builder(file, loader, lines).build(root, ())
     except yaml.MarkedYAMLError as exc:
+        if loader_type is not yaml.SafeLoader:
+            raise
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise YamlError(file, line, f"invalid YAML: {exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
         raise YamlError(file, 1, f"invalid YAML: {exc}") from exc
-    lines: dict[Path_, int] = {(): 1}
-    if root is not None:
-        _walk(file, root, (), lines)
+    except RecursionError as exc:  # nesting thousands deep: the composer recurses
+        raise YamlError(file, 1, "nested too deeply") from exc
+    finally:
+        loader.dispose()
     return Located(file, data, lines)
 
 
@@ -108,20 +124,46 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _walk(file: Path, node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+@dataclass(slots=True)
+class _Builder:
+    """One walk over the node tree that records every line and builds the data.
+
+    Plain maps, lists and strings are built here (PyYAML's constructor is most of the load
+    time at fleet size); every other scalar, merge keys (`<<`) and explicit tags go to
+    PyYAML's safe constructor, so the values are exactly what `yaml.safe_load` gives.
+    """
+
+    file: Path
+    loader: yaml.SafeLoader
+    lines: dict[Path_, int]
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return node.value if node.tag == _STR else self.loader.construct_object(node)
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                self.lines[(*path, index)] = item.start_mark.line + 1
+                items.append(self.build(item, (*path, index)))
+            return items if node.tag == _SEQ else self.loader.construct_object(node, deep=True)
+        assert isinstance(node, yaml.MappingNode)
+        out: dict[Any, Any] = {}
+        merged = False
         for key_node, value_node in node.value:
+            merged = merged or key_node.tag == _MERGE
             key = str(key_node.value)
-            if key in seen:
-                raise YamlError(file, key_node.start_mark.line + 1, f"duplicate key {key!r}")
-            seen.add(key)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _walk(file, value_node, (*path, key), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[(*path, index)] = item.start_mark.line + 1
-            _walk(file, item, (*path, index), lines)
+            if key in out:
+                line = key_node.start_mark.line + 1
+                raise YamlError(self.file, line, f"duplicate key {key!r}")
+            self.lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = self.build(value_node, (*path, key))
+        if merged or node.tag != _MAP or any(k.tag != _STR for k, _ in node.value):
+            return self.loader.construct_object(node, deep=True)
+        return out
 
 
 def dotted(path: Path_) -> str:

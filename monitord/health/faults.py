@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from monitord.config.contracts import FaultKind
 from monitord.config.models import Config, Device, DeviceKind
 from monitord.health.states import State
-from monitord.health.tracker import HealthTracker
+
+if TYPE_CHECKING:  # the tracker asks these functions for its own view (tracker.fault, .roots)
+    from monitord.health.tracker import HealthTracker
 
 _FAULT_OF_STATE = {
     State.DOWN: FaultKind.DOWN,

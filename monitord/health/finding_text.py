@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from monitord.present.i18n import FINDING_DISK_ZH, FINDING_POE_ZH, FINDING_PORT_ZH
+from monitord.present.i18n import (
+    FINDING_ADDRESSES,
+    FINDING_DISK_ZH,
+    FINDING_POE_ZH,
+    FINDING_PORT_ZH,
+    word,
+)
 
 
 def describe(check: str, values: Mapping[str, Any], summary: str, lang: str) -> str:
@@ -67,7 +73,14 @@ def _tcp(index: str, v: Mapping[str, Any]) -> str | None:
     return f"TCP端口{index}{'可连接' if v['open'] else '无法连接'}"
 
 
+def addresses(v: Mapping[str, Any], lang: str) -> str:
+    """The "addresses" finding of an ONVIF device (also its English summary)."""
+    hosts = str(v.get("hosts", ""))
+    return word(FINDING_ADDRESSES, "refused" if hosts else "ok", lang).format(hosts=hosts)
+
+
 _ZH: Final[dict[str, Callable[[str, Mapping[str, Any]], str | None]]] = {
+    "addresses": lambda _i, v: addresses(v, "zh"),
     "port": _port,
     "poe": _poe,
     "storage": _storage,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, Final, Protocol, TypeVar
 
 from monitord import log
@@ -15,17 +16,33 @@ from monitord.clock import Clock
 from monitord.config.models import Device
 from monitord.health.findings import FindingChange, Status
 from monitord.store.records import OperationEvent
+from monitord.supervise import Backoff, retry
 
 _STORE_TRIES: Final = 5
+_STORE_RETRY: Final = Backoff(1.0, 30.0)
 _T = TypeVar("_T")
 
 
-class EventStore(Protocol):
+class EventLog(Protocol):
+    """`store.states`, as far as a journal writes to it."""
+
     def record_event(self, event: OperationEvent) -> None: ...
 
-    def learn_facts(
+
+class FactLog(Protocol):
+    """`store.facts`, as far as a journal writes to it."""
+
+    def learn(
         self, device_id: str, source: str, facts: Mapping[str, str], at: dt.datetime
     ) -> dict[str, tuple[str, str]]: ...
+
+
+class EventStore(Protocol):
+    @property
+    def states(self) -> EventLog: ...
+
+    @property
+    def facts(self) -> FactLog: ...
 
 
 class Journal:
@@ -66,7 +83,7 @@ class Journal:
         """Keep what the device says about itself; the store records what changed."""
         at = self._clock.now()
         changed = await self._retried(
-            device, "facts", lambda: self._store.learn_facts(device.id, source, facts, at)
+            device, "facts", lambda: self._store.facts.learn(device.id, source, facts, at)
         )
         for name, (old, new) in (changed or {}).items():
             self._log.warning(
@@ -89,17 +106,25 @@ class Journal:
         event = OperationEvent(
             device.id, self._clock.now(), kind, from_state, to_state, reason, dict(values)
         )
-        await self._retried(device, f"{kind}: {reason}", lambda: self._store.record_event(event))
+        await self._retried(
+            device, f"{kind}: {reason}", lambda: self._store.states.record_event(event)
+        )
 
     async def _retried(self, device: Device, what: str, write: Callable[[], _T]) -> _T | None:
         """The write's result; None when the store stayed away through every try."""
-        for attempt in range(_STORE_TRIES):
-            try:
-                return await asyncio.to_thread(write)
-            except Exception as exc:  # noqa: BLE001 - the store may come back
-                self._log.error(
-                    "cannot write to the store; retrying", device=device.id, error=str(exc)
-                )
-                await self._clock.sleep(min(30.0, 2.0**attempt))
-        self._log.error("not recorded", device=device.id, what=what)
-        return None
+
+        def failed(exc: Exception) -> None:
+            self._log.error("cannot write to the store; retrying", device=device.id, error=str(exc))
+
+        try:
+            return await retry(
+                partial(asyncio.to_thread, write),
+                self._clock,
+                _STORE_RETRY,
+                Exception,  # the store may come back
+                failed,
+                tries=_STORE_TRIES,
+            )
+        except Exception:  # noqa: BLE001 - reported above, each time
+            self._log.error("not recorded", device=device.id, what=what)
+            return None

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from functools import partial
 
 from monitord import log
 from monitord.clock import Clock
 from monitord.health.tracker import Transition
 from monitord.store import Store, StoreError
 from monitord.store.records import OperationEvent, SavedState
+from monitord.supervise import Backoff, repeat, retry
 
 _log = log.get("monitord.recorder")
 
@@ -55,21 +57,27 @@ class Recorder:
             batch, self._queued = self._queued, []
             changes = [(event, state) for event, state, _ in batch]
             failure: BaseException | None = None
-            while True:
-                try:
-                    await asyncio.to_thread(self._store.record_state_changes, changes)
-                    break
-                except StoreError as exc:
-                    # The store may come back (disk freed, database restarted).
-                    _log.error(
-                        "cannot record state change; retrying",
-                        devices=[event.device_id for event, _ in changes[:10]],
-                        error=str(exc),
-                    )
-                    await self._clock.sleep(self._flush_every)
-                except Exception as exc:  # noqa: BLE001 - a bug, not the database: tell the callers
-                    failure = exc
-                    break
+
+            def failed(
+                exc: Exception, changes: list[tuple[OperationEvent, SavedState]] = changes
+            ) -> None:
+                _log.error(
+                    "cannot record state change; retrying",
+                    devices=[event.device_id for event, _ in changes[:10]],
+                    error=str(exc),
+                )
+
+            try:
+                # The store may come back (disk freed, database restarted): never give up.
+                await retry(
+                    partial(asyncio.to_thread, self._store.states.record_changes, changes),
+                    self._clock,
+                    Backoff(self._flush_every, self._flush_every),
+                    StoreError,
+                    failed,
+                )
+            except Exception as exc:  # noqa: BLE001 - a bug, not the database: tell the callers
+                failure = exc
             for _, _, done in batch:
                 if done.done():
                     continue
@@ -81,19 +89,22 @@ class Recorder:
     async def run(self) -> None:
         """Flush last-check times periodically until cancelled, then once more."""
         try:
-            while True:
-                await self._clock.sleep(self._flush_every)
-                await self.flush_checks()
+            await repeat(self.step, self._clock, first_after=self._flush_every)
         except asyncio.CancelledError:
             await asyncio.shield(self.flush_checks())
             raise
+
+    async def step(self) -> float:
+        """Write the last-check times; returns the seconds until the next flush."""
+        await self.flush_checks()
+        return self._flush_every
 
     async def flush_checks(self) -> None:
         if not self._last_checks:
             return
         batch, self._last_checks = self._last_checks, {}
         try:
-            await asyncio.to_thread(self._store.touch_checks, batch)
+            await asyncio.to_thread(self._store.states.touch_checks, batch)
         except StoreError as exc:
             _log.warning("cannot record last check times", error=str(exc))
             self._last_checks = {**batch, **self._last_checks}

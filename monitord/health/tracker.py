@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitord.checks.icmp.evaluate import Outcome
-from monitord.config.models import FlappingSettings, IcmpSettings
+from monitord.config.models import Config, Device, FlappingSettings, IcmpSettings
+from monitord.health.faults import Fault, fault_of, roots_of
 from monitord.health.flapping import FlapDetector
 from monitord.health.states import State, StateType
 from monitord.inventory.topology import Topology
@@ -92,6 +93,17 @@ class HealthTracker:
         health = self.devices.get(device_id)
         return health is not None and health.state in _FAILING
 
+    # The read-only view the ticket desk uses (ticketing.ports.HealthView).
+    def state(self, device_id: str) -> State | None:
+        health = self.devices.get(device_id)
+        return health.state if health is not None else None
+
+    def fault(self, device: Device, config: Config) -> Fault | None:
+        return fault_of(device, config, self)
+
+    def roots(self, device_id: str) -> list[str]:
+        return roots_of(device_id, self)
+
     def observe(self, device_id: str, outcome: Outcome, now: dt.datetime) -> Verdict:
         health = self.devices[device_id]
         settings = self.settings[device_id]
@@ -120,24 +132,13 @@ class HealthTracker:
             self._recover(device_id, health, outcome, now, out, recheck)
             return Verdict(out, recheck, settings.interval)
 
-        if health.state_type == StateType.HARD and health.state in _PROBLEMS:
+        if health.state in _PROBLEMS and health.state != State.UNREACHABLE:
+            return self._change_of_kind(device_id, health, settings, outcome, now, out, recheck)
+        if health.state_type == StateType.HARD and health.state == State.UNREACHABLE:
             target = self._confirmed_target(device_id, outcome.state)
             if target is None:
                 return Verdict(out, recheck, settings.retry_interval)
             if target == health.state:
-                return Verdict(out, recheck, settings.interval)
-            if health.state != State.UNREACHABLE:
-                # Already confirmed as a problem: a change of kind is news at once (Icinga).
-                self._set(
-                    health,
-                    device_id,
-                    target,
-                    now,
-                    out,
-                    outcome,
-                    self._reason(device_id, target, outcome),
-                )
-                self._cascade(device_id, now, out)
                 return Verdict(out, recheck, settings.interval)
             # Its uplink is back but it still fails: the failure may predate the recovery, or
             # the device may still be booting. Confirm it like any new fault before blaming it.
@@ -157,6 +158,41 @@ class HealthTracker:
         self._set(
             health, device_id, target, now, out, outcome, self._reason(device_id, target, outcome)
         )
+        self._cascade(device_id, now, out)
+        return Verdict(out, recheck, settings.interval)
+
+    def _change_of_kind(
+        self,
+        device_id: str,
+        health: DeviceHealth,
+        settings: IcmpSettings,
+        outcome: Outcome,
+        now: dt.datetime,
+        out: list[Transition],
+        recheck: list[str],
+    ) -> Verdict:
+        """A confirmed problem that now shows another kind (DOWN <-> DEGRADED).
+
+        Confirmed like a new fault: max_attempts checks in a row at the retry interval. A
+        check straddling the moment a link comes back loses 1 or 2 of its echoes; taken as
+        news at once, that turned every recovery into a DEGRADED fault (issue 18).
+        """
+        target = self._confirmed_target(device_id, outcome.state)
+        if target is None:  # a parent is failing but not yet confirmed: wait for it
+            return Verdict(out, recheck, settings.retry_interval)
+        if target == health.state:  # the same problem as confirmed: any other kind was noise
+            health.state_type, health.attempt, health.soft_state = StateType.HARD, 0, None
+            return Verdict(out, recheck, settings.interval)
+        same = health.state_type == StateType.SOFT and health.soft_state == outcome.state
+        attempt = health.attempt + 1 if same else 1
+        if attempt == 1 and outcome.state == State.DOWN:
+            parents = self.topology.parents.get(device_id, ())
+            recheck += [p for p in parents if not self.is_down(p)]
+        if attempt < settings.max_attempts:
+            self._soft(health, outcome.state, attempt)
+            return Verdict(out, recheck, settings.retry_interval)
+        reason = self._reason(device_id, target, outcome)
+        self._set(health, device_id, target, now, out, outcome, reason)
         self._cascade(device_id, now, out)
         return Verdict(out, recheck, settings.interval)
 

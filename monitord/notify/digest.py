@@ -21,6 +21,7 @@ from monitord.config.notify import NotifyEvent
 from monitord.notify.messages import Routing
 from monitord.store import Store, StoreError
 from monitord.store.records import OutboxRecord, TicketRecord
+from monitord.supervise import repeat
 from monitord.ticketing.lifecycle import Status
 
 _log = log.get("monitord.notify")
@@ -113,12 +114,15 @@ class DigestTask:
         self._done: set[tuple[str, dt.date]] = set()  # saves the queries, not the guarantee
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.pass_once()
-            except StoreError as exc:
-                _log.error("cannot queue the daily digest; retrying", error=str(exc))
-            await self._clock.sleep(self._every)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """Queue what is due; returns the seconds until the next look."""
+        try:
+            await self.pass_once()
+        except StoreError as exc:
+            _log.error("cannot queue the daily digest; retrying", error=str(exc))
+        return self._every
 
     async def pass_once(self) -> int:
         """Queue the digests due now; returns how many rows were offered to the outbox."""
@@ -131,10 +135,10 @@ class DigestTask:
             day = day_due(now, contract, settings.hour)
             if day is None or (contract.id, day) in self._done:
                 continue
-            tickets = await asyncio.to_thread(self._store.tickets, OPEN, contract.id, 10_000)
+            tickets = await asyncio.to_thread(self._store.tickets.recent, OPEN, contract.id, 10_000)
             records = digest_records(contract, day, tickets, routing, settings)
             if records:
-                await asyncio.to_thread(self._store.enqueue, records, now)
+                await asyncio.to_thread(self._store.outbox.enqueue, records, now)
                 _log.info("daily digest queued", contract=contract.id, day=day.isoformat())
             self._done.add((contract.id, day))
             offered += len(records)

@@ -30,6 +30,7 @@ from monitord.notify.channels import Channel, DeliveryError, build
 from monitord.notify.grouping import Planner, compose
 from monitord.store import Store, StoreError
 from monitord.store.records import OutboxMessage
+from monitord.supervise import Backoff, repeat
 
 _log = log.get("monitord.notify")
 # From the ticket event to its message delivered: seconds (grouping waits) to a day (retries).
@@ -90,7 +91,8 @@ class Dispatcher:
         self._batch, self._idle, self._lease = batch, idle, lease
         self._candidates = candidates
         self._pruned: dt.datetime | None = None
-        self._first_backoff, self._max_backoff = first_backoff, max_backoff
+        # Counted from the attempts the outbox stores, so a restart keeps the pace.
+        self._backoff = Backoff(first_backoff, max_backoff)
         self._fixed = channels
         self.counters = NotifyCounters(registry)
         # Refreshed every pass, read by /metrics: a scrape never waits for the database.
@@ -125,22 +127,24 @@ class Dispatcher:
         self.lease = max(lease, dt.timedelta(seconds=2 * rounds * slowest))
 
     async def run(self) -> None:
-        while True:
-            try:
-                done = await self.pass_once()
-                await self.prune()
-                self.summary = await asyncio.to_thread(self._store.outbox_summary)
-            except StoreError as exc:
-                _log.error("cannot read the outbox; retrying", error=str(exc))
-                done = 0
-            if done == 0:
-                await self._clock.sleep(self._idle)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """One pass over the outbox; returns the wait until the next (none while busy)."""
+        try:
+            done = await self.pass_once()
+            await self.prune()
+            self.summary = await asyncio.to_thread(self._store.outbox.summary)
+        except StoreError as exc:
+            _log.error("cannot read the outbox; retrying", error=str(exc))
+            done = 0
+        return self._idle if done == 0 else 0.0
 
     async def pass_once(self) -> int:
         """Claim what is due and send it; returns how many rows were claimed."""
         planner = self._planner
         groups = await asyncio.to_thread(
-            self._store.claim_groups,
+            self._store.outbox.claim_groups,
             self._clock.now(),
             self.lease,
             self._candidates,
@@ -162,7 +166,7 @@ class Dispatcher:
         now = self._clock.now()
         if self._pruned is not None and now - self._pruned < _PRUNE_EVERY:
             return
-        gone = await asyncio.to_thread(self._store.prune_outbox, now - self.settings.retention)
+        gone = await asyncio.to_thread(self._store.outbox.prune, now - self.settings.retention)
         self._pruned = now
         if gone:
             _log.info("delivered messages pruned", rows=gone)
@@ -189,7 +193,7 @@ class Dispatcher:
                 await self._failed(message, rows, f"unexpected {type(exc).__name__}", False)
                 return
         now = self._clock.now()
-        await asyncio.to_thread(self._store.mark_sent, [r.id for r in rows], now)
+        await asyncio.to_thread(self._store.outbox.mark_sent, [r.id for r in rows], now)
         self.counters.sent.labels(message.channel).inc()
         for r in rows:
             self.counters.latency.labels(message.channel).observe(
@@ -207,15 +211,15 @@ class Dispatcher:
         over = {r.id for r in rows if permanent or now - r.created_at >= window}
         if over:
             reason = error if permanent else f"gave up after {message.attempts} attempts: {error}"
-            await asyncio.to_thread(self._store.mark_failed, sorted(over), reason)
+            await asyncio.to_thread(self._store.outbox.mark_failed, sorted(over), reason)
             self.counters.failed.labels(message.channel).inc(len(over))
             _log.error("message failed", key=message.idempotency_key, rows=len(over), error=reason)
         waiting = [r.id for r in rows if r.id not in over]
         if not waiting:
             return
-        delay = min(self._max_backoff, self._first_backoff * 2 ** max(0, message.attempts - 1))
+        delay = self._backoff.delay(message.attempts)
         until = now + dt.timedelta(seconds=delay)
-        await asyncio.to_thread(self._store.mark_retry, waiting, until, error)
+        await asyncio.to_thread(self._store.outbox.mark_retry, waiting, until, error)
         self.counters.retried.labels(message.channel).inc()
         _log.warning(
             "message not delivered; will retry",

@@ -20,6 +20,7 @@ from monitord.notify.escalation import Due, due_steps, pages, unreachable
 from monitord.notify.messages import Routing, messages_for
 from monitord.store import Store, StoreError, TicketConflict
 from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.supervise import repeat
 from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent
 
 _log = log.get("monitord.escalation")
@@ -65,12 +66,15 @@ class Escalator:
         self._known_for: Routing | None = None  # a reload may change every policy
 
     async def run(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.tick, self._clock.now())
-            except StoreError as exc:
-                _log.error("cannot check escalations; retrying", error=str(exc))
-            await self._clock.sleep(self._every)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """One pass over open tickets; returns the seconds until the next."""
+        try:
+            await asyncio.to_thread(self.tick, self._clock.now())
+        except StoreError as exc:
+            _log.error("cannot check escalations; retrying", error=str(exc))
+        return self._every
 
     def tick(self, now: dt.datetime) -> int:
         """One pass over open tickets; returns how many steps it fired."""
@@ -82,7 +86,7 @@ class Escalator:
             return 0
         fired = 0
         known: dict[int, tuple[int, dt.datetime | None]] = {}
-        for ticket in self._store.tickets([Status.OPEN.value], None, 10_000):
+        for ticket in self._store.tickets.recent([Status.OPEN.value], None, 10_000):
             if routing.paging.policy_for(ticket) is None:
                 continue
             seen = self._known.get(ticket.id)
@@ -128,7 +132,7 @@ class Escalator:
         return fired, now, 0  # still changing under us: look again next pass
 
     def _read(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEvent]] | None:
-        found = self._store.ticket(ticket_id)
+        found = self._store.tickets.get(ticket_id)
         if found is None:
             return None
         ticket, records = found
@@ -152,7 +156,7 @@ class Escalator:
         )
         log_after = [*events, TicketEvent(now, EventKind.ESCALATED, SYSTEM, text, data)]
         # Written only if the ticket is still at the version whose log said "not acknowledged".
-        written = self._store.append_ticket_event(
+        written = self._store.tickets.append_event(
             ticket.id,
             ticket.version,
             event,

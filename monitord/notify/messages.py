@@ -48,6 +48,10 @@ class Routing:
             paging=Paging.from_config(config),
         )
 
+    def render(self, ticket: TicketRecord, log: Sequence[TicketEvent]) -> list[OutboxRecord]:
+        """ticketing's MessageRenderer (ticketing/ports.py): app.py and the faces inject it."""
+        return messages_for(ticket, log, self)
+
 
 def messages_for(
     ticket: TicketRecord, events: Sequence[TicketEvent], routing: Routing

@@ -281,6 +281,7 @@ REPORT_EVENTS: dict[str, tuple[str, str]] = {
     "reclassified": ("reclassified", "重新分类"),
     "recovered": ("device answers again", "设备恢复在线"),
     "impact": ("more devices affected", "影响范围扩大"),
+    "fault_changed": ("fault changed kind (same episode)", "故障类型变化(同一故障)"),
     "comment": ("comment", "备注"),
     "sla_warning": ("deadline warning", "时限预警"),
     "sla_breach": ("deadline breached", "超出时限"),
@@ -364,6 +365,17 @@ FINDING_PORT_ZH: dict[int, str] = {1: "已连通", 2: "断开", 3: "测试中", 
 FINDING_POE_ZH: dict[int, str] = {1: "未启用", 2: "检测中", 3: "正常供电", 4: "供电故障", 5: "测试",
                                   6: "其他故障"}  # fmt: skip
 FINDING_DISK_ZH: dict[int, str] = {1: "状态未知", 2: "运行正常", 3: "告警", 4: "测试中", 5: "故障"}
+
+
+# --- ONVIF addresses a device returned that monitord did not follow (checks/onvif/evaluate.py):
+# {hosts} "media -> 10.9.9.9, stream -> 10.9.9.10"
+FINDING_ADDRESSES: dict[str, tuple[str, str]] = {
+    "refused": (
+        "not following the device to {hosts}: not its own address (see follow_addresses)",
+        "未跟随设备指向的地址 {hosts}：不是设备自身地址（见 follow_addresses）",
+    ),
+    "ok": ("every address the device returned is followed", "设备返回的地址均已采用"),
+}
 
 
 def detect(explicit: str | None = None) -> str:

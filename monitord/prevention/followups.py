@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.models import Config, Site
 from monitord.config.prevention import FollowUpCadence
-from monitord.notify.messages import Routing
-from monitord.prevention import tickets
 from monitord.prevention.schedule import add_months, local_day
 from monitord.store import Store
-from monitord.store.prevention_records import FollowUpVisit
+from monitord.store.records import FollowUpVisit
+from monitord.ticketing import tickets
+from monitord.ticketing.ports import MessageRenderer
 
 
 class FollowUpError(ValueError):
@@ -90,7 +90,7 @@ def record(
     visit: FollowUpVisit,
     open_ticket: bool = False,
     ticket_class: TicketClass = TicketClass.C,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
 ) -> FollowUpVisit:
     """Store the visit; with `open_ticket` (a quality problem, 确属工程质量问题) its ticket
     is opened first and the visit records it (the handling result lives on the ticket)."""
@@ -105,27 +105,30 @@ def record(
     )
     if open_ticket:
         what = visit.problems or visit.suggestions or "quality problem"
-        finding = tickets.Finding(
-            kind=FaultKind.FOLLOWUP,
-            key=f"{site.id}/{visit.visited_at.isoformat()}",
+        kind = FaultKind.FOLLOWUP
+        request = tickets.TicketRequest(
+            key=tickets.dedup_key(contract.id, kind.value, site.id, visit.visited_at.isoformat()),
+            contract=contract.id,
             site=site.id,
-            title=f"回访反馈质量问题 / follow-up: quality problem: {what.splitlines()[0]}",
+            kind=kind,
+            ticket_class=ticket_class,
+            rule="followup-quality-problem",
+            title=f"回访反馈质量问题 / follow-up: quality problem: {what.splitlines()[0]}"[:120],
             text=f"follow-up visit at {site.id} by {visit.by}"
             + (f", customer contact {visit.contact}" if visit.contact else "")
             + f": {what}",
-            ticket_class=ticket_class,
-            rule="followup-quality-problem",
+            by=visit.by,
         )
-        ticket, _ = tickets.open_for(store, contract, finding, visit.by, visit.visited_at, routing)
+        ticket, _ = tickets.open_ticket(store, request, visit.visited_at, messages)
         visit = replace(visit, ticket_id=ticket.id)
-    return store.add_followup_visit(visit)
+    return store.followups.add(visit)
 
 
 def ticket_statuses(store: Store, visits: Sequence[FollowUpVisit]) -> dict[int, str]:
     """The status of each ticket the visits opened (the handling result of the problem)."""
     out = {}
     for ticket_id in {v.ticket_id for v in visits if v.ticket_id is not None}:
-        found = store.ticket(ticket_id)
+        found = store.tickets.get(ticket_id)
         if found is not None:
             out[ticket_id] = found[0].status
     return out

@@ -17,6 +17,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final, Protocol
 
 from monitord import log
@@ -24,7 +25,8 @@ from monitord.checks.snmp.evaluate import DeviceEvent
 from monitord.clock import Clock
 from monitord.health.findings import Finding
 from monitord.store import StoreError
-from monitord.store.metric_history import MetricHour
+from monitord.store.records import MetricHour
+from monitord.supervise import repeat
 
 _log = log.get("monitord.history")
 
@@ -44,10 +46,17 @@ class SampleSink(Protocol):
         """One sample of one metric; `subject` names the volume, port or sensor ("" if none)."""
 
 
-class HistoryStore(Protocol):
-    def add_metric_hours(self, rows: Sequence[MetricHour]) -> None: ...
+class HourStore(Protocol):
+    """What the recorder writes to: `store.metric_history`."""
 
-    def prune_metric_hours(self, before_hour: int) -> int: ...
+    def add(self, rows: Sequence[MetricHour]) -> None: ...
+
+    def prune(self, before_hour: int) -> int: ...
+
+
+class HistoryStore(Protocol):
+    @property
+    def metric_history(self) -> HourStore: ...
 
 
 def hour_of(at: dt.datetime) -> int:
@@ -133,13 +142,13 @@ class HistoryRecorder:
         rows = [MetricHour(d, m, s, h, a.n, a.total, a.low, a.high)
                 for (d, m, s, h), a in pending.items()]  # fmt: skip
         try:
-            self._store.add_metric_hours(rows)
+            self._store.metric_history.add(rows)
         except StoreError:
             with self._lock:
                 for key, acc in pending.items():
                     self._merge_back(key, acc)
             raise
-        self._store.prune_metric_hours(hour_of(now - self._retention))
+        self._store.metric_history.prune(hour_of(now - self._retention))
         return len(rows)
 
     def _merge_back(self, key: tuple[str, str, str, int], acc: _Acc) -> None:
@@ -151,9 +160,12 @@ class HistoryRecorder:
             mine.low, mine.high = min(mine.low, acc.low), max(mine.high, acc.high)
 
     async def run(self, clock: Clock, every: float) -> None:
-        while True:
-            await clock.sleep(every)
-            try:
-                await asyncio.to_thread(self.flush, clock.now())
-            except StoreError as exc:
-                _log.error("cannot record the metric history; keeping it for later", error=str(exc))
+        await repeat(partial(self.step, clock, every), clock, first_after=every)
+
+    async def step(self, clock: Clock, every: float) -> float:
+        """Write the finished hours; returns the seconds until the next pass."""
+        try:
+            await asyncio.to_thread(self.flush, clock.now())
+        except StoreError as exc:
+            _log.error("cannot record the metric history; keeping it for later", error=str(exc))
+        return every

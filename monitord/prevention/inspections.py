@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.models import Config, Site
 from monitord.config.prevention import InspectionPlan
-from monitord.notify.messages import Routing
-from monitord.prevention import tickets
 from monitord.prevention.checklists import checklist
 from monitord.prevention.schedule import local_day, local_midnight, period_of, periods_between
 from monitord.store import Store
-from monitord.store.prevention_records import InspectionResult, InspectionTask
+from monitord.store.records import InspectionResult, InspectionTask
+from monitord.ticketing import tickets
+from monitord.ticketing.ports import MessageRenderer
 
 
 class InspectionError(ValueError):
@@ -89,9 +89,9 @@ def generate(store: Store, config: Config, now: dt.datetime) -> list[InspectionT
 
     Only for sites the archive holds already (the daemon writes it at start and reload).
     """
-    known = {s.id for s in store.sites()}
-    tasks = owed(config, store.last_inspection_periods(), now)
-    return store.add_inspection_tasks([t for t in tasks if t.site_id in known])
+    known = {s.id for s in store.devices.sites()}
+    tasks = owed(config, store.inspections.last_periods(), now)
+    return store.inspections.add_tasks([t for t in tasks if t.site_id in known])
 
 
 def item_label(task: InspectionTask, item: str, lang: str) -> str:
@@ -111,14 +111,14 @@ def record(
     device: str | None = None,
     open_ticket: bool = False,
     ticket_class: TicketClass = TicketClass.C,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
 ) -> tuple[InspectionTask, list[InspectionResult], int | None]:
     """Record one item's result; a failure with `open_ticket` opens its ticket first.
 
     Returns the task, its results and the ticket id (None without a ticket). The ticket's
     key names the task, item and device, so recording the same failure again finds it.
     """
-    found = store.inspection_task(task_id)
+    found = store.inspections.task(task_id)
     if found is None:
         raise InspectionError(f"inspection {task_id} does not exist")
     task = found[0]
@@ -138,19 +138,22 @@ def record(
             raise InspectionError(f"contract {task.contract!r} is not configured")
         label = f"{item_label(task, item, 'zh')} / {item_label(task, item, 'en')}"
         where = f" ({device})" if device else ""
-        finding = tickets.Finding(
-            kind=FaultKind.INSPECTION,
-            key=f"{task.id}/{item}/{device or '-'}",
+        kind = FaultKind.INSPECTION
+        request = tickets.TicketRequest(
+            key=tickets.dedup_key(contract.id, kind.value, f"{task.id}/{item}/{device or '-'}"),
+            contract=contract.id,
             site=task.site_id,
-            title=f"巡检不合格 / inspection failed: {label}{where}",
+            kind=kind,
+            ticket_class=ticket_class,
+            rule="inspection-failed",
+            title=f"巡检不合格 / inspection failed: {label}{where}"[:120],
             text=f"inspection {task.id} ({task.site_id}, {task.kind}, {task.period}): "
             f"{label}{where}: {note}".rstrip(": "),
-            ticket_class=ticket_class,
             device=device,
-            rule="inspection-failed",
+            by=by,
         )
-        ticket, _ = tickets.open_for(store, contract, finding, by, at, routing)
+        ticket, _ = tickets.open_ticket(store, request, at, messages)
         ticket_id = ticket.id
     entry = InspectionResult(task_id, item, result, by, at, note, device, ticket_id)
-    task, results = store.add_inspection_result(entry)
+    task, results = store.inspections.add_result(entry)
     return task, results, ticket_id

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from monitord import log
 from monitord.clock import Clock
 from monitord.config.models import Config
-from monitord.notify.messages import Routing
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import Store, StoreError
-from monitord.store.prevention_records import FollowUpVisit, InspectionTask
+from monitord.store.records import FollowUpVisit, InspectionTask
+from monitord.supervise import repeat
+from monitord.ticketing.ports import RendererFor
 
 _log = log.get("monitord.prevention")
 
@@ -40,8 +41,10 @@ class Board:
 
 
 class PreventionService:
-    def __init__(self, store: Store, clock: Clock, config: Config) -> None:
-        self._store, self._clock = store, clock
+    def __init__(
+        self, store: Store, clock: Clock, config: Config, *, messages: RendererFor
+    ) -> None:
+        self._store, self._clock, self._messages_for = store, clock, messages
         self.board = Board()
         self.passes_failed = 0
         self._warned: set[tuple[str, str]] = set()
@@ -49,16 +52,19 @@ class PreventionService:
 
     def apply(self, config: Config) -> None:
         self.config = config
-        self.routing = Routing.from_config(config)
+        self.messages = self._messages_for(config)
 
     async def run(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.tick, self._clock.now())
-            except StoreError as exc:
-                self.passes_failed += 1
-                _log.error("preventive pass failed; retrying later", error=str(exc))
-            await self._clock.sleep(self.config.prevention.check_every)
+        await repeat(self.step, self._clock)
+
+    async def step(self) -> float:
+        """One preventive pass; returns the seconds until the next."""
+        try:
+            await asyncio.to_thread(self.tick, self._clock.now())
+        except StoreError as exc:
+            self.passes_failed += 1
+            _log.error("preventive pass failed; retrying later", error=str(exc))
+        return self.config.prevention.check_every
 
     def tick(self, now: dt.datetime) -> Board:
         config = self.config
@@ -69,7 +75,7 @@ class PreventionService:
         contract_of = {s.id: s.contract or "" for s in config.sites}
         counts: dict[tuple[str, str], SiteCounts] = defaultdict(SiteCounts)
         overdue: dict[str, list[InspectionTask]] = defaultdict(list)
-        for task in self._store.inspection_tasks(open_only=True, limit=10_000_000):
+        for task in self._store.inspections.tasks(open_only=True, limit=10_000_000):
             c = counts[(task.contract, task.site_id)]
             if task.overdue(now):
                 c.inspections_overdue += 1
@@ -89,7 +95,7 @@ class PreventionService:
             counts[(contract_of.get(cover.site, ""), cover.site)].warranty_expiring += 1
         if settings.warranty_tickets:
             for ticket in warranty.open_monthly_tickets(
-                self._store, config, now, settings.warranty_horizon, self.routing, ending
+                self._store, config, now, settings.warranty_horizon, self.messages, ending
             ):
                 _log.warning("warranty ticket opened", ticket=ticket.id, site=ticket.site_id,
                              devices=len(ticket.impacted))  # fmt: skip
@@ -100,7 +106,7 @@ class PreventionService:
         self, config: Config, now: dt.datetime, counts: dict[tuple[str, str], SiteCounts]
     ) -> None:
         visits_at: dict[str, list[FollowUpVisit]] = defaultdict(list)
-        for visit in self._store.followup_visits():
+        for visit in self._store.followups.visits():
             visits_at[visit.site_id].append(visit)
         for site in config.sites:
             cadence = followups.cadence_of(config, site)

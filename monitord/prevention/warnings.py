@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from monitord import log
@@ -19,15 +20,16 @@ from monitord.clock import Clock
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.early import EarlyWarnings, ForecastRule
 from monitord.config.models import Config, Device
-from monitord.notify.messages import Routing
 from monitord.present.i18n import WARNING_CLEARED
 from monitord.prevention import history as H
 from monitord.prevention.trends import Forecast, Verdict, combine, forecast
 from monitord.prevention.wording import forecast_lines, reboot_lines, title
 from monitord.store import Store, StoreError
-from monitord.store.metric_history import SeriesSums
+from monitord.store.records import SeriesSums
+from monitord.supervise import repeat
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import Status
+from monitord.ticketing.ports import RendererFor
 
 _log = log.get("monitord.warnings")
 FORECAST_METRICS = {
@@ -59,9 +61,16 @@ class News:
 
 class EarlyWarningDesk:
     def __init__(
-        self, store: Store, clock: Clock, config: Config, windows: Windows | None = None
+        self,
+        store: Store,
+        clock: Clock,
+        config: Config,
+        windows: Windows | None = None,
+        *,
+        messages: RendererFor,
     ) -> None:
         self._store, self._clock, self._windows = store, clock, windows
+        self._messages_for = messages
         self.days_to_full: dict[tuple[str, str], float] = {}  # (device, volume) -> days
         self.firing: dict[str, int] = {}  # rule -> devices
         self.apply(config)
@@ -73,7 +82,7 @@ class EarlyWarningDesk:
             s.id: contracts[s.contract] for s in config.sites if s.contract in contracts
         }
         self._zone_of_site = {s.id: s.timezone for s in config.sites}
-        self._routing = Routing.from_config(config)
+        self._messages = self._messages_for(config)
 
     def _settings(self, device: Device) -> EarlyWarnings:
         contract = self._contract_of_site.get(device.site)
@@ -96,7 +105,9 @@ class EarlyWarningDesk:
                     continue
                 hours = int(r.window.total_seconds() // 3600)
                 if hours not in series:
-                    series[hours] = _index(self._store.series_sums(metric, now_hour - hours))
+                    series[hours] = _index(
+                        self._store.metric_history.series_sums(metric, now_hour - hours)
+                    )
                 for s in series[hours].get(device.id, ()):
                     f = forecast(s, now_hours, limit, r)
                     if f is None:
@@ -145,7 +156,7 @@ class EarlyWarningDesk:
                 continue
             hours = max(1, int(r.within.total_seconds() // 3600))
             if hours not in by_hours:
-                by_hours[hours] = self._store.metric_totals(H.REBOOTS, now_hour - hours + 1)
+                by_hours[hours] = self._store.metric_history.totals(H.REBOOTS, now_hour - hours + 1)
             count = int(by_hours[hours].get((device.id, ""), 0))
             verdict = Verdict.FIRE if count >= r.count else Verdict.CLEAR
             lines = (reboot_lines(count, hours, r.count),)
@@ -164,7 +175,7 @@ class EarlyWarningDesk:
         """Open tickets for firing trends, resolve those whose trend went away."""
         active = {
             t.dedup_key: t
-            for t in self._store.tickets(_ACTIVE, None, 10_000)
+            for t in self._store.tickets.recent(_ACTIVE, None, 10_000)
             if t.fault_kind == FaultKind.WARNING.value
         }
         opened = resolved = 0
@@ -186,7 +197,7 @@ class EarlyWarningDesk:
             elif n.verdict == Verdict.CLEAR and ticket is not None and not repaired:
                 text = "\n".join(WARNING_CLEARED)
                 if tickets.resolve_warning(
-                    self._store, contract.id, device.id, n.rule, now, text, self._routing
+                    self._store, contract.id, device.id, n.rule, now, text, self._messages
                 ):
                     resolved += 1
                     _log.info("early warning cleared", device=device.id, rule=n.rule)
@@ -207,7 +218,7 @@ class EarlyWarningDesk:
             text,
             n.data,
             now,
-            self._routing,
+            self._messages,
         )
         if created:
             _log.warning(
@@ -221,13 +232,15 @@ class EarlyWarningDesk:
     async def run(self, every: float, first_after: float = 60.0) -> None:
         # The first pass soon after the start: the forecasts (and /metrics) need not wait
         # an hour after every restart.
-        await self._clock.sleep(min(every, first_after))
-        while True:
-            try:
-                await asyncio.to_thread(self.run_once, self._clock.now())
-            except StoreError as exc:
-                _log.error("cannot judge the trends", error=str(exc))
-            await self._clock.sleep(every)
+        await repeat(partial(self.step, every), self._clock, min(every, first_after))
+
+    async def step(self, every: float) -> float:
+        """Judge the trends once; returns the seconds until the next pass."""
+        try:
+            await asyncio.to_thread(self.run_once, self._clock.now())
+        except StoreError as exc:
+            _log.error("cannot judge the trends", error=str(exc))
+        return every
 
 
 def _forecast_rule(settings: EarlyWarnings, rule: str) -> ForecastRule:

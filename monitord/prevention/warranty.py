@@ -12,15 +12,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from monitord.config.contracts import Contract, FaultKind
+from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.models import Config, Device, Site
-from monitord.notify.messages import Routing
-from monitord.prevention import tickets
 from monitord.prevention.schedule import add_months, local_day
 from monitord.store import Store
 from monitord.store.records import TicketRecord
 from monitord.ticketing.lifecycle import EventKind
-from monitord.ticketing.tickets import SYSTEM, append
+from monitord.ticketing.ports import MessageRenderer
+from monitord.ticketing.tickets import SYSTEM, TicketRequest, append, dedup_key, open_ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +113,7 @@ def open_monthly_tickets(
     config: Config,
     now: dt.datetime,
     horizon: dt.timedelta,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
     ending: list[Coverage] | None = None,
 ) -> list[TicketRecord]:
     """One class C ticket per site and month listing its devices whose warranty ends
@@ -125,36 +124,38 @@ def open_monthly_tickets(
     for c in expiring(config, now, horizon) if ending is None else ending:
         by_site[c.site].append(c)
     contracts = {c.id: c for c in config.contracts}
-    findings = []
+    requests = []
     for site in config.sites:
         found, contract = by_site.get(site.id), contracts.get(site.contract or "")
         if found and contract is not None:
-            findings.append((contract, _finding(site, found, horizon, now), found))
-    known = store.tickets_by_key([tickets.dedup_key(c, f) for c, f, _ in findings])
+            requests.append((_request(contract.id, site, found, horizon, now), found))
+    known = store.tickets.by_key([r.key for r, _ in requests])
     opened = []
-    for contract, finding, found in findings:
-        ticket = known.get(tickets.dedup_key(contract, finding))
+    for request, found in requests:
+        ticket = known.get(request.key)
         if ticket is None:
-            new, created = tickets.open_for(store, contract, finding, SYSTEM, now, routing)
+            new, created = open_ticket(store, request, now, messages)
             opened += [new] if created else []
         elif ticket.status != "closed":
             _add_devices(store, ticket, found, now)
     return opened
 
 
-def _finding(
-    site: Site, found: list[Coverage], horizon: dt.timedelta, now: dt.datetime
-) -> tickets.Finding:
+def _request(
+    contract: str, site: Site, found: list[Coverage], horizon: dt.timedelta, now: dt.datetime
+) -> TicketRequest:
     month = local_day(now, site.timezone).strftime("%Y-%m")
-    return tickets.Finding(
-        kind=FaultKind.WARRANTY,
-        key=f"{site.id}/{month}",
+    title = f"保修即将到期 / warranty ending within {horizon.days} days: "
+    return TicketRequest(
+        key=dedup_key(contract, FaultKind.WARRANTY.value, site.id, month),
+        contract=contract,
         site=site.id,
-        title=f"保修即将到期 / warranty ending within {horizon.days} days: "
-        f"{len(found)} device(s) at {site.id}",
+        kind=FaultKind.WARRANTY,
+        ticket_class=TicketClass.C,
+        rule="warranty-ending",
+        title=f"{title}{len(found)} device(s) at {site.id}"[:120],
         text="\n".join(f"{c.device} {c.name}: {c.end} ({c.source})" for c in found),
         impacted=[c.device for c in found],
-        rule="warranty-ending",
     )
 
 

@@ -1,8 +1,13 @@
 """PDF (and PNG) from a report's HTML by headless Chromium, when it is installed.
 
-No network: the page is a local file whose policy forbids loading anything, and Chromium's
-own background traffic (updates, sync, metrics) is switched off. Every run gets a fresh
-profile directory, so runs neither share state nor leave it behind.
+Layers, so that one missed escape in a report is not script, file reads and network:
+the page is a local file whose policy (CSP) forbids loading anything, frames, file:// and
+scripts included (--blink-settings=scriptEnabled=false would be a second layer for scripts,
+but headless Chromium then writes no output); every request goes to a dead proxy,
+loopback too (Chromium bypasses the proxy for loopback unless told `<-loopback>`); and
+Chromium's own background traffic (updates, sync, metrics) is off. The sandbox stays on
+unless we run as root (it needs user namespaces root in a container may not get). Every
+run gets a fresh profile directory, so runs neither share state nor leave it behind.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from pathlib import Path
 _NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _FLAGS = (
     "--headless",
-    "--no-sandbox",  # root in a container: the sandbox needs user namespaces it may not get
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -25,6 +29,14 @@ _FLAGS = (
     "--no-first-run",
     "--hide-scrollbars",
 )
+# Port 9 (discard) on loopback: nothing listens, so every request fails at once.
+NO_NETWORK = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>")
+
+
+def flags() -> tuple[str, ...]:
+    """Every flag but the output and profile ones."""
+    sandbox = ("--no-sandbox",) if os.geteuid() == 0 else ()
+    return (*_FLAGS, *NO_NETWORK, *sandbox)
 
 
 class RendererMissing(RuntimeError):
@@ -61,7 +73,7 @@ def render(html: str, out: Path, kind: str = "pdf", window: str = "1200,1800") -
             if kind == "pdf"
             else [f"--screenshot={target}", f"--window-size={window}"]
         )
-        argv = [browser, *_FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}", *action]
+        argv = [browser, *flags(), f"--user-data-dir={Path(tmp) / 'profile'}", *action]
         argv.append(page.as_uri())
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)

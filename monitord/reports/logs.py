@@ -44,7 +44,7 @@ def entries(
     """Both logs of these sites over [period.start, period.end), merged in time order, with
     `more` service entries (inspections, follow-up visits) kept elsewhere."""
     site_ids = {s.id for s in sites}
-    devices = {d.id: d for d in store.devices(include_removed=True) if d.site_id in site_ids}
+    devices = {d.id: d for d in store.devices.all(include_removed=True) if d.site_id in site_ids}
     out = [
         Entry(
             e.at,
@@ -56,7 +56,7 @@ def entries(
             signed(e.by, e.data),
             e.text,
         )
-        for t, e in store.ticket_events_between(period.start, period.end, site_ids)
+        for t, e in store.history.ticket_events(period.start, period.end, site_ids)
     ]
     out += [
         Entry(
@@ -69,7 +69,7 @@ def entries(
             "monitord",
             e.reason,
         )
-        for e in store.operation_events_between(list(devices), period.start, period.end)
+        for e in store.history.operation_events(list(devices), period.start, period.end)
     ]
     out += more
     out.sort(key=lambda e: (e.at, e.log, e.ticket or 0))

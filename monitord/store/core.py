@@ -1,4 +1,10 @@
-"""What every group of store methods shares: the engine, sessions and error wrapping."""
+"""The engine/session core every repository shares: sessions, locks and error wrapping.
+
+`StoreCore` is the one place that opens sessions; a `Repository` (one per group of tables:
+tickets, outbox, devices, ...) holds the core and asks it for a session per call, so a
+repository never owns a connection and two repositories can share one transaction (a
+ticket event and its outbox messages) by passing the session along.
+"""
 
 from __future__ import annotations
 
@@ -43,14 +49,14 @@ class StoreCore:
         self._engine.dispose()
 
     @contextmanager
-    def _session(self, what: str, write: bool = False) -> Iterator[Session]:
+    def session(self, what: str, write: bool = False) -> Iterator[Session]:
         bind = self._writer if write else self._engine
         queue = self._write_lock if write else nullcontext()
-        with queue, self._lock, self._errors(what), Session(bind) as session, session.begin():
+        with queue, self._lock, self.errors(what), Session(bind) as session, session.begin():
             yield session
 
     @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
+    def errors(self, what: str) -> Iterator[None]:
         try:
             yield
         except StatementError as exc:
@@ -68,6 +74,19 @@ class StoreCore:
         if self._password:
             message = message.replace(self._password, "***")
         return StoreError(f"{self.url_redacted}: cannot {what}: {message}")
+
+
+class Repository:
+    """One group of store operations over the shared core; see the module docstring."""
+
+    def __init__(self, core: StoreCore) -> None:
+        self._core = core
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._core.url_redacted!r})"
+
+    def _session(self, what: str, write: bool = False) -> AbstractContextManager[Session]:
+        return self._core.session(what, write)
 
 
 def require_aware(value: dt.datetime) -> None:

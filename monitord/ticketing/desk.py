@@ -4,6 +4,10 @@ Every write goes through `tickets` in a thread and is retried until the store ta
 start the desk reconciles: every device that is a fault now has its ticket, every ticket
 whose root answers again is marked recovered. With idempotent opening (the dedup key), this
 is what makes "exactly once" hold across SIGKILL at any moment.
+
+The desk reads health through `HealthView` and renders messages through the injected
+`MessageRenderer` (both in ticketing/ports.py): it imports nothing of notify, and of
+the tracker only its `Transition` record.
 """
 
 from __future__ import annotations
@@ -13,26 +17,28 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from monitord import log
 from monitord.clock import Clock
-from monitord.config.contracts import Contract, FaultKind
+from monitord.config.contracts import Contract
 from monitord.config.models import Config, Device
-from monitord.health.faults import fault_kind, fault_of, roots_of
+from monitord.health.faults import fault_kind
 from monitord.health.states import State
-from monitord.health.tracker import HealthTracker, Transition
-from monitord.notify.messages import Routing
+from monitord.health.tracker import Transition
 from monitord.store import Store, StoreError
 from monitord.store.records import TicketRecord
+from monitord.supervise import Backoff, repeat, retry
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent
+from monitord.ticketing.ports import HealthView, MessageRenderer
 from monitord.ticketing.sla import deadlines
 
 _log = log.get("monitord.tickets")
 _RESPONSES = frozenset({EventKind.ACKNOWLEDGED, EventKind.ON_SITE})
 _ACTIVE = [s.value for s in Status if s != Status.CLOSED]
 _T = TypeVar("_T")
+_R = TypeVar("_R", bound=MessageRenderer)
 
 
 class Windows(Protocol):
@@ -50,12 +56,17 @@ class Board:
     next_due: dict[int, dt.datetime]
 
 
-class TicketDesk:
+class TicketDesk(Generic[_R]):
+    """`messages` builds the renderer for a configuration (notify's `Routing.from_config`
+    in the daemon); `self.messages` is the current one, for others that page (escalation)."""
+
     def __init__(
         self,
         store: Store,
         clock: Clock,
         config: Config,
+        *,
+        messages: Callable[[Config], _R],
         retry_every: float = 5.0,
         on_response: Callable[[str, float], None] = lambda _kind, _seconds: None,
         windows: Windows | None = None,
@@ -76,6 +87,7 @@ class TicketDesk:
         # the window is over. A restart rebuilds the set: `reconcile` holds them again.
         self._windows = windows
         self.held: set[str] = set()
+        self._messages_for = messages
         self.apply(config)
 
     def apply(self, config: Config) -> None:
@@ -86,56 +98,55 @@ class TicketDesk:
             s.id: contracts[s.contract] for s in config.sites if s.contract in contracts
         }
         self.zone_of_site = {s.id: s.zone.value for s in config.sites}
-        self.routing = Routing.from_config(config)  # messages go out with their events
+        self.messages = self._messages_for(config)  # messages go out with their events
 
-    async def on_transition(self, t: Transition, tracker: HealthTracker) -> None:
+    async def on_transition(self, t: Transition, tracker: HealthView) -> None:
         device = self.devices.get(t.device_id)
         if device is None or device.site not in self.contract_of_site:
             return
-        was = fault_kind(t.from_state)
-        if was is not None and t.to_state not in (State.UNREACHABLE, t.from_state):
+        if t.to_state == State.UP and fault_kind(t.from_state) is not None:
+            # Recovered only when confirmed UP: a change of kind (down -> degraded) is the
+            # same episode still going, updated on its ticket by `_open` (issue 18).
             contract = self.contract_of_site[device.site].id
             async with self._lock(device.id):
                 await self._write(
                     lambda: tickets.mark_recovered(
-                        self._store, contract, device.id, was, t.at, self.routing
+                        self._store, contract, device.id, t.at, self.messages
                     )
                 )
         if fault_kind(t.to_state) is not None:
             await self._open(device, tracker, t.at)
         elif t.to_state == State.UNREACHABLE:
-            for root in roots_of(device.id, tracker):
+            for root in tracker.roots(device.id):
                 if root in self.devices:
                     await self._open(self.devices[root], tracker, t.at)
 
-    async def reconcile(self, tracker: HealthTracker) -> None:
+    async def reconcile(self, tracker: HealthView) -> None:
         """Make the tickets agree with the restored states (after a crash, a reload)."""
         now = self._clock.now()
         for device in self.devices.values():
             if device.site not in self.contract_of_site:
                 continue
-            health = tracker.devices.get(device.id)
-            if health is not None and fault_kind(health.state) is not None:
+            state = tracker.state(device.id)
+            if state is not None and fault_kind(state) is not None:
                 await self._open(device, tracker, now)
-        for ticket in await asyncio.to_thread(self._store.tickets, _ACTIVE, None, 10_000):
-            root = tracker.devices.get(ticket.root_device or "")
-            if root is not None and root.state == State.UP:
+        for ticket in await asyncio.to_thread(self._store.tickets.recent, _ACTIVE, None, 10_000):
+            if tracker.state(ticket.root_device or "") == State.UP:
                 await self._write(
                     partial(
                         tickets.mark_recovered,
                         self._store,
                         ticket.contract,
                         ticket.root_device or "",
-                        FaultKind(ticket.fault_kind),
                         now,
-                        self.routing,
+                        self.messages,
                     )
                 )
 
     def _lock(self, root: str) -> asyncio.Lock:
         return self._locks.setdefault(root, asyncio.Lock())
 
-    async def _open(self, device: Device, tracker: HealthTracker, at: dt.datetime) -> None:
+    async def _open(self, device: Device, tracker: HealthView, at: dt.datetime) -> None:
         """Bring the root's ticket up to date with the tracker; returns once that is written.
 
         A storm sends many callers for one root at once (each camera that goes UNREACHABLE
@@ -151,14 +162,14 @@ class TicketDesk:
             self._queued[device.id] = queued
         await asyncio.shield(queued)
 
-    async def _open_pass(self, device: Device, tracker: HealthTracker, at: dt.datetime) -> None:
+    async def _open_pass(self, device: Device, tracker: HealthView, at: dt.datetime) -> None:
         async with self._lock(device.id):
             if self._queued.get(device.id) is asyncio.current_task():
                 del self._queued[device.id]  # from here on a change needs another pass
             await self._open_now(device, tracker, at)
 
-    async def _open_now(self, device: Device, tracker: HealthTracker, at: dt.datetime) -> None:
-        fault = fault_of(device, self.config, tracker)
+    async def _open_now(self, device: Device, tracker: HealthView, at: dt.datetime) -> None:
+        fault = tracker.fault(device, self.config)
         if fault is None:
             return
         windows = self._windows
@@ -170,7 +181,7 @@ class TicketDesk:
         contract = self.contract_of_site[device.site]
         title = f"{device.name} ({device.id}): {fault.kind.value}"
         ticket, created = await self._write(
-            lambda: tickets.open_for_fault(self._store, fault, contract, at, title, self.routing)
+            lambda: tickets.open_for_fault(self._store, fault, contract, at, title, self.messages)
         )
         if created:
             _log.warning(
@@ -183,7 +194,7 @@ class TicketDesk:
                 impacted=len(ticket.impacted),
             )
 
-    async def release_held(self, tracker: HealthTracker) -> None:
+    async def release_held(self, tracker: HealthView) -> None:
         """Open the tickets held back by windows that are over; a recovered root opens none."""
         now = self._clock.now()
         for device_id in sorted(self.held):
@@ -200,18 +211,21 @@ class TicketDesk:
 
     async def run_clocks(self, every: float = 30.0) -> None:
         """Warn before a deadline breaches and record the breach, each exactly once."""
-        while True:
-            try:
-                await asyncio.to_thread(self.tick, self._clock.now())
-            except StoreError as exc:
-                _log.error("cannot check SLA clocks", error=str(exc))
-            await self._clock.sleep(every)
+        await repeat(partial(self.clocks_step, every), self._clock)
+
+    async def clocks_step(self, every: float = 30.0) -> float:
+        """One pass of the SLA clocks; returns the seconds until the next."""
+        try:
+            await asyncio.to_thread(self.tick, self._clock.now())
+        except StoreError as exc:
+            _log.error("cannot check SLA clocks", error=str(exc))
+        return every
 
     def tick(self, now: dt.datetime) -> int:
         """One pass over active tickets; returns how many events it added."""
         added = 0
         self._next_due = {}
-        active = self._store.tickets(_ACTIVE, None, 10_000)
+        active = self._store.tickets.recent(_ACTIVE, None, 10_000)
         for ticket in active:
             added += self._tick_one(ticket, now)
         self._first_pass = False
@@ -220,7 +234,7 @@ class TicketDesk:
 
     def _tick_one(self, ticket: TicketRecord, now: dt.datetime) -> int:
         contract = self.contract_of_site.get(ticket.site_id)
-        found = self._store.ticket(ticket.id)
+        found = self._store.tickets.get(ticket.id)
         if contract is None or found is None:
             return 0
         _, records = found
@@ -244,7 +258,7 @@ class TicketDesk:
                     now,
                     f"{d.milestone} deadline passed",
                     {"milestone": d.milestone, "due": due},
-                    self.routing,
+                    self.messages,
                 )
                 _log.warning("SLA breached", ticket=ticket.id, milestone=d.milestone, due=due)
                 self.breaches += 1
@@ -261,7 +275,7 @@ class TicketDesk:
                         now,
                         f"{d.milestone}: {fraction:.0%} of the time used",
                         {"milestone": d.milestone, "fraction": fraction, "due": due},
-                        self.routing,
+                        self.messages,
                     )
                     added += 1
         return added
@@ -275,10 +289,11 @@ class TicketDesk:
                     self._on_response(e.kind.value, (e.at - events[0].at).total_seconds())
 
     async def _write(self, action: Callable[[], _T]) -> _T:
-        while True:
-            try:
-                return await asyncio.to_thread(action)
-            except StoreError as exc:
-                # Never drop a ticket: the database may come back (disk freed, restarted).
-                _log.error("cannot write ticket; retrying", error=str(exc))
-                await self._clock.sleep(self._retry_every)
+        # Never drop a ticket: the database may come back (disk freed, restarted).
+        return await retry(
+            partial(asyncio.to_thread, action),
+            self._clock,
+            Backoff(self._retry_every, self._retry_every),
+            StoreError,
+            lambda exc: _log.error("cannot write ticket; retrying", error=str(exc)),
+        )

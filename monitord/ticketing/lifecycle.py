@@ -43,6 +43,7 @@ class EventKind(StrEnum):
     RECLASSIFIED = "reclassified"
     RECOVERED = "recovered"  # the monitoring saw the root device come back
     IMPACT = "impact"  # more devices behind the root are affected
+    FAULT_CHANGED = "fault_changed"  # the same episode shows another kind (down <-> degraded)
     COMMENT = "comment"
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
@@ -65,7 +66,13 @@ _MOVES: dict[EventKind, tuple[Status, frozenset[Status]]] = {
     EventKind.REOPENED: (Status.OPEN, frozenset({Status.RESOLVED, Status.VERIFIED, Status.CLOSED})),
 }
 _ANYTIME_BUT_CLOSED = frozenset(
-    {EventKind.PAUSED, EventKind.RESUMED, EventKind.RECLASSIFIED, EventKind.IMPACT}
+    {
+        EventKind.PAUSED,
+        EventKind.RESUMED,
+        EventKind.RECLASSIFIED,
+        EventKind.IMPACT,
+        EventKind.FAULT_CHANGED,
+    }
 )
 _ALWAYS = frozenset(
     {EventKind.COMMENT, EventKind.RECOVERED, EventKind.SLA_WARNING, EventKind.SLA_BREACH}

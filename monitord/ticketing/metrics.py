@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -12,7 +13,7 @@ from monitord.ticketing.desk import TicketDesk
 
 
 class TicketCollector(Collector):
-    def __init__(self, desk: TicketDesk) -> None:
+    def __init__(self, desk: TicketDesk[Any]) -> None:
         self._desk = desk
 
     def collect(self) -> Iterator[Metric]:

@@ -1,8 +1,11 @@
-"""Opening tickets for faults (exactly once) and appending events to them.
+"""Opening tickets (exactly once) and appending events to them.
 
-Synchronous on purpose: the CLI calls these directly, the daemon through a thread. Every
-write is one transaction guarded by the ticket's version, and a fault's ticket is found by
-its dedup key, so a restart or a crash at any point neither loses nor doubles a ticket.
+Every ticket, whatever opens it (a fault, a hotline call, an early warning, the preventive
+side), is opened by `open_ticket` from a `TicketRequest`. Synchronous on purpose: the CLI
+calls these directly, the daemon through a thread. Every write is one transaction guarded
+by the ticket's version, and a ticket is found by its dedup key, so a restart or a crash at
+any point neither loses nor doubles a ticket. An event's messages are rendered by the
+injected `MessageRenderer` (ticketing/ports.py) inside that transaction.
 """
 
 from __future__ import annotations
@@ -10,17 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.health.faults import Fault
-from monitord.notify.messages import Routing, messages_for
 from monitord.store import Store, TicketConflict
 from monitord.store.records import OutboxRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.classify import classify
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status, TicketEvent, check
 from monitord.ticketing.lifecycle import derive as derive_status
+from monitord.ticketing.ports import MessageRenderer
 
 SYSTEM = "monitord"
 # Writers that read the same version all retry; only one wins each round. Enough rounds
@@ -35,8 +39,70 @@ class NoSuchTicket(LookupError):
     pass
 
 
-def dedup_key(contract: str, device: str, kind: FaultKind) -> str:
-    return f"{contract}/{device}/{kind.value}"
+def dedup_key(contract: str, *parts: str) -> str:
+    """The key that makes a ticket unique: the contract, then what the ticket is about
+    (a fault: its root device alone, so one problem episode is one ticket whatever its kind
+    does on the way, issue 18 and migration 0010; a call: hotline/instant/caller;
+    prevention: kind/its own key)."""
+    return "/".join((contract, *parts))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRequest:
+    """A ticket to open: what it is about and the dedup key (`dedup_key`) that names it."""
+
+    key: str
+    contract: str
+    site: str
+    kind: FaultKind
+    ticket_class: TicketClass | None  # None: a hotline call not yet classified
+    rule: str  # what chose the class ("nvr-down", "manual", "warranty-ending", ...)
+    title: str
+    text: str  # the opened event's text
+    device: str | None = None  # the root device, if the ticket has one
+    impacted: Sequence[str] = ()  # empty: the device alone (if any)
+    by: str = SYSTEM
+    data: Mapping[str, Any] = field(default_factory=dict)  # more for the opened event
+
+    def affected(self) -> tuple[str, ...]:
+        return tuple(self.impacted) or ((self.device,) if self.device else ())
+
+    def opened_data(self) -> dict[str, Any]:
+        # A call has no fault kind in its event (its "hotline" flag says what it is) and
+        # maybe no class yet.
+        head: dict[str, Any] = {"class": self.ticket_class.value} if self.ticket_class else {}
+        head["rule"] = self.rule
+        if self.kind != FaultKind.HOTLINE:
+            head["fault"] = self.kind.value
+        return {**head, "impacted": list(self.affected()), **self.data}
+
+
+def open_ticket(
+    store: Store, request: TicketRequest, at: dt.datetime, messages: MessageRenderer | None
+) -> tuple[TicketRecord, bool]:
+    """(the ticket, True if opened now); while a ticket with the key is active, that one."""
+    ticket_class = request.ticket_class.value if request.ticket_class else None
+    data = request.opened_data()
+    first = TicketEventRecord(0, 1, at, EventKind.OPENED.value, request.by, request.text, data)
+    draft = TicketRecord(
+        id=0,
+        dedup_key=request.key,
+        contract=request.contract,
+        site_id=request.site,
+        root_device=request.device,
+        fault_kind=request.kind.value,
+        ticket_class=ticket_class,
+        rule=request.rule,
+        status=Status.OPEN.value,
+        paused=False,
+        recovered=False,
+        title=request.title,
+        impacted=request.affected(),
+        opened_at=at,
+        updated_at=at,
+        version=1,
+    )
+    return store.tickets.open(draft, first, _outbox([_as_event(first)], messages))
 
 
 def as_events(records: list[TicketEventRecord]) -> list[TicketEvent]:
@@ -51,16 +117,16 @@ def append(
     at: dt.datetime,
     text: str = "",
     data: Mapping[str, Any] | None = None,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
 ) -> TicketRecord:
     """Add one event if the ticket's status allows it (InvalidTransition says why not).
 
-    With `routing`, the event's messages go into the outbox in the same transaction.
+    With `messages`, the event's messages go into the outbox in the same transaction.
     """
     for attempt in range(ATTEMPTS):
         if attempt:
             time.sleep(random.uniform(0, min(_PAUSE_CAP, 0.002 * 2**attempt)))
-        found = store.ticket(ticket_id)
+        found = store.tickets.get(ticket_id)
         if found is None:
             raise NoSuchTicket(f"ticket {ticket_id} does not exist")
         record, events = found
@@ -75,12 +141,14 @@ def append(
         }
         if kind == EventKind.RECLASSIFIED:
             changes |= {"ticket_class": payload["to"], "rule": payload.get("rule", "manual")}
+        if kind == EventKind.FAULT_CHANGED:
+            changes["fault_kind"] = payload["to"]
         if "impacted" in payload:
             changes["impacted"] = tuple(payload["impacted"])
         log = [*as_events(events), _as_event(event)]
-        outbox = _outbox(log, routing)
+        outbox = _outbox(log, messages)
         try:
-            return store.append_ticket_event(ticket_id, record.version, event, changes, outbox)
+            return store.tickets.append_event(ticket_id, record.version, event, changes, outbox)
         except TicketConflict:
             continue  # someone else wrote first: re-read and re-check against their event
     # A true conflict (the API's 409), not a failing database.
@@ -92,12 +160,12 @@ def _as_event(r: TicketEventRecord) -> TicketEvent:
 
 
 def _outbox(
-    log: list[TicketEvent], routing: Routing | None
+    log: list[TicketEvent], messages: MessageRenderer | None
 ) -> Callable[[TicketRecord], list[OutboxRecord]]:
     # Rendered by the store once the row is written: an opened ticket's id is known only then.
-    if routing is None:
+    if messages is None:
         return lambda _: []
-    return lambda ticket: messages_for(ticket, log, routing)
+    return lambda ticket: messages.render(ticket, log)
 
 
 def _impact_data(fault: Fault) -> dict[str, Any]:
@@ -118,60 +186,41 @@ def open_for_fault(
     contract: Contract,
     at: dt.datetime,
     title: str,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
 ) -> tuple[TicketRecord, bool]:
     """The fault's ticket: reused while active, reopened if closed recently, else new."""
-    key = dedup_key(contract.id, fault.device_id, fault.kind)
+    key = dedup_key(contract.id, fault.device_id)
     ticket_class, rule = classify(fault, contract)
-    active = store.active_ticket(key)
+    active = store.tickets.active(key)
     if active is None:
-        closed = store.last_closed_ticket(key)
+        closed = store.tickets.last_closed(key)
         if closed is not None and at - closed.updated_at <= contract.reopen_within:
-            reopened = _reopen(store, closed.id, fault, at, routing)
-            return update_for_fault(store, reopened, fault, contract, at, routing), False
-        first = TicketEventRecord(
-            0,
-            1,
-            at,
-            EventKind.OPENED.value,
-            SYSTEM,
-            f"{rule} -> {ticket_class.value}",
-            {
-                "class": ticket_class.value,
-                "rule": rule,
-                "fault": fault.kind.value,
-                **_impact_data(fault),
-            },
-        )
-        draft = TicketRecord(
-            id=0,
-            dedup_key=key,
+            reopened = _reopen(store, closed.id, fault, at, messages)
+            return update_for_fault(store, reopened, fault, contract, at, messages), False
+        request = TicketRequest(
+            key=key,
             contract=contract.id,
-            site_id=fault.site,
-            root_device=fault.device_id,
-            fault_kind=fault.kind.value,
-            ticket_class=ticket_class.value,
+            site=fault.site,
+            kind=fault.kind,
+            ticket_class=ticket_class,
             rule=rule,
-            status=Status.OPEN.value,
-            paused=False,
-            recovered=False,
             title=title,
+            text=f"{rule} -> {ticket_class.value}",
+            device=fault.device_id,
             impacted=fault.impact.devices,
-            opened_at=at,
-            updated_at=at,
-            version=1,
+            data=_impact_data(fault),
         )
-        ticket, created = store.open_ticket(draft, first, _outbox([_as_event(first)], routing))
+        ticket, created = open_ticket(store, request, at, messages)
         if created:
             return ticket, True
         active = ticket  # another writer was first
     if active.status in _REPAIRED:
-        active = _reopen(store, active.id, fault, at, routing)
-    return update_for_fault(store, active, fault, contract, at, routing), False
+        active = _reopen(store, active.id, fault, at, messages)
+    return update_for_fault(store, active, fault, contract, at, messages), False
 
 
 def _reopen(
-    store: Store, ticket_id: int, fault: Fault, at: dt.datetime, routing: Routing | None
+    store: Store, ticket_id: int, fault: Fault, at: dt.datetime, messages: MessageRenderer | None
 ) -> TicketRecord:
     return append(
         store,
@@ -181,7 +230,7 @@ def _reopen(
         at,
         "the fault came back",
         {"fault": fault.kind.value},
-        routing,
+        messages,
     )
 
 
@@ -191,7 +240,7 @@ def update_for_fault(
     fault: Fault,
     contract: Contract,
     at: dt.datetime,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
 ) -> TicketRecord:
     """Add what the fault takes down now to the ticket; raise the class, never lower it.
 
@@ -199,6 +248,8 @@ def update_for_fault(
     comes back before its root does must not drop out of it, or the record would depend on
     whether the daemon happened to re-read the fault meanwhile (a restart does).
     """
+    if ticket.fault_kind != fault.kind.value:
+        ticket = _kind_changed(store, ticket, fault, contract, at)
     known = set(ticket.impacted)
     grown = [d for d in fault.impact.devices if d not in known]
     if grown:
@@ -223,21 +274,41 @@ def update_for_fault(
             at,
             f"{rule} -> {new_class.value}",
             {"from": old.value, "to": new_class.value, "rule": rule},
-            routing,
+            messages,
         )
     return ticket
+
+
+def _kind_changed(
+    store: Store, ticket: TicketRecord, fault: Fault, contract: Contract, at: dt.datetime
+) -> TicketRecord:
+    """The same episode shows another kind: an event in its log, no message of its own.
+
+    A rising class is then reclassified (and paged) by `update_for_fault`; a falling one
+    is only noted here, since the class is never lowered by the monitoring.
+    """
+    new_class, rule = classify(fault, contract)
+    old = TicketClass(ticket.ticket_class) if ticket.ticket_class else None
+    text = f"{ticket.fault_kind} -> {fault.kind.value}"
+    data: dict[str, Any] = {"from": ticket.fault_kind, "to": fault.kind.value}
+    if old is not None and new_class.rank < old.rank:
+        text += f"; class stays {old.value} ({rule} would be {new_class.value})"
+        data |= {"class_kept": old.value, "would_be": new_class.value, "rule": rule}
+    return append(store, ticket.id, EventKind.FAULT_CHANGED, SYSTEM, at, text, data)
 
 
 def mark_recovered(
     store: Store,
     contract: str,
     device: str,
-    kind: FaultKind,
     at: dt.datetime,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
 ) -> TicketRecord | None:
-    """The monitoring saw the root come back: noted on its ticket, which stays open (T5)."""
-    ticket = store.active_ticket(dedup_key(contract, device, kind))
+    """The monitoring saw the root confirmed UP: noted on its ticket, which stays open (T5).
+
+    Once per episode: a ticket already marked recovered is left alone until it reopens.
+    """
+    ticket = store.tickets.active(dedup_key(contract, device))
     if ticket is None or ticket.recovered:
         return None
     try:
@@ -248,7 +319,7 @@ def mark_recovered(
             SYSTEM,
             at,
             "the device answers again",
-            routing=routing,
+            messages=messages,
         )
     except InvalidTransition:
         return None
@@ -263,45 +334,30 @@ def open_hotline(
     at: dt.datetime,
     device: str | None = None,
     ticket_class: TicketClass | None = None,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
     signature: Mapping[str, str] | None = None,
 ) -> TicketRecord:
     """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min).
     `signature`: who the face authenticated (present/signature.py), kept in the event."""
-    key = f"{contract.id}/hotline/{at.timestamp():.6f}/{by}"
-    data: dict[str, Any] = {
-        **(signature or {}),
-        "hotline": True,
-        "rule": "manual",
-        "impacted": [device] if device else [],
-    }
-    if ticket_class is not None:
-        data["class"] = ticket_class.value
-    first = TicketEventRecord(0, 1, at, EventKind.OPENED.value, by, text, data)
-    draft = TicketRecord(
-        id=0,
-        dedup_key=key,
+    request = TicketRequest(
+        key=dedup_key(contract.id, FaultKind.HOTLINE.value, f"{at.timestamp():.6f}", by),
         contract=contract.id,
-        site_id=site,
-        root_device=device,
-        fault_kind=FaultKind.HOTLINE.value,
-        ticket_class=ticket_class.value if ticket_class else None,
+        site=site,
+        kind=FaultKind.HOTLINE,
+        ticket_class=ticket_class,
         rule="manual",
-        status=Status.OPEN.value,
-        paused=False,
-        recovered=False,
         title=text.splitlines()[0][:120] if text else "hotline call",
-        impacted=(device,) if device else (),
-        opened_at=at,
-        updated_at=at,
-        version=1,
+        text=text,
+        device=device,
+        by=by,
+        data={**(signature or {}), "hotline": True},
     )
-    ticket, _ = store.open_ticket(draft, first, _outbox([_as_event(first)], routing))
+    ticket, _ = open_ticket(store, request, at, messages)
     return ticket
 
 
 def warning_key(contract: str, device: str, rule: str) -> str:
-    return f"{contract}/{device}/{FaultKind.WARNING.value}/{rule}"
+    return dedup_key(contract, device, FaultKind.WARNING.value, rule)
 
 
 def open_warning(
@@ -315,34 +371,37 @@ def open_warning(
     text: str,
     data: Mapping[str, Any],
     at: dt.datetime,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
 ) -> tuple[TicketRecord, bool]:
     """An early warning's ticket (P2), one per device and rule: reused while active,
     reopened if the system had resolved it, and not opened again within `reopen_within` of
     someone closing it (they saw it). Returns (the ticket, whether it is new)."""
     key = warning_key(contract.id, device, rule)
     name = f"early-{rule}"
-    active = store.active_ticket(key)
+    active = store.tickets.active(key)
     if active is not None:
         if active.status in _REPAIRED:
             reopened = append(
-                store, active.id, EventKind.REOPENED, SYSTEM, at, text, dict(data), routing
+                store, active.id, EventKind.REOPENED, SYSTEM, at, text, dict(data), messages
             )
             return reopened, False
         return active, False
-    closed = store.last_closed_ticket(key)
+    closed = store.tickets.last_closed(key)
     if closed is not None and at - closed.updated_at <= contract.reopen_within:
         return closed, False
-    payload = {"class": ticket_class.value, "rule": name, "fault": FaultKind.WARNING.value,
-               "impacted": [device], **data}  # fmt: skip
-    first = TicketEventRecord(0, 1, at, EventKind.OPENED.value, SYSTEM, text, payload)
-    draft = TicketRecord(
-        id=0, dedup_key=key, contract=contract.id, site_id=site, root_device=device,
-        fault_kind=FaultKind.WARNING.value, ticket_class=ticket_class.value, rule=name,
-        status=Status.OPEN.value, paused=False, recovered=False, title=title[:200],
-        impacted=(device,), opened_at=at, updated_at=at, version=1,
-    )  # fmt: skip
-    return store.open_ticket(draft, first, _outbox([_as_event(first)], routing))
+    request = TicketRequest(
+        key=key,
+        contract=contract.id,
+        site=site,
+        kind=FaultKind.WARNING,
+        ticket_class=ticket_class,
+        rule=name,
+        title=title[:200],
+        text=text,
+        device=device,
+        data=data,
+    )
+    return open_ticket(store, request, at, messages)
 
 
 def resolve_warning(
@@ -352,13 +411,13 @@ def resolve_warning(
     rule: str,
     at: dt.datetime,
     text: str,
-    routing: Routing | None = None,
+    messages: MessageRenderer | None = None,
 ) -> TicketRecord | None:
     """The trend went away: the warning's ticket is resolved by the system (None if none)."""
-    ticket = store.active_ticket(warning_key(contract, device, rule))
+    ticket = store.tickets.active(warning_key(contract, device, rule))
     if ticket is None or ticket.status in _REPAIRED:
         return None
     try:
-        return append(store, ticket.id, EventKind.RESOLVED, SYSTEM, at, text, {}, routing)
+        return append(store, ticket.id, EventKind.RESOLVED, SYSTEM, at, text, {}, messages)
     except InvalidTransition:
         return None

@@ -96,14 +96,14 @@ async def test_the_named_attacks_are_422(api: Api) -> None:
         answer = await api.client.post(path, content=body, headers=headers)
         assert answer.status_code == 422, answer.text
         assert answer.json()["detail"][0]["loc"] == ["body", "text"]
-    assert [e.kind for e in api.store.ticket_events(ticket)] == ["opened"]
+    assert [e.kind for e in api.store.tickets.events(ticket)] == ["opened"]
 
 
 async def test_an_unexpected_error_is_a_json_500_and_one_json_log_line(api: Api) -> None:
     def broken(*_: Any, **__: Any) -> Any:
         raise ZeroDivisionError("a bug somewhere")
 
-    api.store.devices = broken  # type: ignore[method-assign]
+    api.store.devices.all = broken  # type: ignore[method-assign]
     with capture_logs() as logs:
         answer = await api.call("GET", "/api/v1/devices")
     assert answer.status_code == 500

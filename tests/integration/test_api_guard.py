@@ -57,7 +57,7 @@ async def test_no_token_is_401_before_a_200_mb_body_is_sent(served: tuple[Api, i
     assert wrong == 401
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         assert (await client.get("/healthz")).status_code == 200
-    assert len(api.store.ticket_events(ticket)) == 1
+    assert len(api.store.tickets.events(ticket)) == 1
 
 
 async def test_a_declared_body_over_the_cap_is_413_unread(served: tuple[Api, int]) -> None:
@@ -70,7 +70,7 @@ async def test_a_declared_body_over_the_cap_is_413_unread(served: tuple[Api, int
     garbled, writer = await raw(port, head(path, None, api.tokens["eng"], "Content-Length: -5"))
     writer.close()
     assert garbled in (400, 413)  # uvicorn's parser or the guard: never read
-    assert len(api.store.ticket_events(ticket)) == 1
+    assert len(api.store.tickets.events(ticket)) == 1
 
 
 async def test_a_streamed_body_is_cut_off_at_the_cap(served: tuple[Api, int]) -> None:
@@ -97,7 +97,7 @@ async def test_a_streamed_body_is_cut_off_at_the_cap(served: tuple[Api, int]) ->
             headers=auth,
         )
         assert ok.status_code == 201
-    assert [e.kind for e in api.store.ticket_events(ticket)] == ["opened", "comment"]
+    assert [e.kind for e in api.store.tickets.events(ticket)] == ["opened", "comment"]
 
 
 async def test_requests_beyond_the_limit_are_503_and_healthz_still_answers(

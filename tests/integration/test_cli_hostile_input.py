@@ -27,7 +27,7 @@ def config(tmp_path: Path) -> Path:
     parsed = Config.model_validate(data)
     store = Store.open(str(data["database"]))  # the archive, as the daemon leaves it
     store.upgrade()
-    store.sync_inventory(site_records(parsed), [device_record(d) for d in parsed.devices], T0)
+    store.devices.sync(site_records(parsed), [device_record(d) for d in parsed.devices], T0)
     store.close()
     return path
 

@@ -48,7 +48,7 @@ async def test_thirty_simultaneous_comments_all_land(api: Api, database_url: str
     pool.shutdown()
     assert results[EACH:] == [201] * EACH, results
     assert results[:EACH] == [None] * EACH, results
-    events = api.store.ticket_events(ticket)
+    events = api.store.tickets.events(ticket)
     assert sorted(e.by for e in events if e.kind == "comment") == sorted(
         [f"cli-{n}" for n in range(EACH)] + [f"api-{n}" for n in range(EACH)]
     )
@@ -60,7 +60,7 @@ async def test_a_conflict_that_never_clears_is_409(
 ) -> None:
     ticket = await api.down("nvr")
     monkeypatch.setattr(tickets, "ATTEMPTS", 2)
-    real = api.store.append_ticket_event
+    real = api.store.tickets.append_event
 
     def behind_someone(ticket_id: int, version: int, *args: Any, **kwargs: Any) -> Any:
         # Another writer's event (the same one, really written) lands between every read
@@ -68,7 +68,7 @@ async def test_a_conflict_that_never_clears_is_409(
         real(ticket_id, version, *args, **kwargs)
         return real(ticket_id, version, *args, **kwargs)
 
-    monkeypatch.setattr(api.store, "append_ticket_event", behind_someone)
+    monkeypatch.setattr(api.store.tickets, "append_event", behind_someone)
     refused = await api.act(ticket, "comment")
     assert refused.status_code == 409 and "keeps changing" in refused.json()["detail"]
     monkeypatch.undo()

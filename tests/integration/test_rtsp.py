@@ -61,11 +61,15 @@ async def test_unknown_path_is_an_error_with_its_status(gst: dict[str, GstRtsp])
 @pytest.mark.parametrize("mode", ["basic", "digest"])
 async def test_authenticated_server(gst: dict[str, GstRtsp], mode: str) -> None:
     server = gst[mode]
-    good = await check_stream(server.url(), USER, PASSWORD)
+    basic = (
+        mode == "basic"
+    )  # Basic is sent only when allowed (tests/integration/test_onvif_credentials.py)
+    good = await check_stream(server.url(), USER, PASSWORD, allow_basic=basic)
     assert (good.ok, good.media) == (True, ("video/JPEG",)), good
-    in_uri = await check_stream(server.url(userinfo=f"{USER}:{quote(PASSWORD, safe='')}"))
+    userinfo = f"{USER}:{quote(PASSWORD, safe='')}"
+    in_uri = await check_stream(server.url(userinfo=userinfo), allow_basic=basic)
     assert in_uri.ok, in_uri
-    wrong = await check_stream(server.url(), USER, PASSWORD + "x")
+    wrong = await check_stream(server.url(), USER, PASSWORD + "x", allow_basic=basic)
     assert (wrong.ok, wrong.reason, wrong.status_code) == (False, "auth_rejected", 401)
     assert "credentials rejected" in wrong.detail
     anonymous = await check_stream(server.url())

@@ -27,7 +27,7 @@ async def test_options_needing_credentials_is_answered_once_for_both() -> None:
         return _described(head) if head.startswith(b"DESCRIBE") else response("200 OK", head, {})
 
     async with scripted(answer) as peer:
-        result = await check_stream(peer.url(), USER, PASSWORD)
+        result = await check_stream(peer.url(), USER, PASSWORD, allow_basic=True)
     assert result.ok, result
     methods = [r.split(b" ", 1)[0] for r in peer.requests]
     assert methods == [b"OPTIONS", b"OPTIONS", b"DESCRIBE"]  # no second challenge for DESCRIBE
@@ -96,7 +96,7 @@ async def test_credentials_echoed_by_the_server_are_redacted() -> None:
         return Hangup(b"RTSP/1.0 400 Bad " + auth + b"\r\n\r\n")
 
     async with scripted(answer) as peer:
-        result = await check_stream(peer.url(), USER, PASSWORD)
+        result = await check_stream(peer.url(), USER, PASSWORD, allow_basic=True)
     token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     assert result.reason == "error"
     assert token not in result.detail and PASSWORD not in result.detail
@@ -157,7 +157,7 @@ async def test_an_echoed_secret_cut_by_the_excerpt_is_still_redacted(offset: int
         return Hangup(b"X" * offset + token + b" " + PASSWORD.encode() + b"\r\n\r\n")
 
     async with scripted(answer) as peer:
-        result = await check_stream(peer.url(), USER, PASSWORD)
+        result = await check_stream(peer.url(), USER, PASSWORD, allow_basic=True)
     assert result.reason == "bad_response"
     leaked = [k for k in range(6, len(token)) if token[:k].decode() in result.detail]
     assert not leaked, result.detail

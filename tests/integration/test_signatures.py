@@ -34,14 +34,14 @@ async def post(api: Api, ticket: int, who: str, **body: Any) -> Any:
 
 async def test_an_engineer_cannot_sign_off_for_the_customer(api: Api) -> None:
     ticket = await resolved(api)
-    before = len(api.store.ticket_events(ticket))
+    before = len(api.store.tickets.events(ticket))
     forged = await post(api, ticket, "eng", kind="verify", by=FORGED, text="accepted")
     assert forged.status_code == 403 and "customer" in forged.json()["detail"]
     behalf = await post(api, ticket, "eng", kind="comment", by="li", on_behalf_of="Zhao")
     assert behalf.status_code == 403
     as_customer = await post(api, ticket, "cust", kind="comment", by="x", on_behalf_of="Zhao")
     assert as_customer.status_code == 403
-    assert len(api.store.ticket_events(ticket)) == before
+    assert len(api.store.tickets.events(ticket)) == before
 
 
 async def test_a_manager_verifies_only_visibly_on_the_customers_behalf(api: Api) -> None:

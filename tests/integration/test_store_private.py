@@ -28,7 +28,7 @@ def test_database_wal_and_shm_are_created_0600(tmp_path: Path) -> None:
     path = tmp_path / "state" / "monitord.db"
     store = Store.open(f"sqlite:///{path}")
     store.upgrade()
-    store.touch_checks({"nobody": T0})  # a write: the WAL exists now
+    store.states.touch_checks({"nobody": T0})  # a write: the WAL exists now
     files = [path, path.with_name("monitord.db-wal"), path.with_name("monitord.db-shm")]
     try:
         assert all(f.exists() for f in files), [f.name for f in files if not f.exists()]

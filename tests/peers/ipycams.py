@@ -8,8 +8,9 @@ ipycam serves the ONVIF device and media services with WS-Security digest auth. 
 joined to ours by a veth pair on a /30 of 198.18.0.0/15 (RFC 2544 benchmark space), and an
 nft rule in the namespace drops its multicast. Its RTSP server needs FFmpeg or go2rtc, which
 we do not install: its stream URI points at a port where nothing listens, as on a camera
-whose encoder died. `clock_offset` shifts the camera's clock (its GetSystemDateAndTime and
-the WS-Security freshness check, as a real camera with a wrong clock would judge).
+whose encoder died. `clock_offset` shifts the camera's clock (its GetSystemDateAndTime, the
+WS-Security freshness check and the HTTP Date header, as a real camera with a wrong clock
+would judge).
 Needs root; `available()` says why not.
 """
 
@@ -49,6 +50,10 @@ shifted = types.SimpleNamespace(**{k: getattr(_time, k) for k in dir(_time) if n
 shifted.gmtime = lambda secs=None: _time.gmtime((_time.time() if secs is None else secs) + offset)
 shifted.time = lambda: _time.time() + offset
 onvif.time, onvif.datetime = shifted, _Now
+# Its web server runs on the same wrong clock: the HTTP Date header of every answer.
+import email.utils as _eu, http.server as _hs
+_hs.BaseHTTPRequestHandler.date_time_string = lambda self, timestamp=None: _eu.formatdate(
+    (_time.time() if timestamp is None else timestamp) + offset, usegmt=True)
 from ipycam.camera import IPCamera
 from ipycam.config import CameraConfig
 logging.basicConfig(level=logging.WARNING)

@@ -8,6 +8,7 @@
         lab.drop("192.0.2.2")            # that host stops answering echo requests
         lab.undrop("192.0.2.2")
         lab.lossy("192.0.2.3", every=2)  # drop every 2nd echo request to it (deterministic)
+        lab.random_loss("192.0.2.4", 4)  # drop 4 in 10 echo requests to it, at random
         lab.link("client", up=False)     # local link down: the route disappears
         lab.link("host", up=False)       # peer link down: silent loss
         lab.answer_late(0.3)             # IPv4 echo replies come 0.3 s late; None: on time
@@ -178,6 +179,13 @@ class NetLab:
             f"{family} daddr {address} {proto} type echo-request numgen inc mod {every} == 0 drop"
         )
         self._nft(f"add rule inet {_TABLE} input {rule}")
+
+    def random_loss(self, address: str, tenths: int) -> None:
+        """Drop echo requests to address at random, `tenths` in 10 (chance, not a counter)."""
+        family = "ip6" if ":" in address else "ip"
+        proto = "icmpv6" if family == "ip6" else "icmp"
+        match = f"{family} daddr {address} {proto} type echo-request"
+        self._nft(f"add rule inet {_TABLE} input {match} numgen random mod 10 < {tenths} drop")
 
     def clear_rules(self) -> None:
         """Forget every drop() and lossy() rule."""

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.support.db import _free_port
 
@@ -53,9 +53,31 @@ class Mailbox:
         return "250 OK"
 
 
+@dataclass
+class Accounts:
+    """SMTP AUTH (PLAIN, LOGIN) over plain TCP: `logins` is every attempt, in order."""
+
+    users: dict[str, str]
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user, password = data.login.decode(), data.password.decode()
+        self.logins.append((user, password))
+        return AuthResult(success=self.users.get(user) == password, handled=False)
+
+
 @contextmanager
-def smtp_server(mailbox: Mailbox, port: int) -> Iterator[Controller]:
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+def smtp_server(
+    mailbox: Mailbox, port: int, accounts: Accounts | None = None
+) -> Iterator[Controller]:
+    auth: dict[str, Any] = (
+        {"authenticator": accounts, "auth_require_tls": False} if accounts is not None else {}
+    )
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **auth)
     controller.start()
     try:
         yield controller

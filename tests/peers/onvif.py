@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import email.utils
 import socket
 import threading
 import time
@@ -72,7 +73,9 @@ class OnvifPeer:
         max_created_skew: float | None = None,
         stream_uri: str = "rtsp://127.0.0.1:554/stream1",
         max_pull_wait: float = 5.0,
+        host: str = "127.0.0.1",
     ) -> None:
+        self.host = host  # any 127.0.0.0/8 address: a second host on loopback
         self.username, self.password = username, password
         self.info = info or DeviceInfo()
         self.recording_supported = recording
@@ -85,6 +88,11 @@ class OnvifPeer:
         self.stream_uri = stream_uri
         self.max_pull_wait = max_pull_wait
         self.calls: list[str] = []  # operation names, in arrival order
+        self.bodies: list[bytes] = []  # every request body, as it arrived
+        # Service, subscription and stream addresses this peer hands out point here: a
+        # camera that sends its clients elsewhere (tests of following returned addresses).
+        self.advertise: str | None = None
+        self.advertise_subscription: str | None = None  # the PullPoint's alone
         self.auth_failures = 0  # every rejected request
         self._channels = {n: Channel(n) for n in range(1, channels + 1)}
         self._nonces: set[str] = set()
@@ -105,7 +113,7 @@ class OnvifPeer:
 
     def __enter__(self) -> Self:
         handler = type("Handler", (_Handler,), {"owner": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer((self.host, 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -135,11 +143,16 @@ class OnvifPeer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
         return self.base + DEVICE_PATH
+
+    @property
+    def advertised(self) -> str:
+        """The base of the addresses this peer returns: its own unless `advertise` is set."""
+        return self.advertise or self.base
 
     # --- what a test changes -----------------------------------------------------------------
 
@@ -253,27 +266,29 @@ class OnvifPeer:
         if path == RECORDING_PATH:
             return self._recording(operation, request), None
         if path == EVENTS_PATH and operation == "CreatePullPointSubscription":
-            return self._events.subscribe(request, self.base + SUBSCRIPTION_PATH)
+            base = self.advertise_subscription or self.advertised
+            return self._events.subscribe(request, base + SUBSCRIPTION_PATH)
         if path.startswith(SUBSCRIPTION_PATH):
             key = path.removeprefix(SUBSCRIPTION_PATH)
             return self._events.handle(key, operation, request)
         raise SoapFault(500, *NOT_SUPPORTED)
 
     def _device(self, operation: str) -> str:
-        recording = self.base + RECORDING_PATH if self.recording_supported else None
+        base = self.advertised
+        recording = base + RECORDING_PATH if self.recording_supported else None
         if operation == "GetDeviceInformation":
             return docs.device_information(self.info)
         if operation == "GetSystemDateAndTime":
             return docs.system_date_and_time(self.now(), self.tz, self.utc_offset)
         if operation == "GetCapabilities":
             return docs.capabilities(
-                self.url, self.base + MEDIA_PATH, self.base + EVENTS_PATH, recording
+                base + DEVICE_PATH, base + MEDIA_PATH, base + EVENTS_PATH, recording
             )
         if operation == "GetServices":
             items = [
-                docs.Service(NS["tds"], self.url, 2, 60),
-                docs.Service(NS["trt"], self.base + MEDIA_PATH, 2, 60),
-                docs.Service(NS["tev"], self.base + EVENTS_PATH, 2, 60),
+                docs.Service(NS["tds"], base + DEVICE_PATH, 2, 60),
+                docs.Service(NS["trt"], base + MEDIA_PATH, 2, 60),
+                docs.Service(NS["tev"], base + EVENTS_PATH, 2, 60),
             ]
             if recording:
                 items.append(docs.Service(NS["trc"], recording, 2, 60))
@@ -331,6 +346,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         return
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The HTTP Date header by the device's own clock, as a camera's web server sends it.
+        return email.utils.format_datetime(self.owner.now(), usegmt=True)
+
     def _send(self, status: int, payload: bytes, kind: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
@@ -344,6 +363,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.LENGTH_REQUIRED, b"", "text/plain")
             return
         data = self.rfile.read(int(length))
+        with self.owner._cond:
+            self.owner.bodies.append(data)
         soap = "application/soap+xml; charset=utf-8"
         try:
             root = ET.fromstring(data)

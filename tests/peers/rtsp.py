@@ -117,15 +117,17 @@ class Scripted:
     port: int = 0
     requests: list[bytes] = field(default_factory=list)  # every request head, in order
     connections: int = 0
+    host: str = "127.0.0.1"
 
     def url(self, path: str = "/cam", userinfo: str | None = None) -> str:
         auth = f"{userinfo}@" if userinfo else ""
-        return f"rtsp://{auth}127.0.0.1:{self.port}{path}"
+        return f"rtsp://{auth}{self.host}:{self.port}{path}"
 
 
 @contextlib.asynccontextmanager
-async def scripted(answer: Answer) -> AsyncIterator[Scripted]:
-    peer = Scripted()
+async def scripted(answer: Answer, host: str = "127.0.0.1") -> AsyncIterator[Scripted]:
+    """`host`: any 127.0.0.0/8 address, a second host on loopback."""
+    peer = Scripted(host=host)
     tasks: set[asyncio.Task[None]] = set()
 
     async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -157,7 +159,7 @@ async def scripted(answer: Answer) -> AsyncIterator[Scripted]:
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server = await asyncio.start_server(handle, host, 0)
     peer.port = server.sockets[0].getsockname()[1]
     try:
         yield peer

@@ -11,6 +11,7 @@ from monitord.config import Config
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
+from monitord.notify.messages import Routing
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
 from tests.support.contracts import CONTRACTS
@@ -53,14 +54,14 @@ class Lab:
     def __init__(self, store: Store, zone: str = "city", config: Config | None = None) -> None:
         self.config = config or make_config(zone=zone)
         self.store = store
-        store.sync_inventory(
+        store.devices.sync(
             site_records(self.config), [device_record(d) for d in self.config.devices], T0
         )
         self.clock = FakeClock(T0)
         self.tracker = HealthTracker(
             {d.id: self.config.icmp_for(d) for d in self.config.devices}, topology(self.config)
         )
-        self.desk = TicketDesk(store, self.clock, self.config)
+        self.desk = TicketDesk(store, self.clock, self.config, messages=Routing.from_config)
 
     async def set(self, device: str, state: State, minutes: float = 0) -> None:
         at = T0 + dt.timedelta(minutes=minutes)

@@ -240,3 +240,61 @@ class TestFlapping:
         assert not detector.flapping
         fresh = FlapDetector(window=20, high_pct=30, low_pct=25)
         assert fresh.add(State.UP) is None and not fresh.flapping
+
+
+class TestRecoveryIsNotANewFault:
+    """Issue 18: a check straddling the heal loses 1-2 echoes; that is recovery, not news."""
+
+    def down_lab(self) -> Lab:
+        lab = Lab({"cam": ()}, attempts=3)
+        lab.see("cam", UP)
+        lab.see("cam", DOWN, times=3)
+        assert lab.state("cam") == State.DOWN
+        return lab
+
+    def test_partial_answer_then_clean_check_is_up_without_degraded(self) -> None:
+        for lossy_checks in (1, 2):
+            lab = self.down_lab()
+            assert lab.see("cam", LOSSY, times=lossy_checks) == []
+            assert lab.state("cam") == State.DOWN
+            lab.see("cam", UP)
+            assert lab.changes()[1:] == [
+                ("cam", State.UP, State.DOWN),
+                ("cam", State.DOWN, State.UP),
+            ]
+
+    def test_partial_answers_are_retried_at_the_retry_interval(self) -> None:
+        lab = self.down_lab()
+        verdict = lab.tracker.observe("cam", LOSSY, lab.now)
+        assert verdict.transitions == []
+        assert verdict.next_check_in == IcmpSettings().retry_interval
+
+    def test_degraded_after_down_needs_max_attempts_in_a_row(self) -> None:
+        lab = self.down_lab()
+        lab.see("cam", LOSSY, times=2)
+        lab.see("cam", DOWN)  # the count starts again
+        assert lab.see("cam", LOSSY, times=2) == []
+        news = lab.see("cam", LOSSY)
+        assert [(t.from_state, t.to_state) for t in news] == [(State.DOWN, State.DEGRADED)]
+
+    def test_down_after_degraded_is_confirmed_too(self) -> None:
+        lab = Lab({"cam": ()}, attempts=3)
+        lab.see("cam", UP)
+        lab.see("cam", LOSSY, times=3)
+        assert lab.state("cam") == State.DEGRADED
+        assert lab.see("cam", DOWN, times=2) == []
+        lab.see("cam", LOSSY)
+        assert lab.see("cam", DOWN, times=2) == []
+        news = lab.see("cam", DOWN)
+        assert [(t.from_state, t.to_state) for t in news] == [(State.DEGRADED, State.DOWN)]
+
+    def test_unreachable_child_still_cut_off_keeps_its_normal_interval(self) -> None:
+        lab = Lab({"sw": (), "cam": ("sw",)})
+        lab.see("sw", UP)
+        lab.see("cam", UP)
+        lab.see("sw", DOWN, times=3)
+        lab.see("cam", DOWN, times=3)
+        assert lab.state("cam") == State.UNREACHABLE
+        verdict = lab.tracker.observe("cam", DOWN, lab.now)
+        assert verdict.transitions == []
+        assert verdict.next_check_in == IcmpSettings().interval

@@ -84,3 +84,21 @@ def test_events_become_findings_until_cleared() -> None:
         Status.CRITICAL
     )
     assert by_check(result, events={"video_loss:P1": back})["event:video_loss:P1"][0] == Status.OK
+
+
+def test_refused_addresses_are_a_warning_naming_each_host_in_both_languages() -> None:
+    from monitord.health.finding_text import describe
+
+    refused = (("media", "10.9.9.9"), ("stream", "10.9.9.10"))
+    err = OnvifError(Reason.ADDRESS_REFUSED, "stream: not following the device to 10.9.9.10")
+    [found] = [
+        f
+        for f in findings("d", S, CheckResult(refused=refused, stream_error=err))
+        if f.check == "addresses"
+    ]
+    assert found.status == Status.WARNING
+    assert "media -> 10.9.9.9, stream -> 10.9.9.10" in found.summary
+    zh = describe(found.check, found.values, found.summary, "zh")
+    assert "未跟随" in zh and "10.9.9.10" in zh
+    assert by_check(CheckResult(refused=refused, stream_error=err))["stream"][0] == Status.UNKNOWN
+    assert by_check(CheckResult())["addresses"][0] == Status.OK  # clears once none is left

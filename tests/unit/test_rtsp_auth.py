@@ -76,6 +76,7 @@ def test_basic_only_when_nothing_better() -> None:
         parse_challenges(['Basic realm="cam"', 'Digest nonce="x", algorithm=SHA-512-256']),
         "u",
         "p:w",
+        allow_basic=True,
     )
     assert authorizer is not None
     assert (
@@ -86,3 +87,11 @@ def test_basic_only_when_nothing_better() -> None:
 
 def test_nothing_usable() -> None:
     assert choose(parse_challenges(['Digest realm="no nonce"', "Bearer"]), "u", "p") is None
+
+
+def test_basic_is_never_chosen_unless_allowed() -> None:
+    challenges = parse_challenges(['Basic realm="cam"', 'Digest nonce="x", algorithm=SHA-512-256'])
+    assert choose(challenges, "u", "p:w") is None
+    both = parse_challenges(['Basic realm="cam"', 'Digest realm="cam", nonce="n"'])
+    chosen = choose(both, "u", "p:w")
+    assert chosen is not None and chosen.challenge.scheme == "digest"

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import aiohttp
 from pydantic import SecretStr
@@ -23,6 +24,7 @@ from monitord.checks.onvif import http as onvif_http
 from monitord.checks.onvif import soap as onvif_soap
 from monitord.checks.onvif import xml as onvif_xml
 from monitord.checks.onvif.errors import OnvifError, Reason
+from monitord.config import addresses
 
 NS_DEVICE: Final = "http://www.onvif.org/ver10/device/wsdl"
 NS_MEDIA: Final = "http://www.onvif.org/ver10/media/wsdl"
@@ -45,6 +47,8 @@ class OnvifTarget:
     username: str | None = None
     password: SecretStr | None = None
     timeout: float = 5.0
+    follow: tuple[addresses.Network, ...] = ()  # see OnvifSettings.follow_addresses
+    allow_basic: bool = False  # RTSP Basic authentication (clear-text password)
 
     @property
     def device_url(self) -> str:
@@ -128,6 +132,27 @@ class OnvifDevice:
         self.profiles: list[StreamProfile] = []  # cached between identity refreshes
         # Set once the device asks for HTTP Digest: answered from then on, nonce kept.
         self.http_digest: aiohttp.DigestAuthMiddleware | None = None
+        # What the device last pointed us to that we did not follow: "media" -> host.
+        # Bounded by the handful of services, the subscription and the stream.
+        self.refused: dict[str, str] = {}
+        self._http_date: dt.datetime | None = None  # the last answer's Date header
+
+    def permit(self, url: str, what: str) -> None:
+        """Raise ADDRESS_REFUSED unless `url` (one the device returned) may be followed;
+        remembered in `refused` until it may (a finding names the host)."""
+        try:
+            host = urlsplit(url.strip()).hostname or ""
+        except ValueError:
+            host = ""
+        why = addresses.follow_refusal(host, self.target.address, self.target.follow)
+        if why is None:
+            self.refused.pop(what, None)
+            return
+        shown = "".join(c for c in host if c.isprintable())[:64] or "(none)"
+        self.refused[what] = shown
+        raise OnvifError(
+            Reason.ADDRESS_REFUSED, f"{what}: not following the device to {shown} ({why})"
+        )
 
     def retarget(self, target: OnvifTarget) -> None:
         """New settings (a reload): forget what depended on the old address."""
@@ -138,6 +163,8 @@ class OnvifDevice:
             self.profiles = []
         if target.username != self.target.username or target.password != self.target.password:
             self.http_digest = None
+        if target.follow != self.target.follow:
+            self.refused = {}
         self.target = target
 
     async def call(
@@ -148,6 +175,7 @@ class OnvifDevice:
         url = address or self.xaddrs.get(namespace)
         if url is None:
             raise OnvifError(Reason.NOT_SUPPORTED, f"the device offers no {service} service")
+        self.permit(url, service)  # before anything is built, signed or sent
         svc = onvif_soap.service(service)
         zeep_client = await self.client.catalog.client(svc.wsdl)
         t = self.target
@@ -173,6 +201,7 @@ class OnvifDevice:
                     session, url, request.body, request.headers, seconds or t.timeout,
                     self.client.max_bytes, digest,
                 )  # fmt: skip
+            self._http_date = reply.date
             envelope = _envelope(reply, operation)
             return onvif_soap.read(zeep_client, svc, operation, envelope)
         except OnvifError as exc:
@@ -193,6 +222,7 @@ class OnvifDevice:
                 if exc.reason != Reason.AUTH_REJECTED or self.target.username is None:
                     raise
                 self._unsigned_clock = False
+                self._offset_from_http_date(before)
                 before = self._now()
                 got = await self.call("devicemgmt", NS_DEVICE, op)
         else:
@@ -210,6 +240,14 @@ class OnvifDevice:
         reading = ClockReading(device, local, _ntp(got))
         self.clock_offset = dt.timedelta(seconds=round(reading.drift))
         return reading
+
+    def _offset_from_http_date(self, asked: dt.datetime) -> None:
+        """A device that signs even its clock read needs a digest created by its own clock
+        before we have read it: its HTTP Date header (the same clock, to the second) is
+        the first guess, corrected by the signed read that follows."""
+        if self.clock_offset is None and self._http_date is not None:
+            seconds = (self._http_date - asked).total_seconds()
+            self.clock_offset = dt.timedelta(seconds=round(seconds))
 
     async def identity(self) -> Identity:
         got = await self.call("devicemgmt", NS_DEVICE, "GetDeviceInformation")
@@ -237,7 +275,8 @@ class OnvifDevice:
                 xaddr = getattr(getattr(caps, name, None), "XAddr", None)
                 if xaddr:
                     found[namespace] = str(xaddr)
-        found.setdefault(NS_DEVICE, self.target.device_url)
+        # The device service is where we already talk to the device: never moved by it.
+        found[NS_DEVICE] = self.target.device_url
         self.xaddrs, self.discovered = found, True
         return found
 

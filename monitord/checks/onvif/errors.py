@@ -17,6 +17,9 @@ class Reason(StrEnum):
     FAULT = "fault"  # a SOAP fault (other than "not authorized")
     NOT_SUPPORTED = "not_supported"  # the device does not offer the service or operation
     BAD_RESPONSE = "bad_response"  # well-formed XML that is not the expected answer
+    # The device pointed us at an address we do not follow (config/addresses.py): nothing
+    # was sent there, credentials least of all.
+    ADDRESS_REFUSED = "address_refused"
 
 
 class OnvifError(Exception):

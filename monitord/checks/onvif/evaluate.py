@@ -10,6 +10,8 @@
   NVR channel: CRITICAL when a job meant to record does not.
 - "event:<kind>:<source>": the last health event the device pushed (tamper, video loss,
   storage failure), until it says the condition ended.
+- "addresses": WARNING naming each host the device sent us to that we did not follow
+  (config/addresses.py; nothing was sent there), OK once none is left.
 A check that could not be made this time is left out, so its last state stands.
 """
 
@@ -23,6 +25,7 @@ from monitord.checks.onvif.fetch import CheckResult
 from monitord.checks.onvif.pullpoint import Event
 from monitord.checks.onvif.recording import ChannelRecording
 from monitord.config.onvif import OnvifSettings
+from monitord.health.finding_text import addresses
 from monitord.health.findings import Finding, Status
 
 _RECORDING: Final = {"Active": Status.OK, "PartiallyActive": Status.WARNING}
@@ -45,9 +48,12 @@ def findings(
         return out
     if err is not None:
         add("onvif", Status.WARNING, f"ONVIF: {err.detail}", reason=err.reason.value)
+        if result.refused:
+            out.append(_refused(device_id, result))
         return out
     add("onvif", Status.OK, "ONVIF answers")
     add("onvif_auth", Status.OK, "ONVIF credentials accepted")
+    out.append(_refused(device_id, result))
     if result.clock is not None:
         drift = result.clock.drift
         off = abs(drift)
@@ -76,9 +82,19 @@ def findings(
     return out
 
 
+def _refused(device_id: str, result: CheckResult) -> Finding:
+    hosts = ", ".join(f"{what} -> {host}" for what, host in result.refused)[:300]
+    values: dict[str, float | str] = {"hosts": hosts}
+    status = Status.WARNING if hosts else Status.OK
+    return Finding(device_id, "addresses", status, addresses(values, "en"), values)
+
+
 def _stream(device_id: str, result: CheckResult) -> list[Finding]:
     if result.stream_error is not None:
         e = result.stream_error
+        if e.reason == Reason.ADDRESS_REFUSED:  # the "addresses" finding names the host
+            summary = f"stream not checked: {e.detail}"
+            return [Finding(device_id, "stream", Status.UNKNOWN, summary, {"reason": e.reason})]
         summary = f"no stream URI: {e.detail}"
         return [Finding(device_id, "stream", Status.CRITICAL, summary, {"reason": e.reason.value})]
     s = result.stream

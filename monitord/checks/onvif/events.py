@@ -17,11 +17,15 @@ from monitord.checks.onvif.client import OnvifDevice
 from monitord.checks.onvif.errors import OnvifError, Reason
 from monitord.checks.onvif.pullpoint import Event, PullPoint
 from monitord.clock import Clock
+from monitord.supervise import Backoff
 
 _log = log.get("monitord.onvif")
 _WAIT: Final = 60.0  # PullMessages long-poll: the device answers at once when it has news;
 # a long wait keeps the idle cost low (5 000 cameras: ~80 empty answers per second)
-_STOP_FOR: Final = (Reason.AUTH_REJECTED, Reason.NOT_SUPPORTED)
+_RETRY: Final = Backoff(10.0, 600.0)  # a pull-point that failed, not one that said no
+# Stopped until the next good check starts it again; a refused subscription address is
+# not asked again and again (the check's finding names it).
+_STOP_FOR: Final = (Reason.AUTH_REJECTED, Reason.NOT_SUPPORTED, Reason.ADDRESS_REFUSED)
 
 
 class EventListeners:
@@ -65,7 +69,7 @@ class EventListeners:
                     _log.info("ONVIF events unavailable", device=device_id, error=exc.detail)
                     if exc.reason in _STOP_FOR:
                         return
-                    await self._clock.sleep(min(600.0, 10.0 * 2 ** (failures - 1)))
+                    await self._clock.sleep(_RETRY.delay(failures))
                     continue
                 failures = 0
                 for event in events:

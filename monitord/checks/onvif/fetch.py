@@ -18,7 +18,8 @@ from monitord.checks.onvif.errors import OnvifError
 from monitord.checks.onvif.recording import ChannelRecording
 from monitord.checks.rtsp.client import StreamCheck
 
-StreamChecker = Callable[[str, str | None, str | None, float], Awaitable[StreamCheck]]
+# (uri, username, password, seconds, allow_basic)
+StreamChecker = Callable[[str, str | None, str | None, float, bool], Awaitable[StreamCheck]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class CheckResult:
     stream_error: OnvifError | None = None  # GetProfiles/GetStreamUri failed
     recordings: tuple[ChannelRecording, ...] | None = None
     recording_error: OnvifError | None = None
+    refused: tuple[tuple[str, str], ...] = ()  # (what, host) the device sent us to, not followed
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ async def run(device: OnvifDevice, plan: Plan, stream_check: StreamChecker) -> C
             await device.discover()
         identity = await device.identity() if plan.identity else None
     except OnvifError as exc:
-        return CheckResult(error=exc)
+        return CheckResult(error=exc, refused=tuple(sorted(device.refused.items())))
     result = CheckResult(clock=clock, identity=identity)
     if plan.stream:
         result = await _stream(device, result, stream_check, refresh=plan.identity)
@@ -57,7 +59,7 @@ async def run(device: OnvifDevice, plan: Plan, stream_check: StreamChecker) -> C
         except OnvifError as exc:
             return replace(result, recording_error=exc)
         result = replace(result, recordings=found)
-    return result
+    return replace(result, refused=tuple(sorted(device.refused.items())))
 
 
 async def _stream(
@@ -72,7 +74,11 @@ async def _stream(
         return replace(result, stream_error=exc)
     if not profiles:
         return replace(result, profile=None)
+    try:
+        device.permit(profiles[0].uri, "stream")  # the camera's URI: our password goes there
+    except OnvifError as exc:
+        return replace(result, profile=profiles[0], stream_error=exc)
     t = device.target
     password = t.password.get_secret_value() if t.password else None
-    checked = await stream_check(profiles[0].uri, t.username, password, t.timeout)
+    checked = await stream_check(profiles[0].uri, t.username, password, t.timeout, t.allow_basic)
     return replace(result, profile=profiles[0], stream=checked)

@@ -8,6 +8,8 @@ deadline, and the body is read in chunks and dropped as soon as it passes the ca
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import email.utils
 import errno
 from dataclasses import dataclass
 from typing import Final
@@ -25,6 +27,7 @@ class HttpReply:
     status: int
     body: bytes
     digest_challenge: bool = False  # a 401 asking for HTTP Digest authentication
+    date: dt.datetime | None = None  # the device's clock, by its HTTP Date header
 
 
 def new_session(limit: int = 200) -> aiohttp.ClientSession:
@@ -84,4 +87,13 @@ async def _exchange(
                 raise OnvifError(Reason.TOO_LARGE, f"answer larger than {cap} bytes")
             chunks.append(chunk)
         challenge = resp.headers.get("WWW-Authenticate", "").lower().startswith("digest")
-        return HttpReply(resp.status, b"".join(chunks), resp.status == 401 and challenge)
+        date = _date(resp.headers.get("Date", ""))
+        return HttpReply(resp.status, b"".join(chunks), resp.status == 401 and challenge, date)
+
+
+def _date(text: str) -> dt.datetime | None:
+    try:
+        found = email.utils.parsedate_to_datetime(text[:64])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=dt.UTC)

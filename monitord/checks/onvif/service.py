@@ -30,9 +30,11 @@ _IN_FLIGHT: Final = 100
 
 
 async def check_stream(
-    uri: str, username: str | None, password: str | None, seconds: float
+    uri: str, username: str | None, password: str | None, seconds: float, allow_basic: bool
 ) -> StreamCheck:
-    return await rtsp.check_stream(uri, username, password, timeout=seconds)
+    return await rtsp.check_stream(
+        uri, username, password, timeout=seconds, allow_basic=allow_basic
+    )
 
 
 class OnvifService:
@@ -69,6 +71,8 @@ class OnvifService:
     async def close(self) -> None:
         await self.watch.listeners.close()
         await self.client.close()
+
+    stop = close
 
     def _on_event(self, device_id: str) -> None:
         # Something happened on the device: look now rather than at the next turn.

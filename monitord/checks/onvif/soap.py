@@ -140,7 +140,10 @@ def build(
     options = {"address": address}
     envelope, headers = binding._create(operation, (), params, client=client, options=options)
     if username is not None and password is not None:
-        token = _client.UsernameDigestTokenDtDiff(username, password, dt_diff=clock_offset)
+        # use_digest: without it zeep sends the password itself (#PasswordText) on every call.
+        token = _client.UsernameDigestTokenDtDiff(
+            username, password, dt_diff=clock_offset, use_digest=True
+        )
         envelope, headers = token.apply(envelope, headers)
     return Request(etree_to_string(envelope), dict(headers))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from monitord.checks.onvif.client import OnvifTarget
+from monitord.config import addresses
 from monitord.config.models import Device
 
 
@@ -11,7 +12,10 @@ def target(device: Device) -> OnvifTarget:
     s = device.onvif
     assert s is not None
     password = s.password.resolve() if s.password else None
-    return OnvifTarget(device.address, s.port, s.path, s.username, password, s.timeout)
+    follow = addresses.networks(s.follow_addresses)
+    return OnvifTarget(
+        device.address, s.port, s.path, s.username, password, s.timeout, follow, s.allow_basic
+    )
 
 
 def wants_recording(device: Device) -> bool:

@@ -26,6 +26,7 @@ from monitord.config.models import Config, Device
 from monitord.config.secrets import SecretUnavailable
 from monitord.health.findings import Finding, FindingTracker, Status
 from monitord.health.journal import EventStore, Journal
+from monitord.supervise import Backoff
 
 _log = log.get("monitord.onvif")
 _MAX_EVENT_KEYS: Final = 64  # per device: bounds findings and /metrics series
@@ -107,7 +108,7 @@ class OnvifWatch:
                             settings.max_attempts)  # fmt: skip
         if result.error is not None and result.error.reason == Reason.AUTH_REJECTED:
             n = self.auth_failures[device_id] = self.auth_failures.get(device_id, 0) + 1
-            return min(settings.auth_backoff_max, settings.auth_backoff * 2.0 ** (n - 1))
+            return Backoff(settings.auth_backoff, settings.auth_backoff_max).delay(n)
         self.auth_failures.pop(device_id, None)
         if result.error is None and settings.events and NS_EVENTS in od.xaddrs:
             self.listeners.ensure(device_id, od)

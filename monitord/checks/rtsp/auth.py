@@ -180,9 +180,12 @@ class Authorizer:
         return "Digest " + ", ".join(parts)
 
 
-def choose(challenges: list[Challenge], username: str, password: str) -> Authorizer | None:
-    """An authorizer for the strongest challenge we can answer, or None."""
-    usable = [c for c in challenges if _usable(c)]
+def choose(
+    challenges: list[Challenge], username: str, password: str, allow_basic: bool = False
+) -> Authorizer | None:
+    """An authorizer for the strongest challenge we can answer, or None. Basic only with
+    `allow_basic`: over plain RTSP it hands the password to anyone on the path."""
+    usable = [c for c in challenges if _usable(c) and (allow_basic or c.scheme != "basic")]
     if not usable:
         return None
     return Authorizer(max(usable, key=_rank), username, password)

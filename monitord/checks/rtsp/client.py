@@ -48,6 +48,7 @@ class _Target:
     url: str  # the URI without userinfo, as sent on the request line
     username: str | None
     password: str | None
+    allow_basic: bool = False
 
 
 class _Failure(Exception):
@@ -58,7 +59,7 @@ class _Failure(Exception):
         self.status = status
 
 
-def _target(uri: str, username: str | None, password: str | None) -> _Target:
+def _target(uri: str, username: str | None, password: str | None, basic: bool) -> _Target:
     try:
         parts = urlsplit(uri.strip())
         port = parts.port or _DEFAULT_PORT
@@ -78,7 +79,7 @@ def _target(uri: str, username: str | None, password: str | None) -> _Target:
     if username is None and parts.username is not None:
         username = unquote(parts.username)
         password = unquote(parts.password) if password is None and parts.password else password
-    return _Target(host, port, url, username, password)
+    return _Target(host, port, url, username, password, basic)
 
 
 class _Session:
@@ -140,7 +141,15 @@ class _Session:
         if self.target.username is None:
             raise _Failure("auth_rejected", f"{method}: credentials required (401)", 401)
         challenges = rtsp_auth.parse_challenges(response.all("www-authenticate"))
-        self.auth = rtsp_auth.choose(challenges, self.target.username, self.target.password or "")
+        t = self.target
+        self.auth = rtsp_auth.choose(challenges, t.username or "", t.password or "", t.allow_basic)
+        if self.auth is None and any(c.scheme == "basic" for c in challenges):
+            raise _Failure(
+                "auth_rejected",
+                f"{method}: the server asks for Basic authentication, which sends the password "
+                "in clear over RTSP; not sent (allow_basic: true to accept that)",
+                401,
+            )
         if self.auth is None:
             offered = rtsp_auth.describe_schemes(challenges)
             raise _Failure("auth_rejected", f"{method}: unsupported authentication: {offered}", 401)
@@ -190,8 +199,10 @@ async def check_stream(
     password: str | None = None,
     *,
     timeout: float = 5.0,  # noqa: ASYNC109 - one budget for connect and both exchanges
+    allow_basic: bool = False,
 ) -> StreamCheck:
-    """Whether the RTSP server at `uri` describes at least one media stream; never raises."""
+    """Whether the RTSP server at `uri` describes at least one media stream; never raises.
+    Credentials go out as Digest; as Basic (the password in clear) only with `allow_basic`."""
     started = time.monotonic()
     target: _Target | None = None
     session: _Session | None = None
@@ -199,7 +210,7 @@ async def check_stream(
     status: int | None = None
     media: tuple[str, ...] = ()
     try:
-        target = _target(uri, username, password)
+        target = _target(uri, username, password, allow_basic)
         session = _Session(target)
         async with asyncio.timeout(timeout):
             status, media, detail = await _exchange(session)

@@ -84,6 +84,11 @@ class SnmpService:
     async def run(self) -> None:
         await self.scheduler.run()
 
+    async def stop(self) -> None:
+        # Traps already accepted reach the operation record before the daemon exits.
+        await asyncio.gather(*list(self._writes), return_exceptions=True)
+        self.close()
+
     def close(self) -> None:
         if self.receiver is not None:
             self.receiver.close()

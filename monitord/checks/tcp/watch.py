@@ -5,31 +5,22 @@ confirmed after `max_attempts` checks and written to the operation record once."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Final
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 
 from monitord import log
 from monitord.checks.tcp.client import PortCheck, check_port
+from monitord.checks.tcp.evaluate import finding
+from monitord.checks.tcp.metrics import PortCollector
 from monitord.clock import Clock
 from monitord.config.models import Config, Device
-from monitord.health.findings import Finding, FindingTracker, FindingValue, Status
+from monitord.health.findings import FindingTracker
 from monitord.health.journal import EventStore, Journal
 from monitord.scheduler import Scheduler
 
 _log = log.get("monitord.tcp")
 _IN_FLIGHT: Final = 100  # a connect costs a socket and a few syscalls, no parsing
-
-
-def finding(device_id: str, c: PortCheck) -> Finding:
-    check = f"tcp:{c.port}"
-    values: dict[str, FindingValue] = {"connect_s": round(c.seconds, 4), "open": int(c.open)}
-    if c.open:
-        return Finding(device_id, check, Status.OK, f"TCP port {c.port} open", values)
-    return Finding(device_id, check, Status.CRITICAL, f"TCP port {c.port}: {c.detail}", values)
 
 
 class PortWatch:
@@ -41,7 +32,7 @@ class PortWatch:
         self.tracker = FindingTracker()
         self.latest: dict[str, dict[int, PortCheck]] = {}
         self.scheduler = Scheduler(clock, self.poll, _IN_FLIGHT, on_error=_failed)
-        registry.register(_PortCollector(self))
+        registry.register(PortCollector(self))
         self.apply(config)
 
     def apply(self, config: Config) -> None:
@@ -52,6 +43,9 @@ class PortWatch:
 
     async def run(self) -> None:
         await self.scheduler.run()
+
+    async def stop(self) -> None:
+        """Nothing to release: every connection is closed as its check ends."""
 
     async def poll(self, device_id: str) -> float:
         device = self.devices.get(device_id)
@@ -66,31 +60,6 @@ class PortWatch:
         changes = self.tracker.observe(findings, self._clock.now(), s.max_attempts)
         await self.journal.changes(device, changes)
         return s.retry_interval if self.tracker.soft(device_id) else s.interval
-
-
-class _PortCollector(Collector):
-    def __init__(self, watch: PortWatch) -> None:
-        self._watch = watch
-
-    def collect(self) -> Iterator[Metric]:
-        labels = ["device", "site", "kind", "port"]
-        up = GaugeMetricFamily(
-            "monitord_tcp_port_open",
-            "1 if the last connection to the port was accepted",
-            labels=labels,
-        )
-        seconds = GaugeMetricFamily(
-            "monitord_tcp_connect_seconds", "Time the last connection attempt took", labels=labels
-        )
-        for device_id, checks in list(self._watch.latest.items()):
-            device = self._watch.devices.get(device_id)
-            if device is None:
-                continue
-            for port, c in checks.items():
-                values = [device_id, device.site, device.kind.value, str(port)]
-                up.add_metric(values, 1.0 if c.open else 0.0)
-                seconds.add_metric(values, c.seconds)
-        yield from (up, seconds)
 
 
 def _failed(device: str, exc: Exception) -> None:

@@ -56,9 +56,11 @@ class EmailSender:
                 permanent=all(c >= 500 for c in codes),
             ) from None
         except aiosmtplib.SMTPAuthenticationError as exc:
-            # Wrong credentials are the channel's fault, not the message's: keep retrying,
-            # so the messages go out once the password is fixed.
-            raise DeliveryError(f"{self.name}: authentication failed ({exc.code})") from None
+            # 535 and other 5xx: the server refused these credentials, and repeating them for
+            # the whole retry window locks many mail accounts. A 454 (temporary) may pass.
+            raise DeliveryError(
+                f"{self.name}: authentication failed ({exc.code})", permanent=exc.code >= 500
+            ) from None
         except aiosmtplib.SMTPResponseException as exc:
             text = " ".join(str(exc.message).split())[:200]
             raise DeliveryError(

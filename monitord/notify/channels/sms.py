@@ -17,7 +17,7 @@ Both providers send a template with variables; the text goes into one variable (
 cut to `max_chars`. Failures of the account or channel (throttling, balance, credentials,
 the provider's own errors) are transient, so the messages go out once they are fixed;
 those of the message (a bad number, a refused text) are permanent. The URL is resolved and
-pinned like the webhook channel's (loopback, link-local, metadata refused unless allowed).
+pinned like the webhook channel's (monitord.config.addresses refuses, unless allowed).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import time
 import uuid
@@ -35,10 +34,11 @@ from urllib.parse import quote
 
 import httpx
 
+from monitord.config import addresses
 from monitord.config.delivery import SmsChannel
 from monitord.config.secrets import SecretRef, SecretUnavailable
 from monitord.notify.channels import DeliveryError
-from monitord.notify.channels.webhook import resolve
+from monitord.notify.channels.webhook import parse_url, resolve
 from monitord.store.records import OutboxMessage
 
 ENDPOINTS = {
@@ -64,7 +64,7 @@ class SmsGateway:
     def __init__(self, settings: SmsChannel) -> None:
         self.name = settings.name
         self._s = settings
-        self._allowed = [ipaddress.ip_network(a, strict=False) for a in settings.allow_addresses]
+        self._allowed = addresses.networks(settings.allow_addresses)
 
     async def send(self, message: OutboxMessage) -> None:
         s = self._s
@@ -72,7 +72,8 @@ class SmsGateway:
         if not phone:
             raise DeliveryError(f"{self.name}: no phone number", permanent=True)
         text = (message.body or message.subject)[: s.text_limit]
-        url = httpx.URL(self._secret(s.url) if s.url is not None else ENDPOINTS[s.provider])
+        written = self._secret(s.url) if s.url is not None else ENDPOINTS[s.provider]
+        url = parse_url(self.name, written, self._allowed)
         if s.provider == "aliyun":
             request = self._aliyun(url, phone, text, message)
         elif s.provider == "tencent":

@@ -2,8 +2,9 @@
 
 The URL's host is resolved here and the request is sent to that very address (Host header
 and TLS SNI keep the name), so a DNS answer cannot change between the check and the
-connection. Loopback, link-local (cloud metadata), multicast and unspecified addresses are
-refused unless allowed by the channel's configuration. Redirects are not followed.
+connection. Addresses refused by monitord.config.addresses (this host, link-local and
+cloud metadata, ...) are refused unless allowed by the channel's configuration. Redirects
+are not followed.
 """
 
 from __future__ import annotations
@@ -11,46 +12,31 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
+from monitord.config import addresses
 from monitord.config.notify import WebhookChannel
 from monitord.config.secrets import SecretRef, SecretUnavailable
 from monitord.notify.channels import DeliveryError
 from monitord.notify.channels.bots import body_for, check_reply
 from monitord.store.records import OutboxMessage
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-# Metadata services that are not link-local: Alibaba Cloud's, AWS's IPv6 one.
-_METADATA = {ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")}
 # The peer is overloaded or limiting us: worth another try later.
 _TRANSIENT_4XX = frozenset({408, 425, 429})
-
-
-def forbidden(address: Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_unspecified
-        or address in _METADATA
-    )
 
 
 class Webhook:
     def __init__(self, settings: WebhookChannel) -> None:
         self.name = settings.name
         self._s = settings
-        self._allowed = [ipaddress.ip_network(a, strict=False) for a in settings.allow_addresses]
+        self._allowed = addresses.networks(settings.allow_addresses)
 
     async def send(self, message: OutboxMessage) -> None:
-        url = httpx.URL(self._secret(self._s.url))
+        url = parse_url(self.name, self._secret(self._s.url), self._allowed)
         secret = self._secret(self._s.secret) if self._s.secret is not None else None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise DeliveryError(f"{self.name}: the URL must be http(s)://host/…", permanent=True)
         port = url.port or (443 if url.scheme == "https" else 80)
         address = await resolve(self.name, url.host, port, self._allowed)
         body, params = body_for(self._s.format, message, secret)
@@ -81,21 +67,36 @@ class Webhook:
             raise DeliveryError(f"{self.name}: {exc}") from None  # may be fixed in time
 
 
+def parse_url(name: str, text: str, allowed: Sequence[addresses.Network]) -> httpx.URL:
+    """The configured URL, checked as at load (a secret one is first seen here); a bad one
+    is a permanent error that quotes none of it: it may hold a token."""
+    problem = addresses.url_problem(text, allowed)
+    if problem is None:
+        try:
+            return httpx.URL(text.strip())
+        except (httpx.InvalidURL, ValueError, TypeError):
+            problem = "the URL is not valid (not repeated here: it may hold a token)"
+    raise DeliveryError(f"{name}: {problem}", permanent=True)
+
+
 async def resolve(
-    name: str, host: str, port: int, allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
-) -> Address:
+    name: str, host: str, port: int, allowed: Sequence[addresses.Network]
+) -> addresses.Address:
     """The address to connect to: the first the host resolves to that is not refused."""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise DeliveryError(f"{name}: cannot resolve the host: {exc.strerror}") from None
+    why: list[str] = []
     for *_, sockaddr in infos:
-        address = ipaddress.ip_address(sockaddr[0])
-        if not forbidden(address) or any(address in n for n in allowed):
+        address = ipaddress.ip_address(str(sockaddr[0]).partition("%")[0])
+        reason = addresses.refused(address, allowed)
+        if reason is None:
             return address
+        why.append(reason)
     # The configuration points somewhere it must not: no retry will change that.
     raise DeliveryError(
         f"{name}: the URL's host resolves only to refused addresses "
-        "(loopback, link-local, metadata); allow them with allow_addresses",
+        f"({'; '.join(sorted(set(why)))}); allow them with allow_addresses",
         permanent=True,
     )
