@@ -255,12 +255,14 @@ class Daemon:
         _log.info("reloading configuration", path=str(self.config_path))
         try:
             config = await asyncio.to_thread(load, self.config_path)
-        except ConfigError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to load is a rejected file
             self.metrics.reloads.labels("failure").inc()
             self.metrics.last_reload_ok.set(0)
             _log.error(
                 "configuration rejected; the running one stays",
-                errors=[str(issue) for issue in exc.issues],
+                errors=[str(issue) for issue in exc.issues]
+                if isinstance(exc, ConfigError)
+                else [f"{type(exc).__name__}: {exc}"],
             )
             return
         if config.database_url != self.config.database_url:

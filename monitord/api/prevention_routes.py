@@ -11,9 +11,10 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from monitord.api.auth import Principal
+from monitord.api.schemas import Body, Id
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import TicketClass
@@ -29,11 +30,7 @@ Rating = Annotated[int, Field(ge=1, le=5)]
 Text = Annotated[str, Field(max_length=100_000)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ResultIn(_Body):
+class ResultIn(Body):
     item: Annotated[str, Field(min_length=1)]
     result: Literal["pass", "fail"]
     by: Who
@@ -43,7 +40,7 @@ class ResultIn(_Body):
     ticket_class: TicketClass = Field(TicketClass.C, alias="class")
 
 
-class VisitIn(_Body):
+class VisitIn(Body):
     site: Annotated[str, Field(min_length=1)]
     by: Who
     visited_at: dt.datetime | None = Field(None, description="Default: now. With a zone.")
@@ -93,13 +90,13 @@ def prevention_router(
         return found
 
     @router.get("/api/v1/inspections/{task_id}")
-    async def get_inspection(who: Caller, task_id: int) -> dict[str, Any]:
+    async def get_inspection(who: Caller, task_id: Id) -> dict[str, Any]:
         """One task: its checklist (en, zh) and every recorded result."""
         task, results = await one_task(who, task_id)
         return pv.task_dict(config(), task, results, clock.now())
 
     @router.post("/api/v1/inspections/{task_id}/results", status_code=status.HTTP_201_CREATED)
-    async def post_result(who: Caller, task_id: int, body: ResultIn) -> dict[str, Any]:
+    async def post_result(who: Caller, task_id: Id, body: ResultIn) -> dict[str, Any]:
         """Record one item's result; with `open_ticket` a failure opens its ticket."""
         writer(who)
         await one_task(who, task_id)

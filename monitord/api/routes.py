@@ -4,20 +4,24 @@ and the app shares the daemon's event loop, which must never block on the databa
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from monitord import __version__, log
-from monitord.api.auth import MAY_POST, Principal, TokenBook
+from monitord.api.auth import MAY_POST, Principal, TokenBook, sign
+from monitord.api.guard import Guard
 from monitord.api.maintenance_routes import maintenance_router
 from monitord.api.prevention_routes import prevention_router
 from monitord.api.report_routes import report_router
-from monitord.api.schemas import EventIn, HotlineIn
+from monitord.api.schemas import EventIn, HotlineIn, Id
 from monitord.api.security_headers import SecurityHeaders
 from monitord.api.views import device_json, ticket_json
 from monitord.clock import Clock
@@ -26,7 +30,7 @@ from monitord.config.contracts import FaultKind, TicketClass
 from monitord.config.models import ApiRole
 from monitord.notify.messages import Routing
 from monitord.present.actions import ACTIONS
-from monitord.store import ActiveTicketExists, Store, StoreError
+from monitord.store import ActiveTicketExists, Store, StoreError, TicketConflict
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import InvalidTransition, Status
@@ -86,6 +90,17 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         )
         return response
 
+    # Added last, so it is outermost: it refuses on the headers before the body is read.
+    app.add_middleware(Guard, tokens=app.state.tokens, config=config)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own 422, but ASCII-escaped: an error quoting a lone surrogate as its
+        # input cannot be encoded as UTF-8, and the 422 became a 500.
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())})
+        return Response(body, status.HTTP_422_UNPROCESSABLE_CONTENT,
+                        media_type="application/json")  # fmt: skip
+
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
         _log.error("api: store failed", error=str(exc))
@@ -131,7 +146,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         return [ticket_json(current, t, e, now, with_events=False) for t, e in loaded]
 
     @app.get("/api/v1/tickets/{ticket_id}", tags=["tickets"])
-    async def get_ticket(who: Caller, ticket_id: int) -> dict[str, Any]:
+    async def get_ticket(who: Caller, ticket_id: Id) -> dict[str, Any]:
         """One ticket: its log and every deadline (due, remaining, met, breached)."""
         ticket, events = await one(who, ticket_id)
         return ticket_json(config(), ticket, events, clock.now())
@@ -142,12 +157,13 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         status_code=status.HTTP_201_CREATED,
         responses={409: {"description": "The ticket's status does not allow this event."}},
     )
-    async def post_event(who: Caller, ticket_id: int, body: EventIn) -> dict[str, Any]:
+    async def post_event(who: Caller, ticket_id: Id, body: EventIn) -> dict[str, Any]:
         """Append an event (the CLI's actions); returns the ticket as it is now."""
         if body.kind not in MAY_POST[who.role]:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"the {who.role.value} role may not post {body.kind!r}"
             )
+        signature = sign(who, body.kind, body.on_behalf_of)
         await one(who, ticket_id)
         kind = ACTIONS[body.kind][0]
         at = clock.now()
@@ -160,15 +176,15 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
                 body.by,
                 at,
                 body.text,
-                {"api_client": who.name},
+                {"api_client": who.name, **signature},
                 Routing.from_config(config()),  # its messages go out with the event
             )
-        except (InvalidTransition, ActiveTicketExists) as exc:
+        except (InvalidTransition, ActiveTicketExists, TicketConflict) as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         except tickets.NoSuchTicket as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
         _log.info("ticket event via api", ticket=ticket_id, kind=kind.value, by=body.by,
-                  client=who.name)  # fmt: skip
+                  client=who.name, **signature)  # fmt: skip
         ticket, events = await one(who, ticket_id)
         return ticket_json(config(), ticket, events, clock.now())
 
@@ -198,6 +214,7 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
             body.device,
             body.ticket_class,
             Routing.from_config(current),
+            sign(who, "open", None),
         )
         _log.info("hotline ticket via api", ticket=ticket.id, site=site.id, client=who.name)
         response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"

@@ -57,6 +57,9 @@ class ApiServer:
             lifespan="off",
             timeout_graceful_shutdown=int(STOP_WITHIN),
             server_header=False,
+            # Connections beyond this are 503 before any Python work; the guard's own, smaller
+            # limit counts requests. (asyncio already sets TCP_NODELAY on every connection.)
+            limit_concurrency=4 * settings.max_concurrent_requests,
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# A ticket's, window's or task's id: 64-bit in the database, so a larger one is a usage
+# error (exit 2) here, not an OverflowError traceback from the driver.
+ID = click.IntRange(1, 2**63 - 1)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

@@ -11,7 +11,7 @@ import json
 
 import click
 
-from monitord.cli.context import Context, fail
+from monitord.cli.context import ID, Context, fail
 from monitord.config.durations import format_duration, parse_duration
 from monitord.present.i18n import MAINTENANCE, word
 from monitord.prevention.adhoc import (
@@ -129,7 +129,7 @@ def list_windows(obj: Context, everything: bool, as_json: bool) -> None:
 
 
 @maintenance.command("end")
-@click.argument("window_id", type=int)
+@click.argument("window_id", type=ID)
 @click.pass_obj
 def end(obj: Context, window_id: int) -> None:
     """End a window started by hand now (configured windows change in the configuration)."""

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitord.cli.context import Context, fail
+from monitord.cli.context import ID, Context, fail
 from monitord.config.contracts import TicketClass
 from monitord.config.durations import parse_duration
 from monitord.notify.messages import Routing
@@ -60,7 +60,7 @@ def list_inspections(obj: Context, site: str | None, open_only: bool, as_json: b
 
 
 @inspections_group.command("show")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show_inspection(obj: Context, task_id: int, as_json: bool) -> None:
@@ -83,7 +83,7 @@ def show_inspection(obj: Context, task_id: int, as_json: bool) -> None:
 
 
 @inspections_group.command("record")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.argument("item")
 @click.argument("result", type=click.Choice(["pass", "fail"]))
 @click.option("--by", required=True, help="The engineer who checked it.")

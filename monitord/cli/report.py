@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import click
 
-from monitord.cli.context import Context, fail
+from monitord.cli.context import ID, Context, fail
 from monitord.config import Config
 from monitord.reports import chromium, html, markdown
 from monitord.reports.document import Document
@@ -93,7 +93,7 @@ def monthly_command(
 
 
 @report_group.command("ticket")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=ID)
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="md",
               show_default=True)  # fmt: skip
 @_LANG

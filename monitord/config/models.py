@@ -144,6 +144,9 @@ class MetricsSettings(_Frozen):
 
     listen: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 9108
+    # Set when a TLS proxy terminates in front of a non-loopback listener; `monitord check`
+    # warns about plain HTTP beyond loopback otherwise.
+    behind_tls: bool = False
 
 
 class ApiRole(StrEnum):
@@ -177,6 +180,11 @@ class ApiSettings(_Frozen):
     port: Annotated[int, Field(ge=0, le=65535)] = 9109
     base_url: str | None = None  # e.g. https://noc.example.com, for links in responses
     tokens: tuple[ApiToken, ...] = ()
+    # The guard (api/guard.py): a larger body is 413 before it is read whole; more requests
+    # in flight at once are 503, so a flood cannot crowd out the daemon's own work.
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    max_concurrent_requests: Annotated[int, Field(ge=1, le=1024)] = 32
+    behind_tls: bool = False  # see MetricsSettings.behind_tls
 
     @model_validator(mode="after")
     def _unique_names(self) -> ApiSettings:

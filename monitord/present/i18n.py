@@ -384,6 +384,28 @@ def detect(explicit: str | None = None) -> str:
     return "zh" if choice.lower().startswith("zh") else "en"
 
 
+# `monitord check`'s warnings about unsafe settings (config/weak.py), with their values.
+WEAK: dict[str, tuple[str, str]] = {
+    "short_token": (
+        "api token {name!r} is {length} characters long; use at least {minimum}",
+        "API 令牌 {name!r} 只有 {length} 个字符;至少应有 {minimum} 个",
+    ),
+    "plain_http": (
+        "{what} listens on {listen}, beyond loopback, in plain HTTP; put TLS in front and "
+        + "set {what}.behind_tls: true",
+        "{what} 在回环地址之外({listen})以明文 HTTP 监听;请在前面加 TLS 并设置 "
+        + "{what}.behind_tls: true",
+    ),
+    "inline_header": (
+        "sms channel {channel!r}: header {header!r} holds a secret in plain text; use "
+        + "{{env: ...}} or {{file: ...}}",
+        "短信通道 {channel!r}:请求头 {header!r} 以明文保存密钥;请改用 {{env: ...}} 或 "
+        + "{{file: ...}}",
+    ),
+    "warning_prefix": ("warning", "警告"),
+}
+
+
 def word(table: Mapping[str, tuple[str, str]], key: str, lang: str) -> str:
     """`key` of `table` in the reader's language; an unknown key is shown as it is."""
     en, zh = table.get(key, (key, key))

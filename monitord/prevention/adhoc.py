@@ -53,6 +53,8 @@ def start_window(
         raise BadWindow("for", f"must be more than 0 and at most {format_duration(MAX_LENGTH)}")
     if start.tzinfo is None:
         raise BadWindow("start", "needs a UTC offset")
+    if not 1970 <= start.year < 9000:  # start + length must stay within datetime's range
+        raise BadWindow("start", "the year must be 1970..8999")
     return store.windows.add(
         WindowRecord(0, site, device, kind, start, start + length, reason, by, now)
     )

@@ -11,13 +11,15 @@ injected `MessageRenderer` (ticketing/ports.py) inside that transaction.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.health.faults import Fault
-from monitord.store import Store, StoreError, TicketConflict
+from monitord.store import Store, TicketConflict
 from monitord.store.records import OutboxRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.classify import classify
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status, TicketEvent, check
@@ -25,6 +27,11 @@ from monitord.ticketing.lifecycle import derive as derive_status
 from monitord.ticketing.ports import MessageRenderer
 
 SYSTEM = "monitord"
+# Writers that read the same version all retry; only one wins each round. Enough rounds
+# for dozens of simultaneous writers, each after a random pause so they stop colliding
+# (30 at once lost 6 with five quick retries); bounded: under 4 s of pauses at worst.
+ATTEMPTS = 40
+_PAUSE_CAP = 0.1  # seconds
 _REPAIRED = frozenset({Status.RESOLVED.value, Status.VERIFIED.value})
 
 
@@ -116,7 +123,9 @@ def append(
 
     With `messages`, the event's messages go into the outbox in the same transaction.
     """
-    for _ in range(5):
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, min(_PAUSE_CAP, 0.002 * 2**attempt)))
         found = store.tickets.get(ticket_id)
         if found is None:
             raise NoSuchTicket(f"ticket {ticket_id} does not exist")
@@ -142,7 +151,8 @@ def append(
             return store.tickets.append_event(ticket_id, record.version, event, changes, outbox)
         except TicketConflict:
             continue  # someone else wrote first: re-read and re-check against their event
-    raise StoreError(f"ticket {ticket_id} keeps changing under us; try again")
+    # A true conflict (the API's 409), not a failing database.
+    raise TicketConflict(f"ticket {ticket_id} keeps changing under us; try again")
 
 
 def _as_event(r: TicketEventRecord) -> TicketEvent:
@@ -325,8 +335,10 @@ def open_hotline(
     device: str | None = None,
     ticket_class: TicketClass | None = None,
     messages: MessageRenderer | None = None,
+    signature: Mapping[str, str] | None = None,
 ) -> TicketRecord:
-    """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min)."""
+    """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min).
+    `signature`: who the face authenticated (present/signature.py), kept in the event."""
     request = TicketRequest(
         key=dedup_key(contract.id, FaultKind.HOTLINE.value, f"{at.timestamp():.6f}", by),
         contract=contract.id,
@@ -338,7 +350,7 @@ def open_hotline(
         text=text,
         device=device,
         by=by,
-        data={"hotline": True},
+        data={**(signature or {}), "hotline": True},
     )
     ticket, _ = open_ticket(store, request, at, messages)
     return ticket
