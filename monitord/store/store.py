@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from monitord.store import migrate
+from monitord.store.accounts import AccountMethods
 from monitord.store.core import require_aware as _require_aware
 from monitord.store.engine import postgresql_engine, sqlite_engine
 from monitord.store.errors import StoreError
@@ -50,6 +51,7 @@ class Store(
     MaintenanceMethods,
     PreventionMethods,
     FactMethods,
+    AccountMethods,
 ):
     """The database; ticket methods come from `TicketMethods`, sessions from `StoreCore`."""
 
