@@ -43,7 +43,7 @@ def test_add_passwd_disable_list(tmp_path: Path) -> None:
     config = load(path)
     store = Store.open(config.database_url)
     accounts = Accounts(store, config.console)
-    token, session = accounts.sign_in("li", "first password", NOW)
+    token, _ = accounts.sign_in("li", "first password", NOW)
     assert accounts.session(token, NOW) is not None
     cli("users", "passwd", "li", "--password-stdin", stdin="second password\n")
     assert accounts.session(token, NOW) is None  # a new password ends every session
