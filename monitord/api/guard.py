@@ -31,6 +31,9 @@ from monitord.config import Config
 _log = log.get("monitord.api")
 # Paths anyone may GET without a token (routes.py serves them without `Caller`).
 PUBLIC = frozenset({"/healthz", "/api/v1/openapi.json"})
+# The web console signs people in with its own sessions (console/accounts.py), checked by
+# its routes; its bodies keep the same cap and its requests count against the same limit.
+CONSOLE = "/console"
 UNCOUNTED = frozenset({"/healthz"})  # liveness must answer while the API is busy
 
 
@@ -73,7 +76,8 @@ class Guard:
             # in the database, a 503 for what is the client's mistake.
             await _refuse(send, status.HTTP_422_UNPROCESSABLE_CONTENT, "the URL contains a NUL")
             return
-        if path not in PUBLIC and not self._authenticated(scope):
+        console = path == CONSOLE or path.startswith(CONSOLE + "/")
+        if path not in PUBLIC and not console and not self._authenticated(scope):
             await _refuse(send, status.HTTP_401_UNAUTHORIZED, "missing or invalid bearer token",
                           {"www-authenticate": "Bearer"})  # fmt: skip
             return

@@ -28,6 +28,7 @@ from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import FaultKind, TicketClass
 from monitord.config.models import ApiRole
+from monitord.console.accounts import AttemptLimiter
 from monitord.notify.messages import Routing
 from monitord.present.actions import ACTIONS
 from monitord.store import ActiveTicketExists, Store, StoreError, TicketConflict
@@ -254,4 +255,9 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
     app.include_router(prevention_router(store, config, clock, _caller))
     app.include_router(maintenance_router(store, config, clock, _caller))
     app.include_router(report_router(store, config, clock, _caller))
+    # The web console shares the server; its routes answer 404 while `console` is off.
+    from monitord.console.routes import mount_console
+    from monitord.console.web import Console
+
+    mount_console(app, Console(store, config, clock, AttemptLimiter()))
     return app

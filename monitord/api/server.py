@@ -87,8 +87,9 @@ class ApiServer:
 async def serve_api(
     stack: AsyncExitStack, store: Store, config: Callable[[], Config], clock: Clock
 ) -> int | None:
-    """Start the API if enabled, stopped when `stack` closes; returns its port."""
-    if not config().api.enabled:
+    """Start the API if it or the console is enabled, stopped when `stack` closes; returns
+    its port (the console is served by the same server)."""
+    if not (config().api.enabled or config().console.enabled):
         return None
     server = ApiServer(store, config, clock)
     await server.start()

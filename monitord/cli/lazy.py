@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Devices whose warranty (project or manufacturer) ends within the horizon.",
     ),
     "maintenance": ("maintenance", "Maintenance windows: planned work that opens no tickets (P5)."),
+    "users": ("users", "Web console accounts: add, change a password, disable, list."),
     "demo": ("demo", "Run the daemon on a built-in demo site: watch a camera fail and recover."),
 }
 

@@ -194,6 +194,24 @@ class ApiSettings(_Frozen):
         return self
 
 
+class ConsoleSettings(_Frozen):
+    """The web console (monitord/console/): off unless enabled. It is served by the API's
+    HTTP server (`api.listen`, `api.port`: loopback unless told otherwise); put it behind a
+    reverse proxy with TLS to reach it from phones."""
+
+    enabled: bool = False
+    # Cookies carry `Secure` unless this is turned off, which only plain http on loopback
+    # (the demo, a test) needs: a browser does not send a Secure cookie over http.
+    secure_cookies: bool = True
+    session_ttl: Duration = dt.timedelta(hours=12)
+    idle_timeout: Duration = dt.timedelta(hours=2)
+    # A name is locked for `lockout` after `max_failures` wrong passwords in a row.
+    max_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    lockout: Duration = dt.timedelta(minutes=15)
+    # Sign-in attempts per client address per minute, whatever the name (guessing many names).
+    attempts_per_minute: Annotated[int, Field(ge=1, le=1000)] = 20
+
+
 class FlappingSettings(_Frozen):
     """Icinga's thresholds: flapping starts above `high` % state change, ends below `low` %."""
 
@@ -224,6 +242,7 @@ class Config(_Frozen):
     max_in_flight: Annotated[int, Field(ge=1, le=100_000)] = 5000
     metrics: MetricsSettings = MetricsSettings()
     api: ApiSettings = ApiSettings()
+    console: ConsoleSettings = ConsoleSettings()
     notify: NotifySettings = NotifySettings()
     flapping: FlappingSettings = FlappingSettings()
     icmp: IcmpOverrides = IcmpOverrides()

@@ -260,3 +260,27 @@ class FollowUpVisit:
     ticket_id: int | None = None
     id: int = 0  # assigned by the store
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# The web console's accounts (store/accounts.py).
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    name: str
+    display_name: str
+    role: str
+    contract: str | None
+    sites: tuple[str, ...]
+    password_hash: str
+    disabled: bool
+    failures: int
+    locked_until: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    token_hash: str
+    user: UserRecord
+    csrf: str
+    seen_at: dt.datetime
+    expires_at: dt.datetime

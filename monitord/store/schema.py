@@ -365,3 +365,41 @@ class FollowUpVisitRow(Base):
     quality_problem: Mapped[bool] = mapped_column(Boolean)
     ticket_id: Mapped[int | None] = mapped_column(_BIG, ForeignKey("tickets.id"))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ConsoleUserRow(Base):
+    """A person who signs in to the web console (monitord/console/). The password is only
+    ever stored as an argon2id hash; `contract` and `sites` bind a customer to its tenancy."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    name: Mapped[str] = mapped_column(unique=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str]
+    contract: Mapped[str | None]
+    sites: Mapped[list[str]] = mapped_column(JSON)  # empty: every site of the contract
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    failures: Mapped[int] = mapped_column(Integer)  # wrong passwords in a row
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in browser. Only a hash of the cookie's value is kept, so a copy of the
+    database signs nobody in; deleting a user's rows signs them out everywhere."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_user_id", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("console_users.id")
+    )
+    csrf: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from monitord.store import migrate
+from monitord.store.accounts import Accounts
 from monitord.store.core import StoreCore
 from monitord.store.devices import Devices
 from monitord.store.engine import postgresql_engine, sqlite_engine
@@ -48,6 +49,7 @@ class Store(StoreCore):
         self.followups = FollowUps(self)
         self.history = History(self)
         self.metric_history = MetricHistory(self)
+        self.accounts = Accounts(self)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -73,6 +73,16 @@ async def test_a_declared_body_over_the_cap_is_413_unread(served: tuple[Api, int
     assert len(api.store.tickets.events(ticket)) == 1
 
 
+async def test_console_posts_need_no_token_but_keep_the_cap(served: tuple[Api, int]) -> None:
+    api, port = served
+    over, writer = await raw(port, head("/console/login", api.config.api.max_body_bytes + 1))
+    writer.close()
+    assert over == 413  # the console's own sessions replace the token, not the cap
+    lookalike, writer = await raw(port, head("/consoles", 10))
+    writer.close()
+    assert lookalike == 401
+
+
 async def test_a_streamed_body_is_cut_off_at_the_cap(served: tuple[Api, int]) -> None:
     api, port = served
     ticket = await api.down("nvr")
