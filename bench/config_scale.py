@@ -2,7 +2,8 @@
 
 Builds 40 sites x (1 switch + 1 NVR + 248 cameras) = 10 000 devices by default, written as
 block YAML and as JSON-in-YAML on one line (the worst case for a YAML scanner), and prints for
-each: `monitord check` wall time and peak RSS, then the references: `monitord --version`,
+each: `monitord check` wall time and peak RSS, `monitord devices --json` and `tickets` (from
+the validated snapshot check leaves, config/snapshot.py), then the references: `monitord --version`,
 `yaml.load` with libyaml's C loader alone, and `json.loads` of the same document.
 Target (issue 15): check <= 1 s at 10 000 devices.
 
@@ -28,6 +29,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "BENCH_SNMP": "public", "BENCH_ONVIF": "secret"}
+CACHE = tempfile.TemporaryDirectory()
+ENV["XDG_CACHE_HOME"] = CACHE.name
 
 
 def fleet(sites: int, state: Path) -> dict[str, Any]:
@@ -93,10 +96,13 @@ def main() -> None:
             path = base / f"{style}.yaml"
             path.write_text(text, encoding="utf-8")
             check, rss = median_time([*monitord, "-c", str(path), "check"], args.runs)
+            listed, _ = median_time([*monitord, "-c", str(path), "devices", "--json"], args.runs)
+            tickets, _ = median_time([*monitord, "-c", str(path), "tickets"], args.runs)
             libyaml = in_process(lambda t=text: yaml.load(t, Loader=yaml.CSafeLoader), args.runs)
             parsed = in_process(lambda: json.loads(json.dumps(doc)), args.runs)
             print(
                 f"{style:<5} {len(text) / 1e6:4.1f} MB  check {check:5.2f} s  peak RSS {rss} MB"
+                f"  devices --json {listed:4.2f} s  tickets {tickets:4.2f} s"
                 f" | yaml.load(CSafeLoader) {libyaml:5.2f} s  json round trip {parsed:5.2f} s"
             )
 

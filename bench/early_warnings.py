@@ -31,7 +31,7 @@ from monitord.prevention import history as H
 from monitord.prevention.history import HistoryRecorder, hour_of
 from monitord.prevention.warnings import EarlyWarningDesk
 from monitord.store import Store
-from monitord.store.metric_history import MetricHour
+from monitord.store.records import MetricHour
 
 DAYS = 7
 
@@ -63,10 +63,10 @@ def seed(store: Store, cameras: int, nvrs: int, now: dt.datetime) -> int:
             rows.append(MetricHour(f"nvr-{i}", H.DISK, "31", h, 6, 6 * filling, filling, filling))
             rows.append(MetricHour(f"nvr-{i}", H.DISK, "32", h, 6, 6 * 0.5, 0.5, 0.5))
         if len(rows) > 20_000:
-            store.add_metric_hours(rows)
+            store.metric_history.add(rows)
             count += len(rows)
             rows = []
-    store.add_metric_hours(rows)
+    store.metric_history.add(rows)
     return count + len(rows)
 
 
@@ -82,7 +82,7 @@ def main() -> None:
         store.upgrade()
         cfg = config(args.cameras, args.nvrs)
         now = dt.datetime.now(dt.UTC).replace(minute=30, second=0, microsecond=0)
-        store.sync_inventory(site_records(cfg), [device_record(d) for d in cfg.devices], now)
+        store.devices.sync(site_records(cfg), [device_record(d) for d in cfg.devices], now)
         started = time.perf_counter()
         rows = seed(store, args.cameras, args.nvrs, now)
         print(f"seeded {rows} hourly rows ({DAYS} days) in {time.perf_counter() - started:.1f} s")

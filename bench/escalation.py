@@ -96,7 +96,7 @@ def main() -> None:
         cfg = config(args.database or f"sqlite:///{tmp}/bench.db")
         store = Store.open(cfg.database_url)
         store.upgrade()
-        store.sync_inventory(site_records(cfg), [], T0)
+        store.devices.sync(site_records(cfg), [], T0)
         routing = Routing.from_config(cfg)
         for i in range(args.tickets):
             tickets.open_hotline(
@@ -110,7 +110,7 @@ def main() -> None:
         again = escalator.tick(T0 + dt.timedelta(minutes=16))
         desk = TicketDesk(store, FakeClock(T0), cfg, messages=Routing.from_config)
         sla, _ = timed(lambda: desk.tick(T0 + dt.timedelta(minutes=3)))
-        messages = len(store.outbox(limit=10 * args.tickets))
+        messages = len(store.outbox.messages(limit=10 * args.tickets))
         store.close()
     n = args.tickets
     print(f"open class A tickets          {n}")

@@ -82,12 +82,12 @@ def open_fault(store: Store, site: str, device: str) -> None:
     )  # fmt: skip
     event = TicketEventRecord(0, 0, now, "opened", "monitord", "camera-down -> A", {})
     subject = f"[class A] Ticket {device} opened: {device} down"
-    store.open_ticket(ticket, event, [OutboxRecord("mail", "duty@example.com", subject, "b")])
+    store.tickets.open(ticket, event, [OutboxRecord("mail", "duty@example.com", subject, "b")])
 
 
 def watch_attempts(store: Store, first: dict[int, float]) -> None:
     """Record when each row is first claimed (its first delivery attempt)."""
-    claim: Callable[..., Any] = store.claim_groups
+    claim: Callable[..., Any] = store.outbox.claim_groups
 
     def recording(*args: Any, **kwargs: Any) -> Any:
         groups = claim(*args, **kwargs)
@@ -97,14 +97,14 @@ def watch_attempts(store: Store, first: dict[int, float]) -> None:
                 first.setdefault(row.id, at)
         return groups
 
-    store.claim_groups = recording  # type: ignore[method-assign]
+    store.outbox.claim_groups = recording  # type: ignore[method-assign]
 
 
 async def run(url: str, grouping: bool, roots: int, cameras: int, outage: float) -> dict[str, Any]:
     store = Store.open(url)
     store.upgrade()
     sites, devices = inventory(roots, cameras)
-    store.sync_inventory(sites, devices, dt.datetime.now(dt.UTC))
+    store.devices.sync(sites, devices, dt.datetime.now(dt.UTC))
     port = free_port()
     channel = EmailChannel(
         type="email", name="mail", host="127.0.0.1", port=port, security="none",
@@ -137,7 +137,7 @@ async def run(url: str, grouping: bool, roots: int, cameras: int, outage: float)
         await asyncio.gather(faults(), recover())
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            rows = await asyncio.to_thread(store.outbox, None, 10_000)
+            rows = await asyncio.to_thread(store.outbox.messages, None, 10_000)
             if len(rows) == len(schedule) and all(m.state in ("sent", "failed") for m in rows):
                 break
             await asyncio.sleep(0.5)
@@ -145,7 +145,7 @@ async def run(url: str, grouping: bool, roots: int, cameras: int, outage: float)
         sending.cancel()
         await asyncio.gather(sending, return_exceptions=True)
         smtp.stop()
-    rows = store.outbox(None, 10_000)
+    rows = store.outbox.messages(None, 10_000)
     store.close()
     received = Counter(mid for _, _, mid in mailbox.received)
     sent = [m for m in rows if m.state == "sent"]

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,8 +38,18 @@ TARGET_CAMERAS, TARGET_INTERVAL = 5000, 300.0
 
 
 class NullStore:
+    """A store whose journal entries go nowhere: `states` and `facts` are this object."""
+
+    def __init__(self) -> None:
+        self.states = self.facts = self
+
     def record_event(self, event: OperationEvent) -> None:
         pass
+
+    def learn(
+        self, device_id: str, source: str, facts: Mapping[str, str], at: dt.datetime
+    ) -> dict[str, tuple[str, str]]:
+        return {}
 
 
 def rss_mb() -> float:

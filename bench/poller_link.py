@@ -92,7 +92,7 @@ def config() -> Config:
 def fresh_store(directory: Path, name: str, cfg: Config) -> Store:
     store = Store.open(f"sqlite:///{directory / name}")
     store.upgrade()
-    store.sync_inventory(site_records(cfg), [device_record(d) for d in cfg.devices], T0)
+    store.devices.sync(site_records(cfg), [device_record(d) for d in cfg.devices], T0)
     return store
 
 
@@ -103,7 +103,7 @@ async def centre(directory: Path, items: list[Transition]) -> None:
     link = PollerCentre(store, clock, lambda: cfg, tracker, None)
     app = create_app(store, lambda: cfg, clock, [poller_router(store, clock, link)])
     code = new_code()
-    store.add_poller_code("p", ["north"], code, clock.now(), CODE_VALID)
+    store.pollers.add_code("p", ["north"], code, clock.now(), CODE_VALID)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="https://c" + PREFIX
     ) as http:
@@ -126,7 +126,7 @@ async def centre(directory: Path, items: list[Transition]) -> None:
     changes = [_change(e) for e in entries]
     start = time.perf_counter()
     for i in range(0, len(changes), MAX_BATCH):
-        direct.record_state_changes(changes[i : i + MAX_BATCH])
+        direct.states.record_changes(changes[i : i + MAX_BATCH])
     floor = time.perf_counter() - start
     n = len(entries)
     print(f"centre applies a backlog (HTTP){took / n * 1e3:8.3f} ms/entry  {n / took:9.0f}/s")

@@ -5,7 +5,7 @@ PostgreSQL): N sites (half seed 000, accepted 2024-02-29, half seed 004), each w
 switch, an NVR, a door controller and `--cameras` cameras. Timed: the first pass (creates
 this period's tasks), a steady pass (nothing to create), and a pass after a year of
 downtime (every missed period created once). Reference measured in the same run: reading
-the whole equipment archive back (`store.devices()`), the cheapest full read there is.
+the whole equipment archive back (`store.devices.all()`), the cheapest full read there is.
 
     .venv/bin/python bench/prevention_pass.py [--sites 500] [--cameras 20] [--database URL]
 """
@@ -69,17 +69,17 @@ def main() -> None:
         start = dt.datetime(2026, 1, 15, 4, tzinfo=dt.UTC)
         sync(store, config, start)
         print(f"{args.sites} sites, {len(config.devices)} devices, {store.url_redacted}")
-        timed("reference: read the equipment archive", store.devices)
+        timed("reference: read the equipment archive", store.devices.all)
         service = PreventionService(store, FakeClock(start), config, messages=Routing.from_config)
         timed("first pass (this period's tasks)", lambda: service.tick(start))
         timed("steady pass (nothing to create)", lambda: service.tick(start))
         later = start + dt.timedelta(days=365)
         board = timed("pass after a year of downtime", lambda: service.tick(later))
-        tasks = store.inspection_tasks(limit=10_000_000)
+        tasks = store.inspections.tasks(limit=10_000_000)
         once = Counter((t.contract, t.site_id, t.kind, t.period) for t in tasks)
         print(f"tasks: {len(tasks)}, each period once: {set(once.values()) == {1}}; "
               f"overdue: {sum(c.inspections_overdue for c in board.sites.values())}; "
-              f"warranty tickets: {len([t for t in store.tickets() if t.fault_kind == 'warranty'])}")  # fmt: skip
+              f"warranty tickets: {len([t for t in store.tickets.recent() if t.fault_kind == 'warranty'])}")  # fmt: skip
         store.close()
 
 

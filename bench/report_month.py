@@ -54,7 +54,7 @@ def fleet(n: int) -> Config:
 
 def seed(store: Store, config: Config, flaps: int, n_tickets: int) -> None:
     rng = random.Random(7)
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], M0 - dt.timedelta(1)
     )
     changes = []
@@ -68,7 +68,7 @@ def seed(store: Store, config: Config, flaps: int, n_tickets: int) -> None:
                                    "down", "up"))  # fmt: skip
     changes.sort(key=lambda c: c[0].at)
     for i in range(0, len(changes), 5000):
-        store.record_state_changes(changes[i : i + 5000])
+        store.states.record_changes(changes[i : i + 5000])
     contract: Contract = config.contracts[0]
     for i in range(n_tickets):
         opened = M0 + dt.timedelta(minutes=rng.randrange(0, 29 * 24 * 60))
@@ -105,11 +105,11 @@ def main() -> None:
         ids = [d.id for d in config.devices]
 
         began = time.perf_counter()
-        store.states_before(ids, span.start)
-        store.operation_events_between(ids, span.start, span.end, ("state",))
-        opened = store.tickets_opened_between(span.start, span.end, "seed-000")
-        store.ticket_logs([t.id for t in opened])
-        store.devices()
+        store.history.states_before(ids, span.start)
+        store.history.operation_events(ids, span.start, span.end, ("state",))
+        opened = store.history.tickets_opened(span.start, span.end, "seed-000")
+        store.history.ticket_logs([t.id for t in opened])
+        store.devices.all()
         reference = time.perf_counter() - began
 
         began = time.perf_counter()

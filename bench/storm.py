@@ -77,7 +77,7 @@ def write_config(directory: Path, switches: int, cameras: int, database: str) ->
 async def storm(config: Config, store: Store) -> dict[str, float]:
     clock = SystemClock()
     store.upgrade()
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
     )
     settings = {d.id: config.icmp_for(d) for d in config.devices}
@@ -116,7 +116,7 @@ async def storm(config: Config, store: Store) -> dict[str, float]:
 
 def check(store: Store, switches: int, cameras: int) -> tuple[int, int, int]:
     """(active tickets, duplicate dedup keys, tickets whose impact is incomplete)."""
-    active = [t for t in store.tickets(None, None, 100_000) if t.status != "closed"]
+    active = [t for t in store.tickets.recent(None, None, 100_000) if t.status != "closed"]
     keys = Counter(t.dedup_key for t in active)
     duplicates = sum(n - 1 for n in keys.values())
     incomplete = sum(1 for t in active if len(t.impacted) != cameras + 1)

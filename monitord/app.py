@@ -124,7 +124,7 @@ class Daemon:
                 desk,
                 history,
             )
-            saved = await asyncio.to_thread(store.load_states)
+            saved = await asyncio.to_thread(store.states.load)
             fleet.restore(saved)
             self._deps = Deps(
                 self.config, store, self.clock, self.registry, scheduler.check_soon, history, saved
@@ -266,12 +266,14 @@ class Daemon:
         _log.info("reloading configuration", path=str(self.config_path))
         try:
             config = await asyncio.to_thread(load, self.config_path)
-        except ConfigError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to load is a rejected file
             self.metrics.reloads.labels("failure").inc()
             self.metrics.last_reload_ok.set(0)
             _log.error(
                 "configuration rejected; the running one stays",
-                errors=[str(issue) for issue in exc.issues],
+                errors=[str(issue) for issue in exc.issues]
+                if isinstance(exc, ConfigError)
+                else [f"{type(exc).__name__}: {exc}"],
             )
             return
         if config.database_url != self.config.database_url:
@@ -301,7 +303,7 @@ class Daemon:
 
     async def _sync_archive(self, store: Store, config: Config) -> None:
         diff = await asyncio.to_thread(
-            store.sync_inventory,
+            store.devices.sync,
             site_records(config),
             [device_record(d) for d in config.devices],
             self.clock.now(),

@@ -17,6 +17,7 @@ from monitord import log
 from monitord.config import Config
 from monitord.config.models import ApiRole
 from monitord.config.secrets import SecretUnavailable
+from monitord.present.signature import ON_BEHALF_OF, PRINCIPAL, api_principal
 
 _log = log.get("monitord.api")
 
@@ -32,11 +33,16 @@ MAY_POST: dict[ApiRole, frozenset[str]] = {
     ApiRole.MANAGER: ALL_ACTIONS,
     ApiRole.CUSTOMER: frozenset({"verify", "comment"}),
 }
-UNAUTHORIZED = HTTPException(
-    status.HTTP_401_UNAUTHORIZED,
-    "missing or invalid bearer token",
-    headers={"WWW-Authenticate": "Bearer"},
-)
+
+
+def unauthorized() -> HTTPException:
+    # A new exception each time: raising one shared instance again and again grows its
+    # __traceback__ by every raise (frames and all), a leak of ~7-36 KB per refused request.
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "missing or invalid bearer token",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,29 @@ class Principal:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"the {self.role.value} role may not do this"
             )
+
+
+def sign(who: Principal, kind: str, on_behalf_of: str | None) -> dict[str, str]:
+    """What the event records about who posted it, or 403 / 422.
+
+    A verification is the customer's acceptance: only a customer token signs it, or a
+    manager who says, visibly, for whom (a customer on the phone). Engineers never do: the
+    forged "Customer Zhao" sign-off came from an engineer's token. Only managers act on
+    someone's behalf at all."""
+    if on_behalf_of is not None and who.role != ApiRole.MANAGER:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"the {who.role.value} role may not act on someone's behalf")  # fmt: skip
+    if kind == "verify" and who.role == ApiRole.ENGINEER:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            "only the customer (or a manager on its behalf) may verify")  # fmt: skip
+    if kind == "verify" and who.role == ApiRole.MANAGER and on_behalf_of is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["body", ON_BEHALF_OF], "type": "value_error",
+              "msg": "a manager verifies only on behalf of the customer: name them"}],
+        )  # fmt: skip
+    out = {PRINCIPAL: api_principal(who.name, who.role.value)}
+    return out | ({ON_BEHALF_OF: on_behalf_of} if on_behalf_of else {})
 
 
 class TokenBook:
@@ -83,7 +112,7 @@ class TokenBook:
     def authenticate(self, given: str | None) -> Principal:
         """The principal of a bearer token (the part after "Bearer "), or 401."""
         if not given:
-            raise UNAUTHORIZED
+            raise unauthorized()
         presented = given.encode()
         found = None
         # Compare with every token, not stopping at a match, so timing tells nothing.
@@ -91,5 +120,5 @@ class TokenBook:
             if hmac.compare_digest(presented, value) and found is None:
                 found = principal
         if found is None:
-            raise UNAUTHORIZED
+            raise unauthorized()
         return found

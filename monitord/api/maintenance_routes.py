@@ -1,7 +1,7 @@
 """The API's maintenance windows (P5): list them, start one now, end one early.
 
 Engineers and managers start and end windows; everyone reads, a customer only the windows
-that can cover its own contract's sites. The daemon sees a window started here within
+scoped to its own sites or their devices. The daemon sees a window started here within
 seconds. Without postponed annotations on purpose, like prevention_routes: FastAPI must see
 the caller dependency when the route is defined.
 """
@@ -12,23 +12,24 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from monitord import log
 from monitord.api.auth import Principal
+from monitord.api.schemas import Body, Id
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.durations import Duration
 from monitord.config.models import ApiRole
 from monitord.prevention.adhoc import BadWindow, configured_json, start_window, stored_json
 from monitord.store import Store
-from monitord.store.maintenance import WindowRecord
+from monitord.store.records import WindowRecord
 
 _log = log.get("monitord.api")
 
 
-class WindowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class WindowIn(Body):
+    model_config = ConfigDict(populate_by_name=True)
 
     device: str | None = None
     site: str | None = None
@@ -54,7 +55,9 @@ def maintenance_router(
         mine = {s.id for s in current.sites if s.contract == who.contract}
         if device is not None:
             site = next((d.site for d in current.devices if d.id == device), None)
-        return site is None or site in mine  # a kind-wide window may cover its sites too
+        # Only windows scoped to its own sites: a kind-wide (fleet-wide) window is the
+        # operator's planning, and its reason text is written for the whole fleet.
+        return site is not None and site in mine
 
     @router.get("/api/v1/maintenance")
     async def list_windows(who: Caller, everything: bool = False) -> list[dict[str, Any]]:
@@ -62,7 +65,7 @@ def maintenance_router(
         then the configured ones."""
         now, current = clock.now(), config()
         since = now - dt.timedelta(days=30) if everything else now
-        stored = await asyncio.to_thread(store.windows_ending_after, since)
+        stored = await asyncio.to_thread(store.windows.ending_after, since)
         out = [stored_json(current, w, now) for w in stored
                if visible(who, current, w.device_id, w.site_id)]  # fmt: skip
         out += [configured_json(current, w, now) for w in current.maintenance
@@ -91,11 +94,11 @@ def maintenance_router(
         return stored_json(current, w, now)
 
     @router.post("/api/v1/maintenance/{window_id}/end")
-    async def end(who: Caller, window_id: int) -> dict[str, Any]:
+    async def end(who: Caller, window_id: Id) -> dict[str, Any]:
         """End a window started by hand now; a fault still there opens its ticket."""
         who.require(ApiRole.ENGINEER, ApiRole.MANAGER)
         now = clock.now()
-        w: WindowRecord | None = await asyncio.to_thread(store.end_window, window_id, now)
+        w: WindowRecord | None = await asyncio.to_thread(store.windows.end, window_id, now)
         if w is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"window {window_id} does not exist")
         _log.info("maintenance window ended via api", window=w.id, client=who.name)

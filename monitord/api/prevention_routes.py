@@ -11,9 +11,10 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from monitord.api.auth import Principal
+from monitord.api.schemas import Body, Id
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import TicketClass
@@ -22,18 +23,14 @@ from monitord.notify.messages import Routing
 from monitord.present import prevention as pv
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import Store
-from monitord.store.prevention_records import FollowUpVisit
+from monitord.store.records import FollowUpVisit
 
 Who = Annotated[str, Field(min_length=1, max_length=200)]
 Rating = Annotated[int, Field(ge=1, le=5)]
 Text = Annotated[str, Field(max_length=100_000)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ResultIn(_Body):
+class ResultIn(Body):
     item: Annotated[str, Field(min_length=1)]
     result: Literal["pass", "fail"]
     by: Who
@@ -43,7 +40,7 @@ class ResultIn(_Body):
     ticket_class: TicketClass = Field(TicketClass.C, alias="class")
 
 
-class VisitIn(_Body):
+class VisitIn(Body):
     site: Annotated[str, Field(min_length=1)]
     by: Who
     visited_at: dt.datetime | None = Field(None, description="Default: now. With a zone.")
@@ -83,23 +80,23 @@ def prevention_router(
         """Inspection tasks by due time (state: open, overdue, done)."""
         current, now = config(), clock.now()
         sites = visible_sites(who, current)
-        found = await asyncio.to_thread(store.inspection_tasks, None, site, None, None, open_only)
+        found = await asyncio.to_thread(store.inspections.tasks, None, site, None, None, open_only)
         return [pv.task_dict(current, t, None, now) for t in found if t.site_id in sites]
 
     async def one_task(who: Principal, task_id: int) -> Any:
-        found = await asyncio.to_thread(store.inspection_task, task_id)
+        found = await asyncio.to_thread(store.inspections.task, task_id)
         if found is None or found[0].site_id not in visible_sites(who, config()):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"inspection {task_id} does not exist")
         return found
 
     @router.get("/api/v1/inspections/{task_id}")
-    async def get_inspection(who: Caller, task_id: int) -> dict[str, Any]:
+    async def get_inspection(who: Caller, task_id: Id) -> dict[str, Any]:
         """One task: its checklist (en, zh) and every recorded result."""
         task, results = await one_task(who, task_id)
         return pv.task_dict(config(), task, results, clock.now())
 
     @router.post("/api/v1/inspections/{task_id}/results", status_code=status.HTTP_201_CREATED)
-    async def post_result(who: Caller, task_id: int, body: ResultIn) -> dict[str, Any]:
+    async def post_result(who: Caller, task_id: Id, body: ResultIn) -> dict[str, Any]:
         """Record one item's result; with `open_ticket` a failure opens its ticket."""
         writer(who)
         await one_task(who, task_id)
@@ -118,7 +115,7 @@ def prevention_router(
     async def list_followups(who: Caller, site: str | None = None) -> list[dict[str, Any]]:
         """Per site owing visits: its windows (done, due, overdue) and visits with surveys."""
         current = config()
-        visits = await asyncio.to_thread(store.followup_visits, None, site)
+        visits = await asyncio.to_thread(store.followups.visits, None, site)
         statuses = await asyncio.to_thread(followups.ticket_statuses, store, visits)
         sites = visible_sites(who, current)
         out = pv.followups_dicts(current, visits, clock.now(), site, statuses)

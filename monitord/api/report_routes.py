@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from monitord.api.auth import Principal
+from monitord.api.schemas import Id
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.reports import html, markdown
@@ -71,7 +72,7 @@ def report_router(
 
     @router.get("/api/v1/reports/tickets/{ticket_id}", response_class=Response)
     async def ticket_report(
-        who: Caller, ticket_id: int, format: Literal["html", "md"] = "md", lang: Lang = None
+        who: Caller, ticket_id: Id, format: Literal["html", "md"] = "md", lang: Lang = None
     ) -> Response:
         """A ticket's four documents and the customer's sign-off as one record."""
         found = await asyncio.to_thread(

@@ -4,29 +4,34 @@ and the app shares the daemon's event loop, which must never block on the databa
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from monitord import __version__, log
-from monitord.api.auth import MAY_POST, Principal, TokenBook
+from monitord.api.auth import MAY_POST, Principal, TokenBook, sign
+from monitord.api.guard import Guard
 from monitord.api.maintenance_routes import maintenance_router
 from monitord.api.prevention_routes import prevention_router
 from monitord.api.report_routes import report_router
-from monitord.api.schemas import EventIn, HotlineIn
+from monitord.api.schemas import EventIn, HotlineIn, Id
 from monitord.api.security_headers import SecurityHeaders
 from monitord.api.views import device_json, ticket_json
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import FaultKind, TicketClass
 from monitord.config.models import ApiRole
+from monitord.console.accounts import AttemptLimiter
 from monitord.notify.messages import Routing
 from monitord.present.actions import ACTIONS
-from monitord.store import ActiveTicketExists, Store, StoreError
+from monitord.store import ActiveTicketExists, Store, StoreError, TicketConflict
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import InvalidTransition, Status
@@ -91,20 +96,31 @@ def create_app(
         )
         return response
 
+    # Added last, so it is outermost: it refuses on the headers before the body is read.
+    app.add_middleware(Guard, tokens=app.state.tokens, config=config)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own 422, but ASCII-escaped: an error quoting a lone surrogate as its
+        # input cannot be encoded as UTF-8, and the 422 became a 500.
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())})
+        return Response(body, status.HTTP_422_UNPROCESSABLE_CONTENT,
+                        media_type="application/json")  # fmt: skip
+
     @app.exception_handler(StoreError)
     async def store_failed(_: Request, exc: StoreError) -> JSONResponse:
         _log.error("api: store failed", error=str(exc))
         return JSONResponse({"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE)
 
     async def one(who: Principal, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]]:
-        found = await asyncio.to_thread(store.ticket, ticket_id)
+        found = await asyncio.to_thread(store.tickets.get, ticket_id)
         # Another contract's ticket is "not found": a customer learns nothing about it.
         if found is None or not who.sees_contract(found[0].contract):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {ticket_id} does not exist")
         return found
 
     def with_events(found: list[TicketRecord]) -> list[tuple[TicketRecord, Any]]:
-        return [(t, store.ticket_events(t.id)) for t in found]
+        return [(t, store.tickets.events(t.id)) for t in found]
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -127,7 +143,7 @@ def create_app(
         statuses = [s.value for s in status_] if status_ else None
         # The store cannot filter by class: read enough to fill `limit` after filtering.
         found = await asyncio.to_thread(
-            store.tickets, statuses, contract, 10_000 if ticket_class else limit
+            store.tickets.recent, statuses, contract, 10_000 if ticket_class else limit
         )
         if ticket_class is not None:
             found = [t for t in found if t.ticket_class == ticket_class.value][:limit]
@@ -136,7 +152,7 @@ def create_app(
         return [ticket_json(current, t, e, now, with_events=False) for t, e in loaded]
 
     @app.get("/api/v1/tickets/{ticket_id}", tags=["tickets"])
-    async def get_ticket(who: Caller, ticket_id: int) -> dict[str, Any]:
+    async def get_ticket(who: Caller, ticket_id: Id) -> dict[str, Any]:
         """One ticket: its log and every deadline (due, remaining, met, breached)."""
         ticket, events = await one(who, ticket_id)
         return ticket_json(config(), ticket, events, clock.now())
@@ -147,12 +163,13 @@ def create_app(
         status_code=status.HTTP_201_CREATED,
         responses={409: {"description": "The ticket's status does not allow this event."}},
     )
-    async def post_event(who: Caller, ticket_id: int, body: EventIn) -> dict[str, Any]:
+    async def post_event(who: Caller, ticket_id: Id, body: EventIn) -> dict[str, Any]:
         """Append an event (the CLI's actions); returns the ticket as it is now."""
         if body.kind not in MAY_POST[who.role]:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"the {who.role.value} role may not post {body.kind!r}"
             )
+        signature = sign(who, body.kind, body.on_behalf_of)
         await one(who, ticket_id)
         kind = ACTIONS[body.kind][0]
         at = clock.now()
@@ -165,15 +182,15 @@ def create_app(
                 body.by,
                 at,
                 body.text,
-                {"api_client": who.name},
+                {"api_client": who.name, **signature},
                 Routing.from_config(config()),  # its messages go out with the event
             )
-        except (InvalidTransition, ActiveTicketExists) as exc:
+        except (InvalidTransition, ActiveTicketExists, TicketConflict) as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         except tickets.NoSuchTicket as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
         _log.info("ticket event via api", ticket=ticket_id, kind=kind.value, by=body.by,
-                  client=who.name)  # fmt: skip
+                  client=who.name, **signature)  # fmt: skip
         ticket, events = await one(who, ticket_id)
         return ticket_json(config(), ticket, events, clock.now())
 
@@ -203,6 +220,7 @@ def create_app(
             body.device,
             body.ticket_class,
             Routing.from_config(current),
+            sign(who, "open", None),
         )
         _log.info("hotline ticket via api", ticket=ticket.id, site=site.id, client=who.name)
         response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
@@ -214,8 +232,8 @@ def create_app(
         """Devices of the equipment archive with their last confirmed (HARD) state and since."""
         current = config()
         sites = {s.id: s for s in current.sites if who.sees_contract(s.contract or "")}
-        devices = await asyncio.to_thread(store.devices)
-        states = await asyncio.to_thread(store.load_states)
+        devices = await asyncio.to_thread(store.devices.all)
+        states = await asyncio.to_thread(store.states.load)
         return [
             device_json(d, states.get(d.id), sites[d.site_id].timezone)
             for d in devices
@@ -226,10 +244,10 @@ def create_app(
     async def list_faults(who: Caller) -> list[dict[str, Any]]:
         """Active fault tickets (not hotline calls), each with its root device's state."""
         contract = who.contract if who.role == ApiRole.CUSTOMER else None
-        found = await asyncio.to_thread(store.tickets, _ACTIVE, contract, 10_000)
+        found = await asyncio.to_thread(store.tickets.recent, _ACTIVE, contract, 10_000)
         faults = [t for t in found if t.fault_kind != FaultKind.HOTLINE.value]
         loaded = await asyncio.to_thread(with_events, faults)
-        states = await asyncio.to_thread(store.load_states)
+        states = await asyncio.to_thread(store.states.load)
         now, current = clock.now(), config()
         out = []
         for t, events in loaded:
@@ -242,4 +260,9 @@ def create_app(
     app.include_router(prevention_router(store, config, clock, _caller))
     app.include_router(maintenance_router(store, config, clock, _caller))
     app.include_router(report_router(store, config, clock, _caller))
+    # The web console shares the server; its routes answer 404 while `console` is off.
+    from monitord.console.routes import mount_console
+    from monitord.console.web import Console
+
+    mount_console(app, Console(store, config, clock, AttemptLimiter()))
     return app

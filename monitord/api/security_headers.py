@@ -32,7 +32,9 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 headers.append((b"x-content-type-options", b"nosniff"))
-                if kind.lower().startswith(b"text/html"):
+                own = any(k.lower() == b"content-security-policy" for k, _ in headers)
+                # The console's pages bring their own policy (forms post to us, our script).
+                if kind.lower().startswith(b"text/html") and not own:
                     headers.append((b"content-security-policy", HTML_POLICY.encode()))
                     headers.append((b"x-frame-options", b"DENY"))  # browsers before CSP 2
                 message = {**message, "headers": headers}

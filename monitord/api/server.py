@@ -64,6 +64,9 @@ class ApiServer:
             lifespan="off",
             timeout_graceful_shutdown=int(STOP_WITHIN),
             server_header=False,
+            # Connections beyond this are 503 before any Python work; the guard's own, smaller
+            # limit counts requests. (asyncio already sets TCP_NODELAY on every connection.)
+            limit_concurrency=4 * settings.max_concurrent_requests,
             ssl_certfile=settings.tls_cert,
             ssl_keyfile=settings.tls_key,
         )
@@ -97,8 +100,9 @@ async def serve_api(
     clock: Clock,
     routers: Sequence[APIRouter] = (),
 ) -> int | None:
-    """Start the API if enabled, stopped when `stack` closes; returns its port."""
-    if not config().api.enabled:
+    """Start the API if it or the console is enabled, stopped when `stack` closes; returns
+    its port (the console is served by the same server)."""
+    if not (config().api.enabled or config().console.enabled):
         return None
     server = ApiServer(store, config, clock, routers)
     await server.start()

@@ -72,7 +72,7 @@ async def _open_snmp(deps: Deps) -> Watch:
     )
     snmp.watch.restore(
         {d: s.last_check for d, s in deps.saved.items() if s.last_check},
-        await asyncio.to_thread(deps.store.latest_events, "reboot"),
+        await asyncio.to_thread(deps.store.states.latest_events, "reboot"),
     )
     try:
         snmp.open()  # the trap port: a start that cannot bind it fails

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# A ticket's, window's or task's id: 64-bit in the database, so a larger one is a usage
+# error (exit 2) here, not an OverflowError traceback from the driver.
+ID = click.IntRange(1, 2**63 - 1)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -45,11 +48,14 @@ class Context:
     lang: str
     clock: Clock = field(default_factory=_system_clock)
 
-    def config(self) -> Config:
-        from monitord.config import ConfigError, load
+    def config(self, full: bool = False) -> Config:
+        """The configuration, from the validated snapshot when no file changed since
+        (config/snapshot.py); `full` validates the files again."""
+        from monitord.config import ConfigError
+        from monitord.config.snapshot import load_cached
 
         try:
-            return load(self.config_path)
+            return load_cached(self.config_path, full)
         except ConfigError as exc:
             for issue in exc.issues:
                 click.echo(str(issue), err=True)

@@ -38,7 +38,13 @@ def run(obj: Context, log_format: str) -> None:
 @click.pass_obj
 def check(obj: Context) -> None:
     """Validate the configuration: exit 0, or 2 listing every error as file:line: path: what."""
-    config = obj.config()
+    from monitord.config.weak import weaknesses
+
+    config = obj.config(full=True)
+    prefix = i18n.word(i18n.WEAK, "warning_prefix", obj.lang)
+    for weak in weaknesses(config):  # unsafe but valid: said, and still exit 0
+        text = i18n.word(i18n.WEAK, weak.key, obj.lang).format(**weak.values)
+        click.echo(f"{obj.config_path}: {prefix}: {text}", err=True)
     click.echo(
         f"{obj.config_path}: {i18n.t('config_ok', obj.lang)}: "
         f"{len(config.devices)} {i18n.t('devices', obj.lang)}, "

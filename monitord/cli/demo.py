@@ -93,14 +93,14 @@ def run_demo(duration: float | None, state_dir: Path | None, lang: str) -> int:
     asyncio.run(_run(config_path, duration))
     store = Store.open(load(config_path).database_url)
     for device_id in ("cam-05", "sw-gate", "cam-01"):
-        record = store.device(device_id)
+        record = store.devices.get(device_id)
         if record is not None:
             print(
                 "\n"
                 + device_text(
                     record,
-                    store.load_states().get(device_id),
-                    store.operation_record(device_id, 10),
+                    store.states.load().get(device_id),
+                    store.states.operation_record(device_id, 10),
                     str(_SITE["timezone"]),
                     lang,
                 ),
@@ -108,7 +108,7 @@ def run_demo(duration: float | None, state_dir: Path | None, lang: str) -> int:
             )
     tz = {str(_SITE["id"]): str(_SITE["timezone"])}
     print("\nTickets (monitord tickets) — one per root cause, with the contract's clocks:")
-    print(tickets_text(store.tickets(), tz), flush=True)
+    print(tickets_text(store.tickets.recent(), tz), flush=True)
     store.close()
     return 0
 

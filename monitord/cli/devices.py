@@ -20,8 +20,8 @@ def devices(ctx: click.Context, as_json: bool) -> None:
         return
     obj: Context = ctx.obj
     store = obj.store(obj.config())
-    records, states = store.devices(), store.load_states()
-    sites = {s.id: s for s in store.sites()}
+    records, states = store.devices.all(), store.states.load()
+    sites = {s.id: s for s in store.devices.sites()}
     store.close()
     if as_json:
         click.echo(views.devices_json(records, states))
@@ -67,13 +67,13 @@ def devices_import(obj: Context, csv_file: Path, output: Path | None) -> None:
 def device(obj: Context, device_id: str, as_json: bool, limit: int) -> None:
     """One device: its equipment archive, state and operation record."""
     store = obj.store(obj.config())
-    record = store.archive(device_id)
+    record = store.devices.archive(device_id)
     if record is None:
         fail(f"{device_id}: {i18n.t('no_device', obj.lang)}")
-    state = store.load_states().get(device_id)
-    events = store.operation_record(device_id, limit)
-    facts = store.facts(device_id)
-    sites = {s.id: s for s in store.sites()}
+    state = store.states.load().get(device_id)
+    events = store.states.operation_record(device_id, limit)
+    facts = store.facts.of(device_id)
+    sites = {s.id: s for s in store.devices.sites()}
     store.close()
     if as_json:
         click.echo(views.device_json(record, state, events, facts))

@@ -11,7 +11,7 @@ import json
 
 import click
 
-from monitord.cli.context import Context, fail
+from monitord.cli.context import ID, Context, fail
 from monitord.config.durations import format_duration, parse_duration
 from monitord.present.i18n import MAINTENANCE, word
 from monitord.prevention.adhoc import (
@@ -94,7 +94,7 @@ def list_windows(obj: Context, everything: bool, as_json: bool) -> None:
     store = obj.store(config)
     now = obj.now()
     since = now - dt.timedelta(days=30) if everything else now
-    stored = store.windows_ending_after(since)
+    stored = store.windows.ending_after(since)
     store.close()
     if as_json:
         out = [stored_json(config, w, now) for w in stored]
@@ -129,13 +129,13 @@ def list_windows(obj: Context, everything: bool, as_json: bool) -> None:
 
 
 @maintenance.command("end")
-@click.argument("window_id", type=int)
+@click.argument("window_id", type=ID)
 @click.pass_obj
 def end(obj: Context, window_id: int) -> None:
     """End a window started by hand now (configured windows change in the configuration)."""
     config = obj.config()
     store = obj.store(config)
-    w = store.end_window(window_id, obj.now())
+    w = store.windows.end(window_id, obj.now())
     store.close()
     if w is None:
         fail(f"#{window_id}: {_t('no_window', obj.lang)}")

@@ -26,7 +26,7 @@ def outbox(obj: Context, as_json: bool, states: tuple[str, ...], limit: int) -> 
     """Notification messages, newest first: pending, sending, sent and failed."""
     store = obj.store(obj.config())
     try:
-        messages = store.outbox(states or None, limit)
+        messages = store.outbox.messages(states or None, limit)
     finally:
         store.close()
     if as_json:

@@ -44,7 +44,7 @@ def add(obj: Context, sites: tuple[str, ...], name: str | None) -> None:
             fail(f"{_t('unknown_site', obj.lang)}: {site}", EXIT_USAGE)
     store, code, now = obj.store(config), new_code(), obj.now()
     try:
-        store.add_poller_code(name or sites[0], sites, code, now, CODE_VALID)
+        store.pollers.add_code(name or sites[0], sites, code, now, CODE_VALID)
     finally:
         store.close()
     click.echo(f"{_t('code', obj.lang)}: {code}")
@@ -64,7 +64,7 @@ def list_(obj: Context, as_json: bool) -> None:
     config = obj.config()
     store = obj.store(config)
     try:
-        found = store.pollers()
+        found = store.pollers.all()
     finally:
         store.close()
     rows: list[dict[str, Any]] = [
@@ -108,7 +108,7 @@ def revoke(obj: Context, poller: str) -> None:
     config = obj.config()
     store = obj.store(config)
     try:
-        done = store.revoke_poller(poller, obj.now())
+        done = store.pollers.revoke(poller, obj.now())
     finally:
         store.close()
     if not done:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitord.cli.context import Context, fail
+from monitord.cli.context import ID, Context, fail
 from monitord.config.contracts import TicketClass
 from monitord.config.durations import parse_duration
 from monitord.notify.messages import Routing
@@ -20,7 +20,7 @@ from monitord.present.devices import local
 from monitord.present.tickets import to_json
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import StoreError
-from monitord.store.prevention_records import FollowUpVisit
+from monitord.store.records import FollowUpVisit
 
 _CLASSES = click.Choice([c.value for c in TicketClass])
 
@@ -48,7 +48,7 @@ def list_inspections(obj: Context, site: str | None, open_only: bool, as_json: b
     now = obj.now()
     try:
         inspections.generate(store, config, now)
-        found = store.inspection_tasks(site=site, open_only=open_only)
+        found = store.inspections.tasks(site=site, open_only=open_only)
     except StoreError as exc:
         fail(str(exc))
     finally:
@@ -60,7 +60,7 @@ def list_inspections(obj: Context, site: str | None, open_only: bool, as_json: b
 
 
 @inspections_group.command("show")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show_inspection(obj: Context, task_id: int, as_json: bool) -> None:
@@ -68,7 +68,7 @@ def show_inspection(obj: Context, task_id: int, as_json: bool) -> None:
     config = obj.config()
     store = obj.store(config)
     try:
-        found = store.inspection_task(task_id)
+        found = store.inspections.task(task_id)
     except StoreError as exc:
         fail(str(exc))
     finally:
@@ -83,7 +83,7 @@ def show_inspection(obj: Context, task_id: int, as_json: bool) -> None:
 
 
 @inspections_group.command("record")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.argument("item")
 @click.argument("result", type=click.Choice(["pass", "fail"]))
 @click.option("--by", required=True, help="The engineer who checked it.")
@@ -136,7 +136,7 @@ def list_followups(obj: Context, site: str | None, as_json: bool) -> None:
     config = obj.config()
     store = obj.store(config)
     try:
-        visits = store.followup_visits(site=site)
+        visits = store.followups.visits(site=site)
         statuses = followups.ticket_statuses(store, visits)
     except StoreError as exc:
         fail(str(exc))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
-from monitord.cli.context import Context, fail
+from monitord.cli.context import ID, Context, fail
+from monitord.config import Config
 from monitord.reports import chromium, html, markdown
 from monitord.reports.document import Document
 from monitord.reports.service import (
@@ -15,7 +18,7 @@ from monitord.reports.service import (
     monthly_document,
     ticket_document,
 )
-from monitord.store import StoreError
+from monitord.store import Store, StoreError
 
 
 def _lang(explicit: str | None) -> str | None:
@@ -80,23 +83,17 @@ def monthly_command(
     output: Path | None,
 ) -> None:
     """Tickets by class, SLA compliance, MTTA/MTTR, availability, prevention, warranty."""
-    config = obj.config()
-    store = obj.store(config)
-    try:
-        doc = monthly_document(
+    doc = _made(
+        obj,
+        lambda store, config: monthly_document(
             store, config, contract_id, month, _lang(lang), obj.now(), warranty_days
-        )
-    except ReportInputError as exc:
-        raise _bad(exc) from None
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
+        ),
+    )
     _write(doc, fmt, output)
 
 
 @report_group.command("ticket")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=ID)
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="md",
               show_default=True)  # fmt: skip
 @_LANG
@@ -106,14 +103,9 @@ def ticket_command(
     obj: Context, ticket_id: int, fmt: str, lang: str | None, output: Path | None
 ) -> None:
     """One ticket's documents and the customer's sign-off as one record (R1)."""
-    config = obj.config()
-    store = obj.store(config)
-    try:
-        found = ticket_document(store, config, ticket_id, _lang(lang), obj.now())
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
+    found = _made(
+        obj, lambda store, config: ticket_document(store, config, ticket_id, _lang(lang), obj.now())
+    )
     if found is None:
         fail(f"ticket {ticket_id} does not exist")
     _write(found[1], fmt, output)
@@ -142,19 +134,30 @@ def log_command(
     """The customer's service log and the system operation log over some days (R3)."""
     if (site_id is None) == (contract_id is None):
         raise click.UsageError("give exactly one of --site or --contract")
+    export = _made(
+        obj,
+        lambda store, config: log_export(
+            store, config, site_id, contract_id, since, until, _lang(lang), obj.now()
+        ),
+    )
+    _emit(export.csv() if fmt == "csv" else markdown.render(export.document()), output)
+
+
+T = TypeVar("T")
+
+
+def _made(obj: Context, make: Callable[[Store, Config], T]) -> T:
+    """What `make` builds from the configuration and an open store; bad input exits 2."""
     config = obj.config()
     store = obj.store(config)
     try:
-        export = log_export(
-            store, config, site_id, contract_id, since, until, _lang(lang), obj.now()
-        )
+        return make(store, config)
     except ReportInputError as exc:
         raise _bad(exc) from None
     except StoreError as exc:
         fail(str(exc))
     finally:
         store.close()
-    _emit(export.csv() if fmt == "csv" else markdown.render(export.document()), output)
 
 
 COMMANDS = (report_group,)

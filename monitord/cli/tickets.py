@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from monitord.cli.context import Context, fail
+from monitord.cli.context import ID, Context, fail
 from monitord.config.contracts import TicketClass
 from monitord.inventory.archive import device_record, site_records
 from monitord.notify.messages import Routing
 from monitord.present import tickets as ticket_views
 from monitord.present.actions import ACTIONS
+from monitord.present.signature import ON_BEHALF_OF, PRINCIPAL, cli_principal
 from monitord.prevention.warranty import repair_terms
 from monitord.store import StoreError
 from monitord.ticketing import tickets
@@ -29,13 +30,13 @@ def tickets_command(
     """List tickets, newest first."""
     config = obj.config()
     store = obj.store(config)
-    found = store.tickets(list(statuses) or None, contract)
+    found = store.tickets.recent(list(statuses) or None, contract)
     if as_json:
         contracts = {c.id: c for c in config.contracts}
         zones = {s.id: s.zone.value for s in config.sites}
         out = []
         for t in found:
-            events = store.ticket_events(t.id)
+            events = store.tickets.events(t.id)
             out.append(
                 ticket_views.ticket_dict(
                     t, events, contracts.get(t.contract), zones.get(t.site_id, "city"), obj.now()
@@ -53,14 +54,14 @@ def ticket_group() -> None:
 
 
 @ticket_group.command("show")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show(obj: Context, ticket_id: int, as_json: bool) -> None:
     """A ticket with its deadlines (due, met, breached) and its whole log."""
     config = obj.config()
     store = obj.store(config)
-    found = store.ticket(ticket_id)
+    found = store.tickets.get(ticket_id)
     store.close()
     if found is None:
         fail(f"ticket {ticket_id} does not exist")
@@ -81,13 +82,16 @@ def show(obj: Context, ticket_id: int, as_json: bool) -> None:
 
 def _text(text: str | None, file: Path | None) -> str:
     if file is not None:
-        return file.read_text(encoding="utf-8")
+        try:
+            return file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{file}: not UTF-8 text", param_hint="--file") from None
     return text or ""
 
 
 def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
-    @click.argument("ticket_id", type=int)
+    @click.argument("ticket_id", type=ID)
     @click.argument("text", required=False)
     @click.option("--by", required=True, help="Who does this (engineer, customer contact).")
     @click.option(
@@ -100,9 +104,14 @@ def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
         config = obj.config()
         store = obj.store(config)
         messages = Routing.from_config(config)  # its messages go out with the event
+        # The console's user is trusted like a manager: a verification typed here is the
+        # customer's acceptance taken on its behalf, and recorded as such.
+        signature = {PRINCIPAL: cli_principal()}
+        if kind == EventKind.VERIFIED:
+            signature[ON_BEHALF_OF] = by
         try:
             ticket = tickets.append(
-                store, ticket_id, kind, by, obj.now(), _text(text, file), messages=messages
+                store, ticket_id, kind, by, obj.now(), _text(text, file), signature, messages
             )
         except (InvalidTransition, tickets.NoSuchTicket, StoreError) as exc:
             fail(f"ticket {ticket_id}: {exc}")
@@ -136,10 +145,10 @@ def open_hotline(
     if found is None or contract is None:
         fail(f"site {site!r} is unknown or has no contract")
     store = obj.store(config)
-    if site not in {s.id for s in store.sites()}:
+    if site not in {s.id for s in store.devices.sites()}:
         # A call can come before the daemon ever ran: the archive starts from the config.
         records = [device_record(d) for d in config.devices]
-        store.sync_inventory(site_records(config), records, obj.now())
+        store.devices.sync(site_records(config), records, obj.now())
     ticket = tickets.open_hotline(
         store,
         contract,
@@ -150,6 +159,7 @@ def open_hotline(
         device,
         TicketClass(ticket_class) if ticket_class else None,
         Routing.from_config(config),
+        {PRINCIPAL: cli_principal()},
     )
     store.close()
     click.echo(f"#{ticket.id}: opened")

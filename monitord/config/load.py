@@ -162,7 +162,7 @@ def _included(
         return
     for n, pattern in enumerate(patterns):
         try:
-            matches = _glob(file.parent, str(pattern))
+            matches = glob_include(file.parent, str(pattern))
         except (ValueError, IndexError):
             # pathlib rejects '' with ValueError and '.' with IndexError.
             issues.append(sources.locate(("include", n), f"bad file pattern {pattern!r}"))
@@ -190,7 +190,7 @@ def _included(
             yield Located(path, data, extra.lines)
 
 
-def _glob(base: Path, pattern: str) -> list[Path]:
+def glob_include(base: Path, pattern: str) -> list[Path]:
     """Files matching `pattern`, relative to `base` unless absolute (Path.glob refuses those)."""
     given = Path(pattern)
     if given.is_absolute():

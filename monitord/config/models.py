@@ -146,6 +146,9 @@ class MetricsSettings(_Frozen):
 
     listen: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 9108
+    # Set when a TLS proxy terminates in front of a non-loopback listener; `monitord check`
+    # warns about plain HTTP beyond loopback otherwise.
+    behind_tls: bool = False
 
 
 class ApiRole(StrEnum):
@@ -179,6 +182,11 @@ class ApiSettings(_Frozen):
     port: Annotated[int, Field(ge=0, le=65535)] = 9109
     base_url: str | None = None  # e.g. https://noc.example.com, for links in responses
     tokens: tuple[ApiToken, ...] = ()
+    # The guard (api/guard.py): a larger body is 413 before it is read whole; more requests
+    # in flight at once are 503, so a flood cannot crowd out the daemon's own work.
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    max_concurrent_requests: Annotated[int, Field(ge=1, le=1024)] = 32
+    behind_tls: bool = False  # see MetricsSettings.behind_tls
     # HTTPS (site pollers connect only over it): PEM files, both or neither.
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -189,6 +197,24 @@ class ApiSettings(_Frozen):
         if len(set(names)) != len(names):
             raise ValueError("api token names must be unique")
         return self
+
+
+class ConsoleSettings(_Frozen):
+    """The web console (monitord/console/): off unless enabled. It is served by the API's
+    HTTP server (`api.listen`, `api.port`: loopback unless told otherwise); put it behind a
+    reverse proxy with TLS to reach it from phones."""
+
+    enabled: bool = False
+    # Cookies carry `Secure` unless this is turned off, which only plain http on loopback
+    # (the demo, a test) needs: a browser does not send a Secure cookie over http.
+    secure_cookies: bool = True
+    session_ttl: Duration = dt.timedelta(hours=12)
+    idle_timeout: Duration = dt.timedelta(hours=2)
+    # A name is locked for `lockout` after `max_failures` wrong passwords in a row.
+    max_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    lockout: Duration = dt.timedelta(minutes=15)
+    # Sign-in attempts per client address per minute, whatever the name (guessing many names).
+    attempts_per_minute: Annotated[int, Field(ge=1, le=1000)] = 20
 
 
 class FlappingSettings(_Frozen):
@@ -221,6 +247,7 @@ class Config(_Frozen):
     max_in_flight: Annotated[int, Field(ge=1, le=100_000)] = 5000
     metrics: MetricsSettings = MetricsSettings()
     api: ApiSettings = ApiSettings()
+    console: ConsoleSettings = ConsoleSettings()
     notify: NotifySettings = NotifySettings()
     flapping: FlappingSettings = FlappingSettings()
     icmp: IcmpOverrides = IcmpOverrides()

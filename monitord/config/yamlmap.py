@@ -14,6 +14,13 @@ Path_ = tuple[str | int, ...]
 # carry the same marks, so errors keep their file:line. Without libyaml, the same in Python.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# Aliases let a few hundred bytes stand for billions of values (the "billion laughs"), and
+# everything after composing (the _Builder below, validation) expands them. A configuration
+# is written by hand: refuse more than this many values once aliases are expanded, and
+# files larger than any real fleet's.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_EXPANDED_NODES = 1_000_000
+
 
 @dataclass(frozen=True, slots=True)
 class Located:
@@ -43,6 +50,9 @@ class YamlError(Exception):
 def load_located(file: Path) -> Located:
     """Parse `file`; raise YamlError on syntax errors or duplicate keys."""
     try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlError(file, 1, f"{size} bytes: larger than {MAX_FILE_BYTES}")
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise YamlError(file, 0, f"cannot read: {exc.strerror}") from exc
@@ -60,6 +70,8 @@ def _load(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located:
     loader = loader_type(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            _refuse_bombs(file, root)  # before the builder expands any alias
         lines: dict[Path_, int] = {(): 1}
         data = None if root is None else _Builder(file, loader, lines).build(root, ())
     except yaml.MarkedYAMLError as exc:
@@ -70,9 +82,46 @@ def _load(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located:
         raise YamlError(file, line, f"invalid YAML: {exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
         raise YamlError(file, 1, f"invalid YAML: {exc}") from exc
+    except RecursionError as exc:  # nesting thousands deep: the composer recurses
+        raise YamlError(file, 1, "nested too deeply") from exc
     finally:
         loader.dispose()
     return Located(file, data, lines)
+
+
+def _refuse_bombs(file: Path, root: yaml.Node) -> None:
+    """Count the values the document expands to, without expanding it: an alias is the same
+    node object as its anchor, so each node's size is computed once. An alias inside its own
+    anchor (`x: &r [*r]`) would expand forever."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    # An explicit stack, not recursion: a deep document must not blow Python's stack here.
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
+            if sizes[key] > MAX_EXPANDED_NODES:
+                raise YamlError(file, node.start_mark.line + 1,
+                                f"aliases expand to more than {MAX_EXPANDED_NODES} values")  # fmt: skip
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise YamlError(file, node.start_mark.line + 1, "an alias refers to itself")
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 _STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))

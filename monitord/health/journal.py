@@ -23,12 +23,26 @@ _STORE_RETRY: Final = Backoff(1.0, 30.0)
 _T = TypeVar("_T")
 
 
-class EventStore(Protocol):
+class EventLog(Protocol):
+    """`store.states`, as far as a journal writes to it."""
+
     def record_event(self, event: OperationEvent) -> None: ...
 
-    def learn_facts(
+
+class FactLog(Protocol):
+    """`store.facts`, as far as a journal writes to it."""
+
+    def learn(
         self, device_id: str, source: str, facts: Mapping[str, str], at: dt.datetime
     ) -> dict[str, tuple[str, str]]: ...
+
+
+class EventStore(Protocol):
+    @property
+    def states(self) -> EventLog: ...
+
+    @property
+    def facts(self) -> FactLog: ...
 
 
 class Journal:
@@ -69,7 +83,7 @@ class Journal:
         """Keep what the device says about itself; the store records what changed."""
         at = self._clock.now()
         changed = await self._retried(
-            device, "facts", lambda: self._store.learn_facts(device.id, source, facts, at)
+            device, "facts", lambda: self._store.facts.learn(device.id, source, facts, at)
         )
         for name, (old, new) in (changed or {}).items():
             self._log.warning(
@@ -92,7 +106,9 @@ class Journal:
         event = OperationEvent(
             device.id, self._clock.now(), kind, from_state, to_state, reason, dict(values)
         )
-        await self._retried(device, f"{kind}: {reason}", lambda: self._store.record_event(event))
+        await self._retried(
+            device, f"{kind}: {reason}", lambda: self._store.states.record_event(event)
+        )
 
     async def _retried(self, device: Device, what: str, write: Callable[[], _T]) -> _T | None:
         """The write's result; None when the store stayed away through every try."""

@@ -80,7 +80,7 @@ class Recorder:
             try:
                 # The store may come back (disk freed, database restarted): never give up.
                 await retry(
-                    partial(asyncio.to_thread, self._store.record_state_changes, changes),
+                    partial(asyncio.to_thread, self._store.states.record_changes, changes),
                     self._clock,
                     Backoff(self._flush_every, self._flush_every),
                     StoreError,
@@ -114,7 +114,7 @@ class Recorder:
             return
         batch, self._last_checks = self._last_checks, {}
         try:
-            await asyncio.to_thread(self._store.touch_checks, batch)
+            await asyncio.to_thread(self._store.states.touch_checks, batch)
         except StoreError as exc:
             _log.warning("cannot record last check times", error=str(exc))
             self._last_checks = {**batch, **self._last_checks}

@@ -1,5 +1,5 @@
 """The equipment archive as the store keeps it, made from the configuration (what devices
-report about themselves is kept beside it: `Store.learn_facts`, `Store.archive`)."""
+report about themselves is kept beside it: `Store.facts.learn`, `Store.devices.archive`)."""
 
 from __future__ import annotations
 

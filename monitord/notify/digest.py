@@ -135,10 +135,10 @@ class DigestTask:
             day = day_due(now, contract, settings.hour)
             if day is None or (contract.id, day) in self._done:
                 continue
-            tickets = await asyncio.to_thread(self._store.tickets, OPEN, contract.id, 10_000)
+            tickets = await asyncio.to_thread(self._store.tickets.recent, OPEN, contract.id, 10_000)
             records = digest_records(contract, day, tickets, routing, settings)
             if records:
-                await asyncio.to_thread(self._store.enqueue, records, now)
+                await asyncio.to_thread(self._store.outbox.enqueue, records, now)
                 _log.info("daily digest queued", contract=contract.id, day=day.isoformat())
             self._done.add((contract.id, day))
             offered += len(records)

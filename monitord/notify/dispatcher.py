@@ -134,7 +134,7 @@ class Dispatcher:
         try:
             done = await self.pass_once()
             await self.prune()
-            self.summary = await asyncio.to_thread(self._store.outbox_summary)
+            self.summary = await asyncio.to_thread(self._store.outbox.summary)
         except StoreError as exc:
             _log.error("cannot read the outbox; retrying", error=str(exc))
             done = 0
@@ -144,7 +144,7 @@ class Dispatcher:
         """Claim what is due and send it; returns how many rows were claimed."""
         planner = self._planner
         groups = await asyncio.to_thread(
-            self._store.claim_groups,
+            self._store.outbox.claim_groups,
             self._clock.now(),
             self.lease,
             self._candidates,
@@ -166,7 +166,7 @@ class Dispatcher:
         now = self._clock.now()
         if self._pruned is not None and now - self._pruned < _PRUNE_EVERY:
             return
-        gone = await asyncio.to_thread(self._store.prune_outbox, now - self.settings.retention)
+        gone = await asyncio.to_thread(self._store.outbox.prune, now - self.settings.retention)
         self._pruned = now
         if gone:
             _log.info("delivered messages pruned", rows=gone)
@@ -193,7 +193,7 @@ class Dispatcher:
                 await self._failed(message, rows, f"unexpected {type(exc).__name__}", False)
                 return
         now = self._clock.now()
-        await asyncio.to_thread(self._store.mark_sent, [r.id for r in rows], now)
+        await asyncio.to_thread(self._store.outbox.mark_sent, [r.id for r in rows], now)
         self.counters.sent.labels(message.channel).inc()
         for r in rows:
             self.counters.latency.labels(message.channel).observe(
@@ -211,7 +211,7 @@ class Dispatcher:
         over = {r.id for r in rows if permanent or now - r.created_at >= window}
         if over:
             reason = error if permanent else f"gave up after {message.attempts} attempts: {error}"
-            await asyncio.to_thread(self._store.mark_failed, sorted(over), reason)
+            await asyncio.to_thread(self._store.outbox.mark_failed, sorted(over), reason)
             self.counters.failed.labels(message.channel).inc(len(over))
             _log.error("message failed", key=message.idempotency_key, rows=len(over), error=reason)
         waiting = [r.id for r in rows if r.id not in over]
@@ -219,7 +219,7 @@ class Dispatcher:
             return
         delay = self._backoff.delay(message.attempts)
         until = now + dt.timedelta(seconds=delay)
-        await asyncio.to_thread(self._store.mark_retry, waiting, until, error)
+        await asyncio.to_thread(self._store.outbox.mark_retry, waiting, until, error)
         self.counters.retried.labels(message.channel).inc()
         _log.warning(
             "message not delivered; will retry",

@@ -86,7 +86,7 @@ class Escalator:
             return 0
         fired = 0
         known: dict[int, tuple[int, dt.datetime | None]] = {}
-        for ticket in self._store.tickets([Status.OPEN.value], None, 10_000):
+        for ticket in self._store.tickets.recent([Status.OPEN.value], None, 10_000):
             if routing.paging.policy_for(ticket) is None:
                 continue
             seen = self._known.get(ticket.id)
@@ -132,7 +132,7 @@ class Escalator:
         return fired, now, 0  # still changing under us: look again next pass
 
     def _read(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEvent]] | None:
-        found = self._store.ticket(ticket_id)
+        found = self._store.tickets.get(ticket_id)
         if found is None:
             return None
         ticket, records = found
@@ -156,7 +156,7 @@ class Escalator:
         )
         log_after = [*events, TicketEvent(now, EventKind.ESCALATED, SYSTEM, text, data)]
         # Written only if the ticket is still at the version whose log said "not acknowledged".
-        written = self._store.append_ticket_event(
+        written = self._store.tickets.append_event(
             ticket.id,
             ticket.version,
             event,

@@ -412,10 +412,122 @@ FINDING_ADDRESSES: dict[str, tuple[str, str]] = {
 }
 
 
+# The web console (monitord/console/): every word its pages and `monitord users` show.
+CONSOLE: dict[str, tuple[str, str]] = {
+    "app": ("monitord console", "monitord 运维控制台"),
+    "sign_in": ("Sign in", "登录"),
+    "name": ("Name", "用户名"),
+    "password": ("Password", "密码"),
+    "sign_out": ("Sign out", "退出登录"),
+    "sign_out_everywhere": ("Sign out everywhere", "在所有设备上退出"),
+    "bad_login": ("Wrong name or password.", "用户名或密码错误。"),
+    "locked": ("Too many wrong passwords: try again later.", "密码错误次数过多，请稍后再试。"),
+    "slow_down": ("Too many attempts: wait a minute.", "尝试过于频繁，请一分钟后再试。"),
+    "expired": ("The form has expired: please try again.", "表单已过期，请重试。"),
+    "mine": ("My tickets", "我的工单"),
+    "tickets": ("Tickets", "工单"),
+    "wallboard": ("Wallboard", "监控大屏"),
+    "no_tickets": ("No open tickets.", "没有未完成的工单。"),
+    "ticket": ("Ticket", "工单"),
+    "site": ("Site", "站点"),
+    "device": ("Device", "设备"),
+    "class": ("Class", "等级"),
+    "status": ("Status", "状态"),
+    "opened": ("Opened", "创建时间"),
+    "next_deadline": ("Next deadline", "最近时限"),
+    "clocks": ("SLA clocks", "服务时限"),
+    "due": ("due", "到期"),
+    "met": ("met", "已达成"),
+    "breached": ("BREACHED", "已超时"),
+    "paused": ("paused", "已暂停"),
+    "left": ("left", "剩余"),
+    "overdue": ("overdue", "超时"),
+    "log": ("Log", "处理记录"),
+    "note": ("Note (optional)", "备注（可选）"),
+    "act_ack": ("Acknowledge", "接单"),
+    "act_onway": ("On my way", "已出发"),
+    "act_onsite": ("On site", "已到场"),
+    "act_resolve": ("Resolved", "已修复"),
+    "done": ("Recorded.", "已记录。"),
+    "not_now": ("Not possible now", "当前状态不可操作"),
+    "signoff": ("Sign off the repair", "维修验收"),
+    "approve": ("Approve", "验收通过"),
+    "reject": ("Reject", "验收不通过"),
+    "your_name": ("Your name", "您的姓名"),
+    "comment": ("Comment", "意见"),
+    "reject_needs_comment": ("A rejection needs a comment.", "不通过时必须填写意见。"),
+    "approve_needs_name": ("An approval needs your name.", "验收通过需要填写姓名。"),
+    "awaiting_signoff": ("Awaiting your sign-off", "等待您验收"),
+    "approved": ("Approved: thank you.", "已验收，谢谢。"),
+    "rejected": ("Rejected: the ticket is open again.", "未通过验收：工单已重新打开。"),
+    "as_of": ("data as of", "数据时间"),
+    "connection_lost": ("connection lost", "连接已断开"),
+    "sites": ("Sites", "站点"),
+    "open_tickets": ("open tickets", "未完成工单"),
+    "language": ("中文", "English"),
+    "not_found": ("Not found.", "未找到。"),
+    "forbidden": ("You may not do this.", "您无权进行此操作。"),
+    "user_added": ("user added", "已添加用户"),
+    "password_set": ("password set", "已设置密码"),
+    "user_disabled": ("user disabled", "已停用用户"),
+    "display_name": ("display name", "显示名称"),
+    "role": ("role", "角色"),
+    "contract": ("contract", "合同"),
+    "state": ("state", "状态"),
+    "st_open": ("open", "待接单"),
+    "st_acknowledged": ("acknowledged", "已接单"),
+    "st_on_site": ("on site", "已到场"),
+    "st_diagnosed": ("diagnosed", "已诊断"),
+    "st_planned": ("planned", "已制定方案"),
+    "st_in_progress": ("in progress", "维修中"),
+    "st_resolved": ("resolved", "已修复"),
+    "st_verified": ("verified", "已验收"),
+    "st_closed": ("closed", "已关闭"),
+    "ms_on_site": ("on site", "到场"),
+    "ms_plan": ("plan", "维修方案"),
+    "ms_respond": ("respond", "响应"),
+    "ms_first_reply": ("first reply", "首次答复"),
+    "ms_closed": ("closed", "完成"),
+    "ms_dispatch": ("dispatch", "派工"),
+    "ms_fixed": ("fixed", "修复"),
+    "ms_solution": ("solution", "解决方案"),
+    "ev_opened": ("opened", "创建"),
+    "ev_acknowledged": ("acknowledged", "接单"),
+    "ev_on_site": ("on site", "到场"),
+    "ev_resolved": ("resolved", "修复"),
+    "ev_verified": ("signed off", "验收通过"),
+    "ev_reopened": ("reopened", "重新打开"),
+    "ev_comment": ("comment", "备注"),
+    "en_route": ("on the way", "已出发"),
+}
+
+
 def detect(explicit: str | None = None) -> str:
     """'zh' or 'en': an explicit choice, else MONITORD_LANG, else the locale."""
     choice = explicit or os.environ.get("MONITORD_LANG") or os.environ.get("LANG", "")
     return "zh" if choice.lower().startswith("zh") else "en"
+
+
+# `monitord check`'s warnings about unsafe settings (config/weak.py), with their values.
+WEAK: dict[str, tuple[str, str]] = {
+    "short_token": (
+        "api token {name!r} is {length} characters long; use at least {minimum}",
+        "API 令牌 {name!r} 只有 {length} 个字符;至少应有 {minimum} 个",
+    ),
+    "plain_http": (
+        "{what} listens on {listen}, beyond loopback, in plain HTTP; put TLS in front and "
+        + "set {what}.behind_tls: true",
+        "{what} 在回环地址之外({listen})以明文 HTTP 监听;请在前面加 TLS 并设置 "
+        + "{what}.behind_tls: true",
+    ),
+    "inline_header": (
+        "sms channel {channel!r}: header {header!r} holds a secret in plain text; use "
+        + "{{env: ...}} or {{file: ...}}",
+        "短信通道 {channel!r}:请求头 {header!r} 以明文保存密钥;请改用 {{env: ...}} 或 "
+        + "{{file: ...}}",
+    ),
+    "warning_prefix": ("warning", "警告"),
+}
 
 
 def word(table: Mapping[str, tuple[str, str]], key: str, lang: str) -> str:

@@ -18,7 +18,7 @@ from monitord.present.i18n import PREVENTION
 from monitord.prevention import followups
 from monitord.prevention.inspections import item_label
 from monitord.prevention.warranty import Coverage
-from monitord.store.prevention_records import FollowUpVisit, InspectionResult, InspectionTask
+from monitord.store.records import FollowUpVisit, InspectionResult, InspectionTask
 
 
 def w(key: str, lang: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from monitord.config.contracts import Contract
 from monitord.present.devices import local, table
+from monitord.present.signature import signed
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.ticketing.sla import deadlines
 from monitord.ticketing.tickets import as_events
@@ -64,6 +65,7 @@ def ticket_dict(
                 "at": e.at.isoformat(),
                 "kind": e.kind,
                 "by": e.by,
+                "signed": signed(e.by, e.data),  # by, beside the authenticated principal
                 "text": e.text,
                 "data": e.data,
             }
@@ -130,7 +132,7 @@ def ticket_text(
             str(e.seq),
             local(e.at, tz),
             e.kind,
-            e.by,
+            signed(e.by, e.data),
             e.text + ("  [late]" if e.data.get("late") else ""),
         ]
         for e in events

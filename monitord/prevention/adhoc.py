@@ -11,13 +11,20 @@ from monitord.config.durations import format_duration
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.models import Config, DeviceKind
 from monitord.prevention.windows import next_cover
-from monitord.store.maintenance import WindowRecord
+from monitord.store.records import WindowRecord
 
 MAX_LENGTH = dt.timedelta(days=31)
 
 
+class WindowAdder(Protocol):
+    def add(self, w: WindowRecord) -> WindowRecord: ...
+
+
 class WindowStore(Protocol):
-    def add_window(self, w: WindowRecord) -> WindowRecord: ...
+    """A store, as far as starting a window needs one: `store.windows`."""
+
+    @property
+    def windows(self) -> WindowAdder: ...
 
 
 class BadWindow(ValueError):
@@ -46,7 +53,9 @@ def start_window(
         raise BadWindow("for", f"must be more than 0 and at most {format_duration(MAX_LENGTH)}")
     if start.tzinfo is None:
         raise BadWindow("start", "needs a UTC offset")
-    return store.add_window(
+    if not 1970 <= start.year < 9000:  # start + length must stay within datetime's range
+        raise BadWindow("start", "the year must be 1970..8999")
+    return store.windows.add(
         WindowRecord(0, site, device, kind, start, start + length, reason, by, now)
     )
 

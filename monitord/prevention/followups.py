@@ -19,7 +19,7 @@ from monitord.config.models import Config, Site
 from monitord.config.prevention import FollowUpCadence
 from monitord.prevention.schedule import add_months, local_day
 from monitord.store import Store
-from monitord.store.prevention_records import FollowUpVisit
+from monitord.store.records import FollowUpVisit
 from monitord.ticketing import tickets
 from monitord.ticketing.ports import MessageRenderer
 
@@ -121,14 +121,14 @@ def record(
         )
         ticket, _ = tickets.open_ticket(store, request, visit.visited_at, messages)
         visit = replace(visit, ticket_id=ticket.id)
-    return store.add_followup_visit(visit)
+    return store.followups.add(visit)
 
 
 def ticket_statuses(store: Store, visits: Sequence[FollowUpVisit]) -> dict[int, str]:
     """The status of each ticket the visits opened (the handling result of the problem)."""
     out = {}
     for ticket_id in {v.ticket_id for v in visits if v.ticket_id is not None}:
-        found = store.ticket(ticket_id)
+        found = store.tickets.get(ticket_id)
         if found is not None:
             out[ticket_id] = found[0].status
     return out

@@ -25,7 +25,7 @@ from monitord.checks.snmp.evaluate import DeviceEvent
 from monitord.clock import Clock
 from monitord.health.findings import Finding
 from monitord.store import StoreError
-from monitord.store.metric_history import MetricHour
+from monitord.store.records import MetricHour
 from monitord.supervise import repeat
 
 _log = log.get("monitord.history")
@@ -46,10 +46,17 @@ class SampleSink(Protocol):
         """One sample of one metric; `subject` names the volume, port or sensor ("" if none)."""
 
 
-class HistoryStore(Protocol):
-    def add_metric_hours(self, rows: Sequence[MetricHour]) -> None: ...
+class HourStore(Protocol):
+    """What the recorder writes to: `store.metric_history`."""
 
-    def prune_metric_hours(self, before_hour: int) -> int: ...
+    def add(self, rows: Sequence[MetricHour]) -> None: ...
+
+    def prune(self, before_hour: int) -> int: ...
+
+
+class HistoryStore(Protocol):
+    @property
+    def metric_history(self) -> HourStore: ...
 
 
 def hour_of(at: dt.datetime) -> int:
@@ -135,13 +142,13 @@ class HistoryRecorder:
         rows = [MetricHour(d, m, s, h, a.n, a.total, a.low, a.high)
                 for (d, m, s, h), a in pending.items()]  # fmt: skip
         try:
-            self._store.add_metric_hours(rows)
+            self._store.metric_history.add(rows)
         except StoreError:
             with self._lock:
                 for key, acc in pending.items():
                     self._merge_back(key, acc)
             raise
-        self._store.prune_metric_hours(hour_of(now - self._retention))
+        self._store.metric_history.prune(hour_of(now - self._retention))
         return len(rows)
 
     def _merge_back(self, key: tuple[str, str, str, int], acc: _Acc) -> None:

@@ -16,7 +16,7 @@ from monitord.config.prevention import InspectionPlan
 from monitord.prevention.checklists import checklist
 from monitord.prevention.schedule import local_day, local_midnight, period_of, periods_between
 from monitord.store import Store
-from monitord.store.prevention_records import InspectionResult, InspectionTask
+from monitord.store.records import InspectionResult, InspectionTask
 from monitord.ticketing import tickets
 from monitord.ticketing.ports import MessageRenderer
 
@@ -89,9 +89,9 @@ def generate(store: Store, config: Config, now: dt.datetime) -> list[InspectionT
 
     Only for sites the archive holds already (the daemon writes it at start and reload).
     """
-    known = {s.id for s in store.sites()}
-    tasks = owed(config, store.last_inspection_periods(), now)
-    return store.add_inspection_tasks([t for t in tasks if t.site_id in known])
+    known = {s.id for s in store.devices.sites()}
+    tasks = owed(config, store.inspections.last_periods(), now)
+    return store.inspections.add_tasks([t for t in tasks if t.site_id in known])
 
 
 def item_label(task: InspectionTask, item: str, lang: str) -> str:
@@ -118,7 +118,7 @@ def record(
     Returns the task, its results and the ticket id (None without a ticket). The ticket's
     key names the task, item and device, so recording the same failure again finds it.
     """
-    found = store.inspection_task(task_id)
+    found = store.inspections.task(task_id)
     if found is None:
         raise InspectionError(f"inspection {task_id} does not exist")
     task = found[0]
@@ -155,5 +155,5 @@ def record(
         ticket, _ = tickets.open_ticket(store, request, at, messages)
         ticket_id = ticket.id
     entry = InspectionResult(task_id, item, result, by, at, note, device, ticket_id)
-    task, results = store.add_inspection_result(entry)
+    task, results = store.inspections.add_result(entry)
     return task, results, ticket_id

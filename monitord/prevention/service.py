@@ -18,7 +18,7 @@ from monitord.clock import Clock
 from monitord.config.models import Config
 from monitord.prevention import followups, inspections, warranty
 from monitord.store import Store, StoreError
-from monitord.store.prevention_records import FollowUpVisit, InspectionTask
+from monitord.store.records import FollowUpVisit, InspectionTask
 from monitord.supervise import repeat
 from monitord.ticketing.ports import RendererFor
 
@@ -75,7 +75,7 @@ class PreventionService:
         contract_of = {s.id: s.contract or "" for s in config.sites}
         counts: dict[tuple[str, str], SiteCounts] = defaultdict(SiteCounts)
         overdue: dict[str, list[InspectionTask]] = defaultdict(list)
-        for task in self._store.inspection_tasks(open_only=True, limit=10_000_000):
+        for task in self._store.inspections.tasks(open_only=True, limit=10_000_000):
             c = counts[(task.contract, task.site_id)]
             if task.overdue(now):
                 c.inspections_overdue += 1
@@ -106,7 +106,7 @@ class PreventionService:
         self, config: Config, now: dt.datetime, counts: dict[tuple[str, str], SiteCounts]
     ) -> None:
         visits_at: dict[str, list[FollowUpVisit]] = defaultdict(list)
-        for visit in self._store.followup_visits():
+        for visit in self._store.followups.visits():
             visits_at[visit.site_id].append(visit)
         for site in config.sites:
             cadence = followups.cadence_of(config, site)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from monitord.config.early import ForecastRule
-from monitord.store.metric_history import SeriesSums
+from monitord.store.records import SeriesSums
 
 CLEAR_MARGIN = 1.25
 _STALE_HOURS = 3  # a series silent this long says nothing about now

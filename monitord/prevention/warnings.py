@@ -25,7 +25,7 @@ from monitord.prevention import history as H
 from monitord.prevention.trends import Forecast, Verdict, combine, forecast
 from monitord.prevention.wording import forecast_lines, reboot_lines, title
 from monitord.store import Store, StoreError
-from monitord.store.metric_history import SeriesSums
+from monitord.store.records import SeriesSums
 from monitord.supervise import repeat
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import Status
@@ -105,7 +105,9 @@ class EarlyWarningDesk:
                     continue
                 hours = int(r.window.total_seconds() // 3600)
                 if hours not in series:
-                    series[hours] = _index(self._store.series_sums(metric, now_hour - hours))
+                    series[hours] = _index(
+                        self._store.metric_history.series_sums(metric, now_hour - hours)
+                    )
                 for s in series[hours].get(device.id, ()):
                     f = forecast(s, now_hours, limit, r)
                     if f is None:
@@ -154,7 +156,7 @@ class EarlyWarningDesk:
                 continue
             hours = max(1, int(r.within.total_seconds() // 3600))
             if hours not in by_hours:
-                by_hours[hours] = self._store.metric_totals(H.REBOOTS, now_hour - hours + 1)
+                by_hours[hours] = self._store.metric_history.totals(H.REBOOTS, now_hour - hours + 1)
             count = int(by_hours[hours].get((device.id, ""), 0))
             verdict = Verdict.FIRE if count >= r.count else Verdict.CLEAR
             lines = (reboot_lines(count, hours, r.count),)
@@ -173,7 +175,7 @@ class EarlyWarningDesk:
         """Open tickets for firing trends, resolve those whose trend went away."""
         active = {
             t.dedup_key: t
-            for t in self._store.tickets(_ACTIVE, None, 10_000)
+            for t in self._store.tickets.recent(_ACTIVE, None, 10_000)
             if t.fault_kind == FaultKind.WARNING.value
         }
         opened = resolved = 0

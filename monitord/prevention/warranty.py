@@ -129,7 +129,7 @@ def open_monthly_tickets(
         found, contract = by_site.get(site.id), contracts.get(site.contract or "")
         if found and contract is not None:
             requests.append((_request(contract.id, site, found, horizon, now), found))
-    known = store.tickets_by_key([r.key for r, _ in requests])
+    known = store.tickets.by_key([r.key for r, _ in requests])
     opened = []
     for request, found in requests:
         ticket = known.get(request.key)

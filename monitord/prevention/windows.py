@@ -19,17 +19,24 @@ from croniter import croniter
 
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.models import Config, Device
-from monitord.store.maintenance import WindowRecord
+from monitord.store.records import WindowRecord
 
 _MAX_OCCURRENCES = 10_000  # per window and query: bounds a "* * * * *" over a year
 
 
-class WindowSource(Protocol):
-    def windows_ending_after(self, at: dt.datetime) -> list[WindowRecord]: ...
+class StoredWindows(Protocol):
+    """What the book reads of `store.windows`."""
 
-    def windows_between(
-        self, start: dt.datetime, end: dt.datetime | None
-    ) -> list[WindowRecord]: ...
+    def ending_after(self, at: dt.datetime) -> list[WindowRecord]: ...
+
+    def between(self, start: dt.datetime, end: dt.datetime | None) -> list[WindowRecord]: ...
+
+
+class WindowSource(Protocol):
+    """A store, as far as the book needs one: its windows started by hand."""
+
+    @property
+    def windows(self) -> StoredWindows: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +120,7 @@ class WindowBook:
             if _in_scope(w.site, w.device, w.kind, device)
             for c in _occurrences(w, zone, start, end)
         ]
-        stored = self._store.windows_between(start, end) if self._store else []
+        stored = self._store.windows.between(start, end) if self._store else []
         spans += [
             (r.starts_at, r.ends_at)
             for r in stored
@@ -129,7 +136,7 @@ class WindowBook:
             if self._read_at is None or now - self._read_at >= self._refresh_every:
                 # Every window not over by the earliest instant anyone asks about soon.
                 since = at - dt.timedelta(hours=1)
-                self._stored = tuple(self._store.windows_ending_after(since))
+                self._stored = tuple(self._store.windows.ending_after(since))
                 self._read_at = now
             return self._stored
 

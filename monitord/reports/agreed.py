@@ -6,10 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from monitord.config.models import Config
-from monitord.prevention.windows import WindowBook, WindowSource
+from monitord.prevention.windows import StoredWindows, WindowBook, WindowSource
 from monitord.reports.sources import Interval
-from monitord.store.maintenance import WindowRecord
-from monitord.store.records import DeviceRecord
+from monitord.store.records import DeviceRecord, WindowRecord
 
 
 class AgreedWindows:
@@ -30,14 +29,19 @@ class _ReadOnce:
     """The book asks the store once per device; a report asks the same span for all of them."""
 
     def __init__(self, store: WindowSource) -> None:
-        self._store = store
+        self.windows = _Cached(store.windows)
+
+
+class _Cached:
+    def __init__(self, windows: StoredWindows) -> None:
+        self._windows = windows
         self._between: dict[tuple[dt.datetime, dt.datetime | None], list[WindowRecord]] = {}
 
-    def windows_ending_after(self, at: dt.datetime) -> list[WindowRecord]:
-        return self._store.windows_ending_after(at)
+    def ending_after(self, at: dt.datetime) -> list[WindowRecord]:
+        return self._windows.ending_after(at)
 
-    def windows_between(self, start: dt.datetime, end: dt.datetime | None) -> list[WindowRecord]:
+    def between(self, start: dt.datetime, end: dt.datetime | None) -> list[WindowRecord]:
         key = (start, end)
         if key not in self._between:
-            self._between[key] = self._store.windows_between(start, end)
+            self._between[key] = self._windows.between(start, end)
         return self._between[key]

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitord.present.devices import local
+from monitord.present.signature import signed
+from monitord.present.text import csv_cell
 from monitord.reports.document import Document, Paragraph, Section, Table
 from monitord.reports.period import Period
 from monitord.reports.words import event, w
@@ -42,10 +44,19 @@ def entries(
     """Both logs of these sites over [period.start, period.end), merged in time order, with
     `more` service entries (inspections, follow-up visits) kept elsewhere."""
     site_ids = {s.id for s in sites}
-    devices = {d.id: d for d in store.devices(include_removed=True) if d.site_id in site_ids}
+    devices = {d.id: d for d in store.devices.all(include_removed=True) if d.site_id in site_ids}
     out = [
-        Entry(e.at, SERVICE, t.site_id, t.id, t.root_device or "", e.kind, e.by, e.text)
-        for t, e in store.ticket_events_between(period.start, period.end, site_ids)
+        Entry(
+            e.at,
+            SERVICE,
+            t.site_id,
+            t.id,
+            t.root_device or "",
+            e.kind,
+            signed(e.by, e.data),
+            e.text,
+        )
+        for t, e in store.history.ticket_events(period.start, period.end, site_ids)
     ]
     out += [
         Entry(
@@ -58,7 +69,7 @@ def entries(
             "monitord",
             e.reason,
         )
-        for e in store.operation_events_between(list(devices), period.start, period.end)
+        for e in store.history.operation_events(list(devices), period.start, period.end)
     ]
     out += more
     out.sort(key=lambda e: (e.at, e.log, e.ticket or 0))
@@ -75,7 +86,8 @@ def to_csv(rows: list[Entry], tz: str, lang: str) -> str:
     writer.writerow([*(w(c, lang) for c in _COLUMNS), "UTC"])
     for e in rows:
         writer.writerow(
-            [
+            csv_cell(cell)
+            for cell in [
                 local(e.at, tz),
                 w(f"{e.log}_log", lang),
                 e.site,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from monitord.present.devices import width
+from monitord.present.text import clean
 from monitord.reports.document import Block, Chart, Document, Paragraph, Table, Text
 
 _BAR_CELLS = 30
@@ -15,7 +16,7 @@ def render(doc: Document) -> str:
         lines += ["", f"## {section.title}"]
         for block in section.blocks:
             lines += ["", *_block(block)]
-    return "\n".join(lines).rstrip() + "\n"
+    return clean("\n".join(lines).rstrip() + "\n")
 
 
 def _block(block: Block) -> list[str]:

@@ -77,11 +77,11 @@ def build(
     warranty_days: int = 90,
     warranties: Warranties | None = None,
 ) -> MonthlyReport:
-    sites = [s for s in store.sites() if s.contract == contract.id]
+    sites = [s for s in store.devices.sites() if s.contract == contract.id]
     site_ids = {s.id for s in sites}
-    devices = [d for d in store.devices() if d.site_id in site_ids]
-    opened = store.tickets_opened_between(period.start, period.recorded_until, contract.id)
-    logs = store.ticket_logs([t.id for t in opened])
+    devices = [d for d in store.devices.all() if d.site_id in site_ids]
+    opened = store.history.tickets_opened(period.start, period.recorded_until, contract.id)
+    logs = store.history.ticket_logs([t.id for t in opened])
     zones = {s.id: s.zone for s in sites}
     logged = [
         LoggedTicket(t, tuple(as_events(logs[t.id])), zones.get(t.site_id, "city")) for t in opened
@@ -126,9 +126,9 @@ def _device_lines(
     roots: dict[str, int],
 ) -> list[DeviceLine]:
     ids = [d.id for d in devices]
-    before = store.states_before(ids, period.start)
+    before = store.history.states_before(ids, period.start)
     moves: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
-    for e in store.operation_events_between(ids, period.start, period.recorded_until, ("state",)):
+    for e in store.history.operation_events(ids, period.start, period.recorded_until, ("state",)):
         if e.to_state:
             moves[e.device_id].append((e.at, e.to_state))
     return [

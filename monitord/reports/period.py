@@ -31,6 +31,14 @@ class Period:
 
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# Years a report can be about: beyond these, time-zone arithmetic leaves datetime's range
+# (year 1 minus an offset, 9999 plus a day) and no monitord data can exist anyway.
+YEARS = range(1970, 9000)
+
+
+def _year(what: str, year: int) -> None:
+    if year not in YEARS:
+        raise PeriodError(f"{what}: the year must be {YEARS.start}..{YEARS.stop - 1}")
 
 
 def month(text: str, tz: str, now: dt.datetime) -> Period:
@@ -39,6 +47,7 @@ def month(text: str, tz: str, now: dt.datetime) -> Period:
     if not found or not 1 <= int(found.group(2)) <= 12:
         raise PeriodError(f"month {text!r}: expected YYYY-MM, e.g. 2026-06")
     year, number = int(found.group(1)), int(found.group(2))
+    _year(f"month {text!r}", year)
     zone = ZoneInfo(tz)
     first = dt.datetime(year, number, 1, tzinfo=zone)
     following = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
@@ -61,6 +70,8 @@ def days(since: str, until: str, tz: str, now: dt.datetime) -> Period:
 
 def _date(option: str, text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text.strip())
+        found = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise PeriodError(f"{option} {text!r}: expected a date YYYY-MM-DD") from None
+    _year(f"{option} {text!r}", found.year)
+    return found

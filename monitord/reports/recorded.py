@@ -27,7 +27,7 @@ class RecordedTasks:
         self._config, self._store = config, store
 
     def inspections(self, contract: str, since: dt.datetime, until: dt.datetime) -> TaskCounts:
-        tasks = self._store.inspection_tasks(contract=contract, limit=1_000_000)
+        tasks = self._store.inspections.tasks(contract=contract, limit=1_000_000)
         done_by_end = [t.completed_at is not None and t.completed_at < until for t in tasks]
         return TaskCounts(
             due=sum(since < t.due_at <= until for t in tasks),
@@ -44,7 +44,7 @@ class RecordedTasks:
         cadences = {s.id: followups.cadence_of(self._config, s) for s in sites}
         if not any(cadences.values()):
             return None  # the contract asks for no visits
-        visits = self._store.followup_visits(contract=contract, until=until)
+        visits = self._store.followups.visits(contract=contract, until=until)
         due = overdue = 0
         for site in sites:
             cadence = cadences[site.id]
@@ -88,14 +88,14 @@ def service_entries(
     """Inspection results and follow-up visits at these sites, for the service log (R3)."""
     out: list[Entry] = []
     for site in sorted(site_ids):
-        for task, r in store.inspection_results(site, since, until):
+        for task, r in store.inspections.results(site, since, until):
             label = _item_label(task.items, r.item)
             detail = f"{task.period} {task.kind}: {label}: {r.result} {r.note}".strip()
             out.append(
                 Entry(r.at, SERVICE, site, r.ticket_id, r.device_id or "", "inspection", r.by,
                       detail)
             )  # fmt: skip
-        for v in store.followup_visits(site=site, since=since, until=until):
+        for v in store.followups.visits(site=site, since=since, until=until):
             parts = [f"score {v.score}" if v.score is not None else "", v.problems, v.suggestions]
             out.append(
                 Entry(v.visited_at, SERVICE, site, v.ticket_id, "", "follow_up", v.by,

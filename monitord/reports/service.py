@@ -44,7 +44,7 @@ def monthly_document(
 ) -> Document:
     """The monthly report (R2) in `lang`, else the contract's language."""
     contract = contract_of(config, contract_id)
-    tz = monthly.report_timezone(contract, store.sites())
+    tz = monthly.report_timezone(contract, store.devices.sites())
     try:
         span = period.month(month, tz, now)
     except period.PeriodError as exc:
@@ -66,12 +66,12 @@ def ticket_document(
     store: Store, config: Config, ticket_id: int, lang: str | None, now: dt.datetime
 ) -> tuple[str, Document] | None:
     """(its contract, its record) (R1); None if there is no such ticket."""
-    found = store.ticket(ticket_id)
+    found = store.tickets.get(ticket_id)
     if found is None:
         return None
     ticket, events = found
-    device = store.archive(ticket.root_device) if ticket.root_device else None
-    site = next((s for s in store.sites() if s.id == ticket.site_id), None)
+    device = store.devices.archive(ticket.root_device) if ticket.root_device else None
+    site = next((s for s in store.devices.sites() if s.id == ticket.site_id), None)
     contract = next((c for c in config.contracts if c.id == ticket.contract), None)
     zone, tz = (site.zone, site.timezone) if site else ("city", "UTC")
     ends = ContractWarranty(config).end(device) if device else None
@@ -109,7 +109,7 @@ def log_export(
     """The service and operation logs (R3) of one site or of every site of a contract."""
     if (site_id is None) == (contract_id is None):
         raise ReportInputError("site", "give exactly one of --site or --contract")
-    every = store.sites()
+    every = store.devices.sites()
     sites = [s for s in every if s.id == site_id or (contract_id and s.contract == contract_id)]
     if not sites:
         what = ("site", site_id) if site_id else ("contract", contract_id)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from monitord.config.contracts import Contract
 from monitord.present.devices import local
+from monitord.present.signature import signed
 from monitord.reports.document import Block, Document, Paragraph, Section, Table, Text
 from monitord.reports.words import event, milestone, status, w
 from monitord.store.records import DeviceRecord, TicketEventRecord, TicketRecord
@@ -130,7 +131,8 @@ def _documents(kind: EventKind, events: Sequence[TicketEventRecord], tz: str, la
     for e in (e for e in events if e.kind == kind.value):
         who = w("signed_by" if kind == EventKind.VERIFIED else "by", lang)
         late = f" · {w('late', lang)}" if e.data.get("late") else ""
-        blocks.append(Paragraph(f"{local(e.at, tz)} · {who}: {e.by}{late}", note=True))
+        blocks.append(Paragraph(f"{local(e.at, tz)} · {who}: {signed(e.by, e.data)}{late}",
+                                note=True))  # fmt: skip
         blocks.append(Text(e.text or "-"))
     if not blocks:
         blocks.append(Paragraph(w("not_written", lang)))
@@ -144,7 +146,7 @@ def _log(events: Sequence[TicketEventRecord], tz: str, lang: str) -> Section:
             str(e.seq),
             local(e.at, tz),
             event(e.kind, lang),
-            e.by,
+            signed(e.by, e.data),
             e.text.splitlines()[0] if e.text else "",
         )
         for e in events

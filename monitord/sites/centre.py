@@ -62,8 +62,8 @@ class PollerCentre:
         now = self._clock.now()
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
-            fresh = await asyncio.to_thread(self._store.poller, poller.id)
-            await asyncio.to_thread(self._store.poller_seen, poller.id, now, body.version)
+            fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
+            await asyncio.to_thread(self._store.pollers.seen, poller.id, now, body.version)
             if fresh is not None and fresh.silent_since is not None and self._heard_again:
                 await self._heard_again(fresh)  # before the replay: it starts from the truth
             acked = fresh.acked_seq if fresh is not None else 0
@@ -78,7 +78,7 @@ class PollerCentre:
             if batch:
                 upto = batch[-1].seq
                 applied = await asyncio.to_thread(
-                    self._store.apply_poller_batch,
+                    self._store.pollers.apply_batch,
                     poller.id,
                     acked,
                     upto,

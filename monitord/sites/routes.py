@@ -56,7 +56,7 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise _UNAUTHORIZED
-        found = await asyncio.to_thread(store.poller_by_token, token.strip())
+        found = await asyncio.to_thread(store.pollers.by_token, token.strip())
         if found is None:
             raise _UNAUTHORIZED
         return found
@@ -68,7 +68,7 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
         token = new_token()
         try:
             poller = await asyncio.to_thread(
-                store.enrol_poller, normal_code(body.code), token, clock.now()
+                store.pollers.enrol, normal_code(body.code), token, clock.now()
             )
         except EnrolRefused as exc:
             _log.warning("poller enrolment refused", client=_client(request))

@@ -58,14 +58,14 @@ class SilenceWatch:
     async def step(self) -> float:
         now, config = self._clock.now(), self._config()
         limit = dt.timedelta(seconds=config.poller_silence)
-        for p in await asyncio.to_thread(self._store.pollers):
+        for p in await asyncio.to_thread(self._store.pollers.all):
             if not p.active:
                 continue
             heard = p.last_seen or p.enrolled_at
             assert heard is not None  # active: enrolled
             if p.silent_since is None and now - heard > limit:
                 marked = await asyncio.to_thread(
-                    self._store.mark_poller_silent, p.id, p.last_seen, heard
+                    self._store.pollers.mark_silent, p.id, p.last_seen, heard
                 )
                 if marked:  # not if a heartbeat came in the meantime
                     await self._go_silent(p, heard, config)
@@ -91,7 +91,7 @@ class SilenceWatch:
         reason = f"poller {p.id} silent since {since.isoformat(timespec='seconds')}"
         for device, before in self._unknown(p, config):
             event = OperationEvent(device, now, "state", before.value, State.UNKNOWN.value, reason)
-            await asyncio.to_thread(self._store.record_event, event)
+            await asyncio.to_thread(self._store.states.record_event, event)
         _log.warning(
             "site poller silent", poller=p.id, since=since.isoformat(), sites=list(p.sites)
         )
@@ -128,7 +128,7 @@ class SilenceWatch:
     async def heard_again(self, p: PollerRecord) -> None:
         """The first heartbeat after a silence: back to the saved states, ticket recovered."""
         config, now = self._config(), self._clock.now()
-        saved = await asyncio.to_thread(self._store.load_states)
+        saved = await asyncio.to_thread(self._store.states.load)
         for device in self._devices(p, config):
             s = saved.get(device)
             state, since = (State(s.state), s.since) if s else (State.PENDING, now)
@@ -141,7 +141,7 @@ class SilenceWatch:
                 state.value,
                 _en("link_back", poller=p.id),
             )
-            await asyncio.to_thread(self._store.record_event, event)
+            await asyncio.to_thread(self._store.states.record_event, event)
         for site in config.sites:
             if site.id in p.sites and site.contract is not None:
                 key = link_key(site.contract, p.id, site.id)
@@ -149,7 +149,7 @@ class SilenceWatch:
         _log.info("site poller reports again", poller=p.id)
 
     def _recovered(self, key: str, at: dt.datetime) -> None:
-        ticket = self._store.active_ticket(key)
+        ticket = self._store.tickets.active(key)
         if ticket is None or ticket.recovered:
             return
         tickets.append(self._store, ticket.id, EventKind.RECOVERED, tickets.SYSTEM, at,

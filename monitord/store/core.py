@@ -1,17 +1,23 @@
-"""What every group of store methods shares: the engine, sessions and error wrapping."""
+"""The engine/session core every repository shares: sessions, locks and error wrapping.
+
+`StoreCore` is the one place that opens sessions; a `Repository` (one per group of tables:
+tickets, outbox, devices, ...) holds the core and asks it for a session per call, so a
+repository never owns a connection and two repositories can share one transaction (a
+ticket event and its outbox messages) by passing the session along.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.pool import StaticPool
 
 from monitord.store.engine import WRITE
@@ -43,14 +49,14 @@ class StoreCore:
         self._engine.dispose()
 
     @contextmanager
-    def _session(self, what: str, write: bool = False) -> Iterator[Session]:
+    def session(self, what: str, write: bool = False) -> Iterator[Session]:
         bind = self._writer if write else self._engine
         queue = self._write_lock if write else nullcontext()
-        with queue, self._lock, self._errors(what), Session(bind) as session, session.begin():
+        with queue, self._lock, self.errors(what), Session(bind) as session, session.begin():
             yield session
 
     @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
+    def errors(self, what: str) -> Iterator[None]:
         try:
             yield
         except StatementError as exc:
@@ -70,6 +76,43 @@ class StoreCore:
         return StoreError(f"{self.url_redacted}: cannot {what}: {message}")
 
 
+class Repository:
+    """One group of store operations over the shared core; see the module docstring."""
+
+    def __init__(self, core: StoreCore) -> None:
+        self._core = core
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._core.url_redacted!r})"
+
+    def _session(self, what: str, write: bool = False) -> AbstractContextManager[Session]:
+        return self._core.session(what, write)
+
+
 def require_aware(value: dt.datetime) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value.isoformat()} refused: the store keeps UTC")
+
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
+
+def narrowed(
+    query: Q,
+    equal: Iterable[tuple[InstrumentedAttribute[Any], object]] = (),
+    within: tuple[InstrumentedAttribute[dt.datetime], dt.datetime | None, dt.datetime | None]
+    | None = None,
+) -> Q:
+    """`query` where each column equals its value (None: any), and `since <= column < until`."""
+    for column, value in equal:
+        if value is not None:
+            query = query.where(column == value)
+    if within is not None:
+        column, since, until = within
+        if since is not None:
+            require_aware(since)
+            query = query.where(column >= since)
+        if until is not None:
+            require_aware(until)
+            query = query.where(column < until)
+    return query

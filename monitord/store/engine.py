@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,13 @@ def sqlite_engine(url: URL, redacted: str) -> Engine:
     memory = path in ("", ":memory:") or url.query.get("mode") == "memory"
     if not memory and not path.startswith("file:"):
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{redacted}: cannot create the database directory: {exc}") from exc
+        try:
+            _create_private(Path(path))
+        except OSError as exc:
+            raise StoreError(f"{redacted}: cannot create the database: {exc}") from exc
     engine = create_engine(
         url,
         poolclass=StaticPool if memory else None,
@@ -38,6 +43,17 @@ def sqlite_engine(url: URL, redacted: str) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 whatever the umask (it holds customers' phone numbers;
+    systemd's UMask=0077 covers only the service). SQLite gives the -wal and -shm files
+    the database file's permissions, so they follow."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:

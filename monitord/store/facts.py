@@ -1,4 +1,4 @@
-"""Store methods for what devices say about themselves (see DeviceFactRow).
+"""What devices say about themselves (see DeviceFactRow): the repository `store.facts`.
 
 Each probe keeps its own facts: SNMP's firmware parsed from sysDescr and ONVIF's firmware
 string differ in wording, and must not flip one another. A changed value is written to the
@@ -16,7 +16,7 @@ from typing import Final
 
 from sqlalchemy import select
 
-from monitord.store.core import StoreCore, require_aware
+from monitord.store.core import Repository, require_aware
 from monitord.store.records import DeviceFact, DeviceRecord
 from monitord.store.schema import DeviceFactRow, OperationEventRow
 
@@ -26,8 +26,8 @@ _MAX_VALUE: Final = 500  # sysDescr can be a paragraph; the archive needs its fi
 SOURCES: Final = ("onvif", "snmp")
 
 
-class FactMethods(StoreCore):
-    def learn_facts(
+class Facts(Repository):
+    def learn(
         self, device_id: str, source: str, facts: Mapping[str, str], at: dt.datetime
     ) -> dict[str, tuple[str, str]]:
         """Keep these facts; return the ones that changed as name -> (old, new)."""
@@ -65,7 +65,7 @@ class FactMethods(StoreCore):
                 )
         return changed
 
-    def facts(self, device_id: str) -> dict[str, DeviceFact]:
+    def of(self, device_id: str) -> dict[str, DeviceFact]:
         """Each fact once, from the most trusted source that reported it."""
         query = select(DeviceFactRow).where(DeviceFactRow.device_id == device_id)
         with self._session(f"read what {device_id} says about itself") as s:

@@ -1,4 +1,4 @@
-"""Range queries for reports: operation records and tickets over a period, mixed into `Store`.
+"""Range queries for reports: operation records and tickets over a period (`store.history`).
 
 Reports read a month of history at once; these are one query per call, not one per device
 or per ticket, and read only what the period needs (plus each device's state at its start).
@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 from sqlalchemy import Table, func, select
 
-from monitord.store.core import StoreCore, require_aware
+from monitord.store.core import Repository, require_aware
 from monitord.store.records import OperationEvent, TicketEventRecord, TicketRecord
 from monitord.store.schema import Base, OperationEventRow, Ticket, TicketEventRow
 from monitord.store.tickets import _event_record, _ticket_record
@@ -21,8 +21,8 @@ _EVENTS: Table = Base.metadata.tables[OperationEventRow.__tablename__]
 _CHUNK = 500
 
 
-class HistoryMethods(StoreCore):
-    def operation_events_between(
+class History(Repository):
+    def operation_events(
         self,
         device_ids: Collection[str],
         since: dt.datetime,
@@ -70,7 +70,7 @@ class HistoryMethods(StoreCore):
                 out.update({d: state or "pending" for d, state in s.execute(query)})
         return out
 
-    def tickets_opened_between(
+    def tickets_opened(
         self, since: dt.datetime, until: dt.datetime, contract: str | None = None
     ) -> list[TicketRecord]:
         """Tickets opened with since <= opened_at < until, oldest first."""
@@ -100,7 +100,7 @@ class HistoryMethods(StoreCore):
                     out[row.ticket_id].append(_event_record(row))
         return out
 
-    def ticket_events_between(
+    def ticket_events(
         self, since: dt.datetime, until: dt.datetime, site_ids: Collection[str]
     ) -> list[tuple[TicketRecord, TicketEventRecord]]:
         """Events with since <= at < until of the tickets of these sites, oldest first."""

@@ -1,4 +1,4 @@
-"""The rolled-up metric history (hourly n/sum/min/max per device metric), mixed into `Store`.
+"""The rolled-up metric history (hourly n/sum/min/max per device metric): `store.metric_history`.
 
 Bounded by construction: one row per device, metric, subject and hour, merged on write and
 pruned by age. A trend needs only the least-squares sums of a series, which the database
@@ -9,13 +9,13 @@ per series instead of every hour of every series.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from monitord.store.core import StoreCore
+from monitord.store.core import Repository
+from monitord.store.records import MetricHour, SeriesSums
 from monitord.store.schema import Base, MetricHourRow
 
 _KEY = ("device_id", "metric", "subject", "hour")
@@ -23,41 +23,8 @@ _CHUNK = 2000
 _TABLE: Table = Base.metadata.tables[MetricHourRow.__tablename__]
 
 
-@dataclass(frozen=True, slots=True)
-class MetricHour:
-    device_id: str
-    metric: str
-    subject: str  # volume, port or sensor index; "" for a device-wide metric
-    hour: int  # hours since the Unix epoch (UTC)
-    n: int
-    total: float
-    low: float
-    high: float
-
-    @property
-    def mean(self) -> float:
-        return self.total / self.n
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesSums:
-    """Least-squares sums of one series' hourly means; x is hours since `base`."""
-
-    device_id: str
-    subject: str
-    base: int
-    n: int
-    sx: float
-    sy: float
-    sxy: float
-    sxx: float
-    syy: float
-    first: int  # first and last hour present (absolute)
-    last: int
-
-
-class MetricHistoryMethods(StoreCore):
-    def add_metric_hours(self, rows: Sequence[MetricHour]) -> None:
+class MetricHistory(Repository):
+    def add(self, rows: Sequence[MetricHour]) -> None:
         """Merge partial hours into the stored ones (counts and sums add, extremes widen).
 
         In transactions of `_CHUNK` rows, so a state change waiting to be written (SQLite
@@ -71,12 +38,12 @@ class MetricHistoryMethods(StoreCore):
                     _merge(s.get_bind().dialect.name), [_values(r) for r in chunk]
                 )
 
-    def prune_metric_hours(self, before_hour: int) -> int:
+    def prune(self, before_hour: int) -> int:
         stmt = delete(MetricHourRow).where(MetricHourRow.hour < before_hour)
         with self._session("prune the metric history", write=True) as s:
             return int(getattr(s.execute(stmt), "rowcount", 0) or 0)
 
-    def metric_hours(self, device_id: str, metric: str, since_hour: int) -> list[MetricHour]:
+    def hours(self, device_id: str, metric: str, since_hour: int) -> list[MetricHour]:
         """One device's metric from `since_hour` on, by subject and hour."""
         t = MetricHourRow
         query = (
@@ -126,7 +93,7 @@ class MetricHistoryMethods(StoreCore):
                 for d, subj, n, sx, sy, sxy, sxx, syy, first, last in s.execute(query)
             ]
 
-    def metric_totals(self, metric: str, since_hour: int) -> dict[tuple[str, str], float]:
+    def totals(self, metric: str, since_hour: int) -> dict[tuple[str, str], float]:
         """Per device and subject, the sum of all samples since `since_hour` (event counts)."""
         t = MetricHourRow
         query = (

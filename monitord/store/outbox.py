@@ -1,4 +1,4 @@
-"""Outbox methods of the store: messages written with their ticket events, claimed by workers.
+"""The outbox repository (`store.outbox`): messages written with their ticket events, claimed by workers.
 
 A row goes pending -> sending (claimed, with a lease) -> sent | failed, or back to pending
 with a later `not_before` after a transient failure. A claim is one conditional UPDATE, so
@@ -19,9 +19,10 @@ from sqlalchemy import CursorResult, Row, Table, and_, case, delete, func, or_, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from monitord.store.core import StoreCore, require_aware
+from monitord.store.core import Repository, require_aware
 from monitord.store.records import OutboxMessage, OutboxRecord, TicketRecord
 from monitord.store.schema import Base, OutboxRow, Ticket
+from monitord.ticketing.urgency import MOST_URGENT, RANKS
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 STATES = (PENDING, SENDING, SENT, FAILED)
@@ -31,13 +32,11 @@ _ERROR_CHARS = 500
 _OUTBOX: Table = Base.metadata.tables[OutboxRow.__tablename__]
 _TICKETS: Table = Base.metadata.tables[Ticket.__tablename__]
 
-# Ticket classes by urgency; a message without a ticket, or of an unclassified (hotline)
-# ticket, counts as urgent.
+# Ticketing's urgency table as SQL: only the ranks that differ from the default are spelt
+# out, so the statement is the same CASE as when it was written by hand.
 _URGENCY = case(
-    (_TICKETS.c.ticket_class == "B", 1),
-    (_TICKETS.c.ticket_class == "C", 2),
-    (_TICKETS.c.ticket_class == "D", 3),
-    else_=0,
+    *((_TICKETS.c.ticket_class == cls, r) for cls, r in RANKS.items() if r != MOST_URGENT),
+    else_=MOST_URGENT,
 )
 
 # Messages to one recipient over one channel about one site: what a group gathers.
@@ -77,43 +76,35 @@ def idempotency_key(ticket_id: int, seq: int, channel: str, recipient: str) -> s
     return f"{ticket_id}/{seq}/{channel}/{recipient}"
 
 
-class OutboxMethods(StoreCore):
-    def _write_outbox(
-        self,
-        s: Session,
-        ticket: TicketRecord | None,
-        seq: int,
-        at: dt.datetime,
-        outbox: Outbox,
-    ) -> None:
-        """Insert the messages in the caller's transaction; a key seen before is skipped."""
-        records = outbox(ticket) if callable(outbox) and ticket is not None else outbox
-        assert not callable(records)
-        rows: dict[str, dict[str, Any]] = {}
-        for r in records:
-            if r.key is not None:
-                key = r.key
-            elif ticket is not None:
-                key = idempotency_key(ticket.id, seq, r.channel, r.recipient)
-            else:
-                raise ValueError("a message without a ticket needs its own key")
-            rows.setdefault(key, _row(key, ticket.id if ticket else None, at, r))
-        if rows:
-            insert_ = (
-                postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-            )
-            stmt = insert_(_OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"])
-            s.execute(stmt, list(rows.values()))
+def write_outbox(
+    s: Session, ticket: TicketRecord | None, seq: int, at: dt.datetime, outbox: Outbox
+) -> None:
+    """Insert the messages in the caller's transaction; a key seen before is skipped."""
+    records = outbox(ticket) if callable(outbox) and ticket is not None else outbox
+    assert not callable(records)
+    rows: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.key is not None:
+            key = r.key
+        elif ticket is not None:
+            key = idempotency_key(ticket.id, seq, r.channel, r.recipient)
+        else:
+            raise ValueError("a message without a ticket needs its own key")
+        rows.setdefault(key, _row(key, ticket.id if ticket else None, at, r))
+    if rows:
+        insert_ = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert_(_OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        s.execute(stmt, list(rows.values()))
 
+
+class OutboxQueue(Repository):
     def enqueue(self, records: Sequence[OutboxRecord], at: dt.datetime) -> None:
         """Messages caused by no ticket event (a test message, a digest): each needs a key."""
         require_aware(at)
         with self._session("queue messages", write=True) as s:
-            self._write_outbox(s, None, 0, at, records)
+            write_outbox(s, None, 0, at, records)
 
-    def claim_outbox(
-        self, now: dt.datetime, limit: int, lease: dt.timedelta
-    ) -> list[OutboxMessage]:
+    def claim(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[OutboxMessage]:
         """Claim up to `limit` due rows (pending and due, or sending with an expired lease),
         each a message of its own."""
         groups = self.claim_groups(now, lease, limit, _one_each)
@@ -204,7 +195,7 @@ class OutboxMethods(StoreCore):
         with self._session(what, write=True) as s:
             s.execute(stmt)
 
-    def prune_outbox(self, before: dt.datetime) -> int:
+    def prune(self, before: dt.datetime) -> int:
         """Delete delivered rows sent before `before`; failed and waiting rows stay."""
         require_aware(before)
         o = _OUTBOX
@@ -213,7 +204,7 @@ class OutboxMethods(StoreCore):
             result: CursorResult[Any] = s.execute(stmt)  # type: ignore[assignment]
             return int(result.rowcount or 0)
 
-    def outbox(
+    def messages(
         self, states: Collection[str] | None = None, limit: int = 100
     ) -> list[OutboxMessage]:
         """Messages newest first; `states` None means any state."""
@@ -223,7 +214,7 @@ class OutboxMethods(StoreCore):
         with self._session("read the outbox") as s:
             return [_message(r) for r in s.scalars(query)]
 
-    def outbox_summary(self) -> tuple[dict[tuple[str, str], int], dt.datetime | None]:
+    def summary(self) -> tuple[dict[tuple[str, str], int], dt.datetime | None]:
         """Counts by (channel, state), and when the oldest unsent message was written."""
         o = OutboxRow
         counts = select(o.channel, o.state, func.count()).group_by(o.channel, o.state)

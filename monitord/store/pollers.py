@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
-from monitord.store.core import StoreCore, require_aware
+from monitord.store.core import Repository, require_aware
 from monitord.store.records import OperationEvent, SavedState
 from monitord.store.schema import OperationEventRow, PollerCodeRow, PollerRow
+from monitord.store.states import _event_values, _state_values, _upsert_state
 
 
 def digest(secret: str) -> str:
@@ -45,8 +46,10 @@ class EnrolRefused(Exception):
     """The code is unknown, used or expired (one message for all: a guesser learns nothing)."""
 
 
-class PollerMethods(StoreCore):
-    def add_poller_code(
+class Pollers(Repository):
+    """`store.pollers`: site pollers, their codes, credentials and journals."""
+
+    def add_code(
         self, poller_id: str, sites: Sequence[str], code: str, now: dt.datetime, valid: dt.timedelta
     ) -> None:
         """Create (or re-site) a poller and give it a one-time code, kept as its hash."""
@@ -66,7 +69,7 @@ class PollerMethods(StoreCore):
                 )
             )  # fmt: skip
 
-    def enrol_poller(self, code: str, token: str, now: dt.datetime) -> PollerRecord:
+    def enrol(self, code: str, token: str, now: dt.datetime) -> PollerRecord:
         """Spend a code: the poller's credential becomes `token` (hashed); its journal
         starts again at sequence 1. Raises EnrolRefused."""
         require_aware(now)
@@ -82,23 +85,23 @@ class PollerMethods(StoreCore):
             s.flush()
             return _record(row)
 
-    def poller_by_token(self, token: str) -> PollerRecord | None:
+    def by_token(self, token: str) -> PollerRecord | None:
         """The enrolled, unrevoked poller holding this credential."""
         query = select(PollerRow).where(PollerRow.token_hash == digest(token))
         with self._session("look up a poller credential") as s:
             row = s.scalars(query).first()
             return None if row is None or row.revoked_at is not None else _record(row)
 
-    def poller(self, poller_id: str) -> PollerRecord | None:
+    def get(self, poller_id: str) -> PollerRecord | None:
         with self._session(f"read poller {poller_id}") as s:
             row = s.get(PollerRow, poller_id)
             return None if row is None else _record(row)
 
-    def pollers(self) -> list[PollerRecord]:
+    def all(self) -> list[PollerRecord]:
         with self._session("list pollers") as s:
             return [_record(r) for r in s.scalars(select(PollerRow).order_by(PollerRow.id))]
 
-    def revoke_poller(self, poller_id: str, now: dt.datetime) -> bool:
+    def revoke(self, poller_id: str, now: dt.datetime) -> bool:
         with self._session(f"revoke poller {poller_id}", write=True) as s:
             row = s.get(PollerRow, poller_id)
             if row is None:
@@ -106,13 +109,13 @@ class PollerMethods(StoreCore):
             row.revoked_at, row.token_hash = now, None
             return True
 
-    def poller_seen(self, poller_id: str, now: dt.datetime, version: str | None) -> None:
+    def seen(self, poller_id: str, now: dt.datetime, version: str | None) -> None:
         with self._session(f"note a heartbeat of poller {poller_id}", write=True) as s:
             row = s.get(PollerRow, poller_id)
             if row is not None:
                 row.last_seen, row.version, row.silent_since = now, version, None
 
-    def mark_poller_silent(
+    def mark_silent(
         self, poller_id: str, last_seen: dt.datetime | None, since: dt.datetime
     ) -> bool:
         """Mark it silent unless a heartbeat came since `last_seen` was read (or it already
@@ -124,7 +127,7 @@ class PollerMethods(StoreCore):
             row.silent_since = since
             return True
 
-    def apply_poller_batch(
+    def apply_batch(
         self,
         poller_id: str,
         after: int,
@@ -134,9 +137,6 @@ class PollerMethods(StoreCore):
         """Apply the entries after..upto (`changes`: those worth writing) if `after` is what
         is acknowledged; return the acknowledged sequence afterwards (unchanged when the
         batch was already applied or does not follow on)."""
-        # Imported here: store.py builds Store from this mixin.
-        from monitord.store.store import _event_values, _state_values, _upsert_state
-
         with self._session(f"apply a batch from poller {poller_id}", write=True) as s:
             row = s.get(PollerRow, poller_id, with_for_update=True)
             if row is None:

@@ -8,6 +8,15 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class InventoryDiff:
+    """What a sync of the archive with the configuration did, by device id."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class SiteRecord:
     id: str
     name: str
@@ -140,3 +149,138 @@ class DeviceFact:
     source: str  # the probe that asked: "snmp", "onvif"
     observed_at: dt.datetime
     changed_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRecord:
+    """A maintenance window started by hand (CLI, API)."""
+
+    id: int  # 0 for a window not yet stored
+    site_id: str | None
+    device_id: str | None
+    kind: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+    created_by: str
+    created_at: dt.datetime
+    ended_early_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricHour:
+    device_id: str
+    metric: str
+    subject: str  # volume, port or sensor index; "" for a device-wide metric
+    hour: int  # hours since the Unix epoch (UTC)
+    n: int
+    total: float
+    low: float
+    high: float
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSums:
+    """Least-squares sums of one series' hourly means; x is hours since `base`."""
+
+    device_id: str
+    subject: str
+    base: int
+    n: int
+    sx: float
+    sy: float
+    sxy: float
+    sxx: float
+    syy: float
+    first: int  # first and last hour present (absolute)
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionTask:
+    """One inspection owed for a site, a device kind and a calendar period (P1).
+
+    `items` is the checklist as it was when the task was made: [{"id", "en", "zh"}, ...].
+    `completed_at` is set when every item has a result (failed ones included).
+    """
+
+    id: int
+    contract: str
+    site_id: str
+    kind: str
+    plan: str
+    period: str  # "2026-03" or "2026-Q1"
+    period_start: dt.date
+    due_at: dt.datetime  # the period's end on the site's clock, UTC
+    items: tuple[dict[str, str], ...]
+    created_at: dt.datetime
+    completed_at: dt.datetime | None = None
+
+    def overdue(self, now: dt.datetime) -> bool:
+        return self.completed_at is None and now >= self.due_at
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionResult:
+    task_id: int
+    item: str
+    result: str  # "pass" or "fail"
+    by: str
+    at: dt.datetime
+    note: str = ""
+    device_id: str | None = None  # the device the result is about, if one
+    ticket_id: int | None = None  # the ticket a failure opened
+    id: int = 0  # assigned by the store
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpVisit:
+    """One customer follow-up visit and its survey (用户回访反馈信息表, P4).
+
+    Ratings are 1 (very dissatisfied) to 5 (very satisfied); `score` is the overall
+    satisfaction score, 0-100, when the customer gave one.
+    """
+
+    contract: str
+    site_id: str
+    visited_at: dt.datetime
+    by: str  # the engineer or service-centre clerk
+    contact: str = ""  # who answered for the customer
+    attitude: int | None = None  # 服务态度
+    responsibility: int | None = None  # 责任心
+    effect: int | None = None  # 服务效果
+    score: int | None = None  # 满意度评分
+    problems: str = ""  # 发现的问题
+    suggestions: str = ""  # 意见和建议
+    quality_problem: bool = False  # 确属工程质量问题
+    ticket_id: int | None = None
+    id: int = 0  # assigned by the store
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# The web console's accounts (store/accounts.py).
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    name: str
+    display_name: str
+    role: str
+    contract: str | None
+    sites: tuple[str, ...]
+    password_hash: str
+    disabled: bool
+    failures: int
+    locked_until: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    token_hash: str
+    user: UserRecord
+    csrf: str
+    seen_at: dt.datetime
+    expires_at: dt.datetime

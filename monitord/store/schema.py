@@ -302,6 +302,109 @@ class MaintenanceWindowRow(Base):
     ended_early_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+# Inspections and follow-up visits (P1, P4): the database refuses a second task for one
+# (contract, site, kind, period), so creating tasks is idempotent across restarts and daemons.
+_BIG = BigInteger().with_variant(Integer, "sqlite")
+
+
+class InspectionTaskRow(Base):
+    __tablename__ = "inspection_tasks"
+    __table_args__ = (
+        UniqueConstraint(
+            "contract", "site_id", "kind", "period", name="uq_inspection_tasks_period"
+        ),
+        Index("ix_inspection_tasks_due_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_BIG, primary_key=True, autoincrement=True)
+    contract: Mapped[str]
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[str]
+    plan: Mapped[str]
+    period: Mapped[str]
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    items: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class InspectionResultRow(Base):
+    """One recorded result; append-only, the latest per item (and device) counts."""
+
+    __tablename__ = "inspection_results"
+    __table_args__ = (Index("ix_inspection_results_task_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(_BIG, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(_BIG, ForeignKey("inspection_tasks.id"))
+    item: Mapped[str]
+    device_id: Mapped[str | None]
+    result: Mapped[str]
+    note: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str]
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ticket_id: Mapped[int | None] = mapped_column(_BIG, ForeignKey("tickets.id"))
+
+
+class FollowUpVisitRow(Base):
+    __tablename__ = "followup_visits"
+    __table_args__ = (Index("ix_followup_visits_site_id_visited_at", "site_id", "visited_at"),)
+
+    id: Mapped[int] = mapped_column(_BIG, primary_key=True, autoincrement=True)
+    contract: Mapped[str]
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    visited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str]
+    contact: Mapped[str] = mapped_column(Text)
+    attitude: Mapped[int | None] = mapped_column(Integer)
+    responsibility: Mapped[int | None] = mapped_column(Integer)
+    effect: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[int | None] = mapped_column(Integer)
+    problems: Mapped[str] = mapped_column(Text)
+    suggestions: Mapped[str] = mapped_column(Text)
+    quality_problem: Mapped[bool] = mapped_column(Boolean)
+    ticket_id: Mapped[int | None] = mapped_column(_BIG, ForeignKey("tickets.id"))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ConsoleUserRow(Base):
+    """A person who signs in to the web console (monitord/console/). The password is only
+    ever stored as an argon2id hash; `contract` and `sites` bind a customer to its tenancy."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    name: Mapped[str] = mapped_column(unique=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str]
+    contract: Mapped[str | None]
+    sites: Mapped[list[str]] = mapped_column(JSON)  # empty: every site of the contract
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    failures: Mapped[int] = mapped_column(Integer)  # wrong passwords in a row
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in browser. Only a hash of the cookie's value is kept, so a copy of the
+    database signs nobody in; deleting a user's rows signs them out everywhere."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_user_id", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("console_users.id")
+    )
+    csrf: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class PollerRow(Base):
     """A site poller enrolled (or waiting to be) at the centre; its credential is a hash.
 

@@ -1,4 +1,4 @@
-"""Ticket methods of the store, mixed into `Store`.
+"""The ticket repository (`store.tickets`).
 
 A ticket is an append-only log of events (`ticket_events`) plus a row (`tickets`) that
 caches what the log says. Both change in one transaction, guarded by the row's version
@@ -18,8 +18,9 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from monitord.store.core import Repository
 from monitord.store.errors import ActiveTicketExists, StoreError, TicketConflict
-from monitord.store.outbox import Outbox, OutboxMethods
+from monitord.store.outbox import Outbox, write_outbox
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.store.schema import ACTIVE_DEDUP_INDEX, ACTIVE_TICKET, Base, Ticket, TicketEventRow
 
@@ -36,8 +37,8 @@ _OPEN_ATTEMPTS = 5
 _TICKETS: Table = Base.metadata.tables[Ticket.__tablename__]
 
 
-class TicketMethods(OutboxMethods):
-    def open_ticket(
+class Tickets(Repository):
+    def open(
         self, ticket: TicketRecord, first: TicketEventRecord, outbox: Outbox = ()
     ) -> tuple[TicketRecord, bool]:
         """Insert the ticket, its first event and its messages together: (the ticket, True).
@@ -60,7 +61,7 @@ class TicketMethods(OutboxMethods):
                 if created is not None:
                     s.execute(_insert_event(created.id, 1, first))
                     opened = _ticket_record(created)
-                    self._write_outbox(s, opened, 1, first.at, outbox)
+                    write_outbox(s, opened, 1, first.at, outbox)
                     return opened, True
                 # Read committed (PostgreSQL): this statement sees the racer's commit.
                 existing = s.scalars(_active(ticket.dedup_key)).one_or_none()
@@ -68,10 +69,10 @@ class TicketMethods(OutboxMethods):
                     return _ticket_record(existing), False
             # The conflicting ticket was closed between the two statements: try again.
         raise StoreError(
-            f"{self.url_redacted}: cannot {what}: its active ticket keeps changing; try again"
+            f"{self._core.url_redacted}: cannot {what}: its active ticket keeps changing; try again"
         )
 
-    def append_ticket_event(
+    def append_event(
         self,
         ticket_id: int,
         expected_version: int,
@@ -127,10 +128,10 @@ class TicketMethods(OutboxMethods):
                 )
             s.execute(_insert_event(ticket_id, expected_version + 1, event))
             record = _ticket_record(updated)
-            self._write_outbox(s, record, expected_version + 1, event.at, outbox)
+            write_outbox(s, record, expected_version + 1, event.at, outbox)
             return record
 
-    def ticket(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]] | None:
+    def get(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]] | None:
         """The ticket and its events in seq order, consistent with each other."""
         with self._session(f"read ticket {ticket_id}") as s:
             row = s.get(Ticket, ticket_id)
@@ -141,12 +142,12 @@ class TicketMethods(OutboxMethods):
             query = _events(ticket_id).where(TicketEventRow.seq <= row.version)
             return _ticket_record(row), [_event_record(e) for e in s.scalars(query)]
 
-    def active_ticket(self, dedup_key: str) -> TicketRecord | None:
+    def active(self, dedup_key: str) -> TicketRecord | None:
         with self._session(f"read the active ticket of {dedup_key}") as s:
             row = s.scalars(_active(dedup_key)).one_or_none()
             return None if row is None else _ticket_record(row)
 
-    def last_closed_ticket(self, dedup_key: str) -> TicketRecord | None:
+    def last_closed(self, dedup_key: str) -> TicketRecord | None:
         """The most recently closed ticket with this key (to reopen it within a window)."""
         query = (
             select(Ticket)
@@ -158,7 +159,7 @@ class TicketMethods(OutboxMethods):
             row = s.scalars(query).first()
             return None if row is None else _ticket_record(row)
 
-    def tickets(
+    def recent(
         self,
         statuses: Collection[str] | None = None,
         contract: str | None = None,
@@ -173,9 +174,26 @@ class TicketMethods(OutboxMethods):
         with self._session("read tickets") as s:
             return [_ticket_record(r) for r in s.scalars(query)]
 
-    def ticket_events(self, ticket_id: int) -> list[TicketEventRecord]:
+    def events(self, ticket_id: int) -> list[TicketEventRecord]:
         with self._session(f"read the events of ticket {ticket_id}") as s:
             return [_event_record(e) for e in s.scalars(_events(ticket_id))]
+
+    def by_key(self, keys: Collection[str]) -> dict[str, TicketRecord]:
+        """For each dedup key: its active ticket, else its latest closed one (one query)."""
+        if not keys:
+            return {}
+        query = (
+            select(Ticket)
+            .where(Ticket.dedup_key.in_(list(keys)))
+            .order_by(Ticket.opened_at, Ticket.id)
+        )
+        out: dict[str, TicketRecord] = {}
+        with self._session("read tickets by key") as s:
+            for row in s.scalars(query):
+                known = out.get(row.dedup_key)
+                if known is None or known.status == CLOSED:
+                    out[row.dedup_key] = _ticket_record(row)
+        return out
 
 
 def _insert_ticket(dialect: str, ticket: TicketRecord) -> Any:

@@ -130,7 +130,7 @@ class TicketDesk(Generic[_R]):
             state = tracker.state(device.id)
             if state is not None and fault_kind(state) is not None:
                 await self._open(device, tracker, now)
-        for ticket in await asyncio.to_thread(self._store.tickets, _ACTIVE, None, 10_000):
+        for ticket in await asyncio.to_thread(self._store.tickets.recent, _ACTIVE, None, 10_000):
             if tracker.state(ticket.root_device or "") == State.UP:
                 await self._write(
                     partial(
@@ -225,7 +225,7 @@ class TicketDesk(Generic[_R]):
         """One pass over active tickets; returns how many events it added."""
         added = 0
         self._next_due = {}
-        active = self._store.tickets(_ACTIVE, None, 10_000)
+        active = self._store.tickets.recent(_ACTIVE, None, 10_000)
         for ticket in active:
             added += self._tick_one(ticket, now)
         self._first_pass = False
@@ -234,7 +234,7 @@ class TicketDesk(Generic[_R]):
 
     def _tick_one(self, ticket: TicketRecord, now: dt.datetime) -> int:
         contract = self.contract_of_site.get(ticket.site_id)
-        found = self._store.ticket(ticket.id)
+        found = self._store.tickets.get(ticket.id)
         if contract is None or found is None:
             return 0
         _, records = found

@@ -11,13 +11,15 @@ injected `MessageRenderer` (ticketing/ports.py) inside that transaction.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.health.faults import Fault
-from monitord.store import Store, StoreError, TicketConflict
+from monitord.store import Store, TicketConflict
 from monitord.store.records import OutboxRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.classify import classify
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status, TicketEvent, check
@@ -25,6 +27,11 @@ from monitord.ticketing.lifecycle import derive as derive_status
 from monitord.ticketing.ports import MessageRenderer
 
 SYSTEM = "monitord"
+# Writers that read the same version all retry; only one wins each round. Enough rounds
+# for dozens of simultaneous writers, each after a random pause so they stop colliding
+# (30 at once lost 6 with five quick retries); bounded: under 4 s of pauses at worst.
+ATTEMPTS = 40
+_PAUSE_CAP = 0.1  # seconds
 _REPAIRED = frozenset({Status.RESOLVED.value, Status.VERIFIED.value})
 
 
@@ -95,7 +102,7 @@ def open_ticket(
         updated_at=at,
         version=1,
     )
-    return store.open_ticket(draft, first, _outbox([_as_event(first)], messages))
+    return store.tickets.open(draft, first, _outbox([_as_event(first)], messages))
 
 
 def as_events(records: list[TicketEventRecord]) -> list[TicketEvent]:
@@ -116,8 +123,10 @@ def append(
 
     With `messages`, the event's messages go into the outbox in the same transaction.
     """
-    for _ in range(5):
-        found = store.ticket(ticket_id)
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, min(_PAUSE_CAP, 0.002 * 2**attempt)))
+        found = store.tickets.get(ticket_id)
         if found is None:
             raise NoSuchTicket(f"ticket {ticket_id} does not exist")
         record, events = found
@@ -139,10 +148,11 @@ def append(
         log = [*as_events(events), _as_event(event)]
         outbox = _outbox(log, messages)
         try:
-            return store.append_ticket_event(ticket_id, record.version, event, changes, outbox)
+            return store.tickets.append_event(ticket_id, record.version, event, changes, outbox)
         except TicketConflict:
             continue  # someone else wrote first: re-read and re-check against their event
-    raise StoreError(f"ticket {ticket_id} keeps changing under us; try again")
+    # A true conflict (the API's 409), not a failing database.
+    raise TicketConflict(f"ticket {ticket_id} keeps changing under us; try again")
 
 
 def _as_event(r: TicketEventRecord) -> TicketEvent:
@@ -181,9 +191,9 @@ def open_for_fault(
     """The fault's ticket: reused while active, reopened if closed recently, else new."""
     key = dedup_key(contract.id, fault.device_id)
     ticket_class, rule = classify(fault, contract)
-    active = store.active_ticket(key)
+    active = store.tickets.active(key)
     if active is None:
-        closed = store.last_closed_ticket(key)
+        closed = store.tickets.last_closed(key)
         if closed is not None and at - closed.updated_at <= contract.reopen_within:
             reopened = _reopen(store, closed.id, fault, at, messages)
             return update_for_fault(store, reopened, fault, contract, at, messages), False
@@ -298,7 +308,7 @@ def mark_recovered(
 
     Once per episode: a ticket already marked recovered is left alone until it reopens.
     """
-    ticket = store.active_ticket(dedup_key(contract, device))
+    ticket = store.tickets.active(dedup_key(contract, device))
     if ticket is None or ticket.recovered:
         return None
     try:
@@ -325,8 +335,10 @@ def open_hotline(
     device: str | None = None,
     ticket_class: TicketClass | None = None,
     messages: MessageRenderer | None = None,
+    signature: Mapping[str, str] | None = None,
 ) -> TicketRecord:
-    """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min)."""
+    """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min).
+    `signature`: who the face authenticated (present/signature.py), kept in the event."""
     request = TicketRequest(
         key=dedup_key(contract.id, FaultKind.HOTLINE.value, f"{at.timestamp():.6f}", by),
         contract=contract.id,
@@ -338,7 +350,7 @@ def open_hotline(
         text=text,
         device=device,
         by=by,
-        data={"hotline": True},
+        data={**(signature or {}), "hotline": True},
     )
     ticket, _ = open_ticket(store, request, at, messages)
     return ticket
@@ -366,7 +378,7 @@ def open_warning(
     someone closing it (they saw it). Returns (the ticket, whether it is new)."""
     key = warning_key(contract.id, device, rule)
     name = f"early-{rule}"
-    active = store.active_ticket(key)
+    active = store.tickets.active(key)
     if active is not None:
         if active.status in _REPAIRED:
             reopened = append(
@@ -374,7 +386,7 @@ def open_warning(
             )
             return reopened, False
         return active, False
-    closed = store.last_closed_ticket(key)
+    closed = store.tickets.last_closed(key)
     if closed is not None and at - closed.updated_at <= contract.reopen_within:
         return closed, False
     request = TicketRequest(
@@ -402,7 +414,7 @@ def resolve_warning(
     messages: MessageRenderer | None = None,
 ) -> TicketRecord | None:
     """The trend went away: the warning's ticket is resolved by the system (None if none)."""
-    ticket = store.active_ticket(warning_key(contract, device, rule))
+    ticket = store.tickets.active(warning_key(contract, device, rule))
     if ticket is None or ticket.status in _REPAIRED:
         return None
     try:

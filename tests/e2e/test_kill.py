@@ -29,8 +29,7 @@ import pytest
 
 from monitord.store import Store
 from tests.peers import netlab
-from tests.support.contracts import CONTRACTS
-from tests.support.daemon import ICMP, DaemonProcess, cli_json, write_config
+from tests.support.daemon import ICMP, DaemonProcess, cli_json, seed_000_config
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
@@ -92,10 +91,10 @@ def settled(
     store: Store, expected: dict[str, str], roots: dict[str, set[str]], back: set[str]
 ) -> bool:
     """The states are final and every root's ticket names its whole impact (and recovery)."""
-    states = {k: v.state for k, v in store.load_states().items()}
+    states = {k: v.state for k, v in store.states.load().items()}
     if states != expected:
         return False
-    active = [t for t in store.tickets(None, None, 10_000) if t.status != "closed"]
+    active = [t for t in store.tickets.recent(None, None, 10_000) if t.status != "closed"]
     have = {t.root_device: (set(t.impacted), t.recovered) for t in active}
     return all(have.get(root) == (impact, root in back) for root, impact in roots.items())
 
@@ -145,13 +144,7 @@ def test_sigkill_during_a_storm_loses_and_doubles_nothing(tmp_path: Path) -> Non
     hosts = SWITCHES * (1 + CAMERAS_PER_SWITCH) + NVRS + LONE_CAMERAS
     with netlab.NetLab(hosts=hosts) as lab:
         devices, address = build(lab)
-        config = write_config(
-            tmp_path,
-            devices,
-            icmp=ICMP,
-            site={"contract": "seed-000"},
-            include=[str(CONTRACTS / "*.yaml")],
-        )
+        config = seed_000_config(tmp_path, devices, icmp=ICMP)
         dark, expected = storm(rng, devices)
         below = children(devices)
         roots = {
@@ -210,7 +203,7 @@ def check(
     why: str,
 ) -> None:
     # The final states are what the lab did.
-    states = {k: v.state for k, v in store.load_states().items()}
+    states = {k: v.state for k, v in store.states.load().items()}
     wrong = {d: (states.get(d), want) for d, want in expected.items() if states.get(d) != want}
     assert not wrong, f"{why}: device (state, expected): {wrong}"
 
@@ -239,20 +232,22 @@ def check(
         assert ticket["impacted_devices"][0] == root, f"{why}: {ticket}"
 
     # No event lost: each ticket's log is seq 1..n, as many as its version says.
-    for record in store.tickets(None, None, 10_000):
-        seqs = [e.seq for e in store.ticket_events(record.id)]
+    for record in store.tickets.recent(None, None, 10_000):
+        seqs = [e.seq for e in store.tickets.events(record.id)]
         assert seqs == list(range(1, record.version + 1)), (
             f"{why}: ticket {record.id} ({record.root_device}) version {record.version}, "
             f"event seqs {seqs}"
         )
-        kinds = [e.kind for e in store.ticket_events(record.id)]
+        kinds = [e.kind for e in store.tickets.events(record.id)]
         assert kinds[0] == "opened", f"{why}: ticket {record.id}: {kinds}"
         recovered = 1 if record.root_device in back else 0
         assert kinds.count("recovered") == recovered, f"{why}: ticket {record.id}: {kinds}"
 
     # Every operation record is an unbroken chain of state changes ending in the state.
     for d in devices:
-        chain = [e for e in reversed(store.operation_record(d["id"], 1000)) if e.kind == "state"]
+        chain = [
+            e for e in reversed(store.states.operation_record(d["id"], 1000)) if e.kind == "state"
+        ]
         steps = [(e.from_state, e.to_state) for e in chain]
         assert steps and steps[0][0] == "pending", f"{why}: {d['id']}: {steps}"
         assert all(a[1] == b[0] for a, b in itertools.pairwise(steps)), (

@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.peers import netlab
-from tests.support.contracts import CONTRACTS
-from tests.support.daemon import ICMP, DaemonProcess, cli_json, tickets, wait_tickets, write_config
+from tests.support.daemon import (
+    ICMP,
+    DaemonProcess,
+    cli_json,
+    seed_000_config,
+    tickets,
+    wait_tickets,
+)
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
@@ -22,11 +28,7 @@ def test_planned_work_opens_no_ticket_and_a_device_still_down_after_it_opens_one
     with netlab.NetLab(hosts=2) as lab:
         a = lab.host_addresses
         devices = [{"id": "cam-a", "address": a[0]}, {"id": "cam-b", "address": a[1]}]
-        config = write_config(tmp_path, devices, icmp=ICMP, include=[str(CONTRACTS / "*.yaml")])
-        text = config.read_text().replace(
-            "timezone: Asia/Shanghai", "timezone: Asia/Shanghai\n  contract: seed-000"
-        )
-        config.write_text(text)
+        config = seed_000_config(tmp_path, devices, icmp=ICMP)
         daemon = DaemonProcess(config, lab.client_ns)
         try:
             daemon.started()

@@ -42,8 +42,8 @@ SETTLE = 60.0
 
 
 def fill(store: Store, config: Config, now: dt.datetime) -> None:
-    store.sync_inventory(site_records(config), [], now)
-    store.enqueue(
+    store.devices.sync(site_records(config), [], now)
+    store.outbox.enqueue(
         [OutboxRecord("mail", f"p{i}@example.com", f"single {i}", "b", key=f"single/{i}")
          for i in range(SINGLES)],
         now,
@@ -56,7 +56,7 @@ def fill(store: Store, config: Config, now: dt.datetime) -> None:
             )  # fmt: skip
             opened = TicketEventRecord(0, 0, now, "opened", "monitord", "", {})
             subject = f"[class A] Ticket s{s}-{n} opened"
-            store.open_ticket(
+            store.tickets.open(
                 ticket, opened, [OutboxRecord("mail", "duty@example.com", subject, "b")]
             )
 
@@ -86,7 +86,7 @@ def test_sigkill_during_delivery_loses_nothing_and_repeats_at_most_once(tmp_path
     try:
         store.upgrade()
         fill(store, config, dt.datetime.now(dt.UTC))
-        rows = len(store.outbox(limit=10_000))
+        rows = len(store.outbox.messages(limit=10_000))
         with smtp_server(mailbox, port):
             daemon = DaemonProcess(path)
             for _ in range(rng.randint(*KILLS)):
@@ -101,20 +101,20 @@ def test_sigkill_during_delivery_loses_nothing_and_repeats_at_most_once(tmp_path
                     kills.append(f"at mail {len(mailbox.received)}")
                 daemon.signal(signal.SIGKILL)
                 daemon.proc.wait(timeout=10)
-                caught = store.outbox(states=["sending"], limit=10_000)
+                caught = store.outbox.messages(states=["sending"], limit=10_000)
                 exposed.update({message_id(m.group_key or "") for m in caught})
                 daemon = DaemonProcess(path)
             why += f", kills {kills}"
             deadline = time.monotonic() + SETTLE
             while time.monotonic() < deadline:
-                if {m.state for m in store.outbox(limit=10_000)} == {"sent"}:
+                if {m.state for m in store.outbox.messages(limit=10_000)} == {"sent"}:
                     break
                 time.sleep(0.5)
             time.sleep(1)  # stragglers would show now
             daemon.started()  # the last restart may still be starting: SIGTERM before its handler kills it
             assert daemon.stop() == 0, f"{why}\n{daemon.tail()}"
     finally:
-        final = store.outbox(limit=10_000)
+        final = store.outbox.messages(limit=10_000)
         store.close()
 
     assert len(final) == rows == SINGLES + SITES * PER_SITE

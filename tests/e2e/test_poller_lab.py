@@ -220,14 +220,14 @@ def test_cut_kill_heal_loses_nothing_and_opens_one_ticket_per_fault(
     store = Store.open(f"sqlite:///{tmp_path / 'centre.db'}")
     try:
         start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-        events = store.operation_events_between(
+        events = store.history.operation_events(
             ["cam1", "cam2"], start, start + dt.timedelta(hours=2)
         )
         downs = [(e.device_id, e.at.isoformat()) for e in events if e.to_state == "down"]
         assert sorted(downs) == sorted(
             [("cam1", _utc(down1["at"])), ("cam2", _utc(down2["at"]))]
         ), downs
-        tickets = store.tickets(None, None, 100)
+        tickets = store.tickets.recent(None, None, 100)
         # One "site link lost" ticket (recovered), one per device fault, nothing else.
         assert sorted((t.fault_kind, t.root_device or "") for t in tickets) == [
             ("down", "cam1"),
@@ -241,7 +241,7 @@ def test_cut_kill_heal_loses_nothing_and_opens_one_ticket_per_fault(
         # Every journaled change once (the unknown lines are the centre's, not the poller's).
         replayed = [e for e in events if e.kind == "state" and "unknown" not in
                     (e.from_state, e.to_state)]  # fmt: skip
-        assert store.poller("p-s1").acked_seq == len(replayed)  # type: ignore[union-attr]
+        assert store.pollers.get("p-s1").acked_seq == len(replayed)  # type: ignore[union-attr]
     finally:
         store.close()
 

@@ -114,8 +114,8 @@ def test_cut_and_heal_50_hosts_20_times_opens_nothing_after_a_heal(tmp_path: Pat
             peer.wait()
     store = Store.open(f"sqlite:///{tmp_path / 'monitord.db'}")
     try:
-        found = store.tickets(limit=1000)
-        events = {t.id: [e.kind for e in store.ticket_events(t.id)] for t in found}
+        found = store.tickets.recent(limit=1000)
+        events = {t.id: [e.kind for e in store.tickets.events(t.id)] for t in found}
     finally:
         store.close()
     received = mailfile.read(mails)

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.peers import netlab
-from tests.support.contracts import CONTRACTS
-from tests.support.daemon import ICMP, DaemonProcess, wait_tickets, write_config
+from tests.support.daemon import ICMP, DaemonProcess, seed_000_config, wait_tickets
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
@@ -22,11 +21,7 @@ def test_a_switch_and_its_cameras_make_one_ticket(tmp_path: Path) -> None:
             {"id": "sw", "kind": "switch", "address": a[0]},
             *[{"id": c, "address": a[i + 1], "parents": ["sw"]} for i, c in enumerate(CAMERAS)],
         ]
-        config = write_config(tmp_path, devices, icmp=ICMP, include=[str(CONTRACTS / "*.yaml")])
-        text = config.read_text().replace(
-            "timezone: Asia/Shanghai", "timezone: Asia/Shanghai\n  contract: seed-000"
-        )
-        config.write_text(text)
+        config = seed_000_config(tmp_path, devices, icmp=ICMP)
         daemon = DaemonProcess(config, lab.client_ns)
         try:
             daemon.started()

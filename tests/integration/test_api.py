@@ -102,7 +102,7 @@ async def test_a_bad_body_is_422_naming_the_field(api: Api) -> None:
         ["query", "status", 0]
     ]
     assert (await api.call("GET", "/api/v1/tickets/999")).status_code == 404
-    assert len(api.store.ticket_events(ticket)) == 1  # nothing was written
+    assert len(api.store.tickets.events(ticket)) == 1  # nothing was written
 
 
 async def test_an_invalid_transition_is_409_with_the_message(api: Api) -> None:
@@ -205,7 +205,7 @@ async def test_devices_show_their_state_and_since(api: Api) -> None:
     from monitord.store.records import OperationEvent, SavedState
 
     since = T0 - 2 * H
-    api.store.record_state_change(
+    api.store.states.record_change(
         OperationEvent("nvr", since, "state", "up", "down", "no reply"),
         SavedState("nvr", "down", since, since, "no reply"),
     )

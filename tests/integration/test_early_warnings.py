@@ -19,7 +19,7 @@ from monitord.prevention.warning_metrics import WarningCollector
 from monitord.prevention.warnings import EarlyWarningDesk
 from monitord.prevention.windows import WindowBook
 from monitord.store import Store
-from monitord.store.maintenance import WindowRecord
+from monitord.store.records import WindowRecord
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
 from tests.support.ticketlab import config_data
@@ -33,7 +33,7 @@ class Lab:
     def __init__(self, store: Store, retention: dt.timedelta = dt.timedelta(days=35)) -> None:
         self.config = Config.model_validate(config_data("sqlite://", "city"))
         self.store = store
-        store.sync_inventory(
+        store.devices.sync(
             site_records(self.config), [device_record(d) for d in self.config.devices], T0
         )
         self.clock = FakeClock(T0)
@@ -58,7 +58,7 @@ class Lab:
         self.clock.set_wall(at)
 
     def warning_tickets(self) -> list[tuple[str | None, str, str]]:
-        return [(t.root_device, t.rule, t.status) for t in self.store.tickets()]
+        return [(t.root_device, t.rule, t.status) for t in self.store.tickets.recent()]
 
 
 def filling(start: dt.datetime, level: float, per_day: float, noise: float = 0.002):  # type: ignore[no-untyped-def]
@@ -72,10 +72,10 @@ async def test_a_filling_nvr_disk_warns_days_ahead_and_clears_when_it_stops(stor
     lab.feed(7, {("nvr", H.DISK, "31"): filling(T0, 0.80, 0.02)})
     opened, resolved = lab.warnings.run_once(lab.clock.now())
     assert (opened, resolved) == (1, 0)
-    [ticket] = store.tickets()
+    [ticket] = store.tickets.recent()
     assert (ticket.root_device, ticket.rule, ticket.ticket_class) == ("nvr", "early-disk_full", "C")
     assert ticket.fault_kind == "warning" and "磁盘将满" in ticket.title
-    [first] = store.ticket_events(ticket.id)
+    [first] = store.tickets.events(ticket.id)
     assert "in about 3.0 days" in first.text and "天后" in first.text, first.text
     days = lab.warnings.days_to_full[("nvr", "31")]
     assert days == pytest.approx(3.0, abs=0.25)
@@ -107,7 +107,7 @@ async def test_noise_opens_nothing(store: Store) -> None:
         },
     )
     assert lab.warnings.run_once(lab.clock.now()) == (0, 0)
-    assert store.tickets() == []
+    assert store.tickets.recent() == []
 
 
 async def test_reboots_and_creeping_loss_open_one_ticket_each(store: Store) -> None:
@@ -136,7 +136,7 @@ async def test_no_warning_for_a_device_under_a_maintenance_window(store: Store) 
     lab = Lab(store)
     lab.feed(7, {("nvr", H.DISK, "31"): filling(T0, 0.80, 0.02)})
     now = lab.clock.now()
-    store.add_window(
+    store.windows.add(
         WindowRecord(0, "s1", None, None, now, now + dt.timedelta(hours=2), "", "li", now)
     )
     assert lab.warnings.run_once(now) == (0, 0)
@@ -148,7 +148,7 @@ async def test_the_history_stays_bounded(store: Store) -> None:
     lab.feed(5, {("nvr", H.DISK, "31"): 0.5, ("nvr", H.DISK, "32"): 0.4})
     now_hour = hour_of(lab.clock.now())
     for volume in ("31", "32"):
-        hours = [h for h in store.metric_hours("nvr", H.DISK, 0) if h.subject == volume]
+        hours = [h for h in store.metric_history.hours("nvr", H.DISK, 0) if h.subject == volume]
         assert len(hours) <= 48 + 1 and min(h.hour for h in hours) >= now_hour - 48
         assert len(hours) > 1
         assert all(h.n == 3 and h.low == h.high == pytest.approx(h.mean) for h in hours[:-1])
@@ -159,27 +159,27 @@ async def test_a_warning_closed_by_people_is_not_reopened_at_once(store: Store) 
     lab = Lab(store)
     lab.feed(7, {("nvr", H.DISK, "31"): filling(T0, 0.80, 0.02)})
     assert lab.warnings.run_once(lab.clock.now()) == (1, 0)
-    [ticket] = store.tickets()
+    [ticket] = store.tickets.recent()
     for kind in (EventKind.RESOLVED, EventKind.VERIFIED, EventKind.CLOSED):
         tickets.append(store, ticket.id, kind, "li", lab.clock.now(), "disk replaced later")
     lab.feed(0.5, {("nvr", H.DISK, "31"): filling(T0, 0.80, 0.02)})
     assert lab.warnings.run_once(lab.clock.now()) == (0, 0)  # within reopen_within (24 h)
     lab.feed(0.6, {("nvr", H.DISK, "31"): filling(T0, 0.80, 0.02)})
     assert lab.warnings.run_once(lab.clock.now()) == (1, 0)  # still filling a day later
-    assert [t.status for t in store.tickets()] == ["open", "closed"]
+    assert [t.status for t in store.tickets.recent()] == ["open", "closed"]
 
 
 async def test_reboots_during_a_window_are_not_counted(store: Store) -> None:
     lab = Lab(store)
     now = lab.clock.now()
-    store.add_window(
+    store.windows.add(
         WindowRecord(0, None, "sw", None, now, now + dt.timedelta(hours=3), "firmware", "li", now)
     )
     for minutes in (10, 40, 70):  # the upgrade reboots it three times
         lab.history.add("sw", H.REBOOTS, "", 1.0, now + dt.timedelta(minutes=minutes))
     lab.history.add("sw", H.REBOOTS, "", 1.0, now + dt.timedelta(hours=5))
     lab.history.flush(now + dt.timedelta(hours=6))
-    assert store.metric_totals(H.REBOOTS, 0) == {("sw", ""): 1.0}
+    assert store.metric_history.totals(H.REBOOTS, 0) == {("sw", ""): 1.0}
 
 
 async def test_temperature_toward_its_limit_and_growing_clock_drift(store: Store) -> None:
@@ -205,8 +205,8 @@ async def test_temperature_toward_its_limit_and_growing_clock_drift(store: Store
         ("cam-03", "early-clock_drift", "open"),
         ("sw", "early-temperature", "open"),
     ]
-    [sw] = [t for t in store.tickets() if t.root_device == "sw"]
-    [first] = store.ticket_events(sw.id)
+    [sw] = [t for t in store.tickets.recent() if t.root_device == "sw"]
+    [first] = store.tickets.events(sw.id)
     assert "sensor 1001: 67.0 °C now" in first.text and "70.0 °C" in first.text, first.text
 
 
@@ -220,7 +220,7 @@ async def test_the_daemon_loop_judges_soon_after_start_then_hourly(store: Store)
         assert lab.warnings.days_to_full == {}
         await lab.clock.advance(1)
         await until(lambda: ("nvr", "31") in lab.warnings.days_to_full)
-        await until(lambda: len(store.tickets()) == 1)
+        await until(lambda: len(store.tickets.recent()) == 1)
     finally:
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)

@@ -89,7 +89,7 @@ class Desk:
 
     def __init__(self, store: Store, config: Config | None = None) -> None:
         self.store, self.config = store, config or make_config()
-        store.sync_inventory(site_records(self.config), [], T0)
+        store.devices.sync(site_records(self.config), [], T0)
         self.routing = Routing.from_config(self.config)
         self.registry = CollectorRegistry()
         self.escalator = self.restart()
@@ -110,7 +110,7 @@ class Desk:
 
     def sent_to(self) -> list[tuple[str, str]]:
         """(channel, recipient) of every queued message, oldest first."""
-        return [(m.channel, m.recipient) for m in reversed(self.store.outbox())]
+        return [(m.channel, m.recipient) for m in reversed(self.store.outbox.messages())]
 
     def fired(self, policy: str, step: int) -> float | None:
         return self.registry.get_sample_value(
@@ -132,7 +132,7 @@ def test_nobody_acknowledges_so_each_step_fires_on_time_and_once(store: Store) -
     assert e.tick(T0 + 45 * MINUTE) == 1
     assert desk.sent_to()[-1] == ("sms", "+8613800000004")  # the department head
     assert e.tick(T0 + dt.timedelta(days=1)) == 0  # no step 4
-    events = store.ticket_events(ticket.id)
+    events = store.tickets.events(ticket.id)
     escalated = [(ev.at, ev.data["step"]) for ev in events if ev.kind == "escalated"]
     assert escalated == [(T0 + 15 * MINUTE, 1), (T0 + 45 * MINUTE, 2)]
     assert (desk.fired("class-a", 2), desk.fired("class-a", 3)) == (1.0, 1.0)
@@ -174,14 +174,29 @@ class AckWhileReading:
     """The store, except that an acknowledgement lands right after the escalator reads."""
 
     def __init__(self, store: Store, desk: Desk, ticket: TicketRecord) -> None:
-        self._store, self._desk, self._ticket = store, desk, ticket
-        self.reads = 0
+        self._store = store
+        self.tickets = _AckedTickets(store, desk, ticket)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    def ticket(self, ticket_id: int) -> Any:
-        found = self._store.ticket(ticket_id)
+    @property
+    def reads(self) -> int:
+        return self.tickets.reads
+
+
+class _AckedTickets:
+    """`store.tickets`, except that reading a ticket the first time acknowledges it."""
+
+    def __init__(self, store: Store, desk: Desk, ticket: TicketRecord) -> None:
+        self._store, self._desk, self._ticket = store, desk, ticket
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store.tickets, name)
+
+    def get(self, ticket_id: int) -> Any:
+        found = self._store.tickets.get(ticket_id)
         self.reads += 1
         if self.reads == 1:
             self._desk.ack(self._ticket, T0 + 15 * MINUTE)
@@ -195,7 +210,7 @@ def test_an_acknowledgement_racing_the_step_wins(store: Store) -> None:
     escalator = Escalator(racing, FakeClock(T0), lambda: desk.routing)  # type: ignore[arg-type]
     assert escalator.tick(T0 + 15 * MINUTE) == 0
     assert racing.reads == 2  # the write met the new version, so the log was read again
-    kinds = [e.kind for e in store.ticket_events(ticket.id)]
+    kinds = [e.kind for e in store.tickets.events(ticket.id)]
     assert kinds == ["opened", "acknowledged"]
     assert len(desk.sent_to()) == 2
 
@@ -206,15 +221,19 @@ def test_quiet_hours_hold_class_c_pages_until_morning(store: Store) -> None:
     night = dt.datetime(2026, 6, 1, 15, 0, tzinfo=dt.UTC)  # 23:00 in Shanghai
     morning = dt.datetime(2026, 6, 1, 23, 0, tzinfo=dt.UTC)  # 07:00
     c_ticket = desk.open(TicketClass.C, night)
-    [routed] = store.outbox()
+    [routed] = store.outbox.messages()
     assert (routed.channel, routed.not_before) == ("chat", morning)  # held, not dropped
     assert desk.escalator.tick(morning - MINUTE) == 0  # the on-call sleeps
     a_ticket = desk.open(TicketClass.A, night + MINUTE)
-    a_pages = [m for m in store.outbox() if m.ticket_id == a_ticket.id and m.channel == "sms"]
+    a_pages = [
+        m for m in store.outbox.messages() if m.ticket_id == a_ticket.id and m.channel == "sms"
+    ]
     assert [m.not_before for m in a_pages] == [night + MINUTE]  # A goes out at once
     desk.ack(a_ticket, night + 2 * MINUTE)
     assert desk.escalator.tick(morning) == 2  # both of C's steps fall due at 07:00
-    c_pages = [m for m in store.outbox() if m.ticket_id == c_ticket.id and m.channel == "sms"]
+    c_pages = [
+        m for m in store.outbox.messages() if m.ticket_id == c_ticket.id and m.channel == "sms"
+    ]
     # The night's on-call (zhang's shift runs until 09:00) and the manager, both at seven.
     assert sorted(m.recipient for m in c_pages) == ["+8613800000001", "+8613800000003"]
     assert {m.not_before for m in c_pages} == {morning}
@@ -245,7 +264,7 @@ async def test_the_escalation_loop_fires_within_its_period_on_the_injected_clock
         await _settle(lambda: len(desk.sent_to()) == 3)
     finally:
         running.cancel()
-    [event] = [e for e in store.ticket_events(1) if e.kind == "escalated"]
+    [event] = [e for e in store.tickets.events(1) if e.kind == "escalated"]
     assert T0 + 15 * MINUTE <= event.at <= T0 + 15 * MINUTE + dt.timedelta(seconds=10)
 
 
@@ -258,7 +277,7 @@ async def _settle(condition: Any) -> None:
 
 
 def _message(store: Store, recipient: str) -> OutboxMessage:
-    return next(m for m in store.outbox() if m.recipient == recipient)
+    return next(m for m in store.outbox.messages() if m.recipient == recipient)
 
 
 def test_a_raised_class_starts_that_class_policy_from_the_change(store: Store) -> None:
@@ -281,10 +300,10 @@ def test_an_escalation_event_shows_in_the_ticket_log_for_people(store: Store) ->
     desk = Desk(store)
     ticket = desk.open()
     desk.escalator.tick(T0 + 15 * MINUTE)
-    [event] = [e for e in store.ticket_events(ticket.id) if e.kind == "escalated"]
+    [event] = [e for e in store.tickets.events(ticket.id) if e.kind == "escalated"]
     assert event.by == "monitord" and event.data == {"policy": "class-a", "step": 1, "anchor": 1}
     assert "step 2 of policy class-a" in event.text
-    stored, _ = store.ticket(ticket.id) or (None, None)
+    stored, _ = store.tickets.get(ticket.id) or (None, None)
     assert stored is not None and stored.status == "open"  # paging is not acknowledging
 
 
@@ -329,4 +348,4 @@ def test_a_held_message_waits_from_the_end_of_the_quiet_hours(store: Store) -> N
     night = dt.datetime(2026, 6, 1, 15, 0, tzinfo=dt.UTC)  # 23:00 in Shanghai
     desk.open(TicketClass.D, night)
     # Not "9 hours pending" on the oldest-pending gauge at dawn: it is not late yet.
-    assert store.outbox_summary()[1] == dt.datetime(2026, 6, 1, 23, 0, tzinfo=dt.UTC)
+    assert store.outbox.summary()[1] == dt.datetime(2026, 6, 1, 23, 0, tzinfo=dt.UTC)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -19,15 +17,10 @@ from monitord.prevention import history as H
 from monitord.prevention.history import HistoryRecorder, feed_icmp
 from monitord.store import Store
 from tests.peers.snmp import Snmpsim
+from tests.support.db import sqlite_only
 from tests.support.snmpwatch import make_config
 
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    s.upgrade()
-    yield s
-    s.close()
+database_url = sqlite_only  # the checks are under test here, not the store
 
 
 async def test_snmp_polls_feed_disks_temperatures_and_port_errors(
@@ -44,7 +37,7 @@ async def test_snmp_polls_feed_disks_temperatures_and_port_errors(
         }
     )
     clock = SystemClock()
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
     )
     recorder = HistoryRecorder(store, dt.timedelta(days=35))
@@ -58,13 +51,13 @@ async def test_snmp_polls_feed_disks_temperatures_and_port_errors(
     finally:
         service.close()
     assert recorder.flush(clock.now()) > 0
-    disks = {(h.subject, h.n) for h in store.metric_hours("nvr", H.DISK, 0)}
+    disks = {(h.subject, h.n) for h in store.metric_history.hours("nvr", H.DISK, 0)}
     assert disks == {("31", 2), ("32", 2)}
-    [disk32] = [h for h in store.metric_hours("nvr", H.DISK, 0) if h.subject == "32"]
+    [disk32] = [h for h in store.metric_history.hours("nvr", H.DISK, 0) if h.subject == "32"]
     assert disk32.mean == pytest.approx(0.99, abs=0.01)
-    [sensor] = store.metric_hours("sw", H.TEMPERATURE, 0)
+    [sensor] = store.metric_history.hours("sw", H.TEMPERATURE, 0)
     assert (sensor.subject, sensor.high) == ("1001", pytest.approx(45.2))
-    errors = store.metric_hours("sw", H.IF_ERRORS, 0)
+    errors = store.metric_history.hours("sw", H.IF_ERRORS, 0)
     assert {h.subject for h in errors} <= {"1", "2", "3"} and all(h.n == 1 for h in errors)
 
 

@@ -20,8 +20,7 @@ from monitord.notify.messages import Routing
 from monitord.prevention.window_watch import watch_windows
 from monitord.prevention.windows import WindowBook
 from monitord.store import Store
-from monitord.store.maintenance import WindowRecord
-from monitord.store.records import OperationEvent, SavedState
+from monitord.store.records import OperationEvent, SavedState, WindowRecord
 from monitord.ticketing.desk import TicketDesk
 from tests.support.ticketlab import T0, config_data
 from tests.support.wait import until
@@ -34,7 +33,7 @@ class WindowLab:
         data = config_data("sqlite://", "city") | {"maintenance": windows or []}
         self.config = Config.model_validate(data)
         self.store = store
-        store.sync_inventory(
+        store.devices.sync(
             site_records(self.config), [device_record(d) for d in self.config.devices], T0
         )
         self.clock = FakeClock(T0)
@@ -47,7 +46,7 @@ class WindowLab:
         self.tracker = HealthTracker(
             {d.id: self.config.icmp_for(d) for d in self.config.devices}, topology(self.config)
         )
-        for saved in self.store.load_states().values():
+        for saved in self.store.states.load().values():
             self.tracker.restore(saved.device_id, State(saved.state), saved.since)
         self.book = WindowBook(self.config, self.store, self.clock.monotonic, refresh_every=0)
         self.desk = TicketDesk(
@@ -63,7 +62,7 @@ class WindowLab:
         )
 
     def window(self, device: str, start: dt.timedelta, end: dt.timedelta) -> WindowRecord:
-        return self.store.add_window(
+        return self.store.windows.add(
             WindowRecord(0, None, device, None, T0 + start, T0 + end, "swap a disk", "li", T0)
         )
 
@@ -76,13 +75,13 @@ async def test_down_through_the_window_opens_one_ticket_at_its_end(store: Store)
     lab.window("nvr", 0 * MIN, 30 * MIN)
     await lab.at(5)
     await lab.set("nvr", State.DOWN)
-    assert store.tickets() == [] and lab.desk.held == {"nvr"}
+    assert store.tickets.recent() == [] and lab.desk.held == {"nvr"}
     await lab.at(29)
     await lab.desk.release_held(lab.tracker)
-    assert store.tickets() == []
+    assert store.tickets.recent() == []
     await lab.at(30)
     await lab.desk.release_held(lab.tracker)
-    [ticket] = store.tickets()
+    [ticket] = store.tickets.recent()
     assert (ticket.root_device, ticket.opened_at, ticket.ticket_class) == (
         "nvr",
         T0 + 30 * MIN,
@@ -91,7 +90,7 @@ async def test_down_through_the_window_opens_one_ticket_at_its_end(store: Store)
     await lab.at(31)
     await lab.desk.release_held(lab.tracker)
     await lab.desk.reconcile(lab.tracker)
-    assert len(store.tickets()) == 1 and lab.desk.held == set()
+    assert len(store.tickets.recent()) == 1 and lab.desk.held == set()
 
 
 async def test_recovered_inside_the_window_opens_nothing(store: Store) -> None:
@@ -103,7 +102,7 @@ async def test_recovered_inside_the_window_opens_nothing(store: Store) -> None:
     await lab.set("sw", State.UP)
     await lab.at(45)
     await lab.desk.release_held(lab.tracker)
-    assert store.tickets() == [] and lab.desk.held == set()
+    assert store.tickets.recent() == [] and lab.desk.held == set()
 
 
 async def test_a_restart_inside_the_window_still_opens_exactly_one_ticket(store: Store) -> None:
@@ -111,7 +110,7 @@ async def test_a_restart_inside_the_window_still_opens_exactly_one_ticket(store:
     lab.window("nvr", 0 * MIN, 30 * MIN)
     await lab.at(5)
     await lab.set("nvr", State.DOWN)
-    store.record_state_change(  # what the recorder writes
+    store.states.record_change(  # what the recorder writes
         OperationEvent("nvr", T0 + 5 * MIN, "state", "up", "down", "test"),
         SavedState("nvr", "down", T0 + 5 * MIN, T0 + 5 * MIN, "test"),
     )
@@ -119,10 +118,10 @@ async def test_a_restart_inside_the_window_still_opens_exactly_one_ticket(store:
     lab.restart()
     await lab.at(10)
     await lab.desk.reconcile(lab.tracker)  # what the daemon does at start
-    assert store.tickets() == [] and lab.desk.held == {"nvr"}
+    assert store.tickets.recent() == [] and lab.desk.held == {"nvr"}
     await lab.at(30)
     await asyncio.gather(lab.desk.release_held(lab.tracker), old.release_held(lab.tracker))
-    assert len(store.tickets()) == 1
+    assert len(store.tickets.recent()) == 1
 
 
 async def test_a_cron_window_from_the_configuration_and_the_watch_loop(store: Store) -> None:
@@ -133,13 +132,13 @@ async def test_a_cron_window_from_the_configuration_and_the_watch_loop(store: St
     try:
         await lab.at(2)
         await lab.set("sw", State.DOWN)
-        assert store.tickets() == []
+        assert store.tickets.recent() == []
         await lab.at(29)
         await until(lambda: lab.desk.held == {"sw"})
-        assert store.tickets() == []
+        assert store.tickets.recent() == []
         await lab.at(30)  # the loop sleeps until the cover's end, not a full period
-        await until(lambda: len(store.tickets()) == 1)
-        [ticket] = store.tickets()
+        await until(lambda: len(store.tickets.recent()) == 1)
+        [ticket] = store.tickets.recent()
         assert ticket.opened_at == T0 + 30 * MIN and ticket.root_device == "sw"
     finally:
         loop.cancel()

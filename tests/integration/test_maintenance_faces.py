@@ -72,7 +72,7 @@ async def test_cli_start_list_end_and_the_desk_follows(tmp_path: Path, database_
     # The daemon's desk, on the same database: the switch dies during the window.
     config = Config.model_validate(data)
     store = Store.open(database_url)
-    store.sync_inventory(site_records(config), [device_record(d) for d in config.devices],
+    store.devices.sync(site_records(config), [device_record(d) for d in config.devices],
                          dt.datetime.now(dt.UTC))  # fmt: skip
     clock = FakeClock(dt.datetime.now(dt.UTC))
     tracker = HealthTracker({d.id: config.icmp_for(d) for d in config.devices}, topology(config))
@@ -84,11 +84,11 @@ async def test_cli_start_list_end_and_the_desk_follows(tmp_path: Path, database_
         messages=Routing.from_config,
     )
     await down(desk, tracker, "sw", clock.now())
-    assert store.tickets() == [] and desk.held == {"sw"}
+    assert store.tickets.recent() == [] and desk.held == {"sw"}
     assert f"#{window_id}" in cli("maintenance", "end", str(window_id))
     await clock.advance(1)
     await desk.release_held(tracker)
-    [ticket] = store.tickets()
+    [ticket] = store.tickets.recent()
     assert ticket.root_device == "sw"
     listed = json.loads(cli("maintenance", "list", "--all", "--json"))
     assert [w["ended_early_at"] is not None for w in listed if w["id"] == window_id] == [True]
@@ -129,13 +129,13 @@ async def test_api_start_and_end_a_window(api: Api) -> None:
     assert (await api.call("GET", "/api/v1/maintenance", "other-cust")).json() == []
 
     await down(api.desk, api.tracker, "sw", api.clock.now())
-    assert api.store.tickets() == []
+    assert api.store.tickets.recent() == []
     await api.clock.advance(600)
     ended = await api.call("POST", f"/api/v1/maintenance/{window['id']}/end", "mgr")
     assert ended.status_code == 200 and ended.json()["ended_early_at"] is not None
     assert (await api.call("POST", "/api/v1/maintenance/999/end")).status_code == 404
     await api.desk.release_held(api.tracker)
-    [ticket] = api.store.tickets()
+    [ticket] = api.store.tickets.recent()
     assert ticket.root_device == "sw" and ticket.opened_at == api.clock.now()
 
 

@@ -36,8 +36,8 @@ async def test_a_rejected_password_fails_at_once_and_is_not_retried(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("T_SMTP", "wrong-password")
-    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
-    store.open_ticket(draft(), opened(), [OutboxRecord("mail", "ops@example.com", "s", "b")])
+    store.devices.sync(SITES, [SW, CAM, NVR], T0)
+    store.tickets.open(draft(), opened(), [OutboxRecord("mail", "ops@example.com", "s", "b")])
     clock, port = FakeClock(T0), free_port()
     accounts, mailbox = Accounts({"monitord": "right-password"}), Mailbox()
     settings = NotifySettings(channels=(channel(port),), grouping=Grouping(enabled=False))
@@ -47,7 +47,7 @@ async def test_a_rejected_password_fails_at_once_and_is_not_retried(
         for _ in range(5):
             await clock.advance(3600)
             assert await dispatcher.pass_once() == 0
-    [failed] = store.outbox()
+    [failed] = store.outbox.messages()
     assert failed.state == "failed" and failed.attempts == 1  # one try, not 24 h of them
     assert "535" in (failed.last_error or "")
     # aiosmtplib tries each mechanism the server offers (PLAIN, LOGIN) in that one try.
@@ -61,8 +61,8 @@ async def test_the_right_password_is_accepted(
 ) -> None:
     """The peer really checks: the same setup with the right password delivers."""
     monkeypatch.setenv("T_SMTP", "right-password")
-    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
-    store.open_ticket(draft(), opened(), [OutboxRecord("mail", "ops@example.com", "s", "b")])
+    store.devices.sync(SITES, [SW, CAM, NVR], T0)
+    store.tickets.open(draft(), opened(), [OutboxRecord("mail", "ops@example.com", "s", "b")])
     port = free_port()
     accounts, mailbox = Accounts({"monitord": "right-password"}), Mailbox()
     settings = NotifySettings(channels=(channel(port),), grouping=Grouping(enabled=False))
@@ -70,4 +70,4 @@ async def test_the_right_password_is_accepted(
         assert await Dispatcher(store, FakeClock(T0), settings).pass_once() == 1
     assert [to for to, _, _ in mailbox.received] == ["ops@example.com"]
     assert accounts.logins == [("monitord", "right-password")]
-    assert store.outbox()[0].state == "sent"
+    assert store.outbox.messages()[0].state == "sent"

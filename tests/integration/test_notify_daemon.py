@@ -41,7 +41,7 @@ async def test_a_hotline_ticket_reaches_the_engineer_by_mail_once(tmp_path: Path
         await asyncio.wait_for(ready.wait(), 20)
         store = Store.open(config.database_url)
         try:
-            store.sync_inventory(site_records(config), [], dt.datetime.now(dt.UTC))
+            store.devices.sync(site_records(config), [], dt.datetime.now(dt.UTC))
             ticket = await asyncio.to_thread(
                 tickets.open_hotline,
                 store,
@@ -77,7 +77,7 @@ def test_cli_outbox_and_notify_test(tmp_path: Path) -> None:
     config = Config.model_validate(data)
     store = Store.open(config.database_url)
     store.upgrade()
-    store.sync_inventory(site_records(config), [], dt.datetime.now(dt.UTC))
+    store.devices.sync(site_records(config), [], dt.datetime.now(dt.UTC))
     tickets.open_hotline(
         store, config.contracts[0], "s1", "wang", "gate camera dark",
         dt.datetime.now(dt.UTC), messages=Routing.from_config(config),
@@ -129,8 +129,8 @@ def test_a_call_taken_before_the_daemon_ever_ran(tmp_path: Path) -> None:
     assert opened.exit_code == 0, opened.output
     store = Store.open(Config.model_validate(data).database_url)
     try:
-        [ticket] = store.tickets()
+        [ticket] = store.tickets.recent()
         assert (ticket.site_id, ticket.root_device) == ("s1", None)
-        assert [s.id for s in store.sites()] == ["s1"]
+        assert [s.id for s in store.devices.sites()] == ["s1"]
     finally:
         store.close()

@@ -27,7 +27,7 @@ ALONE = Grouping(enabled=False)
 
 @pytest.fixture
 def fleet(store: Store) -> Store:
-    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
+    store.devices.sync(SITES, [SW, CAM, NVR], T0)
     return store
 
 
@@ -41,11 +41,11 @@ def mail_settings(port: int) -> NotifySettings:
 
 def queue_mail(store: Store, people: list[str]) -> None:
     records = [OutboxRecord("mail", p, f"ticket for {p}", "body") for p in people]
-    store.open_ticket(draft(), opened(), records)
+    store.tickets.open(draft(), opened(), records)
 
 
 def states(store: Store) -> dict[str, str]:
-    return {m.recipient: m.state for m in store.outbox()}
+    return {m.recipient: m.state for m in store.outbox.messages()}
 
 
 async def test_smtp_down_then_busy_then_up_delivers_each_message_once(fleet: Store) -> None:
@@ -56,14 +56,14 @@ async def test_smtp_down_then_busy_then_up_delivers_each_message_once(fleet: Sto
     # Nobody listens: connection refused is transient.
     assert await dispatcher.pass_once() == 5
     assert set(states(fleet).values()) == {"pending"}
-    assert "SMTPConnectError" in fleet.outbox()[0].last_error  # type: ignore[operator]
+    assert "SMTPConnectError" in fleet.outbox.messages()[0].last_error  # type: ignore[operator]
     assert await dispatcher.pass_once() == 0  # backing off
     mailbox = Mailbox(data_reply="451 4.3.0 try again later")
     with smtp_server(mailbox, port):
         await clock.advance(10)
         assert await dispatcher.pass_once() == 5
         assert mailbox.received == [] and set(states(fleet).values()) == {"pending"}
-        assert "451" in fleet.outbox()[0].last_error  # type: ignore[operator]
+        assert "451" in fleet.outbox.messages()[0].last_error  # type: ignore[operator]
         await clock.advance(19)
         assert await dispatcher.pass_once() == 0  # the second back-off is 20 s
         mailbox.data_reply = "250 OK"
@@ -74,7 +74,7 @@ async def test_smtp_down_then_busy_then_up_delivers_each_message_once(fleet: Sto
     assert sorted(to for to, _, _ in mailbox.received) == PEOPLE
     assert len({mid for _, _, mid in mailbox.received}) == 5
     assert set(states(fleet).values()) == {"sent"}
-    assert {m.attempts for m in fleet.outbox()} == {3}
+    assert {m.attempts for m in fleet.outbox.messages()} == {3}
     assert dispatcher.counters.sent.labels("mail")._value.get() == 5
 
 
@@ -89,7 +89,7 @@ async def test_a_refused_recipient_is_a_permanent_failure(fleet: Store) -> None:
         await clock.advance(86_400)
         assert await dispatcher.pass_once() == 0
     assert states(fleet) == {"gone@example.com": "failed", "ops@example.com": "sent"}
-    [failed] = fleet.outbox(states=["failed"])
+    [failed] = fleet.outbox.messages(states=["failed"])
     assert "550" in (failed.last_error or "")
     assert [to for to, _, _ in mailbox.received] == ["ops@example.com"]
 
@@ -100,10 +100,10 @@ async def test_transient_failures_give_up_after_the_retry_window(fleet: Store) -
     settings = mail_settings(free_port()).model_copy(update={"retry_window": dt.timedelta(hours=1)})
     dispatcher = Dispatcher(fleet, clock, settings)
     attempts = 0
-    while (await dispatcher.pass_once()) or not fleet.outbox(states=["failed"]):
+    while (await dispatcher.pass_once()) or not fleet.outbox.messages(states=["failed"]):
         attempts += 1
         await clock.advance(900)
-    [failed] = fleet.outbox()
+    [failed] = fleet.outbox.messages()
     assert failed.state == "failed" and "gave up after" in (failed.last_error or "")
     assert 4 <= failed.attempts <= 8
 
@@ -146,14 +146,14 @@ async def test_webhook_500_then_200_delivers_once(fleet: Store) -> None:
     hook = Hook(statuses=[500, 503, 200])
     with http_server(hook) as base:
         channel = hook_channel(f"{base}/alert")
-        fleet.open_ticket(draft(), opened(), [OutboxRecord("hook", "", "s", "b")])
+        fleet.tickets.open(draft(), opened(), [OutboxRecord("hook", "", "s", "b")])
         clock = FakeClock(T0)
         dispatcher = Dispatcher(fleet, clock, NotifySettings(channels=(channel,), grouping=ALONE))
         for _ in range(6):
             await dispatcher.pass_once()
             await clock.advance(60)
     [(path, headers, body)] = hook.requests
-    [row] = fleet.outbox()
+    [row] = fleet.outbox.messages()
     assert path == "/alert" and row.state == "sent" and row.attempts == 3
     assert headers["Idempotency-Key"] == row.idempotency_key == body["key"]
     assert (body["subject"], body["body"], body["ticket"]) == ("s", "b", row.ticket_id)

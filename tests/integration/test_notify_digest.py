@@ -46,10 +46,10 @@ def routing() -> Routing:
 
 @pytest.fixture
 def fleet(store: Store) -> Store:
-    store.sync_inventory(SITES, [SW, CAM, NVR, *EXTRA], BEFORE)
+    store.devices.sync(SITES, [SW, CAM, NVR, *EXTRA], BEFORE)
     at = BEFORE - dt.timedelta(days=1)
     for i, cls in enumerate(["A", "C", "D", "C"]):
-        ticket, _ = store.open_ticket(
+        ticket, _ = store.tickets.open(
             draft(
                 f"C-1/cam-{i}/down", at=at, root_device=f"cam-{i}", ticket_class=cls,
                 title=f"摄像机 {i} 离线", impacted=(f"cam-{i}",),
@@ -59,7 +59,7 @@ def fleet(store: Store) -> Store:
         if i == 3:  # closed: not in the digest
             for n, kind in enumerate(["resolved", "verified", "closed"]):
                 later = at + dt.timedelta(hours=n + 1)
-                store.append_ticket_event(
+                store.tickets.append_event(
                     ticket.id, ticket.version + n, event(kind, later), {"status": kind}
                 )
     return store
@@ -76,7 +76,7 @@ async def test_digest_at_the_local_hour_once_per_day_across_restarts(fleet: Stor
     assert await task(fleet, clock).pass_once() == 2  # the zh and the en recipient
     await clock.advance(3600)
     assert await task(fleet, clock).pass_once() == 2  # a restart offers them again…
-    rows = fleet.outbox()
+    rows = fleet.outbox.messages()
     assert len(rows) == 2  # …and the outbox keeps one of each
     by = {m.recipient: m for m in rows}
     zh, en = by["zh@example.com"], by["en@example.com"]
@@ -87,7 +87,7 @@ async def test_digest_at_the_local_hour_once_per_day_across_restarts(fleet: Stor
     assert "摄像机 2 离线 (open" in en.body and "摄像机 1" not in en.body
     await clock.advance(86_400)
     assert await task(fleet, clock).pass_once() == 2
-    assert len(fleet.outbox()) == 4
+    assert len(fleet.outbox.messages()) == 4
 
     port = free_port()
     mailbox = Mailbox()
@@ -107,4 +107,4 @@ async def test_no_digest_when_disabled_or_nothing_is_open(store: Store) -> None:
     off = DigestTask(store, clock, routing, lambda: Digest(enabled=False))
     assert await off.pass_once() == 0
     assert await task(store, clock).pass_once() == 0
-    assert store.outbox() == []
+    assert store.outbox.messages() == []

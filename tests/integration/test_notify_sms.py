@@ -97,7 +97,7 @@ def message(text: str = "[A级] 工单 #7 新工单: NVR 离线") -> OutboxMessa
 
 @pytest.fixture
 def fleet(store: Store) -> Store:
-    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
+    store.devices.sync(SITES, [SW, CAM, NVR], T0)
     return store
 
 
@@ -116,7 +116,7 @@ async def test_generic_gateway_500_then_timeout_then_delivers_once(
             timeout=0.3,
         )
         settings = NotifySettings(channels=(channel,), grouping=Grouping(enabled=False))
-        fleet.open_ticket(draft(), opened(), [OutboxRecord("sms", PHONE, LONG, LONG[:140])])
+        fleet.tickets.open(draft(), opened(), [OutboxRecord("sms", PHONE, LONG, LONG[:140])])
         clock = FakeClock(T0)
         dispatcher = Dispatcher(fleet, clock, settings)
         for _ in range(6):
@@ -127,7 +127,7 @@ async def test_generic_gateway_500_then_timeout_then_delivers_once(
     body = json.loads(request["raw"])
     assert body == {"mobile": PHONE, "content": LONG[:140], "sign": "监控中心"}
     assert request["headers"]["authorization"] == "Bearer t0ken"
-    [row] = fleet.outbox()
+    [row] = fleet.outbox.messages()
     assert (row.state, row.attempts) == ("sent", 3)
     assert request["headers"]["idempotency-key"] == row.idempotency_key
 

@@ -33,7 +33,7 @@ OPS = "ops@example.com"
 
 @pytest.fixture
 def fleet(store: Store) -> Store:
-    store.sync_inventory(SITES, [SW, NVR, *CAMERAS], T0)
+    store.devices.sync(SITES, [SW, NVR, *CAMERAS], T0)
     return store
 
 
@@ -60,7 +60,7 @@ def fault(
     )  # fmt: skip
     subject = f"[class {cls}] Ticket {device} opened: {device} down"
     records = [OutboxRecord("mail", person, subject, f"{device} down") for person in to]
-    store.open_ticket(ticket, opened(at), records)
+    store.tickets.open(ticket, opened(at), records)
 
 
 def seconds(n: float) -> dt.timedelta:
@@ -83,7 +83,7 @@ async def test_500_camera_faults_behind_one_switch_are_one_message(fleet: Store,
     assert to == OPS and subject == "[class A] site s1: 500 messages"
     [body] = mailbox.bodies
     assert body.count("- [class A] Ticket cam") == 5 and "and 495 more" in body
-    rows = fleet.outbox(limit=1000)
+    rows = fleet.outbox.messages(limit=1000)
     assert {m.state for m in rows} == {"sent"} and len(rows) == 500
     assert {m.group_key for m in rows} == {f"{min(rows, key=lambda m: m.id).idempotency_key}+499"}
     count = registry.get_sample_value(
@@ -155,7 +155,7 @@ async def test_rows_arriving_while_a_group_waits_for_its_retry_go_with_it(
         await clock.advance(3)
         assert await dispatcher.pass_once() == 10
     assert [s for _, s, _ in mailbox.received] == ["[class A] site s1: 10 messages"]
-    assert {m.state for m in fleet.outbox()} == {"sent"}
+    assert {m.state for m in fleet.outbox.messages()} == {"sent"}
 
 
 async def test_a_group_claimed_before_a_crash_goes_again_under_its_key(
@@ -167,7 +167,7 @@ async def test_a_group_claimed_before_a_crash_goes_again_under_its_key(
     lease = dt.timedelta(minutes=5)
     planner = Planner(Grouping(), 50)
     # A dispatcher claims the group, then dies before sending or recording.
-    [(key, rows)] = fleet.claim_groups(now, lease, 100, planner, planner.horizon)
+    [(key, rows)] = fleet.outbox.claim_groups(now, lease, 100, planner, planner.horizon)
     assert len(rows) == 4
     fault(fleet, "cam9", now)  # arrives meanwhile: not part of the interrupted group
     mailbox = Mailbox()
@@ -180,28 +180,28 @@ async def test_a_group_claimed_before_a_crash_goes_again_under_its_key(
     first, second = mailbox.received
     assert first[1] == "[class A] site s1: 4 messages"
     assert second[1] == "[class A] Ticket cam9 opened: cam9 down"
-    assert {m.group_key for m in fleet.outbox() if "cam9" not in m.subject} == {key}
+    assert {m.group_key for m in fleet.outbox.messages() if "cam9" not in m.subject} == {key}
 
 
 async def test_delivered_rows_are_pruned_after_the_retention(fleet: Store, port: int) -> None:
     fault(fleet, "cam1", T0)
     fault(fleet, "nvr1", T0)
-    fleet.enqueue([OutboxRecord("gone", OPS, "s", "b", key="k1")], T0)
+    fleet.outbox.enqueue([OutboxRecord("gone", OPS, "s", "b", key="k1")], T0)
     clock = FakeClock(T0 + seconds(3))
     with smtp_server(Mailbox(), port):
         dispatcher = Dispatcher(fleet, clock, settings(port))
         assert await dispatcher.pass_once() == 3
-    assert sorted(m.state for m in fleet.outbox()) == ["pending", "sent", "sent"]
+    assert sorted(m.state for m in fleet.outbox.messages()) == ["pending", "sent", "sent"]
     await clock.advance(29 * 86_400)
     await dispatcher.prune()
-    assert len(fleet.outbox()) == 3
+    assert len(fleet.outbox.messages()) == 3
     await clock.advance(86_401)  # the retention (30 days) after they went out
     await dispatcher.prune()
-    assert [m.state for m in fleet.outbox()] == ["pending"]  # "gone": no such channel yet
+    assert [m.state for m in fleet.outbox.messages()] == ["pending"]  # "gone": no such channel yet
 
 
 def test_a_database_made_by_0003_upgrades_with_its_outbox(store: Store, database_url: str) -> None:
-    store.sync_inventory(SITES, [SW, NVR], T0)
+    store.devices.sync(SITES, [SW, NVR], T0)
     fault(store, "sw1", T0)
     engine = sa.create_engine(database_url)
     try:
@@ -212,7 +212,7 @@ def test_a_database_made_by_0003_upgrades_with_its_outbox(store: Store, database
     finally:
         engine.dispose()
     store.upgrade()
-    [row] = store.outbox()
+    [row] = store.outbox.messages()
     assert (row.state, row.group_key, row.subject) == (
         "pending",
         None,
@@ -237,7 +237,7 @@ async def test_two_dispatchers_racing_send_each_row_in_one_mail(
                 await clock.advance(10)
     finally:
         other.close()
-    rows = fleet.outbox(limit=1000)
+    rows = fleet.outbox.messages(limit=1000)
     assert len(rows) == 180 and {m.state for m in rows} == {"sent"}
     ids = Counter(mid for _, _, mid in mailbox.received)
     assert all(n == 1 for n in ids.values())

@@ -41,8 +41,8 @@ async def test_an_nvr_down_pages_mail_and_chat_once(lab: Lab) -> None:
     lab.tracker.devices["nvr"].state = State.UP
     await lab.set("nvr", State.DOWN)
     await lab.set("nvr", State.DOWN)  # the same fault again: no second message
-    [ticket] = lab.store.tickets()
-    messages = sorted(lab.store.outbox(), key=lambda m: m.channel)
+    [ticket] = lab.store.tickets.recent()
+    messages = sorted(lab.store.outbox.messages(), key=lambda m: m.channel)
     assert [(m.channel, m.recipient, m.idempotency_key) for m in messages] == [
         ("chat", "", f"{ticket.id}/1/chat/"),
         ("mail", "ops@example.com", f"{ticket.id}/1/mail/ops@example.com"),
@@ -60,12 +60,12 @@ async def test_recovery_and_sla_events_reach_only_who_asked(lab: Lab) -> None:
     await lab.set("nvr", State.DOWN)
     await lab.set("nvr", State.UP, 5)
     lab.desk.tick(T0 + dt.timedelta(days=3))  # every clock breached
-    [ticket] = lab.store.tickets()
-    mail = [m for m in lab.store.outbox() if m.channel == "mail"]
+    [ticket] = lab.store.tickets.recent()
+    mail = [m for m in lab.store.outbox.messages() if m.channel == "mail"]
     subjects = " | ".join(m.subject for m in mail)
     assert "device answers again" in subjects and "deadline passed" in subjects
-    assert len([m for m in lab.store.outbox() if m.channel == "chat"]) == 1
-    kinds = {e.seq: e.kind for e in lab.store.ticket_events(ticket.id)}
+    assert len([m for m in lab.store.outbox.messages() if m.channel == "chat"]) == 1
+    kinds = {e.seq: e.kind for e in lab.store.tickets.events(ticket.id)}
     # Each message names the event that caused it.
     for m in mail:
         seq = int(m.idempotency_key.split("/")[1])
@@ -75,4 +75,4 @@ async def test_recovery_and_sla_events_reach_only_who_asked(lab: Lab) -> None:
 async def test_without_a_notify_section_nothing_is_queued(store: Store) -> None:
     lab = Lab(store)
     await lab.set("nvr", State.DOWN)
-    assert lab.store.tickets() and lab.store.outbox() == []
+    assert lab.store.tickets.recent() and lab.store.outbox.messages() == []

@@ -114,7 +114,7 @@ async def test_a_class_a_ticket_pages_on_call_escalates_and_stops_on_ack(tmp_pat
 async def _scenario(
     store: Store, config: Config, clock: FakeClock, sms: Hook, chat: Hook, mailbox: Mailbox
 ) -> None:
-    store.sync_inventory(site_records(config), [], clock.now())
+    store.devices.sync(site_records(config), [], clock.now())
     routing = Routing.from_config(config)
 
     def open_a(site: str, text: str) -> TicketRecord:
@@ -144,7 +144,7 @@ async def _scenario(
     await run_until(clock, lambda: len(mailbox.received) == 2, step=0.5)
     # The pass runs every 5 s; the test moves the clock faster than the daemon's threads
     # run, so a few seconds more may pass on the injected clock.
-    fired = [e.at - opened for e in store.ticket_events(first.id) if e.kind == "escalated"]
+    fired = [e.at - opened for e in store.tickets.events(first.id) if e.kind == "escalated"]
     assert len(fired) == 1 and 900 <= fired[0].total_seconds() <= 920
     assert clock.now() - opened <= dt.timedelta(minutes=15, seconds=30)
     assert sorted(paged(sms)[2:]) == [(first.id, PHONES["wang"]), (second.id, PHONES["wang"])]
@@ -159,7 +159,7 @@ async def _scenario(
     await run_until(clock, lambda: len(paged(sms)) == 5)
     await run_until(clock, lambda: clock.now() - opened >= dt.timedelta(hours=2), step=60)
     assert paged(sms)[4:] == [(second.id, PHONES["zhao"])]
-    kinds = [e.kind for e in store.ticket_events(first.id)]
+    kinds = [e.kind for e in store.tickets.events(first.id)]
     assert kinds == ["opened", "escalated", "acknowledged"]
 
 
@@ -184,7 +184,7 @@ async def test_quiet_hours_hold_a_class_c_message_until_morning_then_send_it(
         await asyncio.wait_for(ready.wait(), 20)
         store = Store.open(config.database_url)
         try:
-            store.sync_inventory(site_records(config), [], clock.now())
+            store.devices.sync(site_records(config), [], clock.now())
             routing = Routing.from_config(config)
             for site, cls in (("s1", TicketClass.C), ("s2", TicketClass.A)):
                 await asyncio.to_thread(

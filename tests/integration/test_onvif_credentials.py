@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
 
+from monitord.checks.onvif.fetch import CheckResult
 from monitord.checks.onvif.service import OnvifService
 from monitord.clock import SystemClock
 from monitord.config.models import Config
@@ -21,16 +20,12 @@ from monitord.store import Store
 from tests.peers.onvif import OnvifPeer
 from tests.peers.onvif_wsse import PASSWORD_DIGEST
 from tests.peers.rtsp import SDP_H264, response, scripted
+from tests.support.db import sqlite_only
 
 PASSWORD = "Adm1n-9x!"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    s.upgrade()
-    yield s
-    s.close()
+database_url = sqlite_only  # the checks are under test here, not the store
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +43,7 @@ def config(port: int, **more: Any) -> Config:
 
 def service(cfg: Config, store: Store, **kw: Any) -> OnvifService:
     clock = SystemClock()
-    store.sync_inventory(site_records(cfg), [device_record(d) for d in cfg.devices], clock.now())
+    store.devices.sync(site_records(cfg), [device_record(d) for d in cfg.devices], clock.now())
     return OnvifService(cfg, store, clock, **kw)
 
 
@@ -83,7 +78,7 @@ def findings(store: Store, device_id: str = "cam") -> dict[str, tuple[str, str]]
     """The last recorded change of each check: (state, "check: summary"). A first OK is
     a baseline, not a change, so it is not there."""
     out: dict[str, tuple[str, str]] = {}
-    for e in reversed(store.operation_record(device_id, 500)):
+    for e in reversed(store.states.operation_record(device_id, 500)):
         if e.kind == "finding":
             out[e.observation["check"]] = (e.to_state or "", e.reason)
     return out
@@ -92,6 +87,16 @@ def findings(store: Store, device_id: str = "cam") -> dict[str, tuple[str, str]]
 async def poll(svc: OnvifService, times: int = 2) -> None:
     for _ in range(times):  # a finding is confirmed at the second check
         await svc.watch.poll("cam")
+
+
+async def checked_once(cfg: Config, store: Store) -> CheckResult:
+    """The camera's result after a confirming poll, the service closed again."""
+    svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
+    try:
+        await poll(svc)
+        return svc.watch.results["cam"]
+    finally:
+        await svc.close()
 
 
 @pytest.mark.parametrize("follow", [False, True])
@@ -105,12 +110,7 @@ async def test_service_addresses_on_another_host_are_not_followed(
         cam.advertise = elsewhere.base  # GetServices and GetCapabilities point there
         more = {"follow_addresses": ["127.0.0.2"]} if follow else {}
         cfg = config(cam.port, check_stream=True, events=False, **more)
-        svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
-        try:
-            await poll(svc)
-            result = svc.watch.results["cam"]
-        finally:
-            await svc.close()
+        result = await checked_once(cfg, store)
         calls, refused = list(elsewhere.calls), result.refused
     found = findings(store)
     if follow:  # the test can fail: told to, monitord does follow
@@ -159,12 +159,7 @@ async def test_refused_hosts_and_why(store: Store, host: str, follow: list[str],
     with OnvifPeer(password=PASSWORD) as cam:
         cam.advertise = f"http://{host}:80"
         cfg = config(cam.port, events=False, follow_addresses=follow)
-        svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
-        try:
-            await poll(svc)
-            result = svc.watch.results["cam"]
-        finally:
-            await svc.close()
+        result = await checked_once(cfg, store)
     assert ("media", host) in result.refused
     assert result.stream_error is not None and why in result.stream_error.detail
 
@@ -229,12 +224,7 @@ async def test_a_device_that_signs_its_clock_read_and_runs_late_is_still_read(
         password=PASSWORD, clock_offset=-900.0, max_created_skew=300, pre_auth=frozenset()
     ) as cam:
         cfg = config(cam.port, check_stream=False, events=False)
-        svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
-        try:
-            await poll(svc)
-            result = svc.watch.results["cam"]
-        finally:
-            await svc.close()
+        result = await checked_once(cfg, store)
         bodies = list(cam.bodies)
     assert result.error is None and result.clock is not None
     assert -905 <= result.clock.drift <= -895

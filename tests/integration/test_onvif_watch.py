@@ -7,8 +7,6 @@ no password reaches either."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,16 +21,12 @@ from monitord.store import Store
 from tests.peers.onvif import OnvifPeer
 from tests.peers.rtsp import GstRtsp, gst_missing
 from tests.peers.soapevil import EvilSoap
+from tests.support.db import sqlite_only
 
 PASSWORD = "Adm1n-9x!"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    s.upgrade()
-    yield s
-    s.close()
+database_url = sqlite_only  # the checks are under test here, not the store
 
 
 @pytest.fixture
@@ -54,12 +48,12 @@ def config(*devices: dict[str, Any]) -> Config:
 
 def service(cfg: Config, store: Store, registry: CollectorRegistry, **kw: Any) -> OnvifService:
     clock = SystemClock()
-    store.sync_inventory(site_records(cfg), [device_record(d) for d in cfg.devices], clock.now())
+    store.devices.sync(site_records(cfg), [device_record(d) for d in cfg.devices], clock.now())
     return OnvifService(cfg, store, clock, registry, **kw)
 
 
 def records(store: Store, device_id: str, kind: str = "finding") -> list[Any]:
-    return [e for e in store.operation_record(device_id, 200) if e.kind == kind]
+    return [e for e in store.states.operation_record(device_id, 200) if e.kind == kind]
 
 
 async def test_nvr_channel_stops_recording_and_clock_drifts(env: None, store: Store) -> None:
@@ -79,7 +73,7 @@ async def test_nvr_channel_stops_recording_and_clock_drifts(env: None, store: St
     assert ("recording:Recording_3", "critical") in found
     assert ("clock", "warning") in found
     assert not any(c.startswith("recording:Recording_1") for c, _ in found)  # healthy
-    assert store.facts("nvr")["firmware"].value == "V4.2.1 build 250601"
+    assert store.facts.of("nvr")["firmware"].value == "V4.2.1 build 250601"
     assert records(store, "nvr", "firmware") == []  # a first read is not a change
     text = generate_latest(registry).decode()
     assert 'monitord_nvr_channel_recording{channel="Recording_3",device="nvr"' in text
@@ -88,7 +82,7 @@ async def test_nvr_channel_stops_recording_and_clock_drifts(env: None, store: St
     drift = [ln for ln in text.splitlines() if ln.startswith("monitord_onvif_clock_drift_seconds{")]
     assert drift and 115 <= float(drift[0].split()[-1]) <= 125
     assert 'monitord_onvif_call_duration_seconds_count{operation="GetRecordingJobState"' in text
-    assert PASSWORD not in text + repr(store.operation_record("nvr", 200))
+    assert PASSWORD not in text + repr(store.states.operation_record("nvr", 200))
 
 
 async def test_firmware_change_is_recorded_once(env: None, store: Store) -> None:
@@ -149,7 +143,9 @@ async def test_wrong_password_is_its_own_finding_and_backs_off(env: None, store:
     assert rejected <= 2  # one signed attempt per check: never near the lock-out
     text = generate_latest(registry).decode()
     assert 'monitord_onvif_auth_failures{device="cam",kind="camera",site="s1"} 2.0' in text
-    assert "not-the-password" not in text + repr(logs) + repr(store.operation_record("cam", 50))
+    assert "not-the-password" not in text + repr(logs) + repr(
+        store.states.operation_record("cam", 50)
+    )
 
 
 async def test_event_triggers_an_immediate_recheck(env: None, store: Store) -> None:

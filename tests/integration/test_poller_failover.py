@@ -39,7 +39,7 @@ class Centre:
             }
         )  # fmt: skip
         self.store, clock = store, SystemClock()
-        store.sync_inventory(
+        store.devices.sync(
             site_records(self.config),
             [device_record(d) for d in self.config.devices],
             clock.now(),
@@ -52,7 +52,7 @@ class Centre:
             store, lambda: self.config, clock, [poller_router(store, clock, centre)]
         )
         self.code = new_code()
-        store.add_poller_code("p-north", ["north"], self.code, clock.now(), CODE_VALID)
+        store.pollers.add_code("p-north", ["north"], self.code, clock.now(), CODE_VALID)
 
     @property
     def url(self) -> str:
@@ -96,7 +96,7 @@ async def test_enrol_then_fail_over_between_centres(centre: Centre, tmp_path: Pa
     finally:
         await alone.close()
     # Revoked: refused, not "down" (retrying cannot help).
-    centre.store.revoke_poller("p-north", dt.datetime.now(dt.UTC))
+    centre.store.pollers.revoke("p-north", dt.datetime.now(dt.UTC))
     link = Link([centre.url], loaded.token, state / "pins.pem", timeout=5)
     try:
         with pytest.raises(LinkRefused, match="401"):
@@ -121,4 +121,4 @@ async def test_a_centre_with_another_certificate_is_not_trusted(
             await link.push(heartbeat())
     finally:
         await link.close()
-    assert centre.store.poller("p-north").last_seen is None  # type: ignore[union-attr]
+    assert centre.store.pollers.get("p-north").last_seen is None  # type: ignore[union-attr]

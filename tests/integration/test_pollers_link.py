@@ -66,7 +66,7 @@ class Desk:
 class Lab:
     def __init__(self, store: Store) -> None:
         self.store, self.clock, self.config = store, FakeClock(T0), make_config()
-        store.sync_inventory(
+        store.devices.sync(
             site_records(self.config), [device_record(d) for d in self.config.devices], T0
         )
         settings = {d.id: self.config.icmp_for(d) for d in self.config.devices}
@@ -88,7 +88,7 @@ class Lab:
 
     def code(self, site: str, poller: str) -> str:
         code = new_code()
-        self.store.add_poller_code(poller, [site], code, self.clock.now(), CODE_VALID)
+        self.store.pollers.add_code(poller, [site], code, self.clock.now(), CODE_VALID)
         return code
 
     async def enrol(self, code: str) -> httpx.Response:
@@ -152,7 +152,7 @@ async def test_a_batch_applies_once_in_order_with_its_original_times(lab: Lab) -
     three = entry(3, "n-cam", "down", 12)
     r = await lab.push(token, one, two, three)
     assert r.json()["acked"] == 3
-    events = lab.store.operation_events_between(["n-cam"], T0, T0 + dt.timedelta(hours=1))
+    events = lab.store.history.operation_events(["n-cam"], T0, T0 + dt.timedelta(hours=1))
     assert [(e.to_state, e.at) for e in events] == [
         ("down", T0 + dt.timedelta(minutes=3)),
         ("up", T0 + dt.timedelta(minutes=9)),
@@ -160,7 +160,7 @@ async def test_a_batch_applies_once_in_order_with_its_original_times(lab: Lab) -
     ]
     assert [t.to_state for t in lab.desk.told] == [State.DOWN, State.UP, State.DOWN]
     assert lab.tracker.state("n-cam") == State.DOWN
-    assert lab.store.load_states()["n-cam"].since == T0 + dt.timedelta(minutes=12)
+    assert lab.store.states.load()["n-cam"].since == T0 + dt.timedelta(minutes=12)
     # A gap waits: entry 5 without 4 applies nothing.
     r = await lab.push(token, entry(5, "n-cam", "up", 20, frm="down"))
     assert r.json()["acked"] == 3
@@ -173,7 +173,7 @@ async def test_a_poller_may_write_only_its_own_sites(lab: Lab) -> None:
         r = await lab.push(token, entry(1, "n-cam", "down", 1), entry(2, device, "down", 1))
         assert r.status_code == 403, device
         assert device in r.json()["detail"]
-    assert lab.store.poller("p-north").acked_seq == 0  # type: ignore[union-attr]
+    assert lab.store.pollers.get("p-north").acked_seq == 0  # type: ignore[union-attr]
     assert lab.desk.told == []
 
 
@@ -184,14 +184,14 @@ async def test_entries_of_a_device_no_longer_configured_do_not_wedge_the_journal
     r = await lab.push(token, entry(1, "removed-cam", "down", 1), entry(2, "n-cam", "down", 2))
     assert r.status_code == 200 and r.json()["acked"] == 2
     assert [t.device_id for t in lab.desk.told] == ["n-cam"]
-    assert "removed-cam" not in lab.store.load_states()
+    assert "removed-cam" not in lab.store.states.load()
 
 
 async def test_a_revoked_or_unknown_credential_is_refused_before_the_body(lab: Lab) -> None:
     token = (await lab.enrol(lab.code("north", "p-north"))).json()["token"]
     assert (await lab.push(token)).status_code == 200  # a heartbeat
-    assert lab.store.poller("p-north").last_seen == T0  # type: ignore[union-attr]
-    assert lab.store.revoke_poller("p-north", T0)
+    assert lab.store.pollers.get("p-north").last_seen == T0  # type: ignore[union-attr]
+    assert lab.store.pollers.revoke("p-north", T0)
     assert (await lab.push(token, entry(1, "n-cam", "down", 1))).status_code == 401
     assert (
         await lab.http.get("/config", headers={"authorization": f"Bearer {token}"})
@@ -226,8 +226,8 @@ async def test_a_silent_poller_makes_its_devices_unknown_and_opens_one_ticket(la
         await lab.clock.advance(10)
     assert lab.tracker.state("n-cam") == State.UNKNOWN
     assert lab.tracker.state("s-cam") == State.PENDING  # another poller's site is left alone
-    assert lab.store.load_states()["n-cam"].state == "up"  # the saved truth is kept
-    found = lab.store.tickets(None, None, 100)
+    assert lab.store.states.load()["n-cam"].state == "up"  # the saved truth is kept
+    found = lab.store.tickets.recent(None, None, 100)
     assert [(t.fault_kind, t.root_device, t.site_id) for t in found] == [
         ("site_link_lost", None, "north")
     ]
@@ -238,10 +238,10 @@ async def test_a_silent_poller_makes_its_devices_unknown_and_opens_one_ticket(la
     r = await lab.push(token, entry(2, "n-cam", "down", 1))
     assert r.json()["acked"] == 2
     assert lab.tracker.state("n-cam") == State.DOWN
-    found = lab.store.tickets(None, None, 100)
+    found = lab.store.tickets.recent(None, None, 100)
     assert len(found) == 1 and found[0].recovered
     until = lab.clock.now() + dt.timedelta(seconds=1)
-    events = lab.store.operation_events_between(["n-cam"], T0, until)
+    events = lab.store.history.operation_events(["n-cam"], T0, until)
     assert [(e.from_state, e.to_state) for e in events] == [
         ("pending", "up"),
         ("up", "down"),

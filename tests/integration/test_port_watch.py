@@ -90,14 +90,14 @@ async def test_closed_port_is_a_confirmed_finding_recorded_once(tmp_path: Path) 
         with listener() as server:
             up = server.getsockname()[1]
             config = gate([up, gone])
-            store.sync_inventory(
+            store.devices.sync(
                 site_records(config), [device_record(d) for d in config.devices], clock.now()
             )
             watch = PortWatch(config, store, clock, registry)
             assert await watch.poll("acs") == 15.0  # SOFT: look again soon
             assert await watch.poll("acs") == 60.0  # HARD now
             await watch.poll("acs")
-            records = [e for e in store.operation_record("acs") if e.kind == "finding"]
+            records = [e for e in store.states.operation_record("acs") if e.kind == "finding"]
             assert [(e.observation["check"], e.to_state) for e in records] == [
                 (f"tcp:{gone}", "critical")
             ]
@@ -107,7 +107,7 @@ async def test_closed_port_is_a_confirmed_finding_recorded_once(tmp_path: Path) 
                 back.bind(("127.0.0.1", gone))
                 back.listen(4)
                 await watch.poll("acs")
-        records = [e for e in store.operation_record("acs") if e.kind == "finding"]
+        records = [e for e in store.states.operation_record("acs") if e.kind == "finding"]
         assert (records[0].from_state, records[0].to_state) == ("critical", "ok")
         assert len(records) == 2
     finally:

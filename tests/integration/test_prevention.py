@@ -16,7 +16,7 @@ from monitord.prevention import followups, inspections, warranty
 from monitord.prevention.service import PreventionService
 from monitord.prevention.task_metrics import TaskCollector
 from monitord.store import Store
-from monitord.store.prevention_records import FollowUpVisit
+from monitord.store.records import FollowUpVisit
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
 from tests.support.prevention import make_config, sync
@@ -31,7 +31,7 @@ def service(store: Store, at: dt.datetime = T0) -> PreventionService:
 
 
 def periods(store: Store) -> Counter[tuple[str, str, str]]:
-    return Counter((t.site_id, t.kind, t.period) for t in store.inspection_tasks())
+    return Counter((t.site_id, t.kind, t.period) for t in store.inspections.tasks())
 
 
 def test_downtime_is_caught_up_once_and_restarts_add_nothing(store: Store) -> None:
@@ -78,7 +78,7 @@ def test_recording_results_completes_the_task_and_a_failure_opens_one_ticket(
     svc = service(store)
     svc.tick(T0)
     config = svc.config
-    task = next(t for t in store.inspection_tasks(site="a") if t.kind == "camera")
+    task = next(t for t in store.inspections.tasks(site="a") if t.kind == "camera")
     at = T0 + dt.timedelta(days=3)
     ids = [i["id"] for i in task.items]
     assert len(ids) > 1
@@ -96,17 +96,17 @@ def test_recording_results_completes_the_task_and_a_failure_opens_one_ticket(
     assert again == ticket_id  # the same failure finds its ticket
     assert done.completed_at == at
     assert [r.result for r in results][-2:] == ["fail", "fail"]
-    found = store.ticket(ticket_id)
+    found = store.tickets.get(ticket_id)
     assert found is not None
     ticket, events = found
     assert (ticket.ticket_class, ticket.root_device, ticket.fault_kind) == ("C", "a-cam2",
                                                                              "inspection")  # fmt: skip
     assert "IR dead" in events[0].text
-    assert store.inspection_tasks(site="a", open_only=True).count(done) == 0
-    logged = store.inspection_results(site="a", since=at, until=at + dt.timedelta(seconds=1))
+    assert store.inspections.tasks(site="a", open_only=True).count(done) == 0
+    logged = store.inspections.results(site="a", since=at, until=at + dt.timedelta(seconds=1))
     assert [(t.id, r.item) for t, r in logged][-1] == (task.id, night) and len(logged) == 6
-    assert store.inspection_results(site="b") == []
-    assert store.inspection_results(site="a", until=at) == []
+    assert store.inspections.results(site="b") == []
+    assert store.inspections.results(site="a", until=at) == []
     with pytest.raises(inspections.InspectionError, match="no item 'x'"):
         inspections.record(store, config, task.id, "x", "pass", "li", at)
     with pytest.raises(inspections.InspectionError, match="no device 'b-nvr' at site 'a'"):
@@ -126,15 +126,15 @@ def test_followup_visit_with_a_quality_problem_opens_a_ticket(store: Store) -> N
                              ticket_class=TicketClass.B)  # fmt: skip
     assert saved.id > 0 and saved.contract == "seed-000" and saved.quality_problem
     assert saved.ticket_id is not None
-    found = store.ticket(saved.ticket_id)
+    found = store.tickets.get(saved.ticket_id)
     assert found is not None and found[0].ticket_class == "B"
     assert "北门摄像机夜间画面发白" in found[0].title
-    [read] = store.followup_visits(site="a")
+    [read] = store.followups.visits(site="a")
     assert (read.score, read.attitude, read.contact, read.problems) == (
         85, 5, "Ms Zhao", "北门摄像机夜间画面发白",
     )  # fmt: skip
     with pytest.raises(ValueError, match="attitude must be 1 to 5"):
-        store.add_followup_visit(FollowUpVisit("seed-000", "a", at, "wang", attitude=7))
+        store.followups.add(FollowUpVisit("seed-000", "a", at, "wang", attitude=7))
     with pytest.raises(followups.FollowUpError, match="unknown site 'zz'"):
         followups.record(store, svc.config, FollowUpVisit("", "zz", at, "wang"))
 
@@ -168,7 +168,7 @@ def test_one_warranty_ticket_per_site_and_month(store: Store) -> None:
     dec = dt.datetime(2026, 12, 15, tzinfo=dt.UTC)
     svc.tick(dec)
     svc.tick(dec + dt.timedelta(days=1))
-    found = [t for t in store.tickets() if t.fault_kind == "warranty"]
+    found = [t for t in store.tickets.recent() if t.fault_kind == "warranty"]
     assert len(found) == 1  # site a: 5 devices on one ticket; site b: none ending
     ticket = found[0]
     assert (ticket.site_id, ticket.ticket_class) == ("a", "C")
@@ -179,7 +179,7 @@ def test_one_warranty_ticket_per_site_and_month(store: Store) -> None:
     svc.apply(svc.config.model_copy(update={"devices": (
         *devices, nvr.model_copy(update={"warranty_end": dt.date(2027, 1, 10)}))}))  # fmt: skip
     svc.tick(dec + dt.timedelta(days=1, hours=1))
-    [ticket] = [t for t in store.tickets() if t.fault_kind == "warranty"]
+    [ticket] = [t for t in store.tickets.recent() if t.fault_kind == "warranty"]
     assert len(ticket.impacted) == 6 and ticket.impacted[-1] == "a-nvr"
     # Closed within the month: still no second ticket this month.
     for kind in (EventKind.ACKNOWLEDGED, EventKind.RESOLVED, EventKind.VERIFIED,
@@ -189,7 +189,7 @@ def test_one_warranty_ticket_per_site_and_month(store: Store) -> None:
                                          dt.timedelta(days=90)) == []  # fmt: skip
     january = dt.datetime(2027, 1, 2, tzinfo=dt.UTC)
     board = svc.tick(january)
-    assert len([t for t in store.tickets() if t.fault_kind == "warranty"]) == 2
+    assert len([t for t in store.tickets.recent() if t.fault_kind == "warranty"]) == 2
     assert board.sites[("seed-000", "a")].warranty_expiring == 6
 
 

@@ -57,7 +57,7 @@ async def test_downtime_is_caught_up_once_by_the_daemon(tmp_path: Path) -> None:
     await _run_until(config, april, ("monitord_inspections_overdue", "b"), 4)  # restart
     store = Store.open(config.database_url)
     try:
-        found = Counter((t.site_id, t.kind, t.period) for t in store.inspection_tasks())
+        found = Counter((t.site_id, t.kind, t.period) for t in store.inspections.tasks())
     finally:
         store.close()
     assert set(found.values()) == {1}

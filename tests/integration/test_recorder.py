@@ -27,7 +27,7 @@ def transition(device: str, seconds: float, was: State, now: State) -> Transitio
 def fleet(store: Store) -> Store:
     site = SiteRecord("s1", "Site", "Asia/Shanghai", "city", None)
     devices = [DeviceRecord(d, "s1", d, "camera", "10.0.0.1") for d in DEVICES]
-    store.sync_inventory([site], devices, T0)
+    store.devices.sync([site], devices, T0)
     return store
 
 
@@ -35,13 +35,13 @@ async def test_a_storm_shares_transactions_and_keeps_every_change_in_order(
     fleet: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batches: list[int] = []
-    write = fleet.record_state_changes
+    write = fleet.states.record_changes
 
     def counted(changes: list[tuple[OperationEvent, SavedState]]) -> None:
         batches.append(len(changes))
         write(changes)
 
-    monkeypatch.setattr(fleet, "record_state_changes", counted)
+    monkeypatch.setattr(fleet.states, "record_changes", counted)
     recorder = Recorder(fleet, FakeClock(T0))
 
     async def device_storm(device: str) -> None:  # one device's changes come one by one
@@ -51,10 +51,10 @@ async def test_a_storm_shares_transactions_and_keeps_every_change_in_order(
     await asyncio.wait_for(asyncio.gather(*(device_storm(d) for d in DEVICES)), timeout=30)
     assert sum(batches) == 2 * len(DEVICES)
     assert len(batches) <= 6, batches  # not one transaction per change
-    states = fleet.load_states()
+    states = fleet.states.load()
     assert {d: s.state for d, s in states.items()} == dict.fromkeys(DEVICES, "unreachable")
     for device in DEVICES[::37]:
-        record = fleet.operation_record(device)
+        record = fleet.states.operation_record(device)
         assert [(e.from_state, e.to_state) for e in record] == [
             ("down", "unreachable"),
             ("up", "down"),

@@ -40,8 +40,8 @@ def lab_with(store: Store, icmp: dict[str, float | int]) -> Lab:
 
 def events(store: Store, kind: str) -> list[tuple[int, str]]:
     out = []
-    for ticket in store.tickets(limit=1000):
-        out += [(ticket.id, ticket.root_device or "") for e in store.ticket_events(ticket.id)
+    for ticket in store.tickets.recent(limit=1000):
+        out += [(ticket.id, ticket.root_device or "") for e in store.tickets.events(ticket.id)
                 if e.kind == kind]  # fmt: skip
     return out
 
@@ -94,7 +94,7 @@ async def cut_and_heal(
     fleet.cut = Cut(frozenset(dark), fleet.at)
     await fleet.run_while(1.0, lambda: any(fleet.state(d) == State.UP for d in dark))
     await fleet.run_until(fleet.at + outage)
-    confirmed = sorted(t.root_device or "" for t in store.tickets())
+    confirmed = sorted(t.root_device or "" for t in store.tickets.recent())
     assert confirmed == sorted(roots)
     # Heal inside the next check of the first root: `lost` of its 3 echoes are dropped.
     first = min(roots)
@@ -102,7 +102,7 @@ async def cut_and_heal(
     fleet.cut.heal = start - 0.001 if lost == 0 else start + (lost - 0.5) * every
     await fleet.run_while(1.0, lambda: any(fleet.state(d) != State.UP for d in WATCHED))
     await fleet.run_until(fleet.at + 3 * float(icmp["interval"]))  # and a while after
-    after = store.tickets()
+    after = store.tickets.recent()
     assert sorted(t.root_device or "" for t in after) == sorted(roots)
     healed_at = T0 + dt.timedelta(seconds=fleet.cut.heal)
     assert all(t.opened_at < healed_at for t in after)
@@ -123,7 +123,7 @@ async def test_degraded_down_degraded_up_is_one_ticket_raised_once_recovered_onc
     fleet.cut = Cut(frozenset({"nvr"}), fleet.at)
     fleet.lossy = {"nvr": 1}
     await fleet.run_while(1.0, lambda: fleet.state("nvr") != State.DEGRADED)
-    [ticket] = store.tickets()
+    [ticket] = store.tickets.recent()
     assert (ticket.fault_kind, ticket.ticket_class, ticket.rule) == (
         "degraded",
         "B",
@@ -131,20 +131,20 @@ async def test_degraded_down_degraded_up_is_one_ticket_raised_once_recovered_onc
     )
     fleet.lossy = {}  # the NVR dies: class A (nvr-down), same ticket
     await fleet.run_while(1.0, lambda: fleet.state("nvr") != State.DOWN)
-    [ticket] = store.tickets()
+    [ticket] = store.tickets.recent()
     assert (ticket.fault_kind, ticket.ticket_class, ticket.rule) == ("down", "A", "nvr-down")
     fleet.lossy = {"nvr": 1}  # half back: degraded again, the class stays A
     await fleet.run_while(1.0, lambda: fleet.state("nvr") != State.DEGRADED)
     fleet.cut.heal = fleet.at
     await fleet.run_while(1.0, lambda: fleet.state("nvr") != State.UP)
     await fleet.run_until(fleet.at + 60)
-    [ticket] = store.tickets()
-    kinds = [e.kind for e in store.ticket_events(ticket.id)]
+    [ticket] = store.tickets.recent()
+    kinds = [e.kind for e in store.tickets.events(ticket.id)]
     assert kinds.count("opened") == 1 and kinds.count("recovered") == 1
     assert kinds.count("reclassified") == 1 and kinds.count("fault_changed") == 2
     assert kinds.index("recovered") == len(kinds) - 1  # only once confirmed UP
     assert (ticket.ticket_class, ticket.fault_kind, ticket.recovered) == ("A", "degraded", True)
-    note = [e for e in store.ticket_events(ticket.id) if e.kind == "fault_changed"][-1]
+    note = [e for e in store.tickets.events(ticket.id) if e.kind == "fault_changed"][-1]
     assert note.data["class_kept"] == "A" and note.data["would_be"] == "B"
 
 
@@ -158,28 +158,30 @@ def test_migration_0010_moves_fault_keys_to_one_per_root(database_url: str) -> N
                 command.downgrade(alembic_config(connection), "0009")
         finally:
             engine.dispose()
-        store.sync_inventory(SITES, [SW, CAM, NVR], RT0)
+        store.devices.sync(SITES, [SW, CAM, NVR], RT0)
         hour = dt.timedelta(hours=1)
-        down, _ = store.open_ticket(draft("C-1/sw1/down"), opened())
+        down, _ = store.tickets.open(draft("C-1/sw1/down"), opened())
         # The bug: a second active ticket for the same root, of another kind.
-        twin, _ = store.open_ticket(
+        twin, _ = store.tickets.open(
             draft("C-1/sw1/degraded", RT0 + hour, fault_kind="degraded"), opened()
         )
-        old, _ = store.open_ticket(draft("C-1/cam1/down", root_device="cam1"), opened())
-        old = store.append_ticket_event(
+        old, _ = store.tickets.open(draft("C-1/cam1/down", root_device="cam1"), opened())
+        old = store.tickets.append_event(
             old.id, old.version, event("closed", RT0 + hour), {"status": "closed"}
         )
-        hotline, _ = store.open_ticket(draft("C-1/hotline/1.0/op", fault_kind="hotline"), opened())
+        hotline, _ = store.tickets.open(draft("C-1/hotline/1.0/op", fault_kind="hotline"), opened())
         store.upgrade()
-        keys = {t.id: t.dedup_key for t in store.tickets(limit=100)}
+        keys = {t.id: t.dedup_key for t in store.tickets.recent(limit=100)}
         assert keys == {
             down.id: "C-1/sw1",
             twin.id: "C-1/sw1/degraded",  # kept: one active ticket per key
             old.id: "C-1/cam1",  # closed: found again for reopen_within
             hotline.id: "C-1/hotline/1.0/op",
         }
-        assert store.active_ticket(tickets.dedup_key("C-1", "sw1")) == store.ticket(down.id)[0]  # type: ignore[index]
-        assert store.last_closed_ticket(tickets.dedup_key("C-1", "cam1")).id == old.id  # type: ignore[union-attr]
+        assert (
+            store.tickets.active(tickets.dedup_key("C-1", "sw1")) == store.tickets.get(down.id)[0]
+        )  # type: ignore[index]
+        assert store.tickets.last_closed(tickets.dedup_key("C-1", "cam1")).id == old.id  # type: ignore[union-attr]
     finally:
         store.close()
 
@@ -191,12 +193,12 @@ async def test_a_fault_of_another_kind_within_reopen_within_reopens_its_ticket(
     for d in WATCHED:
         lab.tracker.devices[d].state = State.UP
     await lab.set("nvr", State.DOWN)
-    [ticket] = store.tickets()
+    [ticket] = store.tickets.recent()
     for kind in (EventKind.RESOLVED, EventKind.VERIFIED, EventKind.CLOSED):
         tickets.append(store, ticket.id, kind, "op", T0 + dt.timedelta(minutes=5), "done")
     await lab.set("nvr", State.UP, 6)
     await lab.set("nvr", State.DEGRADED, 60)
-    [again] = store.tickets()
+    [again] = store.tickets.recent()
     assert again.id == ticket.id and again.status == "open" and again.fault_kind == "degraded"
-    kinds = [e.kind for e in store.ticket_events(ticket.id)]
+    kinds = [e.kind for e in store.tickets.events(ticket.id)]
     assert kinds.count("opened") == 1 and "reopened" in kinds and "fault_changed" in kinds

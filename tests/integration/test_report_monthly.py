@@ -51,7 +51,7 @@ async def _seeded(store: Store, monkeypatch: pytest.MonkeyPatch) -> tuple[MonthL
     lab = MonthLab(store, config)
     await seed_month(lab)
     contract = config.contracts[0]
-    tz = monthly.report_timezone(contract, store.sites())
+    tz = monthly.report_timezone(contract, store.devices.sites())
     span = period.month("2026-06", tz, M1 + dt.timedelta(days=40))
     report = monthly.build(
         store, contract, span, "zh", AgreedWindows(config, store), SeededTasks(), 90
@@ -62,7 +62,7 @@ async def _seeded(store: Store, monkeypatch: pytest.MonkeyPatch) -> tuple[MonthL
 def _june_tickets(store: Store) -> list:  # type: ignore[type-arg]
     return [
         t
-        for t in store.tickets(None, "seed-000", 10_000)
+        for t in store.tickets.recent(None, "seed-000", 10_000)
         if t.opened_at.astimezone(SHANGHAI).strftime("%Y-%m") == "2026-06"
     ]
 
@@ -73,7 +73,7 @@ def _recount_sla(lab: MonthLab) -> dict[str, Counter[str]]:
     zones = {s.id: s.zone.value for s in lab.config.sites}
     verdicts: dict[str, Counter[str]] = {}
     for t in _june_tickets(lab.store):
-        events = lab.store.ticket_events(t.id)
+        events = lab.store.tickets.events(t.id)
         assert not {"paused", "reclassified", "reopened"} & {e.kind for e in events}
         clocks = contract.clocks.get(t.ticket_class if t.fault_kind != "hotline" else "hotline", ())
         for clock in clocks:
@@ -98,7 +98,7 @@ def _recount_minutes(lab: MonthLab) -> dict[str, tuple[int, int, int]]:
     """Per device: (observed minutes, down minutes, failures), sampling each minute."""
     out = {}
     for device in lab.config.devices:
-        record = lab.store.operation_record(device.id, 10_000)
+        record = lab.store.states.operation_record(device.id, 10_000)
         windows = WINDOWS.get(device.id, [])
         observed = down = 0
         instant = M0
@@ -148,7 +148,7 @@ async def test_every_figure_matches_an_independent_recount(
     # MTTA and MTTR.
     acks, repairs = [], []
     for t in june:
-        events = lab.store.ticket_events(t.id)
+        events = lab.store.tickets.events(t.id)
         first_ack = min(
             (e.at for e in events if e.kind in ("acknowledged", "on_site")), default=None
         )

@@ -15,7 +15,7 @@ from monitord.reports import logs, monthly, period
 from monitord.reports.agreed import AgreedWindows
 from monitord.reports.recorded import ContractWarranty, RecordedTasks, service_entries
 from monitord.store import Store
-from monitord.store.prevention_records import FollowUpVisit
+from monitord.store.records import FollowUpVisit
 from tests.support.month import M0, M1, MonthLab, at, config_data, seed_month
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -62,8 +62,8 @@ async def test_prevention_figures_match_the_records(store: Store) -> None:
 
     # Inspections: a task is done when every checklist item has a result before July.
     done = 0
-    for task in store.inspection_tasks(contract="seed-000"):
-        _, results = store.inspection_task(task.id) or (task, [])
+    for task in store.inspections.tasks(contract="seed-000"):
+        _, results = store.inspections.task(task.id) or (task, [])
         answered = {r.item for r in results if r.at < M1}
         done += answered >= {i["id"] for i in task.items}
     assert report.inspections is not None
@@ -73,7 +73,7 @@ async def test_prevention_figures_match_the_records(store: Store) -> None:
     # Follow-ups: visits made in June (site time) and their mean score; the windows by hand:
     # due in June: s1's 2026-03-20..06-19; overdue: s2's windows ending 1 Feb and 1 May.
     june = [
-        v for v in store.followup_visits(contract="seed-000")
+        v for v in store.followups.visits(contract="seed-000")
         if v.visited_at.astimezone(SHANGHAI).strftime("%Y-%m") == "2026-06"
     ]  # fmt: skip
     assert report.follow_ups is not None
@@ -89,11 +89,11 @@ async def test_prevention_figures_match_the_records(store: Store) -> None:
     assert "nvr1" not in ends and "cam-6" not in ends
 
     # The service log of s2 holds its inspection results and its June visit, in time order.
-    sites = [x for x in store.sites() if x.id == "s2"]
+    sites = [x for x in store.devices.sites() if x.id == "s2"]
     june_days = period.days("2026-06-01", "2026-06-30", "Asia/Shanghai", M1)
     rows = logs.entries(store, sites, june_days, service_entries(store, {"s2"}, M0, M1))
     kinds = [(r.event, r.by) for r in rows if r.event in ("inspection", "follow_up")]
-    results = sum(len(store.inspection_task(t.id)[1]) for t in created if t.site_id == "s2")  # type: ignore[index]
+    results = sum(len(store.inspections.task(t.id)[1]) for t in created if t.site_id == "s2")  # type: ignore[index]
     assert kinds.count(("follow_up", "客服张")) == 1
     assert kinds.count(("inspection", "engineer-li")) == results
     assert [r.at for r in rows] == sorted(r.at for r in rows)

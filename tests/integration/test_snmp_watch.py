@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from monitord.config.models import Config
 from monitord.inventory.archive import device_record, site_records
 from monitord.store import Store
 from tests.peers.snmp import COMMUNITY, Snmpd, Snmpsim
+from tests.support.db import sqlite_only
 from tests.support.snmpwatch import make_config
 
 
@@ -36,16 +36,11 @@ def on_loopback(config: Config, *devices: str) -> Config:
     return config.model_copy(update={"devices": moved})
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    s.upgrade()
-    yield s
-    s.close()
+database_url = sqlite_only  # the checks are under test here, not the store
 
 
 def kinds(store: Store, device: str, kind: str) -> list[Any]:
-    return [e for e in store.operation_record(device, 100) if e.kind == kind]
+    return [e for e in store.states.operation_record(device, 100) if e.kind == kind]
 
 
 async def test_findings_reboot_and_metrics(
@@ -54,7 +49,7 @@ async def test_findings_reboot_and_metrics(
     config = make_config(snmpd.port, snmpsim.port)
     config = on_loopback(config, "sw", "nvr", "acs")
     clock = SystemClock()
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
     )
     registry = CollectorRegistry()
@@ -103,7 +98,7 @@ async def test_findings_reboot_and_metrics(
         )
         changed = [e for e in logs if e["event"] == "finding changed"]
         assert len(changed) == 5
-        everything = text + repr(logs) + repr(store.operation_record("agent", 100))
+        everything = text + repr(logs) + repr(store.states.operation_record("agent", 100))
         for secret in (COMMUNITY, "switch1", "nvr1", "acs1"):
             assert secret not in everything
     finally:
@@ -115,7 +110,7 @@ async def test_unreadable_secret_is_an_unknown_finding(
 ) -> None:
     monkeypatch.delenv("T_SNMPD", raising=False)
     config = make_config(snmpd.port, snmpsim.port, max_attempts=1)
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], SystemClock().now()
     )
     service = SnmpService(config, store, SystemClock(), CollectorRegistry(), lambda _d: None)
@@ -132,7 +127,7 @@ async def test_unreadable_secret_is_an_unknown_finding(
 
 async def test_timeouts_do_not_block_others(store: Store, snmpd: Snmpd, env: None) -> None:
     config = make_config(snmpd.port, 9, timeout=0.3, retries=0, max_attempts=1)  # 9: discard
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], SystemClock().now()
     )
     service = SnmpService(config, store, SystemClock(), CollectorRegistry(), lambda _d: None)
@@ -151,7 +146,7 @@ async def test_tables_every_nth_poll_or_after_a_trap(
     config = make_config(snmpd.port, snmpsim.port, max_attempts=1, tables_every=3)
     config = on_loopback(config, "sw")
     clock = SystemClock()
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
     )
     walks: list[str] = []
@@ -185,7 +180,7 @@ async def test_reboot_while_stopped_is_recorded_once(
     the reboot already recorded is not recorded twice."""
     config = make_config(snmpd.port, snmpsim.port)
     clock = SystemClock()
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
     )
     hour_ago = clock.now() - dt.timedelta(hours=1)
@@ -193,7 +188,7 @@ async def test_reboot_while_stopped_is_recorded_once(
     async def start_and_poll(last_seen: dt.datetime) -> None:
         service = SnmpService(config, store, clock, CollectorRegistry(), lambda _d: None)
         try:
-            service.watch.restore({"agent": last_seen}, store.latest_events("reboot"))
+            service.watch.restore({"agent": last_seen}, store.states.latest_events("reboot"))
             await service.watch.poll("agent")
             await service.watch.poll("agent")  # the second poll has live memory: no event
         finally:
@@ -217,11 +212,11 @@ async def test_what_the_device_says_is_kept_and_a_firmware_change_recorded_once(
     config = make_config(snmpd.port, snmpsim.port)
     config = on_loopback(config, "nvr")
     clock = SystemClock()
-    store.sync_inventory(
+    store.devices.sync(
         site_records(config), [device_record(d) for d in config.devices], clock.now()
     )
     # What the last run saw: older firmware (updated while monitord was stopped).
-    store.learn_facts("nvr", "snmp", {"firmware": "V4.20.000"}, clock.now())
+    store.facts.learn("nvr", "snmp", {"firmware": "V4.20.000"}, clock.now())
     for _restart in range(2):
         service = SnmpService(config, store, clock, CollectorRegistry(), lambda _d: None)
         try:
@@ -232,12 +227,12 @@ async def test_what_the_device_says_is_kept_and_a_firmware_change_recorded_once(
             service.close()
     [change] = kinds(store, "nvr", "firmware")
     assert change.reason == "firmware changed (snmp): V4.20.000 -> V4.30.005"
-    nvr = {n: f.value for n, f in store.facts("nvr").items()}
+    nvr = {n: f.value for n, f in store.facts.of("nvr").items()}
     assert nvr == {
         "firmware": "V4.30.005",
         "sys_descr": "NVR DS-7608NI firmware V4.30.005",
         "sys_object_id": "1.3.6.1.4.1.99999.3.8",
     }
-    agent = store.facts("agent")
+    agent = store.facts.of("agent")
     assert agent["vendor"].value == "Net-SNMP" and agent["vendor"].source == "snmp"
     assert kinds(store, "agent", "firmware") == kinds(store, "agent", "archive") == []

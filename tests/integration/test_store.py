@@ -16,8 +16,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from monitord.store import InventoryDiff, Store, StoreError
-from monitord.store import store as store_module
-from monitord.store.migrate import alembic_config, head_revision
+from monitord.store import states as states_module
+from monitord.store.migrate import alembic_config, head_revision, newest_file_revision
 from monitord.store.records import DeviceRecord, OperationEvent, SavedState, SiteRecord
 from monitord.store.schema import Base
 from tests.support.archive import CAM, SITES, SW, T0
@@ -36,7 +36,7 @@ def saved(device_id: str, at: dt.datetime, state: str = "down") -> SavedState:
 
 @pytest.fixture
 def fleet(store: Store) -> Store:
-    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
+    store.devices.sync(SITES, [SW, CAM, NVR], T0)
     return store
 
 
@@ -56,7 +56,7 @@ def test_fresh_database_is_migrated_to_head_and_upgrade_is_idempotent(database_u
     try:
         assert store.current_revision() is None
         store.upgrade()
-        assert store.current_revision() == head_revision() == "0011"
+        assert store.current_revision() == head_revision() == newest_file_revision() == "0012"
         assert tables(database_url) >= TABLES
         store.upgrade()
         assert store.current_revision() == head_revision()
@@ -90,25 +90,25 @@ def test_downgrade_to_base_and_back(store: Store, database_url: str) -> None:
 
 
 def test_sync_adds_then_is_a_no_op(store: Store) -> None:
-    assert store.sync_inventory(SITES, [SW, CAM, NVR], T0) == InventoryDiff(
+    assert store.devices.sync(SITES, [SW, CAM, NVR], T0) == InventoryDiff(
         added=("sw1", "cam1", "nvr1")
     )
-    assert store.sync_inventory(SITES, [SW, CAM, NVR], T0 + dt.timedelta(hours=1)) == (
+    assert store.devices.sync(SITES, [SW, CAM, NVR], T0 + dt.timedelta(hours=1)) == (
         InventoryDiff()
     )
-    assert store.devices() == [CAM, NVR, SW]
-    assert store.device("cam1") == CAM
-    assert store.device("nope") is None
-    assert store.sites() == SITES
-    assert store.operation_record("cam1") == []
+    assert store.devices.all() == [CAM, NVR, SW]
+    assert store.devices.get("cam1") == CAM
+    assert store.devices.get("nope") is None
+    assert store.devices.sites() == SITES
+    assert store.states.operation_record("cam1") == []
 
 
 def test_changed_archive_fields_are_written_and_recorded(fleet: Store) -> None:
     new = dataclasses.replace(CAM, firmware="V5.8.0", location=None)
     later = T0 + dt.timedelta(days=1)
-    assert fleet.sync_inventory(SITES, [SW, new, NVR], later) == InventoryDiff(changed=("cam1",))
-    assert fleet.device("cam1") == new
-    (entry,) = fleet.operation_record("cam1")
+    assert fleet.devices.sync(SITES, [SW, new, NVR], later) == InventoryDiff(changed=("cam1",))
+    assert fleet.devices.get("cam1") == new
+    (entry,) = fleet.states.operation_record("cam1")
     assert (entry.kind, entry.at, entry.from_state, entry.to_state) == (
         "archive",
         later,
@@ -122,19 +122,19 @@ def test_changed_archive_fields_are_written_and_recorded(fleet: Store) -> None:
 
 
 def test_removed_device_keeps_its_archive_and_returns(fleet: Store) -> None:
-    fleet.record_state_change(state_event("nvr1", T0), saved("nvr1", T0))
+    fleet.states.record_change(state_event("nvr1", T0), saved("nvr1", T0))
     gone = T0 + dt.timedelta(days=2)
-    assert fleet.sync_inventory(SITES, [SW, CAM], gone) == InventoryDiff(removed=("nvr1",))
-    assert [d.id for d in fleet.devices()] == ["cam1", "sw1"]
-    assert [d.id for d in fleet.devices(include_removed=True)] == ["cam1", "nvr1", "sw1"]
-    assert fleet.device("nvr1") == NVR
-    assert "nvr1" in fleet.load_states()
-    assert fleet.sync_inventory(SITES, [SW, CAM], gone) == InventoryDiff()
+    assert fleet.devices.sync(SITES, [SW, CAM], gone) == InventoryDiff(removed=("nvr1",))
+    assert [d.id for d in fleet.devices.all()] == ["cam1", "sw1"]
+    assert [d.id for d in fleet.devices.all(include_removed=True)] == ["cam1", "nvr1", "sw1"]
+    assert fleet.devices.get("nvr1") == NVR
+    assert "nvr1" in fleet.states.load()
+    assert fleet.devices.sync(SITES, [SW, CAM], gone) == InventoryDiff()
 
     back = gone + dt.timedelta(days=1)
-    assert fleet.sync_inventory(SITES, [SW, CAM, NVR], back) == InventoryDiff(added=("nvr1",))
-    assert [d.id for d in fleet.devices()] == ["cam1", "nvr1", "sw1"]
-    assert [(e.at, e.reason) for e in fleet.operation_record("nvr1")] == [
+    assert fleet.devices.sync(SITES, [SW, CAM, NVR], back) == InventoryDiff(added=("nvr1",))
+    assert [d.id for d in fleet.devices.all()] == ["cam1", "nvr1", "sw1"]
+    assert [(e.at, e.reason) for e in fleet.states.operation_record("nvr1")] == [
         (back, "back in the configuration"),
         (gone, "removed from the configuration"),
         (T0, "ICMP: no reply"),
@@ -143,18 +143,18 @@ def test_removed_device_keeps_its_archive_and_returns(fleet: Store) -> None:
 
 def test_sites_are_updated_in_place(fleet: Store) -> None:
     renamed = SiteRecord("s2", "Hill station (new)", "Asia/Urumqi", "county", "C-2025-02")
-    fleet.sync_inventory([SITES[0], renamed], [SW, CAM, NVR], T0)
-    assert fleet.sites() == [SITES[0], renamed]
+    fleet.devices.sync([SITES[0], renamed], [SW, CAM, NVR], T0)
+    assert fleet.devices.sites() == [SITES[0], renamed]
 
 
 def test_sync_refuses_duplicates_and_unknown_sites(store: Store) -> None:
     with pytest.raises(ValueError, match="duplicate device ids: sw1"):
-        store.sync_inventory(SITES, [SW, SW], T0)
+        store.devices.sync(SITES, [SW, SW], T0)
     orphan = DeviceRecord("x1", "no-such-site", "X", "camera", "10.9.9.9")
     with pytest.raises(StoreError, match="synchronise the inventory"):
-        store.sync_inventory(SITES, [orphan], T0)
-    assert store.devices(include_removed=True) == []
-    assert store.sites() == []
+        store.devices.sync(SITES, [orphan], T0)
+    assert store.devices.all(include_removed=True) == []
+    assert store.devices.sites() == []
 
 
 # --- states and the operation record ---
@@ -163,26 +163,26 @@ def test_sync_refuses_duplicates_and_unknown_sites(store: Store) -> None:
 def test_state_change_round_trip_in_utc(fleet: Store) -> None:
     beijing = dt.timezone(dt.timedelta(hours=8))
     at = dt.datetime(2025, 3, 1, 16, 0, 0, 123456, tzinfo=beijing)
-    fleet.record_state_change(state_event("cam1", at), saved("cam1", at))
-    state = fleet.load_states()["cam1"]
+    fleet.states.record_change(state_event("cam1", at), saved("cam1", at))
+    state = fleet.states.load()["cam1"]
     assert state == saved("cam1", at)
     assert state.since.tzinfo is dt.UTC
     assert state.since == dt.datetime(2025, 3, 1, 8, 0, 0, 123456, tzinfo=dt.UTC)
-    (entry,) = fleet.operation_record("cam1")
+    (entry,) = fleet.states.operation_record("cam1")
     assert entry == state_event("cam1", at)
     assert entry.at.tzinfo is dt.UTC
 
     up = at + dt.timedelta(minutes=5)
-    fleet.record_state_change(state_event("cam1", up, to="up"), saved("cam1", up, "up"))
-    assert fleet.load_states() == {"cam1": saved("cam1", up, "up")}
+    fleet.states.record_change(state_event("cam1", up, to="up"), saved("cam1", up, "up"))
+    assert fleet.states.load() == {"cam1": saved("cam1", up, "up")}
 
 
 def test_state_change_is_all_or_nothing(fleet: Store) -> None:
     broken = SavedState("cam1", None, T0, T0, "no state")  # type: ignore[arg-type]
     with pytest.raises(StoreError, match="record a state change of cam1"):
-        fleet.record_state_change(state_event("cam1", T0), broken)
-    assert fleet.operation_record("cam1") == []
-    assert fleet.load_states() == {}
+        fleet.states.record_change(state_event("cam1", T0), broken)
+    assert fleet.states.operation_record("cam1") == []
+    assert fleet.states.load() == {}
 
 
 def test_state_change_is_all_or_nothing_when_the_upsert_fails(
@@ -191,29 +191,29 @@ def test_state_change_is_all_or_nothing_when_the_upsert_fails(
     def fail(dialect: str) -> sa.Executable:
         return sa.text("SELECT * FROM no_such_table")
 
-    monkeypatch.setattr(store_module, "_upsert_state", fail)
+    monkeypatch.setattr(states_module, "_upsert_state", fail)
     with pytest.raises(StoreError):
-        fleet.record_state_change(state_event("cam1", T0), saved("cam1", T0))
+        fleet.states.record_change(state_event("cam1", T0), saved("cam1", T0))
     monkeypatch.undo()
-    assert fleet.operation_record("cam1") == []
-    assert fleet.load_states() == {}
+    assert fleet.states.operation_record("cam1") == []
+    assert fleet.states.load() == {}
 
 
 def test_touch_checks_updates_only_known_states(fleet: Store) -> None:
-    fleet.record_state_change(state_event("cam1", T0), saved("cam1", T0))
+    fleet.states.record_change(state_event("cam1", T0), saved("cam1", T0))
     later = T0 + dt.timedelta(seconds=30)
-    fleet.touch_checks({"cam1": later, "sw1": later, "ghost": later})
-    fleet.touch_checks({})
-    states = fleet.load_states()
+    fleet.states.touch_checks({"cam1": later, "sw1": later, "ghost": later})
+    fleet.states.touch_checks({})
+    states = fleet.states.load()
     assert states == {"cam1": SavedState("cam1", "down", T0, later, "ICMP: no reply")}
 
 
 def test_operation_record_is_newest_first_and_limited(fleet: Store) -> None:
     for minute in (3, 1, 2):
-        fleet.record_event(state_event("sw1", T0 + dt.timedelta(minutes=minute)))
-    fleet.record_event(state_event("cam1", T0))
-    assert [e.at.minute for e in fleet.operation_record("sw1")] == [3, 2, 1]
-    assert [e.at.minute for e in fleet.operation_record("sw1", limit=2)] == [3, 2]
+        fleet.states.record_event(state_event("sw1", T0 + dt.timedelta(minutes=minute)))
+    fleet.states.record_event(state_event("cam1", T0))
+    assert [e.at.minute for e in fleet.states.operation_record("sw1")] == [3, 2, 1]
+    assert [e.at.minute for e in fleet.states.operation_record("sw1", limit=2)] == [3, 2]
 
 
 def test_observation_keeps_json_and_survives_odd_values(fleet: Store) -> None:
@@ -222,42 +222,42 @@ def test_observation_keeps_json_and_survives_odd_values(fleet: Store) -> None:
         "note": "门口摄像机",
         "when": dt.date(2025, 1, 2),
     }
-    fleet.record_event(OperationEvent("cam1", T0, "state", None, "up", "ok", observation))
-    (entry,) = fleet.operation_record("cam1")
+    fleet.states.record_event(OperationEvent("cam1", T0, "state", None, "up", "ok", observation))
+    (entry,) = fleet.states.operation_record("cam1")
     assert entry.observation == {**observation, "when": "2025-01-02"}
 
 
 def test_naive_datetimes_are_refused(fleet: Store) -> None:
     naive = dt.datetime(2025, 3, 1, 8, 0)
     with pytest.raises(ValueError, match="naive"):
-        fleet.record_event(state_event("cam1", naive))
+        fleet.states.record_event(state_event("cam1", naive))
     with pytest.raises(ValueError, match="naive"):
-        fleet.record_state_change(state_event("cam1", T0), saved("cam1", naive))
+        fleet.states.record_change(state_event("cam1", T0), saved("cam1", naive))
     with pytest.raises(ValueError, match="naive"):
-        fleet.touch_checks({"cam1": naive})
+        fleet.states.touch_checks({"cam1": naive})
     with pytest.raises(ValueError, match="naive"):
-        fleet.sync_inventory(SITES, [SW], naive)
-    assert fleet.operation_record("cam1") == []
-    assert fleet.load_states() == {}
+        fleet.devices.sync(SITES, [SW], naive)
+    assert fleet.states.operation_record("cam1") == []
+    assert fleet.states.load() == {}
 
 
 def test_events_of_unknown_devices_are_refused(fleet: Store) -> None:
     with pytest.raises(StoreError, match="record an event of ghost"):
-        fleet.record_event(state_event("ghost", T0))
+        fleet.states.record_event(state_event("ghost", T0))
 
 
 def test_concurrent_writers_from_threads(fleet: Store) -> None:
     def write(n: int) -> None:
         device = ("sw1", "cam1", "nvr1")[n % 3]
         at = T0 + dt.timedelta(seconds=n)
-        fleet.record_state_change(state_event(device, at), saved(device, at))
-        fleet.touch_checks({device: at})
-        fleet.load_states()
+        fleet.states.record_change(state_event(device, at), saved(device, at))
+        fleet.states.touch_checks({device: at})
+        fleet.states.load()
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(write, range(120)))
-    assert sum(len(fleet.operation_record(d, 1000)) for d in ("sw1", "cam1", "nvr1")) == 120
-    assert len(fleet.load_states()) == 3
+    assert sum(len(fleet.states.operation_record(d, 1000)) for d in ("sw1", "cam1", "nvr1")) == 120
+    assert len(fleet.states.load()) == 3
 
 
 # --- opening and errors ---
@@ -277,10 +277,10 @@ def test_sqlite_creates_its_directory_and_uses_wal(tmp_path: Path) -> None:
 def test_sqlite_in_memory_works_across_threads() -> None:
     store = Store.open("sqlite://")
     store.upgrade()
-    store.sync_inventory(SITES, [SW], T0)
+    store.devices.sync(SITES, [SW], T0)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda n: store.record_event(state_event("sw1", T0)), range(20)))
-    assert len(store.operation_record("sw1")) == 20
+        list(pool.map(lambda n: store.states.record_event(state_event("sw1", T0)), range(20)))
+    assert len(store.states.operation_record("sw1")) == 20
     store.close()
 
 
@@ -328,7 +328,7 @@ def test_password_is_redacted_in_repr_and_errors(pg_url: str) -> None:
         assert store.url_redacted.startswith("postgresql+psycopg://postgres:***@")
         store.upgrade()
         with pytest.raises(StoreError) as caught:
-            store.record_event(state_event("ghost", T0))
+            store.states.record_event(state_event("ghost", T0))
         assert "Sup3r-s3cret" not in "".join(traceback.format_exception(caught.value))
     finally:
         store.close()

@@ -25,12 +25,12 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 @pytest.fixture
 def fleet(store: Store) -> Store:
     # Tickets refer to sites and devices.
-    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
+    store.devices.sync(SITES, [SW, CAM, NVR], T0)
     return store
 
 
 def close(store: Store, ticket: TicketRecord, at: dt.datetime) -> TicketRecord:
-    return store.append_ticket_event(
+    return store.tickets.append_event(
         ticket.id, ticket.version, event("closed", at), {"status": "closed"}
     )
 
@@ -60,51 +60,51 @@ def count(url: str, table: str) -> int:
 
 
 def test_open_assigns_id_and_version_and_stores_the_first_event(fleet: Store) -> None:
-    ticket, created = fleet.open_ticket(draft(), opened(fault="down"))
+    ticket, created = fleet.tickets.open(draft(), opened(fault="down"))
     assert created
     assert ticket.id > 0
     assert ticket == dataclasses.replace(draft(), id=ticket.id, version=1)
-    found = fleet.ticket(ticket.id)
+    found = fleet.tickets.get(ticket.id)
     assert found is not None
     assert found[0] == ticket
     assert found[1] == [TicketEventRecord(ticket.id, 1, T0, "opened", "monitord",
                                           "switch-down -> B", {"fault": "down"})]  # fmt: skip
-    assert fleet.ticket_events(ticket.id) == found[1]
-    assert fleet.active_ticket(KEY) == ticket
-    assert fleet.ticket(ticket.id + 1000) is None
-    assert fleet.ticket_events(ticket.id + 1000) == []
+    assert fleet.tickets.events(ticket.id) == found[1]
+    assert fleet.tickets.active(KEY) == ticket
+    assert fleet.tickets.get(ticket.id + 1000) is None
+    assert fleet.tickets.events(ticket.id + 1000) == []
 
 
 def test_opening_twice_returns_the_active_ticket(fleet: Store, database_url: str) -> None:
-    first, created = fleet.open_ticket(draft(), opened())
+    first, created = fleet.tickets.open(draft(), opened())
     later = T0 + dt.timedelta(minutes=5)
-    again, created_again = fleet.open_ticket(draft(at=later, title="other"), opened(later))
+    again, created_again = fleet.tickets.open(draft(at=later, title="other"), opened(later))
     assert (created, created_again) == (True, False)
     assert again == first
-    assert fleet.tickets() == [first]
+    assert fleet.tickets.recent() == [first]
     assert count(database_url, "ticket_events") == 1
 
 
 def test_after_closing_the_same_key_opens_a_new_ticket(fleet: Store, database_url: str) -> None:
-    first, _ = fleet.open_ticket(draft(), opened())
-    assert fleet.last_closed_ticket(KEY) is None
+    first, _ = fleet.tickets.open(draft(), opened())
+    assert fleet.tickets.last_closed(KEY) is None
     closed_at = T0 + dt.timedelta(hours=2)
     closed = close(fleet, first, closed_at)
     assert (closed.status, closed.version, closed.updated_at) == ("closed", 2, closed_at)
-    assert fleet.active_ticket(KEY) is None
-    assert fleet.last_closed_ticket(KEY) == closed
+    assert fleet.tickets.active(KEY) is None
+    assert fleet.tickets.last_closed(KEY) == closed
 
     later = T0 + dt.timedelta(days=1)
-    second, created = fleet.open_ticket(draft(at=later), opened(later))
+    second, created = fleet.tickets.open(draft(at=later), opened(later))
     assert created
     assert second.id != first.id
-    assert fleet.active_ticket(KEY) == second
-    assert fleet.last_closed_ticket(KEY) == closed
-    assert fleet.tickets() == [second, closed]  # newest first
+    assert fleet.tickets.active(KEY) == second
+    assert fleet.tickets.last_closed(KEY) == closed
+    assert fleet.tickets.recent() == [second, closed]  # newest first
 
     # The most recently closed one wins.
     closed_second = close(fleet, second, later + dt.timedelta(hours=1))
-    assert fleet.last_closed_ticket(KEY) == closed_second
+    assert fleet.tickets.last_closed(KEY) == closed_second
     rows = raw(database_url, "SELECT id, closed_at FROM tickets ORDER BY id")
     assert [r[0] for r in rows] == [first.id, second.id]
     assert all(r[1] is not None for r in rows)
@@ -113,47 +113,47 @@ def test_after_closing_the_same_key_opens_a_new_ticket(fleet: Store, database_ur
 def test_reopening_clears_closed_at_unless_another_ticket_is_active(
     fleet: Store, database_url: str
 ) -> None:
-    first, _ = fleet.open_ticket(draft(), opened())
+    first, _ = fleet.tickets.open(draft(), opened())
     closed = close(fleet, first, T0 + dt.timedelta(hours=1))
-    reopened = fleet.append_ticket_event(
+    reopened = fleet.tickets.append_event(
         first.id, closed.version, event("reopened", T0 + dt.timedelta(hours=2)), {"status": "open"}
     )
     assert (reopened.status, reopened.version) == ("open", 3)
-    assert fleet.active_ticket(KEY) == reopened
+    assert fleet.tickets.active(KEY) == reopened
     assert raw(database_url, "SELECT closed_at FROM tickets")[0][0] is None
 
     # Closed again, a new ticket takes the key; the old one may not come back beside it.
     closed = close(fleet, reopened, T0 + dt.timedelta(hours=3))
-    second, _ = fleet.open_ticket(draft(at=T0 + dt.timedelta(hours=4)), opened())
+    second, _ = fleet.tickets.open(draft(at=T0 + dt.timedelta(hours=4)), opened())
     with pytest.raises(ActiveTicketExists, match=f"ticket {first.id} cannot become 'open'"):
-        fleet.append_ticket_event(
+        fleet.tickets.append_event(
             first.id, closed.version, event("reopened", T0 + dt.timedelta(hours=5)),
             {"status": "open"},
         )  # fmt: skip
     assert not isinstance(ActiveTicketExists("x"), TicketConflict)  # retrying cannot help
-    assert fleet.ticket(first.id) == (closed, fleet.ticket_events(first.id))
-    assert len(fleet.ticket_events(first.id)) == closed.version == 4
-    assert fleet.active_ticket(KEY) == second
+    assert fleet.tickets.get(first.id) == (closed, fleet.tickets.events(first.id))
+    assert len(fleet.tickets.events(first.id)) == closed.version == 4
+    assert fleet.tickets.active(KEY) == second
 
 
 def test_tickets_without_a_device_and_other_keys_coexist(fleet: Store) -> None:
     hotline = draft("C-2/hotline/1", root_device=None, ticket_class=None, rule="manual",
                     contract="C-2", site_id="s2", fault_kind="report")  # fmt: skip
-    a, _ = fleet.open_ticket(draft(), opened())
-    b, created = fleet.open_ticket(hotline, opened(T0 + dt.timedelta(seconds=1)))
+    a, _ = fleet.tickets.open(draft(), opened())
+    b, created = fleet.tickets.open(hotline, opened(T0 + dt.timedelta(seconds=1)))
     assert created
     assert (b.root_device, b.ticket_class) == (None, None)
-    assert {t.id for t in fleet.tickets()} == {a.id, b.id}
+    assert {t.id for t in fleet.tickets.recent()} == {a.id, b.id}
 
 
 def test_open_refuses_unknown_sites_and_devices_and_closed_drafts(fleet: Store) -> None:
     with pytest.raises(StoreError, match=f"cannot open a ticket for {KEY}: "):
-        fleet.open_ticket(draft(site_id="nowhere"), opened())
+        fleet.tickets.open(draft(site_id="nowhere"), opened())
     with pytest.raises(StoreError, match="cannot open a ticket"):
-        fleet.open_ticket(draft(root_device="ghost"), opened())
+        fleet.tickets.open(draft(root_device="ghost"), opened())
     with pytest.raises(ValueError, match="cannot be opened closed"):
-        fleet.open_ticket(draft(status="closed"), opened())
-    assert fleet.tickets() == []
+        fleet.tickets.open(draft(status="closed"), opened())
+    assert fleet.tickets.recent() == []
 
 
 def test_open_is_all_or_nothing(
@@ -164,22 +164,22 @@ def test_open_is_all_or_nothing(
 
     monkeypatch.setattr(tickets_module, "_insert_event", fail)
     with pytest.raises(StoreError, match="cannot open a ticket"):
-        fleet.open_ticket(draft(), opened())
+        fleet.tickets.open(draft(), opened())
     monkeypatch.undo()
-    assert fleet.tickets() == []
+    assert fleet.tickets.recent() == []
     assert count(database_url, "ticket_events") == 0
-    assert fleet.open_ticket(draft(), opened())[1]  # the key is still free
+    assert fleet.tickets.open(draft(), opened())[1]  # the key is still free
 
 
 def test_concurrent_opens_make_exactly_one_ticket(store: Store, database_url: str) -> None:
     """Eight writers, each with its own engine like separate processes, open one fault."""
-    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
+    store.devices.sync(SITES, [SW, CAM, NVR], T0)
     writers = [Store.open(database_url) for _ in range(8)]
     start = threading.Barrier(len(writers))
 
     def open_one(writer: Store) -> tuple[TicketRecord, bool]:
         start.wait()
-        return writer.open_ticket(draft(), opened())
+        return writer.tickets.open(draft(), opened())
 
     try:
         with ThreadPoolExecutor(max_workers=len(writers)) as pool:
@@ -189,7 +189,7 @@ def test_concurrent_opens_make_exactly_one_ticket(store: Store, database_url: st
             writer.close()
     assert sum(created for _, created in results) == 1
     assert len({ticket for ticket, _ in results}) == 1
-    assert len(store.tickets()) == 1
+    assert len(store.tickets.recent()) == 1
     assert count(database_url, "ticket_events") == 1
 
 
@@ -209,7 +209,7 @@ def test_open_waits_for_a_racer_and_returns_its_ticket(fleet: Store, database_ur
                 {"key": KEY, "at": sql_time(database_url, T0)},
             )
             waiting = threading.Thread(
-                target=lambda: result.append(fleet.open_ticket(draft(), opened()))
+                target=lambda: result.append(fleet.tickets.open(draft(), opened()))
             )
             waiting.start()
             time.sleep(0.5)
@@ -221,14 +221,14 @@ def test_open_waits_for_a_racer_and_returns_its_ticket(fleet: Store, database_ur
     ((ticket, created),) = result
     assert not created
     assert ticket.title == "racer"
-    assert [t.title for t in fleet.tickets()] == ["racer"]
+    assert [t.title for t in fleet.tickets.recent()] == ["racer"]
 
 
 # --- appending: versions, gapless seq, atomicity ---
 
 
 def test_appends_number_events_without_gaps(fleet: Store) -> None:
-    ticket, _ = fleet.open_ticket(draft(), opened())
+    ticket, _ = fleet.tickets.open(draft(), opened())
     steps: list[tuple[str, dict[str, Any]]] = [
         ("acknowledged", {"status": "acknowledged"}),
         ("on_site", {"status": "on_site"}),
@@ -237,9 +237,9 @@ def test_appends_number_events_without_gaps(fleet: Store) -> None:
     ]
     for n, (kind, changes) in enumerate(steps, start=1):
         at = T0 + dt.timedelta(minutes=n)
-        ticket = fleet.append_ticket_event(ticket.id, ticket.version, event(kind, at), changes)
+        ticket = fleet.tickets.append_event(ticket.id, ticket.version, event(kind, at), changes)
         assert (ticket.version, ticket.updated_at) == (n + 1, at)
-    events = fleet.ticket_events(ticket.id)
+    events = fleet.tickets.events(ticket.id)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert [e.kind for e in events] == ["opened", "acknowledged", "on_site", "comment", "paused"]
     assert (ticket.status, ticket.paused, ticket.recovered) == ("on_site", True, False)
@@ -247,41 +247,41 @@ def test_appends_number_events_without_gaps(fleet: Store) -> None:
 
 
 def test_every_changeable_field_is_written(fleet: Store) -> None:
-    ticket, _ = fleet.open_ticket(draft(), opened())
+    ticket, _ = fleet.tickets.open(draft(), opened())
     changes: dict[str, Any] = {
         "status": "acknowledged", "paused": True, "recovered": True, "ticket_class": "A",
         "rule": "manual", "impacted": ("sw1", "cam1", "nvr1"), "title": "Depot dark",
     }  # fmt: skip
-    updated = fleet.append_ticket_event(ticket.id, 1, event("comment", T0), changes)
+    updated = fleet.tickets.append_event(ticket.id, 1, event("comment", T0), changes)
     expected = dataclasses.replace(ticket, **changes, version=2)
     assert updated == expected
-    assert fleet.active_ticket(KEY) == expected
+    assert fleet.tickets.active(KEY) == expected
 
 
 def test_stale_version_conflicts_and_writes_nothing(fleet: Store) -> None:
-    ticket, _ = fleet.open_ticket(draft(), opened())
-    ticket = fleet.append_ticket_event(ticket.id, 1, event("acknowledged", T0),
+    ticket, _ = fleet.tickets.open(draft(), opened())
+    ticket = fleet.tickets.append_event(ticket.id, 1, event("acknowledged", T0),
                                        {"status": "acknowledged"})  # fmt: skip
-    before = fleet.ticket(ticket.id)
+    before = fleet.tickets.get(ticket.id)
     with pytest.raises(TicketConflict, match=f"ticket {ticket.id} is at version 2, not 1"):
-        fleet.append_ticket_event(ticket.id, 1, event("on_site", T0), {"status": "on_site"})
+        fleet.tickets.append_event(ticket.id, 1, event("on_site", T0), {"status": "on_site"})
     with pytest.raises(TicketConflict, match="ticket 9999 does not exist"):
-        fleet.append_ticket_event(9999, 1, event("comment", T0), {})
+        fleet.tickets.append_event(9999, 1, event("comment", T0), {})
     assert issubclass(TicketConflict, StoreError)
-    assert fleet.ticket(ticket.id) == before
+    assert fleet.tickets.get(ticket.id) == before
 
 
 def test_concurrent_appends_keep_seq_gapless(fleet: Store) -> None:
-    ticket, _ = fleet.open_ticket(draft(), opened())
+    ticket, _ = fleet.tickets.open(draft(), opened())
 
     def add_comments(n: int) -> None:
         # Read, append, and on a conflict read again: what the ticketing layer does.
         for i in range(5):
             while True:
-                current = fleet.active_ticket(KEY)
+                current = fleet.tickets.active(KEY)
                 assert current is not None
                 try:
-                    fleet.append_ticket_event(
+                    fleet.tickets.append_event(
                         current.id, current.version, event("comment", T0, f"{n}.{i}"), {}
                     )
                     break
@@ -290,46 +290,46 @@ def test_concurrent_appends_keep_seq_gapless(fleet: Store) -> None:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(add_comments, range(8)))
-    events = fleet.ticket_events(ticket.id)
+    events = fleet.tickets.events(ticket.id)
     assert [e.seq for e in events] == list(range(1, 42))
     assert len({e.text for e in events[1:]}) == 40
-    final = fleet.active_ticket(KEY)
+    final = fleet.tickets.active(KEY)
     assert final is not None and final.version == 41
 
 
 def test_event_and_row_change_together(
     fleet: Store, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ticket, _ = fleet.open_ticket(draft(), opened())
-    before = fleet.ticket(ticket.id)
+    ticket, _ = fleet.tickets.open(draft(), opened())
+    before = fleet.tickets.get(ticket.id)
 
     def fail(ticket_id: int, seq: int, e: TicketEventRecord) -> sa.Executable:
         return sa.text("SELECT * FROM no_such_table")
 
     monkeypatch.setattr(tickets_module, "_insert_event", fail)
     with pytest.raises(StoreError, match=f"cannot append an event to ticket {ticket.id}"):
-        fleet.append_ticket_event(ticket.id, 1, event("closed", T0), {"status": "closed"})
+        fleet.tickets.append_event(ticket.id, 1, event("closed", T0), {"status": "closed"})
     monkeypatch.undo()
-    assert fleet.ticket(ticket.id) == before
+    assert fleet.tickets.get(ticket.id) == before
     assert raw(database_url, "SELECT closed_at FROM tickets")[0][0] is None
     # The version was not used up: the same append now succeeds.
     assert close(fleet, ticket, T0).version == 2
 
 
 def test_append_refuses_bad_changes_and_naive_times(fleet: Store) -> None:
-    ticket, _ = fleet.open_ticket(draft(), opened())
-    before = fleet.ticket(ticket.id)
+    ticket, _ = fleet.tickets.open(draft(), opened())
+    before = fleet.tickets.get(ticket.id)
     with pytest.raises(ValueError, match=r"cannot change: \['contract', 'version'\]"):
-        fleet.append_ticket_event(ticket.id, 1, event("comment", T0),
+        fleet.tickets.append_event(ticket.id, 1, event("comment", T0),
                                   {"version": 7, "contract": "C-2"})  # fmt: skip
     with pytest.raises(ValueError, match="not a str"):
-        fleet.append_ticket_event(ticket.id, 1, event("impact", T0), {"impacted": "cam1"})
+        fleet.tickets.append_event(ticket.id, 1, event("impact", T0), {"impacted": "cam1"})
     with pytest.raises(ValueError, match="naive"):
-        fleet.append_ticket_event(ticket.id, 1, event("comment", T0.replace(tzinfo=None)), {})
+        fleet.tickets.append_event(ticket.id, 1, event("comment", T0.replace(tzinfo=None)), {})
     with pytest.raises(ValueError, match="naive"):
-        fleet.open_ticket(draft("other", at=T0.replace(tzinfo=None)), opened())
-    assert fleet.ticket(ticket.id) == before
-    assert len(fleet.tickets()) == 1
+        fleet.tickets.open(draft("other", at=T0.replace(tzinfo=None)), opened())
+    assert fleet.tickets.get(ticket.id) == before
+    assert len(fleet.tickets.recent()) == 1
 
 
 # --- values and queries ---
@@ -338,10 +338,10 @@ def test_append_refuses_bad_changes_and_naive_times(fleet: Store) -> None:
 def test_json_and_datetimes_round_trip(fleet: Store) -> None:
     at = dt.datetime(2025, 3, 1, 16, 30, 0, 123456, tzinfo=BEIJING)
     data = {"现场": "北门岗亭", "devices": ["cam1", "sw1"], "nested": {"count": 2, "ok": True}}
-    ticket, _ = fleet.open_ticket(
+    ticket, _ = fleet.tickets.open(
         draft(at=at, title="北门摄像机离线", impacted=("cam1", "摄像机-2")), opened(at, **data)
     )
-    found = fleet.ticket(ticket.id)
+    found = fleet.tickets.get(ticket.id)
     assert found is not None
     record, (first,) = found
     assert record.title == "北门摄像机离线"
@@ -351,12 +351,12 @@ def test_json_and_datetimes_round_trip(fleet: Store) -> None:
         assert value.tzinfo is dt.UTC
         assert value == dt.datetime(2025, 3, 1, 8, 30, 0, 123456, tzinfo=dt.UTC)
     later = at + dt.timedelta(hours=1)
-    updated = fleet.append_ticket_event(
+    updated = fleet.tickets.append_event(
         ticket.id, 1, event("impact", later, "影响扩大", impacted=["nvr1"]), {"impacted": ["nvr1"]}
     )
     assert updated.impacted == ("nvr1",)
     assert updated.updated_at.tzinfo is dt.UTC
-    assert fleet.ticket_events(ticket.id)[1] == TicketEventRecord(
+    assert fleet.tickets.events(ticket.id)[1] == TicketEventRecord(
         ticket.id, 2, later, "impact", "operator", "影响扩大", {"impacted": ["nvr1"]}
     )
 
@@ -365,26 +365,26 @@ def test_tickets_filter_by_status_and_contract_newest_first(fleet: Store) -> Non
     made = []
     for n in range(4):
         contract = "C-1" if n % 2 == 0 else "C-2"
-        ticket, _ = fleet.open_ticket(
+        ticket, _ = fleet.tickets.open(
             draft(f"{contract}/dev{n}/down", at=T0 + dt.timedelta(hours=n), contract=contract),
             opened(),
         )
         made.append(ticket)
     made[0] = close(fleet, made[0], T0 + dt.timedelta(hours=5))
     newest_first = made[::-1]
-    assert fleet.tickets() == newest_first
-    assert fleet.tickets(limit=2) == newest_first[:2]
-    assert fleet.tickets(statuses={"closed"}) == [made[0]]
-    assert fleet.tickets(statuses=["open"], contract="C-1") == [made[2]]
-    assert fleet.tickets(contract="C-2") == [made[3], made[1]]
-    assert fleet.tickets(statuses=()) == []
+    assert fleet.tickets.recent() == newest_first
+    assert fleet.tickets.recent(limit=2) == newest_first[:2]
+    assert fleet.tickets.recent(statuses={"closed"}) == [made[0]]
+    assert fleet.tickets.recent(statuses=["open"], contract="C-1") == [made[2]]
+    assert fleet.tickets.recent(contract="C-2") == [made[3], made[1]]
+    assert fleet.tickets.recent(statuses=()) == []
 
 
 # --- migration ---
 
 
 def test_head_round_trips_to_0001(store: Store, database_url: str) -> None:
-    assert store.current_revision() == head_revision() == "0010"
+    assert store.current_revision() == head_revision() == "0011"
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as connection:
@@ -424,10 +424,10 @@ def test_a_database_made_by_0001_upgrades_with_its_data(database_url: str) -> No
         assert store.current_revision() == "0001"
         store.upgrade()
         assert store.current_revision() == head_revision()
-        assert store.device("sw1") == SW
-        ticket, created = store.open_ticket(draft(), opened())
+        assert store.devices.get("sw1") == SW
+        ticket, created = store.tickets.open(draft(), opened())
         assert created
-        assert store.active_ticket(KEY) == ticket
+        assert store.tickets.active(KEY) == ticket
     finally:
         engine.dispose()
         store.close()

@@ -8,7 +8,6 @@ import functools
 import io
 import json
 import os
-import socket
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from monitord.prevention.warnings import EarlyWarningDesk
 from monitord.scheduler import Scheduler
 from monitord.sites.silence import SilenceWatch
 from tests.peers.notify import free_port
+from tests.support.notify_socket import systemd_manager
 from tests.support.notifylab import notify_data
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the daemon opens raw ICMP sockets")
@@ -167,17 +167,7 @@ async def test_a_wedged_dispatcher_stops_the_watchdog(
     clock = FakeClock()
     daemon = Daemon(tmp_path / "monitord.yaml", daemon_config(tmp_path), clock)
     stale_after = 120.0  # the supervisor's default
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as manager:
-        manager.bind(path)
-        manager.setblocking(False)
-
-        def heard() -> list[str]:
-            out = []
-            while True:
-                try:
-                    out.append(manager.recv(64).decode())
-                except BlockingIOError:
-                    return out
+    with systemd_manager(path) as heard:
 
         async def advance(seconds: int) -> None:
             for _ in range(seconds):

@@ -63,7 +63,7 @@ def test_ticketing_imports_nothing_of_notify() -> None:
 
 
 def test_open_ticket_renders_once_with_the_new_id_and_is_idempotent(store: Store) -> None:
-    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
+    store.devices.sync(SITES, [SW, CAM, NVR], T0)
     renderer = Recorder()
     port: MessageRenderer = renderer
     ticket, created = tickets.open_ticket(store, request(), T0, port)
@@ -72,7 +72,7 @@ def test_open_ticket_renders_once_with_the_new_id_and_is_idempotent(store: Store
     assert seen.id == ticket.id > 0  # rendered after the row got its id
     assert [e.kind for e in log] == [EventKind.OPENED]
     assert (ticket.root_device, ticket.impacted, ticket.ticket_class) == ("cam1", ("cam1",), "C")
-    [message] = store.outbox()
+    [message] = store.outbox.messages()
     assert (message.ticket_id, message.subject, message.body) == (
         ticket.id,
         f"#{ticket.id}",
@@ -81,11 +81,11 @@ def test_open_ticket_renders_once_with_the_new_id_and_is_idempotent(store: Store
 
     again, created = tickets.open_ticket(store, request(text="again"), T0, port)
     assert (again.id, created) == (ticket.id, False)
-    assert len(store.outbox()) == 1  # the active ticket answered; nothing sent twice
+    assert len(store.outbox.messages()) == 1  # the active ticket answered; nothing sent twice
 
 
 def test_the_opened_event_says_what_each_kind_of_ticket_said_before(store: Store) -> None:
-    store.sync_inventory(SITES, [SW, CAM, NVR], T0)
+    store.devices.sync(SITES, [SW, CAM, NVR], T0)
     inspection, _ = tickets.open_ticket(store, request(), T0, None)
     call, _ = tickets.open_ticket(
         store,
@@ -102,7 +102,7 @@ def test_the_opened_event_says_what_each_kind_of_ticket_said_before(store: Store
     )
     datas = {}
     for t in (inspection, call):
-        found = store.ticket(t.id)
+        found = store.tickets.get(t.id)
         assert found is not None
         datas[t.fault_kind] = found[1][0].data
     assert datas["inspection"] == {

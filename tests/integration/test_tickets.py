@@ -35,10 +35,10 @@ class TestFaultsToTickets:
         await lab.set("sw", State.DOWN)
         for camera in CAMERAS:
             await lab.set(camera, State.UNREACHABLE, 1)
-        [ticket] = lab.store.tickets()
+        [ticket] = lab.store.tickets.recent()
         assert (ticket.root_device, ticket.ticket_class) == ("sw", "A")
         assert set(ticket.impacted) == {"sw", *CAMERAS}
-        kinds = [e.kind for e in lab.store.ticket_events(ticket.id)]
+        kinds = [e.kind for e in lab.store.tickets.events(ticket.id)]
         assert kinds[0] == "opened" and "reclassified" in kinds  # B (switch-down) -> A
         assert ticket.rule == "cameras-dark-30pct"
 
@@ -50,10 +50,10 @@ class TestFaultsToTickets:
         await lab.set("sw", State.DOWN)
         storm = asyncio.gather(*(lab.set(c, State.UNREACHABLE, 1) for c in CAMERAS))
         await asyncio.wait_for(storm, timeout=10)  # the FakeClock never ends a retry wait
-        [ticket] = lab.store.tickets()
+        [ticket] = lab.store.tickets.recent()
         assert ticket.impacted == ("sw", *CAMERAS)
         assert (ticket.ticket_class, ticket.rule) == ("A", "cameras-dark-30pct")
-        events = lab.store.ticket_events(ticket.id)
+        events = lab.store.tickets.events(ticket.id)
         assert [e.seq for e in events] == list(range(1, ticket.version + 1))
 
     async def test_a_camera_back_before_its_switch_stays_on_the_ticket(self, lab: Lab) -> None:
@@ -68,7 +68,7 @@ class TestFaultsToTickets:
         # a restarted daemon
         again = TicketDesk(lab.store, lab.clock, lab.config, messages=Routing.from_config)
         await again.reconcile(lab.tracker)
-        [ticket] = lab.store.tickets()
+        [ticket] = lab.store.tickets.recent()
         assert set(ticket.impacted) == {"sw", *CAMERAS}
 
     async def test_same_fault_twice_and_a_restart_make_one_ticket(self, lab: Lab) -> None:
@@ -78,13 +78,13 @@ class TestFaultsToTickets:
         # a restarted daemon
         again = TicketDesk(lab.store, lab.clock, lab.config, messages=Routing.from_config)
         await again.reconcile(lab.tracker)
-        [ticket] = lab.store.tickets()
+        [ticket] = lab.store.tickets.recent()
         assert (ticket.ticket_class, ticket.rule) == ("A", "nvr-down")
 
     async def test_recovery_is_noted_but_the_ticket_stays_open(self, lab: Lab) -> None:
         await lab.set("nvr", State.DOWN)
         await lab.set("nvr", State.UP, 30)
-        [ticket] = lab.store.tickets()
+        [ticket] = lab.store.tickets.recent()
         assert ticket.recovered and ticket.status == "open"
 
     async def test_a_fault_back_soon_after_closing_reopens_the_same_ticket(self, lab: Lab) -> None:
@@ -92,29 +92,29 @@ class TestFaultsToTickets:
         from monitord.ticketing.lifecycle import EventKind
 
         await lab.set("cam-01", State.DOWN)
-        [first] = lab.store.tickets()
+        [first] = lab.store.tickets.recent()
         for i, kind in enumerate([EventKind.RESOLVED, EventKind.VERIFIED, EventKind.CLOSED]):
             tickets.append(lab.store, first.id, kind, "eng", T0 + dt.timedelta(hours=1 + i))
         await lab.set("cam-01", State.UP, 200)
         await lab.set("cam-01", State.DOWN, 300)  # 5 h later: within 24 h
-        assert [t.id for t in lab.store.tickets()] == [first.id]
-        assert lab.store.tickets()[0].status == "open"
+        assert [t.id for t in lab.store.tickets.recent()] == [first.id]
+        assert lab.store.tickets.recent()[0].status == "open"
         for i, kind in enumerate([EventKind.RESOLVED, EventKind.VERIFIED, EventKind.CLOSED]):
             tickets.append(lab.store, first.id, kind, "eng", T0 + dt.timedelta(hours=6 + i))
         await lab.set("cam-01", State.UP, 600)
         await lab.set("cam-01", State.DOWN, 3 * 24 * 60)  # days later: a new ticket
-        assert len(lab.store.tickets()) == 2
+        assert len(lab.store.tickets.recent()) == 2
 
     async def test_clock_warnings_and_breach_are_recorded_once(self, lab: Lab) -> None:
         await lab.set("nvr", State.DOWN)  # A: on site within 2 h (city)
-        [ticket] = lab.store.tickets()
+        [ticket] = lab.store.tickets.recent()
         assert lab.desk.tick(T0 + dt.timedelta(minutes=59)) == 0
         assert lab.desk.tick(T0 + dt.timedelta(minutes=61)) == 1  # 50 %
         assert lab.desk.tick(T0 + dt.timedelta(minutes=100)) == 1  # 80 %
         assert lab.desk.tick(T0 + dt.timedelta(minutes=110)) == 0
         assert lab.desk.tick(T0 + dt.timedelta(minutes=121)) == 1  # breached
         assert lab.desk.tick(T0 + dt.timedelta(hours=30)) == 1  # 50 % of the 48 h plan
-        kinds = [(e.kind, e.data.get("milestone")) for e in lab.store.ticket_events(ticket.id)]
+        kinds = [(e.kind, e.data.get("milestone")) for e in lab.store.tickets.events(ticket.id)]
         assert kinds.count(("sla_breach", "on_site")) == 1
         assert kinds.count(("sla_warning", "on_site")) == 2
 
@@ -128,16 +128,14 @@ def test_engineer_drives_a_ticket_from_opened_to_closed_with_the_cli(
     lab_config = Config.model_validate(data)
     store = Store.open(database_url)
     store.upgrade()
-    store.sync_inventory(
-        site_records(lab_config), [device_record(d) for d in lab_config.devices], T0
-    )
+    store.devices.sync(site_records(lab_config), [device_record(d) for d in lab_config.devices], T0)
     tracker = HealthTracker(
         {d.id: lab_config.icmp_for(d) for d in lab_config.devices}, topology(lab_config)
     )
     tracker.devices["nvr"].state = State.DOWN
     desk = TicketDesk(store, FakeClock(T0), lab_config, messages=Routing.from_config)
     asyncio.run(desk.reconcile(tracker))
-    [ticket] = store.tickets()
+    [ticket] = store.tickets.recent()
     store.close()
 
     runner = CliRunner()
@@ -193,7 +191,7 @@ async def test_ticket_metrics_come_from_the_last_clock_pass(lab: Lab) -> None:
         is None
     )  # no pass yet
     lab.desk.tick(T0 + dt.timedelta(minutes=30))
-    [ticket] = lab.store.tickets()
+    [ticket] = lab.store.tickets.recent()
     labels = {"ticket": str(ticket.id), "contract": "seed-000", "class": "A"}
     assert (
         registry.get_sample_value(
@@ -222,7 +220,7 @@ async def test_time_to_acknowledge_and_to_on_site_are_reported_once(store: Store
         messages=Routing.from_config,
     )
     await lab.set("nvr", State.DOWN)
-    [ticket] = store.tickets()
+    [ticket] = store.tickets.recent()
     ticket_ops.append(store, ticket.id, EventKind.ACKNOWLEDGED, "li", T0 + dt.timedelta(minutes=3))
     lab.desk.tick(T0 + dt.timedelta(minutes=4))  # first pass: history, not news
     ticket_ops.append(store, ticket.id, EventKind.ON_SITE, "li", T0 + dt.timedelta(minutes=90))

@@ -73,7 +73,7 @@ class Api(Lab):
         await self.desk.on_transition(
             Transition(device, self.clock.now(), before, State.DOWN, "test", {}), self.tracker
         )
-        [ticket] = [t for t in self.store.tickets() if t.root_device == device]
+        [ticket] = [t for t in self.store.tickets.recent() if t.root_device == device]
         return ticket.id
 
     async def call(

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from tests.support.contracts import CONTRACTS
+
 
 def cli_json(config: Path, *args: str) -> Any:
     """Run `monitord -c CONFIG ARGS --json` as a user would and parse what it prints."""
@@ -58,6 +60,17 @@ def write_config(
     path = directory / "monitord.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def seed_000_config(directory: Path, devices: Sequence[dict[str, Any]], **more: Any) -> Path:
+    """`write_config` with its site under the seed-000 contract (the seed contracts included)."""
+    return write_config(
+        directory,
+        devices,
+        site={"contract": "seed-000"},
+        include=[str(CONTRACTS / "*.yaml")],
+        **more,
+    )
 
 
 class DaemonProcess:

@@ -157,6 +157,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def sqlite_only(tmp_path: Path) -> str:
+    """SQLite alone, for a module that tests something else than the store: the module
+    overrides the backends with `database_url = sqlite_only` and keeps the `store` fixture."""
+    return f"sqlite:///{tmp_path / 'state' / 'monitord.db'}"
+
+
+@pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
     """A migrated store on each backend."""
     opened = Store.open(database_url)

@@ -20,8 +20,7 @@ from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology
 from monitord.notify.messages import Routing
 from monitord.store import Store
-from monitord.store.maintenance import WindowRecord
-from monitord.store.records import OperationEvent, SavedState
+from monitord.store.records import OperationEvent, SavedState, WindowRecord
 from monitord.ticketing import tickets
 from monitord.ticketing.desk import TicketDesk
 from monitord.ticketing.lifecycle import EventKind
@@ -76,7 +75,7 @@ class MonthLab:
 
     def __init__(self, store: Store, config: Config) -> None:
         self.store, self.config = store, config
-        store.sync_inventory(
+        store.devices.sync(
             site_records(config), [device_record(d) for d in config.devices], at(-20)
         )
         self.tracker = HealthTracker(
@@ -93,7 +92,7 @@ class MonthLab:
             health = self.tracker.devices[device]
             moves.append(Transition(device, when, health.state, to, "seeded", {}))
             health.state = to
-        self.store.record_state_changes(
+        self.store.states.record_changes(
             [
                 (
                     OperationEvent(t.device_id, t.at, "state", t.from_state.value,
@@ -108,7 +107,9 @@ class MonthLab:
                 await self.desk.on_transition(t, self.tracker)
 
     def ticket_of(self, device: str) -> int:
-        found = [t.id for t in self.store.tickets(None, None, 1000) if t.root_device == device]
+        found = [
+            t.id for t in self.store.tickets.recent(None, None, 1000) if t.root_device == device
+        ]
         assert found, f"no ticket for {device}"
         return max(found)
 
@@ -185,7 +186,7 @@ async def seed_month(lab: MonthLab) -> dict[str, int]:
         await lab.state(start, ("cam-2", State.DOWN), desk=False)
         await lab.state(start + dt.timedelta(minutes=20), ("cam-2", State.UP), desk=False)
     # sw2's firmware upgrade: a window started by hand ("I'm on this switch for 70 min").
-    lab.store.add_window(
+    lab.store.windows.add(
         WindowRecord(0, None, "sw2", None, at(18, minutes=-10), at(18, hours=1),
                      "固件升级", "engineer-li", at(18, minutes=-10))
     )  # fmt: skip

@@ -66,4 +66,4 @@ def make_config(**overrides: Any) -> Config:
 
 
 def sync(store: Store, config: Config, at: dt.datetime) -> None:
-    store.sync_inventory(site_records(config), [device_record(d) for d in config.devices], at)
+    store.devices.sync(site_records(config), [device_record(d) for d in config.devices], at)

@@ -54,7 +54,7 @@ class Lab:
     def __init__(self, store: Store, zone: str = "city", config: Config | None = None) -> None:
         self.config = config or make_config(zone=zone)
         self.store = store
-        store.sync_inventory(
+        store.devices.sync(
             site_records(self.config), [device_record(d) for d in self.config.devices], T0
         )
         self.clock = FakeClock(T0)

@@ -100,13 +100,19 @@ class TestConfirmation:
         assert lab.state("cam") == State.DOWN
 
 
+def camera_behind_dead_switch() -> Lab:
+    """A switch and its camera, both UP, then both unanswering until confirmed."""
+    lab = Lab({"sw": (), "cam": ("sw",)})
+    lab.see("sw", UP)
+    lab.see("cam", UP)
+    lab.see("sw", DOWN, times=3)
+    lab.see("cam", DOWN, times=3)
+    return lab
+
+
 class TestTopology:
     def test_child_of_down_switch_is_unreachable_not_down(self) -> None:
-        lab = Lab({"sw": (), "cam": ("sw",)})
-        lab.see("sw", UP)
-        lab.see("cam", UP)
-        lab.see("sw", DOWN, times=3)
-        lab.see("cam", DOWN, times=3)
+        lab = camera_behind_dead_switch()
         assert lab.state("sw") == State.DOWN
         assert lab.state("cam") == State.UNREACHABLE
         assert lab.log[-1].reason == "all parents down: sw"
@@ -157,11 +163,7 @@ class TestTopology:
         assert lab.state("nvr") == State.UNREACHABLE
 
     def test_parent_recovery_rechecks_children_and_they_come_back(self) -> None:
-        lab = Lab({"sw": (), "cam": ("sw",)})
-        lab.see("sw", UP)
-        lab.see("cam", UP)
-        lab.see("sw", DOWN, times=3)
-        lab.see("cam", DOWN, times=3)
+        lab = camera_behind_dead_switch()
         lab.rechecks.clear()
         lab.see("sw", UP)
         assert lab.rechecks == ["cam"]
@@ -171,11 +173,7 @@ class TestTopology:
     def test_unreachable_child_still_dead_after_parent_recovers_is_confirmed_down(
         self,
     ) -> None:
-        lab = Lab({"sw": (), "cam": ("sw",)})
-        lab.see("sw", UP)
-        lab.see("cam", UP)
-        lab.see("sw", DOWN, times=3)
-        lab.see("cam", DOWN, times=3)
+        lab = camera_behind_dead_switch()
         lab.see("sw", UP)
         lab.see("cam", DOWN)  # may be a check that started before the switch came back
         assert lab.state("cam") == State.UNREACHABLE
@@ -184,11 +182,7 @@ class TestTopology:
         assert lab.log[-1].reason == DOWN.reason
 
     def test_stale_failure_after_parent_recovery_is_not_a_fault(self) -> None:
-        lab = Lab({"sw": (), "cam": ("sw",)})
-        lab.see("sw", UP)
-        lab.see("cam", UP)
-        lab.see("sw", DOWN, times=3)
-        lab.see("cam", DOWN, times=3)
+        lab = camera_behind_dead_switch()
         lab.see("sw", UP)
         lab.see("cam", DOWN)
         lab.see("cam", UP)
@@ -289,11 +283,7 @@ class TestRecoveryIsNotANewFault:
         assert [(t.from_state, t.to_state) for t in news] == [(State.DEGRADED, State.DOWN)]
 
     def test_unreachable_child_still_cut_off_keeps_its_normal_interval(self) -> None:
-        lab = Lab({"sw": (), "cam": ("sw",)})
-        lab.see("sw", UP)
-        lab.see("cam", UP)
-        lab.see("sw", DOWN, times=3)
-        lab.see("cam", DOWN, times=3)
+        lab = camera_behind_dead_switch()
         assert lab.state("cam") == State.UNREACHABLE
         verdict = lab.tracker.observe("cam", DOWN, lab.now)
         assert verdict.transitions == []

@@ -17,7 +17,7 @@ from monitord.prevention.schedule import (
     period_of,
     periods_between,
 )
-from monitord.store.prevention_records import FollowUpVisit
+from monitord.store.records import FollowUpVisit
 from tests.support.prevention import ACCEPTED, make_config
 
 D = dt.date

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from monitord import log
 from monitord.clock import FakeClock
 from monitord.supervise import Backoff, Supervisor, retry
+from tests.support.notify_socket import systemd_manager
 
 
 @pytest.fixture
@@ -173,18 +173,7 @@ async def test_the_watchdog_is_fed_only_while_critical_tasks_progress(
             await asyncio.Event().wait()  # stuck for good
         return 5.0
 
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as manager:
-        manager.bind(path)
-        manager.setblocking(False)
-
-        def heard() -> list[str]:
-            out = []
-            while True:
-                try:
-                    out.append(manager.recv(64).decode())
-                except BlockingIOError:
-                    return out
-
+    with systemd_manager(path) as heard:
         async with Supervisor(clock, CollectorRegistry(), stale_after=30.0) as sup:
             sup.periodic("dispatcher", step, critical=True)
             sup.feed_watchdog(10.0)

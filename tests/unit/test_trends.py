@@ -9,7 +9,7 @@ import pytest
 
 from monitord.config.early import ForecastRule
 from monitord.prevention.trends import Verdict, fit, forecast
-from monitord.store.metric_history import SeriesSums
+from monitord.store.records import SeriesSums
 
 DISK = ForecastRule(limit=1.0, within=dt.timedelta(days=14))
 START = 500_000  # an hour since the epoch

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from monitord.config import Config
 from monitord.prevention.windows import WindowBook, windows_overlapping
-from monitord.store.maintenance import WindowRecord
+from monitord.store.records import WindowRecord
 
 UTC = dt.UTC
 
@@ -39,16 +39,17 @@ def config(*windows: dict[str, Any]) -> Config:
 
 
 def book(*windows: dict[str, Any], stored: list[WindowRecord] | None = None) -> WindowBook:
-    class Stored:
-        def windows_ending_after(self, at: dt.datetime) -> list[WindowRecord]:
+    class Windows:
+        def ending_after(self, at: dt.datetime) -> list[WindowRecord]:
             return [w for w in stored or [] if w.ends_at > at]
 
-        def windows_between(
-            self, start: dt.datetime, end: dt.datetime | None
-        ) -> list[WindowRecord]:
+        def between(self, start: dt.datetime, end: dt.datetime | None) -> list[WindowRecord]:
             return [
                 w for w in stored or [] if w.ends_at > start and (end is None or w.starts_at < end)
             ]
+
+    class Stored:
+        windows = Windows()
 
     return WindowBook(config(*windows), Stored(), lambda: 0.0)
 

@@ -1,4 +1,4 @@
-"""Maintenance windows started by hand (CLI, API), mixed into `Store`.
+"""Maintenance windows started by hand (CLI, API): the repository `store.windows`.
 
 Ending a window early moves its end to that moment and stamps `ended_early_at`, so every
 reader asks one question: does [starts_at, ends_at) cover this instant?
@@ -7,30 +7,16 @@ reader asks one question: does [starts_at, ends_at) cover this instant?
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from monitord.store.core import StoreCore, require_aware
+from monitord.store.core import Repository, require_aware
+from monitord.store.records import WindowRecord
 from monitord.store.schema import MaintenanceWindowRow
 
 
-@dataclass(frozen=True, slots=True)
-class WindowRecord:
-    id: int  # 0 for a window not yet stored
-    site_id: str | None
-    device_id: str | None
-    kind: str | None
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    reason: str
-    created_by: str
-    created_at: dt.datetime
-    ended_early_at: dt.datetime | None = None
-
-
-class MaintenanceMethods(StoreCore):
-    def add_window(self, w: WindowRecord) -> WindowRecord:
+class Windows(Repository):
+    def add(self, w: WindowRecord) -> WindowRecord:
         for at in (w.starts_at, w.ends_at, w.created_at):
             require_aware(at)
         if w.ends_at <= w.starts_at:
@@ -51,7 +37,7 @@ class MaintenanceMethods(StoreCore):
             s.flush()
             return _record(row)
 
-    def end_window(self, window_id: int, at: dt.datetime) -> WindowRecord | None:
+    def end(self, window_id: int, at: dt.datetime) -> WindowRecord | None:
         """End the window at `at` if it is still running or ahead; None if there is no such id."""
         require_aware(at)
         with self._session(f"end maintenance window {window_id}", write=True) as s:
@@ -63,16 +49,16 @@ class MaintenanceMethods(StoreCore):
                 row.ended_early_at = at
             return _record(row)
 
-    def window(self, window_id: int) -> WindowRecord | None:
+    def get(self, window_id: int) -> WindowRecord | None:
         with self._session(f"read maintenance window {window_id}") as s:
             row = s.get(MaintenanceWindowRow, window_id)
             return None if row is None else _record(row)
 
-    def windows_ending_after(self, at: dt.datetime) -> list[WindowRecord]:
+    def ending_after(self, at: dt.datetime) -> list[WindowRecord]:
         """Windows running at `at` or ahead of it, soonest first."""
-        return self.windows_between(at, None)
+        return self.between(at, None)
 
-    def windows_between(self, start: dt.datetime, end: dt.datetime | None) -> list[WindowRecord]:
+    def between(self, start: dt.datetime, end: dt.datetime | None) -> list[WindowRecord]:
         """Windows overlapping [start, end) (end None: no end), by start."""
         require_aware(start)
         t = MaintenanceWindowRow

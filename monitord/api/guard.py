@@ -1,0 +1,154 @@
+"""The API's front door: a pure ASGI layer that refuses before anything is read or parsed.
+
+FastAPI reads and parses a JSON body before its dependencies run, so the token check in
+`routes._caller` alone let one unauthenticated 200 MB POST grow the daemon by 550 MB and
+stall every check. This layer runs first, on the headers only:
+
+1. more requests in flight than `api.max_concurrent_requests` -> 503 (not /healthz);
+2. a NUL anywhere in the URL -> 422 (no database stores one);
+3. no valid bearer token on a path that needs one -> 401, the body never read;
+4. a declared Content-Length over `api.max_body_bytes` -> 413, the body never read;
+5. a body that grows past the cap while it streams (chunked) -> 413 at that point;
+6. any exception the app lets out -> a JSON 500 and one JSON log line (nothing else in the
+   way would log it as JSON: uvicorn prints a plain traceback).
+
+The routes still authenticate (they need the principal); this only decides earlier.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import HTTPException, status
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from monitord import log
+from monitord.api.auth import TokenBook
+from monitord.config import Config
+
+_log = log.get("monitord.api")
+# Paths anyone may GET without a token (routes.py serves them without `Caller`).
+PUBLIC = frozenset({"/healthz", "/api/v1/openapi.json"})
+# The web console signs people in with its own sessions (console/accounts.py), checked by
+# its routes; its bodies keep the same cap and its requests count against the same limit.
+CONSOLE = "/console"
+# Site pollers carry their own credentials (store.pollers), which sites/routes.py checks
+# from the headers before it reads a byte of the body; the cap and the limit still apply.
+POLLERS = "/api/poller/"
+UNCOUNTED = frozenset({"/healthz"})  # liveness must answer while the API is busy
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def bearer(scope: Scope) -> str | None:
+    """The token of an `Authorization: Bearer …` header (scheme case-insensitive)."""
+    value = _header(scope, b"authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+class Guard:
+    """ASGI middleware (app.add_middleware(Guard, tokens=…, config=…))."""
+
+    def __init__(self, app: ASGIApp, tokens: TokenBook, config: Callable[[], Config]) -> None:
+        self.app, self.tokens, self.config = app, tokens, config
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = self.config().api
+        path = scope["path"]
+        counted = path not in UNCOUNTED
+        if counted and self.in_flight >= settings.max_concurrent_requests:
+            await _refuse(send, status.HTTP_503_SERVICE_UNAVAILABLE, "too many requests at once",
+                          {"retry-after": "1"})  # fmt: skip
+            return
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            # No stored text has a NUL (PostgreSQL refuses it): a query with one would fail
+            # in the database, a 503 for what is the client's mistake.
+            await _refuse(send, status.HTTP_422_UNPROCESSABLE_CONTENT, "the URL contains a NUL")
+            return
+        console = path == CONSOLE or path.startswith(CONSOLE + "/")
+        own = console or path.startswith(POLLERS)
+        if path not in PUBLIC and not own and not self._authenticated(scope):
+            await _refuse(send, status.HTTP_401_UNAUTHORIZED, "missing or invalid bearer token",
+                          {"www-authenticate": "Bearer"})  # fmt: skip
+            return
+        cap = settings.max_body_bytes
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > cap):
+            await _refuse(send, status.HTTP_413_CONTENT_TOO_LARGE,
+                          f"the request body is larger than {cap} bytes")  # fmt: skip
+            return
+        await self._serve(scope, receive, send, cap, counted)
+
+    def _authenticated(self, scope: Scope) -> bool:
+        self.tokens.refresh(self.config())
+        try:
+            self.tokens.authenticate(bearer(scope))
+        except HTTPException:
+            return False
+        return True
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, cap: int,
+                     counted: bool) -> None:  # fmt: skip
+        read = 0
+        started = refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal read, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > cap and not started:
+                    # Answer 413 here and tell the app the client left: whatever it sends
+                    # after that is dropped. (An exception from receive would be turned into
+                    # a 400 by the middleware between us and the route.)
+                    refused = True
+                    await _refuse(send, status.HTTP_413_CONTENT_TOO_LARGE,
+                                  f"the request body is larger than {cap} bytes")  # fmt: skip
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        self.in_flight += counted
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except Exception as exc:  # noqa: BLE001 - the one place every remaining error ends
+            _log.error("api: unexpected error", method=scope.get("method"), path=scope["path"],
+                       error=f"{type(exc).__name__}: {exc}"[:500], exc_info=True)  # fmt: skip
+            if not started and not refused:
+                await _refuse(send, status.HTTP_500_INTERNAL_SERVER_ERROR,
+                              "internal error; the daemon's log has the details")  # fmt: skip
+        finally:
+            self.in_flight -= counted
+
+
+async def _refuse(
+    send: Send, code: int, detail: str, headers: dict[str, str] | None = None
+) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    raw: list[Any] = [(b"content-type", b"application/json"),
+                      (b"content-length", str(len(body)).encode())]  # fmt: skip
+    raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    # "connection: close": the unread body must not be taken for the next request.
+    raw.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": code, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,316 @@
+"""The console's routes and who may use each (ROUTES: the table the authorisation test walks).
+
+Nothing acts on GET: every change is a POST with the session's CSRF token, answered by a
+redirect (post/redirect/get), so a reload or a link pre-fetcher repeats nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+
+from monitord import log
+from monitord.console import views, wallboard
+from monitord.console.accounts import AccountError, Role, Session
+from monitord.console.web import (
+    COOKIE,
+    LANG_COOKIE,
+    LOGIN_CSRF,
+    Console,
+    SignInFirst,
+    client_of,
+    console_of,
+    current,
+    form,
+    guard,
+    lang_of,
+    posted,
+    render,
+    set_cookie,
+)
+from monitord.notify.messages import Routing
+from monitord.store import ActiveTicketExists
+from monitord.ticketing import tickets
+from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status
+
+_log = log.get("monitord.console")
+ALL = frozenset(Role)
+WORKERS = frozenset({Role.ENGINEER, Role.MANAGER})  # who works tickets
+WATCHERS = frozenset({Role.DISPATCHER, Role.MANAGER})
+# (method, path) -> the roles that may use it; routes not here are public (sign-in, assets).
+ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
+    ("GET", "/console/"): ALL,
+    ("POST", "/console/logout"): ALL,
+    ("POST", "/console/logout/everywhere"): ALL,
+    ("GET", "/console/mine"): WORKERS,
+    ("GET", "/console/tickets"): ALL,
+    ("GET", "/console/tickets/{ticket_id}"): ALL,
+    ("POST", "/console/tickets/{ticket_id}/act"): WORKERS,
+    ("POST", "/console/tickets/{ticket_id}/signoff"): frozenset({Role.CUSTOMER}),
+    ("GET", "/console/wallboard"): WATCHERS,
+    ("GET", "/console/wallboard/stream"): WATCHERS,
+}
+PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
+                 ("GET", "/console/lang/{code}")}  # fmt: skip
+# The engineer's milestone buttons: form value -> (event, the statuses it is offered in).
+MILESTONES: Final = {
+    "ack": (EventKind.ACKNOWLEDGED, {Status.OPEN}),
+    "onway": (EventKind.COMMENT, {Status.ACKNOWLEDGED}),
+    "onsite": (EventKind.ON_SITE, {Status.OPEN, Status.ACKNOWLEDGED}),
+    "resolve": (EventKind.RESOLVED, {Status.ON_SITE, Status.DIAGNOSED, Status.PLANNED,
+                                     Status.IN_PROGRESS}),
+}  # fmt: skip
+HOME = {Role.ENGINEER: "/console/mine", Role.MANAGER: "/console/wallboard",
+        Role.DISPATCHER: "/console/wallboard", Role.CUSTOMER: "/console/tickets"}  # fmt: skip
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status.HTTP_303_SEE_OTHER)
+
+
+def _allowed(method: str, path: str) -> tuple[Role, ...]:
+    return tuple(ROUTES[(method, path)])
+
+
+# Module level: with postponed annotations FastAPI resolves these names in module globals.
+def who(method: str, path: str) -> Any:
+    """The dependency of a GET (or a POST without a form): the session, by ROUTES."""
+    return Depends(guard(*_allowed(method, "/console" + path)))
+
+
+def form_of(path: str) -> Any:
+    """The dependency of a form POST: the session and its CSRF-checked form, by ROUTES."""
+    return Depends(posted(*_allowed("POST", "/console" + path)))
+
+
+def mount_console(app: FastAPI, console: Console) -> None:
+    app.state.console = console
+    app.include_router(console_router())
+    app.mount("/console/static", StaticFiles(directory=Path(__file__).parent / "static"),
+              name="console-static")  # fmt: skip
+
+    @app.exception_handler(SignInFirst)
+    async def sign_in_first(_: Request, __: SignInFirst) -> Response:
+        return _see_other("/console/login")
+
+
+def console_router() -> APIRouter:
+    r = APIRouter(prefix="/console", include_in_schema=False)
+
+    @r.get("/")
+    async def home(session: Annotated[Session, who("GET", "/")]) -> Response:
+        return _see_other(HOME[session.user.role])
+
+    @r.get("/login")
+    async def login_page(request: Request, error: str = "") -> Response:
+        console_of(request)
+        if await current(request) is not None:
+            return _see_other("/console/")
+        token = secrets.token_urlsafe(24)
+        known = error if error in ("bad_login", "locked", "slow_down", "expired") else ""
+        response = render(request, "login.html", None, {"csrf": token, "error": known},
+                          401 if known else 200)  # fmt: skip
+        set_cookie(response, request.app.state.console, LOGIN_CSRF, token, 3600)
+        return response
+
+    @r.post("/login")
+    async def login(request: Request) -> Response:
+        console = console_of(request)
+        fields = await form(request)
+        expected = request.cookies.get(LOGIN_CSRF, "")
+        if not expected or not secrets.compare_digest(fields.get("csrf", ""), expected):
+            return _see_other("/console/login?error=expired")
+        now, settings = console.clock.now(), console.config().console
+        if not console.limiter.allow(client_of(request), now, settings.attempts_per_minute):
+            return _see_other("/console/login?error=slow_down")
+        name, password = fields.get("name", "").strip(), fields.get("password", "")
+        try:
+            token, session = await asyncio.to_thread(
+                console.accounts().sign_in, name, password, now
+            )
+        except AccountError as exc:
+            _log.info("console sign-in refused", user=name[:64], client=client_of(request))
+            return _see_other(
+                "/console/login?error=" + ("locked" if "later" in str(exc) else "bad_login")
+            )
+        _log.info("console sign-in", user=session.user.name, role=session.user.role.value)
+        response = _see_other(HOME[session.user.role])
+        set_cookie(response, console, COOKIE, token, int(settings.session_ttl.total_seconds()))
+        response.delete_cookie(LOGIN_CSRF, path="/console")
+        return response
+
+    async def sign_out(request: Request, session: Session, everywhere: bool) -> Response:
+        console = console_of(request)
+        await asyncio.to_thread(console.accounts().sign_out, session, everywhere)
+        response = _see_other("/console/login")
+        response.delete_cookie(COOKIE, path="/console")
+        return response
+
+    @r.post("/logout")
+    async def logout(
+        request: Request, posted_: Annotated[tuple[Session, dict[str, str]], form_of("/logout")]
+    ) -> Response:
+        return await sign_out(request, posted_[0], everywhere=False)
+
+    @r.post("/logout/everywhere")
+    async def logout_everywhere(
+        request: Request,
+        posted_: Annotated[tuple[Session, dict[str, str]], form_of("/logout/everywhere")],
+    ) -> Response:
+        return await sign_out(request, posted_[0], everywhere=True)
+
+    @r.get("/lang/{code}")
+    async def language(request: Request, code: str, next: str = "/console/") -> Response:
+        # A preference cookie, nothing on the server: safe on GET, and works without JS.
+        console = console_of(request)
+        target = next if next.startswith("/console/") and "//" not in next else "/console/"
+        response = _see_other(target)
+        if code in ("zh", "en"):
+            set_cookie(response, console, LANG_COOKIE, code, 365 * 86400)
+        return response
+
+    @r.get("/mine")
+    async def mine(request: Request, session: Annotated[Session, who("GET", "/mine")]) -> Response:
+        console = console_of(request)
+        found = await asyncio.to_thread(
+            views.mine, console.store, console.config(), session.user, console.clock.now()
+        )
+        return render(request, "list.html", session, {"title": "mine", "tickets": found})
+
+    @r.get("/tickets")
+    async def ticket_list(
+        request: Request, session: Annotated[Session, who("GET", "/tickets")]
+    ) -> Response:
+        console = console_of(request)
+        found = await asyncio.to_thread(
+            views.visible, console.store, console.config(), session.user, console.clock.now()
+        )
+        return render(request, "list.html", session, {"title": "tickets", "tickets": found})
+
+    async def page(
+        request: Request, session: Session, ticket_id: int, notice: str = "", code: int = 200
+    ) -> Response:
+        console = console_of(request)
+        found = await asyncio.to_thread(views.one, console.store, console.config(),
+                                        session.user, ticket_id, console.clock.now())  # fmt: skip
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        st = Status(found.ticket.status)
+        offered = [a for a, (_, where) in MILESTONES.items() if st in where]
+        if found.en_route and "onway" in offered:
+            offered.remove("onway")
+        values = {"t": found, "offered": offered, "notice": notice, "status": st.value}
+        return render(request, "ticket.html", session, values, code)
+
+    @r.get("/tickets/{ticket_id}")
+    async def ticket_page(
+        request: Request,
+        ticket_id: int,
+        session: Annotated[Session, who("GET", "/tickets/{ticket_id}")],
+        done: str = "",
+    ) -> Response:
+        notice = done if done in ("done", "approved", "rejected") else ""
+        return await page(request, session, ticket_id, notice)
+
+    async def append(
+        request: Request, session: Session, ticket_id: int, kind: EventKind, text: str,
+        data: dict[str, object],
+    ) -> str | None:  # fmt: skip
+        """Append as the signed-in user; None, or why the ticket's status refuses it."""
+        console = console_of(request)
+        principal = {"console_user": session.user.name, "role": session.user.role.value}
+        try:
+            await asyncio.to_thread(tickets.append, console.store, ticket_id, kind,
+                                    session.user.name, console.clock.now(), text[:4000],
+                                    {**data, **principal},
+                                    Routing.from_config(console.config()))  # fmt: skip
+        except (InvalidTransition, ActiveTicketExists) as exc:
+            return str(exc)
+        _log.info("ticket event via console", ticket=ticket_id, kind=kind.value,
+                  user=session.user.name)  # fmt: skip
+        return None
+
+    @r.post("/tickets/{ticket_id}/act")
+    async def act(
+        request: Request,
+        ticket_id: int,
+        posted_: Annotated[tuple[Session, dict[str, str]], form_of("/tickets/{ticket_id}/act")],
+    ) -> Response:
+        session, fields = posted_
+        console = console_of(request)
+        found = await asyncio.to_thread(views.one, console.store, console.config(),
+                                        session.user, ticket_id, console.clock.now())  # fmt: skip
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        action = fields.get("action", "")
+        if action not in MILESTONES:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "action")
+        kind, _ = MILESTONES[action]
+        note = fields.get("note", "").strip()
+        data: dict[str, object] = {"milestone": views.EN_ROUTE} if action == "onway" else {}
+        text = note or ("on my way" if action == "onway" else "")
+        refused = await append(request, session, ticket_id, kind, text, data)
+        if refused is not None:
+            return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
+        return _see_other(f"/console/tickets/{ticket_id}?done=done")
+
+    @r.post("/tickets/{ticket_id}/signoff")
+    async def signoff(
+        request: Request,
+        ticket_id: int,
+        posted_: Annotated[tuple[Session, dict[str, str]], form_of("/tickets/{ticket_id}/signoff")],
+    ) -> Response:
+        session, fields = posted_
+        console = console_of(request)
+        found = await asyncio.to_thread(views.one, console.store, console.config(),
+                                        session.user, ticket_id, console.clock.now())  # fmt: skip
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        decision = fields.get("decision", "")
+        name, comment = fields.get("signer", "").strip(), fields.get("comment", "").strip()
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        if found.ticket.status != Status.RESOLVED.value:
+            return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
+        if decision == "approve":
+            if not name:
+                return await page(request, session, ticket_id, "approve_needs_name", code)
+            kind, data = EventKind.VERIFIED, {"decision": "approve", "signed_by": name[:200]}
+        elif decision == "reject":
+            if not comment:
+                return await page(request, session, ticket_id, "reject_needs_comment", code)
+            kind, data = EventKind.REOPENED, {"decision": "reject"}
+        else:
+            raise HTTPException(code, "decision")
+        refused = await append(request, session, ticket_id, kind, comment, dict(data))
+        if refused is not None:
+            return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
+        done = "approved" if decision == "approve" else "rejected"
+        return _see_other(f"/console/tickets/{ticket_id}?done={done}")
+
+    @r.get("/wallboard")
+    async def board(
+        request: Request, session: Annotated[Session, who("GET", "/wallboard")]
+    ) -> Response:
+        console = console_of(request)
+        tiles = await asyncio.to_thread(wallboard.tiles, console.store, console.config(),
+                                        console.clock.now())  # fmt: skip
+        return render(request, "wallboard.html", session, {"tiles": tiles})
+
+    @r.get("/wallboard/stream")
+    async def stream(
+        request: Request, session: Annotated[Session, who("GET", "/wallboard/stream")]
+    ) -> Response:
+        console = console_of(request)
+        return StreamingResponse(
+            wallboard.events(request, console, lang_of(request)),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+    return r

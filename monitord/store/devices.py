@@ -1,0 +1,163 @@
+"""The equipment archive (`store.devices`): sites, devices, and their sync with the config."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitord.store.core import Repository, StoreCore, require_aware
+from monitord.store.facts import Facts, with_facts
+from monitord.store.records import DeviceRecord, InventoryDiff, SiteRecord
+from monitord.store.schema import Device, OperationEventRow, Site
+
+_ARCHIVE_FIELDS = tuple(f.name for f in fields(DeviceRecord) if f.name != "id")
+
+
+class Devices(Repository):
+    def __init__(self, core: StoreCore, facts: Facts) -> None:
+        super().__init__(core)
+        self._facts = facts  # the archive shows what a device says where the config is silent
+
+    def sync(
+        self, sites: Sequence[SiteRecord], devices: Sequence[DeviceRecord], now: dt.datetime
+    ) -> InventoryDiff:
+        """Make the archive match the configuration, in one transaction.
+
+        Devices missing from `devices` are flagged removed, never deleted: their archive and
+        operation record outlive them. Changes to a known device's archive fields, its
+        removal and its return are appended to its operation record.
+        """
+        require_aware(now)
+        _require_unique("site", [s.id for s in sites])
+        _require_unique("device", [d.id for d in devices])
+        added: list[str] = []
+        changed: list[str] = []
+        with self._session("synchronise the inventory", write=True) as session:
+            known_sites = {s.id: s for s in session.scalars(select(Site))}
+            for site in sites:
+                _upsert_site(session, known_sites.get(site.id), site, now)
+            session.flush()  # sites first: devices refer to them
+            known = {d.id: d for d in session.scalars(select(Device))}
+            for record in devices:
+                row = known.get(record.id)
+                if row is None:
+                    session.add(_new_device(record, now))
+                    added.append(record.id)
+                    continue
+                if row.removed_at is not None:
+                    row.removed_at = None
+                    added.append(record.id)
+                    session.add(_archive_event(record.id, now, "back in the configuration"))
+                diffs = _archive_diff(row, record)
+                if diffs:
+                    for name, (_, new) in diffs.items():
+                        setattr(row, name, list(new) if name == "parents" else new)
+                    row.updated_at = now
+                    changed.append(record.id)
+                    session.add(_archive_event(record.id, now, _describe(diffs), diffs))
+            wanted = {d.id for d in devices}
+            removed = sorted(i for i, r in known.items() if i not in wanted and not r.removed_at)
+            for device_id in removed:
+                known[device_id].removed_at = now
+                session.add(_archive_event(device_id, now, "removed from the configuration"))
+        return InventoryDiff(tuple(added), tuple(changed), tuple(removed))
+
+    def get(self, device_id: str) -> DeviceRecord | None:
+        with self._session(f"read device {device_id}") as s:
+            row = s.get(Device, device_id)
+            return None if row is None else _device_record(row)
+
+    def archive(self, device_id: str) -> DeviceRecord | None:
+        """The device's archive: the configuration's fields, and what the device reports
+        where the configuration says nothing (the configuration wins)."""
+        record = self.get(device_id)
+        return None if record is None else with_facts(record, self._facts.of(device_id))
+
+    def all(self, include_removed: bool = False) -> list[DeviceRecord]:
+        query = select(Device).order_by(Device.id)
+        if not include_removed:
+            query = query.where(Device.removed_at.is_(None))
+        with self._session("read devices") as s:
+            return [_device_record(r) for r in s.scalars(query)]
+
+    def sites(self) -> list[SiteRecord]:
+        with self._session("read sites") as s:
+            return [
+                SiteRecord(r.id, r.name, r.timezone, r.zone, r.contract)
+                for r in s.scalars(select(Site).order_by(Site.id))
+            ]
+
+
+def _require_unique(what: str, ids: Sequence[str]) -> None:
+    if len(set(ids)) != len(ids):
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        raise ValueError(f"duplicate {what} ids: {', '.join(duplicates)}")
+
+
+def _upsert_site(session: Session, row: Site | None, site: SiteRecord, now: dt.datetime) -> None:
+    values: dict[str, str | None] = {
+        "name": site.name, "timezone": site.timezone, "zone": site.zone, "contract": site.contract
+    }  # fmt: skip
+    if row is None:
+        session.add(Site(id=site.id, updated_at=now, **values))
+    elif any(getattr(row, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.updated_at = now
+
+
+def _new_device(record: DeviceRecord, now: dt.datetime) -> Device:
+    values = {name: getattr(record, name) for name in _ARCHIVE_FIELDS}
+    values["parents"] = list(record.parents)
+    return Device(id=record.id, first_seen=now, updated_at=now, removed_at=None, **values)
+
+
+def _archive_diff(row: Device, record: DeviceRecord) -> dict[str, tuple[Any, Any]]:
+    diffs = {}
+    for name in _ARCHIVE_FIELDS:
+        old, new = getattr(row, name), getattr(record, name)
+        if name == "parents":
+            old = tuple(old)
+        if old != new:
+            diffs[name] = (old, new)
+    return diffs
+
+
+def _describe(diffs: Mapping[str, tuple[Any, Any]]) -> str:
+    def show(value: Any) -> str:
+        if value is None or value == "":
+            return "-"
+        return ", ".join(value) if isinstance(value, tuple) else str(value)
+
+    return "; ".join(f"{name}: {show(old)} -> {show(new)}" for name, (old, new) in diffs.items())
+
+
+def _archive_event(
+    device_id: str,
+    now: dt.datetime,
+    reason: str,
+    diffs: Mapping[str, tuple[Any, Any]] | None = None,
+) -> OperationEventRow:
+    changes = {k: [_jsonable(old), _jsonable(new)] for k, (old, new) in (diffs or {}).items()}
+    observation = {"changes": changes} if changes else {}
+    return OperationEventRow(
+        device_id=device_id, at=now, kind="archive", from_state=None, to_state=None,
+        reason=reason, observation=observation,
+    )  # fmt: skip
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _device_record(row: Device) -> DeviceRecord:
+    values = {name: getattr(row, name) for name in _ARCHIVE_FIELDS}
+    values["parents"] = tuple(row.parents)
+    return DeviceRecord(id=row.id, **values)

@@ -1,0 +1,131 @@
+"""Device states and the operation record (`store.states`).
+
+The last HARD state of each device (`device_state`) and the append-only operation record
+(`operation_events`, 设备运行情况记录): a state change writes both in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from monitord.store.core import Repository, require_aware
+from monitord.store.records import OperationEvent, SavedState
+from monitord.store.schema import Base, DeviceState, OperationEventRow, UTCDateTime
+
+
+class States(Repository):
+    def record_change(self, event: OperationEvent, state: SavedState) -> None:
+        """Append the event and store the new HARD state together, or neither."""
+        self.record_changes([(event, state)])
+
+    def record_changes(self, changes: Sequence[tuple[OperationEvent, SavedState]]) -> None:
+        """Several state changes in order, in one transaction: all of them or none."""
+        if not changes:
+            return
+        first = changes[0][0].device_id
+        what = (
+            f"record a state change of {first}"
+            if len(changes) == 1
+            else f"record {len(changes)} state changes ({first}, ...)"
+        )
+        # One statement each for the events and the states, executed for many rows: built
+        # and compiled once, not once per change (that cost ms per row in a storm).
+        events = [_event_values(event) for event, _ in changes]
+        latest = {state.device_id: _state_values(state) for _, state in changes}
+        with self._session(what, write=True) as s:
+            s.execute(insert(OperationEventRow), events)
+            s.execute(_upsert_state(s.get_bind().dialect.name), list(latest.values()))
+
+    def record_event(self, event: OperationEvent) -> None:
+        with self._session(f"record an event of {event.device_id}", write=True) as s:
+            s.add(_event_row(event))
+
+    def touch_checks(self, last_checks: Mapping[str, dt.datetime]) -> None:
+        """Update last-check times of devices that have a stored state; others are skipped."""
+        if not last_checks:
+            return
+        for at in last_checks.values():
+            require_aware(at)
+        table = Base.metadata.tables[DeviceState.__tablename__]
+        stmt = (
+            update(table)
+            .where(table.c.device_id == bindparam("b_id"))
+            .values(last_check=bindparam("b_at", type_=UTCDateTime()))
+        )
+        rows = [{"b_id": device_id, "b_at": at} for device_id, at in last_checks.items()]
+        with self._session("record last check times", write=True) as s:
+            s.connection().execute(stmt, rows)
+
+    def load(self) -> dict[str, SavedState]:
+        with self._session("load device states") as s:
+            return {r.device_id: _saved_state(r) for r in s.scalars(select(DeviceState))}
+
+    def operation_record(self, device_id: str, limit: int = 100) -> list[OperationEvent]:
+        """The device's operation record, newest first."""
+        query = (
+            select(OperationEventRow)
+            .where(OperationEventRow.device_id == device_id)
+            .order_by(OperationEventRow.at.desc(), OperationEventRow.id.desc())
+            .limit(limit)
+        )
+        with self._session(f"read the operation record of {device_id}") as s:
+            return [_operation_event(r) for r in s.scalars(query)]
+
+    def latest_events(self, kind: str) -> dict[str, dt.datetime]:
+        """When each device last had an operation event of this kind ("reboot", …)."""
+        query = (
+            select(OperationEventRow.device_id, func.max(OperationEventRow.at))
+            .where(OperationEventRow.kind == kind)
+            .group_by(OperationEventRow.device_id)
+        )
+        with self._session(f"read the latest {kind} events") as s:
+            return {device: at for device, at in s.execute(query) if at is not None}
+
+
+def _event_row(e: OperationEvent) -> OperationEventRow:
+    return OperationEventRow(
+        device_id=e.device_id, at=e.at, kind=e.kind, from_state=e.from_state,
+        to_state=e.to_state, reason=e.reason, observation=dict(e.observation),
+    )  # fmt: skip
+
+
+def _event_values(e: OperationEvent) -> dict[str, Any]:
+    return {
+        "device_id": e.device_id, "at": e.at, "kind": e.kind, "from_state": e.from_state,
+        "to_state": e.to_state, "reason": e.reason, "observation": dict(e.observation),
+    }  # fmt: skip
+
+
+def _state_values(state: SavedState) -> dict[str, Any]:
+    return {
+        "device_id": state.device_id,
+        "state": state.state,
+        "since": state.since,
+        "last_check": state.last_check,
+        "reason": state.reason,
+    }
+
+
+def _upsert_state(dialect: str) -> Any:
+    """INSERT … ON CONFLICT UPDATE of a device's state; the values come with the execute."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_(DeviceState)
+    return stmt.on_conflict_do_update(
+        index_elements=[DeviceState.device_id],
+        set_={k: stmt.excluded[k] for k in ("state", "since", "last_check", "reason")},
+    )
+
+
+def _saved_state(r: DeviceState) -> SavedState:
+    return SavedState(r.device_id, r.state, r.since, r.last_check, r.reason)
+
+
+def _operation_event(r: OperationEventRow) -> OperationEvent:
+    return OperationEvent(
+        r.device_id, r.at, r.kind, r.from_state, r.to_state, r.reason, dict(r.observation)
+    )

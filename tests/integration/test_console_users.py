@@ -1,0 +1,61 @@
+"""`monitord users add|passwd|disable|list` on a real store, and what each does to sign-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from monitord.cli import main
+from monitord.config import load
+from monitord.console.accounts import AccountError, Accounts
+from monitord.store import Store
+from tests.support.ticketlab import config_data
+
+NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
+
+
+def test_add_passwd_disable_list(tmp_path: Path) -> None:
+    path = tmp_path / "monitord.yaml"
+    data = config_data(f"sqlite:///{tmp_path / 'm.db'}", "city")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    runner = CliRunner()
+
+    def cli(*args: str, stdin: str = "", code: int = 0) -> str:
+        result = runner.invoke(main, ["-c", str(path), *args], input=stdin)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    cli("users", "add", "li", "--role", "engineer", "--password-stdin", stdin="first password\n")
+    cli("users", "add", "wang", "--role", "customer", "--contract", "seed-000", "--site", "s1",
+        "--password-stdin", stdin="customer password\n")  # fmt: skip
+    assert "contract" in cli("users", "add", "x", "--role", "customer", "--password-stdin",
+                             stdin="long enough pw\n", code=1)  # fmt: skip
+    assert "10" in cli("users", "add", "y", "--role", "engineer", "--password-stdin",
+                       stdin="short\n", code=1)  # fmt: skip
+    cli("users", "add", "z", "--role", "customer", "--contract", "nope", "--password-stdin",
+        stdin="long enough pw\n", code=2)  # fmt: skip
+    listed = cli("--lang", "zh", "users", "list")
+    assert "角色" in listed and "li" in listed and "seed-000" in listed and "s1" in listed
+    config = load(path)
+    store = Store.open(config.database_url)
+    accounts = Accounts(store, config.console)
+    token, _ = accounts.sign_in("li", "first password", NOW)
+    assert accounts.session(token, NOW) is not None
+    cli("users", "passwd", "li", "--password-stdin", stdin="second password\n")
+    assert accounts.session(token, NOW) is None  # a new password ends every session
+    with pytest.raises(AccountError):
+        accounts.sign_in("li", "first password", NOW)
+    token, _ = accounts.sign_in("li", "second password", NOW)
+    cli("users", "disable", "li")
+    assert accounts.session(token, NOW) is None
+    with pytest.raises(AccountError, match="wrong name or password"):
+        accounts.sign_in("li", "second password", NOW)
+    assert "disabled" in cli("users", "list")
+    stored = store.accounts.user("li")
+    assert stored is not None and stored.password_hash.startswith("$argon2id$")
+    assert "second password" not in stored.password_hash
+    store.close()

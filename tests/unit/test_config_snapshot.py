@@ -1,0 +1,98 @@
+"""The validated snapshot is used only while every file it came from is unchanged."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from monitord.config import snapshot
+from monitord.config.models import Config
+
+MAIN = """\
+state_dir: {state}
+include: [more/*.yaml]
+sites: [{{id: s1, name: Site 1}}]
+devices: [{{id: cam-1, name: Cam 1, kind: camera, address: 127.0.0.1, site: s1}}]
+"""
+MORE = "devices: [{id: cam-2, name: Cam 2, kind: camera, address: 127.0.0.2, site: s1}]\n"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "a.yaml").write_text(MORE, encoding="utf-8")
+    file = tmp_path / "monitord.yaml"
+    file.write_text(MAIN.format(state=tmp_path / "state"), encoding="utf-8")
+    return file
+
+
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record every full load from the files."""
+    seen: list[Path] = []
+    real = snapshot.load
+
+    def counting(file: Path) -> Config:
+        seen.append(file)
+        return real(file)
+
+    monkeypatch.setattr(snapshot, "load", counting)
+    return seen
+
+
+def ids(config: Config) -> list[str]:
+    return [d.id for d in config.devices]
+
+
+def test_a_fresh_snapshot_is_the_same_configuration(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = loads(monkeypatch)
+    first = snapshot.load_cached(config_file)
+    again = snapshot.load_cached(config_file)
+    assert again == first and ids(again) == ["cam-1", "cam-2"]
+    assert seen == [config_file]  # the second came from the snapshot
+    [written] = (Path(os.environ["XDG_CACHE_HOME"]) / "monitord").iterdir()
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+
+
+def test_an_edit_a_new_include_or_a_removed_one_loads_in_full(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = loads(monkeypatch)
+    snapshot.load_cached(config_file)
+    extra = config_file.parent / "more" / "b.yaml"
+    extra.write_text(MORE.replace("cam-2", "cam-3").replace("127.0.0.2", "127.0.0.3"))
+    assert ids(snapshot.load_cached(config_file)) == ["cam-1", "cam-2", "cam-3"]
+    extra.unlink()
+    assert ids(snapshot.load_cached(config_file)) == ["cam-1", "cam-2"]
+    text = config_file.read_text().replace("Cam 1", "Camera one")
+    config_file.write_text(text)
+    assert snapshot.load_cached(config_file).devices[0].name == "Camera one"
+    assert len(seen) == 4
+    snapshot.load_cached(config_file)
+    assert len(seen) == 4
+
+
+def test_full_validates_again_and_damage_is_not_trusted(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = loads(monkeypatch)
+    snapshot.load_cached(config_file)
+    snapshot.load_cached(config_file, full=True)
+    assert len(seen) == 2
+    [written] = (Path(os.environ["XDG_CACHE_HOME"]) / "monitord").iterdir()
+    head = written.read_text().splitlines()[0]
+    written.write_text(head + "\n{not json")
+    assert ids(snapshot.load_cached(config_file)) == ["cam-1", "cam-2"]
+    assert len(seen) == 3
+
+
+def test_no_cache_directory_still_loads(config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.delenv("HOME", raising=False)
+    assert snapshot.cache_dir() is None
+    assert ids(snapshot.load_cached(config_file)) == ["cam-1", "cam-2"]
