@@ -48,6 +48,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "maintenance": ("maintenance", "Maintenance windows: planned work that opens no tickets (P5)."),
     "users": ("users", "Web console accounts: add, change a password, disable, list."),
+    "pollers": (
+        "pollers",
+        "Site pollers at the centre: enrol one for a site, list them, revoke one.",
+    ),
+    "poller": (
+        "pollers",
+        "Run as a site poller: enrol with the centre once, then run (monitord-poller.service).",
+    ),
     "demo": ("demo", "Run the daemon on a built-in demo site: watch a camera fail and recover."),
 }
 

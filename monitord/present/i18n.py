@@ -79,6 +79,40 @@ ARCHIVE_FIELDS: dict[str, tuple[str, str]] = {
 
 # --- `monitord maintenance` (cli/maintenance.py) ---
 
+POLLERS: dict[str, tuple[str, str]] = {
+    "code": ("one-time enrolment code", "一次性注册码"),
+    "valid_until": ("valid until", "有效期至"),
+    "fingerprint": ("centre certificate", "中心证书指纹"),
+    "no_tls": (
+        "the API has no TLS certificate (api.tls_cert): pollers need HTTPS",
+        "API 未配置 TLS 证书（api.tls_cert）：采集器只能通过 HTTPS 连接",
+    ),
+    "unknown_site": ("no such site", "没有该站点"),
+    "revoked": ("poller revoked", "采集器已吊销"),
+    "no_poller": ("no such poller", "没有该采集器"),
+    "none": ("no pollers", "没有采集器"),
+    "enrolled": ("enrolled as poller", "已注册为采集器"),
+    "poller": ("POLLER", "采集器"),
+    "sites": ("SITES", "站点"),
+    "status": ("STATUS", "状态"),
+    "last_seen": ("LAST SEEN", "最后心跳"),
+    "acked": ("ACKED", "已确认序号"),
+    "version": ("VERSION", "版本"),
+    "waiting": ("waiting for enrolment", "等待注册"),
+    "active": ("active", "在线"),
+    "silent": ("silent", "失联"),
+    "revoked_status": ("revoked", "已吊销"),
+    "link_lost_title": (
+        "site link lost: poller {poller} silent",
+        "站点链路中断：采集器 {poller} 失联",
+    ),
+    "link_lost_text": (
+        "no heartbeat from poller {poller} since {since}; its {n} devices show unknown",
+        "采集器 {poller} 自 {since} 起无心跳；其 {n} 台设备状态未知",
+    ),
+    "link_back": ("poller {poller} reports again", "采集器 {poller} 已恢复上报"),
+}
+
 MAINTENANCE: dict[str, tuple[str, str]] = {
     "started": ("maintenance window started", "维护窗口已开始"),
     "ended": ("maintenance window ended", "维护窗口已结束"),
