@@ -76,7 +76,6 @@ def create_app(
         redoc_url=None,
     )
     app.state.tokens, app.state.config = TokenBook(), config
-    app.add_middleware(SecurityHeaders)
     for router in routers:
         app.include_router(router)
 
@@ -96,8 +95,10 @@ def create_app(
         )
         return response
 
-    # Added last, so it is outermost: it refuses on the headers before the body is read.
+    # Added last, so they are outermost: the guard refuses on the headers before the body is
+    # read, and its refusals carry the security headers too.
     app.add_middleware(Guard, tokens=app.state.tokens, config=config)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:
