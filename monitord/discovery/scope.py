@@ -76,9 +76,10 @@ class Pacer:
     sent: int = 0
 
     async def wait(self) -> None:
+        # The slot is taken before sleeping, so concurrent senders queue up, never overlap.
         now = self.clock.monotonic()
-        if self._next is not None and now < self._next:
-            await self.clock.sleep(self._next - now)
-            now = self._next
-        self._next = now + 1.0 / self.rate
+        slot = now if self._next is None else max(now, self._next)
+        self._next = slot + 1.0 / self.rate
         self.sent += 1
+        if slot > now:
+            await self.clock.sleep(slot - now)
