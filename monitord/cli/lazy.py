@@ -48,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "maintenance": ("maintenance", "Maintenance windows: planned work that opens no tickets (P5)."),
     "users": ("users", "Web console accounts: add, change a password, disable, list."),
+    "discover": (
+        "discover",
+        "Find cameras, NVRs and switches in a site's configured ranges and propose inventory changes; never edits the configuration.",
+    ),
     "demo": ("demo", "Run the daemon on a built-in demo site: watch a camera fail and recover."),
 }
 

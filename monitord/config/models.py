@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from monitord.config.contracts import Contract
+from monitord.config.discovery import DiscoverySettings
 from monitord.config.durations import Duration
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.notify import NotifySettings
@@ -114,6 +115,7 @@ class Site(_Frozen):
     contract: str | None = None
     acceptance_date: dt.date | None = None  # 工程验收: starts follow-ups and the warranty
     followups_since: dt.date | None = None  # visits owed before this are not counted
+    discovery: DiscoverySettings | None = None  # `monitord discover` (issue 17)
 
 
 class Device(_Frozen):
@@ -129,6 +131,7 @@ class Device(_Frozen):
     vendor: str | None = None
     model: str | None = None
     serial: str | None = None
+    mac: Annotated[str, Field(pattern=r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")] | None = None
     firmware: str | None = None
     install_date: dt.date | None = None
     warranty_end: dt.date | None = None
