@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pollers",
         "Run as a site poller: enrol with the centre once, then run (monitord-poller.service).",
     ),
+    "discover": (
+        "discover",
+        "Find cameras, NVRs and switches in a site's configured ranges and propose inventory changes; never edits the configuration.",
+    ),
     "demo": ("demo", "Run the daemon on a built-in demo site: watch a camera fail and recover."),
 }
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from monitord.config.contracts import Contract
+from monitord.config.discovery import DiscoverySettings
 from monitord.config.durations import Duration
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.notify import NotifySettings
@@ -116,6 +117,7 @@ class Site(_Frozen):
     followups_since: dt.date | None = None  # visits owed before this are not counted
     # Who polls the site's devices: "local" (the daemon itself) or an enrolled poller's id.
     poller: Identifier = "local"
+    discovery: DiscoverySettings | None = None  # `monitord discover` (issue 17)
 
 
 class Device(_Frozen):
@@ -131,6 +133,7 @@ class Device(_Frozen):
     vendor: str | None = None
     model: str | None = None
     serial: str | None = None
+    mac: Annotated[str, Field(pattern=r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")] | None = None
     firmware: str | None = None
     install_date: dt.date | None = None
     warranty_end: dt.date | None = None
