@@ -16,6 +16,7 @@ from monitord.config.contracts import Contract
 from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
 from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
+from monitord.present import i18n
 from monitord.present.i18n import MESSAGE_HEADS, MESSAGE_LABELS, MESSAGE_TAGS
 from monitord.store.records import OutboxRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent, derive
@@ -108,12 +109,11 @@ def render(
     language: str,
     short: bool,
 ) -> tuple[str, str]:
-    zh = language == "zh"
     event = events[-1]
     tz = ZoneInfo(routing.timezones.get(ticket.site_id, "Asia/Shanghai"))
 
     def word(key: str, table: Mapping[str, tuple[str, str]] = MESSAGE_LABELS) -> str:
-        return table[key][1 if zh else 0]
+        return i18n.word(table, key, language)
 
     def when(iso: str | dt.datetime) -> str:
         at = dt.datetime.fromisoformat(iso) if isinstance(iso, str) else iso
