@@ -52,7 +52,8 @@ def notify_test(obj: Context, channel: str, recipient: str) -> None:
         fail(f"no notify channel named {channel!r}", EXIT_USAGE)
     now = obj.now()
     key = f"test/{now.timestamp():.6f}/{channel}/{recipient}"
-    subject = "monitord test message / 测试消息"
+    en, zh = i18n.MESSAGE_TAGS["test_message"]
+    subject = f"{en} / {zh}"
     message = OutboxMessage(
         0, key, None, channel, recipient, subject, subject, now, now, 1, "sending",
         None, None, None,

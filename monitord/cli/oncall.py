@@ -105,13 +105,15 @@ def _as_dict(directory: Directory, r: Rotation, s: Shift) -> dict[str, object]:
 
 
 def as_text(directory: Directory, r: Rotation, s: Shift, lang: str) -> str:
-    zh = lang == "zh"
     tz = ZoneInfo(r.timezone)
+
+    def say(key: str, **values: object) -> str:
+        return i18n.word(i18n.ONCALL, key, lang).format(**values)
 
     def name(person_id: str | None) -> str:
         p = directory.people.get(person_id or "")
         shown = p.name if p is not None else person_id or "?"
-        return f"{shown}（{person_id}）" if zh else f"{shown} ({person_id})"
+        return say("person", name=shown, id=person_id)
 
     def when(at: dt.datetime | None) -> str:
         if at is None:
@@ -120,18 +122,8 @@ def as_text(directory: Directory, r: Rotation, s: Shift, lang: str) -> str:
 
     contact = directory.people.get(s.person)
     phone = contact.phone if contact is not None and contact.phone else None
-    if zh:
-        head = f"值班表 {r.id}（{r.timezone}）：当前值班 {name(s.person)}"
-        head += f"，电话 {phone}" if phone else ""
-        head += f"，代替 {name(s.covering)}" if s.covering else ""
-        return (
-            f"{head}\n  自 {when(s.start)} 起；下次交接 {when(s.end)}"
-            f" → {name(s.next_person) if s.next_person else '—'}"
-        )
-    head = f"rotation {r.id} ({r.timezone}): on call {name(s.person)}"
-    head += f", phone {phone}" if phone else ""
-    head += f", covering for {name(s.covering)}" if s.covering else ""
-    return (
-        f"{head}\n  since {when(s.start)}; next hand-over {when(s.end)}"
-        f" -> {name(s.next_person) if s.next_person else '-'}"
-    )
+    head = say("head", id=r.id, zone=r.timezone, person=name(s.person))
+    head += say("phone", phone=phone) if phone else ""
+    head += say("covering", person=name(s.covering)) if s.covering else ""
+    after = name(s.next_person) if s.next_person else say("nobody")
+    return say("shift", head=head, start=when(s.start), end=when(s.end), next=after)

@@ -12,6 +12,7 @@ from monitord.inventory.archive import device_record, site_records
 from monitord.notify.messages import Routing
 from monitord.present import tickets as ticket_views
 from monitord.present.actions import ACTIONS
+from monitord.present.i18n import REPAIR
 from monitord.present.signature import ON_BEHALF_OF, PRINCIPAL, cli_principal
 from monitord.prevention.warranty import repair_terms
 from monitord.store import StoreError
@@ -76,8 +77,16 @@ def show(obj: Context, ticket_id: int, as_json: bool) -> None:
     else:
         click.echo(ticket_views.ticket_text(ticket, events, contract, zone, tz, obj.now()))
         if ticket.root_device:  # P3: free under warranty, at cost after (as of the fault)
-            terms = {"free": "free 免费", "at_cost": "at cost 有偿"}.get(str(repair["terms"]), "?")
-            click.echo(f"repair 维修: {terms} (warranty end 保修截止 {repair.get('warranty_end')})")
+            key = str(repair["terms"])
+            terms = _both(key) if key in ("free", "at_cost") else "?"
+            end = repair.get("warranty_end")
+            click.echo(f"{_both('repair')}: {terms} ({_both('warranty_end')} {end})")
+
+
+def _both(key: str) -> str:
+    """A repair term in both languages at once ("free 免费"): the customer and the desk."""
+    en, zh = REPAIR[key]
+    return f"{en} {zh}"
 
 
 def _text(text: str | None, file: Path | None) -> str:

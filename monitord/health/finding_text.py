@@ -14,6 +14,7 @@ from monitord.present.i18n import (
     FINDING_DISK_ZH,
     FINDING_POE_ZH,
     FINDING_PORT_ZH,
+    FINDING_TEXT,
     word,
 )
 
@@ -31,46 +32,50 @@ def describe(check: str, values: Mapping[str, Any], summary: str, lang: str) -> 
         return summary  # values from an older version, or partial: the summary still holds
 
 
+def _zh(key: str, **values: Any) -> str:
+    return word(FINDING_TEXT, key, "zh").format(**values)
+
+
 def _port(index: str, v: Mapping[str, Any]) -> str | None:
     if v.get("admin") == 2:
-        return f"端口{index}已被管理员关闭"
+        return _zh("port_admin_down", index=index)
     oper = v.get("oper")
-    return f"端口{index}{FINDING_PORT_ZH[oper]}" if oper in FINDING_PORT_ZH else None
+    return (
+        _zh("port", index=index, state=FINDING_PORT_ZH[oper]) if oper in FINDING_PORT_ZH else None
+    )
 
 
 def _poe(index: str, v: Mapping[str, Any]) -> str | None:
+    status = v.get("status")
     return (
-        f"PoE端口{index}: {FINDING_POE_ZH[v['status']]}"
-        if v.get("status") in FINDING_POE_ZH
-        else None
+        _zh("poe", index=index, state=FINDING_POE_ZH[status]) if status in FINDING_POE_ZH else None
     )
 
 
 def _storage(index: str, v: Mapping[str, Any]) -> str | None:
     if "used_ratio" not in v:
         return None
-    return f"磁盘卷{v.get('name', index)}: 已用{float(v['used_ratio']) * 100:.1f}%"
+    return _zh("storage", name=v.get("name", index), used=float(v["used_ratio"]) * 100)
 
 
 def _disk(index: str, v: Mapping[str, Any]) -> str | None:
     name = v.get("name", index)
     if v.get("read_only"):
-        return f"硬盘{name}: 只读(无法写入录像)"
+        return _zh("disk_read_only", name=name)
+    status = v.get("status")
     return (
-        f"硬盘{name}: {FINDING_DISK_ZH[v['status']]}"
-        if v.get("status") in FINDING_DISK_ZH
-        else None
+        _zh("disk", name=name, state=FINDING_DISK_ZH[status]) if status in FINDING_DISK_ZH else None
     )
 
 
 def _temperature(index: str, v: Mapping[str, Any]) -> str | None:
-    return f"传感器{index}: {float(v['celsius']):.1f} °C" if "celsius" in v else None
+    return _zh("temperature", index=index, celsius=float(v["celsius"])) if "celsius" in v else None
 
 
 def _tcp(index: str, v: Mapping[str, Any]) -> str | None:
     if "open" not in v:
         return None
-    return f"TCP端口{index}{'可连接' if v['open'] else '无法连接'}"
+    return _zh("tcp", index=index, state=_zh("tcp_open" if v["open"] else "tcp_closed"))
 
 
 def addresses(v: Mapping[str, Any], lang: str) -> str:

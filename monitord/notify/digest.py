@@ -19,6 +19,7 @@ from monitord.config.contracts import Contract
 from monitord.config.delivery import Digest
 from monitord.config.notify import NotifyEvent
 from monitord.notify.messages import Routing
+from monitord.present.i18n import DIGEST, DIGEST_STATUS, word
 from monitord.store import Store, StoreError
 from monitord.store.records import OutboxRecord, TicketRecord
 from monitord.supervise import repeat
@@ -26,10 +27,6 @@ from monitord.ticketing.lifecycle import Status
 
 _log = log.get("monitord.notify")
 _SHORT_CHANNELS = frozenset({"sms"})
-_STATUS_ZH = {
-    "open": "待响应", "acknowledged": "已响应", "on_site": "已到场", "diagnosed": "已诊断",
-    "planned": "已定方案", "in_progress": "处理中", "resolved": "已修复", "verified": "已验证",
-}  # fmt: skip
 OPEN = tuple(s.value for s in Status if s != Status.CLOSED)
 
 
@@ -77,22 +74,19 @@ def render(
     language: str,
     settings: Digest,
 ) -> tuple[str, str]:
-    zh = language == "zh"
     which = "/".join(classes)
     n = len(tickets)
-    if zh:
-        subject = f"[日报] {contract.name}: 未关闭 {which} 级工单 {n} 张 ({day.isoformat()})"
-    else:
-        subject = f"[digest] {contract.name}: {n} open class {which} tickets ({day.isoformat()})"
+    subject = word(DIGEST, "subject", language).format(
+        contract=contract.name, which=which, n=n, day=day.isoformat()
+    )
     lines = [subject, ""]
     for t in sorted(tickets, key=lambda t: (t.ticket_class or "", t.opened_at))[: settings.listed]:
         tz = ZoneInfo(routing.timezones.get(t.site_id, "Asia/Shanghai"))
         opened = t.opened_at.astimezone(tz).strftime("%m-%d %H:%M")
-        status = _STATUS_ZH.get(t.status, t.status) if zh else t.status
+        status = word(DIGEST_STATUS, t.status, language)
         lines.append(f"#{t.id} [{t.ticket_class}] {t.site_id} {t.title} ({status}, {opened})")
     if n > settings.listed:
-        more = n - settings.listed
-        lines.append(f"…… 另有 {more} 张" if zh else f"… and {more} more")
+        lines.append(word(DIGEST, "more", language).format(more=n - settings.listed))
     if routing.base_url:
         lines.append(f"{routing.base_url.rstrip('/')}/api/v1/tickets")
     return subject, "\n".join(lines)

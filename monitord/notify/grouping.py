@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitord.config.delivery import Grouping
+from monitord.present.i18n import MESSAGE_LABELS, MESSAGE_TAGS, word
 from monitord.store.outbox import Candidate, Groups, History, Scope
 from monitord.store.records import OutboxMessage
 
@@ -105,27 +106,19 @@ def compose(
     first = rows[0]
     if len(rows) == 1:
         return dataclasses.replace(first, idempotency_key=key)
-    zh = is_chinese(first.subject)
+    lang = "zh" if is_chinese(first.subject) else "en"
     cls = topic.ticket_class if topic else "hotline"
     site = (topic.site if topic else None) or "?"
     n = len(rows)
-    if cls == "hotline":
-        tag = "[未定级]" if zh else "[unclassified]"
-    else:
-        tag = f"[{cls}级]" if zh else f"[class {cls}]"
-    subject = f"{tag} 站点 {site}: {n} 条消息" if zh else f"{tag} site {site}: {n} messages"
+    tag = word(MESSAGE_TAGS, "unclassified" if cls == "hotline" else "class", lang).format(cls=cls)
+    subject = word(MESSAGE_TAGS, "storm_subject", lang).format(tag=tag, site=site, n=n)
     shown = [r.subject for r in rows[:listed]]
     if short:
         body = f"{subject}: {'; '.join(shown)}"[:_SMS_CHARS]
     else:
         lines = [subject, "", *(f"- {s}" for s in shown)]
         if n > listed:
-            more = n - listed
-            lines.append(
-                f"…… 另有 {more} 条 (monitord outbox / tickets)"
-                if zh
-                else f"… and {more} more (monitord outbox / tickets)"
-            )
+            lines.append(word(MESSAGE_TAGS, "storm_more", lang).format(more=n - listed))
         body = "\n".join(lines)
     return dataclasses.replace(
         first,
@@ -138,6 +131,7 @@ def compose(
 
 
 def is_chinese(subject: str) -> bool:
-    """messages.py tags Chinese subjects "[A级]" / "[未定级]", English ones "[class A]"."""
+    """messages.py tags Chinese subjects "[A<mark>]" / "[<unclassified>]", both holding the
+    Chinese class mark (MESSAGE_LABELS "class"); English ones "[class A]" do not."""
     tag = subject.partition("]")[0]
-    return "级" in tag
+    return word(MESSAGE_LABELS, "class", "zh") in tag

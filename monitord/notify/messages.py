@@ -16,7 +16,8 @@ from monitord.config.contracts import Contract
 from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
 from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
-from monitord.present.i18n import MESSAGE_HEADS, MESSAGE_LABELS
+from monitord.present import i18n
+from monitord.present.i18n import MESSAGE_HEADS, MESSAGE_LABELS, MESSAGE_TAGS
 from monitord.store.records import OutboxRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent, derive
 from monitord.ticketing.sla import deadlines
@@ -108,12 +109,11 @@ def render(
     language: str,
     short: bool,
 ) -> tuple[str, str]:
-    zh = language == "zh"
     event = events[-1]
     tz = ZoneInfo(routing.timezones.get(ticket.site_id, "Asia/Shanghai"))
 
     def word(key: str, table: Mapping[str, tuple[str, str]] = MESSAGE_LABELS) -> str:
-        return table[key][1 if zh else 0]
+        return i18n.word(table, key, language)
 
     def when(iso: str | dt.datetime) -> str:
         at = dt.datetime.fromisoformat(iso) if isinstance(iso, str) else iso
@@ -128,10 +128,8 @@ def render(
         step=int(event.data.get("step", 0)) + 1,
     )
     cls = ticket.ticket_class
-    if cls is None:  # a hotline ticket not yet classified
-        tag = "[未定级]" if zh else "[unclassified]"
-    else:
-        tag = f"[{cls}{word('class')}]" if zh else f"[class {cls}]"
+    # A hotline ticket not yet classified has no class.
+    tag = word("unclassified" if cls is None else "class", MESSAGE_TAGS).format(cls=cls)
     subject = f"{tag} {word('ticket')} #{ticket.id} {head}: {ticket.title}"
     if short:
         return subject, subject[:140]  # one SMS; the rest is in the ticket

@@ -430,6 +430,108 @@ FINDING_ADDRESSES: dict[str, tuple[str, str]] = {
 }
 
 
+# --- Wording once written inline in its callers (issue 12): one block, table per caller ---
+
+# Finding summaries for a Chinese reader (health/finding_text.py). English mirrors what the
+# probes write (checks/*/evaluate.py), which the English reader gets as it is.
+FINDING_TEXT: dict[str, tuple[str, str]] = {
+    "port_admin_down": ("port {index} is administratively down", "端口{index}已被管理员关闭"),
+    "port": ("port {index} {state}", "端口{index}{state}"),
+    "poe": ("PoE port {index}: {state}", "PoE端口{index}: {state}"),
+    "storage": ("disk {name}: {used:.1f}% used", "磁盘卷{name}: 已用{used:.1f}%"),
+    "disk_read_only": ("disk {name}: read-only", "硬盘{name}: 只读(无法写入录像)"),
+    "disk": ("disk {name}: {state}", "硬盘{name}: {state}"),
+    "temperature": ("sensor {index}: {celsius:.1f} °C", "传感器{index}: {celsius:.1f} °C"),
+    "tcp": ("TCP port {index} {state}", "TCP端口{index}{state}"),
+    "tcp_open": ("open", "可连接"),
+    "tcp_closed": ("closed", "无法连接"),
+}
+
+# Subject tags shared by ticket messages (notify/messages.py) and storm groups
+# (notify/grouping.py, which tells a Chinese subject by MESSAGE_LABELS "class" in its tag).
+MESSAGE_TAGS: dict[str, tuple[str, str]] = {
+    "unclassified": ("[unclassified]", "[未定级]"),
+    "class": ("[class {cls}]", "[{cls}级]"),
+    "storm_subject": ("{tag} site {site}: {n} messages", "{tag} 站点 {site}: {n} 条消息"),
+    "storm_more": (
+        "… and {more} more (monitord outbox / tickets)",
+        "…… 另有 {more} 条 (monitord outbox / tickets)",
+    ),
+    "test_message": ("monitord test message", "测试消息"),
+}
+
+# The daily digest (notify/digest.py); in English a status is its value as it is.
+DIGEST: dict[str, tuple[str, str]] = {
+    "subject": (
+        "[digest] {contract}: {n} open class {which} tickets ({day})",
+        "[日报] {contract}: 未关闭 {which} 级工单 {n} 张 ({day})",
+    ),
+    "more": ("… and {more} more", "…… 另有 {more} 张"),
+}
+
+DIGEST_STATUS: dict[str, tuple[str, str]] = {
+    "open": ("open", "待响应"),
+    "acknowledged": ("acknowledged", "已响应"),
+    "on_site": ("on_site", "已到场"),
+    "diagnosed": ("diagnosed", "已诊断"),
+    "planned": ("planned", "已定方案"),
+    "in_progress": ("in_progress", "处理中"),
+    "resolved": ("resolved", "已修复"),
+    "verified": ("verified", "已验证"),
+}
+
+# The lines of an early warning (prevention/wording.py); {what} is a WARNING_SUBJECTS entry.
+WARNING_LINES: dict[str, tuple[str, str]] = {
+    "now": ("{what}: {value} now, {slope} a day", "{what}：当前 {value}，每天变化 {slope}"),
+    "never": ("{now}; not heading for {limit}", "{now}；不会达到 {limit}"),
+    "reaches": (
+        "{now}; reaches {limit} in about {days:.1f} days ({when} {zone})",
+        "{now}；预计约 {days:.1f} 天后（{when} {zone}）达到 {limit}",
+    ),
+    "reboots": (
+        "{count} reboots in the last {hours} h (warning at {limit})",
+        "最近 {hours} 小时内重启 {count} 次（预警阈值 {limit} 次）",
+    ),
+}
+
+# Titles of prevention tickets, shown in both languages at once ("Chinese / English: ...").
+PREVENTION_TITLES: dict[str, tuple[str, str]] = {
+    "inspection_failed": ("inspection failed", "巡检不合格"),
+    "warranty_ending": ("warranty ending within {days} days", "保修即将到期"),
+    "followup_quality": ("follow-up: quality problem", "回访反馈质量问题"),
+}
+
+
+def both_title(key: str, **values: object) -> str:
+    """A PREVENTION_TITLES entry as "Chinese / English", both formatted with `values`."""
+    en, zh = PREVENTION_TITLES[key]
+    return f"{zh.format(**values)} / {en.format(**values)}"
+
+
+# `monitord oncall` (cli/oncall.py): who is on call now.
+ONCALL: dict[str, tuple[str, str]] = {
+    "person": ("{name} ({id})", "{name}（{id}）"),
+    "head": (
+        "rotation {id} ({zone}): on call {person}",
+        "值班表 {id}（{zone}）：当前值班 {person}",
+    ),
+    "phone": (", phone {phone}", "，电话 {phone}"),
+    "covering": (", covering for {person}", "，代替 {person}"),
+    "shift": (
+        "{head}\n  since {start}; next hand-over {end} -> {next}",
+        "{head}\n  自 {start} 起；下次交接 {end} → {next}",
+    ),
+    "nobody": ("-", "—"),
+}
+
+# `monitord ticket show` (cli/tickets.py): repair terms, shown in both languages at once.
+REPAIR: dict[str, tuple[str, str]] = {
+    "repair": ("repair", "维修"),
+    "free": ("free", "免费"),
+    "at_cost": ("at cost", "有偿"),
+    "warranty_end": ("warranty end", "保修截止"),
+}
+
 # The web console (monitord/console/): every word its pages and `monitord users` show.
 CONSOLE: dict[str, tuple[str, str]] = {
     "app": ("monitord console", "monitord 运维控制台"),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.models import Config, Site
 from monitord.config.prevention import FollowUpCadence
+from monitord.present.i18n import both_title
 from monitord.prevention.schedule import add_months, local_day
 from monitord.store import Store
 from monitord.store.records import FollowUpVisit
@@ -113,7 +114,7 @@ def record(
             kind=kind,
             ticket_class=ticket_class,
             rule="followup-quality-problem",
-            title=f"回访反馈质量问题 / follow-up: quality problem: {what.splitlines()[0]}"[:120],
+            title=f"{both_title('followup_quality')}: {what.splitlines()[0]}"[:120],
             text=f"follow-up visit at {site.id} by {visit.by}"
             + (f", customer contact {visit.contact}" if visit.contact else "")
             + f": {what}",

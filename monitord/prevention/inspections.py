@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.models import Config, Site
 from monitord.config.prevention import InspectionPlan
+from monitord.present.i18n import both_title
 from monitord.prevention.checklists import checklist
 from monitord.prevention.schedule import local_day, local_midnight, period_of, periods_between
 from monitord.store import Store
@@ -146,7 +147,7 @@ def record(
             kind=kind,
             ticket_class=ticket_class,
             rule="inspection-failed",
-            title=f"巡检不合格 / inspection failed: {label}{where}"[:120],
+            title=f"{both_title('inspection_failed')}: {label}{where}"[:120],
             text=f"inspection {task.id} ({task.site_id}, {task.kind}, {task.period}): "
             f"{label}{where}: {note}".rstrip(": "),
             device=device,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.models import Config, Device, Site
+from monitord.present.i18n import both_title
 from monitord.prevention.schedule import add_months, local_day
 from monitord.store import Store
 from monitord.store.records import TicketRecord
@@ -145,7 +146,7 @@ def _request(
     contract: str, site: Site, found: list[Coverage], horizon: dt.timedelta, now: dt.datetime
 ) -> TicketRequest:
     month = local_day(now, site.timezone).strftime("%Y-%m")
-    title = f"保修即将到期 / warranty ending within {horizon.days} days: "
+    title = f"{both_title('warranty_ending', days=horizon.days)}: "
     return TicketRequest(
         key=dedup_key(contract, FaultKind.WARRANTY.value, site.id, month),
         contract=contract,
