@@ -220,6 +220,10 @@ REPORT: dict[str, tuple[str, str]] = {
         "{shown} of {total} devices shown; every device's availability: appendix {file}.",
         "此处列出 {total} 台设备中的 {shown} 台;全部设备的可用率见附件 {file}。",
     ),
+    "also_in_appendix": (
+        "The same figures for a spreadsheet: appendix {file}.",
+        "以上数据另见附件 {file}(可用电子表格打开)。",
+    ),
     "lowest_sites": ("the {shown} lowest of {total} sites", "{total} 个站点中最低的 {shown} 个"),
     "more_in_appendix": (
         "{more} more devices: see the appendix file {file}.",

@@ -216,7 +216,10 @@ def _devices(r: MonthlyReport, appendix: str | None) -> Section:
     lang = r.lang
     every = [line for s in r.sites for line in s.devices]
     if appendix is None or len(every) <= INLINE_DEVICES:
-        return Section(w("availability_devices", lang), (_device_table(every, lang),))
+        blocks: list[Block] = [_device_table(every, lang)]
+        if appendix is not None:
+            blocks.append(Paragraph(w("also_in_appendix", lang).format(file=appendix), note=True))
+        return Section(w("availability_devices", lang), tuple(blocks))
     known = [ln for ln in every if ln.uptime.availability is not None]
     worst = sorted(known, key=lambda ln: (ln.uptime.availability, -ln.uptime.down, ln.device.id))[
         :WORST_DEVICES
