@@ -95,8 +95,14 @@ async def test_the_appendix_holds_every_device_and_the_report_only_the_worst(
     page = out.read_text(encoding="utf-8")
     shown = [d for d in expected if f"({d})" in page]
     worst = sorted(expected, key=lambda d: (float(expected[d]), d))[:20]
-    assert set(worst) <= set(shown) and len(shown) <= 40  # worst + top failing, not 2 014
+    # The worst, the top failing and the first warranties: not 2 014.
+    assert set(worst) <= set(shown) and len(shown) <= 20 + 10 + monthly_view.WARRANTY_ROWS
     assert "june-devices.csv" in page
+    # Warranties ending soon: the first rows in the report, every one in the appendix.
+    ending = {x.device.id for x in report.warranty}
+    assert len(ending) > PER_SITE
+    assert {row[1] for row in rows[1:] if row[9]} == ending
+    assert f"另有 {len(ending) - monthly_view.WARRANTY_ROWS} 台设备" in page
     # The same rows as a page, on request.
     _monthly(config, tmp_path / "print.html", "--appendix", "html", "--lang", "en")
     appendix = (tmp_path / "print-devices.html").read_text(encoding="utf-8")

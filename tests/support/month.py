@@ -216,7 +216,9 @@ def fleet_data(database: str, sites: int, per_site: int) -> dict[str, Any]:
                               "contract": "seed-000"})  # fmt: skip
         data["devices"] += [
             {"id": f"{site}-cam-{i:03d}", "name": f"{site.upper()} 摄像机 {i}", "kind": "camera",
-             "site": site, "address": f"10.{20 + s}.{i // 200}.{i % 200 + 1}"}
+             "site": site, "address": f"10.{20 + s}.{i // 200}.{i % 200 + 1}",
+             # The first site's cameras were bought together: their warranties end together.
+             **({"warranty_end": "2026-08-01"} if s == 0 else {})}
             for i in range(per_site)
         ]  # fmt: skip
     return data
