@@ -36,7 +36,7 @@ section { break-inside: auto; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   h2 { break-after: avoid; }
-  div.lead { break-inside: avoid; }
+  div.lead { break-inside: avoid; break-after: avoid; }
   thead { display: table-header-group; }
   tr, svg.chart, pre, p { break-inside: avoid; }
   th { background: #eef3fa !important; -webkit-print-color-adjust: exact;
@@ -75,14 +75,22 @@ def render(doc: Document) -> str:
 
 
 def _section(title: str, blocks: tuple[Block, ...]) -> list[str]:
-    """The heading and an unbreakable first block (a chart, a note) in one group, then the
-    rest. `break-after: avoid` alone does not hold when the next block may not break and
-    does not fit in what is left of the page: Chromium then leaves the heading behind. A
-    table may break between rows, so `break-after: avoid` keeps its first rows with it."""
-    heading = f"<h2>{escape(title)}</h2>"
-    if not blocks or isinstance(blocks[0], Table):
-        return [heading, *(_block(b) for b in blocks)]
-    return [f'<div class="lead">{heading}{_block(blocks[0])}</div>', *map(_block, blocks[1:])]
+    """The heading, its notes (they say what follows) and the first unbreakable block (a
+    chart, a paragraph) in one group, then the rest. `break-after: avoid` alone does not
+    hold when the next block may not break and does not fit in what is left of the page:
+    Chromium then leaves the heading behind; a group that fits always holds. A table may
+    break between rows, so the group's `break-after: avoid` keeps its first rows with it."""
+    notes = 0
+    while notes < len(blocks) and _is_note(blocks[notes]):
+        notes += 1
+    taken = notes + (notes < len(blocks) and not isinstance(blocks[notes], Table))
+    group = "".join(_block(b) for b in blocks[:taken])
+    lead = f'<div class="lead"><h2>{escape(title)}</h2>{group}</div>'
+    return [lead, *(_block(b) for b in blocks[taken:])]
+
+
+def _is_note(block: Block) -> bool:
+    return isinstance(block, Paragraph) and block.note
 
 
 def _block(block: Block) -> str:
