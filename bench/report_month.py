@@ -107,6 +107,7 @@ def render_pdf(url: str, devices: int, contracts: Path, out: Path) -> dict[str, 
     began = time.perf_counter()
     report = monthly.build(store, config.contracts[0], span, "zh", NoWindows(), NoTasks())
     store.close()
+    computed = time.perf_counter() - began
     try:  # this tree's code; main's has no appendix and takes (report, generated) only
         from monitord.reports import appendix
     except ImportError:
@@ -123,7 +124,8 @@ def render_pdf(url: str, devices: int, contracts: Path, out: Path) -> dict[str, 
     seconds = time.perf_counter() - began
     data = out.read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page\b", data))
-    return {"pages": pages, "bytes": len(data), "seconds": seconds, "appendix_bytes": extra}
+    return {"pages": pages, "bytes": len(data), "seconds": seconds, "figures": computed,
+            "appendix_bytes": extra}  # fmt: skip
 
 
 def _reference(tree: Path, url: str, devices: int, contracts: Path, out: Path) -> dict[str, float]:
@@ -189,10 +191,11 @@ def main() -> None:
             ref_out = Path(tmp) / "reference.pdf"
             rows.append(("reference tree", _reference(
                 args.reference_tree, url, args.devices, contracts, ref_out)))  # fmt: skip
-        print(f"{'monthly PDF':16} {'pages':>6} {'PDF MB':>8} {'seconds':>8} {'appendix MB':>12}")
+        print(f"{'monthly PDF':16} {'pages':>6} {'PDF MB':>8} {'seconds':>8} {'of which figures':>17}"
+              f" {'appendix MB':>12}")  # fmt: skip
         for label, f in rows:
             print(f"{label:16} {f['pages']:6.0f} {f['bytes'] / 1e6:8.2f} {f['seconds']:8.1f} "
-                  f"{f['appendix_bytes'] / 1e6:12.2f}")  # fmt: skip
+                  f"{f['figures']:17.1f} {f['appendix_bytes'] / 1e6:12.2f}")  # fmt: skip
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for pdf in Path(tmp).glob("*.pdf"):
