@@ -189,3 +189,20 @@ async def test_no_table_is_wider_than_the_page(
     page = html.render(_with_long_words(report, M1)).replace("overflow-wrap: anywhere", "")
     _, control = _overflowing(page, tmp_path)
     assert control
+
+
+async def test_every_heading_is_grouped_with_what_follows_it(
+    fleet: tuple[Path, MonthlyReport],
+) -> None:
+    """The print rules can only keep a heading with its content if they are grouped: each
+    section heading opens an unbreakable group holding a block, or one a table follows."""
+    _, report = fleet
+    page = html.render(monthly_view.document(report, M1, "june-devices.csv"))
+    assert "div.lead { break-inside: avoid; break-after: avoid; }" in page
+    sections = re.findall(r"<section>\n(.*?)</section>", page, flags=re.DOTALL)
+    assert len(sections) == len(monthly_view.document(report, M1).sections) >= 8
+    for body in sections:
+        lead = re.match(r'<div class="lead"><h2>[^<]*</h2>(.*?)</div>\n(<table|<p|<svg|$)', body,
+                        flags=re.DOTALL)  # fmt: skip
+        assert lead, body[:200]
+        assert lead[1] or lead[2] == "<table", body[:200]  # never a heading alone
