@@ -9,6 +9,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
@@ -16,13 +17,15 @@ from monitord.api.auth import Principal
 from monitord.api.schemas import Id
 from monitord.clock import Clock
 from monitord.config import Config
-from monitord.reports import html, markdown
+from monitord.reports import appendix, html, markdown, monthly_view
 from monitord.reports.document import Document
 from monitord.reports.service import (
     ReportInputError,
     log_export,
-    monthly_document,
     ticket_document,
+)
+from monitord.reports.service import (
+    monthly_report as monthly_figures,
 )
 from monitord.store import Store
 
@@ -58,17 +61,50 @@ def report_router(
         lang: Lang = None,
         warranty_days: Annotated[int, Query(ge=1, le=3660)] = 90,
     ) -> Response:
-        """The monthly report of a contract: HTML (printable, inline SVG charts) or Markdown."""
+        """The monthly report of a contract: HTML (printable, inline SVG charts) or Markdown.
+
+        It shows the worst devices; every device's availability is at
+        /api/v1/reports/monthly/devices (the report names that address)."""
         if not who.sees_contract(contract):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"contract {contract} does not exist")
+        now = clock.now()
         try:
-            doc = await asyncio.to_thread(
-                monthly_document, store, config(), contract, month, lang, clock.now(),
-                warranty_days,
-            )  # fmt: skip
+            report = await asyncio.to_thread(
+                monthly_figures, store, config(), contract, month, lang, now, warranty_days
+            )
         except ReportInputError as exc:
             raise _unprocessable(exc) from None
-        return _page(doc, format)
+        query = {"contract": contract, "month": month, **({"lang": lang} if lang else {})}
+        beside = f"/api/v1/reports/monthly/devices?{urlencode(query)}"
+        return _page(monthly_view.document(report, now, beside), format)
+
+    @router.get("/api/v1/reports/monthly/devices", response_class=Response)
+    async def monthly_devices(
+        who: Caller,
+        contract: str,
+        month: Annotated[str, Query(description="YYYY-MM, in the contract's time zone")],
+        format: Literal["csv", "html"] = "csv",
+        lang: Lang = None,
+    ) -> Response:
+        """The monthly report's appendix: every device's availability, CSV or HTML."""
+        if not who.sees_contract(contract):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"contract {contract} does not exist")
+        now = clock.now()
+        try:
+            report = await asyncio.to_thread(
+                monthly_figures, store, config(), contract, month, lang, now
+            )
+        except ReportInputError as exc:
+            raise _unprocessable(exc) from None
+        if format == "html":
+            page = html.render(appendix.document(report, now))
+            return Response(page, media_type="text/html; charset=utf-8")
+        name = re.sub(r"[^\w.\-]", "_", f"monitord-monthly-{contract}-{month}-devices.csv")
+        return Response(
+            appendix.to_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     @router.get("/api/v1/reports/tickets/{ticket_id}", response_class=Response)
     async def ticket_report(

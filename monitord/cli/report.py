@@ -10,12 +10,12 @@ import click
 
 from monitord.cli.context import ID, Context, fail
 from monitord.config import Config
-from monitord.reports import chromium, html, markdown
+from monitord.reports import appendix, chromium, html, markdown, monthly_view
 from monitord.reports.document import Document
 from monitord.reports.service import (
     ReportInputError,
     log_export,
-    monthly_document,
+    monthly_report,
     ticket_document,
 )
 from monitord.store import Store, StoreError
@@ -70,6 +70,10 @@ def report_group() -> None:
               show_default=True)  # fmt: skip
 @click.option("--warranty-days", default=90, show_default=True, type=click.IntRange(1, 3660),
               help="List warranties ending within this many days after the month.")  # fmt: skip
+@click.option("--appendix", "appendix_fmt", type=click.Choice(["csv", "html", "none"]),
+              default="csv", show_default=True,
+              help="With -o: every device's availability in a file beside the report "
+                   "(june.pdf -> june-devices.csv); the report then shows the worst devices.")  # fmt: skip
 @_LANG
 @_OUTPUT
 @click.pass_obj
@@ -79,17 +83,28 @@ def monthly_command(
     month: str,
     fmt: str,
     warranty_days: int,
+    appendix_fmt: str,
     lang: str | None,
     output: Path | None,
 ) -> None:
     """Tickets by class, SLA compliance, MTTA/MTTR, availability, prevention, warranty."""
-    doc = _made(
+    now = obj.now()
+    report = _made(
         obj,
-        lambda store, config: monthly_document(
-            store, config, contract_id, month, _lang(lang), obj.now(), warranty_days
+        lambda store, config: monthly_report(
+            store, config, contract_id, month, _lang(lang), now, warranty_days
         ),
     )
-    _write(doc, fmt, output)
+    beside = None if output is None or appendix_fmt == "none" else appendix_fmt
+    name = appendix.file_name(output, beside) if output and beside else None
+    _write(monthly_view.document(report, now, name), fmt, output)
+    if output and name:
+        text = (
+            appendix.to_csv(report)
+            if beside == "csv"
+            else html.render(appendix.document(report, now))
+        )
+        _emit(text, output.with_name(name))
 
 
 @report_group.command("ticket")

@@ -267,6 +267,31 @@ REPORT: dict[str, tuple[str, str]] = {
     "switch": ("switch", "交换机"),
     "other": ("other", "其他"),
     "page": ("Page", "页"),
+    "worst_devices": ("Devices with the lowest availability", "可用率最低的设备"),
+    "in_appendix": (
+        "{shown} of {total} devices shown; every device's availability: appendix {file}.",
+        "此处列出 {total} 台设备中的 {shown} 台;全部设备的可用率见附件 {file}。",
+    ),
+    "also_in_appendix": (
+        "The same figures for a spreadsheet: appendix {file}.",
+        "以上数据另见附件 {file}(可用电子表格打开)。",
+    ),
+    "lowest_sites": ("the {shown} lowest of {total} sites", "{total} 个站点中最低的 {shown} 个"),
+    "more_in_appendix": (
+        "{more} more devices: see the appendix file {file}.",
+        "另有 {more} 台设备,见附件 {file}。",
+    ),
+    "appendix_title": ("Appendix: availability per device", "附件:各设备可用率"),
+    "apx_site": ("Site", "站点"),
+    "apx_device_id": ("Device ID", "设备编号"),
+    "apx_device": ("Device", "设备名称"),
+    "apx_kind": ("Kind", "类型"),
+    "apx_observed_h": ("Observed (h)", "监测时长(小时)"),
+    "apx_downtime_h": ("Downtime (h)", "故障时长(小时)"),
+    "apx_failures": ("Failures", "故障次数"),
+    "apx_tickets": ("Tickets", "工单数"),
+    "apx_availability_pct": ("Availability (%)", "可用率(%)"),
+    "apx_warranty_end": ("Warranty ends (soon)", "保修截止(临近)"),
 }
 
 

@@ -22,6 +22,9 @@ class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     numeric: frozenset[int] = frozenset()  # columns aligned right
+    # Relative column widths (any unit, scaled to the page); empty: the browser decides,
+    # within the page width (cells wrap anywhere rather than push the table past the edge).
+    widths: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

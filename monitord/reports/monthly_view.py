@@ -1,4 +1,9 @@
-"""The monthly report laid out as a document, in the report's language."""
+"""The monthly report laid out as a document, in the report's language.
+
+It leads with what a customer reads: tickets, SLA compliance, availability per site, the
+worst devices. When the full per-device list is delivered as an appendix file (`appendix`
+names it), long lists are cut to what fits a few pages and the note names the file.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,20 @@ from monitord.present.devices import local
 from monitord.reports.availability import Uptime
 from monitord.reports.document import Block, Chart, Document, Paragraph, Section, Table
 from monitord.reports.figures import CLASSES, UNCLASSIFIED
-from monitord.reports.monthly import DeviceLine, MonthlyReport
+from monitord.reports.monthly import DeviceLine, MonthlyReport, SiteLine
 from monitord.reports.sources import TaskCounts
 from monitord.reports.svg import CLASS_COLORS, Bar, availability_color
 from monitord.reports.words import duration, milestone, percent, w
 
+# Beyond these, a list goes to the appendix (when there is one) and the PDF shows the worst.
+INLINE_DEVICES = 40
+WORST_DEVICES = 20
+WARRANTY_ROWS = 30
+# A chart taller than a page cannot be kept whole on one: at most this many bars.
+CHART_BARS = 20
 
-def document(r: MonthlyReport, generated: dt.datetime) -> Document:
+
+def document(r: MonthlyReport, generated: dt.datetime, appendix: str | None = None) -> Document:
     lang = r.lang
     meta = [
         (w("contract", lang), f"{r.contract.name} ({r.contract.id})"),
@@ -29,10 +41,10 @@ def document(r: MonthlyReport, generated: dt.datetime) -> Document:
         _by_class(r),
         _sla(r),
         _availability(r),
-        _devices(r),
         _top_failing(r),
+        _devices(r, appendix),
         _prevention(r),
-        _warranty(r),
+        _warranty(r, appendix),
     ]
     return Document(
         f"{w('monthly_title', lang)} · {r.period.label}", lang, tuple(meta), tuple(sections)
@@ -130,14 +142,23 @@ def _scale_min(values: list[float | None]) -> float:
     return max(0.0, math.floor(min(known) * 10 - 0.001) / 10) * 100
 
 
+def _site_rank(s: SiteLine) -> tuple[float, str]:
+    """Worst first; a site without data last."""
+    share = s.uptime.availability
+    return (2.0 if share is None else share, s.site.id)
+
+
 def _availability(r: MonthlyReport) -> Section:
     lang = r.lang
-    shares = [s.uptime.availability for s in r.sites]
+    charted = list(r.sites)
+    if len(charted) > CHART_BARS:
+        charted = sorted(charted, key=_site_rank)[:CHART_BARS]
+    shares = [s.uptime.availability for s in charted]
     low = _scale_min([*shares, r.overall.availability])
     bars = tuple(
         Bar(s.site.name, (s.uptime.availability or 0) * 100, _share(s.uptime, lang),
             availability_color(s.uptime.availability))
-        for s in r.sites
+        for s in charted
     ) + (Bar(w("overall", lang), (r.overall.availability or 0) * 100, _share(r.overall, lang),
               availability_color(r.overall.availability)),)  # fmt: skip
     rows = tuple(
@@ -155,11 +176,14 @@ def _availability(r: MonthlyReport) -> Section:
         w(k, lang) for k in ("site", "device", "observed", "downtime", "failures", "availability")
     )
     title = f"{w('availability_sites', lang)} (%, {low:.0f}–100)"
+    if len(charted) < len(r.sites):
+        shown = w("lowest_sites", lang).format(shown=len(charted), total=len(r.sites))
+        title = f"{w('availability_sites', lang)}, {shown} (%, {low:.0f}–100)"
     return Section(
         w("availability_sites", lang),
         (
             Chart(title, bars, 100.0, low),
-            Table(header, rows, frozenset({1, 2, 3, 4, 5})),
+            Table(header, rows, frozenset({1, 2, 3, 4, 5}), (30, 10, 15, 15, 12, 18)),
             Paragraph(w("availability_note", lang), note=True),
         ),
     )
@@ -179,13 +203,31 @@ def _device_row(line: DeviceLine, lang: str) -> tuple[str, ...]:
 
 
 _DEVICE_HEADER = ("device", "kind", "site", "downtime", "failures", "tickets", "availability")
+_DEVICE_WIDTHS = (30, 13, 10, 13, 10, 10, 14)
 
 
-def _devices(r: MonthlyReport) -> Section:
-    lang = r.lang
-    rows = tuple(_device_row(line, lang) for s in r.sites for line in s.devices)
+def _device_table(lines: list[DeviceLine], lang: str) -> Table:
     header = tuple(w(k, lang) for k in _DEVICE_HEADER)
-    return Section(w("availability_devices", lang), (Table(header, rows, frozenset({3, 4, 5, 6})),))
+    rows = tuple(_device_row(line, lang) for line in lines)
+    return Table(header, rows, frozenset({3, 4, 5, 6}), _DEVICE_WIDTHS)
+
+
+def _devices(r: MonthlyReport, appendix: str | None) -> Section:
+    lang = r.lang
+    every = [line for s in r.sites for line in s.devices]
+    if appendix is None or len(every) <= INLINE_DEVICES:
+        blocks: list[Block] = [_device_table(every, lang)]
+        if appendix is not None:
+            blocks.append(Paragraph(w("also_in_appendix", lang).format(file=appendix), note=True))
+        return Section(w("availability_devices", lang), tuple(blocks))
+    known = [ln for ln in every if ln.uptime.availability is not None]
+    worst = sorted(known, key=lambda ln: (ln.uptime.availability, -ln.uptime.down, ln.device.id))[
+        :WORST_DEVICES
+    ]
+    note = w("in_appendix", lang).format(shown=len(worst), total=len(every), file=appendix)
+    return Section(
+        w("worst_devices", lang), (_device_table(worst, lang), Paragraph(note, note=True))
+    )
 
 
 def _top_failing(r: MonthlyReport) -> Section:
@@ -201,9 +243,7 @@ def _top_failing(r: MonthlyReport) -> Section:
         ),
         max([*hours, 1.0]),
     )
-    rows = tuple(_device_row(line, lang) for line in r.top_failing)
-    header = tuple(w(k, lang) for k in _DEVICE_HEADER)
-    return Section(w("top_failing", lang), (chart, Table(header, rows, frozenset({3, 4, 5, 6}))))
+    return Section(w("top_failing", lang), (chart, _device_table(list(r.top_failing), lang)))
 
 
 def _task_row(key: str, counts: TaskCounts | None, lang: str) -> tuple[str, ...]:
@@ -235,11 +275,12 @@ def _prevention(r: MonthlyReport) -> Section:
     return Section(w("prevention", lang), tuple(blocks))
 
 
-def _warranty(r: MonthlyReport) -> Section:
+def _warranty(r: MonthlyReport, appendix: str | None) -> Section:
     lang = r.lang
     note = Paragraph(w("warranty_within", lang).format(days=r.warranty_days), note=True)
     if not r.warranty:
         return Section(w("warranty", lang), (note, Paragraph(w("none", lang))))
+    shown = r.warranty if appendix is None else r.warranty[:WARRANTY_ROWS]
     header = tuple(w(k, lang) for k in ("device", "kind", "site", "warranty_end", "days_left"))
     rows = tuple(
         (
@@ -249,6 +290,10 @@ def _warranty(r: MonthlyReport) -> Section:
             x.ends.isoformat(),
             str(x.days_left),
         )
-        for x in r.warranty
+        for x in shown
     )
-    return Section(w("warranty", lang), (note, Table(header, rows, frozenset({4}))))
+    table = Table(header, rows, frozenset({4}), (34, 16, 14, 20, 16))
+    if len(shown) == len(r.warranty):
+        return Section(w("warranty", lang), (note, table))
+    more = w("more_in_appendix", lang).format(more=len(r.warranty) - len(shown), file=appendix)
+    return Section(w("warranty", lang), (note, table, Paragraph(more, note=True)))

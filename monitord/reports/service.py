@@ -42,14 +42,28 @@ def monthly_document(
     now: dt.datetime,
     warranty_days: int = 90,
 ) -> Document:
-    """The monthly report (R2) in `lang`, else the contract's language."""
+    """The monthly report (R2) in `lang`, else the contract's language, every device inline."""
+    report = monthly_report(store, config, contract_id, month, lang, now, warranty_days)
+    return monthly_view.document(report, now)
+
+
+def monthly_report(
+    store: Store,
+    config: Config,
+    contract_id: str,
+    month: str,
+    lang: str | None,
+    now: dt.datetime,
+    warranty_days: int = 90,
+) -> monthly.MonthlyReport:
+    """The monthly report's figures, for a document and its appendix (reports.appendix)."""
     contract = contract_of(config, contract_id)
     tz = monthly.report_timezone(contract, store.devices.sites())
     try:
         span = period.month(month, tz, now)
     except period.PeriodError as exc:
         raise ReportInputError("month", str(exc)) from None
-    report = monthly.build(
+    return monthly.build(
         store,
         contract,
         span,
@@ -59,7 +73,6 @@ def monthly_document(
         warranty_days,
         ContractWarranty(config),
     )
-    return monthly_view.document(report, now)
 
 
 def ticket_document(

@@ -204,3 +204,38 @@ WINDOWS = {
     "nvr1": [(at(10), at(10, hours=4))],
     "sw2": [(at(18, minutes=-10), at(18, hours=1))],
 }
+
+
+def fleet_data(database: str, sites: int, per_site: int) -> dict[str, Any]:
+    """The seeded month's configuration and `sites` more sites of `per_site` cameras each:
+    the report at fleet size, the seeded scenario unchanged beside it."""
+    data = config_data(database)
+    for s in range(sites):
+        site = f"f{s:02d}"
+        data["sites"].append({"id": site, "name": f"园区 {s}", "zone": "city",
+                              "contract": "seed-000"})  # fmt: skip
+        data["devices"] += [
+            {"id": f"{site}-cam-{i:03d}", "name": f"{site.upper()} 摄像机 {i}", "kind": "camera",
+             "site": site, "address": f"10.{20 + s}.{i // 200}.{i % 200 + 1}",
+             # The first site's cameras were bought together: their warranties end together.
+             **({"warranty_end": "2026-08-01"} if s == 0 else {})}
+            for i in range(per_site)
+        ]  # fmt: skip
+    return data
+
+
+def seed_fleet(lab: MonthLab) -> None:
+    """One outage for four devices in five of the added sites, recorded as the recorder
+    would (in one batch, not ticketed), of lengths that differ, so that the worst devices
+    are a choice. Call after `seed_month` (which brings every device up)."""
+    fleet = [d.id for d in lab.config.devices if d.site.startswith("f")]
+    rows = []
+    for k, device in enumerate(fleet):
+        if k % 5 == 0:
+            continue
+        down = at(days=1 + k % 27, minutes=k % 60)
+        up = down + dt.timedelta(minutes=10 + k % 97)
+        for when, old, new in ((down, "up", "down"), (up, "down", "up")):
+            rows.append((OperationEvent(device, when, "state", old, new, "seeded", {}),
+                         SavedState(device, new, when, when, "seeded")))  # fmt: skip
+    lab.store.states.record_changes(sorted(rows, key=lambda r: r[0].at))
