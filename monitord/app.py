@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -57,8 +58,10 @@ class Daemon:
         config: Config,
         clock: Clock | None = None,
         registry: CollectorRegistry | None = None,
+        api_socket: socket.socket | None = None,
     ) -> None:
         self.config_path, self.config = config_path, config
+        self.api_socket = api_socket  # a listening socket for the API (the demo's), or bind
         self.clock = clock or SystemClock()
         self.registry = registry or CollectorRegistry()
         self.metrics = DaemonMetrics(self.registry)
@@ -154,7 +157,9 @@ class Daemon:
             )
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
-            self.api_port = await serve_api(stack, store, lambda: self.config, self.clock)
+            self.api_port = await serve_api(
+                stack, store, lambda: self.config, self.clock, self.api_socket
+            )
             scheduler.set_devices(fleet.intervals())
 
             loop = asyncio.get_running_loop()

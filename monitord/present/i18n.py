@@ -465,6 +465,14 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "ev_reopened": ("reopened", "重新打开"),
     "ev_comment": ("comment", "备注"),
     "en_route": ("on the way", "已出发"),
+    "demo_open": ("Web console: open", "Web 控制台：打开"),
+    "demo_accounts": ("Demo accounts (name, password):", "演示账号（用户名、密码）："),
+    "demo_engineer": (
+        "engineer: acknowledge the outage's ticket (try a phone-sized window)",
+        "工程师：接单处理故障工单（可用手机尺寸窗口）",
+    ),
+    "demo_dispatcher": ("dispatcher: the wallboard", "调度员：监控大屏"),
+    "demo_customer": ("customer: sign off the repair", "客户：验收维修"),
 }
 
 

@@ -5,7 +5,6 @@ tests/artifacts/ (ignored by git) to be looked at."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import threading
 import time
@@ -14,15 +13,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from monitord.store import Store
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
+from tests.browser.conftest import ARTIFACTS, CHROMIUM
 from tests.support.consolelab import PASSWORD, ConsoleLab
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PHONE = {"viewport": {"width": 412, "height": 839}, "is_mobile": True, "has_touch": True,
          "locale": "zh-CN"}  # fmt: skip
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium")
@@ -60,15 +58,6 @@ def served(lab: ConsoleLab) -> Iterator[Served]:
     made = Served(lab)
     yield made
     made.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def sign_in(page: Page, base: str, name: str) -> None:
