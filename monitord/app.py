@@ -28,6 +28,7 @@ from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
 from monitord.checks.icmp.watch import Fleet
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
+from monitord.console.links import Links
 from monitord.health.recorder import Recorder
 from monitord.inventory.archive import device_record, site_records
 from monitord.notify.digest import DigestTask
@@ -149,6 +150,9 @@ class Daemon:
                 self.config.notify,
                 self.registry,
                 contracts=[c.id for c in self.config.contracts],
+                signin=lambda user, ticket: Links(store, self.config.console, self.clock.now).mint(
+                    user, ticket
+                ),
             )
             self.registry.register(OutboxCollector(notifier, self.clock.now))
             escalator = Escalator(store, self.clock, lambda: desk.messages, self.registry)

@@ -276,8 +276,10 @@ def _metrics_summary(port: int | None) -> str:
 )
 @click.pass_obj
 def demo(obj: Context, duration: float | None, state_dir: Path | None, console_port: int) -> None:
-    """Run the daemon on a built-in demo site: watch a camera fail and recover, in the
-    terminal and in the web console."""
+    """Run the daemon on a built-in demo site: watch a camera fail and recover.
+
+    It serves the web console too: open the address it prints and sign in with the demo
+    accounts it prints."""
     sys.exit(run_demo(duration, state_dir, obj.lang, console_port))
 
 

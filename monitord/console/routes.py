@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from monitord import log
 from monitord.console import views, wallboard
 from monitord.console.accounts import AccountError, Role, Session
+from monitord.console.links import Links
 from monitord.console.web import (
     COOKIE,
     LANG_COOKIE,
@@ -56,8 +57,10 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("GET", "/console/wallboard"): WATCHERS,
     ("GET", "/console/wallboard/stream"): WATCHERS,
 }
+# A one-time link (console/links.py) is its own proof: it needs no session.
 PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
-                 ("GET", "/console/lang/{code}")}  # fmt: skip
+                 ("GET", "/console/lang/{code}"), ("GET", "/console/t/{token}"),
+                 ("POST", "/console/t/{token}")}  # fmt: skip
 # The engineer's milestone buttons: form value -> (event, the statuses it is offered in).
 MILESTONES: Final = {
     "ack": (EventKind.ACKNOWLEDGED, {Status.OPEN}),
@@ -175,6 +178,57 @@ def console_router() -> APIRouter:
             set_cookie(response, console, LANG_COOKIE, code, 365 * 86400)
         return response
 
+    @r.get("/t/{token}")
+    async def link_page(request: Request, token: str) -> Response:
+        # Shows the ticket and a button; uses nothing, does nothing (pre-fetchers GET this).
+        console = console_of(request)
+        now = console.clock.now()
+        links = Links(console.store, console.config().console, console.clock.now)
+        found = await asyncio.to_thread(links.peek, token, now)
+        if found is None:
+            return render(request, "link.html", None, {"t": None, "csrf": ""}, 410)
+        ticket = await asyncio.to_thread(console.store.tickets.get, found.ticket_id)
+        if ticket is None:
+            return render(request, "link.html", None, {"t": None, "csrf": ""}, 410)
+        csrf = secrets.token_urlsafe(24)
+        t = views.view(console.config(), ticket[0], ticket[1], now)
+        worker = Role(found.user.role) in WORKERS
+        values = {"t": t, "csrf": csrf, "who": found.user.display_name,
+                  "ack": worker and ticket[0].status == Status.OPEN.value}  # fmt: skip
+        response = render(request, "link.html", None, values)
+        response.headers["referrer-policy"] = "no-referrer"  # the token is in the URL
+        set_cookie(response, console, LOGIN_CSRF, csrf, 3600)
+        return response
+
+    @r.post("/t/{token}")
+    async def link_use(request: Request, token: str) -> Response:
+        console = console_of(request)
+        fields = await form(request)
+        expected = request.cookies.get(LOGIN_CSRF, "")
+        if not expected or not secrets.compare_digest(fields.get("csrf", ""), expected):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "csrf")
+        action = fields.get("action", "")
+        if action not in ("open", "ack"):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "action")
+        now = console.clock.now()
+        links = Links(console.store, console.config().console, console.clock.now)
+        used = await asyncio.to_thread(links.redeem, token, now)
+        if used is None:
+            return render(request, "link.html", None, {"t": None, "csrf": ""}, 410)
+        record, ticket_id = used
+        cookie, session = await asyncio.to_thread(console.accounts().open_session, record, now)
+        _log.info("console sign-in by link", user=record.name, ticket=ticket_id)
+        target = f"/console/tickets/{ticket_id}"
+        if action == "ack" and session.user.role in WORKERS:
+            refused = await append(request, session, ticket_id, EventKind.ACKNOWLEDGED, "",
+                                   {"via": "link"})  # fmt: skip
+            target += "?done=not_now" if refused else "?done=done"
+        response = _see_other(target)
+        ttl = int(console.config().console.session_ttl.total_seconds())
+        set_cookie(response, console, COOKIE, cookie, ttl)
+        response.delete_cookie(LOGIN_CSRF, path="/console")
+        return response
+
     @r.get("/mine")
     async def mine(request: Request, session: Annotated[Session, who("GET", "/mine")]) -> Response:
         console = console_of(request)
@@ -215,7 +269,7 @@ def console_router() -> APIRouter:
         session: Annotated[Session, who("GET", "/tickets/{ticket_id}")],
         done: str = "",
     ) -> Response:
-        notice = done if done in ("done", "approved", "rejected") else ""
+        notice = done if done in ("done", "approved", "rejected", "not_now") else ""
         return await page(request, session, ticket_id, notice)
 
     async def append(

@@ -16,6 +16,7 @@ from monitord.config.contracts import Contract
 from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
 from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
+from monitord.notify.links import link_for
 from monitord.present.i18n import MESSAGE_HEADS, MESSAGE_LABELS
 from monitord.store.records import OutboxRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent, derive
@@ -35,6 +36,7 @@ class Routing:
     timezones: Mapping[str, str] = field(default_factory=dict)  # site -> IANA zone
     base_url: str | None = None
     paging: Paging = field(default_factory=Paging)  # on-call, escalation, quiet hours
+    console: bool = False  # links go to the web console's ticket page, not the API
 
     @classmethod
     def from_config(cls, config: Config) -> Routing:
@@ -46,6 +48,7 @@ class Routing:
             timezones={s.id: s.timezone for s in config.sites},
             base_url=config.api.base_url,
             paging=Paging.from_config(config),
+            console=config.console.enabled,
         )
 
     def render(self, ticket: TicketRecord, log: Sequence[TicketEvent]) -> list[OutboxRecord]:
@@ -73,7 +76,7 @@ def messages_for(
         if wanted not in r.events or (r.classes and cls not in r.classes):
             continue
         short = routing.channel_types.get(r.channel) in _SHORT_CHANNELS
-        subject, body = render(ticket, events, routing, kind, r.language, short)
+        subject, body = render(ticket, events, routing, kind, r.language, short, r.console_user)
         out.append(OutboxRecord(r.channel, r.to, subject, body, not_before))
     return out + _paged(ticket, events, routing)
 
@@ -95,7 +98,9 @@ def _paged(
     for step in steps:
         for page in pages(routing.paging, ticket, step, event.at)[0]:
             short = routing.channel_types.get(page.channel) in _SHORT_CHANNELS
-            subject, body = render(ticket, events, routing, kind, page.language, short)
+            subject, body = render(
+                ticket, events, routing, kind, page.language, short, page.console_user
+            )
             out.append(OutboxRecord(page.channel, page.address, subject, body))
     return out
 
@@ -107,6 +112,7 @@ def render(
     kind: str,
     language: str,
     short: bool,
+    console_user: str | None = None,
 ) -> tuple[str, str]:
     zh = language == "zh"
     event = events[-1]
@@ -133,8 +139,13 @@ def render(
     else:
         tag = f"[{cls}{word('class')}]" if zh else f"[class {cls}]"
     subject = f"{tag} {word('ticket')} #{ticket.id} {head}: {ticket.title}"
+    link = None
+    if routing.base_url and routing.console:
+        link = link_for(routing.base_url, ticket.id, console_user)
     if short:
-        return subject, subject[:140]  # one SMS; the rest is in the ticket
+        if link is None:
+            return subject, subject[:140]  # one SMS; the rest is in the ticket
+        return subject, f"{subject[:90]} {link}"  # the link fits: the token is 43 characters
     lines = [subject, "", f"{word('site')}: {ticket.site_id}"]
     if ticket.root_device:
         lines.append(f"{word('device')}: {ticket.root_device}")
@@ -149,7 +160,9 @@ def render(
             lines.append(f"{word('next')}: {milestone} {when(due)} ({tz.key})")
     if event.text:
         lines.append(event.text)
-    if routing.base_url:
+    if link is not None:
+        lines.append(f"{word('link')}: {link}")
+    elif routing.base_url:
         lines.append(f"{word('link')}: {routing.base_url.rstrip('/')}/api/v1/tickets/{ticket.id}")
     return subject, "\n".join(lines)
 

@@ -465,6 +465,12 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "ev_reopened": ("reopened", "重新打开"),
     "ev_comment": ("comment", "备注"),
     "en_route": ("on the way", "已出发"),
+    "link_gone": (
+        "This link has been used or has expired: sign in instead.",
+        "此链接已使用或已过期，请登录。",
+    ),
+    "link_for": ("A one-time link for", "一次性登录链接，仅限"),
+    "link_open": ("Open the ticket", "打开工单"),
     "demo_open": ("Web console: open", "Web 控制台：打开"),
     "demo_accounts": ("Demo accounts (name, password):", "演示账号（用户名、密码）："),
     "demo_engineer": (
