@@ -44,6 +44,7 @@ _log = log.get("monitord.console")
 ALL = frozenset(Role)
 WORKERS = frozenset({Role.ENGINEER, Role.MANAGER})  # who works tickets
 WATCHERS = frozenset({Role.DISPATCHER, Role.MANAGER})
+REPORTERS = frozenset({Role.CUSTOMER, Role.DISPATCHER, Role.MANAGER})  # a fault call (报修)
 # (method, path) -> the roles that may use it; routes not here are public (sign-in, assets).
 ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("GET", "/console/"): ALL,
@@ -54,6 +55,8 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("GET", "/console/tickets/{ticket_id}"): ALL,
     ("POST", "/console/tickets/{ticket_id}/act"): WORKERS,
     ("POST", "/console/tickets/{ticket_id}/signoff"): frozenset({Role.CUSTOMER}),
+    ("GET", "/console/report"): REPORTERS,
+    ("POST", "/console/report"): REPORTERS,
     ("GET", "/console/wallboard"): WATCHERS,
     ("GET", "/console/wallboard/stream"): WATCHERS,
 }
@@ -269,7 +272,7 @@ def console_router() -> APIRouter:
         session: Annotated[Session, who("GET", "/tickets/{ticket_id}")],
         done: str = "",
     ) -> Response:
-        notice = done if done in ("done", "approved", "rejected", "not_now") else ""
+        notice = done if done in ("done", "approved", "rejected", "not_now", "reported") else ""
         return await page(request, session, ticket_id, notice)
 
     async def append(
@@ -346,6 +349,49 @@ def console_router() -> APIRouter:
             return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
         done = "approved" if decision == "approve" else "rejected"
         return _see_other(f"/console/tickets/{ticket_id}?done={done}")
+
+    @r.get("/report")
+    async def report_page(
+        request: Request, session: Annotated[Session, who("GET", "/report")]
+    ) -> Response:
+        return report_form(request, session, "", {})
+
+    def report_form(
+        request: Request, session: Session, error: str, fields: dict[str, str], code: int = 200
+    ) -> Response:
+        sites = views.sites_of(console_of(request).config(), session.user)
+        values = {"sites": sites, "error": error, "fields": fields}
+        return render(request, "report.html", session, values, code)
+
+    @r.post("/report")
+    async def report(
+        request: Request,
+        posted_: Annotated[tuple[Session, dict[str, str]], form_of("/report")],
+    ) -> Response:
+        # The hotline path (T4): the first-reply clock starts and the on-call engineer is
+        # paged, in the same write as the ticket (ticketing/tickets.py).
+        session, fields = posted_
+        console = console_of(request)
+        config = console.config()
+        site = next((s for s in views.sites_of(config, session.user)
+                     if s.id == fields.get("site")), None)  # fmt: skip
+        text = fields.get("text", "").strip()[:4000]
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        if "site" in fields and site is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")  # not theirs: no hint
+        if site is None:
+            return report_form(request, session, "report_needs_site", fields, code)
+        if not text:
+            return report_form(request, session, "report_needs_text", fields, code)
+        contract = next(c for c in config.contracts if c.id == site.contract)
+        principal = {"console_user": session.user.name, "role": session.user.role.value}
+        ticket = await asyncio.to_thread(tickets.open_hotline, console.store, contract, site.id,
+                                         session.user.name, text, console.clock.now(),
+                                         messages=Routing.from_config(config),
+                                         signature=principal)  # fmt: skip
+        _log.info("hotline ticket via console", ticket=ticket.id, site=site.id,
+                  user=session.user.name)  # fmt: skip
+        return _see_other(f"/console/tickets/{ticket.id}?done=reported")
 
     @r.get("/wallboard")
     async def board(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitord.config import Config
+from monitord.config.models import Site
 from monitord.console.accounts import User
 from monitord.store import Store
 from monitord.store.records import TicketEventRecord, TicketRecord
@@ -103,3 +104,8 @@ def visible(store: Store, config: Config, user: User, now: dt.datetime) -> list[
         t for t in store.tickets.recent(ACTIVE, contract, _MAX) if user.sees(t.contract, t.site_id)
     ]
     return _by_breach([view(config, t, store.tickets.events(t.id), now) for t in found])
+
+
+def sites_of(config: Config, user: User) -> list[Site]:
+    """The sites a user may report a fault for or filter by (a customer: their own)."""
+    return [s for s in config.sites if s.contract and user.sees(s.contract, s.id)]

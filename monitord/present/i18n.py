@@ -465,6 +465,16 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "ev_reopened": ("reopened", "重新打开"),
     "ev_comment": ("comment", "备注"),
     "en_route": ("on the way", "已出发"),
+    "report": ("Report a fault", "报修"),
+    "report_site": ("Where", "报修站点"),
+    "report_text": ("What is wrong", "故障描述"),
+    "report_send": ("Send the report", "提交报修"),
+    "report_needs_site": ("Choose the site.", "请选择站点。"),
+    "report_needs_text": ("Say what is wrong.", "请填写故障描述。"),
+    "reported": (
+        "Reported: the engineer on call is paged; the first-reply clock runs.",
+        "已报修：已通知值班工程师，首次答复计时开始。",
+    ),
     "link_gone": (
         "This link has been used or has expired: sign in instead.",
         "此链接已使用或已过期，请登录。",
