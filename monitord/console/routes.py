@@ -55,6 +55,7 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("GET", "/console/tickets/{ticket_id}"): ALL,
     ("POST", "/console/tickets/{ticket_id}/act"): WORKERS,
     ("POST", "/console/tickets/{ticket_id}/signoff"): frozenset({Role.CUSTOMER}),
+    ("POST", "/console/tickets/{ticket_id}/assign"): WATCHERS,
     ("GET", "/console/report"): REPORTERS,
     ("POST", "/console/report"): REPORTERS,
     ("GET", "/console/wallboard"): WATCHERS,
@@ -242,13 +243,26 @@ def console_router() -> APIRouter:
 
     @r.get("/tickets")
     async def ticket_list(
-        request: Request, session: Annotated[Session, who("GET", "/tickets")]
+        request: Request,
+        session: Annotated[Session, who("GET", "/tickets")],
+        site: str = "",
+        cls: str = "",
+        status: str = "",
     ) -> Response:
+        # A GET form: filtering reads, it never changes anything.
         console = console_of(request)
-        found = await asyncio.to_thread(
-            views.visible, console.store, console.config(), session.user, console.clock.now()
+        config = console.config()
+        sites = views.sites_of(config, session.user)
+        filters = views.Filters(
+            site if any(s.id == site for s in sites) else "",
+            cls if cls in views.CLASSES else "",
+            status if status in views.STATUSES else "",
         )
-        return render(request, "list.html", session, {"title": "tickets", "tickets": found})
+        found = await asyncio.to_thread(views.visible, console.store, config, session.user,
+                                        console.clock.now(), filters)  # fmt: skip
+        values = {"title": "tickets", "tickets": found, "filters": filters, "sites": sites,
+                  "classes": views.CLASSES, "statuses": views.STATUSES}  # fmt: skip
+        return render(request, "list.html", session, values)
 
     async def page(
         request: Request, session: Session, ticket_id: int, notice: str = "", code: int = 200
@@ -262,7 +276,10 @@ def console_router() -> APIRouter:
         offered = [a for a, (_, where) in MILESTONES.items() if st in where]
         if found.en_route and "onway" in offered:
             offered.remove("onway")
-        values = {"t": found, "offered": offered, "notice": notice, "status": st.value}
+        watcher = session.user.role in WATCHERS
+        staff = await asyncio.to_thread(views.engineers, console.store) if watcher else []
+        values = {"t": found, "offered": offered, "notice": notice, "status": st.value,
+                  "engineers": staff}  # fmt: skip
         return render(request, "ticket.html", session, values, code)
 
     @r.get("/tickets/{ticket_id}")
@@ -272,7 +289,8 @@ def console_router() -> APIRouter:
         session: Annotated[Session, who("GET", "/tickets/{ticket_id}")],
         done: str = "",
     ) -> Response:
-        notice = done if done in ("done", "approved", "rejected", "not_now", "reported") else ""
+        shown = ("done", "approved", "rejected", "not_now", "reported", "assigned")
+        notice = done if done in shown else ""
         return await page(request, session, ticket_id, notice)
 
     async def append(
@@ -349,6 +367,28 @@ def console_router() -> APIRouter:
             return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
         done = "approved" if decision == "approve" else "rejected"
         return _see_other(f"/console/tickets/{ticket_id}?done={done}")
+
+    @r.post("/tickets/{ticket_id}/assign")
+    async def assign(
+        request: Request,
+        ticket_id: int,
+        posted_: Annotated[tuple[Session, dict[str, str]], form_of("/tickets/{ticket_id}/assign")],
+    ) -> Response:
+        session, fields = posted_
+        console = console_of(request)
+        found = await asyncio.to_thread(views.one, console.store, console.config(),
+                                        session.user, ticket_id, console.clock.now())  # fmt: skip
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        engineer = fields.get("engineer", "")
+        staff = dict(await asyncio.to_thread(views.engineers, console.store))
+        if engineer not in staff:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "engineer")
+        refused = await append(request, session, ticket_id, EventKind.ASSIGNED,
+                               f"{staff[engineer]} ({engineer})", {"engineer": engineer})  # fmt: skip
+        if refused is not None:
+            return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
+        return _see_other(f"/console/tickets/{ticket_id}?done=assigned")
 
     @r.get("/report")
     async def report_page(

@@ -17,6 +17,7 @@ from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
 from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
 from monitord.notify.links import link_for
+from monitord.notify.oncall import address
 from monitord.present.i18n import MESSAGE_HEADS, MESSAGE_LABELS
 from monitord.store.records import OutboxRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent, derive
@@ -61,6 +62,8 @@ def messages_for(
 ) -> list[OutboxRecord]:
     """The messages for the last event of `events` (the ticket's whole log, as written)."""
     event = events[-1]
+    if event.kind == EventKind.ASSIGNED:
+        return _assigned(ticket, events, routing)
     try:
         wanted = NotifyEvent(event.kind.value)
     except ValueError:
@@ -79,6 +82,27 @@ def messages_for(
         subject, body = render(ticket, events, routing, kind, r.language, short, r.console_user)
         out.append(OutboxRecord(r.channel, r.to, subject, body, not_before))
     return out + _paged(ticket, events, routing)
+
+
+def _assigned(
+    ticket: TicketRecord, events: Sequence[TicketEvent], routing: Routing
+) -> list[OutboxRecord]:
+    """An assignment tells the engineer assigned (the on-call person whose `console_user` it
+    names), on every channel they have an address of their own on (no group bot)."""
+    user = str(events[-1].data.get("engineer", ""))
+    out = []
+    for person in routing.paging.directory.people.values():
+        if person.console_user != user:
+            continue
+        for channel, kind in routing.channel_types.items():
+            to = address(person, channel, kind)
+            if not to:
+                continue
+            short = kind in _SHORT_CHANNELS
+            subject, body = render(ticket, events, routing, "assigned", person.language, short,
+                                   user)  # fmt: skip
+            out.append(OutboxRecord(channel, to, subject, body))
+    return out
 
 
 def _paged(
