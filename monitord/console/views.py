@@ -66,11 +66,9 @@ def view(
     zone = site.zone.value if site else "city"
     found = deadlines(as_events(list(events)), contract, zone, now) if contract else []
     en_route = any(e.data.get("milestone") == EN_ROUTE for e in events)
-    assigned = [e for e in events if e.kind == EventKind.ASSIGNED.value]
-    assignee = str(assigned[-1].data.get("engineer")) if assigned else None
     return TicketView(ticket, site.name if site else ticket.site_id,
                       site.timezone if site else "UTC", tuple(_clock(d, now) for d in found),
-                      tuple(events), en_route, assignee)  # fmt: skip
+                      tuple(events), en_route, assignee(events))  # fmt: skip
 
 
 def one(
@@ -96,11 +94,18 @@ def mine(store: Store, config: Config, user: User, now: dt.datetime) -> list[Tic
     open work nobody has been given yet; soonest breach first."""
     out = []
     for t in store.tickets.recent(WORKING, None, _MAX):
-        v = view(config, t, store.tickets.events(t.id), now)
-        free = t.status == Status.OPEN.value and v.assignee is None
-        if free or v.assignee == user.name or any(e.by == user.name for e in v.events):
-            out.append(v)
+        events = store.tickets.events(t.id)
+        to = assignee(events)
+        free = t.status == Status.OPEN.value and to is None
+        if free or to == user.name or any(e.by == user.name for e in events):
+            out.append(view(config, t, events, now))  # the clocks only for what is shown
     return _by_breach(out)
+
+
+def assignee(events: Sequence[TicketEventRecord]) -> str | None:
+    """The console user of the latest assignment, if any."""
+    assigned = [e for e in events if e.kind == EventKind.ASSIGNED.value]
+    return str(assigned[-1].data.get("engineer")) if assigned else None
 
 
 @dataclass(frozen=True, slots=True)
