@@ -44,6 +44,9 @@ from monitord.prevention.warnings import EarlyWarningDesk
 from monitord.prevention.window_watch import windows_step
 from monitord.prevention.windows import WindowBook
 from monitord.scheduler import Scheduler
+from monitord.sites.centre import PollerCentre
+from monitord.sites.routes import poller_router
+from monitord.sites.silence import SilenceWatch
 from monitord.store import Store, StoreError
 from monitord.supervise import Supervisor
 from monitord.ticketing.desk import TicketDesk
@@ -161,8 +164,15 @@ class Daemon:
             )
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
+            silence = SilenceWatch(
+                store, self.clock, lambda: self.config, fleet.tracker, lambda: desk.messages
+            )
+            centre = PollerCentre(
+                store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again
+            )
+            links = [poller_router(store, self.clock, centre)]
             self.api_port = await serve_api(
-                stack, store, lambda: self.config, self.clock, self.api_socket
+                stack, store, lambda: self.config, self.clock, links, self.api_socket
             )
             scheduler.set_devices(fleet.intervals())
 
@@ -190,6 +200,7 @@ class Daemon:
             sup.periodic("history", partial(history.step, self.clock, every), first_after=every)
             every = settings.evaluate_every
             sup.periodic("warnings", partial(warnings.step, every), first_after=min(every, 60.0))
+            sup.periodic("poller-silence", silence.step)
             sup.periodic("windows", partial(windows_step, desk, fleet.tracker, windows, self.clock))
             _log.info(
                 "monitord started",

@@ -34,6 +34,9 @@ PUBLIC = frozenset({"/healthz", "/api/v1/openapi.json"})
 # The web console signs people in with its own sessions (console/accounts.py), checked by
 # its routes; its bodies keep the same cap and its requests count against the same limit.
 CONSOLE = "/console"
+# Site pollers carry their own credentials (store.pollers), which sites/routes.py checks
+# from the headers before it reads a byte of the body; the cap and the limit still apply.
+POLLERS = "/api/poller/"
 UNCOUNTED = frozenset({"/healthz"})  # liveness must answer while the API is busy
 
 
@@ -77,7 +80,8 @@ class Guard:
             await _refuse(send, status.HTTP_422_UNPROCESSABLE_CONTENT, "the URL contains a NUL")
             return
         console = path == CONSOLE or path.startswith(CONSOLE + "/")
-        if path not in PUBLIC and not console and not self._authenticated(scope):
+        own = console or path.startswith(POLLERS)
+        if path not in PUBLIC and not own and not self._authenticated(scope):
             await _refuse(send, status.HTTP_401_UNAUTHORIZED, "missing or invalid bearer token",
                           {"www-authenticate": "Bearer"})  # fmt: skip
             return

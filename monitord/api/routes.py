@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -62,8 +62,11 @@ def _caller(
 Caller = Annotated[Principal, Depends(_caller)]
 
 
-def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> FastAPI:
-    """The ASGI app; `config` returns the daemon's current configuration (it reloads)."""
+def create_app(
+    store: Store, config: Callable[[], Config], clock: Clock, routers: Sequence[APIRouter] = ()
+) -> FastAPI:
+    """The ASGI app; `config` returns the daemon's current configuration (it reloads).
+    `routers` are mounted as they are (the site pollers' link, monitord/sites/routes.py)."""
     app = FastAPI(
         title="monitord",
         version=__version__,
@@ -73,7 +76,8 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         redoc_url=None,
     )
     app.state.tokens, app.state.config = TokenBook(), config
-    app.add_middleware(SecurityHeaders)
+    for router in routers:
+        app.include_router(router)
 
     @app.middleware("http")
     async def access_log(
@@ -91,8 +95,10 @@ def create_app(store: Store, config: Callable[[], Config], clock: Clock) -> Fast
         )
         return response
 
-    # Added last, so it is outermost: it refuses on the headers before the body is read.
+    # Added last, so they are outermost: the guard refuses on the headers before the body is
+    # read, and its refusals carry the security headers too.
     app.add_middleware(Guard, tokens=app.state.tokens, config=config)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:

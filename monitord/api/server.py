@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
 
 import uvicorn
+from fastapi import APIRouter
 
 from monitord import log
 from monitord.api.routes import create_app
@@ -41,11 +42,12 @@ class ApiServer:
         store: Store,
         config: Callable[[], Config],
         clock: Clock,
+        routers: Sequence[APIRouter] = (),
         sock: socket.socket | None = None,
     ) -> None:
         self._config = config
         self._sock = sock  # already listening (the demo's, bound outside its namespace)
-        self.app = create_app(store, config, clock)
+        self.app = create_app(store, config, clock, routers)
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.port: int | None = None
@@ -67,6 +69,8 @@ class ApiServer:
             # Connections beyond this are 503 before any Python work; the guard's own, smaller
             # limit counts requests. (asyncio already sets TCP_NODELAY on every connection.)
             limit_concurrency=4 * settings.max_concurrent_requests,
+            ssl_certfile=settings.tls_cert,
+            ssl_keyfile=settings.tls_key,
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="api")
@@ -96,13 +100,14 @@ async def serve_api(
     store: Store,
     config: Callable[[], Config],
     clock: Clock,
+    routers: Sequence[APIRouter] = (),
     sock: socket.socket | None = None,
 ) -> int | None:
     """Start the API if it or the console is enabled, stopped when `stack` closes; returns
     its port (the console is served by the same server)."""
     if not (config().api.enabled or config().console.enabled):
         return None
-    server = ApiServer(store, config, clock, sock)
+    server = ApiServer(store, config, clock, routers, sock)
     await server.start()
     stack.push_async_callback(server.stop)
     return server.port

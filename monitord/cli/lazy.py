@@ -48,6 +48,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "maintenance": ("maintenance", "Maintenance windows: planned work that opens no tickets (P5)."),
     "users": ("users", "Web console accounts: add, change a password, disable, list."),
+    "pollers": (
+        "pollers",
+        "Site pollers at the centre: enrol one for a site, list them, revoke one.",
+    ),
+    "poller": (
+        "pollers",
+        "Run as a site poller: enrol with the centre once, then run (monitord-poller.service).",
+    ),
+    "discover": (
+        "discover",
+        "Find cameras, NVRs and switches in a site's configured ranges and propose inventory changes; never edits the configuration.",
+    ),
     "demo": ("demo", "Run the daemon on a built-in demo site: watch a camera fail and recover."),
 }
 

@@ -44,6 +44,7 @@ class FaultKind(StrEnum):
     INSPECTION = "inspection"  # a failed inspection item (P1)
     FOLLOWUP = "followup"  # a quality problem named at a follow-up visit (P4)
     WARRANTY = "warranty"  # warranties ending soon at a site (P3)
+    SITE_LINK_LOST = "site_link_lost"  # its poller is silent (D3): one ticket, not one per device
 
 
 class _Frozen(BaseModel):

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from monitord.config.contracts import Contract
+from monitord.config.discovery import DiscoverySettings
 from monitord.config.durations import Duration
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.notify import NotifySettings
@@ -114,6 +115,9 @@ class Site(_Frozen):
     contract: str | None = None
     acceptance_date: dt.date | None = None  # 工程验收: starts follow-ups and the warranty
     followups_since: dt.date | None = None  # visits owed before this are not counted
+    # Who polls the site's devices: "local" (the daemon itself) or an enrolled poller's id.
+    poller: Identifier = "local"
+    discovery: DiscoverySettings | None = None  # `monitord discover` (issue 17)
 
 
 class Device(_Frozen):
@@ -129,6 +133,7 @@ class Device(_Frozen):
     vendor: str | None = None
     model: str | None = None
     serial: str | None = None
+    mac: Annotated[str, Field(pattern=r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")] | None = None
     firmware: str | None = None
     install_date: dt.date | None = None
     warranty_end: dt.date | None = None
@@ -185,6 +190,9 @@ class ApiSettings(_Frozen):
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
     max_concurrent_requests: Annotated[int, Field(ge=1, le=1024)] = 32
     behind_tls: bool = False  # see MetricsSettings.behind_tls
+    # HTTPS (site pollers connect only over it): PEM files, both or neither.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> ApiSettings:
@@ -257,6 +265,12 @@ class Config(_Frozen):
     maintenance: tuple[MaintenanceWindow, ...] = ()
     history: HistorySettings = HistorySettings()
     prevention: PreventionSettings = PreventionSettings()
+    # A site poller silent this long: its devices show UNKNOWN and one ticket opens.
+    poller_silence: Seconds = 60.0
+
+    def remote_sites(self) -> frozenset[str]:
+        """Sites polled by a site poller, not by this daemon."""
+        return frozenset(s.id for s in self.sites if s.poller != "local")
 
     @property
     def database_url(self) -> str:

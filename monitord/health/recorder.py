@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from functools import partial
+from typing import Protocol
 
 from monitord import log
 from monitord.clock import Clock
@@ -21,6 +22,15 @@ from monitord.store.records import OperationEvent, SavedState
 from monitord.supervise import Backoff, repeat, retry
 
 _log = log.get("monitord.recorder")
+
+
+class StateWriter(Protocol):
+    """Where confirmed transitions go first: the store at the centre (`Recorder`), the
+    journal at a site poller (sites/poller.py); `record` returns once it is durable."""
+
+    def checked(self, device_id: str, at: dt.datetime) -> None: ...
+
+    async def record(self, t: Transition) -> None: ...
 
 
 class Recorder:

@@ -10,7 +10,8 @@ class State(StrEnum):
 
     PENDING: never checked yet. UNREACHABLE: every parent is down, so the device's own
     state is unknown and its outage belongs to the root device. FLAPPING: the state changes
-    too often to act on each change.
+    too often to act on each change. UNKNOWN: the site poller that watches the device has
+    gone silent, so nothing is known; never a stale green, never a fault of the device.
     """
 
     PENDING = "pending"
@@ -19,6 +20,7 @@ class State(StrEnum):
     DOWN = "down"
     UNREACHABLE = "unreachable"
     FLAPPING = "flapping"
+    UNKNOWN = "unknown"
 
 
 class StateType(StrEnum):

@@ -36,6 +36,24 @@ CLI: dict[str, tuple[str, str]] = {
     "reported": ("As the device reports it", "设备自报信息"),
     "record": ("Operation record", "设备运行情况记录"),
     "no_device": ("no such device", "没有该设备"),
+    "no_site": ("no such site", "没有该站点"),
+    "no_discovery": (
+        "the site has no 'discovery' settings (ranges)",
+        "该站点未配置发现范围 (discovery.ranges)",
+    ),
+    "outside_ranges": (
+        "outside the site's discovery ranges; refused",
+        "超出站点的发现范围, 已拒绝",
+    ),
+    "not_main_config": (
+        "--write must name a new include file, never the main configuration",
+        "--write 必须是单独的包含文件, 不能是主配置文件",
+    ),
+    "change_new": ("NEW", "新设备"),
+    "change_address": ("ADDRESS CHANGED", "地址变化"),
+    "change_parent": ("PARENT", "上级变化"),
+    "reply_refused": ("reply refused", "已拒绝的应答"),
+    "no_changes": ("no changes: the configuration matches the network", "无变化: 配置与网络一致"),
     "config_ok": ("configuration OK", "配置正确"),
     "devices": ("devices", "台设备"),
     "sites": ("sites", "个站点"),
@@ -78,6 +96,40 @@ ARCHIVE_FIELDS: dict[str, tuple[str, str]] = {
 
 
 # --- `monitord maintenance` (cli/maintenance.py) ---
+
+POLLERS: dict[str, tuple[str, str]] = {
+    "code": ("one-time enrolment code", "一次性注册码"),
+    "valid_until": ("valid until", "有效期至"),
+    "fingerprint": ("centre certificate", "中心证书指纹"),
+    "no_tls": (
+        "the API has no TLS certificate (api.tls_cert): pollers need HTTPS",
+        "API 未配置 TLS 证书（api.tls_cert）：采集器只能通过 HTTPS 连接",
+    ),
+    "unknown_site": ("no such site", "没有该站点"),
+    "revoked": ("poller revoked", "采集器已吊销"),
+    "no_poller": ("no such poller", "没有该采集器"),
+    "none": ("no pollers", "没有采集器"),
+    "enrolled": ("enrolled as poller", "已注册为采集器"),
+    "poller": ("POLLER", "采集器"),
+    "sites": ("SITES", "站点"),
+    "status": ("STATUS", "状态"),
+    "last_seen": ("LAST SEEN", "最后心跳"),
+    "acked": ("ACKED", "已确认序号"),
+    "version": ("VERSION", "版本"),
+    "waiting": ("waiting for enrolment", "等待注册"),
+    "active": ("active", "在线"),
+    "silent": ("silent", "失联"),
+    "revoked_status": ("revoked", "已吊销"),
+    "link_lost_title": (
+        "site link lost: poller {poller} silent",
+        "站点链路中断：采集器 {poller} 失联",
+    ),
+    "link_lost_text": (
+        "no heartbeat from poller {poller} since {since}; its {n} devices show unknown",
+        "采集器 {poller} 自 {since} 起无心跳；其 {n} 台设备状态未知",
+    ),
+    "link_back": ("poller {poller} reports again", "采集器 {poller} 已恢复上报"),
+}
 
 MAINTENANCE: dict[str, tuple[str, str]] = {
     "started": ("maintenance window started", "维护窗口已开始"),

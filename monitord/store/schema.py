@@ -422,3 +422,36 @@ class ConsoleSessionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PollerRow(Base):
+    """A site poller enrolled (or waiting to be) at the centre; its credential is a hash.
+
+    `acked_seq` is the highest sequence of its journal applied here, contiguously: the
+    centre dedups by (poller, sequence), so a replayed batch applies nothing twice.
+    """
+
+    __tablename__ = "pollers"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    sites: Mapped[list[str]] = mapped_column(JSON)
+    token_hash: Mapped[str | None] = mapped_column(Text, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    enrolled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_seen: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    version: Mapped[str | None] = mapped_column(Text)
+    silent_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class PollerCodeRow(Base):
+    """A one-time enrolment code, stored as its SHA-256: single use, it expires."""
+
+    __tablename__ = "poller_codes"
+
+    code_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    poller_id: Mapped[str] = mapped_column(ForeignKey("pollers.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

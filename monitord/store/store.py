@@ -5,7 +5,7 @@ its own session and transaction, so threads never share a session or a connectio
 setup lives in `engine`, sessions and error wrapping in `core`; what is stored is asked of
 a repository: `store.devices`, `store.states`, `store.facts`, `store.tickets`,
 `store.outbox`, `store.windows`, `store.inspections`, `store.followups`, `store.history`
-(range queries for reports) and `store.metric_history`.
+(range queries for reports), `store.metric_history` and `store.pollers` (site pollers).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from monitord.store.history import History
 from monitord.store.inspections import Inspections
 from monitord.store.metric_history import MetricHistory
 from monitord.store.outbox import OutboxQueue
+from monitord.store.pollers import Pollers
 from monitord.store.records import InventoryDiff
 from monitord.store.states import States
 from monitord.store.tickets import Tickets
@@ -50,6 +51,7 @@ class Store(StoreCore):
         self.history = History(self)
         self.metric_history = MetricHistory(self)
         self.accounts = Accounts(self)
+        self.pollers = Pollers(self)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -29,6 +29,7 @@ from monitord.prevention.history import HistoryRecorder
 from monitord.prevention.service import PreventionService
 from monitord.prevention.warnings import EarlyWarningDesk
 from monitord.scheduler import Scheduler
+from monitord.sites.silence import SilenceWatch
 from tests.peers.notify import free_port
 from tests.support.notify_socket import systemd_manager
 from tests.support.notifylab import notify_data
@@ -95,6 +96,7 @@ async def test_every_supervised_component_survives_an_unexpected_exception(
         ("history", HistoryRecorder, "step", None),
         ("warnings", EarlyWarningDesk, "step", None),
         ("windows", app, "windows_step", None),
+        ("poller-silence", SilenceWatch, "step", None),
     ]
     injected = []
     for task, owner, attribute, when in targets:

@@ -278,6 +278,8 @@ class OnvifPeer:
         recording = base + RECORDING_PATH if self.recording_supported else None
         if operation == "GetDeviceInformation":
             return docs.device_information(self.info)
+        if operation == "GetNetworkInterfaces":
+            return docs.network_interfaces(self.info.mac)
         if operation == "GetSystemDateAndTime":
             return docs.system_date_and_time(self.now(), self.tz, self.utc_offset)
         if operation == "GetCapabilities":

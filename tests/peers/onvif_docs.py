@@ -78,6 +78,17 @@ class DeviceInfo:
     firmware: str = "V4.2.1 build 250601"
     serial: str = "LS3208-0000042"
     hardware: str = "88"
+    mac: str = "00:12:41:6c:00:2a"
+
+
+def network_interfaces(mac: str) -> str:
+    """GetNetworkInterfacesResponse with one enabled wired interface (ONVIF Core 8.2.3)."""
+    return (
+        '<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token="eth0">'
+        "<tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>eth0</tt:Name>"
+        f"<tt:HwAddress>{escape(mac)}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info>"
+        "</tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>"
+    )
 
 
 def device_information(info: DeviceInfo) -> str:

@@ -153,8 +153,8 @@ def snmpsim_missing() -> str | None:
 class Snmpsim(_Process):
     """snmpsim serving `data` (one community per file). As root it drops to nobody."""
 
-    def __init__(self, directory: Path, data: Path = DATA) -> None:
-        self.dir, self.data = directory, data
+    def __init__(self, directory: Path, data: Path = DATA, probe: str = "switch1") -> None:
+        self.dir, self.data, self.probe = directory, data, probe  # probe: a community served
         self.port = free_udp_port()
 
     def __enter__(self) -> Self:
@@ -179,7 +179,7 @@ class Snmpsim(_Process):
             args += ["--process-user=root", "--process-group=root"]
         with (work / "out.log").open("wb") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-        if not _answers(self.port, "switch1", tries=100):
+        if not _answers(self.port, self.probe, tries=100):
             log = (work / "out.log").read_text(errors="replace")[-2000:]
             self.stop()
             raise RuntimeError(f"snmpsim did not answer on port {self.port}:\n{log}")

@@ -1,4 +1,5 @@
-"""The unit file passes systemd's own checks: `verify`, and `security` at exposure <= 2.0."""
+"""The unit files (the daemon's and the site poller's) pass systemd's own checks: `verify`,
+and `security` at exposure <= 2.0; the poller's keeps every hardening line of the main one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-UNIT = Path(__file__).resolve().parents[2] / "systemd" / "monitord.service"
+UNITS = Path(__file__).resolve().parents[2] / "systemd"
+UNIT = UNITS / "monitord.service"
+POLLER = UNITS / "monitord-poller.service"
 ANALYZE = shutil.which("systemd-analyze")
 
 pytestmark = pytest.mark.skipif(
@@ -18,12 +21,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def unit(tmp_path: Path) -> Path:
+@pytest.fixture(params=[UNIT, POLLER], ids=lambda p: p.name)
+def unit(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """The unit with ExecStart pointing at this checkout's monitord (verify checks it exists)."""
     here = Path(sys.executable).with_name("monitord")
-    copy = tmp_path / "monitord.service"
-    copy.write_text(UNIT.read_text().replace("/usr/local/bin/monitord", str(here)))
+    original: Path = request.param
+    copy = tmp_path / original.name
+    copy.write_text(original.read_text().replace("/usr/local/bin/monitord", str(here)))
     return copy
 
 
@@ -72,3 +76,15 @@ def test_exposure_check_fails_above_2(unit: Path) -> None:
 def test_sysctl_drop_in_opens_datagram_icmp_to_every_group() -> None:
     text = (UNIT.parent / "60-monitord-ping.conf").read_text()
     assert "net.ipv4.ping_group_range = 0 2147483647" in text.splitlines()
+
+
+def test_poller_unit_keeps_every_hardening_line_of_the_main_unit() -> None:
+    main = UNIT.read_text().splitlines()
+    poller = set(POLLER.read_text().splitlines())
+    hardening = ("Protect", "Private", "Restrict", "SystemCall", "NoNewPrivileges", "Lock",
+                 "MemoryDeny", "RemoveIPC", "DevicePolicy", "IPAddressDeny", "KeyringMode",
+                 "DynamicUser", "UMask", "WatchdogSec", "Type=")  # fmt: skip
+    missing = [line for line in main if line.startswith(hardening) and line not in poller]
+    assert missing == []
+    assert "CapabilityBoundingSet=" in poller and "AmbientCapabilities=" in poller
+    assert "ExecStart=/usr/local/bin/monitord poller run" in POLLER.read_text()

@@ -32,6 +32,8 @@ class DeviceLabels:
 class FleetView(Protocol):
     def device_rows(self) -> Iterable[tuple[DeviceLabels, DeviceHealth]]: ...
 
+    def remote_sites(self) -> frozenset[str]: ...
+
 
 class FleetCollector(Collector):
     def __init__(self, fleet: FleetView, overdue: Callable[[], int]) -> None:
@@ -64,10 +66,14 @@ class FleetCollector(Collector):
             labels=labels,
         )
         counts = dict.fromkeys(State, 0)
+        # UNKNOWN (a silent site poller) is a series only for the devices a poller watches:
+        # the others keep their number of series.
+        remote = self._fleet.remote_sites()
+        local_states = [s for s in State if s != State.UNKNOWN]
         for row, health in list(self._fleet.device_rows()):
             values = [row.device, row.site, row.kind]
             counts[health.state] += 1
-            for s in State:
+            for s in State if row.site in remote else local_states:
                 state.add_metric([*values, s.value], 1.0 if health.state == s else 0.0)
             if health.state != State.PENDING:
                 up.add_metric(values, 1.0 if health.state in _UP_STATES else 0.0)

@@ -11,7 +11,7 @@ from monitord.checks.icmp.evaluate import evaluate
 from monitord.checks.icmp.metrics import DaemonMetrics, DeviceLabels
 from monitord.clock import Clock
 from monitord.config.models import Config, Device, IcmpSettings
-from monitord.health.recorder import Recorder
+from monitord.health.recorder import StateWriter
 from monitord.health.states import State
 from monitord.health.tracker import DeviceHealth, HealthTracker, Transition
 from monitord.inventory.archive import topology
@@ -37,7 +37,7 @@ class Fleet:
         pinger: Pinger,
         clock: Clock,
         metrics: DaemonMetrics,
-        recorder: Recorder,
+        recorder: StateWriter,
         on_recheck: Callable[[Iterable[str]], None],
         desk: Desk | None = None,
         history: SampleSink | None = None,
@@ -59,8 +59,17 @@ class Fleet:
         for device_id, s in saved.items():
             self.tracker.restore(device_id, State(s.state), s.since)
 
+    def remote_sites(self) -> frozenset[str]:
+        return self.config.remote_sites()
+
     def intervals(self) -> dict[str, float]:
-        return {d: s.interval for d, s in self.settings.items() if s.enabled}
+        """What this daemon pings: not the devices of sites that a site poller watches."""
+        remote, devices = self.config.remote_sites(), self.devices
+        return {
+            d: s.interval
+            for d, s in self.settings.items()
+            if s.enabled and devices[d].site not in remote
+        }
 
     def device_rows(self) -> Iterable[tuple[DeviceLabels, DeviceHealth]]:
         devices, health = self.devices, self.tracker.devices

@@ -122,8 +122,11 @@ class SnmpReading:
         return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
 
 
-def convert(value: Any) -> SnmpValue | None:
-    """A pysnmp value as a plain one; None for noSuchObject/noSuchInstance/endOfMibView."""
+def convert(value: Any, hex_octets: bool = False) -> SnmpValue | None:
+    """A pysnmp value as a plain one; None for noSuchObject/noSuchInstance/endOfMibView.
+
+    `hex_octets`: an OCTET STRING as lowercase hex, for binary ones (MAC addresses, engine
+    ids) that a UTF-8 decoding would mangle."""
     if isinstance(value, _MISSING):
         return None
     if isinstance(value, rfc1902.ObjectIdentifier):
@@ -131,6 +134,8 @@ def convert(value: Any) -> SnmpValue | None:
     if isinstance(value, rfc1902.IpAddress):
         return str(value.prettyPrint())
     if isinstance(value, rfc1902.OctetString):
+        if hex_octets:
+            return bytes(value).hex()
         return bytes(value).decode("utf-8", "replace")
     try:
         return int(value)
@@ -192,7 +197,9 @@ class SnmpClient:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
                 self._tuned.add((slot, domain))
 
-    async def get(self, t: Target, oids: Iterable[str]) -> dict[str, SnmpValue]:
+    async def get(
+        self, t: Target, oids: Iterable[str], hex_octets: bool = False
+    ) -> dict[str, SnmpValue]:
         """GET these OIDs; absent ones are left out. Raises SnmpError."""
         wanted = list(oids)
         out: dict[str, SnmpValue] = {}
@@ -207,12 +214,14 @@ class SnmpClient:
             self._tune_socket(slot)
             self._check(t, ind, status, index)
             for oid, value in varbinds:
-                converted = convert(value)
+                converted = convert(value, hex_octets)
                 if converted is not None:
                     out[str(oid)] = converted
         return out
 
-    async def walk(self, t: Target, column: str) -> tuple[dict[str, SnmpValue], bool]:
+    async def walk(
+        self, t: Target, column: str, hex_octets: bool = False
+    ) -> tuple[dict[str, SnmpValue], bool]:
         """Walk one subtree with GETBULK; stop at the row limit. Returns (rows, truncated).
 
         The first request asks for one varbind: many agents lack a table (no PoE, no
@@ -244,7 +253,7 @@ class SnmpClient:
                 if key <= cursor:  # a broken agent could walk us in circles
                     raise SnmpProtocolError(t.address, f"OID not increasing at {name}")
                 cursor = key
-                converted = convert(value)
+                converted = convert(value, hex_octets)
                 if converted is not None:
                     out[name] = converted
             reps = _MAX_REPETITIONS

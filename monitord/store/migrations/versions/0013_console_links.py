@@ -1,11 +1,10 @@
 """One-time sign-in links sent to engineers about a ticket (issue 16, deep links).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03
 
-Frozen: its own column types, no import of the models. A new table only. (0012 is another
-branch's; the coordinator re-chains `down_revision` when both land.)
+Frozen: its own column types, no import of the models. A new table only.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

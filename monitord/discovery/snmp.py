@@ -1,0 +1,185 @@
+"""The SNMP sweep: which addresses answer one of the site's credentials, and what a switch
+or router knows of its neighbourhood (LLDP, forwarding tables, ARP, port names).
+
+Walks go through the existing client (bounded rows, no loops, secrets never in errors).
+MAC addresses are read from indexes (BRIDGE-MIB, Q-BRIDGE-MIB) or as hex octets (ARP,
+LLDP chassis ids), never through a text decoding that would mangle them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from monitord.checks.snmp.client import Credentials, SnmpClient, SnmpError, SnmpValue, Target
+from monitord.checks.snmp.oids import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID
+from monitord.discovery.scope import Pacer, Scope
+
+ENGINE_ID: Final = "1.3.6.1.6.3.10.2.1.1.0"  # snmpEngineID.0 (SNMP-FRAMEWORK-MIB)
+IF_NAME: Final = "1.3.6.1.2.1.31.1.1.1.1"  # ifName (IF-MIB ifXTable)
+IF_DESCR: Final = "1.3.6.1.2.1.2.2.1.2"  # ifDescr, where ifXTable is missing
+BASE_PORT_IFINDEX: Final = "1.3.6.1.2.1.17.1.4.1.2"  # dot1dBasePortIfIndex
+FDB_PORT: Final = "1.3.6.1.2.1.17.4.3.1.2"  # dot1dTpFdbPort.<mac>
+QFDB_PORT: Final = "1.3.6.1.2.1.17.7.1.2.2.1.2"  # dot1qTpFdbPort.<fdbId>.<mac>
+ARP_MAC: Final = "1.3.6.1.2.1.4.22.1.2"  # ipNetToMediaPhysAddress.<ifIndex>.<ipv4>
+LLDP_REM: Final = "1.0.8802.1.1.2.1.4.1.1"  # lldpRemTable
+LLDP_CHASSIS_SUBTYPE, LLDP_CHASSIS = f"{LLDP_REM}.4", f"{LLDP_REM}.5"
+LLDP_PORT_ID, LLDP_SYS_NAME, LLDP_CAPS = f"{LLDP_REM}.7", f"{LLDP_REM}.9", f"{LLDP_REM}.12"
+LLDP_LOC_CHASSIS: Final = "1.0.8802.1.1.2.1.3.2.0"  # lldpLocChassisId.0
+_MAC_SUBTYPE: Final = 4  # lldpRemChassisIdSubtype macAddress(4)
+_BRIDGE_BIT: Final = 0x20  # LldpSystemCapabilitiesMap bit 2 "bridge", MSB first
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    """An LLDP neighbour seen on `port` (ifIndex, or LLDP's local port number)."""
+
+    port: int
+    chassis: str  # a MAC (aa:bb:...) for subtype macAddress, else the id as text/hex
+    port_id: str
+    name: str
+    bridge: bool  # it says it is a bridge (a switch)
+
+
+@dataclass(slots=True)
+class SwitchTables:
+    """What one SNMP agent told us; `errors` lists the tables it would not give."""
+
+    address: str
+    sys_name: str = ""
+    sys_descr: str = ""
+    sys_object_id: str = ""
+    engine_id: str = ""
+    chassis: str = ""  # lldpLocChassisId as a MAC, when it is one
+    ports: dict[int, str] = field(default_factory=dict)  # ifIndex -> name
+    fdb: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # MAC -> {(ifIndex, vlan)}
+    arp: dict[str, set[str]] = field(default_factory=dict)  # MAC -> IPv4 addresses
+    lldp: list[Neighbour] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def mac_from_index(parts: Sequence[str]) -> str:
+    if len(parts) != 6 or not all(p.isdigit() and int(p) < 256 for p in parts):
+        return ""
+    return ":".join(f"{int(p):02x}" for p in parts)
+
+
+def mac_from_hex(value: SnmpValue | None) -> str:
+    text = str(value or "")
+    if len(text) != 12:
+        return ""
+    return ":".join(text[i : i + 2] for i in range(0, 12, 2))
+
+
+async def _walk(
+    client: SnmpClient, t: Target, pacer: Pacer, column: str, out: SwitchTables, hex_: bool
+) -> dict[str, SnmpValue]:
+    await pacer.wait()
+    try:
+        rows, cut = await client.walk(t, column, hex_octets=hex_)
+    except SnmpError as exc:
+        out.errors.append(f"{column}: {exc.what}")
+        return {}
+    if cut:
+        out.errors.append(f"{column}: stopped at the row limit")
+    prefix = column + "."
+    return {k[len(prefix) :]: v for k, v in rows.items()}
+
+
+async def read_switch(client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables) -> None:
+    """The neighbourhood tables of an agent that already answered (`out` holds its system)."""
+    names = await _walk(client, t, pacer, IF_NAME, out, False)
+    names = names or await _walk(client, t, pacer, IF_DESCR, out, False)
+    out.ports = {int(k): str(v)[:64] for k, v in names.items() if k.isdigit()}
+    base = await _walk(client, t, pacer, BASE_PORT_IFINDEX, out, False)
+    to_if = {int(k): int(v) for k, v in base.items() if k.isdigit() and isinstance(v, int)}
+    q = await _walk(client, t, pacer, QFDB_PORT, out, False)
+    for index, port in q.items():
+        vlan, *rest = index.split(".")
+        _learn(out, mac_from_index(rest), port, to_if, int(vlan) if vlan.isdigit() else 0)
+    if not q:  # no Q-BRIDGE-MIB: the VLAN-unaware table
+        for index, port in (await _walk(client, t, pacer, FDB_PORT, out, False)).items():
+            _learn(out, mac_from_index(index.split(".")), port, to_if, 0)
+    for index, value in (await _walk(client, t, pacer, ARP_MAC, out, True)).items():
+        parts = index.split(".")
+        mac = mac_from_hex(value)
+        if mac and len(parts) == 5:
+            out.arp.setdefault(mac, set()).add(".".join(parts[1:]))
+    await _lldp(client, t, pacer, out)
+
+
+def _learn(out: SwitchTables, mac: str, port: SnmpValue, to_if: dict[int, int], vlan: int) -> None:
+    if mac and isinstance(port, int) and port > 0:  # port 0: learned, but not on a port
+        out.fdb.setdefault(mac, set()).add((to_if.get(port, port), vlan))
+
+
+async def _lldp(client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables) -> None:
+    subtype = await _walk(client, t, pacer, LLDP_CHASSIS_SUBTYPE, out, False)
+    if not subtype:
+        return
+    chassis = await _walk(client, t, pacer, LLDP_CHASSIS, out, True)
+    port_ids = await _walk(client, t, pacer, LLDP_PORT_ID, out, False)
+    names = await _walk(client, t, pacer, LLDP_SYS_NAME, out, False)
+    caps = await _walk(client, t, pacer, LLDP_CAPS, out, True)
+    for index, kind in subtype.items():
+        parts = index.split(".")  # timeMark.localPortNum.remIndex
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        raw = chassis.get(index)
+        ident = mac_from_hex(raw) if kind == _MAC_SUBTYPE else _text_of_hex(raw)
+        bits = str(caps.get(index) or "00")
+        bridge = bool(int(bits[:2] or "0", 16) & _BRIDGE_BIT)
+        port_id, name = str(port_ids.get(index, ""))[:64], str(names.get(index, ""))[:64]
+        out.lldp.append(Neighbour(int(parts[1]), ident, port_id, name, bridge))
+
+
+def _text_of_hex(value: SnmpValue | None) -> str:
+    try:
+        return bytes.fromhex(str(value or "")).decode("utf-8", "replace")[:64]
+    except ValueError:
+        return ""
+
+
+async def read_agent(
+    client: SnmpClient, address: str, logins: Sequence[Credentials], pacer: Pacer,
+    *, port: int = 161, seconds: float = 1.0, retries: int = 0,
+) -> SwitchTables | None:  # fmt: skip
+    """The agent at `address` with the first login it answers; None if none does."""
+    for login in logins:
+        t = Target(address, port, login, seconds, retries)
+        await pacer.wait()
+        try:
+            system = await client.get(t, (SYS_NAME, SYS_DESCR, SYS_OBJECT_ID))
+        except SnmpError:
+            continue
+        out = SwitchTables(address)
+        out.sys_name = str(system.get(SYS_NAME, ""))[:128]
+        out.sys_descr = str(system.get(SYS_DESCR, ""))[:256]
+        out.sys_object_id = str(system.get(SYS_OBJECT_ID, ""))[:128]
+        try:
+            ids = await client.get(t, (ENGINE_ID, LLDP_LOC_CHASSIS), hex_octets=True)
+        except SnmpError:
+            ids = {}
+        out.engine_id = str(ids.get(ENGINE_ID, ""))[:64]
+        out.chassis = mac_from_hex(ids.get(LLDP_LOC_CHASSIS))
+        await read_switch(client, t, pacer, out)
+        return out
+    return None
+
+
+async def sweep(
+    client: SnmpClient, scope: Scope, addresses: Iterable[str], logins: Sequence[Credentials],
+    pacer: Pacer, *, port: int = 161, concurrency: int = 16,
+) -> list[SwitchTables]:  # fmt: skip
+    """Every agent among `addresses` (inside the scope only) with its tables."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(address: str) -> SwitchTables | None:
+        async with gate:
+            return await read_agent(client, address, logins, pacer, port=port)
+
+    wanted = [a for a in addresses if scope.allows(a)]
+    found = await asyncio.gather(*(one(a) for a in wanted))
+    return [f for f in found if f is not None]

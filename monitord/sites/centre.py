@@ -1,0 +1,136 @@
+"""The centre's side of the poller link: apply a poller's journal, hand out its configuration.
+
+A poller's confirmed transitions join the same path as the daemon's own: written to the
+store first (with the acknowledged sequence, one transaction), then the centre's health
+tracker takes the state and the ticket desk acts on it, with the event's original time.
+Entries at or below the acknowledged sequence are skipped (dedup by poller and sequence);
+entries after a gap wait for the gap to be filled, so the history is applied in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from monitord import log
+from monitord.clock import Clock
+from monitord.config import Config
+from monitord.health.tracker import HealthTracker, Transition
+from monitord.sites.enrolment import poller_config, revision
+from monitord.sites.wire import ConfigOut, Entry, PushIn, PushOut
+from monitord.store import Store
+from monitord.store.pollers import PollerRecord
+from monitord.store.records import OperationEvent, SavedState
+
+_log = log.get("monitord.sites")
+
+
+class Desk(Protocol):
+    async def on_transition(self, t: Transition, tracker: HealthTracker) -> None: ...
+
+
+class NotYours(Exception):
+    """A poller wrote a device outside the sites it was enrolled for."""
+
+
+class PollerCentre:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        config: Callable[[], Config],
+        tracker: HealthTracker,
+        desk: Desk | None,
+        heard_again: Callable[[PollerRecord], Awaitable[None]] | None = None,
+    ) -> None:
+        self._store, self._clock, self._config = store, clock, config
+        self._tracker, self._desk, self._heard_again = tracker, desk, heard_again
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def configuration(self, poller: PollerRecord) -> ConfigOut:
+        projected = poller_config(self._config(), poller.sites)
+        return ConfigOut(poller=poller.id, revision=revision(projected), config=projected)
+
+    async def push(self, poller: PollerRecord, body: PushIn) -> PushOut:
+        config = self._config()
+        site_of = {d.id: d.site for d in config.devices}
+        for e in body.entries:
+            site = site_of.get(e.device)
+            if site is not None and site not in poller.sites:
+                raise NotYours(e.device)
+        now = self._clock.now()
+        lock = self._locks.setdefault(poller.id, asyncio.Lock())
+        async with lock:  # one batch of a poller at a time: the sequence is its order
+            fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
+            await asyncio.to_thread(self._store.pollers.seen, poller.id, now, body.version)
+            if fresh is not None and fresh.silent_since is not None and self._heard_again:
+                await self._heard_again(fresh)  # before the replay: it starts from the truth
+            acked = fresh.acked_seq if fresh is not None else 0
+            batch = _contiguous(body.entries, acked)
+            # A device removed from the configuration since the poller journaled it: its
+            # entries are acknowledged and dropped, so they cannot wedge the journal.
+            known = [e for e in batch if e.device in site_of]
+            if len(known) < len(batch):
+                gone = sorted({e.device for e in batch if e.device not in site_of})
+                _log.warning("poller reported devices no longer configured", poller=poller.id,
+                             devices=gone[:10])  # fmt: skip
+            if batch:
+                upto = batch[-1].seq
+                applied = await asyncio.to_thread(
+                    self._store.pollers.apply_batch,
+                    poller.id,
+                    acked,
+                    upto,
+                    [_change(e) for e in known],
+                )
+                if applied == upto:
+                    await self._act(poller.id, known)
+                acked = applied
+        return PushOut(acked=acked, revision=self.configuration(poller).revision)
+
+    async def _act(self, poller_id: str, batch: Sequence[Entry]) -> None:
+        for e in batch:
+            t = _transition(e)
+            self._tracker.restore(t.device_id, t.to_state, t.at)
+            _log.info(
+                "device state changed",
+                device=t.device_id,
+                poller=poller_id,
+                from_state=t.from_state.value,
+                to_state=t.to_state.value,
+                at=t.at.isoformat(),
+                reason=t.reason,
+            )
+            if self._desk is not None:
+                await self._desk.on_transition(t, self._tracker)
+
+
+def _contiguous(entries: Sequence[Entry], acked: int) -> list[Entry]:
+    out: list[Entry] = []
+    expect = acked + 1
+    for e in sorted(entries, key=lambda e: e.seq):
+        if e.seq < expect:
+            continue  # applied before: a replay
+        if e.seq > expect:
+            break  # a gap: wait for the missing entries
+        out.append(e)
+        expect += 1
+    return out
+
+
+def _transition(e: Entry) -> Transition:
+    return Transition(e.device, e.at, e.from_state, e.to_state, e.reason, dict(e.observation))
+
+
+def _change(e: Entry) -> tuple[OperationEvent, SavedState]:
+    event = OperationEvent(
+        device_id=e.device,
+        at=e.at,
+        kind="state",
+        from_state=e.from_state.value,
+        to_state=e.to_state.value,
+        reason=e.reason,
+        observation={**e.observation, "poller_seq": e.seq},
+    )
+    return event, SavedState(e.device, e.to_state.value, e.at, e.at, e.reason)

@@ -1,0 +1,181 @@
+"""`monitord poller run`: the site poller's daemon.
+
+The same ICMP loop as the centre (`checks/icmp/watch.Fleet`, the same `HealthTracker`: one
+code path for SOFT->HARD, flapping and topology), with one difference: a confirmed
+transition is written to the site's journal instead of the centre's store. The uplink task
+ships the journal in order and prunes what the centre acknowledged; while no centre answers
+it keeps everything, and polling goes on from the last configuration it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+from contextlib import AsyncExitStack
+from functools import partial
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from monitord import __version__, log, sdnotify
+from monitord.checks.icmp.client import Pinger
+from monitord.checks.icmp.metrics import DaemonMetrics
+from monitord.checks.icmp.watch import Fleet
+from monitord.clock import Clock, SystemClock
+from monitord.config import Config
+from monitord.health.states import State
+from monitord.health.tracker import Transition
+from monitord.scheduler import Scheduler
+from monitord.sites.identity import CONFIG, JOURNAL, PINS, Identity, write_private
+from monitord.sites.journal import Journal
+from monitord.sites.link import Link, LinkDown, LinkRefused
+from monitord.sites.wire import MAX_BATCH, ConfigOut, PushIn
+from monitord.supervise import Backoff, Supervisor, retry
+
+_log = log.get("monitord.poller")
+
+
+class JournalWriter:
+    """The poller's `StateWriter`: a transition is durable once it is in the journal."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+
+    def checked(self, device_id: str, at: dt.datetime) -> None:
+        pass  # last-check times stay at the site
+
+    async def record(self, t: Transition) -> None:
+        seq = await asyncio.to_thread(self._journal.append, t)
+        _log.info(
+            "journaled", seq=seq, device=t.device_id, to_state=t.to_state.value,
+            at=t.at.isoformat(),
+        )  # fmt: skip
+
+
+class Uplink:
+    """One pass: push the oldest unacknowledged entries (or a heartbeat), prune, follow
+    configuration changes."""
+
+    def __init__(
+        self, journal: Journal, link: Link, clock: Clock, heartbeat: float, revision: str
+    ) -> None:
+        self._journal, self._link, self._clock = journal, link, clock
+        self._heartbeat, self.revision = heartbeat, revision
+        self._last = float("-inf")
+        self._down = False
+        self.new_config: ConfigOut | None = None
+
+    async def step(self) -> float:
+        pending = await asyncio.to_thread(self._journal.pending, MAX_BATCH)
+        if not pending and self._clock.monotonic() - self._last < self._heartbeat:
+            return 0.5
+        body = PushIn(sent_at=self._clock.now(), version=__version__, entries=tuple(pending))
+        try:
+            out = await self._link.push(body)
+        except LinkDown as exc:
+            if not self._down:
+                _log.warning("centre unreachable; journaling", error=str(exc))
+            self._down = True
+            return min(self._heartbeat, 5.0)
+        except LinkRefused as exc:
+            _log.error("centre refused the poller", error=str(exc))
+            return self._heartbeat
+        if self._down:
+            _log.info("centre reachable again", centre=self._link.centre)
+        self._down, self._last = False, self._clock.monotonic()
+        await asyncio.to_thread(self._journal.acknowledge, out.acked)
+        if out.revision != self.revision:
+            self.new_config = await self._link.configuration()
+            self.revision = self.new_config.revision
+        return 0.0 if len(pending) == MAX_BATCH else 0.5
+
+
+class PollerDaemon:
+    def __init__(self, state_dir: Path, clock: Clock | None = None, heartbeat: float = 5.0) -> None:
+        self.state_dir, self.clock, self.heartbeat = state_dir, clock or SystemClock(), heartbeat
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        identity = Identity.load(self.state_dir)
+        registry = CollectorRegistry()
+        supervisor = Supervisor(self.clock, registry)
+        async with AsyncExitStack() as stack:
+            journal = Journal(self.state_dir / JOURNAL)
+            stack.callback(journal.close)
+            link = Link(list(identity.centres), identity.token, self.state_dir / PINS)
+            stack.push_async_callback(link.close)
+            given = await self._configuration(link)
+            config = _as_config(given, self.state_dir)
+            pinger = await Pinger.open(None)
+            stack.callback(pinger.close)
+            scheduler = Scheduler(
+                self.clock,
+                lambda device: fleet.check(device),
+                config.max_in_flight,
+                on_beat=partial(supervisor.beat, "scheduler"),
+            )
+            writer = JournalWriter(journal)
+            metrics = DaemonMetrics(registry)
+            fleet = Fleet(config, pinger, self.clock, metrics, writer, scheduler.check_soon)
+            for device, (state, since) in journal.states().items():
+                fleet.tracker.restore(device, State(state), since)
+            scheduler.set_devices(fleet.intervals())
+            uplink = Uplink(journal, link, self.clock, self.heartbeat, given.revision)
+
+            async def uplink_step() -> float:
+                wait = await uplink.step()
+                if uplink.new_config is not None:
+                    self._save(uplink.new_config)
+                    fleet.apply(_as_config(uplink.new_config, self.state_dir))
+                    scheduler.set_devices(fleet.intervals())
+                    uplink.new_config = None
+                return wait
+
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop)
+                stack.callback(loop.remove_signal_handler, sig)
+            sup = await stack.enter_async_context(supervisor)
+            sup.service("scheduler", scheduler.run, critical=True)
+            sup.periodic("uplink", uplink_step)
+            _log.info(
+                "poller started", poller=identity.poller, devices=len(fleet.devices),
+                backlog=journal.backlog(),
+            )  # fmt: skip
+            watchdog = sdnotify.watchdog_interval()
+            if watchdog is not None:
+                sup.feed_watchdog(watchdog)  # only while the ICMP loop makes progress
+            sdnotify.notify("READY=1")
+            await self._stop.wait()
+            _log.info("poller stopping")
+            await sup.cancel_all()
+
+    async def _configuration(self, link: Link) -> ConfigOut:
+        """From the centre; while none answers, the last one it gave (keep polling)."""
+        cached = self.state_dir / CONFIG
+        try:
+            given = await link.configuration()
+        except LinkDown as exc:
+            if cached.exists():
+                _log.warning(
+                    "centre unreachable; polling from the last configuration", error=str(exc)
+                )
+                return ConfigOut.model_validate_json(cached.read_text())
+
+            def failed(exc: Exception) -> None:
+                _log.warning("centre unreachable and no configuration yet", error=str(exc))
+
+            given = await retry(link.configuration, self.clock, Backoff(5, 60), LinkDown, failed)
+        self._save(given)
+        return given
+
+    def _save(self, given: ConfigOut) -> None:
+        write_private(self.state_dir / CONFIG, given.model_dump_json())
+
+
+def _as_config(given: ConfigOut, state_dir: Path) -> Config:
+    return Config.model_validate({**given.config, "state_dir": str(state_dir)})

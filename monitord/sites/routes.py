@@ -1,0 +1,101 @@
+"""The poller link's HTTP routes at the centre (mounted in the daemon's API server).
+
+Each route authenticates from the headers alone (the credential or, for enrolment, nothing
+but a small body) and reads the body only afterwards, capped at `wire.MAX_BODY`: a caller
+without a credential cannot make the centre read or parse a byte of a push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TypeVar
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, ValidationError
+
+from monitord import log
+from monitord.clock import Clock
+from monitord.sites.centre import NotYours, PollerCentre
+from monitord.sites.enrolment import new_token, normal_code
+from monitord.sites.wire import MAX_BODY, PREFIX, ConfigOut, EnrolIn, EnrolOut, PushIn, PushOut
+from monitord.store import Store
+from monitord.store.pollers import EnrolRefused, PollerRecord
+
+_log = log.get("monitord.sites")
+_M = TypeVar("_M", bound=BaseModel)
+_UNAUTHORIZED = HTTPException(
+    status.HTTP_401_UNAUTHORIZED,
+    "missing, invalid or revoked poller credential",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+async def _body(request: Request, model: type[_M]) -> _M:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {MAX_BODY} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {MAX_BODY} bytes")
+        chunks.append(chunk)
+    try:
+        return model.model_validate_json(b"".join(chunks))
+    except ValidationError as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            exc.errors(include_url=False, include_input=False),
+        ) from None
+
+
+def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["pollers"])
+
+    async def caller(request: Request) -> PollerRecord:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise _UNAUTHORIZED
+        found = await asyncio.to_thread(store.pollers.by_token, token.strip())
+        if found is None:
+            raise _UNAUTHORIZED
+        return found
+
+    @router.post("/enrol")
+    async def enrol(request: Request) -> EnrolOut:
+        """Spend a one-time code for this poller's own credential."""
+        body = await _body(request, EnrolIn)
+        token = new_token()
+        try:
+            poller = await asyncio.to_thread(
+                store.pollers.enrol, normal_code(body.code), token, clock.now()
+            )
+        except EnrolRefused as exc:
+            _log.warning("poller enrolment refused", client=_client(request))
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+        _log.info("poller enrolled", poller=poller.id, sites=list(poller.sites))
+        return EnrolOut(poller=poller.id, sites=poller.sites, token=token)
+
+    @router.get("/config")
+    async def configuration(request: Request) -> ConfigOut:
+        """The poller's sites, their devices and probe settings."""
+        return centre.configuration(await caller(request))
+
+    @router.post("/push")
+    async def push(request: Request) -> PushOut:
+        """Journal entries in sequence order, and a heartbeat; answers the acknowledged seq."""
+        poller = await caller(request)  # before a byte of the body is read
+        body = await _body(request, PushIn)
+        try:
+            return await centre.push(poller, body)
+        except NotYours as exc:
+            _log.warning("poller wrote a device of another site", poller=poller.id, device=str(exc))
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"device {exc} is not on a site of poller {poller.id}"
+            ) from None
+
+    return router
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None

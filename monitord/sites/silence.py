@@ -1,0 +1,156 @@
+"""A silent site poller: its devices show UNKNOWN and one "site link lost" ticket opens.
+
+After `poller_silence` seconds without a heartbeat, every device of the poller's sites
+becomes UNKNOWN in the centre's health view (a line in each device's operation record,
+but not its saved state: that stays the last the poller confirmed, so the replay starts
+from the truth). UNKNOWN is not a fault, so the ticket desk opens no device ticket and
+nobody is paged per device; one ticket per site opens instead, classed by the site's
+contract (fault `site_link_lost`). The first heartbeat afterwards puts the saved states
+back, marks that ticket recovered, and the replayed journal brings the true history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+from monitord import log
+from monitord.clock import Clock
+from monitord.config import Config
+from monitord.config.contracts import FaultKind
+from monitord.health.faults import Fault, Impact
+from monitord.health.states import State
+from monitord.health.tracker import HealthTracker
+from monitord.present.i18n import POLLERS, word
+from monitord.store import Store
+from monitord.store.pollers import PollerRecord
+from monitord.store.records import OperationEvent
+from monitord.ticketing import tickets
+from monitord.ticketing.classify import classify
+from monitord.ticketing.lifecycle import EventKind
+from monitord.ticketing.ports import MessageRenderer
+
+_log = log.get("monitord.sites")
+
+
+def _en(key: str, **values: object) -> str:
+    return word(POLLERS, key, "en").format(**values)
+
+
+def link_key(contract: str, poller: str, site: str) -> str:
+    return tickets.dedup_key(contract, "poller", poller, site)
+
+
+class SilenceWatch:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        config: Callable[[], Config],
+        tracker: HealthTracker,
+        messages: Callable[[], MessageRenderer | None],
+        every: float = 2.0,
+    ) -> None:
+        self._store, self._clock, self._config = store, clock, config
+        self._tracker, self._messages, self._every = tracker, messages, every
+
+    async def step(self) -> float:
+        now, config = self._clock.now(), self._config()
+        limit = dt.timedelta(seconds=config.poller_silence)
+        for p in await asyncio.to_thread(self._store.pollers.all):
+            if not p.active:
+                continue
+            heard = p.last_seen or p.enrolled_at
+            assert heard is not None  # active: enrolled
+            if p.silent_since is None and now - heard > limit:
+                marked = await asyncio.to_thread(
+                    self._store.pollers.mark_silent, p.id, p.last_seen, heard
+                )
+                if marked:  # not if a heartbeat came in the meantime
+                    await self._go_silent(p, heard, config)
+            elif p.silent_since is not None:
+                self._unknown(p, config)  # after a restart of the centre, too
+        return self._every
+
+    def _devices(self, p: PollerRecord, config: Config, site: str | None = None) -> list[str]:
+        sites = {site} if site else set(p.sites)
+        return [d.id for d in config.devices if d.site in sites]
+
+    def _unknown(self, p: PollerRecord, config: Config) -> list[tuple[str, State]]:
+        changed: list[tuple[str, State]] = []
+        for device in self._devices(p, config):
+            before = self._tracker.state(device)
+            if before is not None and before != State.UNKNOWN:
+                self._tracker.restore(device, State.UNKNOWN, self._clock.now())
+                changed.append((device, before))
+        return changed
+
+    async def _go_silent(self, p: PollerRecord, since: dt.datetime, config: Config) -> None:
+        now = self._clock.now()
+        reason = f"poller {p.id} silent since {since.isoformat(timespec='seconds')}"
+        for device, before in self._unknown(p, config):
+            event = OperationEvent(device, now, "state", before.value, State.UNKNOWN.value, reason)
+            await asyncio.to_thread(self._store.states.record_event, event)
+        _log.warning(
+            "site poller silent", poller=p.id, since=since.isoformat(), sites=list(p.sites)
+        )
+        for site in config.sites:
+            if site.id not in p.sites or site.contract is None:
+                continue
+            contract = next((c for c in config.contracts if c.id == site.contract), None)
+            if contract is None:
+                continue
+            devices = tuple(self._devices(p, config, site.id))
+            fault = Fault(p.id, site.id, FaultKind.SITE_LINK_LOST, "poller", "normal",
+                          site.zone.value, Impact(devices=devices))  # fmt: skip
+            ticket_class, rule = classify(fault, contract)
+            request = tickets.TicketRequest(
+                key=link_key(contract.id, p.id, site.id),
+                contract=contract.id,
+                site=site.id,
+                kind=FaultKind.SITE_LINK_LOST,
+                ticket_class=ticket_class,
+                rule=rule,
+                title=_en("link_lost_title", poller=p.id),
+                text=_en("link_lost_text", poller=p.id, since=since.isoformat(), n=len(devices)),
+                impacted=devices,
+                data={"poller": p.id},
+            )
+            # The fault began when the heartbeats stopped, not when the timer noticed.
+            ticket, opened = await asyncio.to_thread(
+                tickets.open_ticket, self._store, request, since, self._messages()
+            )
+            _log.warning(
+                "site link lost", poller=p.id, site=site.id, ticket=ticket.id, opened=opened
+            )
+
+    async def heard_again(self, p: PollerRecord) -> None:
+        """The first heartbeat after a silence: back to the saved states, ticket recovered."""
+        config, now = self._config(), self._clock.now()
+        saved = await asyncio.to_thread(self._store.states.load)
+        for device in self._devices(p, config):
+            s = saved.get(device)
+            state, since = (State(s.state), s.since) if s else (State.PENDING, now)
+            self._tracker.restore(device, state, since)
+            event = OperationEvent(
+                device,
+                now,
+                "state",
+                State.UNKNOWN.value,
+                state.value,
+                _en("link_back", poller=p.id),
+            )
+            await asyncio.to_thread(self._store.states.record_event, event)
+        for site in config.sites:
+            if site.id in p.sites and site.contract is not None:
+                key = link_key(site.contract, p.id, site.id)
+                await asyncio.to_thread(self._recovered, key, now)
+        _log.info("site poller reports again", poller=p.id)
+
+    def _recovered(self, key: str, at: dt.datetime) -> None:
+        ticket = self._store.tickets.active(key)
+        if ticket is None or ticket.recovered:
+            return
+        tickets.append(self._store, ticket.id, EventKind.RECOVERED, tickets.SYSTEM, at,
+                       "the site poller reports again", messages=self._messages())  # fmt: skip
