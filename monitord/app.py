@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -27,6 +28,7 @@ from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
 from monitord.checks.icmp.watch import Fleet
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
+from monitord.console.links import Links
 from monitord.health.recorder import Recorder
 from monitord.inventory.archive import device_record, site_records
 from monitord.notify.digest import DigestTask
@@ -60,8 +62,10 @@ class Daemon:
         config: Config,
         clock: Clock | None = None,
         registry: CollectorRegistry | None = None,
+        api_socket: socket.socket | None = None,
     ) -> None:
         self.config_path, self.config = config_path, config
+        self.api_socket = api_socket  # a listening socket for the API (the demo's), or bind
         self.clock = clock or SystemClock()
         self.registry = registry or CollectorRegistry()
         self.metrics = DaemonMetrics(self.registry)
@@ -149,6 +153,9 @@ class Daemon:
                 self.config.notify,
                 self.registry,
                 contracts=[c.id for c in self.config.contracts],
+                signin=lambda user, ticket: Links(store, self.config.console, self.clock.now).mint(
+                    user, ticket
+                ),
             )
             self.registry.register(OutboxCollector(notifier, self.clock.now))
             escalator = Escalator(store, self.clock, lambda: desk.messages, self.registry)
@@ -164,7 +171,9 @@ class Daemon:
                 store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again
             )
             links = [poller_router(store, self.clock, centre)]
-            self.api_port = await serve_api(stack, store, lambda: self.config, self.clock, links)
+            self.api_port = await serve_api(
+                stack, store, lambda: self.config, self.clock, links, self.api_socket
+            )
             scheduler.set_devices(fleet.intervals())
 
             loop = asyncio.get_running_loop()

@@ -43,8 +43,10 @@ class ApiServer:
         config: Callable[[], Config],
         clock: Clock,
         routers: Sequence[APIRouter] = (),
+        sock: socket.socket | None = None,
     ) -> None:
         self._config = config
+        self._sock = sock  # already listening (the demo's, bound outside its namespace)
         self.app = create_app(store, config, clock, routers)
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -55,7 +57,7 @@ class ApiServer:
         family = socket.AF_INET6 if ":" in settings.listen else socket.AF_INET
         # Bind here, not in uvicorn: its bind failure is sys.exit(), which would escape the
         # task and take the daemon down without a word; an OSError here says what failed.
-        sock = socket.create_server((settings.listen, settings.port), family=family)
+        sock = self._sock or socket.create_server((settings.listen, settings.port), family=family)
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(
             self.app,
@@ -99,12 +101,13 @@ async def serve_api(
     config: Callable[[], Config],
     clock: Clock,
     routers: Sequence[APIRouter] = (),
+    sock: socket.socket | None = None,
 ) -> int | None:
     """Start the API if it or the console is enabled, stopped when `stack` closes; returns
     its port (the console is served by the same server)."""
     if not (config().api.enabled or config().console.enabled):
         return None
-    server = ApiServer(store, config, clock, routers)
+    server = ApiServer(store, config, clock, routers, sock)
     await server.start()
     stack.push_async_callback(server.stop)
     return server.port

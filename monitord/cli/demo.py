@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,11 +26,17 @@ import yaml
 from monitord import log
 from monitord.cli.context import Context
 from monitord.config import load
+from monitord.present import i18n
 from monitord.present.devices import device_text
 from monitord.present.tickets import tickets_text
 from monitord.store import Store
 
 _IN_NAMESPACE = "MONITORD_DEMO_NETNS"
+# The console's listening socket, bound on the host's loopback before entering the private
+# namespace and inherited by the daemon there: a browser outside reaches it, nothing else does.
+_CONSOLE_FD = "MONITORD_DEMO_CONSOLE_FD"
+# name -> role; the customer is bound to the demo site's contract and site.
+_ACCOUNTS = ("engineer", "dispatcher", "customer")
 _SITE = {
     "id": "demo-hq",
     "name": "演示小区 Demo Residence",
@@ -77,20 +85,24 @@ def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True)
 
 
-def run_demo(duration: float | None, state_dir: Path | None, lang: str) -> int:
+def run_demo(duration: float | None, state_dir: Path | None, lang: str, port: int) -> int:
     if os.environ.get(_IN_NAMESPACE) != "1":
-        return _enter_namespace(duration, state_dir, lang)
+        return _enter_namespace(duration, state_dir, lang, port)
     _ip("link", "set", "lo", "up")
     for device_id, *_ in _DEVICES:
         _ip("addr", "add", f"{_address(device_id)}/32", "dev", "lo")
+    inherited = os.environ.get(_CONSOLE_FD)
+    sock = (socket.socket(fileno=int(inherited)) if inherited
+            else socket.create_server(("127.0.0.1", port)))  # fmt: skip
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     workdir = state_dir or Path(tempfile.mkdtemp(prefix="monitord-demo-"))
-    config_path = _write_config(workdir)
+    config_path = _write_config(workdir, url)
     log.configure("info")
     print(f"monitord demo: state in {workdir}; the story (seconds):", flush=True)
     for at, action, _, story in _SCRIPT:
         if action != "show":
             print(f"  t+{at:>3.0f}s  {story}", flush=True)
-    asyncio.run(_run(config_path, duration))
+    asyncio.run(_run(config_path, duration, sock, url, lang))
     store = Store.open(load(config_path).database_url)
     for device_id in ("cam-05", "sw-gate", "cam-01"):
         record = store.devices.get(device_id)
@@ -113,30 +125,40 @@ def run_demo(duration: float | None, state_dir: Path | None, lang: str) -> int:
     return 0
 
 
-def _enter_namespace(duration: float | None, state_dir: Path | None, lang: str) -> int:
+def _enter_namespace(duration: float | None, state_dir: Path | None, lang: str, port: int) -> int:
     unshare = shutil.which("unshare")
     if unshare is None or shutil.which("ip") is None:
         print("monitord demo needs `unshare` (util-linux) and `ip` (iproute2)", file=sys.stderr)
         return 1
     isolate = ["--net"] if os.geteuid() == 0 else ["--user", "--map-root-user", "--net"]
     argv = [unshare, *isolate, sys.executable, "-m", "monitord", "--lang", lang, "demo"]
+    argv += ["--console-port", str(port)]
     if duration is not None:
         argv += ["--duration", str(duration)]
     if state_dir is not None:
         argv += ["--state-dir", str(state_dir)]
     try:
-        return subprocess.run(argv, env={**os.environ, _IN_NAMESPACE: "1"}, check=False).returncode
+        sock = socket.create_server(("127.0.0.1", port))
+    except OSError:  # taken (another demo?): any free port will do, the banner says which
+        sock = socket.create_server(("127.0.0.1", 0))
+    env = {**os.environ, _IN_NAMESPACE: "1", _CONSOLE_FD: str(sock.fileno())}
+    try:
+        with sock:
+            return subprocess.run(argv, env=env, pass_fds=(sock.fileno(),), check=False).returncode
     except KeyboardInterrupt:
         return 130
 
 
-def _write_config(workdir: Path) -> Path:
+def _write_config(workdir: Path, url: str) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     config = {
         "include": [str(_seed_contracts() / "*.yaml")],
         "state_dir": str(workdir),
         "icmp_mode": "raw",
         "metrics": {"listen": "127.0.0.1", "port": 0},
+        # The API (no tokens: it answers nobody) carries the console; plain http on loopback.
+        "api": {"enabled": True, "listen": "127.0.0.1", "base_url": url},
+        "console": {"enabled": True, "secure_cookies": False},
         "icmp": {"interval": 5, "retry_interval": 1, "max_attempts": 3, "count": 2},
         "sites": [_SITE],
         "devices": [
@@ -157,13 +179,45 @@ def _write_config(workdir: Path) -> Path:
     return path
 
 
-async def _run(config_path: Path, duration: float | None) -> None:
+def _add_accounts(config_path: Path) -> dict[str, str]:
+    """The demo's console users with fresh random passwords: name -> password."""
+    from monitord.clock import SystemClock
+    from monitord.console.accounts import Accounts, Role
+
+    config = load(config_path)
+    store = Store.open(config.database_url)
+    accounts, now, made = Accounts(store, config.console), SystemClock().now(), {}
+    try:
+        for name in _ACCOUNTS:
+            made[name] = secrets.token_urlsafe(12)
+            customer = name == "customer"
+            accounts.add(name, Role(name), made[name], now, contract=str(_SITE["contract"])
+                         if customer else None, sites=[str(_SITE["id"])] if customer else [])  # fmt: skip
+    finally:
+        store.close()
+    return made
+
+
+def _console_banner(url: str, passwords: dict[str, str], lang: str) -> str:
+    def w(key: str) -> str:
+        return i18n.word(i18n.CONSOLE, key, lang)
+
+    lines = [f"\n{w('demo_open')} {url}/console/", w("demo_accounts")]
+    lines += [f"  {name:<11} {passwords[name]:<18} {w('demo_' + name)}" for name in _ACCOUNTS]
+    return "\n".join(lines)
+
+
+async def _run(
+    config_path: Path, duration: float | None, sock: socket.socket, url: str, lang: str
+) -> None:
     from monitord.app import Daemon
 
-    daemon = Daemon(config_path, load(config_path))
+    daemon = Daemon(config_path, load(config_path), api_socket=sock)
     started = asyncio.Event()
     task = asyncio.create_task(daemon.run(ready=started.set))
     await started.wait()
+    passwords = await asyncio.to_thread(_add_accounts, config_path)
+    print(_console_banner(url, passwords, lang), flush=True)
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     try:
@@ -213,10 +267,20 @@ def _metrics_summary(port: int | None) -> str:
     default=None,
     help="Where the demo keeps its SQLite database (default: a temporary directory).",
 )
+@click.option(
+    "--console-port",
+    type=click.IntRange(0, 65535),
+    default=8400,
+    show_default=True,
+    help="The web console's port on 127.0.0.1 (0: any free port).",
+)
 @click.pass_obj
-def demo(obj: Context, duration: float | None, state_dir: Path | None) -> None:
-    """Run the daemon on a built-in demo site: watch a camera fail and recover."""
-    sys.exit(run_demo(duration, state_dir, obj.lang))
+def demo(obj: Context, duration: float | None, state_dir: Path | None, console_port: int) -> None:
+    """Run the daemon on a built-in demo site: watch a camera fail and recover.
+
+    It serves the web console too: open the address it prints and sign in with the demo
+    accounts it prints."""
+    sys.exit(run_demo(duration, state_dir, obj.lang, console_port))
 
 
 COMMANDS = (demo,)

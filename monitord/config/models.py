@@ -218,6 +218,8 @@ class ConsoleSettings(_Frozen):
     lockout: Duration = dt.timedelta(minutes=15)
     # Sign-in attempts per client address per minute, whatever the name (guessing many names).
     attempts_per_minute: Annotated[int, Field(ge=1, le=1000)] = 20
+    # How long the one-time sign-in link in a page to an engineer stays valid (console/links.py).
+    link_ttl: Duration = dt.timedelta(hours=24)
 
 
 class FlappingSettings(_Frozen):

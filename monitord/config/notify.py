@@ -104,6 +104,10 @@ class Recipient(_Frozen):
     language: Literal["zh", "en"] = "zh"
     events: tuple[NotifyEvent, ...] = tuple(NotifyEvent)
     classes: tuple[str, ...] = ()  # ticket classes (A-D, "hotline"); empty means all
+    # The web console user who reads this address: see Person.console_user.
+    console_user: Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w.\-]*$", max_length=64)] | None = (
+        None
+    )
 
 
 class NotifySettings(_Frozen):

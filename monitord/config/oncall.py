@@ -55,6 +55,9 @@ class Person(_Frozen):
     phone: str | None = None  # for SMS channels
     chat: str | None = None  # a chat user id / mention, for webhook (bot) channels
     addresses: dict[Name, str] = {}  # channel name -> address; wins over the three above
+    # The web console user this person is: their pages then carry a one-time sign-in link
+    # to the ticket (console/links.py). Explicit, so no name clash signs in the wrong person.
+    console_user: Name | None = None
 
 
 class Override(_Frozen):

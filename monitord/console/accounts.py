@@ -62,7 +62,7 @@ class Session:
     csrf: str
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -142,26 +142,30 @@ class Accounts:
             self.store.accounts.update_user(record.id, failures=0, locked_until=None)
         if _hasher.check_needs_rehash(record.password_hash):
             self.store.accounts.update_user(record.id, password_hash=_hasher.hash(password))
+        return self.open_session(record, now)
+
+    def open_session(self, record: UserRecord, now: dt.datetime) -> tuple[str, Session]:
+        """A new session for a user already proven (a password, or a one-time link)."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        self.store.accounts.add_session(_digest(token), record.id, csrf, now,
+        self.store.accounts.add_session(digest(token), record.id, csrf, now,
                                now + self.settings.session_ttl)  # fmt: skip
-        return token, Session(_digest(token), _user(record), csrf)
+        return token, Session(digest(token), _user(record), csrf)
 
     def session(self, token: str | None, now: dt.datetime) -> Session | None:
         """The session of a cookie value, if it is alive; an expired one is ended."""
         if not token:
             return None
-        digest = _digest(token)
-        found = self.store.accounts.session(digest)
+        hashed = digest(token)
+        found = self.store.accounts.session(hashed)
         if found is None:
             return None
         idle = now - found.seen_at > self.settings.idle_timeout
         if found.user.disabled or now >= found.expires_at or idle:
-            self.store.accounts.end_sessions(token_hash=digest)
+            self.store.accounts.end_sessions(token_hash=hashed)
             return None
         if now - found.seen_at > dt.timedelta(minutes=1):  # not a write per page view
-            self.store.accounts.touch_session(digest, now)
-        return Session(digest, _user(found.user), found.csrf)
+            self.store.accounts.touch_session(hashed, now)
+        return Session(hashed, _user(found.user), found.csrf)
 
     def sign_out(self, session: Session, everywhere: bool = False) -> int:
         if everywhere:

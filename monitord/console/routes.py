@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from monitord import log
 from monitord.console import views, wallboard
 from monitord.console.accounts import AccountError, Role, Session
+from monitord.console.links import Links
 from monitord.console.web import (
     COOKIE,
     LANG_COOKIE,
@@ -43,6 +44,7 @@ _log = log.get("monitord.console")
 ALL = frozenset(Role)
 WORKERS = frozenset({Role.ENGINEER, Role.MANAGER})  # who works tickets
 WATCHERS = frozenset({Role.DISPATCHER, Role.MANAGER})
+REPORTERS = frozenset({Role.CUSTOMER, Role.DISPATCHER, Role.MANAGER})  # a fault call (报修)
 # (method, path) -> the roles that may use it; routes not here are public (sign-in, assets).
 ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("GET", "/console/"): ALL,
@@ -53,11 +55,16 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("GET", "/console/tickets/{ticket_id}"): ALL,
     ("POST", "/console/tickets/{ticket_id}/act"): WORKERS,
     ("POST", "/console/tickets/{ticket_id}/signoff"): frozenset({Role.CUSTOMER}),
+    ("POST", "/console/tickets/{ticket_id}/assign"): WATCHERS,
+    ("GET", "/console/report"): REPORTERS,
+    ("POST", "/console/report"): REPORTERS,
     ("GET", "/console/wallboard"): WATCHERS,
     ("GET", "/console/wallboard/stream"): WATCHERS,
 }
+# A one-time link (console/links.py) is its own proof: it needs no session.
 PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
-                 ("GET", "/console/lang/{code}")}  # fmt: skip
+                 ("GET", "/console/lang/{code}"), ("GET", "/console/t/{token}"),
+                 ("POST", "/console/t/{token}")}  # fmt: skip
 # The engineer's milestone buttons: form value -> (event, the statuses it is offered in).
 MILESTONES: Final = {
     "ack": (EventKind.ACKNOWLEDGED, {Status.OPEN}),
@@ -175,6 +182,57 @@ def console_router() -> APIRouter:
             set_cookie(response, console, LANG_COOKIE, code, 365 * 86400)
         return response
 
+    @r.get("/t/{token}")
+    async def link_page(request: Request, token: str) -> Response:
+        # Shows the ticket and a button; uses nothing, does nothing (pre-fetchers GET this).
+        console = console_of(request)
+        now = console.clock.now()
+        links = Links(console.store, console.config().console, console.clock.now)
+        found = await asyncio.to_thread(links.peek, token, now)
+        if found is None:
+            return render(request, "link.html", None, {"t": None, "csrf": ""}, 410)
+        ticket = await asyncio.to_thread(console.store.tickets.get, found.ticket_id)
+        if ticket is None:
+            return render(request, "link.html", None, {"t": None, "csrf": ""}, 410)
+        csrf = secrets.token_urlsafe(24)
+        t = views.view(console.config(), ticket[0], ticket[1], now)
+        worker = Role(found.user.role) in WORKERS
+        values = {"t": t, "csrf": csrf, "who": found.user.display_name,
+                  "ack": worker and ticket[0].status == Status.OPEN.value}  # fmt: skip
+        response = render(request, "link.html", None, values)
+        response.headers["referrer-policy"] = "no-referrer"  # the token is in the URL
+        set_cookie(response, console, LOGIN_CSRF, csrf, 3600)
+        return response
+
+    @r.post("/t/{token}")
+    async def link_use(request: Request, token: str) -> Response:
+        console = console_of(request)
+        fields = await form(request)
+        expected = request.cookies.get(LOGIN_CSRF, "")
+        if not expected or not secrets.compare_digest(fields.get("csrf", ""), expected):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "csrf")
+        action = fields.get("action", "")
+        if action not in ("open", "ack"):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "action")
+        now = console.clock.now()
+        links = Links(console.store, console.config().console, console.clock.now)
+        used = await asyncio.to_thread(links.redeem, token, now)
+        if used is None:
+            return render(request, "link.html", None, {"t": None, "csrf": ""}, 410)
+        record, ticket_id = used
+        cookie, session = await asyncio.to_thread(console.accounts().open_session, record, now)
+        _log.info("console sign-in by link", user=record.name, ticket=ticket_id)
+        target = f"/console/tickets/{ticket_id}"
+        if action == "ack" and session.user.role in WORKERS:
+            refused = await append(request, session, ticket_id, EventKind.ACKNOWLEDGED, "",
+                                   {"via": "link"})  # fmt: skip
+            target += "?done=not_now" if refused else "?done=done"
+        response = _see_other(target)
+        ttl = int(console.config().console.session_ttl.total_seconds())
+        set_cookie(response, console, COOKIE, cookie, ttl)
+        response.delete_cookie(LOGIN_CSRF, path="/console")
+        return response
+
     @r.get("/mine")
     async def mine(request: Request, session: Annotated[Session, who("GET", "/mine")]) -> Response:
         console = console_of(request)
@@ -185,13 +243,26 @@ def console_router() -> APIRouter:
 
     @r.get("/tickets")
     async def ticket_list(
-        request: Request, session: Annotated[Session, who("GET", "/tickets")]
+        request: Request,
+        session: Annotated[Session, who("GET", "/tickets")],
+        site: str = "",
+        cls: str = "",
+        status: str = "",
     ) -> Response:
+        # A GET form: filtering reads, it never changes anything.
         console = console_of(request)
-        found = await asyncio.to_thread(
-            views.visible, console.store, console.config(), session.user, console.clock.now()
+        config = console.config()
+        sites = views.sites_of(config, session.user)
+        filters = views.Filters(
+            site if any(s.id == site for s in sites) else "",
+            cls if cls in views.CLASSES else "",
+            status if status in views.STATUSES else "",
         )
-        return render(request, "list.html", session, {"title": "tickets", "tickets": found})
+        found = await asyncio.to_thread(views.visible, console.store, config, session.user,
+                                        console.clock.now(), filters)  # fmt: skip
+        values = {"title": "tickets", "tickets": found, "filters": filters, "sites": sites,
+                  "classes": views.CLASSES, "statuses": views.STATUSES}  # fmt: skip
+        return render(request, "list.html", session, values)
 
     async def page(
         request: Request, session: Session, ticket_id: int, notice: str = "", code: int = 200
@@ -205,7 +276,10 @@ def console_router() -> APIRouter:
         offered = [a for a, (_, where) in MILESTONES.items() if st in where]
         if found.en_route and "onway" in offered:
             offered.remove("onway")
-        values = {"t": found, "offered": offered, "notice": notice, "status": st.value}
+        watcher = session.user.role in WATCHERS
+        staff = await asyncio.to_thread(views.engineers, console.store) if watcher else []
+        values = {"t": found, "offered": offered, "notice": notice, "status": st.value,
+                  "engineers": staff}  # fmt: skip
         return render(request, "ticket.html", session, values, code)
 
     @r.get("/tickets/{ticket_id}")
@@ -215,7 +289,8 @@ def console_router() -> APIRouter:
         session: Annotated[Session, who("GET", "/tickets/{ticket_id}")],
         done: str = "",
     ) -> Response:
-        notice = done if done in ("done", "approved", "rejected") else ""
+        shown = ("done", "approved", "rejected", "not_now", "reported", "assigned")
+        notice = done if done in shown else ""
         return await page(request, session, ticket_id, notice)
 
     async def append(
@@ -292,6 +367,71 @@ def console_router() -> APIRouter:
             return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
         done = "approved" if decision == "approve" else "rejected"
         return _see_other(f"/console/tickets/{ticket_id}?done={done}")
+
+    @r.post("/tickets/{ticket_id}/assign")
+    async def assign(
+        request: Request,
+        ticket_id: int,
+        posted_: Annotated[tuple[Session, dict[str, str]], form_of("/tickets/{ticket_id}/assign")],
+    ) -> Response:
+        session, fields = posted_
+        console = console_of(request)
+        found = await asyncio.to_thread(views.one, console.store, console.config(),
+                                        session.user, ticket_id, console.clock.now())  # fmt: skip
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        engineer = fields.get("engineer", "")
+        staff = dict(await asyncio.to_thread(views.engineers, console.store))
+        if engineer not in staff:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "engineer")
+        refused = await append(request, session, ticket_id, EventKind.ASSIGNED,
+                               f"{staff[engineer]} ({engineer})", {"engineer": engineer})  # fmt: skip
+        if refused is not None:
+            return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
+        return _see_other(f"/console/tickets/{ticket_id}?done=assigned")
+
+    @r.get("/report")
+    async def report_page(
+        request: Request, session: Annotated[Session, who("GET", "/report")]
+    ) -> Response:
+        return report_form(request, session, "", {})
+
+    def report_form(
+        request: Request, session: Session, error: str, fields: dict[str, str], code: int = 200
+    ) -> Response:
+        sites = views.sites_of(console_of(request).config(), session.user)
+        values = {"sites": sites, "error": error, "fields": fields}
+        return render(request, "report.html", session, values, code)
+
+    @r.post("/report")
+    async def report(
+        request: Request,
+        posted_: Annotated[tuple[Session, dict[str, str]], form_of("/report")],
+    ) -> Response:
+        # The hotline path (T4): the first-reply clock starts and the on-call engineer is
+        # paged, in the same write as the ticket (ticketing/tickets.py).
+        session, fields = posted_
+        console = console_of(request)
+        config = console.config()
+        site = next((s for s in views.sites_of(config, session.user)
+                     if s.id == fields.get("site")), None)  # fmt: skip
+        text = fields.get("text", "").strip()[:4000]
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        if "site" in fields and site is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")  # not theirs: no hint
+        if site is None:
+            return report_form(request, session, "report_needs_site", fields, code)
+        if not text:
+            return report_form(request, session, "report_needs_text", fields, code)
+        contract = next(c for c in config.contracts if c.id == site.contract)
+        principal = {"console_user": session.user.name, "role": session.user.role.value}
+        ticket = await asyncio.to_thread(tickets.open_hotline, console.store, contract, site.id,
+                                         session.user.name, text, console.clock.now(),
+                                         messages=Routing.from_config(config),
+                                         signature=principal)  # fmt: skip
+        _log.info("hotline ticket via console", ticket=ticket.id, site=site.id,
+                  user=session.user.name)  # fmt: skip
+        return _see_other(f"/console/tickets/{ticket.id}?done=reported")
 
     @r.get("/wallboard")
     async def board(

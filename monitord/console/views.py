@@ -9,15 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitord.config import Config
+from monitord.config.models import Site
 from monitord.console.accounts import User
 from monitord.store import Store
 from monitord.store.records import TicketEventRecord, TicketRecord
-from monitord.ticketing.lifecycle import Status
+from monitord.ticketing.lifecycle import EventKind, Status
 from monitord.ticketing.sla import Deadline, deadlines
 from monitord.ticketing.tickets import as_events
 
 WORKING = [s.value for s in Status][:6]  # open .. in_progress: an engineer's work
 ACTIVE = [s.value for s in Status if s != Status.CLOSED]
+STATUSES = [s.value for s in Status]
+CLASSES = ("A", "B", "C", "D", "hotline")
 EN_ROUTE = "en_route"  # a comment's data.milestone: the lifecycle has no state for it
 _MAX = 2000
 
@@ -40,6 +43,7 @@ class TicketView:
     clocks: tuple[Clock, ...]
     events: tuple[TicketEventRecord, ...]
     en_route: bool
+    assignee: str | None  # the console user of the latest assignment
 
     @property
     def next(self) -> Clock | None:
@@ -64,7 +68,7 @@ def view(
     en_route = any(e.data.get("milestone") == EN_ROUTE for e in events)
     return TicketView(ticket, site.name if site else ticket.site_id,
                       site.timezone if site else "UTC", tuple(_clock(d, now) for d in found),
-                      tuple(events), en_route)  # fmt: skip
+                      tuple(events), en_route, assignee(events))  # fmt: skip
 
 
 def one(
@@ -86,20 +90,58 @@ def _by_breach(views: list[TicketView]) -> list[TicketView]:
 
 
 def mine(store: Store, config: Config, user: User, now: dt.datetime) -> list[TicketView]:
-    """An engineer's queue: the work nobody has taken yet and the tickets they have acted
-    on, soonest breach first."""
+    """An engineer's queue: the tickets assigned to them, those they have acted on, and the
+    open work nobody has been given yet; soonest breach first."""
     out = []
     for t in store.tickets.recent(WORKING, None, _MAX):
         events = store.tickets.events(t.id)
-        if t.status == Status.OPEN.value or any(e.by == user.name for e in events):
-            out.append(view(config, t, events, now))
+        to = assignee(events)
+        free = t.status == Status.OPEN.value and to is None
+        if free or to == user.name or any(e.by == user.name for e in events):
+            out.append(view(config, t, events, now))  # the clocks only for what is shown
     return _by_breach(out)
 
 
-def visible(store: Store, config: Config, user: User, now: dt.datetime) -> list[TicketView]:
-    """Every active ticket this user may see (a customer: their contract and sites)."""
+def assignee(events: Sequence[TicketEventRecord]) -> str | None:
+    """The console user of the latest assignment, if any."""
+    assigned = [e for e in events if e.kind == EventKind.ASSIGNED.value]
+    return str(assigned[-1].data.get("engineer")) if assigned else None
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The ticket list's filters (each empty: any)."""
+
+    site: str = ""
+    ticket_class: str = ""  # A-D or "hotline"
+    status: str = ""
+
+    def keeps(self, t: TicketRecord) -> bool:
+        return (
+            (not self.site or t.site_id == self.site)
+            and (not self.ticket_class or (t.ticket_class or "hotline") == self.ticket_class)
+            and (not self.status or t.status == self.status)
+        )
+
+
+def visible(
+    store: Store, config: Config, user: User, now: dt.datetime, filters: Filters = Filters()
+) -> list[TicketView]:
+    """Every ticket this user may see that the filters keep (active ones unless a status
+    is asked for; a customer: their contract and sites)."""
     contract = user.contract if user.contract else None
-    found = [
-        t for t in store.tickets.recent(ACTIVE, contract, _MAX) if user.sees(t.contract, t.site_id)
-    ]
+    statuses = [filters.status] if filters.status in STATUSES else ACTIVE
+    found = [t for t in store.tickets.recent(statuses, contract, _MAX)
+             if user.sees(t.contract, t.site_id) and filters.keeps(t)]  # fmt: skip
     return _by_breach([view(config, t, store.tickets.events(t.id), now) for t in found])
+
+
+def sites_of(config: Config, user: User) -> list[Site]:
+    """The sites a user may report a fault for or filter by (a customer: their own)."""
+    return [s for s in config.sites if s.contract and user.sees(s.contract, s.id)]
+
+
+def engineers(store: Store) -> list[tuple[str, str]]:
+    """Who a ticket may be assigned to: enabled engineers and managers, (name, display)."""
+    return [(u.name, u.display_name) for u in store.accounts.users()
+            if u.role in ("engineer", "manager") and not u.disabled]  # fmt: skip

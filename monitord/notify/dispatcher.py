@@ -17,6 +17,7 @@ same group again under the same key: at most one repeat per crash, never a loss.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,7 @@ from monitord.clock import Clock
 from monitord.config.notify import NotifySettings
 from monitord.notify.channels import Channel, DeliveryError, build
 from monitord.notify.grouping import Planner, compose
+from monitord.notify.links import Minter, fill, has_marks
 from monitord.store import Store, StoreError
 from monitord.store.records import OutboxMessage
 from monitord.supervise import Backoff, repeat
@@ -86,8 +88,10 @@ class Dispatcher:
         max_backoff: float = 900.0,
         contracts: Sequence[str] = (),
         candidates: int = 2000,
+        signin: Minter | None = None,
     ) -> None:
         self._store, self._clock = store, clock
+        self._signin = signin  # mints the console's one-time links (notify/links.py)
         self._batch, self._idle, self._lease = batch, idle, lease
         self._candidates = candidates
         self._pruned: dt.datetime | None = None
@@ -179,6 +183,9 @@ class Dispatcher:
             rows[0].channel in self._short,
             self.settings.grouping.listed,
         )
+        if has_marks(message.body):  # a fresh token per attempt; an unused one just expires
+            body = await asyncio.to_thread(fill, message.body, self._signin)
+            message = dataclasses.replace(message, body=body)
         channel = self.channels.get(message.channel)
         async with self._seats:
             try:

@@ -32,6 +32,7 @@ class Page:
     language: str
     channel: str
     address: str
+    console_user: str | None = None  # their messages carry a one-time sign-in link
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,7 @@ def pages(
             if to is None:
                 missed.append(Unreached(step, target, channel))
                 continue
-            out.append(Page(step, person.id, person.language, channel, to))
+            out.append(Page(step, person.id, person.language, channel, to, person.console_user))
     return out, missed
 
 

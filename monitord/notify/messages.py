@@ -16,6 +16,8 @@ from monitord.config.contracts import Contract
 from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
 from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
+from monitord.notify.links import link_for
+from monitord.notify.oncall import address
 from monitord.present import i18n
 from monitord.present.i18n import MESSAGE_HEADS, MESSAGE_LABELS, MESSAGE_TAGS
 from monitord.store.records import OutboxRecord, TicketRecord
@@ -36,6 +38,7 @@ class Routing:
     timezones: Mapping[str, str] = field(default_factory=dict)  # site -> IANA zone
     base_url: str | None = None
     paging: Paging = field(default_factory=Paging)  # on-call, escalation, quiet hours
+    console: bool = False  # links go to the web console's ticket page, not the API
 
     @classmethod
     def from_config(cls, config: Config) -> Routing:
@@ -47,6 +50,7 @@ class Routing:
             timezones={s.id: s.timezone for s in config.sites},
             base_url=config.api.base_url,
             paging=Paging.from_config(config),
+            console=config.console.enabled,
         )
 
     def render(self, ticket: TicketRecord, log: Sequence[TicketEvent]) -> list[OutboxRecord]:
@@ -59,6 +63,8 @@ def messages_for(
 ) -> list[OutboxRecord]:
     """The messages for the last event of `events` (the ticket's whole log, as written)."""
     event = events[-1]
+    if event.kind == EventKind.ASSIGNED:
+        return _assigned(ticket, events, routing)
     try:
         wanted = NotifyEvent(event.kind.value)
     except ValueError:
@@ -74,9 +80,30 @@ def messages_for(
         if wanted not in r.events or (r.classes and cls not in r.classes):
             continue
         short = routing.channel_types.get(r.channel) in _SHORT_CHANNELS
-        subject, body = render(ticket, events, routing, kind, r.language, short)
+        subject, body = render(ticket, events, routing, kind, r.language, short, r.console_user)
         out.append(OutboxRecord(r.channel, r.to, subject, body, not_before))
     return out + _paged(ticket, events, routing)
+
+
+def _assigned(
+    ticket: TicketRecord, events: Sequence[TicketEvent], routing: Routing
+) -> list[OutboxRecord]:
+    """An assignment tells the engineer assigned (the on-call person whose `console_user` it
+    names), on every channel they have an address of their own on (no group bot)."""
+    user = str(events[-1].data.get("engineer", ""))
+    out = []
+    for person in routing.paging.directory.people.values():
+        if person.console_user != user:
+            continue
+        for channel, kind in routing.channel_types.items():
+            to = address(person, channel, kind)
+            if not to:
+                continue
+            short = kind in _SHORT_CHANNELS
+            subject, body = render(ticket, events, routing, "assigned", person.language, short,
+                                   user)  # fmt: skip
+            out.append(OutboxRecord(channel, to, subject, body))
+    return out
 
 
 def _paged(
@@ -96,7 +123,9 @@ def _paged(
     for step in steps:
         for page in pages(routing.paging, ticket, step, event.at)[0]:
             short = routing.channel_types.get(page.channel) in _SHORT_CHANNELS
-            subject, body = render(ticket, events, routing, kind, page.language, short)
+            subject, body = render(
+                ticket, events, routing, kind, page.language, short, page.console_user
+            )
             out.append(OutboxRecord(page.channel, page.address, subject, body))
     return out
 
@@ -108,6 +137,7 @@ def render(
     kind: str,
     language: str,
     short: bool,
+    console_user: str | None = None,
 ) -> tuple[str, str]:
     event = events[-1]
     tz = ZoneInfo(routing.timezones.get(ticket.site_id, "Asia/Shanghai"))
@@ -131,8 +161,13 @@ def render(
     # A hotline ticket not yet classified has no class.
     tag = word("unclassified" if cls is None else "class", MESSAGE_TAGS).format(cls=cls)
     subject = f"{tag} {word('ticket')} #{ticket.id} {head}: {ticket.title}"
+    link = None
+    if routing.base_url and routing.console:
+        link = link_for(routing.base_url, ticket.id, console_user)
     if short:
-        return subject, subject[:140]  # one SMS; the rest is in the ticket
+        if link is None:
+            return subject, subject[:140]  # one SMS; the rest is in the ticket
+        return subject, f"{subject[:90]} {link}"  # the link fits: the token is 43 characters
     lines = [subject, "", f"{word('site')}: {ticket.site_id}"]
     if ticket.root_device:
         lines.append(f"{word('device')}: {ticket.root_device}")
@@ -147,7 +182,9 @@ def render(
             lines.append(f"{word('next')}: {milestone} {when(due)} ({tz.key})")
     if event.text:
         lines.append(event.text)
-    if routing.base_url:
+    if link is not None:
+        lines.append(f"{word('link')}: {link}")
+    elif routing.base_url:
         lines.append(f"{word('link')}: {routing.base_url.rstrip('/')}/api/v1/tickets/{ticket.id}")
     return subject, "\n".join(lines)
 

@@ -362,6 +362,7 @@ REPORT_EVENTS: dict[str, tuple[str, str]] = {
     "comment": ("comment", "备注"),
     "sla_warning": ("deadline warning", "时限预警"),
     "sla_breach": ("deadline breached", "超出时限"),
+    "assigned": ("assigned to an engineer", "派工"),
     "inspection": ("inspection item", "巡检项目"),
     "follow_up": ("follow-up visit", "用户回访"),
 }
@@ -394,6 +395,7 @@ MESSAGE_HEADS: dict[str, tuple[str, str]] = {
     "sla_breach": ("{milestone} deadline passed", "{milestone} 已超时"),
     "recovered": ("device answers again", "设备已恢复"),
     "escalated": ("not acknowledged: escalation step {step}", "未确认：升级第{step}级"),
+    "assigned": ("assigned to you", "已派给您"),
 }
 
 
@@ -643,7 +645,52 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "ev_verified": ("signed off", "验收通过"),
     "ev_reopened": ("reopened", "重新打开"),
     "ev_comment": ("comment", "备注"),
+    "ev_assigned": ("assigned", "派工"),
+    "ev_paused": ("paused", "暂停"),
+    "ev_resumed": ("resumed", "恢复计时"),
+    "ev_recovered": ("device answers again", "设备恢复"),
+    "ev_sla_warning": ("deadline warning", "时限预警"),
+    "ev_sla_breach": ("deadline breached", "已超时"),
+    "ev_escalated": ("escalated", "升级通知"),
+    "ev_reclassified": ("reclassified", "级别调整"),
+    "ev_impact": ("more devices affected", "影响扩大"),
+    "ev_fault_changed": ("fault changed", "故障类型变化"),
+    "ev_diagnosis": ("diagnosis", "诊断报告"),
+    "ev_plan": ("plan", "维修方案"),
+    "ev_stage": ("stage report", "阶段报告"),
+    "ev_closed": ("closed", "关闭"),
+    "assign": ("Assign to", "派工给"),
+    "assign_send": ("Assign", "派工"),
+    "assigned_to": ("Assigned to", "负责工程师"),
+    "assigned": ("Assigned.", "已派工。"),
+    "unassigned": ("nobody yet", "未派工"),
+    "filter": ("Filter", "筛选"),
+    "any": ("any", "全部"),
     "en_route": ("on the way", "已出发"),
+    "report": ("Report a fault", "报修"),
+    "report_site": ("Where", "报修站点"),
+    "report_text": ("What is wrong", "故障描述"),
+    "report_send": ("Send the report", "提交报修"),
+    "report_needs_site": ("Choose the site.", "请选择站点。"),
+    "report_needs_text": ("Say what is wrong.", "请填写故障描述。"),
+    "reported": (
+        "Reported: the engineer on call is paged; the first-reply clock runs.",
+        "已报修：已通知值班工程师，首次答复计时开始。",
+    ),
+    "link_gone": (
+        "This link has been used or has expired: sign in instead.",
+        "此链接已使用或已过期，请登录。",
+    ),
+    "link_for": ("A one-time link for", "一次性登录链接，仅限"),
+    "link_open": ("Open the ticket", "打开工单"),
+    "demo_open": ("Web console: open", "Web 控制台：打开"),
+    "demo_accounts": ("Demo accounts (name, password):", "演示账号（用户名、密码）："),
+    "demo_engineer": (
+        "engineer: acknowledge the outage's ticket (try a phone-sized window)",
+        "工程师：接单处理故障工单（可用手机尺寸窗口）",
+    ),
+    "demo_dispatcher": ("dispatcher: the wallboard", "调度员：监控大屏"),
+    "demo_customer": ("customer: sign off the repair", "客户：验收维修"),
 }
 
 

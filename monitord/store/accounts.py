@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 
 from monitord.store.core import Repository, require_aware
-from monitord.store.records import SessionRecord, UserRecord
-from monitord.store.schema import ConsoleSessionRow, ConsoleUserRow
+from monitord.store.records import LinkRecord, SessionRecord, UserRecord
+from monitord.store.schema import ConsoleLinkRow, ConsoleSessionRow, ConsoleUserRow
 
 
 class Accounts(Repository):
@@ -95,6 +95,43 @@ class Accounts(Repository):
             query = query.where(ConsoleSessionRow.user_id == user_id)
         with self._session("end console sessions", write=True) as s:
             return int(s.execute(query).rowcount)  # type: ignore[attr-defined]
+
+    def add_link(
+        self, token_hash: str, user_id: int, ticket_id: int, at: dt.datetime, expires: dt.datetime
+    ) -> None:
+        """A new one-time link; links expired a day ago are deleted on the way (bounded)."""
+        require_aware(at)
+        row = ConsoleLinkRow(token_hash=token_hash, user_id=user_id, ticket_id=ticket_id,
+                             created_at=at, expires_at=expires, used_at=None)  # fmt: skip
+        stale = delete(ConsoleLinkRow).where(ConsoleLinkRow.expires_at < at - dt.timedelta(days=1))
+        with self._session("add a console sign-in link", write=True) as s:
+            s.execute(stale)
+            s.add(row)
+
+    def link(self, token_hash: str) -> LinkRecord | None:
+        query = (
+            select(ConsoleLinkRow, ConsoleUserRow)
+            .join(ConsoleUserRow, ConsoleUserRow.id == ConsoleLinkRow.user_id)
+            .where(ConsoleLinkRow.token_hash == token_hash)
+        )
+        with self._session("read a console sign-in link") as s:
+            found = s.execute(query).one_or_none()
+            if found is None:
+                return None
+            row, user = found
+            return LinkRecord(_user(user), row.ticket_id, row.expires_at, row.used_at)
+
+    def use_link(self, token_hash: str, at: dt.datetime) -> bool:
+        """Mark the link used if it is unused and alive: True for exactly one caller."""
+        require_aware(at)
+        query = (
+            update(ConsoleLinkRow)
+            .where(ConsoleLinkRow.token_hash == token_hash, ConsoleLinkRow.used_at.is_(None),
+                   ConsoleLinkRow.expires_at > at)
+            .values(used_at=at)
+        )  # fmt: skip
+        with self._session("use a console sign-in link", write=True) as s:
+            return int(s.execute(query).rowcount) == 1  # type: ignore[attr-defined]
 
 
 def _user(r: ConsoleUserRow) -> UserRecord:

@@ -284,3 +284,13 @@ class SessionRecord:
     csrf: str
     seen_at: dt.datetime
     expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRecord:
+    """A one-time sign-in link (console_links) with the user it signs in."""
+
+    user: UserRecord
+    ticket_id: int
+    expires_at: dt.datetime
+    used_at: dt.datetime | None

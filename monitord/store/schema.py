@@ -388,6 +388,25 @@ class ConsoleUserRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class ConsoleLinkRow(Base):
+    """A one-time sign-in link sent to a person about a ticket: only its hash is kept;
+    `used_at` is set by the one request that redeems it."""
+
+    __tablename__ = "console_links"
+    __table_args__ = (Index("ix_console_links_expires_at", "expires_at"),)
+
+    token_hash: Mapped[str] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("console_users.id")
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("tickets.id")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 class ConsoleSessionRow(Base):
     """A signed-in browser. Only a hash of the cookie's value is kept, so a copy of the
     database signs nobody in; deleting a user's rows signs them out everywhere."""

@@ -3,7 +3,7 @@
 opened -> acknowledged -> on_site -> diagnosed -> planned -> in_progress -> resolved ->
 verified -> closed (seed 000 2(2), seed 004 3.1). In an emergency the repair comes first:
 the diagnosis and plan may be added after `resolved`, and are then marked late. Pauses,
-recoveries, reclassifications and comments do not move the status.
+recoveries, reclassifications, assignments and comments do not move the status.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class EventKind(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     ESCALATED = "escalated"  # an escalation step paged more people (notify/escalation.py)
+    ASSIGNED = "assigned"  # a dispatcher gave the ticket to an engineer (data.engineer)
 
 
 _ORDER = list(Status)
@@ -72,6 +73,7 @@ _ANYTIME_BUT_CLOSED = frozenset(
         EventKind.RECLASSIFIED,
         EventKind.IMPACT,
         EventKind.FAULT_CHANGED,
+        EventKind.ASSIGNED,
     }
 )
 _ALWAYS = frozenset(

@@ -5,24 +5,28 @@ tests/artifacts/ (ignored by git) to be looked at."""
 from __future__ import annotations
 
 import asyncio
-import shutil
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from monitord.config import Config
+from monitord.console.links import Links
+from monitord.notify.dispatcher import Dispatcher
 from monitord.store import Store
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
+from tests.browser.conftest import ARTIFACTS, CHROMIUM
+from tests.peers.notify import Mailbox, free_port, smtp_server
 from tests.support.consolelab import PASSWORD, ConsoleLab
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PHONE = {"viewport": {"width": 412, "height": 839}, "is_mobile": True, "has_touch": True,
          "locale": "zh-CN"}  # fmt: skip
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium")
@@ -60,15 +64,6 @@ def served(lab: ConsoleLab) -> Iterator[Served]:
     made = Served(lab)
     yield made
     made.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def sign_in(page: Page, base: str, name: str) -> None:
@@ -177,3 +172,75 @@ def test_wallboard_updates_live_and_says_when_the_server_is_gone(
     expect(page.locator("#stale")).to_contain_text("连接已断开")
     shot(page, "wallboard-stale-tv-zh")
     context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_customer_reports_a_fault_and_the_engineer_works_it_from_the_mailed_link(
+    lab: ConsoleLab, served: Served, browser: Browser
+) -> None:
+    port = free_port()
+    data = lab.config.model_dump(by_alias=True, mode="json", exclude_none=True)
+    data["notify"] = {**data["notify"], **paging(port)}
+    lab.config = Config.model_validate(data)
+    customer = browser.new_context(**PHONE)  # type: ignore[arg-type]
+    page = customer.new_page()
+    sign_in(page, served.url, "cust-a")
+    page.locator("a[href='/console/report']").tap()
+    page.fill("textarea[name=text]", "大门摄像头黑屏")
+    page.locator("form.stack button").tap()
+    expect(page.locator("p.ok")).to_contain_text("已报修")
+    expect(page.locator(".clocks")).to_contain_text("首次答复")
+    assert no_horizontal_scroll(page)
+    shot(page, "reported-phone-zh")
+    customer.close()
+    mailbox = Mailbox()
+    with smtp_server(mailbox, port):
+        deliver(lab)
+    [body] = mailbox.bodies
+    found = re.search(r"/console/t/[\w-]{43}", body)
+    assert found, body
+    engineer = browser.new_context(**PHONE)  # type: ignore[arg-type]
+    page = engineer.new_page()
+    page.goto(served.url + found.group(0))  # from the mail, not signed in
+    shot(page, "deep-link-phone-zh")
+    [ticket] = lab.store.tickets.recent()
+    assert lab.store.tickets.get(ticket.id)[0].status == "open"  # type: ignore[index]
+    page.locator("button[value=ack]").tap()
+    expect(page.locator("#status")).to_contain_text("已接单")
+    page.locator("button[value=onsite]").tap()
+    page.locator("button[value=resolve]").tap()
+    expect(page.locator("#status")).to_contain_text("已修复")
+    kinds = [(e.kind, e.by) for e in lab.store.tickets.events(ticket.id)]
+    assert kinds[1:] == [("acknowledged", "eng"), ("on_site", "eng"), ("resolved", "eng")]
+    engineer.close()
+
+
+def paging(port: int) -> dict[str, Any]:
+    return {
+        "channels": [{"type": "email", "name": "mail", "host": "127.0.0.1", "port": port,
+                      "security": "none", "sender": "monitord@example.com", "timeout": 5}],
+        "oncall": {
+            "people": [{"id": "li", "name": "李工", "email": "li@example.com",
+                        "console_user": "eng"}],
+            "rotations": [{"id": "duty", "contracts": ["seed-000"], "handover": "weekly",
+                           "start": "2026-01-05", "people": ["li"]}],
+        },
+        "escalation": [{"id": "calls", "classes": ["hotline"], "steps": [
+            {"after": "0s", "targets": ["oncall"], "channels": ["mail"]}]}],
+    }  # fmt: skip
+
+
+def deliver(lab: ConsoleLab) -> None:
+    """One pass of the real dispatcher (in a thread: Playwright's sync API holds this one's
+    loop), minting the one-time links as the daemon does, once the storm-grouping wait
+    for a hotline call (3 s) is over."""
+    links = Links(lab.store, lab.config.console, lab.clock.now)
+    notifier = Dispatcher(lab.store, lab.clock, lab.config.notify, signin=links.mint)
+
+    async def later() -> None:
+        await lab.clock.advance(5)
+        await notifier.pass_once()
+
+    thread = threading.Thread(target=lambda: asyncio.run(later()))
+    thread.start()
+    thread.join(30)

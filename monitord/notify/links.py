@@ -1,0 +1,39 @@
+"""The console link in a message, and the one-time sign-in token put into it when sent.
+
+A message is rendered inside the ticket write (pure, stored in the outbox), but a sign-in
+token must never sit in the database in clear. So the stored text carries a marker,
+`{signin:USER:TICKET}`, and the dispatcher swaps it for `/console/t/<token>` just before
+sending, minting the token then (its hash alone is stored, console/links.py). Without a
+minter, or for a user who cannot sign in, the marker becomes the ticket's plain page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_MARK = re.compile(r"\{signin:([A-Za-z0-9][\w.\-]{0,63}):(\d{1,18})\}")
+# (console user, ticket id) -> the path of a fresh one-time link, or None (cannot sign in).
+Minter = Callable[[str, int], str | None]
+
+
+def link_for(base_url: str, ticket_id: int, console_user: str | None) -> str:
+    base = base_url.rstrip("/")
+    if console_user is None:
+        return f"{base}/console/tickets/{ticket_id}"
+    return f"{base}{{signin:{console_user}:{ticket_id}}}"
+
+
+def has_marks(text: str) -> bool:
+    return _MARK.search(text) is not None
+
+
+def fill(text: str, mint: Minter | None) -> str:
+    """`text` with every marker replaced by a fresh link's path (or the plain ticket page)."""
+
+    def one(m: re.Match[str]) -> str:
+        ticket = int(m.group(2))
+        made = mint(m.group(1), ticket) if mint is not None else None
+        return made or f"/console/tickets/{ticket}"
+
+    return _MARK.sub(one, text)
