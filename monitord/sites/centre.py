@@ -18,9 +18,17 @@ from monitord.clock import Clock
 from monitord.config import Config
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.enrolment import poller_config, revision
-from monitord.sites.wire import ConfigOut, Entry, PushIn, PushOut
+from monitord.sites.wire import (
+    ConfigOut,
+    Entry,
+    EventEntry,
+    FactsEntry,
+    PushIn,
+    PushOut,
+    StateEntry,
+)
 from monitord.store import Store
-from monitord.store.pollers import PollerRecord
+from monitord.store.pollers import Learnt, PollerRecord
 from monitord.store.records import OperationEvent, SavedState
 
 _log = log.get("monitord.sites")
@@ -48,11 +56,14 @@ class PollerCentre:
         self._tracker, self._desk, self._heard_again = tracker, desk, heard_again
         self._locks: dict[str, asyncio.Lock] = {}
 
-    def configuration(self, poller: PollerRecord) -> ConfigOut:
-        projected = poller_config(self._config(), poller.sites)
-        return ConfigOut(poller=poller.id, revision=revision(projected), config=projected)
+    def configuration(self, poller: PollerRecord, minor: int = 0) -> ConfigOut:
+        """Its configuration; from wire 1.1 on with its watches and their secrets."""
+        projected = poller_config(self._config(), poller.sites, watches=minor >= 1)
+        return ConfigOut(
+            poller=poller.id, revision=revision(projected, poller.key), config=projected
+        )
 
-    async def push(self, poller: PollerRecord, body: PushIn) -> PushOut:
+    async def push(self, poller: PollerRecord, body: PushIn, minor: int = 0) -> PushOut:
         config = self._config()
         site_of = {d.id: d.site for d in config.devices}
         for e in body.entries:
@@ -82,15 +93,19 @@ class PollerCentre:
                     poller.id,
                     acked,
                     upto,
-                    [_change(e) for e in known],
+                    [_change(e) for e in known if not isinstance(e, FactsEntry)],
+                    [_learnt(e) for e in known if isinstance(e, FactsEntry)],
                 )
                 if applied == upto:
                     await self._act(poller.id, known)
                 acked = applied
-        return PushOut(acked=acked, revision=self.configuration(poller).revision)
+        return PushOut(acked=acked, revision=self.configuration(poller, minor).revision)
 
     async def _act(self, poller_id: str, batch: Sequence[Entry]) -> None:
         for e in batch:
+            if not isinstance(e, StateEntry):
+                self._told(poller_id, e)
+                continue
             t = _transition(e)
             self._tracker.restore(t.device_id, t.to_state, t.at)
             _log.info(
@@ -104,6 +119,16 @@ class PollerCentre:
             )
             if self._desk is not None:
                 await self._desk.on_transition(t, self._tracker)
+
+    @staticmethod
+    def _told(poller_id: str, e: Entry) -> None:
+        # As health/journal.Journal logs a local watch's lines (without the values).
+        if isinstance(e, EventEntry) and e.event == "finding":
+            _log.info("finding changed", device=e.device, poller=poller_id, at=e.at.isoformat(),
+                      from_status=e.from_state, to_status=e.to_state, summary=e.reason)  # fmt: skip
+        elif isinstance(e, EventEntry):
+            _log.warning("device event", device=e.device, poller=poller_id, kind=e.event,
+                         at=e.at.isoformat(), reason=e.reason)  # fmt: skip
 
 
 def _contiguous(entries: Sequence[Entry], acked: int) -> list[Entry]:
@@ -119,11 +144,15 @@ def _contiguous(entries: Sequence[Entry], acked: int) -> list[Entry]:
     return out
 
 
-def _transition(e: Entry) -> Transition:
+def _transition(e: StateEntry) -> Transition:
     return Transition(e.device, e.at, e.from_state, e.to_state, e.reason, dict(e.observation))
 
 
-def _change(e: Entry) -> tuple[OperationEvent, SavedState]:
+def _change(e: StateEntry | EventEntry) -> tuple[OperationEvent, SavedState | None]:
+    if isinstance(e, EventEntry):  # a line of the record as a local watch writes it
+        event = OperationEvent(e.device, e.at, e.event, e.from_state, e.to_state, e.reason,
+                               {**e.observation, "poller_seq": e.seq})  # fmt: skip
+        return event, None
     event = OperationEvent(
         device_id=e.device,
         at=e.at,
@@ -134,3 +163,7 @@ def _change(e: Entry) -> tuple[OperationEvent, SavedState]:
         observation={**e.observation, "poller_seq": e.seq},
     )
     return event, SavedState(e.device, e.to_state.value, e.at, e.at, e.reason)
+
+
+def _learnt(e: FactsEntry) -> Learnt:
+    return e.device, e.source, e.facts, e.at

@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel
 
 from monitord import __version__
-from monitord.sites.wire import PREFIX, ConfigOut, PushIn, PushOut
+from monitord.sites.wire import MINOR, PREFIX, WIRE, ConfigOut, PushIn, PushOut
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -59,15 +59,20 @@ class Link:
         self._client = httpx.AsyncClient(
             verify=pinned_context(pins),
             timeout=timeout,
-            headers={"authorization": f"Bearer {token}", "user-agent": f"monitord/{__version__}"},
+            headers={
+                "authorization": f"Bearer {token}",
+                "user-agent": f"monitord/{__version__}",
+                WIRE: str(MINOR),
+            },
         )
         self.centre: str | None = None  # the one that answered last
+        self.minor = 0  # the wire's minor version the centre answered with last
 
     async def close(self) -> None:
         await self._client.aclose()
 
     async def push(self, body: PushIn) -> PushOut:
-        return await self._call("POST", "/push", PushOut, body.model_dump_json())
+        return await self._call("POST", "/push", PushOut, body.model_dump_json(exclude_none=True))
 
     async def configuration(self) -> ConfigOut:
         return await self._call("GET", "/config", ConfigOut, None)
@@ -92,6 +97,8 @@ class Link:
                 failures.append(f"{centre}: HTTP {response.status_code}")
                 continue
             self.centre = centre
+            said = response.headers.get(WIRE, "0")
+            self.minor = min(int(said), MINOR) if said.isdigit() else 0
             return model.model_validate_json(response.content)
         raise LinkDown("; ".join(failures))
 

@@ -10,14 +10,24 @@ from __future__ import annotations
 import asyncio
 from typing import TypeVar
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, ValidationError
 
 from monitord import log
 from monitord.clock import Clock
 from monitord.sites.centre import NotYours, PollerCentre
 from monitord.sites.enrolment import new_token, normal_code
-from monitord.sites.wire import MAX_BODY, PREFIX, ConfigOut, EnrolIn, EnrolOut, PushIn, PushOut
+from monitord.sites.wire import (
+    MAX_BODY,
+    MINOR,
+    PREFIX,
+    WIRE,
+    ConfigOut,
+    EnrolIn,
+    EnrolOut,
+    PushIn,
+    PushOut,
+)
 from monitord.store import Store
 from monitord.store.pollers import EnrolRefused, PollerRecord
 
@@ -76,18 +86,19 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
         _log.info("poller enrolled", poller=poller.id, sites=list(poller.sites))
         return EnrolOut(poller=poller.id, sites=poller.sites, token=token)
 
-    @router.get("/config")
-    async def configuration(request: Request) -> ConfigOut:
+    @router.get("/config", response_model_exclude_none=True)
+    async def configuration(request: Request, response: Response) -> ConfigOut:
         """The poller's sites, their devices and probe settings."""
-        return centre.configuration(await caller(request))
+        poller = await caller(request)
+        return centre.configuration(poller, _minor(request, response))
 
-    @router.post("/push")
-    async def push(request: Request) -> PushOut:
+    @router.post("/push", response_model_exclude_none=True)
+    async def push(request: Request, response: Response) -> PushOut:
         """Journal entries in sequence order, and a heartbeat; answers the acknowledged seq."""
         poller = await caller(request)  # before a byte of the body is read
         body = await _body(request, PushIn)
         try:
-            return await centre.push(poller, body)
+            return await centre.push(poller, body, _minor(request, response))
         except NotYours as exc:
             _log.warning("poller wrote a device of another site", poller=poller.id, device=str(exc))
             raise HTTPException(
@@ -95,6 +106,14 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
             ) from None
 
     return router
+
+
+def _minor(request: Request, response: Response) -> int:
+    """The wire's minor version for this exchange: the lower of the poller's and ours."""
+    said = request.headers.get(WIRE, "0")
+    minor = min(int(said), MINOR) if said.isdigit() else 0
+    response.headers[WIRE] = str(minor)
+    return minor
 
 
 def _client(request: Request) -> str | None:
