@@ -78,6 +78,7 @@ class Daemon:
         self._upkeep: PreventionService | None = None
         self._windows: WindowBook | None = None
         self._warnings: EarlyWarningDesk | None = None
+        self._centre: PollerCentre | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -160,7 +161,7 @@ class Daemon:
             silence = SilenceWatch(
                 store, self.clock, lambda: self.config, fleet.tracker, lambda: desk.messages
             )
-            centre = PollerCentre(
+            centre = self._centre = PollerCentre(
                 store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again
             )
             links = [poller_router(store, self.clock, centre)]
@@ -298,6 +299,8 @@ class Daemon:
             self._warnings.apply(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
+        if self._centre is not None:
+            self._centre.config_changed()  # long-polling site pollers get it now
         self.metrics.reloads.labels("success").inc()
         self.metrics.last_reload_ok.set(1)
 

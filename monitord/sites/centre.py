@@ -32,6 +32,7 @@ from monitord.store.pollers import Learnt, PollerRecord
 from monitord.store.records import OperationEvent, SavedState
 
 _log = log.get("monitord.sites")
+_RELOOK = 5.0  # seconds between looks at a long-polled configuration
 
 
 class Desk(Protocol):
@@ -55,6 +56,42 @@ class PollerCentre:
         self._store, self._clock, self._config = store, clock, config
         self._tracker, self._desk, self._heard_again = tracker, desk, heard_again
         self._locks: dict[str, asyncio.Lock] = {}
+        self._changed = asyncio.Event()  # set (and replaced) when the configuration changes
+        self.waiting = 0  # long polls held now
+
+    def config_changed(self) -> None:
+        """The daemon reloaded its configuration: answer the waiting pollers now."""
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def configuration_after(
+        self, poller: PollerRecord, minor: int, known: str, wait: float
+    ) -> ConfigOut | None:
+        """A long poll: its configuration as soon as its revision is not `known`, or None
+        after `wait` seconds. Woken by `config_changed`; it also looks again every few
+        seconds, since a secret's file may change without a reload."""
+        deadline = self._clock.monotonic() + wait
+        self.waiting += 1
+        try:
+            return await self._wait_for_change(poller, minor, known, deadline)
+        finally:
+            self.waiting -= 1
+
+    async def _wait_for_change(
+        self, poller: PollerRecord, minor: int, known: str, deadline: float
+    ) -> ConfigOut | None:
+        while True:
+            out = self.configuration(poller, minor)
+            left = deadline - self._clock.monotonic()
+            if out.revision != known or left <= 0:
+                return out if out.revision != known else None
+            changed = asyncio.ensure_future(self._changed.wait())
+            slept = asyncio.ensure_future(self._clock.sleep(min(left, _RELOOK)))
+            try:
+                await asyncio.wait((changed, slept), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                changed.cancel()
+                slept.cancel()
 
     def configuration(self, poller: PollerRecord, minor: int = 0) -> ConfigOut:
         """Its configuration; from wire 1.1 on with its watches and their secrets."""

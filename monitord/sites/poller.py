@@ -42,6 +42,7 @@ from monitord.store.records import MetricHour
 from monitord.supervise import Backoff, Supervisor, retry
 
 _log = log.get("monitord.poller")
+_FOLLOW_RETRY = 5.0  # seconds before a failed long poll is tried again
 
 
 class JournalWriter:
@@ -159,6 +160,22 @@ class PollerDaemon:
                 _log.info("configuration changed", revision=new.revision,
                           devices=len(fleet.devices))  # fmt: skip
 
+            async def follow_step() -> float:
+                """Long-poll the centre (wire 1.1): a change there reaches the site within
+                a round trip, not at the next heartbeat."""
+                if link.minor < 1:
+                    return self.heartbeat  # a 1.0 centre: the push answers carry revisions
+                try:
+                    new = await link.changed_configuration(uplink.revision)
+                except LinkDown:
+                    return _FOLLOW_RETRY
+                except LinkRefused:
+                    return _FOLLOW_RETRY * 12
+                if new is not None and new.revision != uplink.revision:
+                    uplink.revision = new.revision
+                    await adopt(new)
+                return 0.0
+
             async def uplink_step() -> float:
                 wait = await uplink.step()
                 if uplink.new_config is not None:
@@ -173,6 +190,7 @@ class PollerDaemon:
             sup = await stack.enter_async_context(supervisor)
             sup.service("scheduler", scheduler.run, critical=True)
             sup.periodic("uplink", uplink_step)
+            sup.periodic("config-follow", follow_step)
             for name, watch in watches.items():
                 sup.service(name, watch.run)
             sup.periodic("history", partial(history.step, self.clock, 300.0), first_after=300.0)

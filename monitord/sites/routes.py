@@ -11,6 +11,7 @@ import asyncio
 from typing import TypeVar
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from monitord import log
@@ -18,6 +19,7 @@ from monitord.clock import Clock
 from monitord.sites.centre import NotYours, PollerCentre
 from monitord.sites.enrolment import new_token, normal_code
 from monitord.sites.wire import (
+    LONG_POLL,
     MAX_BODY,
     MINOR,
     PREFIX,
@@ -86,11 +88,24 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
         _log.info("poller enrolled", poller=poller.id, sites=list(poller.sites))
         return EnrolOut(poller=poller.id, sites=poller.sites, token=token)
 
-    @router.get("/config", response_model_exclude_none=True)
-    async def configuration(request: Request, response: Response) -> ConfigOut:
-        """The poller's sites, their devices and probe settings."""
+    @router.get("/config", response_model_exclude_none=True, response_model=None)
+    async def configuration(
+        request: Request, response: Response, wait: str | None = None
+    ) -> ConfigOut | Response:
+        """The poller's sites, their devices and probe settings. With `wait=REVISION`
+        (wire 1.1): a long poll, answered as soon as the revision differs, else 304
+        after LONG_POLL seconds."""
         poller = await caller(request)
-        return centre.configuration(poller, _minor(request, response))
+        minor = _minor(request, response)
+        if wait is None:
+            return centre.configuration(poller, minor)
+        if len(wait) > 64:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "wait: a revision")
+        out = await centre.configuration_after(poller, minor, wait, LONG_POLL)
+        if out is None:
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={WIRE: str(minor)})
+        return JSONResponse(out.model_dump(mode="json", exclude_none=True),
+                            headers={WIRE: str(minor)})  # fmt: skip
 
     @router.post("/push", response_model_exclude_none=True)
     async def push(request: Request, response: Response) -> PushOut:

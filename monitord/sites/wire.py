@@ -20,6 +20,7 @@ PREFIX = "/api/poller/v1"
 # side without the header is 1.0 and gets exactly the 1.0 bodies.
 WIRE = "x-monitord-wire"
 MINOR = 1
+LONG_POLL = 25.0  # seconds a centre holds `GET /config?wait=REVISION` before its 304
 MAX_BATCH = 500  # entries per push; a backlog goes up in several pushes, in order
 MAX_BODY = 1 << 20  # bytes of one request body
 

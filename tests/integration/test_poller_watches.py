@@ -6,6 +6,8 @@ configuration, only over the pinned HTTPS, and stay 0600 and out of the logs."""
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -168,3 +170,41 @@ async def test_a_1_0_poller_gets_no_secret(lab: tuple[Centre, OnvifPeer]) -> Non
     new = centre.centre.configuration(record, minor=1)
     assert set(new.config["secrets"].values()) == {SNMP_COMMUNITY, ONVIF_PASSWORD}
     assert SNMP_COMMUNITY not in new.revision and old.revision != new.revision
+
+
+async def test_a_change_at_the_centre_reaches_the_poller_within_10_s(
+    lab: tuple[Centre, OnvifPeer], tmp_path: Path
+) -> None:
+    """Over the real HTTPS link, with heartbeats a minute apart: only the long poll can
+    bring the change this soon."""
+    centre, _ = lab
+    state = tmp_path / "poller"
+    await asyncio.to_thread(enrol, [centre.url], centre.code, state, None)
+    poller = PollerDaemon(state, heartbeat=60.0)
+    task = asyncio.create_task(poller.run())
+    try:
+        for _ in range(100):  # bounded: until the poller holds a long poll
+            await asyncio.sleep(0.1)
+            assert not task.done(), task
+            if centre.centre.waiting:
+                break
+        assert centre.centre.waiting
+        before = json.loads((state / "config.json").read_text())["revision"]
+        renamed = centre.config.devices[0].model_copy(update={"name": "sw, renamed"})
+        centre.config = centre.config.model_copy(
+            update={"devices": (renamed, *centre.config.devices[1:])}
+        )
+        started = time.monotonic()
+        centre.centre.config_changed()
+        got = before
+        for _ in range(100):  # bounded: 10 s
+            await asyncio.sleep(0.1)
+            got = json.loads((state / "config.json").read_text())["revision"]
+            if got != before:
+                break
+        took = time.monotonic() - started
+        assert got != before, "not delivered within 10 s"
+        print(f"configuration change reached the poller in {took:.3f} s (target 10 s)")
+    finally:
+        poller.stop()
+        await asyncio.wait_for(task, 10)

@@ -75,7 +75,7 @@ class Lab:
         self.silence = SilenceWatch(
             store, self.clock, lambda: self.config, self.tracker, lambda: None
         )
-        centre = PollerCentre(
+        centre = self.centre = PollerCentre(
             store, self.clock, lambda: self.config, self.tracker, self.desk,
             self.silence.heard_again,
         )  # fmt: skip
