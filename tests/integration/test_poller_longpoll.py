@@ -9,7 +9,7 @@ import asyncio
 import httpx
 
 from monitord.sites.wire import LONG_POLL, WIRE
-from tests.integration.test_pollers_link import Lab, lab  # noqa: F401 - the fixture
+from tests.integration.test_pollers_link import Lab, lab
 
 __all__ = ["lab"]
 
@@ -28,7 +28,7 @@ def _headers(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}", WIRE: "1"}
 
 
-async def test_a_change_answers_a_waiting_poller_at_once(lab: Lab) -> None:  # noqa: F811
+async def test_a_change_answers_a_waiting_poller_at_once(lab: Lab) -> None:
     token = (await lab.enrol(lab.code("north", "p-north"))).json()["token"]
     first = await lab.http.get("/config", headers=_headers(token))
     assert first.status_code == 200 and first.headers[WIRE] == "1"
@@ -49,7 +49,7 @@ async def test_a_change_answers_a_waiting_poller_at_once(lab: Lab) -> None:  # n
     assert any(d["name"] == "N cam, renamed" for d in body["config"]["devices"])
 
 
-async def test_nothing_changed_is_a_304_after_the_long_poll(lab: Lab) -> None:  # noqa: F811
+async def test_nothing_changed_is_a_304_after_the_long_poll(lab: Lab) -> None:
     token = (await lab.enrol(lab.code("north", "p-north"))).json()["token"]
     known = (await lab.http.get("/config", headers=_headers(token))).json()["revision"]
     waiting = asyncio.create_task(
@@ -69,7 +69,7 @@ async def test_nothing_changed_is_a_304_after_the_long_poll(lab: Lab) -> None:  
     assert plain.status_code == 200 and WIRE not in plain.json()
 
 
-async def test_a_long_poll_needs_a_credential(lab: Lab) -> None:  # noqa: F811
+async def test_a_long_poll_needs_a_credential(lab: Lab) -> None:
     r = await lab.http.get("/config", params={"wait": "x"}, headers={"authorization": "Bearer no"})
     assert r.status_code == 401
     assert isinstance(r, httpx.Response)

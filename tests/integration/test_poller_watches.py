@@ -6,9 +6,9 @@ configuration, only over the pinned HTTPS, and stay 0600 and out of the logs."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
-import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -204,7 +204,7 @@ async def test_a_change_at_the_centre_reaches_the_poller_within_10_s(
                 break
         took = time.monotonic() - started
         assert got != before, "not delivered within 10 s"
-        print(f"configuration change reached the poller in {took:.3f} s (target 10 s)")
+        assert took < 10.0, took
     finally:
         poller.stop()
         await asyncio.wait_for(task, 10)
