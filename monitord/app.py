@@ -43,6 +43,7 @@ from monitord.prevention.window_watch import windows_step
 from monitord.prevention.windows import WindowBook
 from monitord.scheduler import Scheduler
 from monitord.sites.centre import PollerCentre
+from monitord.sites.metrics import PollerCollector
 from monitord.sites.routes import poller_router
 from monitord.sites.silence import SilenceWatch
 from monitord.store import Store, StoreError
@@ -164,6 +165,7 @@ class Daemon:
             centre = self._centre = PollerCentre(
                 store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again
             )
+            self.registry.register(PollerCollector(lambda: silence.pollers))
             links = [poller_router(store, self.clock, centre)]
             self.api_port = await serve_api(stack, store, lambda: self.config, self.clock, links)
             scheduler.set_devices(fleet.intervals())

@@ -10,6 +10,7 @@ entries after a gap wait for the gap to be filled, so the history is applied in 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -18,6 +19,7 @@ from monitord.clock import Clock
 from monitord.config import Config
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.enrolment import poller_config, revision
+from monitord.sites.skew import corrected, offset
 from monitord.sites.wire import (
     ConfigOut,
     Entry,
@@ -108,14 +110,18 @@ class PollerCentre:
             if site is not None and site not in poller.sites:
                 raise NotYours(e.device)
         now = self._clock.now()
+        skew = offset(body, now)
+        entries = [self._on_our_clock(poller.id, e, skew, now) for e in body.entries]
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
             fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
-            await asyncio.to_thread(self._store.pollers.seen, poller.id, now, body.version)
+            await asyncio.to_thread(
+                self._store.pollers.seen, poller.id, now, body.version, skew, body.backlog
+            )
             if fresh is not None and fresh.silent_since is not None and self._heard_again:
                 await self._heard_again(fresh)  # before the replay: it starts from the truth
             acked = fresh.acked_seq if fresh is not None else 0
-            batch = _contiguous(body.entries, acked)
+            batch = _contiguous(entries, acked)
             # A device removed from the configuration since the poller journaled it: its
             # entries are acknowledged and dropped, so they cannot wedge the journal.
             known = [e for e in batch if e.device in site_of]
@@ -136,7 +142,20 @@ class PollerCentre:
                 if applied == upto:
                     await self._act(poller.id, known)
                 acked = applied
-        return PushOut(acked=acked, revision=self.configuration(poller, minor).revision)
+        revised = self.configuration(poller, minor).revision
+        if minor < 1:
+            return PushOut(acked=acked, revision=revised)
+        return PushOut(acked=acked, revision=revised, received_at=now,
+                       answered_at=self._clock.now())  # fmt: skip
+
+    @staticmethod
+    def _on_our_clock(poller_id: str, e: Entry, skew: float, now: dt.datetime) -> Entry:
+        fixed, future = corrected(e, skew, now)
+        if future:
+            _log.warning("future-dated entry re-dated to its arrival", poller=poller_id,
+                         seq=e.seq, device=e.device, at=e.at.isoformat(),
+                         offset_s=round(skew, 3))  # fmt: skip
+        return fixed
 
     async def _act(self, poller_id: str, batch: Sequence[Entry]) -> None:
         for e in batch:

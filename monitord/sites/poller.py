@@ -38,6 +38,7 @@ from monitord.sites.journal import Journal
 from monitord.sites.link import Link, LinkDown, LinkRefused
 from monitord.sites.sitestore import SiteStore
 from monitord.sites.wire import MAX_BATCH, ConfigOut, PushIn
+from monitord.sites.wire import Clock as WireClock
 from monitord.store.records import MetricHour
 from monitord.supervise import Backoff, Supervisor, retry
 
@@ -73,13 +74,18 @@ class Uplink:
         self._heartbeat, self.revision = heartbeat, revision
         self._last = float("-inf")
         self._down = False
+        self._sample: WireClock | None = None
         self.new_config: ConfigOut | None = None
 
     async def step(self) -> float:
         pending = await asyncio.to_thread(self._journal.pending, MAX_BATCH)
         if not pending and self._clock.monotonic() - self._last < self._heartbeat:
             return 0.5
-        body = PushIn(sent_at=self._clock.now(), version=__version__, entries=tuple(pending))
+        sent = self._clock.now()
+        body = PushIn(sent_at=sent, version=__version__, entries=tuple(pending))
+        if self._link.minor >= 1:  # a 1.0 centre refuses keys it does not know
+            backlog = await asyncio.to_thread(self._journal.backlog)
+            body = body.model_copy(update={"backlog": backlog, "clock": self._sample})
         try:
             out = await self._link.push(body)
         except LinkDown as exc:
@@ -93,6 +99,10 @@ class Uplink:
         if self._down:
             _log.info("centre reachable again", centre=self._link.centre)
         self._down, self._last = False, self._clock.monotonic()
+        if out.received_at is not None and out.answered_at is not None:
+            # The four times of this exchange go with the next push: the centre's offset.
+            self._sample = WireClock(t0=sent, t1=out.received_at, t2=out.answered_at,
+                                     t3=self._clock.now())  # fmt: skip
         await asyncio.to_thread(self._journal.acknowledge, out.acked)
         if out.revision != self.revision:
             self.new_config = await self._link.configuration()

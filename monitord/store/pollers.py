@@ -42,6 +42,8 @@ class PollerRecord:
     # The credential's hash: keys the configuration's revision over its secrets, so a
     # revision seen anywhere tells nothing about them.
     key: str | None = field(default=None, repr=False)
+    clock_offset: float | None = None  # seconds, centre minus poller
+    backlog: int | None = None  # journal entries it has not had acknowledged
 
     @property
     def active(self) -> bool:
@@ -115,11 +117,22 @@ class Pollers(Repository):
             row.revoked_at, row.token_hash = now, None
             return True
 
-    def seen(self, poller_id: str, now: dt.datetime, version: str | None) -> None:
+    def seen(
+        self,
+        poller_id: str,
+        now: dt.datetime,
+        version: str | None,
+        clock_offset: float | None = None,
+        backlog: int | None = None,
+    ) -> None:
         with self._session(f"note a heartbeat of poller {poller_id}", write=True) as s:
             row = s.get(PollerRow, poller_id)
             if row is not None:
                 row.last_seen, row.version, row.silent_since = now, version, None
+                if clock_offset is not None:
+                    row.clock_offset = clock_offset
+                if backlog is not None:
+                    row.backlog = backlog
 
     def mark_silent(
         self, poller_id: str, last_seen: dt.datetime | None, since: dt.datetime
@@ -165,5 +178,5 @@ class Pollers(Repository):
 def _record(r: PollerRow) -> PollerRecord:
     return PollerRecord(
         r.id, tuple(r.sites), r.enrolled_at, r.revoked_at, r.last_seen, r.acked_seq,
-        r.version, r.silent_since, r.token_hash,
+        r.version, r.silent_since, r.token_hash, r.clock_offset, r.backlog,
     )  # fmt: skip

@@ -208,3 +208,41 @@ async def test_a_change_at_the_centre_reaches_the_poller_within_10_s(
     finally:
         poller.stop()
         await asyncio.wait_for(task, 10)
+
+
+class BehindClock(SystemClock):
+    """The poller's box, its wall clock 10 minutes slow (monotonic time is unaffected)."""
+
+    def now(self) -> dt.datetime:
+        return super().now() - dt.timedelta(minutes=10)
+
+
+async def test_a_poller_10_min_slow_records_true_times(
+    lab: tuple[Centre, OnvifPeer], tmp_path: Path
+) -> None:
+    centre, _ = lab
+    state = tmp_path / "poller"
+    await asyncio.to_thread(enrol, [centre.url], centre.code, state, None)
+    started = dt.datetime.now(dt.UTC)
+    poller = PollerDaemon(state, clock=BehindClock(), heartbeat=0.3)
+    task = asyncio.create_task(poller.run())
+    lines: list[Any] = []
+    try:
+        for _ in range(150):  # bounded: 30 s
+            await asyncio.sleep(0.2)
+            assert not task.done(), task
+            lines = [e for e in findings(centre.store, "sw") if e.observation["check"] == "port:3"]
+            if lines:
+                break
+        await asyncio.sleep(1.0)  # a few pushes with the NTP-style sample
+    finally:
+        poller.stop()
+        await asyncio.wait_for(task, 10)
+    ended = dt.datetime.now(dt.UTC)
+    assert len(lines) == 1, lines
+    slack = dt.timedelta(seconds=2)
+    assert started - slack <= lines[0].at <= ended + slack, (started, lines[0].at, ended)
+    record = centre.store.pollers.get("p-north")
+    assert record is not None and record.clock_offset is not None
+    assert abs(record.clock_offset - 600) <= 2, record.clock_offset
+    assert record.backlog is not None
