@@ -110,8 +110,8 @@ class PollerCentre:
             if site is not None and site not in poller.sites:
                 raise NotYours(e.device)
         now = self._clock.now()
-        skew = offset(body, now)
-        entries = [self._on_our_clock(poller.id, e, skew, now) for e in body.entries]
+        skew, noise = offset(body, now)
+        entries = [self._on_our_clock(poller.id, e, skew, noise, now) for e in body.entries]
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
             fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
@@ -149,8 +149,10 @@ class PollerCentre:
                        answered_at=self._clock.now())  # fmt: skip
 
     @staticmethod
-    def _on_our_clock(poller_id: str, e: Entry, skew: float, now: dt.datetime) -> Entry:
-        fixed, future = corrected(e, skew, now)
+    def _on_our_clock(
+        poller_id: str, e: Entry, skew: float, noise: float, now: dt.datetime
+    ) -> Entry:
+        fixed, future = corrected(e, skew, now, noise)
         if future:
             _log.warning("future-dated entry re-dated to its arrival", poller=poller_id,
                          seq=e.seq, device=e.device, at=e.at.isoformat(),

@@ -37,6 +37,7 @@ from monitord.sites.identity import CONFIG, JOURNAL, PINS, SECRETS, Identity, wr
 from monitord.sites.journal import Journal
 from monitord.sites.link import Link, LinkDown, LinkRefused
 from monitord.sites.sitestore import SiteStore
+from monitord.sites.skew import MAX_ROUND_TRIP
 from monitord.sites.wire import MAX_BATCH, ConfigOut, PushIn
 from monitord.sites.wire import Clock as WireClock
 from monitord.store.records import MetricHour
@@ -101,8 +102,13 @@ class Uplink:
         self._down, self._last = False, self._clock.monotonic()
         if out.received_at is not None and out.answered_at is not None:
             # The four times of this exchange go with the next push: the centre's offset.
-            self._sample = WireClock(t0=sent, t1=out.received_at, t2=out.answered_at,
-                                     t3=self._clock.now())  # fmt: skip
+            # A slow exchange (one that waited out a cut line) measures the delay, not the
+            # clock: the last quick one stays the sample.
+            sample = WireClock(t0=sent, t1=out.received_at, t2=out.answered_at,
+                               t3=self._clock.now())  # fmt: skip
+            trip = (sample.t3 - sample.t0) - (sample.t2 - sample.t1)
+            if trip.total_seconds() <= MAX_ROUND_TRIP:
+                self._sample = sample
         await asyncio.to_thread(self._journal.acknowledge, out.acked)
         if out.revision != self.revision:
             self.new_config = await self._link.configuration()
