@@ -23,7 +23,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from monitord import __version__, log, sdnotify
-from monitord.checks.base import WATCHES, Deps, Watch
+from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import Pinger
 from monitord.checks.icmp.metrics import DaemonMetrics
 from monitord.checks.icmp.watch import Fleet
@@ -157,8 +157,8 @@ class PollerDaemon:
             watches: dict[str, Watch] = {}
             stack.push_async_callback(_stop_all, watches)
             for kind in WATCHES:
-                if kind.wanted(config):
-                    watches[kind.name] = await kind.open(deps)
+                if kind.wanted(config) and (opened := await _open(kind, deps)) is not None:
+                    watches[kind.name] = opened
             uplink = Uplink(journal, link, self.clock, self.heartbeat, given.revision)
 
             async def adopt(new: ConfigOut) -> None:
@@ -170,8 +170,10 @@ class PollerDaemon:
                     if running is not None:
                         running.apply(changed)
                     elif kind.wanted(changed):
-                        opened = watches[kind.name] = await kind.open(replace(deps, config=changed))
-                        supervisor.service(kind.name, opened.run)
+                        opened = await _open(kind, replace(deps, config=changed))
+                        if opened is not None:
+                            watches[kind.name] = opened
+                            supervisor.service(kind.name, opened.run)
                 scheduler.set_devices(fleet.intervals())
                 _log.info("configuration changed", revision=new.revision,
                           devices=len(fleet.devices))  # fmt: skip
@@ -259,6 +261,17 @@ class _NoHours:
 
     def prune(self, before_hour: int) -> int:
         return 0
+
+
+async def _open(kind: WatchKind, deps: Deps) -> Watch | None:
+    """Open a watch; one that cannot start (the trap port taken or privileged) is logged and
+    tried again at the next configuration. The centre refuses to start instead, where an
+    operator sees it; a site box that stopped would leave the whole site unwatched."""
+    try:
+        return await kind.open(deps)
+    except Exception as exc:  # noqa: BLE001 - whatever it is, ICMP and the others go on
+        _log.error("watch not started", watch=kind.name, error=f"{type(exc).__name__}: {exc}")
+        return None
 
 
 async def _stop_all(watches: dict[str, Watch]) -> None:

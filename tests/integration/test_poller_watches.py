@@ -29,17 +29,21 @@ from monitord.sites.poller import PollerDaemon
 from monitord.sites.routes import poller_router
 from monitord.store import Store
 from tests.peers.onvif import OnvifPeer
-from tests.peers.snmp import Snmpsim
+from tests.peers.snmp import Snmpsim, free_udp_port
 from tests.support.tlscert import self_signed
 
 ONVIF_PASSWORD = "Adm1n-9x!"
 SNMP_COMMUNITY = "switch1"  # snmpsim's community of the simulated switch
+TRAP_COMMUNITY = "tr4p-c0mmunity"
 
 
-def centre_config(cert: Path, key: Path, snmp_port: int, onvif_port: int) -> Config:
+def centre_config(cert: Path, key: Path, snmp_port: int, onvif_port: int, trap_port: int) -> Config:
     return Config.model_validate(
         {
             "api": {"enabled": True, "port": 0, "tls_cert": str(cert), "tls_key": str(key)},
+            # The trap receiver's settings go down with its secrets: traps arrive at the site.
+            "traps": {"listen": "127.0.0.1", "port": trap_port,
+                      "communities": [{"env": "T_TRAP"}]},
             "sites": [{"id": "north", "name": "North", "poller": "p-north"},
                       {"id": "south", "name": "South", "poller": "p-south"}],
             "devices": [
@@ -48,7 +52,7 @@ def centre_config(cert: Path, key: Path, snmp_port: int, onvif_port: int) -> Con
                  "snmp": {"port": snmp_port, "community": {"env": "T_SW"}, "timeout": 1.0,
                           "retries": 1, "interval": 5, "retry_interval": 0.3,
                           "max_attempts": 2, "ports": [1, 2, 3]}},
-                {"id": "nvr", "name": "nvr", "kind": "nvr", "address": "127.0.0.1",
+                {"id": "nvr", "name": "nvr", "kind": "nvr", "address": "127.0.0.2",
                  "site": "north",
                  "onvif": {"port": onvif_port, "username": "admin",
                            "password": {"env": "T_ONVIF"}, "timeout": 1.0, "interval": 10,
@@ -66,7 +70,8 @@ def centre_config(cert: Path, key: Path, snmp_port: int, onvif_port: int) -> Con
 class Centre:
     def __init__(self, store: Store, tmp: Path, snmp_port: int, onvif_port: int) -> None:
         self.cert, key = self_signed(tmp, "127.0.0.1")
-        self.config = centre_config(self.cert, key, snmp_port, onvif_port)
+        self.trap_port = free_udp_port()
+        self.config = centre_config(self.cert, key, snmp_port, onvif_port, self.trap_port)
         self.store, clock = store, SystemClock()
         store.devices.sync(
             site_records(self.config), [device_record(d) for d in self.config.devices], clock.now()
@@ -91,19 +96,33 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("T_SW", SNMP_COMMUNITY)
     monkeypatch.setenv("T_ONVIF", ONVIF_PASSWORD)
     monkeypatch.setenv("T_SOUTH", "south-only-c0mmunity")
+    monkeypatch.setenv("T_TRAP", TRAP_COMMUNITY)
 
 
 @pytest.fixture
 async def lab(
     store: Store, tmp_path: Path, secrets: None
 ) -> AsyncIterator[tuple[Centre, OnvifPeer]]:
-    with Snmpsim(tmp_path) as sim, OnvifPeer(password=ONVIF_PASSWORD, clock_offset=120.0) as nvr:
+    with (
+        Snmpsim(tmp_path) as sim,
+        OnvifPeer(password=ONVIF_PASSWORD, clock_offset=120.0, host="127.0.0.2") as nvr,
+    ):
         made = Centre(store, tmp_path, sim.port, nvr.port)
         await made.server.start()
         try:
             yield made, nvr
         finally:
             await made.server.stop()
+
+
+async def trap(port: int) -> None:
+    """A linkDown from 127.0.0.1 (the switch's address) to the poller's trap receiver."""
+    proc = await asyncio.create_subprocess_exec(
+        "snmptrap", "-v2c", "-c", TRAP_COMMUNITY, f"127.0.0.1:{port}", "",
+        "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.2.1.2.2.1.1.3", "i", "3",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await asyncio.wait_for(proc.wait(), 20)
 
 
 def findings(store: Store, device: str) -> list[Any]:
@@ -124,20 +143,26 @@ async def test_site_findings_reach_the_centre_once(
         task = asyncio.create_task(poller.run())
         wanted = {("sw", "port:3", "critical"), ("nvr", "clock", "warning")}
         seen: set[tuple[str, str, str | None]] = set()
-        for _ in range(150):  # bounded: 30 s
+        traps: list[Any] = []
+        for i in range(150):  # bounded: 30 s
             await asyncio.sleep(0.2)
             assert not task.done(), task
+            if i % 10 == 5 and not traps:  # the receiver at the site opens with the poller
+                await trap(centre.trap_port)
             seen = {
                 (e.device_id, e.observation["check"], e.to_state)
                 for d in ("sw", "nvr")
                 for e in findings(centre.store, d)
             }
-            if wanted <= seen:
+            traps = [e for e in centre.store.states.operation_record("sw", 200)
+                     if e.kind == "trap"]  # fmt: skip
+            if wanted <= seen and traps:
                 break
         await asyncio.sleep(1.0)  # a few more pushes: nothing is applied twice
         poller.stop()
         await asyncio.wait_for(task, 10)
     assert wanted <= seen, seen
+    assert traps and "linkDown" in traps[0].reason, traps  # received at the site, sent up
     for device, check, to in wanted:
         lines = [e for e in findings(centre.store, device)
                  if e.observation["check"] == check and e.to_state == to]  # fmt: skip
@@ -154,10 +179,11 @@ async def test_site_findings_reach_the_centre_once(
     assert "south-only-c0mmunity" not in cached
     assert (state / "secrets").stat().st_mode & 0o777 == 0o700
     kept = list((state / "secrets").iterdir())
-    assert len(kept) == 2 and all(p.stat().st_mode & 0o777 == 0o600 for p in kept)
-    assert {p.read_text() for p in kept} == {SNMP_COMMUNITY, ONVIF_PASSWORD}
+    assert len(kept) == 3 and all(p.stat().st_mode & 0o777 == 0o600 for p in kept)
+    assert {p.read_text() for p in kept} == {SNMP_COMMUNITY, ONVIF_PASSWORD, TRAP_COMMUNITY}
     text = repr(logs)
     assert ONVIF_PASSWORD not in text and SNMP_COMMUNITY not in text
+    assert TRAP_COMMUNITY not in text
 
 
 async def test_a_1_0_poller_gets_no_secret(lab: tuple[Centre, OnvifPeer]) -> None:
@@ -168,7 +194,7 @@ async def test_a_1_0_poller_gets_no_secret(lab: tuple[Centre, OnvifPeer]) -> Non
     old = centre.centre.configuration(record, minor=0)
     assert "secrets" not in old.config and all("snmp" not in d for d in old.config["devices"])
     new = centre.centre.configuration(record, minor=1)
-    assert set(new.config["secrets"].values()) == {SNMP_COMMUNITY, ONVIF_PASSWORD}
+    assert set(new.config["secrets"].values()) == {SNMP_COMMUNITY, ONVIF_PASSWORD, TRAP_COMMUNITY}
     assert SNMP_COMMUNITY not in new.revision and old.revision != new.revision
 
 
