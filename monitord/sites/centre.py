@@ -60,6 +60,7 @@ class PollerCentre:
         self._locks: dict[str, asyncio.Lock] = {}
         self._changed = asyncio.Event()  # set (and replaced) when the configuration changes
         self.waiting = 0  # long polls held now
+        self._holding: dict[str, asyncio.Event] = {}  # poller -> its held request's release
 
     def config_changed(self) -> None:
         """The daemon reloaded its configuration: answer the waiting pollers now."""
@@ -73,27 +74,37 @@ class PollerCentre:
         after `wait` seconds. Woken by `config_changed`; it also looks again every few
         seconds, since a secret's file may change without a reload."""
         deadline = self._clock.monotonic() + wait
+        # One held request per poller: a new one (a reconnect, a duplicate) answers the old.
+        superseded = self._holding.pop(poller.id, None)
+        if superseded is not None:
+            superseded.set()
+        mine = self._holding[poller.id] = asyncio.Event()
         self.waiting += 1
         try:
-            return await self._wait_for_change(poller, minor, known, deadline)
+            return await self._wait_for_change(poller, minor, known, deadline, mine)
         finally:
             self.waiting -= 1
+            if self._holding.get(poller.id) is mine:
+                del self._holding[poller.id]
 
     async def _wait_for_change(
-        self, poller: PollerRecord, minor: int, known: str, deadline: float
+        self, poller: PollerRecord, minor: int, known: str, deadline: float, mine: asyncio.Event
     ) -> ConfigOut | None:
         while True:
             out = self.configuration(poller, minor)
             left = deadline - self._clock.monotonic()
-            if out.revision != known or left <= 0:
+            if out.revision != known or left <= 0 or mine.is_set():
                 return out if out.revision != known else None
-            changed = asyncio.ensure_future(self._changed.wait())
-            slept = asyncio.ensure_future(self._clock.sleep(min(left, _RELOOK)))
+            waits = [
+                asyncio.ensure_future(self._changed.wait()),
+                asyncio.ensure_future(mine.wait()),
+                asyncio.ensure_future(self._clock.sleep(min(left, _RELOOK))),
+            ]
             try:
-                await asyncio.wait((changed, slept), return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                changed.cancel()
-                slept.cancel()
+                for w in waits:
+                    w.cancel()
 
     def configuration(self, poller: PollerRecord, minor: int = 0) -> ConfigOut:
         """Its configuration; from wire 1.1 on with its watches and their secrets."""

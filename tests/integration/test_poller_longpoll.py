@@ -73,3 +73,26 @@ async def test_a_long_poll_needs_a_credential(lab: Lab) -> None:
     r = await lab.http.get("/config", params={"wait": "x"}, headers={"authorization": "Bearer no"})
     assert r.status_code == 401
     assert isinstance(r, httpx.Response)
+
+
+async def test_one_held_request_per_poller_and_none_counts_against_the_api(lab: Lab) -> None:
+    token = (await lab.enrol(lab.code("north", "p-north"))).json()["token"]
+    known = (await lab.http.get("/config", headers=_headers(token))).json()["revision"]
+    # A budget of one request at a time: a held long poll must not take it.
+    api = lab.config.api.model_copy(update={"max_concurrent_requests": 1})
+    lab.config = lab.config.model_copy(update={"api": api})
+    first = asyncio.create_task(
+        lab.http.get("/config", params={"wait": known}, headers=_headers(token))
+    )
+    await held(lab, first)
+    assert (await lab.push(token)).status_code == 200  # a heartbeat still gets through
+    second = asyncio.create_task(
+        lab.http.get("/config", params={"wait": known}, headers=_headers(token))
+    )
+    answered = await asyncio.wait_for(first, 5)  # the new one supersedes it, at once
+    assert answered.status_code == 304
+    await held(lab, second)
+    assert lab.centre.waiting == 1
+    for _ in range(int(LONG_POLL) + 1):
+        await lab.clock.advance(1)
+    assert (await asyncio.wait_for(second, 5)).status_code == 304
