@@ -19,7 +19,7 @@ from monitord.clock import Clock
 from monitord.config import Config
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.enrolment import poller_config, revision
-from monitord.sites.skew import corrected, offset
+from monitord.sites.skew import SKEWED, corrected, offset
 from monitord.sites.wire import (
     ConfigOut,
     Entry,
@@ -126,6 +126,11 @@ class PollerCentre:
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
             fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
+            if abs(skew) > SKEWED and noise < SKEWED:
+                before = fresh.clock_offset if fresh is not None else None
+                if before is None or abs(before) <= SKEWED:  # once, when it crosses
+                    _log.warning("site poller's clock is off; its times are corrected",
+                                 poller=poller.id, offset_s=round(skew, 3))  # fmt: skip
             await asyncio.to_thread(
                 self._store.pollers.seen, poller.id, now, body.version, skew, body.backlog
             )

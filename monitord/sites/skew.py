@@ -23,6 +23,7 @@ CORRECT_ABOVE: Final = 1.0  # seconds: below, noise; the poller's times are kept
 # up to the link's timeout later): only an offset no delay can explain is corrected.
 COARSE_ABOVE: Final = 30.0
 MAX_ROUND_TRIP: Final = 2.0  # seconds: an exchange slower than this is no measurement
+SKEWED: Final = 60.0  # seconds: a clock this far off is worth a warning (and an alert)
 FUTURE_BOUND: Final = 5.0  # seconds past the arrival a corrected entry may still be dated
 
 

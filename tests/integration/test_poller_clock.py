@@ -13,6 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry, generate_latest
+from structlog.testing import capture_logs
 
 from monitord.cli import main
 from monitord.sites.metrics import PollerCollector
@@ -47,11 +48,17 @@ async def test_a_skewed_poller_records_true_times(lab: Lab, skew: float) -> None
     first = entry(1, "n-cam", "down", 0)
     first["at"] = (truth + shift).isoformat()
     t0 = lab.clock.now() + shift
-    out = await push(lab, token, t0, entries=[first], backlog=1)
+    with capture_logs() as logs:
+        out = await push(lab, token, t0, entries=[first], backlog=1)
+        await push(lab, token, lab.clock.now() + shift)  # a heartbeat: warned once only
     assert out["acked"] == 1
     t1, t2 = out["received_at"], out["answered_at"]
     t3 = lab.clock.now() + shift
     assert abs((recorded(lab, "n-cam")[0] - truth).total_seconds()) <= 2
+    warned = [
+        e for e in logs if e["event"] == "site poller's clock is off; its times are corrected"
+    ]
+    assert len(warned) == 1 and abs(warned[0]["offset_s"] + skew) <= 2
     record = lab.store.pollers.get("p-north")
     assert record is not None and record.backlog == 1
     assert record.clock_offset is not None and abs(record.clock_offset + skew) <= 2
