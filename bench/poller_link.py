@@ -4,8 +4,11 @@
    commit each), against the same rows in one transaction; bytes per entry on disk.
 2. The centre applying a replayed backlog over the HTTP route (in-process ASGI, batches of
    500, SQLite), against the store writing the same changes directly.
+3. A configuration change reaching a long-polling poller (wire 1.1, `GET /config?wait=`,
+   in-process ASGI): from `config_changed()` to the new configuration in the poller's hands,
+   against a plain `GET /config` round trip. Target (issue 14): within 10 s.
 
-Run: .venv/bin/python bench/poller_link.py [--entries N]
+Run: .venv/bin/python bench/poller_link.py [--entries N] [--changes N]
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import asyncio
 import datetime as dt
 import sqlite3
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +34,7 @@ from monitord.sites.centre import PollerCentre, _change
 from monitord.sites.enrolment import CODE_VALID, new_code
 from monitord.sites.journal import Journal
 from monitord.sites.routes import poller_router
-from monitord.sites.wire import MAX_BATCH, PREFIX, PushIn
+from monitord.sites.wire import MAX_BATCH, PREFIX, WIRE, PushIn
 from monitord.store import Store
 
 T0 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
@@ -133,14 +137,55 @@ async def centre(directory: Path, items: list[Transition]) -> None:
     print(f"  reference: store directly    {floor / n * 1e3:8.3f} ms/entry  {n / floor:9.0f}/s")
 
 
+async def long_poll(directory: Path, changes: int) -> None:
+    cfg, clock = config(), SystemClock()
+    store = fresh_store(directory, "longpoll.db", cfg)
+    tracker = HealthTracker({d.id: cfg.icmp_for(d) for d in cfg.devices}, topology(cfg))
+    link = PollerCentre(store, clock, lambda: cfg, tracker, None)
+    app = create_app(store, lambda: cfg, clock, [poller_router(store, clock, link)])
+    code = new_code()
+    store.pollers.add_code("p", ["north"], code, clock.now(), CODE_VALID)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://c" + PREFIX
+    ) as http:
+        token = (await http.post("/enrol", json={"code": code})).json()["token"]
+        headers = {"authorization": f"Bearer {token}", WIRE: "1"}
+        plain, delivered = [], []
+        for i in range(changes):
+            start = time.perf_counter()
+            known = (await http.get("/config", headers=headers)).json()["revision"]
+            plain.append(time.perf_counter() - start)
+            waiting = asyncio.create_task(
+                http.get("/config", params={"wait": known}, headers=headers)
+            )
+            for _ in range(10_000):  # until the centre holds it (bounded: 10 s)
+                if link.waiting:
+                    break
+                await asyncio.sleep(0.001)
+            renamed = cfg.devices[0].model_copy(update={"name": f"cam0 #{i}"})
+            cfg = cfg.model_copy(update={"devices": (renamed, *cfg.devices[1:])})
+            start = time.perf_counter()
+            link.config_changed()
+            r = await waiting
+            delivered.append(time.perf_counter() - start)
+            assert r.status_code == 200 and r.json()["revision"] != known
+    delivered.sort()
+    p50, top = statistics.median(delivered) * 1e3, delivered[-1] * 1e3
+    print(f"change reaches a long poll       p50 {p50:7.2f} ms  max {top:7.2f} ms"
+          f"  ({changes} changes; target 10 s)")  # fmt: skip
+    print(f"  reference: plain GET /config   p50 {statistics.median(plain) * 1e3:7.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=3000)
-    n = parser.parse_args().entries
-    items = transitions(n)
+    parser.add_argument("--changes", type=int, default=50)
+    args = parser.parse_args()
+    items = transitions(args.entries)
     with tempfile.TemporaryDirectory() as tmp:
         journal(Path(tmp), items)
         asyncio.run(centre(Path(tmp), items))
+        asyncio.run(long_poll(Path(tmp), args.changes))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from monitord.prevention.window_watch import windows_step
 from monitord.prevention.windows import WindowBook
 from monitord.scheduler import Scheduler
 from monitord.sites.centre import PollerCentre
+from monitord.sites.metrics import PollerCollector
 from monitord.sites.routes import poller_router
 from monitord.sites.silence import SilenceWatch
 from monitord.store import Store, StoreError
@@ -82,6 +83,7 @@ class Daemon:
         self._upkeep: PreventionService | None = None
         self._windows: WindowBook | None = None
         self._warnings: EarlyWarningDesk | None = None
+        self._centre: PollerCentre | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -167,9 +169,10 @@ class Daemon:
             silence = SilenceWatch(
                 store, self.clock, lambda: self.config, fleet.tracker, lambda: desk.messages
             )
-            centre = PollerCentre(
+            centre = self._centre = PollerCentre(
                 store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again
             )
+            self.registry.register(PollerCollector(lambda: silence.pollers))
             links = [poller_router(store, self.clock, centre)]
             self.api_port = await serve_api(
                 stack, store, lambda: self.config, self.clock, links, self.api_socket
@@ -307,6 +310,8 @@ class Daemon:
             self._warnings.apply(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
+        if self._centre is not None:
+            self._centre.config_changed()  # long-polling site pollers get it now
         self.metrics.reloads.labels("success").inc()
         self.metrics.last_reload_ok.set(1)
 

@@ -38,6 +38,7 @@ CONSOLE = "/console"
 # from the headers before it reads a byte of the body; the cap and the limit still apply.
 POLLERS = "/api/poller/"
 UNCOUNTED = frozenset({"/healthz"})  # liveness must answer while the API is busy
+LONG_POLL_PATH = "/api/poller/v1/config"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -69,7 +70,11 @@ class Guard:
             return
         settings = self.config().api
         path = scope["path"]
-        counted = path not in UNCOUNTED
+        # A site poller's long poll (sites/routes.py) waits idle for a configuration
+        # change; one per poller, it would otherwise hold the whole budget.
+        counted = path not in UNCOUNTED and not (
+            path == LONG_POLL_PATH and scope.get("query_string", b"").startswith(b"wait=")
+        )
         if counted and self.in_flight >= settings.max_concurrent_requests:
             await _refuse(send, status.HTTP_503_SERVICE_UNAVAILABLE, "too many requests at once",
                           {"retry-after": "1"})  # fmt: skip

@@ -21,6 +21,9 @@ _log = log.get("monitord.api")
 STOP_WITHIN = 1.5  # seconds; the daemon has 5 s for everything at SIGTERM
 
 
+POLLER_ROOM = 256  # site pollers the connection limit leaves room for
+
+
 class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config) -> None:
         super().__init__(config)
@@ -68,7 +71,8 @@ class ApiServer:
             server_header=False,
             # Connections beyond this are 503 before any Python work; the guard's own, smaller
             # limit counts requests. (asyncio already sets TCP_NODELAY on every connection.)
-            limit_concurrency=4 * settings.max_concurrent_requests,
+            # Each site poller keeps up to two connections (a long poll, its pushes).
+            limit_concurrency=4 * settings.max_concurrent_requests + 2 * POLLER_ROOM,
             ssl_certfile=settings.tls_cert,
             ssl_keyfile=settings.tls_key,
         )

@@ -10,6 +10,7 @@ restored from the store before anything starts; the rows below only report findi
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
@@ -18,12 +19,27 @@ from prometheus_client import CollectorRegistry
 
 from monitord.clock import Clock
 from monitord.config.models import Config, Device
+from monitord.health.journal import EventLog, FactLog
 
 if TYPE_CHECKING:
     from monitord.checks.once import ProbeReport
     from monitord.prevention.history import HistoryRecorder
-    from monitord.store import Store
     from monitord.store.records import SavedState
+
+
+class WatchEvents(EventLog, Protocol):
+    def latest_events(self, kind: str) -> dict[str, dt.datetime]: ...
+
+
+class WatchStore(Protocol):
+    """What a watch writes to: the centre's `Store`, or a site poller's journal
+    (sites/sitestore.py), so the same watches run at both."""
+
+    @property
+    def states(self) -> WatchEvents: ...
+
+    @property
+    def facts(self) -> FactLog: ...
 
 
 class Watch(Protocol):
@@ -44,7 +60,7 @@ class Deps:
     """What a watch is built from (it registers its collector in `registry`)."""
 
     config: Config
-    store: Store
+    store: WatchStore
     clock: Clock
     registry: CollectorRegistry
     recheck: Callable[[Iterable[str]], None]  # ask ICMP to look at these devices now
@@ -61,7 +77,7 @@ class WatchKind:
     always: bool = True  # False: opened only once some device is configured (ONVIF: imports)
 
     def wanted(self, config: Config) -> bool:
-        return self.always or any(self.configured(d) for d in config.devices)
+        return self.always or any(self.configured(d) for d in config.polled_here())
 
 
 async def _open_snmp(deps: Deps) -> Watch:

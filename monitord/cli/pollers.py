@@ -60,7 +60,8 @@ def add(obj: Context, sites: tuple[str, ...], name: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def list_(obj: Context, as_json: bool) -> None:
-    """Each poller: its sites, status, last heartbeat and acknowledged sequence."""
+    """Each poller: its sites, status, last heartbeat, journal backlog, clock offset,
+    acknowledged sequence and version."""
     config = obj.config()
     store = obj.store(config)
     try:
@@ -74,6 +75,8 @@ def list_(obj: Context, as_json: bool) -> None:
             "status": "revoked" if p.revoked_at else "waiting" if not p.enrolled_at
             else "silent" if p.silent_since else "active",
             "last_seen": p.last_seen.isoformat() if p.last_seen else None,
+            "backlog": p.backlog,
+            "clock_offset_s": None if p.clock_offset is None else round(p.clock_offset, 3),
             "acked": p.acked_seq,
             "version": p.version,
         }
@@ -90,14 +93,21 @@ def list_(obj: Context, as_json: bool) -> None:
     status = {"revoked": "revoked_status"}
     click.echo(
         table(
-            [_t(k, obj.lang) for k in ("poller", "sites", "status", "last_seen", "acked", "version")],
+            [_t(k, obj.lang) for k in ("poller", "sites", "status", "last_seen", "backlog",
+                                       "clock_offset", "acked", "version")],
             [
                 [r["poller"], ",".join(r["sites"]), _t(status.get(r["status"], r["status"]), obj.lang),
-                 r["last_seen"] or "-", str(r["acked"]), r["version"] or "-"]
+                 r["last_seen"] or "-", _or_dash(r["backlog"]),
+                 "-" if r["clock_offset_s"] is None else f"{r['clock_offset_s']:+.1f}s",
+                 str(r["acked"]), r["version"] or "-"]
                 for r in rows
             ],
         )
     )  # fmt: skip
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 @pollers.command("revoke")

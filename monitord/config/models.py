@@ -272,6 +272,11 @@ class Config(_Frozen):
         """Sites polled by a site poller, not by this daemon."""
         return frozenset(s.id for s in self.sites if s.poller != "local")
 
+    def polled_here(self) -> tuple[Device, ...]:
+        """The devices this daemon probes itself: not those a site poller watches."""
+        remote = self.remote_sites()
+        return tuple(d for d in self.devices if d.site not in remote)
+
     @property
     def database_url(self) -> str:
         return self.database or f"sqlite:///{self.state_dir / 'monitord.db'}"

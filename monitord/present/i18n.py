@@ -115,6 +115,8 @@ POLLERS: dict[str, tuple[str, str]] = {
     "status": ("STATUS", "状态"),
     "last_seen": ("LAST SEEN", "最后心跳"),
     "acked": ("ACKED", "已确认序号"),
+    "backlog": ("BACKLOG", "待上报"),
+    "clock_offset": ("CLOCK OFFSET", "时钟偏差"),
     "version": ("VERSION", "版本"),
     "waiting": ("waiting for enrolment", "等待注册"),
     "active": ("active", "在线"),

@@ -10,6 +10,7 @@ entries after a gap wait for the gap to be filled, so the history is applied in 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -18,12 +19,22 @@ from monitord.clock import Clock
 from monitord.config import Config
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.enrolment import poller_config, revision
-from monitord.sites.wire import ConfigOut, Entry, PushIn, PushOut
+from monitord.sites.skew import SKEWED, corrected, offset
+from monitord.sites.wire import (
+    ConfigOut,
+    Entry,
+    EventEntry,
+    FactsEntry,
+    PushIn,
+    PushOut,
+    StateEntry,
+)
 from monitord.store import Store
-from monitord.store.pollers import PollerRecord
+from monitord.store.pollers import Learnt, PollerRecord
 from monitord.store.records import OperationEvent, SavedState
 
 _log = log.get("monitord.sites")
+_RELOOK = 5.0  # seconds between looks at a long-polled configuration
 
 
 class Desk(Protocol):
@@ -47,12 +58,62 @@ class PollerCentre:
         self._store, self._clock, self._config = store, clock, config
         self._tracker, self._desk, self._heard_again = tracker, desk, heard_again
         self._locks: dict[str, asyncio.Lock] = {}
+        self._changed = asyncio.Event()  # set (and replaced) when the configuration changes
+        self.waiting = 0  # long polls held now
+        self._holding: dict[str, asyncio.Event] = {}  # poller -> its held request's release
 
-    def configuration(self, poller: PollerRecord) -> ConfigOut:
-        projected = poller_config(self._config(), poller.sites)
-        return ConfigOut(poller=poller.id, revision=revision(projected), config=projected)
+    def config_changed(self) -> None:
+        """The daemon reloaded its configuration: answer the waiting pollers now."""
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
-    async def push(self, poller: PollerRecord, body: PushIn) -> PushOut:
+    async def configuration_after(
+        self, poller: PollerRecord, minor: int, known: str, wait: float
+    ) -> ConfigOut | None:
+        """A long poll: its configuration as soon as its revision is not `known`, or None
+        after `wait` seconds. Woken by `config_changed`; it also looks again every few
+        seconds, since a secret's file may change without a reload."""
+        deadline = self._clock.monotonic() + wait
+        # One held request per poller: a new one (a reconnect, a duplicate) answers the old.
+        superseded = self._holding.pop(poller.id, None)
+        if superseded is not None:
+            superseded.set()
+        mine = self._holding[poller.id] = asyncio.Event()
+        self.waiting += 1
+        try:
+            return await self._wait_for_change(poller, minor, known, deadline, mine)
+        finally:
+            self.waiting -= 1
+            if self._holding.get(poller.id) is mine:
+                del self._holding[poller.id]
+
+    async def _wait_for_change(
+        self, poller: PollerRecord, minor: int, known: str, deadline: float, mine: asyncio.Event
+    ) -> ConfigOut | None:
+        while True:
+            out = self.configuration(poller, minor)
+            left = deadline - self._clock.monotonic()
+            if out.revision != known or left <= 0 or mine.is_set():
+                return out if out.revision != known else None
+            waits = [
+                asyncio.ensure_future(self._changed.wait()),
+                asyncio.ensure_future(mine.wait()),
+                asyncio.ensure_future(self._clock.sleep(min(left, _RELOOK))),
+            ]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
+
+    def configuration(self, poller: PollerRecord, minor: int = 0) -> ConfigOut:
+        """Its configuration; from wire 1.1 on with its watches and their secrets."""
+        projected = poller_config(self._config(), poller.sites, watches=minor >= 1)
+        return ConfigOut(
+            poller=poller.id, revision=revision(projected, poller.key), config=projected
+        )
+
+    async def push(self, poller: PollerRecord, body: PushIn, minor: int = 0) -> PushOut:
         config = self._config()
         site_of = {d.id: d.site for d in config.devices}
         for e in body.entries:
@@ -60,14 +121,23 @@ class PollerCentre:
             if site is not None and site not in poller.sites:
                 raise NotYours(e.device)
         now = self._clock.now()
+        skew, noise = offset(body, now)
+        entries = [self._on_our_clock(poller.id, e, skew, noise, now) for e in body.entries]
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
             fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
-            await asyncio.to_thread(self._store.pollers.seen, poller.id, now, body.version)
+            if abs(skew) > SKEWED and noise < SKEWED:
+                before = fresh.clock_offset if fresh is not None else None
+                if before is None or abs(before) <= SKEWED:  # once, when it crosses
+                    _log.warning("site poller's clock is off; its times are corrected",
+                                 poller=poller.id, offset_s=round(skew, 3))  # fmt: skip
+            await asyncio.to_thread(
+                self._store.pollers.seen, poller.id, now, body.version, skew, body.backlog
+            )
             if fresh is not None and fresh.silent_since is not None and self._heard_again:
                 await self._heard_again(fresh)  # before the replay: it starts from the truth
             acked = fresh.acked_seq if fresh is not None else 0
-            batch = _contiguous(body.entries, acked)
+            batch = _contiguous(entries, acked)
             # A device removed from the configuration since the poller journaled it: its
             # entries are acknowledged and dropped, so they cannot wedge the journal.
             known = [e for e in batch if e.device in site_of]
@@ -82,15 +152,34 @@ class PollerCentre:
                     poller.id,
                     acked,
                     upto,
-                    [_change(e) for e in known],
+                    [_change(e) for e in known if not isinstance(e, FactsEntry)],
+                    [_learnt(e) for e in known if isinstance(e, FactsEntry)],
                 )
                 if applied == upto:
                     await self._act(poller.id, known)
                 acked = applied
-        return PushOut(acked=acked, revision=self.configuration(poller).revision)
+        revised = self.configuration(poller, minor).revision
+        if minor < 1:
+            return PushOut(acked=acked, revision=revised)
+        return PushOut(acked=acked, revision=revised, received_at=now,
+                       answered_at=self._clock.now())  # fmt: skip
+
+    @staticmethod
+    def _on_our_clock(
+        poller_id: str, e: Entry, skew: float, noise: float, now: dt.datetime
+    ) -> Entry:
+        fixed, future = corrected(e, skew, now, noise)
+        if future:
+            _log.warning("future-dated entry re-dated to its arrival", poller=poller_id,
+                         seq=e.seq, device=e.device, at=e.at.isoformat(),
+                         offset_s=round(skew, 3))  # fmt: skip
+        return fixed
 
     async def _act(self, poller_id: str, batch: Sequence[Entry]) -> None:
         for e in batch:
+            if not isinstance(e, StateEntry):
+                self._told(poller_id, e)
+                continue
             t = _transition(e)
             self._tracker.restore(t.device_id, t.to_state, t.at)
             _log.info(
@@ -104,6 +193,16 @@ class PollerCentre:
             )
             if self._desk is not None:
                 await self._desk.on_transition(t, self._tracker)
+
+    @staticmethod
+    def _told(poller_id: str, e: Entry) -> None:
+        # As health/journal.Journal logs a local watch's lines (without the values).
+        if isinstance(e, EventEntry) and e.event == "finding":
+            _log.info("finding changed", device=e.device, poller=poller_id, at=e.at.isoformat(),
+                      from_status=e.from_state, to_status=e.to_state, summary=e.reason)  # fmt: skip
+        elif isinstance(e, EventEntry):
+            _log.warning("device event", device=e.device, poller=poller_id, kind=e.event,
+                         at=e.at.isoformat(), reason=e.reason)  # fmt: skip
 
 
 def _contiguous(entries: Sequence[Entry], acked: int) -> list[Entry]:
@@ -119,11 +218,15 @@ def _contiguous(entries: Sequence[Entry], acked: int) -> list[Entry]:
     return out
 
 
-def _transition(e: Entry) -> Transition:
+def _transition(e: StateEntry) -> Transition:
     return Transition(e.device, e.at, e.from_state, e.to_state, e.reason, dict(e.observation))
 
 
-def _change(e: Entry) -> tuple[OperationEvent, SavedState]:
+def _change(e: StateEntry | EventEntry) -> tuple[OperationEvent, SavedState | None]:
+    if isinstance(e, EventEntry):  # a line of the record as a local watch writes it
+        event = OperationEvent(e.device, e.at, e.event, e.from_state, e.to_state, e.reason,
+                               {**e.observation, "poller_seq": e.seq})  # fmt: skip
+        return event, None
     event = OperationEvent(
         device_id=e.device,
         at=e.at,
@@ -134,3 +237,7 @@ def _change(e: Entry) -> tuple[OperationEvent, SavedState]:
         observation={**e.observation, "poller_seq": e.seq},
     )
     return event, SavedState(e.device, e.to_state.value, e.at, e.at, e.reason)
+
+
+def _learnt(e: FactsEntry) -> Learnt:
+    return e.device, e.source, e.facts, e.at

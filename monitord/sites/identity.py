@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from monitord.sites.link import fetch_certificate, pinned_context
 from monitord.sites.wire import PREFIX, EnrolIn, EnrolOut
 
 CREDENTIAL, PINS, JOURNAL, CONFIG = "credential.json", "pins.pem", "journal.db", "config.json"
+SECRETS = "secrets"  # a 0700 folder: one 0600 file per secret the centre sent
 
 
 class EnrolFailed(Exception):
@@ -99,4 +101,5 @@ def enrol(centres: list[str], code: str, state_dir: Path, expect: str | None) ->
     write_private(state_dir / CREDENTIAL, json.dumps(asdict(identity)))
     for stale in (JOURNAL, JOURNAL + "-wal", JOURNAL + "-shm", CONFIG):
         (state_dir / stale).unlink(missing_ok=True)  # the new credential's journal starts at 1
+    shutil.rmtree(state_dir / SECRETS, ignore_errors=True)  # the old configuration's
     return identity

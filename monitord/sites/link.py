@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel
 
 from monitord import __version__
-from monitord.sites.wire import PREFIX, ConfigOut, PushIn, PushOut
+from monitord.sites.wire import LONG_POLL, MINOR, PREFIX, WIRE, ConfigOut, PushIn, PushOut
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -55,24 +55,48 @@ def fingerprint(pem: str) -> str:
 
 class Link:
     def __init__(self, centres: list[str], token: str, pins: Path, timeout: float = 10.0) -> None:
-        self._centres, self._token = list(centres), token
+        self._centres, self._token, self._timeout = list(centres), token, timeout
         self._client = httpx.AsyncClient(
             verify=pinned_context(pins),
             timeout=timeout,
-            headers={"authorization": f"Bearer {token}", "user-agent": f"monitord/{__version__}"},
+            headers={
+                "authorization": f"Bearer {token}",
+                "user-agent": f"monitord/{__version__}",
+                WIRE: str(MINOR),
+            },
         )
         self.centre: str | None = None  # the one that answered last
+        self.minor = 0  # the wire's minor version the centre answered with last
 
     async def close(self) -> None:
         await self._client.aclose()
 
     async def push(self, body: PushIn) -> PushOut:
-        return await self._call("POST", "/push", PushOut, body.model_dump_json())
+        out = await self._call("POST", "/push", PushOut, body.model_dump_json(exclude_none=True))
+        assert out is not None
+        return out
 
     async def configuration(self) -> ConfigOut:
-        return await self._call("GET", "/config", ConfigOut, None)
+        out = await self._call("GET", "/config", ConfigOut, None)
+        assert out is not None  # 304 only answers a long poll
+        return out
 
-    async def _call(self, method: str, path: str, model: type[_M], content: str | None) -> _M:
+    async def changed_configuration(self, known: str) -> ConfigOut | None:
+        """A long poll (wire 1.1): the configuration once its revision is not `known`, or
+        None when the centre answered 304 (nothing changed for LONG_POLL seconds)."""
+        return await self._call(
+            "GET", "/config", ConfigOut, None, {"wait": known}, LONG_POLL + self._timeout
+        )
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[_M],
+        content: str | None,
+        params: dict[str, str] | None = None,
+        read_for: float | None = None,
+    ) -> _M | None:
         order = sorted(self._centres, key=lambda c: c != self.centre)
         failures = []
         for centre in order:
@@ -81,17 +105,24 @@ class Link:
                     method,
                     centre.rstrip("/") + PREFIX + path,
                     content=content,
+                    params=params,
                     headers={"content-type": "application/json"} if content else None,
+                    timeout=read_for if read_for is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.TransportError as exc:
                 failures.append(f"{centre}: {type(exc).__name__}")
                 continue
             if response.status_code in (401, 403):
                 raise LinkRefused(f"{centre}: {response.status_code} {_detail(response)}")
+            if response.status_code == 304 and params is not None:
+                self.centre = centre
+                return None
             if response.status_code != 200:
                 failures.append(f"{centre}: HTTP {response.status_code}")
                 continue
             self.centre = centre
+            said = response.headers.get(WIRE, "0")
+            self.minor = min(int(said), MINOR) if said.isdigit() else 0
             return model.model_validate_json(response.content)
         raise LinkDown("; ".join(failures))
 

@@ -1,8 +1,9 @@
 """`monitord poller run`: the site poller's daemon.
 
 The same ICMP loop as the centre (`checks/icmp/watch.Fleet`, the same `HealthTracker`: one
-code path for SOFT->HARD, flapping and topology), with one difference: a confirmed
-transition is written to the site's journal instead of the centre's store. The uplink task
+code path for SOFT->HARD, flapping and topology) and the same watches (checks/base.py
+WATCHES: SNMP with traps, TCP, ONVIF with RTSP), with one difference: what they confirm is
+written to the site's journal instead of the centre's store. The uplink task
 ships the journal in order and prunes what the centre acknowledged; while no centre answers
 it keeps everything, and polling goes on from the last configuration it was given.
 """
@@ -12,13 +13,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import signal
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from monitord import __version__, log, sdnotify
+from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import Pinger
 from monitord.checks.icmp.metrics import DaemonMetrics
 from monitord.checks.icmp.watch import Fleet
@@ -26,14 +31,20 @@ from monitord.clock import Clock, SystemClock
 from monitord.config import Config
 from monitord.health.states import State
 from monitord.health.tracker import Transition
+from monitord.prevention.history import HistoryRecorder
 from monitord.scheduler import Scheduler
-from monitord.sites.identity import CONFIG, JOURNAL, PINS, Identity, write_private
+from monitord.sites.identity import CONFIG, JOURNAL, PINS, SECRETS, Identity, write_private
 from monitord.sites.journal import Journal
 from monitord.sites.link import Link, LinkDown, LinkRefused
+from monitord.sites.sitestore import SiteStore
+from monitord.sites.skew import MAX_ROUND_TRIP
 from monitord.sites.wire import MAX_BATCH, ConfigOut, PushIn
+from monitord.sites.wire import Clock as WireClock
+from monitord.store.records import MetricHour
 from monitord.supervise import Backoff, Supervisor, retry
 
 _log = log.get("monitord.poller")
+_FOLLOW_RETRY = 5.0  # seconds before a failed long poll is tried again
 
 
 class JournalWriter:
@@ -64,13 +75,18 @@ class Uplink:
         self._heartbeat, self.revision = heartbeat, revision
         self._last = float("-inf")
         self._down = False
+        self._sample: WireClock | None = None
         self.new_config: ConfigOut | None = None
 
     async def step(self) -> float:
         pending = await asyncio.to_thread(self._journal.pending, MAX_BATCH)
         if not pending and self._clock.monotonic() - self._last < self._heartbeat:
             return 0.5
-        body = PushIn(sent_at=self._clock.now(), version=__version__, entries=tuple(pending))
+        sent = self._clock.now()
+        body = PushIn(sent_at=sent, version=__version__, entries=tuple(pending))
+        if self._link.minor >= 1:  # a 1.0 centre refuses keys it does not know
+            backlog = await asyncio.to_thread(self._journal.backlog)
+            body = body.model_copy(update={"backlog": backlog, "clock": self._sample})
         try:
             out = await self._link.push(body)
         except LinkDown as exc:
@@ -84,6 +100,15 @@ class Uplink:
         if self._down:
             _log.info("centre reachable again", centre=self._link.centre)
         self._down, self._last = False, self._clock.monotonic()
+        if out.received_at is not None and out.answered_at is not None:
+            # The four times of this exchange go with the next push: the centre's offset.
+            # A slow exchange (one that waited out a cut line) measures the delay, not the
+            # clock: the last quick one stays the sample.
+            sample = WireClock(t0=sent, t1=out.received_at, t2=out.answered_at,
+                               t3=self._clock.now())  # fmt: skip
+            trip = (sample.t3 - sample.t0) - (sample.t2 - sample.t1)
+            if trip.total_seconds() <= MAX_ROUND_TRIP:
+                self._sample = sample
         await asyncio.to_thread(self._journal.acknowledge, out.acked)
         if out.revision != self.revision:
             self.new_config = await self._link.configuration()
@@ -124,15 +149,56 @@ class PollerDaemon:
             for device, (state, since) in journal.states().items():
                 fleet.tracker.restore(device, State(state), since)
             scheduler.set_devices(fleet.intervals())
+            # The centre's watches, unchanged, writing to the journal (sites/sitestore.py).
+            # Rollups are not shipped yet: the hourly history is gathered and let go.
+            history = HistoryRecorder(_NoHours(), config.history.retention)
+            deps = Deps(config, SiteStore(journal), self.clock, registry,
+                        scheduler.check_soon, history, {})  # fmt: skip
+            watches: dict[str, Watch] = {}
+            stack.push_async_callback(_stop_all, watches)
+            for kind in WATCHES:
+                if kind.wanted(config) and (opened := await _open(kind, deps)) is not None:
+                    watches[kind.name] = opened
             uplink = Uplink(journal, link, self.clock, self.heartbeat, given.revision)
+
+            async def adopt(new: ConfigOut) -> None:
+                self._save(new)
+                changed = _as_config(new, self.state_dir)
+                fleet.apply(changed)
+                for kind in WATCHES:
+                    running = watches.get(kind.name)
+                    if running is not None:
+                        running.apply(changed)
+                    elif kind.wanted(changed):
+                        opened = await _open(kind, replace(deps, config=changed))
+                        if opened is not None:
+                            watches[kind.name] = opened
+                            supervisor.service(kind.name, opened.run)
+                scheduler.set_devices(fleet.intervals())
+                _log.info("configuration changed", revision=new.revision,
+                          devices=len(fleet.devices))  # fmt: skip
+
+            async def follow_step() -> float:
+                """Long-poll the centre (wire 1.1): a change there reaches the site within
+                a round trip, not at the next heartbeat."""
+                if link.minor < 1:
+                    return self.heartbeat  # a 1.0 centre: the push answers carry revisions
+                try:
+                    new = await link.changed_configuration(uplink.revision)
+                except LinkDown:
+                    return _FOLLOW_RETRY
+                except LinkRefused:
+                    return _FOLLOW_RETRY * 12
+                if new is not None and new.revision != uplink.revision:
+                    uplink.revision = new.revision
+                    await adopt(new)
+                return 0.0
 
             async def uplink_step() -> float:
                 wait = await uplink.step()
                 if uplink.new_config is not None:
-                    self._save(uplink.new_config)
-                    fleet.apply(_as_config(uplink.new_config, self.state_dir))
-                    scheduler.set_devices(fleet.intervals())
-                    uplink.new_config = None
+                    new, uplink.new_config = uplink.new_config, None
+                    await adopt(new)
                 return wait
 
             loop = asyncio.get_running_loop()
@@ -142,6 +208,10 @@ class PollerDaemon:
             sup = await stack.enter_async_context(supervisor)
             sup.service("scheduler", scheduler.run, critical=True)
             sup.periodic("uplink", uplink_step)
+            sup.periodic("config-follow", follow_step)
+            for name, watch in watches.items():
+                sup.service(name, watch.run)
+            sup.periodic("history", partial(history.step, self.clock, 300.0), first_after=300.0)
             _log.info(
                 "poller started", poller=identity.poller, devices=len(fleet.devices),
                 backlog=journal.backlog(),
@@ -152,6 +222,8 @@ class PollerDaemon:
             sdnotify.notify("READY=1")
             await self._stop.wait()
             _log.info("poller stopping")
+            await sup.cancel("scheduler", *watches)
+            await _stop_all(watches)
             await sup.cancel_all()
 
     async def _configuration(self, link: Link) -> ConfigOut:
@@ -177,5 +249,66 @@ class PollerDaemon:
         write_private(self.state_dir / CONFIG, given.model_dump_json())
 
 
+class _NoHours:
+    """The hourly history's store at a site, until rollups go up the journal."""
+
+    @property
+    def metric_history(self) -> _NoHours:
+        return self
+
+    def add(self, rows: Sequence[MetricHour]) -> None:
+        pass
+
+    def prune(self, before_hour: int) -> int:
+        return 0
+
+
+async def _open(kind: WatchKind, deps: Deps) -> Watch | None:
+    """Open a watch; one that cannot start (the trap port taken or privileged) is logged and
+    tried again at the next configuration. The centre refuses to start instead, where an
+    operator sees it; a site box that stopped would leave the whole site unwatched."""
+    try:
+        return await kind.open(deps)
+    except Exception as exc:  # noqa: BLE001 - whatever it is, ICMP and the others go on
+        _log.error("watch not started", watch=kind.name, error=f"{type(exc).__name__}: {exc}")
+        return None
+
+
+async def _stop_all(watches: dict[str, Watch]) -> None:
+    running = list(watches.values())
+    watches.clear()
+    for watch in running:
+        await watch.stop()
+
+
 def _as_config(given: ConfigOut, state_dir: Path) -> Config:
-    return Config.model_validate({**given.config, "state_dir": str(state_dir)})
+    """The poller's Config; the secrets that came with it are written to files of their own
+    (0600, in a 0700 folder) and the devices refer to those, as an operator's would."""
+    raw = dict(given.config)
+    secrets = raw.pop("secrets", {})
+    folder = state_dir / SECRETS
+    if secrets or folder.exists():
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
+        for name, value in secrets.items():
+            write_private(folder / _secret_name(name), value)
+        for stale in folder.iterdir():
+            if stale.name not in secrets:
+                stale.unlink()
+    return Config.model_validate({**_refer(raw, folder), "state_dir": str(state_dir)})
+
+
+def _secret_name(name: str) -> str:
+    if not name.isalnum():
+        raise ValueError("a secret's name from the centre must be alphanumeric")
+    return name
+
+
+def _refer(value: Any, folder: Path) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secret"}:
+            return {"file": str(folder / _secret_name(str(value["secret"])))}
+        return {k: _refer(v, folder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_refer(v, folder) for v in value]
+    return value

@@ -10,14 +10,26 @@ from __future__ import annotations
 import asyncio
 from typing import TypeVar
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from monitord import log
 from monitord.clock import Clock
 from monitord.sites.centre import NotYours, PollerCentre
 from monitord.sites.enrolment import new_token, normal_code
-from monitord.sites.wire import MAX_BODY, PREFIX, ConfigOut, EnrolIn, EnrolOut, PushIn, PushOut
+from monitord.sites.wire import (
+    LONG_POLL,
+    MAX_BODY,
+    MINOR,
+    PREFIX,
+    WIRE,
+    ConfigOut,
+    EnrolIn,
+    EnrolOut,
+    PushIn,
+    PushOut,
+)
 from monitord.store import Store
 from monitord.store.pollers import EnrolRefused, PollerRecord
 
@@ -76,18 +88,32 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
         _log.info("poller enrolled", poller=poller.id, sites=list(poller.sites))
         return EnrolOut(poller=poller.id, sites=poller.sites, token=token)
 
-    @router.get("/config")
-    async def configuration(request: Request) -> ConfigOut:
-        """The poller's sites, their devices and probe settings."""
-        return centre.configuration(await caller(request))
+    @router.get("/config", response_model_exclude_none=True, response_model=None)
+    async def configuration(
+        request: Request, response: Response, wait: str | None = None
+    ) -> ConfigOut | Response:
+        """The poller's sites, their devices and probe settings. With `wait=REVISION`
+        (wire 1.1): a long poll, answered as soon as the revision differs, else 304
+        after LONG_POLL seconds."""
+        poller = await caller(request)
+        minor = _minor(request, response)
+        if wait is None:
+            return centre.configuration(poller, minor)
+        if len(wait) > 64:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "wait: a revision")
+        out = await centre.configuration_after(poller, minor, wait, LONG_POLL)
+        if out is None:
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={WIRE: str(minor)})
+        return JSONResponse(out.model_dump(mode="json", exclude_none=True),
+                            headers={WIRE: str(minor)})  # fmt: skip
 
-    @router.post("/push")
-    async def push(request: Request) -> PushOut:
+    @router.post("/push", response_model_exclude_none=True)
+    async def push(request: Request, response: Response) -> PushOut:
         """Journal entries in sequence order, and a heartbeat; answers the acknowledged seq."""
         poller = await caller(request)  # before a byte of the body is read
         body = await _body(request, PushIn)
         try:
-            return await centre.push(poller, body)
+            return await centre.push(poller, body, _minor(request, response))
         except NotYours as exc:
             _log.warning("poller wrote a device of another site", poller=poller.id, device=str(exc))
             raise HTTPException(
@@ -95,6 +121,14 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
             ) from None
 
     return router
+
+
+def _minor(request: Request, response: Response) -> int:
+    """The wire's minor version for this exchange: the lower of the poller's and ours."""
+    said = request.headers.get(WIRE, "0")
+    minor = min(int(said), MINOR) if said.isdigit() else 0
+    response.headers[WIRE] = str(minor)
+    return minor
 
 
 def _client(request: Request) -> str | None:

@@ -54,11 +54,13 @@ class SilenceWatch:
     ) -> None:
         self._store, self._clock, self._config = store, clock, config
         self._tracker, self._messages, self._every = tracker, messages, every
+        self.pollers: list[PollerRecord] = []  # as read at the last pass (for /metrics)
 
     async def step(self) -> float:
         now, config = self._clock.now(), self._config()
         limit = dt.timedelta(seconds=config.poller_silence)
-        for p in await asyncio.to_thread(self._store.pollers.all):
+        self.pollers = await asyncio.to_thread(self._store.pollers.all)
+        for p in self.pollers:
             if not p.active:
                 continue
             heard = p.last_seen or p.enrolled_at

@@ -7,14 +7,20 @@ with an offset, always the poller's original instant of the event.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from monitord.health.states import State
 
 VERSION: Literal[1] = 1
 PREFIX = "/api/poller/v1"
+# Compatible extensions of version 1 are negotiated with this header: a poller sends the
+# minor version it speaks, a centre answers with the one it uses for this exchange; either
+# side without the header is 1.0 and gets exactly the 1.0 bodies.
+WIRE = "x-monitord-wire"
+MINOR = 1
+LONG_POLL = 25.0  # seconds a centre holds `GET /config?wait=REVISION` before its 304
 MAX_BATCH = 500  # entries per push; a backlog goes up in several pushes, in order
 MAX_BODY = 1 << 20  # bytes of one request body
 
@@ -35,7 +41,7 @@ class EnrolOut(_Wire):
     token: str
 
 
-class Entry(_Wire):
+class StateEntry(_Wire):
     """One journal entry: a HARD state change confirmed at the site."""
 
     seq: int = Field(ge=1)
@@ -48,6 +54,58 @@ class Entry(_Wire):
     observation: dict[str, Any] = {}
 
 
+class EventEntry(_Wire):
+    """A line of the device's operation record written at the site (wire 1.1): a HARD
+    finding change ("finding"), a reboot, a trap; the centre writes it as it is."""
+
+    seq: int = Field(ge=1)
+    kind: Literal["event"]
+    device: str = Field(max_length=64)
+    at: AwareDatetime
+    event: str = Field(min_length=1, max_length=32)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str | None = Field(default=None, max_length=32)
+    reason: str = Field(max_length=2000)
+    observation: dict[str, Any] = {}
+
+
+class FactsEntry(_Wire):
+    """What a device says about itself (firmware, vendor...), sent when it changed (1.1)."""
+
+    seq: int = Field(ge=1)
+    kind: Literal["facts"]
+    device: str = Field(max_length=64)
+    at: AwareDatetime
+    source: str = Field(min_length=1, max_length=16)
+    facts: dict[str, str] = Field(max_length=32)
+
+
+def _kind(value: Any) -> str:
+    # Version 1.0 entries carry no kind: they are state changes.
+    if isinstance(value, dict):
+        return str(value.get("kind", "state"))
+    return str(getattr(value, "kind", "state"))
+
+
+Entry = Annotated[
+    Annotated[StateEntry, Tag("state")]
+    | Annotated[EventEntry, Tag("event")]
+    | Annotated[FactsEntry, Tag("facts")],
+    Discriminator(_kind),
+]
+
+
+class Clock(_Wire):
+    """The poller's view of the previous exchange (wire 1.1), NTP-style: it sent that push
+    at `t0` and read the answer at `t3` (its clock); the answer said the centre read it at
+    `t1` and answered at `t2` (the centre's clock). Offset = ((t1-t0)+(t2-t3))/2."""
+
+    t0: AwareDatetime
+    t1: AwareDatetime
+    t2: AwareDatetime
+    t3: AwareDatetime
+
+
 class PushIn(_Wire):
     """Entries in sequence order (possibly none: then it is only a heartbeat)."""
 
@@ -55,12 +113,18 @@ class PushIn(_Wire):
     sent_at: AwareDatetime
     version: str = Field(max_length=40)
     entries: tuple[Entry, ...] = Field(default=(), max_length=MAX_BATCH)
+    # Wire 1.1 (sent only to a centre that answered with the WIRE header saying 1.1):
+    backlog: int | None = Field(default=None, ge=0)  # entries not yet acknowledged
+    clock: Clock | None = None
 
 
 class PushOut(_Wire):
     v: Literal[1] = VERSION
     acked: int  # every entry up to this sequence is applied; the poller may prune them
     revision: str  # of the poller's configuration: fetch /config when it changed
+    # Wire 1.1, only to a poller that said it speaks 1.1 (a 1.0 poller forbids extra keys):
+    received_at: AwareDatetime | None = None  # the centre's clock when the push arrived
+    answered_at: AwareDatetime | None = None  # ...and when it answered
 
 
 class ConfigOut(_Wire):

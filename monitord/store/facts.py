@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from monitord.store.core import Repository, require_aware
 from monitord.store.records import DeviceFact, DeviceRecord
@@ -32,44 +33,51 @@ class Facts(Repository):
     ) -> dict[str, tuple[str, str]]:
         """Keep these facts; return the ones that changed as name -> (old, new)."""
         require_aware(at)
-        changed: dict[str, tuple[str, str]] = {}
-        query = select(DeviceFactRow).where(
-            DeviceFactRow.device_id == device_id, DeviceFactRow.source == source
-        )
         with self._session(f"record what {device_id} says about itself", write=True) as s:
-            known = {r.name: r for r in s.scalars(query)}
-            for name, raw in facts.items():
-                value = raw.strip()[:_MAX_VALUE]
-                if not value:
-                    continue
-                row = known.get(name)
-                if row is None:
-                    s.add(DeviceFactRow(device_id=device_id, source=source, name=name,
-                                        value=value, observed_at=at, changed_at=at))  # fmt: skip
-                    continue
-                row.observed_at = at
-                if row.value != value:
-                    changed[name] = (row.value, value)
-                    row.value, row.changed_at = value, at
-            for name, (old, new) in changed.items():
-                s.add(
-                    OperationEventRow(
-                        device_id=device_id,
-                        at=at,
-                        kind="firmware" if name == "firmware" else "archive",
-                        from_state=None,
-                        to_state=None,
-                        reason=f"{name} changed ({source}): {old[:120]} -> {new[:120]}",
-                        observation={"fact": name, "from": old, "to": new, "source": source},
-                    )
-                )
-        return changed
+            return learn_in(s, device_id, source, facts, at)
 
     def of(self, device_id: str) -> dict[str, DeviceFact]:
         """Each fact once, from the most trusted source that reported it."""
         query = select(DeviceFactRow).where(DeviceFactRow.device_id == device_id)
         with self._session(f"read what {device_id} says about itself") as s:
             return _preferred(_fact(r) for r in s.scalars(query))
+
+
+def learn_in(
+    s: Session, device_id: str, source: str, facts: Mapping[str, str], at: dt.datetime
+) -> dict[str, tuple[str, str]]:
+    """`Facts.learn` inside a caller's transaction (a site poller's batch is one)."""
+    changed: dict[str, tuple[str, str]] = {}
+    query = select(DeviceFactRow).where(
+        DeviceFactRow.device_id == device_id, DeviceFactRow.source == source
+    )
+    known = {r.name: r for r in s.scalars(query)}
+    for name, raw in facts.items():
+        value = raw.strip()[:_MAX_VALUE]
+        if not value:
+            continue
+        row = known.get(name)
+        if row is None:
+            s.add(DeviceFactRow(device_id=device_id, source=source, name=name,
+                                value=value, observed_at=at, changed_at=at))  # fmt: skip
+            continue
+        row.observed_at = at
+        if row.value != value:
+            changed[name] = (row.value, value)
+            row.value, row.changed_at = value, at
+    for name, (old, new) in changed.items():
+        s.add(
+            OperationEventRow(
+                device_id=device_id,
+                at=at,
+                kind="firmware" if name == "firmware" else "archive",
+                from_state=None,
+                to_state=None,
+                reason=f"{name} changed ({source}): {old[:120]} -> {new[:120]}",
+                observation={"fact": name, "from": old, "to": new, "source": source},
+            )
+        )
+    return changed
 
 
 def with_facts(record: DeviceRecord, facts: Mapping[str, DeviceFact]) -> DeviceRecord:

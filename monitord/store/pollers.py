@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
 
 from monitord.store.core import Repository, require_aware
+from monitord.store.facts import learn_in
 from monitord.store.records import OperationEvent, SavedState
 from monitord.store.schema import OperationEventRow, PollerCodeRow, PollerRow
 from monitord.store.states import _event_values, _state_values, _upsert_state
+
+Learnt = tuple[str, str, Mapping[str, str], dt.datetime]  # device, source, facts, at
 
 
 def digest(secret: str) -> str:
@@ -36,6 +39,11 @@ class PollerRecord:
     acked_seq: int
     version: str | None
     silent_since: dt.datetime | None
+    # The credential's hash: keys the configuration's revision over its secrets, so a
+    # revision seen anywhere tells nothing about them.
+    key: str | None = field(default=None, repr=False)
+    clock_offset: float | None = None  # seconds, centre minus poller
+    backlog: int | None = None  # journal entries it has not had acknowledged
 
     @property
     def active(self) -> bool:
@@ -109,11 +117,22 @@ class Pollers(Repository):
             row.revoked_at, row.token_hash = now, None
             return True
 
-    def seen(self, poller_id: str, now: dt.datetime, version: str | None) -> None:
+    def seen(
+        self,
+        poller_id: str,
+        now: dt.datetime,
+        version: str | None,
+        clock_offset: float | None = None,
+        backlog: int | None = None,
+    ) -> None:
         with self._session(f"note a heartbeat of poller {poller_id}", write=True) as s:
             row = s.get(PollerRow, poller_id)
             if row is not None:
                 row.last_seen, row.version, row.silent_since = now, version, None
+                if clock_offset is not None:
+                    row.clock_offset = clock_offset
+                if backlog is not None:
+                    row.backlog = backlog
 
     def mark_silent(
         self, poller_id: str, last_seen: dt.datetime | None, since: dt.datetime
@@ -132,11 +151,13 @@ class Pollers(Repository):
         poller_id: str,
         after: int,
         upto: int,
-        changes: Sequence[tuple[OperationEvent, SavedState]],
+        changes: Sequence[tuple[OperationEvent, SavedState | None]],
+        facts: Sequence[Learnt] = (),
     ) -> int:
-        """Apply the entries after..upto (`changes`: those worth writing) if `after` is what
-        is acknowledged; return the acknowledged sequence afterwards (unchanged when the
-        batch was already applied or does not follow on)."""
+        """Apply the entries after..upto (`changes`: those worth writing, a state with the
+        events that change one; `facts`: what devices said about themselves) if `after` is
+        what is acknowledged; return the acknowledged sequence afterwards (unchanged when
+        the batch was already applied or does not follow on)."""
         with self._session(f"apply a batch from poller {poller_id}", write=True) as s:
             row = s.get(PollerRow, poller_id, with_for_update=True)
             if row is None:
@@ -145,8 +166,11 @@ class Pollers(Repository):
                 return row.acked_seq
             if changes:
                 s.execute(insert(OperationEventRow), [_event_values(e) for e, _ in changes])
-                latest = {state.device_id: _state_values(state) for _, state in changes}
-                s.execute(_upsert_state(s.get_bind().dialect.name), list(latest.values()))
+                latest = {st.device_id: _state_values(st) for _, st in changes if st is not None}
+                if latest:
+                    s.execute(_upsert_state(s.get_bind().dialect.name), list(latest.values()))
+            for device, source, values, at in facts:
+                learn_in(s, device, source, values, at)
             row.acked_seq = upto
             return row.acked_seq
 
@@ -154,5 +178,5 @@ class Pollers(Repository):
 def _record(r: PollerRow) -> PollerRecord:
     return PollerRecord(
         r.id, tuple(r.sites), r.enrolled_at, r.revoked_at, r.last_seen, r.acked_seq,
-        r.version, r.silent_since,
+        r.version, r.silent_since, r.token_hash, r.clock_offset, r.backlog,
     )  # fmt: skip

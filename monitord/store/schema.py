@@ -443,6 +443,10 @@ class PollerRow(Base):
     acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     version: Mapped[str | None] = mapped_column(Text)
     silent_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Measured at each push: centre clock minus poller clock (s), and what the poller said
+    # it has not had acknowledged yet.
+    clock_offset: Mapped[float | None] = mapped_column(Float)
+    backlog: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class PollerCodeRow(Base):

@@ -60,7 +60,7 @@ class OnvifWatch:
 
     def apply(self, config: Config) -> None:
         """Adopt a (re)loaded configuration; devices that keep ONVIF keep their memory."""
-        self.devices: dict[str, Device] = {d.id: d for d in config.devices if d.onvif}
+        self.devices: dict[str, Device] = {d.id: d for d in config.polled_here() if d.onvif}
         self.tracker.retain(self.devices)
         for memory in (self.results, self.identities, self.events, self.auth_failures,
                        self._devices, self._turns):  # fmt: skip

@@ -76,7 +76,7 @@ class SnmpService:
 
     def apply(self, config: Config) -> None:
         self.watch.apply(config)
-        self._by_address: dict[str, Device] = {_norm(d.address): d for d in config.devices}
+        self._by_address: dict[str, Device] = {_norm(d.address): d for d in config.polled_here()}
         self.scheduler.set_devices(self.watch.intervals())
         if config.traps != self._trap_settings:
             _log.warning("trap receiver settings changed; they take effect at the next restart")

@@ -57,7 +57,7 @@ class SnmpWatch:
 
     def apply(self, config: Config) -> None:
         """Adopt a (re)loaded configuration; devices that keep SNMP keep their memory."""
-        self.devices: dict[str, Device] = {d.id: d for d in config.devices if d.snmp}
+        self.devices: dict[str, Device] = {d.id: d for d in config.polled_here() if d.snmp}
         self.tracker.retain(self.devices)
         for gone in [d for d in self.memory if d not in self.devices]:
             del self.memory[gone]

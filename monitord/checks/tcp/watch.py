@@ -36,7 +36,7 @@ class PortWatch:
         self.apply(config)
 
     def apply(self, config: Config) -> None:
-        self.devices: dict[str, Device] = {d.id: d for d in config.devices if d.tcp}
+        self.devices: dict[str, Device] = {d.id: d for d in config.polled_here() if d.tcp}
         self.tracker.retain(self.devices)
         self.latest = {d: v for d, v in self.latest.items() if d in self.devices}
         self.scheduler.set_devices({d.id: d.tcp.interval for d in self.devices.values() if d.tcp})

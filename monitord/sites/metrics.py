@@ -1,0 +1,53 @@
+"""Per-poller metrics, read at scrape time from the silence watch's last pass (which reads
+the pollers every few seconds anyway: no database query per scrape).
+
+One series per enrolled, unrevoked poller and metric: the label set is bounded by the
+pollers an operator enrolled, never by devices or entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from monitord.store.pollers import PollerRecord
+
+
+class PollerCollector(Collector):
+    def __init__(self, pollers: Callable[[], Sequence[PollerRecord]]) -> None:
+        self._pollers = pollers
+
+    def collect(self) -> Iterator[Metric]:
+        seen = GaugeMetricFamily(
+            "monitord_poller_last_seen_seconds",
+            "Unix time of the site poller's last push (alert on time() minus this)",
+            labels=["poller"],
+        )
+        backlog = GaugeMetricFamily(
+            "monitord_poller_backlog",
+            "Journal entries the site poller reported as not yet acknowledged",
+            labels=["poller"],
+        )
+        offset = GaugeMetricFamily(
+            "monitord_poller_clock_offset_seconds",
+            "The centre's clock minus the site poller's, measured at its last push",
+            labels=["poller"],
+        )
+        silent = GaugeMetricFamily(
+            "monitord_poller_silent",
+            "1 while the site poller is silent (its devices show unknown)",
+            labels=["poller"],
+        )
+        for p in self._pollers():
+            if not p.active:
+                continue
+            if p.last_seen is not None:
+                seen.add_metric([p.id], p.last_seen.timestamp())
+            if p.backlog is not None:
+                backlog.add_metric([p.id], p.backlog)
+            if p.clock_offset is not None:
+                offset.add_metric([p.id], p.clock_offset)
+            silent.add_metric([p.id], 1 if p.silent_since is not None else 0)
+        yield from (seen, backlog, offset, silent)
