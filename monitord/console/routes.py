@@ -264,20 +264,27 @@ def console_router() -> APIRouter:
                   "classes": views.CLASSES, "statuses": views.STATUSES}  # fmt: skip
         return render(request, "list.html", session, values)
 
-    async def page(
-        request: Request, session: Session, ticket_id: int, notice: str = "", code: int = 200
-    ) -> Response:
+    async def visible(request: Request, session: Session, ticket_id: int) -> views.TicketView:
+        """The ticket as `session` may see it; 404 for none or another tenant's."""
         console = console_of(request)
         found = await asyncio.to_thread(views.one, console.store, console.config(),
                                         session.user, ticket_id, console.clock.now())  # fmt: skip
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        return found
+
+    async def page(
+        request: Request, session: Session, ticket_id: int, notice: str = "", code: int = 200
+    ) -> Response:
+        found = await visible(request, session, ticket_id)
         st = Status(found.ticket.status)
         offered = [a for a, (_, where) in MILESTONES.items() if st in where]
         if found.en_route and "onway" in offered:
             offered.remove("onway")
         watcher = session.user.role in WATCHERS
-        staff = await asyncio.to_thread(views.engineers, console.store) if watcher else []
+        staff = (
+            await asyncio.to_thread(views.engineers, console_of(request).store) if watcher else []
+        )
         values = {"t": found, "offered": offered, "notice": notice, "status": st.value,
                   "engineers": staff}  # fmt: skip
         return render(request, "ticket.html", session, values, code)
@@ -318,11 +325,7 @@ def console_router() -> APIRouter:
         posted_: Annotated[tuple[Session, dict[str, str]], form_of("/tickets/{ticket_id}/act")],
     ) -> Response:
         session, fields = posted_
-        console = console_of(request)
-        found = await asyncio.to_thread(views.one, console.store, console.config(),
-                                        session.user, ticket_id, console.clock.now())  # fmt: skip
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        await visible(request, session, ticket_id)  # 404 before anything is posted
         action = fields.get("action", "")
         if action not in MILESTONES:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "action")
@@ -342,11 +345,7 @@ def console_router() -> APIRouter:
         posted_: Annotated[tuple[Session, dict[str, str]], form_of("/tickets/{ticket_id}/signoff")],
     ) -> Response:
         session, fields = posted_
-        console = console_of(request)
-        found = await asyncio.to_thread(views.one, console.store, console.config(),
-                                        session.user, ticket_id, console.clock.now())  # fmt: skip
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        found = await visible(request, session, ticket_id)
         decision = fields.get("decision", "")
         name, comment = fields.get("signer", "").strip(), fields.get("comment", "").strip()
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
@@ -375,13 +374,9 @@ def console_router() -> APIRouter:
         posted_: Annotated[tuple[Session, dict[str, str]], form_of("/tickets/{ticket_id}/assign")],
     ) -> Response:
         session, fields = posted_
-        console = console_of(request)
-        found = await asyncio.to_thread(views.one, console.store, console.config(),
-                                        session.user, ticket_id, console.clock.now())  # fmt: skip
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        await visible(request, session, ticket_id)  # 404 before anything is posted
         engineer = fields.get("engineer", "")
-        staff = dict(await asyncio.to_thread(views.engineers, console.store))
+        staff = dict(await asyncio.to_thread(views.engineers, console_of(request).store))
         if engineer not in staff:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "engineer")
         refused = await append(request, session, ticket_id, EventKind.ASSIGNED,
