@@ -389,7 +389,9 @@ def run(
     keys = Counter((t["contract"], t["root_device"], t["fault"]) for t in active)
     print(f"cut {len(cut_sites)} switch subtrees ({len(cut_ids)} devices): HARD after "
           f"p50 {statistics.median(hard.values()):.1f}s p95 {pct(list(hard.values()), 0.95):.1f}s "
-          f"max {max(hard.values()):.1f}s (target p95 <= {TARGET_P95_S:g}s)")  # fmt: skip
+          f"max {max(hard.values()):.1f}s (target p95 <= {TARGET_P95_S:g}s); the switches "
+          f"DOWN after {min(hard[s] for s in switches):.1f}-"
+          f"{max(hard[s] for s in switches):.1f}s")  # fmt: skip
     print(f"tickets: {len(active)} active (roots cut: {len(switches)}), classes "
           f"{dict(Counter(t['class'] for t in active))}, impact sizes "
           f"{sorted(Counter(len(t['impacted_devices']) for t in active).items())}, duplicates "
