@@ -88,6 +88,7 @@ class TicketDesk(Generic[_R]):
         # thread call (group commit, as the recorder does): see `_write_openings`.
         self._openings: list[tuple[tickets.FaultTicket, asyncio.Future[_Opened]]] = []
         self._opener: asyncio.Task[None] | None = None
+        self._alone: set[asyncio.Task[None]] = set()  # referenced until done
         # Roots whose ticket a maintenance window held back; `release_held` opens them once
         # the window is over. A restart rebuilds the set: `reconcile` holds them again.
         self._windows = windows
@@ -214,6 +215,9 @@ class TicketDesk(Generic[_R]):
         while self._openings:
             batch, self._openings = self._openings, []
             wanted = [w for w, _ in batch]
+            if len(batch) == 1:  # no storm: the one-by-one path, as ever
+                self._open_alone(*batch[0])
+                continue
             try:
                 results = await self._write(
                     partial(tickets.open_for_faults, self._store, wanted, self.messages)
@@ -223,9 +227,31 @@ class TicketDesk(Generic[_R]):
                     if not done.done():
                         done.set_exception(exc)
                 continue
-            for (_, done), result in zip(batch, results, strict=True):
-                if not done.done():
+            for (w, done), result in zip(batch, results, strict=True):
+                if result is None:  # not the storm's simple case: the one-by-one path
+                    self._open_alone(w, done)
+                elif not done.done():
                     done.set_result(result)
+
+    def _open_alone(self, w: tickets.FaultTicket, done: asyncio.Future[_Opened]) -> None:
+        async def one() -> None:
+            try:
+                opened = await self._write(
+                    partial(
+                        tickets.open_for_fault,
+                        self._store, w.fault, w.contract, w.at, w.title, self.messages,
+                    )
+                )  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - a bug, not the database: tell the caller
+                if not done.done():
+                    done.set_exception(exc)
+                return
+            if not done.done():
+                done.set_result(opened)
+
+        task = asyncio.create_task(one(), name="ticket-opener-one")
+        self._alone.add(task)
+        task.add_done_callback(self._alone.discard)
 
     async def release_held(self, tracker: HealthView) -> None:
         """Open the tickets held back by windows that are over; a recovered root opens none."""

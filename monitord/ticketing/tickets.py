@@ -246,16 +246,21 @@ class FaultTicket:
 
 def open_for_faults(
     store: Store, wanted: Sequence[FaultTicket], messages: MessageRenderer | None = None
-) -> list[tuple[TicketRecord, bool]]:
-    """`open_for_fault` for each (distinct roots), with the new tickets opened together.
+) -> list[tuple[TicketRecord, bool] | None]:
+    """`open_for_fault`'s answer for each fault (distinct roots) that a storm's batch
+    settles; None for those left to `open_for_fault` itself, one by one.
 
-    A storm: hundreds of roots fail at once and each needs a new ticket. One read finds
-    which have none (nor one to reopen); those open in one transaction, each with its
-    first event and messages; every other fault takes `open_for_fault`'s own path.
+    A storm: hundreds of roots fail at once and each needs a new ticket, then a bigger
+    impact as the devices behind them are confirmed. One read finds which have no ticket
+    (nor one to reopen) and which only need their impact grown; the impacts are written in
+    one transaction, then the new tickets, each with its first event and messages, in
+    another. That opening comes last, so a failure (retried whole by the caller) never
+    hides that a ticket was opened now. Anything else (someone else's new ticket, one to
+    reopen, a kind changed, a class to raise, a conflict) is None.
     """
     keys = [dedup_key(w.contract.id, w.fault.device_id) for w in wanted]
-    if len(wanted) <= 1 or len(set(keys)) < len(keys):
-        return [open_for_fault(store, w.fault, w.contract, w.at, w.title, messages) for w in wanted]
+    if len(set(keys)) < len(keys):
+        return [None for _ in wanted]
     found = store.tickets.current(keys)
     fresh: list[int] = []
     growing: dict[int, TicketRecord] = {}
@@ -266,22 +271,17 @@ def open_for_faults(
             fresh.append(i)
         elif active is not None and _only_grows(active, w.fault):
             growing[i] = active
-    drafts = [_draft(_fault_request(wanted[i], keys[i]), wanted[i].at, messages) for i in fresh]
     done: dict[int, tuple[TicketRecord, bool]] = {}
+    for i, grown in _grow_impacts(store, growing, wanted).items():
+        new_class, _ = classify(wanted[i].fault, wanted[i].contract)
+        old = TicketClass(grown.ticket_class) if grown.ticket_class else None
+        if old is None or new_class.rank <= old.rank:  # else: reclassified one by one
+            done[i] = grown, False
+    drafts = [_draft(_fault_request(wanted[i], keys[i]), wanted[i].at, messages) for i in fresh]
     for i, opened in zip(fresh, store.tickets.open_many(drafts), strict=True):
         if opened is not None and opened[1]:
             done[i] = opened
-    for i, grown in _grow_impacts(store, growing, wanted).items():
-        # The impact is written; what is left (a higher class) is the usual path's.
-        w = wanted[i]
-        done[i] = update_for_fault(store, grown, w.fault, w.contract, w.at, messages), False
-    # Someone else's ticket, one to reopen, a conflict: the one-by-one path.
-    return [
-        done[i]
-        if i in done
-        else open_for_fault(store, w.fault, w.contract, w.at, w.title, messages)
-        for i, w in enumerate(wanted)
-    ]
+    return [done.get(i) for i in range(len(wanted))]
 
 
 def _only_grows(ticket: TicketRecord, fault: Fault) -> bool:
