@@ -80,6 +80,21 @@ def write_outbox(
     s: Session, ticket: TicketRecord | None, seq: int, at: dt.datetime, outbox: Outbox
 ) -> None:
     """Insert the messages in the caller's transaction; a key seen before is skipped."""
+    insert_rows(s, outbox_rows(ticket, seq, at, outbox))
+
+
+def insert_rows(s: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert rows made by `outbox_rows` (any number of events' messages) in one statement."""
+    if rows:
+        insert_ = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert_(_OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        s.execute(stmt, rows)
+
+
+def outbox_rows(
+    ticket: TicketRecord | None, seq: int, at: dt.datetime, outbox: Outbox
+) -> list[dict[str, Any]]:
+    """The rows of one event's messages, one per idempotency key."""
     records = outbox(ticket) if callable(outbox) and ticket is not None else outbox
     assert not callable(records)
     rows: dict[str, dict[str, Any]] = {}
@@ -91,10 +106,7 @@ def write_outbox(
         else:
             raise ValueError("a message without a ticket needs its own key")
         rows.setdefault(key, _row(key, ticket.id if ticket else None, at, r))
-    if rows:
-        insert_ = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert_(_OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        s.execute(stmt, list(rows.values()))
+    return list(rows.values())
 
 
 class OutboxQueue(Repository):

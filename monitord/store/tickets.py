@@ -10,17 +10,18 @@ crashes and two daemons racing.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Executable, Row, Table, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from monitord.store.core import Repository
 from monitord.store.errors import ActiveTicketExists, StoreError, TicketConflict
-from monitord.store.outbox import Outbox, write_outbox
+from monitord.store.outbox import Outbox, insert_rows, outbox_rows, write_outbox
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.store.schema import ACTIVE_DEDUP_INDEX, ACTIVE_TICKET, Base, Ticket, TicketEventRow
 
@@ -52,25 +53,62 @@ class Tickets(Repository):
         what = f"open a ticket for {ticket.dedup_key}"
         for _ in range(_OPEN_ATTEMPTS):
             with self._session(what, write=True) as s:
-                # ON CONFLICT DO NOTHING instead of catching the unique violation: the
-                # transaction stays usable (PostgreSQL aborts it on an error), so the
-                # winner is read in it, and a foreign-key error still reads as one. On
-                # PostgreSQL a racer's uncommitted insert makes ours wait for its outcome.
-                dialect = s.get_bind().dialect.name
-                created = s.execute(_insert_ticket(dialect, ticket)).one_or_none()
-                if created is not None:
-                    s.execute(_insert_event(created.id, 1, first))
-                    opened = _ticket_record(created)
-                    write_outbox(s, opened, 1, first.at, outbox)
-                    return opened, True
-                # Read committed (PostgreSQL): this statement sees the racer's commit.
-                existing = s.scalars(_active(ticket.dedup_key)).one_or_none()
-                if existing is not None:
-                    return _ticket_record(existing), False
+                opened = _open_in(s, ticket, first, outbox)
+            if opened is not None:
+                return opened
             # The conflicting ticket was closed between the two statements: try again.
         raise StoreError(
             f"{self._core.url_redacted}: cannot {what}: its active ticket keeps changing; try again"
         )
+
+    def open_many(
+        self, drafts: Sequence[tuple[TicketRecord, TicketEventRecord, Outbox]]
+    ) -> list[tuple[TicketRecord, bool] | None]:
+        """`open` for several tickets (distinct dedup keys) in one transaction.
+
+        A storm opens hundreds at once; one transaction each queued them behind the write
+        lock (SQLite) or a commit each (PostgreSQL). Each answer is what `open` returns, or
+        None where the active ticket it met was closed before it could be read (the caller
+        opens that one alone, as `open` would retry it). All or nothing: a StoreError
+        leaves none of them written.
+        """
+        if len({t.dedup_key for t, _, _ in drafts}) != len(drafts):
+            raise ValueError("open_many: one draft per dedup key")
+        for ticket, _, _ in drafts:
+            if ticket.status == CLOSED:
+                raise ValueError(f"{ticket.dedup_key}: a ticket cannot be opened closed")
+        if not drafts:
+            return []
+        with self._session(f"open {len(drafts)} tickets", write=True) as s:
+            # One statement for the tickets, one for the events, one for the messages:
+            # built and compiled once, not once per ticket (that was most of a storm).
+            stmt = _insert_ticket(s.get_bind().dialect.name, None)
+            rows = s.execute(stmt, [_ticket_values(t) for t, _, _ in drafts]).all()
+            created = {r.dedup_key: _ticket_record(r) for r in rows}
+            events = [
+                _event_values(created[t.dedup_key].id, 1, first)
+                for t, first, _ in drafts
+                if t.dedup_key in created
+            ]
+            if events:
+                s.execute(insert(TicketEventRow), events)
+            messages: list[dict[str, Any]] = []
+            for t, first, outbox in drafts:
+                if t.dedup_key in created:
+                    messages += outbox_rows(created[t.dedup_key], 1, first.at, outbox)
+            insert_rows(s, messages)
+            taken = [t.dedup_key for t, _, _ in drafts if t.dedup_key not in created]
+            # Read committed (PostgreSQL): this statement sees the racers' commits.
+            query = select(Ticket).where(Ticket.dedup_key.in_(taken), Ticket.status != CLOSED)
+            existing = {r.dedup_key: _ticket_record(r) for r in s.scalars(query)} if taken else {}
+        out: list[tuple[TicketRecord, bool] | None] = []
+        for t, _, _ in drafts:
+            if t.dedup_key in created:
+                out.append((created[t.dedup_key], True))
+            else:
+                other = existing.get(t.dedup_key)
+                out.append(None if other is None else (other, False))
+        return out
 
     def append_event(
         self,
@@ -88,48 +126,52 @@ class Tickets(Repository):
         reopen it while another ticket with its key is active. `event.ticket_id` and
         `event.seq` are ignored. Returns the updated ticket.
         """
-        unknown = sorted(set(changes) - CHANGEABLE)
-        if unknown:
-            raise ValueError(f"ticket {ticket_id}: fields that cannot change: {unknown}")
-        values: dict[str, Any] = dict(changes)
-        if "impacted" in values:
-            if isinstance(values["impacted"], str):
-                raise ValueError(f"ticket {ticket_id}: impacted must be device ids, not a str")
-            values["impacted"] = list(values["impacted"])
-        if "status" in values:
-            # Closing stamps the time; any other status (reopening) clears it.
-            values["closed_at"] = event.at if values["status"] == CLOSED else None
-        t = _TICKETS
-        stmt = (
-            update(t)
-            .where(t.c.id == ticket_id, t.c.version == expected_version)
-            .values(**values, version=t.c.version + 1, updated_at=event.at)
-            .returning(*t.c)
-        )
+        values = _values(ticket_id, changes, event)
         with self._session(f"append an event to ticket {ticket_id}", write=True) as s:
-            # The UPDATE comes first: on PostgreSQL it locks the row, so a concurrent
-            # writer with the same expected version waits, then matches nothing.
-            try:
-                updated = s.execute(stmt).one_or_none()
-            except IntegrityError as exc:
-                if not _is_dedup_violation(exc):
-                    raise
-                raise ActiveTicketExists(
-                    f"ticket {ticket_id} cannot become {values.get('status')!r}: another "
-                    "ticket with the same dedup key is active"
-                ) from None
-            if updated is None:
-                current = s.scalar(select(t.c.version).where(t.c.id == ticket_id))
-                if current is None:
-                    raise TicketConflict(f"ticket {ticket_id} does not exist")
-                raise TicketConflict(
-                    f"ticket {ticket_id} is at version {current}, not {expected_version}: "
-                    "another writer changed it; read it again"
-                )
-            s.execute(_insert_event(ticket_id, expected_version + 1, event))
-            record = _ticket_record(updated)
-            write_outbox(s, record, expected_version + 1, event.at, outbox)
-            return record
+            return _append_in(s, ticket_id, expected_version, event, values, outbox)
+
+    def append_many(
+        self, appends: Sequence[tuple[int, int, TicketEventRecord, Mapping[str, Any], Outbox]]
+    ) -> list[TicketRecord | None]:
+        """`append_event` for several tickets in one transaction; None where that ticket
+        is not at its expected version (nothing written for it: read it again). For changes
+        that keep each ticket's status (an impact growing): a reopening could meet the dedup
+        index, and on PostgreSQL that error would abort the others; all or nothing on a
+        StoreError."""
+        if not appends:
+            return []
+        out: list[TicketRecord | None] = []
+        with self._session(f"append events to {len(appends)} tickets", write=True) as s:
+            for ticket_id, version, event, changes, outbox in appends:
+                values = _values(ticket_id, changes, event)
+                try:
+                    out.append(_append_in(s, ticket_id, version, event, values, outbox))
+                except TicketConflict:
+                    out.append(None)
+        return out
+
+    def get_many(
+        self, ticket_ids: Collection[int]
+    ) -> dict[int, tuple[TicketRecord, list[TicketEventRecord]]]:
+        """`get` for several tickets in one read; a missing id is left out."""
+        out: dict[int, tuple[TicketRecord, list[TicketEventRecord]]] = {}
+        if not ticket_ids:
+            return out
+        wanted = list(ticket_ids)
+        with self._session(f"read {len(wanted)} tickets") as s:
+            for row in s.scalars(select(Ticket).where(Ticket.id.in_(wanted))):
+                out[row.id] = (_ticket_record(row), [])
+            query = (
+                select(TicketEventRow)
+                .where(TicketEventRow.ticket_id.in_(wanted))
+                .order_by(TicketEventRow.ticket_id, TicketEventRow.seq)
+            )
+            for e in s.scalars(query):
+                known = out.get(e.ticket_id)
+                # As in `get`: events past the version read are not the row's yet.
+                if known is not None and e.seq <= known[0].version:
+                    known[1].append(_event_record(e))
+        return out
 
     def get(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]] | None:
         """The ticket and its events in seq order, consistent with each other."""
@@ -158,6 +200,34 @@ class Tickets(Repository):
         with self._session(f"read the last closed ticket of {dedup_key}") as s:
             row = s.scalars(query).first()
             return None if row is None else _ticket_record(row)
+
+    def current(
+        self, keys: Collection[str]
+    ) -> dict[str, tuple[TicketRecord | None, TicketRecord | None]]:
+        """For each dedup key: (its active ticket, its last closed one), as `active` and
+        `last_closed` would say, for many keys in one read."""
+        out: dict[str, tuple[TicketRecord | None, TicketRecord | None]] = dict.fromkeys(
+            keys, (None, None)
+        )
+        if not out:
+            return out
+        wanted = list(out)
+        with self._session(f"read the tickets of {len(wanted)} keys") as s:
+            for row in s.scalars(
+                select(Ticket).where(Ticket.dedup_key.in_(wanted), Ticket.status != CLOSED)
+            ):
+                out[row.dedup_key] = (_ticket_record(row), None)
+            rest = [k for k in wanted if out[k][0] is None]
+            if rest:
+                query = (
+                    select(Ticket)
+                    .where(Ticket.dedup_key.in_(rest), Ticket.status == CLOSED)
+                    .order_by(Ticket.closed_at.desc().nulls_last(), Ticket.id.desc())
+                )
+                for row in s.scalars(query):
+                    if out[row.dedup_key][1] is None:
+                        out[row.dedup_key] = (None, _ticket_record(row))
+        return out
 
     def recent(
         self,
@@ -196,17 +266,91 @@ class Tickets(Repository):
         return out
 
 
-def _insert_ticket(dialect: str, ticket: TicketRecord) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the row, or no row if a ticket is active."""
+def _values(ticket_id: int, changes: Mapping[str, Any], event: TicketEventRecord) -> dict[str, Any]:
+    unknown = sorted(set(changes) - CHANGEABLE)
+    if unknown:
+        raise ValueError(f"ticket {ticket_id}: fields that cannot change: {unknown}")
+    values: dict[str, Any] = dict(changes)
+    if "impacted" in values:
+        if isinstance(values["impacted"], str):
+            raise ValueError(f"ticket {ticket_id}: impacted must be device ids, not a str")
+        values["impacted"] = list(values["impacted"])
+    if "status" in values:
+        # Closing stamps the time; any other status (reopening) clears it.
+        values["closed_at"] = event.at if values["status"] == CLOSED else None
+    return values
+
+
+def _append_in(
+    s: Session,
+    ticket_id: int,
+    expected_version: int,
+    event: TicketEventRecord,
+    values: dict[str, Any],
+    outbox: Outbox,
+) -> TicketRecord:
+    """`append_event` inside the caller's transaction (values already checked)."""
+    t = _TICKETS
+    stmt = (
+        update(t)
+        .where(t.c.id == ticket_id, t.c.version == expected_version)
+        .values(**values, version=t.c.version + 1, updated_at=event.at)
+        .returning(*t.c)
+    )
+    # The UPDATE comes first: on PostgreSQL it locks the row, so a concurrent
+    # writer with the same expected version waits, then matches nothing.
+    try:
+        updated = s.execute(stmt).one_or_none()
+    except IntegrityError as exc:
+        if not _is_dedup_violation(exc):
+            raise
+        raise ActiveTicketExists(
+            f"ticket {ticket_id} cannot become {values.get('status')!r}: another "
+            "ticket with the same dedup key is active"
+        ) from None
+    if updated is None:
+        current = s.scalar(select(t.c.version).where(t.c.id == ticket_id))
+        if current is None:
+            raise TicketConflict(f"ticket {ticket_id} does not exist")
+        raise TicketConflict(
+            f"ticket {ticket_id} is at version {current}, not {expected_version}: "
+            "another writer changed it; read it again"
+        )
+    s.execute(_insert_event(ticket_id, expected_version + 1, event))
+    record = _ticket_record(updated)
+    write_outbox(s, record, expected_version + 1, event.at, outbox)
+    return record
+
+
+def _open_in(
+    s: Session, ticket: TicketRecord, first: TicketEventRecord, outbox: Outbox
+) -> tuple[TicketRecord, bool] | None:
+    """One opening inside the caller's transaction; None: the conflict closed meanwhile."""
+    # ON CONFLICT DO NOTHING instead of catching the unique violation: the transaction
+    # stays usable (PostgreSQL aborts it on an error), so the winner is read in it, and a
+    # foreign-key error still reads as one. On PostgreSQL a racer's uncommitted insert
+    # makes ours wait for its outcome.
+    dialect = s.get_bind().dialect.name
+    created = s.execute(_insert_ticket(dialect, ticket)).one_or_none()
+    if created is not None:
+        s.execute(_insert_event(created.id, 1, first))
+        opened = _ticket_record(created)
+        write_outbox(s, opened, 1, first.at, outbox)
+        return opened, True
+    # Read committed (PostgreSQL): this statement sees the racer's commit.
+    existing = s.scalars(_active(ticket.dedup_key)).one_or_none()
+    return None if existing is None else (_ticket_record(existing), False)
+
+
+def _insert_ticket(dialect: str, ticket: TicketRecord | None) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the row, or no row if a ticket is active.
+
+    ticket None: the statement alone, for many tickets' values (`_ticket_values`) at once.
+    """
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_(_TICKETS).values(
-        dedup_key=ticket.dedup_key, contract=ticket.contract, site_id=ticket.site_id,
-        root_device=ticket.root_device, fault_kind=ticket.fault_kind,
-        ticket_class=ticket.ticket_class, rule=ticket.rule, status=ticket.status,
-        paused=ticket.paused, recovered=ticket.recovered, title=ticket.title,
-        impacted=list(ticket.impacted), opened_at=ticket.opened_at,
-        updated_at=ticket.updated_at, version=1, closed_at=None,
-    )  # fmt: skip
+    stmt = insert_(_TICKETS)
+    if ticket is not None:
+        stmt = stmt.values(**_ticket_values(ticket))
     # The predicate must be literal SQL: PostgreSQL matches it against the partial index's
     # own predicate to pick the arbiter index, and cannot do that with a bound parameter.
     return stmt.on_conflict_do_nothing(
@@ -214,12 +358,27 @@ def _insert_ticket(dialect: str, ticket: TicketRecord) -> Any:
     ).returning(*_TICKETS.c)
 
 
+def _ticket_values(ticket: TicketRecord) -> dict[str, Any]:
+    return {
+        "dedup_key": ticket.dedup_key, "contract": ticket.contract, "site_id": ticket.site_id,
+        "root_device": ticket.root_device, "fault_kind": ticket.fault_kind,
+        "ticket_class": ticket.ticket_class, "rule": ticket.rule, "status": ticket.status,
+        "paused": ticket.paused, "recovered": ticket.recovered, "title": ticket.title,
+        "impacted": list(ticket.impacted), "opened_at": ticket.opened_at,
+        "updated_at": ticket.updated_at, "version": 1, "closed_at": None,
+    }  # fmt: skip
+
+
 def _insert_event(ticket_id: int, seq: int, event: TicketEventRecord) -> Executable:
     # A separate function so a test can make the second statement of a transaction fail.
-    return insert(TicketEventRow).values(
-        ticket_id=ticket_id, seq=seq, at=event.at, kind=event.kind, actor=event.by,
-        text=event.text, data=dict(event.data),
-    )  # fmt: skip
+    return insert(TicketEventRow).values(**_event_values(ticket_id, seq, event))
+
+
+def _event_values(ticket_id: int, seq: int, event: TicketEventRecord) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id, "seq": seq, "at": event.at, "kind": event.kind, "actor": event.by,
+        "text": event.text, "data": dict(event.data),
+    }  # fmt: skip
 
 
 def _active(dedup_key: str) -> Any:

@@ -39,6 +39,7 @@ _RESPONSES = frozenset({EventKind.ACKNOWLEDGED, EventKind.ON_SITE})
 _ACTIVE = [s.value for s in Status if s != Status.CLOSED]
 _T = TypeVar("_T")
 _R = TypeVar("_R", bound=MessageRenderer)
+_Opened = tuple[TicketRecord, bool]
 
 
 class Windows(Protocol):
@@ -83,6 +84,11 @@ class TicketDesk(Generic[_R]):
         # Ticket writes for one root run one at a time (see `_open`).
         self._locks: dict[str, asyncio.Lock] = {}
         self._queued: dict[str, asyncio.Task[None]] = {}
+        # Openings of different roots that arrive while one is written share the next
+        # thread call (group commit, as the recorder does): see `_write_openings`.
+        self._openings: list[tuple[tickets.FaultTicket, asyncio.Future[_Opened]]] = []
+        self._opener: asyncio.Task[None] | None = None
+        self._alone: set[asyncio.Task[None]] = set()  # referenced until done
         # Roots whose ticket a maintenance window held back; `release_held` opens them once
         # the window is over. A restart rebuilds the set: `reconcile` holds them again.
         self._windows = windows
@@ -180,9 +186,7 @@ class TicketDesk(Generic[_R]):
             return
         contract = self.contract_of_site[device.site]
         title = f"{device.name} ({device.id}): {fault.kind.value}"
-        ticket, created = await self._write(
-            lambda: tickets.open_for_fault(self._store, fault, contract, at, title, self.messages)
-        )
+        ticket, created = await self._open_queued(tickets.FaultTicket(fault, contract, at, title))
         if created:
             _log.warning(
                 "ticket opened",
@@ -193,6 +197,61 @@ class TicketDesk(Generic[_R]):
                 site=device.site,
                 impacted=len(ticket.impacted),
             )
+
+    async def _open_queued(self, wanted: tickets.FaultTicket) -> _Opened:
+        """`open_for_fault` for one root, written with the others queued meanwhile."""
+        done: asyncio.Future[_Opened] = asyncio.get_running_loop().create_future()
+        self._openings.append((wanted, done))
+        if self._opener is None or self._opener.done():
+            self._opener = asyncio.create_task(self._write_openings(), name="ticket-opener")
+        return await asyncio.shield(done)
+
+    async def _write_openings(self) -> None:
+        """Write what is queued until nothing is; each batch retried as `_write` does.
+
+        Each root has at most one pass in flight (its lock), so a batch holds distinct
+        roots; a storm of 200 roots is a few thread calls, not 200.
+        """
+        while self._openings:
+            batch, self._openings = self._openings, []
+            wanted = [w for w, _ in batch]
+            if len(batch) == 1:  # no storm: the one-by-one path, as ever
+                self._open_alone(*batch[0])
+                continue
+            try:
+                results = await self._write(
+                    partial(tickets.open_for_faults, self._store, wanted, self.messages)
+                )
+            except Exception as exc:  # noqa: BLE001 - a bug, not the database: tell the callers
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (w, done), result in zip(batch, results, strict=True):
+                if result is None:  # not the storm's simple case: the one-by-one path
+                    self._open_alone(w, done)
+                elif not done.done():
+                    done.set_result(result)
+
+    def _open_alone(self, w: tickets.FaultTicket, done: asyncio.Future[_Opened]) -> None:
+        async def one() -> None:
+            try:
+                opened = await self._write(
+                    partial(
+                        tickets.open_for_fault,
+                        self._store, w.fault, w.contract, w.at, w.title, self.messages,
+                    )
+                )  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - a bug, not the database: tell the caller
+                if not done.done():
+                    done.set_exception(exc)
+                return
+            if not done.done():
+                done.set_result(opened)
+
+        task = asyncio.create_task(one(), name="ticket-opener-one")
+        self._alone.add(task)
+        task.add_done_callback(self._alone.discard)
 
     async def release_held(self, tracker: HealthView) -> None:
         """Open the tickets held back by windows that are over; a recovered root opens none."""

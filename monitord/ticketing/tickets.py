@@ -20,6 +20,7 @@ from typing import Any
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.health.faults import Fault
 from monitord.store import Store, TicketConflict
+from monitord.store.outbox import Outbox
 from monitord.store.records import OutboxRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.classify import classify
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status, TicketEvent, check
@@ -81,6 +82,13 @@ def open_ticket(
     store: Store, request: TicketRequest, at: dt.datetime, messages: MessageRenderer | None
 ) -> tuple[TicketRecord, bool]:
     """(the ticket, True if opened now); while a ticket with the key is active, that one."""
+    return store.tickets.open(*_draft(request, at, messages))
+
+
+def _draft(
+    request: TicketRequest, at: dt.datetime, messages: MessageRenderer | None
+) -> tuple[TicketRecord, TicketEventRecord, Callable[[TicketRecord], list[OutboxRecord]]]:
+    """The ticket row, its first event and its messages, as the store opens them."""
     ticket_class = request.ticket_class.value if request.ticket_class else None
     data = request.opened_data()
     first = TicketEventRecord(0, 1, at, EventKind.OPENED.value, request.by, request.text, data)
@@ -102,7 +110,7 @@ def open_ticket(
         updated_at=at,
         version=1,
     )
-    return store.tickets.open(draft, first, _outbox([_as_event(first)], messages))
+    return draft, first, _outbox([_as_event(first)], messages)
 
 
 def as_events(records: list[TicketEventRecord]) -> list[TicketEvent]:
@@ -130,29 +138,49 @@ def append(
         if found is None:
             raise NoSuchTicket(f"ticket {ticket_id} does not exist")
         record, events = found
-        late = check(as_events(events), kind)
-        payload = {**(data or {}), **({"late": True} if late else {})}
-        event = TicketEventRecord(ticket_id, record.version + 1, at, kind.value, by, text, payload)
-        after = derive_status([*as_events(events), _as_event(event)])
-        changes: dict[str, Any] = {
-            "status": after.status.value,
-            "paused": after.paused,
-            "recovered": after.recovered,
-        }
-        if kind == EventKind.RECLASSIFIED:
-            changes |= {"ticket_class": payload["to"], "rule": payload.get("rule", "manual")}
-        if kind == EventKind.FAULT_CHANGED:
-            changes["fault_kind"] = payload["to"]
-        if "impacted" in payload:
-            changes["impacted"] = tuple(payload["impacted"])
-        log = [*as_events(events), _as_event(event)]
-        outbox = _outbox(log, messages)
+        event, changes, outbox = _next_event(record, events, kind, by, at, text, data, messages)
         try:
             return store.tickets.append_event(ticket_id, record.version, event, changes, outbox)
         except TicketConflict:
             continue  # someone else wrote first: re-read and re-check against their event
     # A true conflict (the API's 409), not a failing database.
     raise TicketConflict(f"ticket {ticket_id} keeps changing under us; try again")
+
+
+Appended = tuple[TicketEventRecord, dict[str, Any], Callable[[TicketRecord], list[OutboxRecord]]]
+
+
+def _next_event(
+    record: TicketRecord,
+    events: list[TicketEventRecord],
+    kind: EventKind,
+    by: str,
+    at: dt.datetime,
+    text: str,
+    data: Mapping[str, Any] | None,
+    messages: MessageRenderer | None,
+) -> Appended:
+    """The event that follows `events`, the row's changes and its messages (InvalidTransition
+    if the status does not allow it)."""
+    ticket_id = record.id
+    late = check(as_events(events), kind)
+    payload = {**(data or {}), **({"late": True} if late else {})}
+    event = TicketEventRecord(ticket_id, record.version + 1, at, kind.value, by, text, payload)
+    after = derive_status([*as_events(events), _as_event(event)])
+    changes: dict[str, Any] = {
+        "status": after.status.value,
+        "paused": after.paused,
+        "recovered": after.recovered,
+    }
+    if kind == EventKind.RECLASSIFIED:
+        changes |= {"ticket_class": payload["to"], "rule": payload.get("rule", "manual")}
+    if kind == EventKind.FAULT_CHANGED:
+        changes["fault_kind"] = payload["to"]
+    if "impacted" in payload:
+        changes["impacted"] = tuple(payload["impacted"])
+    log = [*as_events(events), _as_event(event)]
+    outbox = _outbox(log, messages)
+    return event, changes, outbox
 
 
 def _as_event(r: TicketEventRecord) -> TicketEvent:
@@ -190,26 +218,13 @@ def open_for_fault(
 ) -> tuple[TicketRecord, bool]:
     """The fault's ticket: reused while active, reopened if closed recently, else new."""
     key = dedup_key(contract.id, fault.device_id)
-    ticket_class, rule = classify(fault, contract)
     active = store.tickets.active(key)
     if active is None:
         closed = store.tickets.last_closed(key)
         if closed is not None and at - closed.updated_at <= contract.reopen_within:
             reopened = _reopen(store, closed.id, fault, at, messages)
             return update_for_fault(store, reopened, fault, contract, at, messages), False
-        request = TicketRequest(
-            key=key,
-            contract=contract.id,
-            site=fault.site,
-            kind=fault.kind,
-            ticket_class=ticket_class,
-            rule=rule,
-            title=title,
-            text=f"{rule} -> {ticket_class.value}",
-            device=fault.device_id,
-            impacted=fault.impact.devices,
-            data=_impact_data(fault),
-        )
+        request = _fault_request(FaultTicket(fault, contract, at, title), key)
         ticket, created = open_ticket(store, request, at, messages)
         if created:
             return ticket, True
@@ -217,6 +232,116 @@ def open_for_fault(
     if active.status in _REPAIRED:
         active = _reopen(store, active.id, fault, at, messages)
     return update_for_fault(store, active, fault, contract, at, messages), False
+
+
+@dataclass(frozen=True, slots=True)
+class FaultTicket:
+    """One fault whose ticket `open_for_faults` brings up to date."""
+
+    fault: Fault
+    contract: Contract
+    at: dt.datetime
+    title: str
+
+
+def open_for_faults(
+    store: Store, wanted: Sequence[FaultTicket], messages: MessageRenderer | None = None
+) -> list[tuple[TicketRecord, bool] | None]:
+    """`open_for_fault`'s answer for each fault (distinct roots) that a storm's batch
+    settles; None for those left to `open_for_fault` itself, one by one.
+
+    A storm: hundreds of roots fail at once and each needs a new ticket, then a bigger
+    impact as the devices behind them are confirmed. One read finds which have no ticket
+    (nor one to reopen) and which only need their impact grown; the impacts are written in
+    one transaction, then the new tickets, each with its first event and messages, in
+    another. That opening comes last, so a failure (retried whole by the caller) never
+    hides that a ticket was opened now. Anything else (someone else's new ticket, one to
+    reopen, a kind changed, a class to raise, a conflict) is None.
+    """
+    keys = [dedup_key(w.contract.id, w.fault.device_id) for w in wanted]
+    if len(set(keys)) < len(keys):
+        return [None for _ in wanted]
+    found = store.tickets.current(keys)
+    fresh: list[int] = []
+    growing: dict[int, TicketRecord] = {}
+    for i, (w, key) in enumerate(zip(wanted, keys, strict=True)):
+        active, closed = found[key]
+        reopen = closed is not None and w.at - closed.updated_at <= w.contract.reopen_within
+        if active is None and not reopen:
+            fresh.append(i)
+        elif active is not None and _only_grows(active, w.fault):
+            growing[i] = active
+    done: dict[int, tuple[TicketRecord, bool]] = {}
+    for i, grown in _grow_impacts(store, growing, wanted).items():
+        new_class, _ = classify(wanted[i].fault, wanted[i].contract)
+        old = TicketClass(grown.ticket_class) if grown.ticket_class else None
+        if old is None or new_class.rank <= old.rank:  # else: reclassified one by one
+            done[i] = grown, False
+    drafts = [_draft(_fault_request(wanted[i], keys[i]), wanted[i].at, messages) for i in fresh]
+    for i, opened in zip(fresh, store.tickets.open_many(drafts), strict=True):
+        if opened is not None and opened[1]:
+            done[i] = opened
+    return [done.get(i) for i in range(len(wanted))]
+
+
+def _only_grows(ticket: TicketRecord, fault: Fault) -> bool:
+    """The active ticket needs only its impact grown (the storm's second pass)."""
+    return (
+        ticket.status not in _REPAIRED
+        and ticket.fault_kind == fault.kind.value
+        and any(d not in set(ticket.impacted) for d in fault.impact.devices)
+    )
+
+
+def _grow_impacts(
+    store: Store, growing: Mapping[int, TicketRecord], wanted: Sequence[FaultTicket]
+) -> dict[int, TicketRecord]:
+    """`update_for_fault`'s impact event for several tickets in one transaction: for each
+    that took it, the ticket after; the others are left to the one-by-one path."""
+    if not growing:
+        return {}
+    found = store.tickets.get_many([t.id for t in growing.values()])
+    appends: list[tuple[int, int, TicketEventRecord, Mapping[str, Any], Outbox]] = []
+    order: list[int] = []
+    for i, seen in growing.items():
+        current = found.get(seen.id)
+        if current is None or not _only_grows(current[0], wanted[i].fault):
+            continue
+        record, events = current
+        fault, at = wanted[i].fault, wanted[i].at
+        known = set(record.impacted)
+        impacted = [*record.impacted, *(d for d in fault.impact.devices if d not in known)]
+        text = f"{len(impacted)} device(s) affected"
+        data = {**_impact_data(fault), "impacted": impacted}
+        try:
+            event, changes, outbox = _next_event(
+                record, events, EventKind.IMPACT, SYSTEM, at, text, data, None
+            )
+        except InvalidTransition:
+            continue  # the one-by-one path says so, as it always has
+        if changes["status"] != record.status:
+            continue  # a status change may meet the dedup index: alone, as `append` does
+        appends.append((record.id, record.version, event, changes, outbox))
+        order.append(i)
+    written = store.tickets.append_many(appends)
+    return {i: after for i, after in zip(order, written, strict=True) if after is not None}
+
+
+def _fault_request(w: FaultTicket, key: str) -> TicketRequest:
+    ticket_class, rule = classify(w.fault, w.contract)
+    return TicketRequest(
+        key=key,
+        contract=w.contract.id,
+        site=w.fault.site,
+        kind=w.fault.kind,
+        ticket_class=ticket_class,
+        rule=rule,
+        title=w.title,
+        text=f"{rule} -> {ticket_class.value}",
+        device=w.fault.device_id,
+        impacted=w.fault.impact.devices,
+        data=_impact_data(w.fault),
+    )
 
 
 def _reopen(

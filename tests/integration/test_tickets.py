@@ -56,6 +56,32 @@ class TestFaultsToTickets:
         events = lab.store.tickets.events(ticket.id)
         assert [e.seq for e in events] == list(range(1, ticket.version + 1))
 
+    async def test_roots_failing_at_once_get_what_one_at_a_time_gets(
+        self, lab: Lab, tmp_path: Path
+    ) -> None:
+        # A storm's openings share a batch (issue 15): the tickets, their event logs and
+        # their messages are what the same faults make one after the other.
+        alone = Store.open(f"sqlite:///{tmp_path / 'alone.db'}")
+        alone.upgrade()
+        try:
+            one_by_one = Lab(alone)
+            for each in (lab, one_by_one):
+                for d in ["sw", "nvr", *CAMERAS]:
+                    each.tracker.devices[d].state = State.UP
+            await asyncio.gather(lab.set("sw", State.DOWN), lab.set("nvr", State.DOWN))
+            storm = asyncio.gather(*(lab.set(c, State.UNREACHABLE, 1) for c in CAMERAS))
+            await asyncio.wait_for(storm, timeout=10)
+            await one_by_one.set("sw", State.DOWN)
+            await one_by_one.set("nvr", State.DOWN)
+            for c in CAMERAS:
+                await one_by_one.set(c, State.UNREACHABLE, 1)
+            batched, single = _picture(lab.store), _picture(alone)
+        finally:
+            alone.close()
+        assert set(batched) == {"sw", "nvr"}
+        assert batched["sw"][:3] == (("sw", *CAMERAS), "A", "cameras-dark-30pct")
+        assert batched == single
+
     async def test_a_camera_back_before_its_switch_stays_on_the_ticket(self, lab: Lab) -> None:
         # Found by the kill test: a restart while the cameras come back re-read the fault
         # and shrank the ticket to the devices still dark.
@@ -227,3 +253,18 @@ async def test_time_to_acknowledge_and_to_on_site_are_reported_once(store: Store
     lab.desk.tick(T0 + dt.timedelta(minutes=91))
     lab.desk.tick(T0 + dt.timedelta(minutes=92))
     assert seen == [("on_site", 5400.0)]
+
+
+def _picture(store: Store) -> dict[str | None, tuple[object, ...]]:
+    """Per root: impact, class, rule, what happened (opened, reclassified: once each; how
+    many impact events depends on how the cameras' news coalesced) and the messages."""
+    out: dict[str | None, tuple[object, ...]] = {}
+    messages = store.outbox.messages(limit=1000)
+    for t in store.tickets.recent():
+        events = store.tickets.events(t.id)
+        assert [e.seq for e in events] == list(range(1, t.version + 1))
+        sent = sorted((m.channel, m.recipient) for m in messages if m.ticket_id == t.id)
+        kinds = [e.kind for e in events]
+        counts = {k: kinds.count(k) for k in sorted(set(kinds)) if k != "impact"}
+        out[t.root_device] = (t.impacted, t.ticket_class, t.rule, counts, sent)
+    return out

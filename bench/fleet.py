@@ -1,0 +1,457 @@
+"""The whole daemon at fleet size: `monitord run` on N devices in a namespace lab, end to end.
+
+    sudo .venv/bin/python bench/fleet.py [--devices 1000] [--steady 60] [--cut 2]
+
+The lab (built and removed by this script; needs root, `ip`, `nft`, `fping`): three network
+namespaces, client -> router -> hosts, so every device is one routed hop away. The hosts
+namespace holds one address per device (198.19.S.D/32 on its loopback, RFC 2544's
+benchmark range, reachable only inside the lab); its nftables input chain counts every
+echo request and drops those to the addresses in the `cut` set. Site S (250 devices) is
+one switch (.1), one NVR (.2) and 248 cameras (.3-.250), all behind the switch, under the
+seed-000 contract so tickets open. ICMP settings are the defaults (3 echoes every 10 s).
+
+Phases, each bounded by a deadline:
+1. reference: fping alone, the same echoes to the same targets over the same time, twice:
+   in bursts as the daemon sends them (one `fping -c COUNT -p 200` per interval, the
+   ratio's reference) and evenly spaced (one fping, `-p interval / count`); CPU by wait4().
+2. the daemon starts; once every device is UP, `--steady` seconds measured: CPU from
+   /proc/<pid>/stat (utime + stime), echoes from the lab's counter, RSS, scheduler lag p99
+   from its /metrics (histogram delta over the phase, bucket upper bound).
+3. `--cut` whole switch subtrees stop answering: time to HARD DOWN / UNREACHABLE per device
+   (p50/p95, from the daemon's JSON log as it arrives), tickets (count, class, impact size,
+   duplicates, from `monitord tickets --json`) and time to the last ticket.
+4. SIGKILL, restart: time until it logs "monitord started"; heal; recovered tickets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import queue
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+PER_SITE = 250  # 1 switch + 1 NVR + 248 cameras
+METRICS_PORT = 9108
+TICKS = os.sysconf("SC_CLK_TCK")
+TARGET_RATIO, TARGET_RSS_MB, TARGET_P95_S, TARGET_RESTART_S = 2.0, 150.0, 20.0, 5.0
+# The defaults of IcmpSettings: what an operator gets without tuning.
+INTERVAL, COUNT, ECHO_INTERVAL, TIMEOUT = 10.0, 3, 0.2, 1.0
+
+
+def sh(args: Sequence[str], stdin: str | None = None, timeout: float = 120) -> str:
+    done = subprocess.run(
+        args, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(args[:6])} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def address(i: int) -> str:
+    return f"198.19.{i // PER_SITE}.{i % PER_SITE + 1}"
+
+
+class Lab:
+    """client (198.18.0.1) -> router -> hosts (every device address on its loopback)."""
+
+    def __init__(self, devices: int) -> None:
+        tag = f"{os.getpid() % 100000}"
+        self.client, self.router, self.hosts = (f"fleet{tag}-{x}" for x in "crh")
+        self.devices = devices
+        self._made: list[str] = []
+
+    def build(self) -> None:
+        for ns in (self.client, self.router, self.hosts):
+            sh(["ip", "netns", "add", ns])
+            self._made.append(ns)
+        c, r = self.client, self.router
+        h = self.hosts
+        sh(["ip", "-n", c, "link", "add", "eth0", "type", "veth", "peer", "name", "rc", "netns", r])
+        sh(["ip", "-n", r, "link", "add", "rh", "type", "veth", "peer", "name", "eth0", "netns", h])
+        batch = {
+            c: ["link set lo up", "link set eth0 up", "addr add 198.18.0.1/30 dev eth0",
+                "route add 198.19.0.0/16 via 198.18.0.2"],
+            r: ["link set lo up", "link set rc up", "link set rh up",
+                "addr add 198.18.0.2/30 dev rc", "addr add 198.18.1.1/30 dev rh",
+                "route add 198.19.0.0/16 via 198.18.1.2"],
+            h: ["link set lo up", "link set eth0 up", "addr add 198.18.1.2/30 dev eth0",
+                "route add default via 198.18.1.1",]
+            + [f"addr add {address(i)}/32 dev lo" for i in range(self.devices)],
+        }  # fmt: skip
+        for ns, lines in batch.items():
+            sh(["ip", "-n", ns, "-batch", "-"], stdin="\n".join(lines) + "\n", timeout=300)
+        sh(["ip", "netns", "exec", r, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
+        rules = """
+            table inet fleet {
+                counter echoes { }
+                set cut { type ipv4_addr; }
+                chain input {
+                    type filter hook input priority 0; policy accept;
+                    icmp type echo-request counter name "echoes"
+                    ip daddr @cut icmp type echo-request drop
+                }
+            }
+        """
+        sh(["ip", "netns", "exec", h, "nft", "-f", "-"], stdin=rules)
+
+    def echoes(self) -> int:
+        out = sh(["ip", "netns", "exec", self.hosts, "nft", "-j", "list", "counter", "inet",
+                  "fleet", "echoes"])  # fmt: skip
+        for item in json.loads(out)["nftables"]:
+            if "counter" in item:
+                return int(item["counter"]["packets"])
+        raise RuntimeError("no echo counter in the lab")
+
+    def cut(self, addresses: Sequence[str], add: bool = True) -> None:
+        verb = "add" if add else "delete"
+        sh(["ip", "netns", "exec", self.hosts, "nft", verb, "element", "inet", "fleet", "cut",
+            "{ " + ", ".join(addresses) + " }"])  # fmt: skip
+
+    def close(self) -> None:
+        while self._made:
+            subprocess.run(["ip", "netns", "del", self._made.pop()], check=False, timeout=60)
+
+
+def write_config(directory: Path, devices: int) -> tuple[Path, list[dict[str, Any]]]:
+    sites = math.ceil(devices / PER_SITE)
+    listed: list[dict[str, Any]] = []
+    for i in range(devices):
+        s, d = divmod(i, PER_SITE)
+        kind = "switch" if d == 0 else "nvr" if d == 1 else "camera"
+        entry: dict[str, Any] = {"id": f"s{s:02d}-{kind}-{d:03d}", "kind": kind,
+                                 "site": f"s{s:02d}", "address": address(i)}  # fmt: skip
+        if d:
+            entry["parents"] = [f"s{s:02d}-switch-000"]
+        entry["name"] = entry["id"]
+        listed.append(entry)
+    config = {
+        "state_dir": str(directory / "state"),
+        "icmp_mode": "raw",
+        "metrics": {"listen": "127.0.0.1", "port": METRICS_PORT},
+        "include": [str(REPO / "config" / "contracts" / "*.yaml")],
+        "sites": [
+            {
+                "id": f"s{s:02d}",
+                "name": f"Site {s}",
+                "timezone": "Asia/Shanghai",
+                "contract": "seed-000",
+            }
+            for s in range(sites)
+        ],
+        "devices": listed,
+    }
+    path = directory / "monitord.yaml"
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    path.write_text(yaml.dump(config, Dumper=dumper), encoding="utf-8")
+    return path, listed
+
+
+class Daemon:
+    """`monitord run` in the client namespace; JSON log lines kept with their arrival time."""
+
+    def __init__(self, config: Path, netns: str) -> None:
+        cmd = ["ip", "netns", "exec", netns, sys.executable, "-m", "monitord", "-c", str(config),
+               "run", "--log-format", "json"]  # fmt: skip
+        self.began = time.monotonic()
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        self.lines: list[tuple[float, dict[str, Any]]] = []
+        self.raw: list[str] = []
+        self._new: queue.Queue[None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.raw.append(line)
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            self.lines.append((time.monotonic(), entry))
+            self._new.put(None)
+
+    def wait(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daemon exited while waiting for {what}:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {what} within {timeout:g}s:\n{self.tail()}")
+            with contextlib.suppress(queue.Empty):
+                self._new.get(timeout=0.5)
+
+    def events(self, name: str, since: float = 0.0) -> list[tuple[float, dict[str, Any]]]:
+        return [(t, e) for t, e in list(self.lines) if t >= since and e.get("event") == name]
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def tail(self, n: int = 20) -> str:
+        return "".join(self.raw[-n:])
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+def fping_reference(
+    lab: Lab, targets: list[str], seconds: float, bursts: bool
+) -> tuple[float, int]:
+    """(CPU seconds, echoes the lab counted) for fping sending what the daemon sends.
+
+    bursts: what the daemon does, one fping per interval: each target gets COUNT echoes
+    ECHO_INTERVAL apart, the targets spread over the interval. Else one fping for the
+    whole time, each target's echoes evenly spaced (-p interval / count): the same echoes,
+    but fping's own per-target timers cost it more per echo.
+    """
+    rounds = max(1, round(seconds / INTERVAL))
+    with tempfile.NamedTemporaryFile("w", suffix=".targets") as listing:
+        listing.write("\n".join(targets) + "\n")
+        listing.flush()
+        before, cpu = lab.echoes(), 0.0
+        if bursts:
+            gap_ms = max(0.01, INTERVAL * 1000 / (len(targets) * COUNT) / 2)
+            runs = [(COUNT, ECHO_INTERVAL * 1000, gap_ms)] * rounds
+        else:
+            gap_ms = max(0.05, INTERVAL * 1000 / COUNT / len(targets) / 2)
+            runs = [(rounds * COUNT, INTERVAL * 1000 / COUNT, gap_ms)]
+        for count, period_ms, gap in runs:
+            began = time.monotonic()
+            cpu += _fping(lab, listing.name, count, period_ms, gap, seconds * 3 + 60)
+            if bursts:  # the next round starts one interval after this one
+                time.sleep(max(0.0, INTERVAL - (time.monotonic() - began)))
+    return cpu, lab.echoes() - before
+
+
+def _fping(
+    lab: Lab, listing: str, count: int, period_ms: float, gap_ms: float, limit: float
+) -> float:
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", lab.client, "fping", "-q", "-c", str(count),
+         "-p", f"{period_ms:.0f}", "-i", f"{gap_ms:.2f}", "-t", f"{TIMEOUT * 1000:.0f}",
+         "-f", listing],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + limit
+    while True:
+        pid, _status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise TimeoutError("fping did not finish")
+        time.sleep(0.05)
+    proc.returncode = 0  # reaped by wait4, Popen must not wait for it again
+    return usage.ru_utime + usage.ru_stime
+
+
+def scrape(lab: Lab) -> str:
+    return sh(["ip", "netns", "exec", lab.client, "curl", "-sf", "--max-time", "10",
+               f"http://127.0.0.1:{METRICS_PORT}/metrics"])  # fmt: skip
+
+
+def lag_buckets(text: str) -> dict[float, float]:
+    found: dict[float, float] = {}
+    for m in re.finditer(r'^monitord_scheduler_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', text,
+                         re.MULTILINE):  # fmt: skip
+        found[float(m.group(1))] = float(m.group(2))
+    return found
+
+
+def p99_bound(before: dict[float, float], after: dict[float, float]) -> str:
+    delta = {le: after[le] - before.get(le, 0.0) for le in after}
+    total = delta.get(math.inf, 0.0)
+    if not total:
+        return "n/a (no checks observed)"
+    for le in sorted(delta):
+        if delta[le] >= 0.99 * total:
+            return f"<= {le:g}s (histogram bucket; {total:.0f} checks)"
+    return "n/a"
+
+
+def cli_json(config: Path, *args: str) -> tuple[Any, float]:
+    began = time.monotonic()
+    out = sh([sys.executable, "-m", "monitord", "-c", str(config), *args, "--json"], timeout=120)
+    return json.loads(out), time.monotonic() - began
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--steady", type=float, default=60.0, help="seconds measured steady")
+    parser.add_argument("--cut", type=int, default=None, help="switch subtrees cut (default 1/10)")
+    parser.add_argument("--settle", type=float, default=90.0, help="deadline for each phase")
+    args = parser.parse_args()
+    if os.geteuid() != 0 or not all(shutil.which(t) for t in ("ip", "nft", "fping", "curl")):
+        parser.error("needs root, ip, nft, fping and curl")
+    if not PER_SITE <= args.devices <= 250 * PER_SITE:
+        parser.error(f"--devices must be {PER_SITE}..{250 * PER_SITE}")
+    lab = Lab(args.devices)
+    daemons: list[Daemon] = []
+    with tempfile.TemporaryDirectory(prefix="fleet-") as tmp:
+        try:
+            began = time.monotonic()
+            lab.build()
+            config, devices = write_config(Path(tmp), args.devices)
+            print(f"fleet: {args.devices} devices, {math.ceil(args.devices / PER_SITE)} sites, "
+                  f"one routed hop; ICMP every {INTERVAL:g}s x {COUNT} echoes; lab built in "
+                  f"{time.monotonic() - began:.1f}s", flush=True)  # fmt: skip
+            run(lab, config, devices, args, daemons)
+        finally:
+            for d in daemons:
+                d.stop(signal.SIGKILL)
+            lab.close()
+
+
+def run(
+    lab: Lab, config: Path, devices: list[dict[str, Any]], args: Any, box: list[Daemon]
+) -> None:
+    targets = [d["address"] for d in devices]
+    ids = [d["id"] for d in devices]
+
+    # 1. The reference first, alone on the machine's cores.
+    refs: dict[str, float] = {}
+    for name, bursts in (("bursts", True), ("evenly spaced", False)):
+        fping_cpu, fping_echoes = fping_reference(lab, targets, args.steady, bursts)
+        refs[name] = fping_cpu / max(1, fping_echoes) * 1e6
+        print(f"fping ({name}): {fping_echoes} echoes in ~{args.steady:g}s, CPU "
+              f"{fping_cpu:.2f}s, {refs[name]:.1f} us/echo", flush=True)  # fmt: skip
+    fping_us = refs["bursts"]
+
+    # 2. The daemon, steady.
+    daemon = Daemon(config, lab.client)
+    box.append(daemon)
+    daemon.wait(lambda: bool(daemon.events("monitord started")), args.settle, "start")
+    started = daemon.events("monitord started")[0][0] - daemon.began
+    rss_started = daemon.rss_mb()
+
+    def up_now() -> set[str]:
+        state: dict[str, str] = {}
+        for _, e in daemon.events("device state changed"):
+            state[e["device"]] = e["to_state"]
+        return {d for d, s in state.items() if s == "up"}
+
+    daemon.wait(lambda: len(up_now()) >= len(ids), args.settle, "every device UP")
+    all_up = time.monotonic() - daemon.began
+    time.sleep(INTERVAL)  # the first checks' burst is over; the schedule is spread
+    lag0, cpu0, echoes0, t0 = lag_buckets(scrape(lab)), daemon.cpu_seconds(), lab.echoes(), \
+        time.monotonic()  # fmt: skip
+    time.sleep(args.steady)
+    cpu1, echoes1, t1 = daemon.cpu_seconds(), lab.echoes(), time.monotonic()
+    lag1, rss_steady = lag_buckets(scrape(lab)), daemon.rss_mb()
+    cpu, echoes = cpu1 - cpu0, echoes1 - echoes0
+    ours_us = cpu / max(1, echoes) * 1e6
+    print(f"daemon: started in {started:.1f}s (RSS {rss_started:.0f} MB), all UP after "
+          f"{all_up:.1f}s", flush=True)  # fmt: skip
+    print(f"daemon steady {t1 - t0:.0f}s: {echoes} echoes, CPU {cpu:.2f}s "
+          f"({cpu / (t1 - t0) * 100:.1f}% of a core), {ours_us:.1f} us/echo; "
+          f"ratio to fping (bursts) {ours_us / fping_us:.2f} (target <= {TARGET_RATIO:g}), to "
+          f"fping (evenly spaced) {ours_us / refs['evenly spaced']:.2f}")  # fmt: skip
+    print(f"daemon RSS steady: {rss_steady:.0f} MB (target <= {TARGET_RSS_MB:g} MB, ICMP only); "
+          f"scheduler lag p99 {p99_bound(lag0, lag1)}", flush=True)  # fmt: skip
+
+    # 3. Cut whole switch subtrees.
+    sites = math.ceil(len(ids) / PER_SITE)
+    cut_sites = list(range(min(sites, args.cut or max(1, sites // 10))))
+    cut = [i for i in range(len(ids)) if i // PER_SITE in cut_sites]
+    cut_ids = {ids[i] for i in cut}
+    switches = {ids[s * PER_SITE] for s in cut_sites}
+    cut_at = time.monotonic()
+    lab.cut([targets[i] for i in cut])
+
+    def hard_since(at: float) -> dict[str, float]:
+        first: dict[str, float] = {}
+        for t, e in daemon.events("device state changed", at):
+            if e["device"] in cut_ids and e["to_state"] in ("down", "unreachable"):
+                first.setdefault(e["device"], t - cut_at)
+        return first
+
+    daemon.wait(lambda: len(hard_since(cut_at)) >= len(cut_ids), args.settle, "HARD states")
+    hard = hard_since(cut_at)
+    opened = lambda: [t for t, e in daemon.events("ticket opened", cut_at)]
+    daemon.wait(lambda: len(opened()) >= len(switches), args.settle, "tickets")
+    time.sleep(3)  # stragglers (a duplicate would show here)
+    last_ticket = max(opened()) - cut_at
+    found, cli_s = cli_json(config, "tickets")
+    active = [t for t in found if t["status"] != "closed"]
+    keys = Counter((t["contract"], t["root_device"], t["fault"]) for t in active)
+    print(f"cut {len(cut_sites)} switch subtrees ({len(cut_ids)} devices): HARD after "
+          f"p50 {statistics.median(hard.values()):.1f}s p95 {pct(list(hard.values()), 0.95):.1f}s "
+          f"max {max(hard.values()):.1f}s (target p95 <= {TARGET_P95_S:g}s); the switches "
+          f"DOWN after {min(hard[s] for s in switches):.1f}-"
+          f"{max(hard[s] for s in switches):.1f}s")  # fmt: skip
+    print(f"tickets: {len(active)} active (roots cut: {len(switches)}), classes "
+          f"{dict(Counter(t['class'] for t in active))}, impact sizes "
+          f"{sorted(Counter(len(t['impacted_devices']) for t in active).items())}, duplicates "
+          f"{sum(n - 1 for n in keys.values())} (target 0), roots "
+          f"{'as cut' if {t['root_device'] for t in active} == switches else 'WRONG'}; "
+          f"last ticket {last_ticket:.1f}s after the cut; `tickets --json` took {cli_s:.2f}s",
+          flush=True)  # fmt: skip
+    rss_storm = daemon.rss_mb()
+
+    # 4. SIGKILL, restart, heal.
+    daemon.stop(signal.SIGKILL)
+    daemon = Daemon(config, lab.client)
+    box.append(daemon)
+    daemon.wait(lambda: bool(daemon.events("monitord started")), args.settle, "restart")
+    restart = daemon.events("monitord started")[0][0] - daemon.began
+    heal_at = time.monotonic()
+    lab.cut([targets[i] for i in cut], add=False)
+
+    def back() -> set[str]:
+        return {e["device"] for _, e in daemon.events("device state changed", heal_at)
+                if e["device"] in cut_ids and e["to_state"] == "up"}  # fmt: skip
+
+    daemon.wait(lambda: len(back()) >= len(cut_ids), args.settle, "every cut device UP")
+    healed = time.monotonic() - heal_at
+    time.sleep(3)
+    found, _ = cli_json(config, "tickets")
+    recovered = [t for t in found if t["root_device"] in switches and t["recovered"]]
+    print(f"SIGKILL -> restarted (logged 'monitord started') in {restart:.1f}s "
+          f"(target <= {TARGET_RESTART_S:g}s); healed: {len(back())}/{len(cut_ids)} UP after "
+          f"{healed:.1f}s; tickets recovered {len(recovered)}/{len(switches)}")  # fmt: skip
+    print(f"RSS by phase: started {rss_started:.0f} MB, steady {rss_steady:.0f} MB, storm "
+          f"{rss_storm:.0f} MB, restarted {daemon.rss_mb():.0f} MB", flush=True)  # fmt: skip
+    daemon.stop()
+
+
+if __name__ == "__main__":
+    main()
