@@ -241,6 +241,7 @@ async def test_the_openapi_document_lists_the_endpoints(api: Api) -> None:
         "/api/v1/maintenance",
         "/api/v1/maintenance/{window_id}/end",
         "/api/v1/reports/monthly",
+        "/api/v1/reports/monthly/devices",
         "/api/v1/reports/tickets/{ticket_id}",
         "/api/v1/reports/log",
     }
