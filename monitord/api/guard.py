@@ -31,12 +31,17 @@ from monitord.config import Config
 _log = log.get("monitord.api")
 # Paths anyone may GET without a token (routes.py serves them without `Caller`).
 PUBLIC = frozenset({"/healthz", "/api/v1/openapi.json"})
-# The web console signs people in with its own sessions (console/accounts.py), checked by
-# its routes; its bodies keep the same cap and its requests count against the same limit.
-CONSOLE = "/console"
-# Site pollers carry their own credentials (store.pollers), which sites/routes.py checks
-# from the headers before it reads a byte of the body; the cap and the limit still apply.
-POLLERS = "/api/poller/"
+# Faces that authenticate themselves, so no bearer token is asked; their bodies keep the
+# same cap and their requests count against the same limit. The web console signs people in
+# with its own sessions (console/accounts.py); site pollers carry their own credentials
+# (store.pollers), which sites/routes.py checks from the headers before reading the body.
+OWN_AUTHENTICATION = ("/console", "/api/poller")
+
+
+def _own_authentication(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in OWN_AUTHENTICATION)
+
+
 UNCOUNTED = frozenset({"/healthz"})  # liveness must answer while the API is busy
 LONG_POLL_PATH = "/api/poller/v1/config"
 
@@ -84,9 +89,7 @@ class Guard:
             # in the database, a 503 for what is the client's mistake.
             await _refuse(send, status.HTTP_422_UNPROCESSABLE_CONTENT, "the URL contains a NUL")
             return
-        console = path == CONSOLE or path.startswith(CONSOLE + "/")
-        own = console or path.startswith(POLLERS)
-        if path not in PUBLIC and not own and not self._authenticated(scope):
+        if path not in PUBLIC and not _own_authentication(path) and not self._authenticated(scope):
             await _refuse(send, status.HTTP_401_UNAUTHORIZED, "missing or invalid bearer token",
                           {"www-authenticate": "Bearer"})  # fmt: skip
             return
