@@ -44,6 +44,7 @@ _log = log.get("monitord.console")
 ALL = frozenset(Role)
 WORKERS = frozenset({Role.ENGINEER, Role.MANAGER})  # who works tickets
 WATCHERS = frozenset({Role.DISPATCHER, Role.MANAGER})
+STAFF = frozenset({Role.ENGINEER, Role.DISPATCHER, Role.MANAGER})  # probe now
 REPORTERS = frozenset({Role.CUSTOMER, Role.DISPATCHER, Role.MANAGER})  # a fault call (报修)
 # (method, path) -> the roles that may use it; routes not here are public (sign-in, assets).
 ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
@@ -60,6 +61,13 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("POST", "/console/report"): REPORTERS,
     ("GET", "/console/wallboard"): WATCHERS,
     ("GET", "/console/wallboard/stream"): WATCHERS,
+    # device page and dispatcher views (console/devices.py, console/ops.py)
+    ("GET", "/console/devices/{site}/{device}"): ALL,  # a customer: their sites' devices
+    ("POST", "/console/devices/{site}/{device}/probe"): STAFF,
+    ("GET", "/console/ops"): WATCHERS,
+    ("POST", "/console/ops/windows"): WATCHERS,
+    ("POST", "/console/ops/windows/{window_id}/end"): WATCHERS,
+    ("GET", "/console/ops/monthly"): WATCHERS,
 }
 # A one-time link (console/links.py) is its own proof: it needs no session.
 PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
@@ -448,4 +456,10 @@ def console_router() -> APIRouter:
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
+    # Their own modules; imported here as they use this module's `who` and `form_of`.
+    # Added onto this router, not included: its `routes` stay the one list ROUTES covers.
+    from monitord.console import devices, ops
+
+    devices.add_routes(r)
+    ops.add_routes(r)
     return r

@@ -243,6 +243,16 @@ class EarlyWarningDesk:
         return every
 
 
+def rule_of(
+    contract: Contract | None, rule: str, device: Device
+) -> tuple[ForecastRule, float | None]:
+    """A forecast rule's settings for a device and its limit (None: nothing to reach), as
+    the early warnings judge it; the console's charts draw the same line."""
+    settings = contract.early_warnings if contract else _DEFAULT
+    r = _forecast_rule(settings, rule)
+    return r, _limit(rule, r, device)
+
+
 def _forecast_rule(settings: EarlyWarnings, rule: str) -> ForecastRule:
     r = getattr(settings, rule)
     assert isinstance(r, ForecastRule)

@@ -145,12 +145,17 @@ async def test_no_engineer_or_manager_can_sign_as_the_customer(console: ConsoleL
     assert console.store.tickets.get(ticket)[0].status == "resolved"  # type: ignore[index]
 
 
-def concrete(path: str, ticket: int) -> str:
-    return path.replace("{ticket_id}", str(ticket))
+def concrete(path: str, ticket: int, site: str = "s1", device: str = "nvr") -> str:
+    return (
+        path.replace("{ticket_id}", str(ticket)).replace("{site}", site).replace("{device}", device)
+    )
 
 
 async def test_authorisation_matrix_over_the_route_table(console: ConsoleLab) -> None:
     ours, theirs = await resolved(console, "nvr"), await resolved(console, "cam-x")  # A, B
+    # "Probe now" really probes: the matrix's devices answer on loopback.
+    here = tuple(d.model_copy(update={"address": "127.0.0.1"}) for d in console.config.devices)
+    console.config = console.config.model_copy(update={"devices": here})
     routes = {(m, r.path) for r in console_router().routes for m in r.methods}  # type: ignore[attr-defined]
     assert routes == set(ROUTES) | PUBLIC  # every console route is in the table
     clients = {name: await console.sign_in(name) for name in USERS}
@@ -159,8 +164,8 @@ async def test_authorisation_matrix_over_the_route_table(console: ConsoleLab) ->
     for (method, path), allowed in sorted(ROUTES.items()):
         if path.endswith("/stream") or "logout" in path:
             continue  # a stream does not end; sign-out is tested on its own
-        for ticket in (ours, theirs):
-            url = concrete(path, ticket)
+        for ticket, site, device in ((ours, "s1", "nvr"), (theirs, "s2", "cam-x")):
+            url = concrete(path, ticket, site, device)
             anonymous = await console.browser().request(method, url)
             assert anonymous.status_code == 303, (method, url)
             assert anonymous.headers["location"] == "/console/login"
@@ -174,7 +179,7 @@ async def test_authorisation_matrix_over_the_route_table(console: ConsoleLab) ->
                     answer = await client.get(url)
                 checked += 1
                 foreign = (
-                    "{ticket_id}" in path
+                    ("{ticket_id}" in path or "{device}" in path)
                     and contract is not None
                     and ((ticket == ours) != (contract == "seed-000"))
                 )
