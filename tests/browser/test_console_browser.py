@@ -244,3 +244,36 @@ def deliver(lab: ConsoleLab) -> None:
     thread = threading.Thread(target=lambda: asyncio.run(later()))
     thread.start()
     thread.join(30)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_engineer_opens_the_device_page_sees_its_chart_and_probes_it_now(
+    lab: ConsoleLab, served: Served, browser: Browser
+) -> None:
+    from monitord.prevention import history as H
+    from monitord.store.records import MetricHour
+
+    # The device answers on loopback: "probe now" sends real echo requests to 127.0.0.1.
+    here = tuple(d.model_copy(update={"address": "127.0.0.1"}) for d in lab.config.devices)
+    lab.config = lab.config.model_copy(update={"devices": here})
+    now_hour = H.hour_of(lab.clock.now())
+    lab.store.metric_history.add([MetricHour("nvr", H.LOSS, "", now_hour - 36 + i, 1,
+                                             0.5 + 0.2 * i, 0.5, 0.5) for i in range(36)])  # fmt: skip
+    ticket = down(lab, "nvr")
+    context = browser.new_context(**PHONE)  # type: ignore[arg-type]
+    page = context.new_page()
+    sign_in(page, served.url, "eng")
+    expect(page).to_have_url(f"{served.url}/console/mine")
+    page.goto(f"{served.url}/console/tickets/{ticket}")
+    page.locator("a[href='/console/devices/s1/nvr']").first.tap()
+    chart = page.locator(f"svg[data-chart='{H.LOSS}:']")
+    expect(chart).to_be_visible()
+    expect(chart.locator("polyline.forecast")).to_have_count(1)
+    assert chart.bounding_box()["width"] <= 412  # type: ignore[index]
+    assert no_horizontal_scroll(page)
+    page.locator("button[name=go]").tap()
+    expect(page.locator("#probe-result")).to_contain_text("ICMP: 正常")
+    expect(page.locator("[role=status].ok")).to_contain_text("检测完成")
+    assert no_horizontal_scroll(page)
+    shot(page, "device-phone-zh")
+    context.close()
