@@ -48,13 +48,28 @@ class DevicePage:
 
 def find(config: Config, user: User, site_id: str, device_id: str) -> tuple[Site, Device] | None:
     """The site and device if this user may see them (another tenant's: None, like none)."""
+    site = site_of(config, user, site_id)
+    if site is None:
+        return None
+    device = next((d for d in config.devices if d.id == device_id and d.site == site.id), None)
+    return None if device is None else (site, device)
+
+
+def site_of(config: Config, user: User, site_id: str) -> Site | None:
+    """The site if this user may see it (another tenant's: None, like none)."""
     site = next((s for s in config.sites if s.id == site_id), None)
     if site is None or not user.sees(site.contract or "", site.id):
         return None
     if user.contract is not None and site.contract is None:
         return None  # a site under no contract is nobody's customer's
-    device = next((d for d in config.devices if d.id == device_id and d.site == site.id), None)
-    return None if device is None else (site, device)
+    return site
+
+
+def devices_of(store: Store, config: Config, site: Site) -> list[tuple[Device, str]]:
+    """The site's devices and each one's state ("pending" before its first check)."""
+    states = store.states.load()
+    return [(d, states[d.id].state if d.id in states else "pending")
+            for d in config.devices if d.site == site.id]  # fmt: skip
 
 
 def page(

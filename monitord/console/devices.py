@@ -58,6 +58,21 @@ def add_routes(r: APIRouter) -> None:
         }
         return render(request, "device.html", session, values)
 
+    @r.get("/devices/{site}")
+    async def site_page(
+        request: Request, site: str, session: Annotated[Session, who("GET", "/devices/{site}")]
+    ) -> Response:
+        # The way in from the wallboard's tile: the site's devices, each to its page.
+        console = console_of(request)
+        config = console.config()
+        found = device_view.site_of(config, session.user, site)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
+        listed = await asyncio.to_thread(device_view.devices_of, console.store, config, found)
+        lang = lang_of(request)
+        values = {"site": found, "devices": listed, "t": lambda key: i18n.t(key, lang)}
+        return render(request, "site.html", session, values)
+
     @r.get("/devices/{site}/{device}")
     async def device_page(
         request: Request,

@@ -62,6 +62,7 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("GET", "/console/wallboard"): WATCHERS,
     ("GET", "/console/wallboard/stream"): WATCHERS,
     # device page and dispatcher views (console/devices.py, console/ops.py)
+    ("GET", "/console/devices/{site}"): ALL,  # the site's devices
     ("GET", "/console/devices/{site}/{device}"): ALL,  # a customer: their sites' devices
     ("POST", "/console/devices/{site}/{device}/probe"): STAFF,
     ("GET", "/console/ops"): WATCHERS,

@@ -179,7 +179,7 @@ async def test_authorisation_matrix_over_the_route_table(console: ConsoleLab) ->
                     answer = await client.get(url)
                 checked += 1
                 foreign = (
-                    ("{ticket_id}" in path or "{device}" in path)
+                    ("{ticket_id}" in path or "{site}" in path)
                     and contract is not None
                     and ((ticket == ours) != (contract == "seed-000"))
                 )

@@ -181,3 +181,14 @@ async def test_manager_opens_a_contracts_monthly_report(console: ConsoleLab) -> 
     assert (
         await cust.get(f"/console/ops/monthly?contract=seed-000&month={month}")
     ).status_code == 403
+
+
+async def test_the_wallboard_tile_leads_to_the_site_and_its_devices(console: ConsoleLab) -> None:
+    disp = await console.sign_in("disp")
+    board = await disp.get("/console/wallboard")
+    assert 'href="/console/devices/s1"' in board.text
+    site = await disp.get("/console/devices/s1")
+    assert 'href="/console/devices/s1/nvr"' in site.text and "cam-x" not in site.text
+    cust = await console.sign_in("cust-b")
+    assert (await cust.get("/console/devices/s1")).status_code == 404
+    assert 'href="/console/devices/s2/cam-x"' in (await cust.get("/console/devices/s2")).text
