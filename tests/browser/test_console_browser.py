@@ -277,3 +277,21 @@ def test_engineer_opens_the_device_page_sees_its_chart_and_probes_it_now(
     assert no_horizontal_scroll(page)
     shot(page, "device-phone-zh")
     context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_dispatcher_starts_a_maintenance_window_from_a_phone(
+    lab: ConsoleLab, served: Served, browser: Browser
+) -> None:
+    context = browser.new_context(**PHONE)  # type: ignore[arg-type]
+    page = context.new_page()
+    sign_in(page, served.url, "disp")
+    expect(page).to_have_url(f"{served.url}/console/wallboard")
+    page.goto(f"{served.url}/console/ops")
+    page.select_option("select[name=site]", "s1")
+    page.fill("input[name=reason][required]", "交换机固件升级")
+    page.locator("form[action='/console/ops/windows'] button").tap()
+    expect(page.locator("tr.window")).to_contain_text("交换机固件升级")
+    assert no_horizontal_scroll(page)
+    shot(page, "ops-phone-zh")
+    context.close()
