@@ -24,6 +24,7 @@ class Item:
     address: str
     detail: str
     record: dict[str, object] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # i18n keys, e.g. "note_not_activated"
 
 
 def propose(found: Found, site: str, devices: Sequence[Device]) -> list[Item]:
@@ -55,7 +56,7 @@ def propose(found: Found, site: str, devices: Sequence[Device]) -> list[Item]:
             ident = (cam.mac or cam.serial).replace(":", "")[-6:]
             record: dict[str, object] = {
                 "id": f"cam-{ident}", "name": f"{cam.vendor} {cam.model}".strip() or ident,
-                "kind": "camera", "site": site, "address": cam.endpoint.address,
+                "kind": kind_of(cam.model), "site": site, "address": cam.endpoint.address,
             }  # fmt: skip
             for key, value in (("vendor", cam.vendor), ("model", cam.model), ("serial", cam.serial),
                                ("firmware", cam.firmware), ("mac", cam.mac)):  # fmt: skip
@@ -73,6 +74,7 @@ def propose(found: Found, site: str, devices: Sequence[Device]) -> list[Item]:
                     cam.endpoint.address,
                     f"{cam.vendor} {cam.model} {cam.serial}{where}".strip(),
                     record,
+                    ("note_not_activated",) if cam.activated is False else (),
                 )
             )
             continue
@@ -90,6 +92,13 @@ def propose(found: Found, site: str, devices: Sequence[Device]) -> list[Item]:
                 )
             )
     return items
+
+
+def kind_of(model: str) -> str:
+    """NVRs and DVRs by their model family (Hikvision DS-7/8/9, iDS-7/9; Dahua NVR/XVR)."""
+    m = model.upper()
+    recorders = ("DS-7", "DS-8", "DS-9", "IDS-7", "IDS-9", "NVR", "DHI-NVR", "XVR", "DH-XVR")
+    return "nvr" if m.startswith(recorders) else "camera"
 
 
 def include_yaml(items: Sequence[Item]) -> str:

@@ -37,6 +37,7 @@ CLI: dict[str, tuple[str, str]] = {
     "record": ("Operation record", "设备运行情况记录"),
     "no_device": ("no such device", "没有该设备"),
     "no_site": ("no such site", "没有该站点"),
+    # discovery
     "no_discovery": (
         "the site has no 'discovery' settings (ranges)",
         "该站点未配置发现范围 (discovery.ranges)",
@@ -54,6 +55,8 @@ CLI: dict[str, tuple[str, str]] = {
     "change_parent": ("PARENT", "上级变化"),
     "reply_refused": ("reply refused", "已拒绝的应答"),
     "no_changes": ("no changes: the configuration matches the network", "无变化: 配置与网络一致"),
+    "note_not_activated": ("not activated: no admin password set yet", "未激活: 尚未设置管理员密码"),
+    # end of discovery
     "config_ok": ("configuration OK", "配置正确"),
     "devices": ("devices", "台设备"),
     "sites": ("sites", "个站点"),
