@@ -28,6 +28,9 @@ LLDP_REM: Final = "1.0.8802.1.1.2.1.4.1.1"  # lldpRemTable
 LLDP_CHASSIS_SUBTYPE, LLDP_CHASSIS = f"{LLDP_REM}.4", f"{LLDP_REM}.5"
 LLDP_PORT_ID, LLDP_SYS_NAME, LLDP_CAPS = f"{LLDP_REM}.7", f"{LLDP_REM}.9", f"{LLDP_REM}.12"
 LLDP_LOC_CHASSIS: Final = "1.0.8802.1.1.2.1.3.2.0"  # lldpLocChassisId.0
+PETH_STATUS: Final = "1.3.6.1.2.1.105.1.1.1.6"  # pethPsePortDetectionStatus.<group>.<port>
+PETH_CLASS: Final = "1.3.6.1.2.1.105.1.1.1.10"  # pethPsePortPowerClassifications
+_DELIVERING: Final = 3  # deliveringPower(3); disabled(1) searching(2) fault(4) ...
 _MAC_SUBTYPE: Final = 4  # lldpRemChassisIdSubtype macAddress(4)
 _BRIDGE_BIT: Final = 0x20  # LldpSystemCapabilitiesMap bit 2 "bridge", MSB first
 
@@ -57,6 +60,7 @@ class SwitchTables:
     fdb: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # MAC -> {(ifIndex, vlan)}
     arp: dict[str, set[str]] = field(default_factory=dict)  # MAC -> IPv4 addresses
     lldp: list[Neighbour] = field(default_factory=list)
+    poe: dict[int, int] = field(default_factory=dict)  # ifIndex -> power class (0-4) delivered
     errors: list[str] = field(default_factory=list)
 
 
@@ -108,6 +112,26 @@ async def read_switch(client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTa
         if mac and len(parts) == 5:
             out.arp.setdefault(mac, set()).add(".".join(parts[1:]))
     await _lldp(client, t, pacer, out)
+    await _poe(client, t, pacer, out, to_if)
+
+
+async def _poe(
+    client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables, to_if: dict[int, int]
+) -> None:
+    """Ports delivering PoE (POWER-ETHERNET-MIB, RFC 3621). pethPsePortIndex is a port
+    number within its group; the switches we know number it like their bridge ports (the
+    front-panel number), so it maps to an ifIndex as dot1dBasePort does."""
+    status = await _walk(client, t, pacer, PETH_STATUS, out, False)
+    if not status:
+        return
+    classes = await _walk(client, t, pacer, PETH_CLASS, out, False)
+    for index, value in status.items():
+        parts = index.split(".")
+        if len(parts) != 2 or not parts[1].isdigit() or value != _DELIVERING:
+            continue
+        port = int(parts[1])
+        power = classes.get(index)
+        out.poe[to_if.get(port, port)] = power - 1 if isinstance(power, int) and power > 0 else 0
 
 
 def _learn(out: SwitchTables, mac: str, port: SnmpValue, to_if: dict[int, int], vlan: int) -> None:
