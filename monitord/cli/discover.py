@@ -57,12 +57,15 @@ def discover_command(
             "site": site.id, "sent": found.sent,
             "refused": found.wsd.refused, "refused_count": found.wsd.refused_count,
             "changes": [{"change": i.change, "device": i.device, "address": i.address,
-                         "detail": i.detail} for i in items],
+                         "detail": i.detail, "notes": list(i.notes)} for i in items],
         }  # fmt: skip
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         for i in items:
-            click.echo(f"{i18n.t('change_' + i.change, lang)}\t{i.device}\t{i.address}\t{i.detail}")
+            notes = "".join(f" ({i18n.t(n, lang)})" for n in i.notes)
+            click.echo(
+                f"{i18n.t('change_' + i.change, lang)}\t{i.device}\t{i.address}\t{i.detail}{notes}"
+            )
         for why in found.wsd.refused:
             click.echo(f"{i18n.t('reply_refused', lang)}: {why}")
         if not items:

@@ -31,6 +31,7 @@ class DiscoverySettings(_Frozen):
     snmp: Annotated[tuple[SnmpSettings, ...], Field(max_length=8)] = ()
     sweep_ports: Annotated[tuple[Port, ...], Field(max_length=8)] = (80, 8000, 8080)
     wsd_port: Port = 3702
+    sadp_port: Port = 37020  # Hikvision SADP
     listen: Annotated[float, Field(gt=0, le=30)] = 3.0  # seconds to wait for ProbeMatches
 
     @field_validator("ranges")

@@ -44,6 +44,7 @@ class OnvifFacts:
     firmware: str = ""
     mac: str = ""
     error: str | None = None
+    activated: bool | None = None  # SADP's word; False: no admin password set yet
 
 
 def _target(e: Endpoint, timeout: float, login: Login | None = None) -> OnvifTarget:

@@ -1,98 +1,232 @@
-"""What a run proposes against the configured devices: new, changed address, parent.
+"""What a run proposes against the configured devices: the change set.
 
-Devices match by MAC, then serial, never by address alone: a camera that DHCP renumbered
-is the same camera at a new address. Nothing is changed; `include_yaml` renders the new
-devices as an include file for a person to review.
+Kinds: new, address (DHCP renumbered), firmware, moved (port or switch, from the MAC->port
+history), parent (the topology proves the configured parent wrong), missing (configured, in
+the ranges, not seen). Devices match by MAC, then serial, never by address alone: a camera
+that DHCP renumbered is the same camera at a new address. Switches are proposed from their
+SNMP identity (LLDP chassis MAC), and a hidden unmanaged switch (several camera MACs on one
+edge port without LLDP) as a synthetic parent `<switch>-p<port>-hub`: it has no address of
+its own, so it borrows its upstream switch's with ICMP off - a node for root cause only.
+Nothing is changed here; apply.py writes the reviewed result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-import yaml
 
 from monitord.config.models import Device
 from monitord.discovery.run import Found
-from monitord.discovery.topology import switch_key
+from monitord.discovery.snmp import SwitchTables
+from monitord.discovery.topology import Placement, switch_key
+
+Record = dict[str, object]
+Position = tuple[str, str]  # (switch id, port name) as last recorded
 
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    change: str  # "new", "address", "parent"
+    change: str  # "new", "address", "firmware", "moved", "parent", "missing"
     device: str  # configured id, or the proposed one
     address: str
     detail: str
-    record: dict[str, object] = field(default_factory=dict)
+    record: Record = field(default_factory=dict)  # new: the whole record; else the update
+    notes: tuple[str, ...] = ()  # i18n keys, e.g. "note_not_activated"
 
 
-def propose(found: Found, site: str, devices: Sequence[Device]) -> list[Item]:
-    mine = [d for d in devices if d.site == site]
-    by_mac = {d.mac: d for d in mine if d.mac}
-    by_serial = {d.serial: d for d in mine if d.serial}
-    by_address = {d.address: d for d in mine}
-    switch_ids = {
-        switch_key(s): by_address[s.address].id for s in found.switches if s.address in by_address
-    }
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:48]
+
+
+def _fill(record: Record, **facts: object) -> Record:
+    for key, value in facts.items():
+        if value:
+            record[key] = value
+    return record
+
+
+@dataclass(slots=True)
+class _Known:
+    mine: list[Device]
+    by_mac: dict[str, Device] = field(default_factory=dict)
+    by_serial: dict[str, Device] = field(default_factory=dict)
+    by_address: dict[str, Device] = field(default_factory=dict)
+    by_id: dict[str, Device] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for d in self.mine:
+            self.by_id[d.id] = d
+            self.by_address.setdefault(d.address, d)
+            if d.mac:
+                self.by_mac[d.mac] = d
+            if d.serial:
+                self.by_serial[d.serial] = d
+
+
+def propose(
+    found: Found, site: str, devices: Sequence[Device],
+    last: Mapping[str, Position] | None = None, in_scope: frozenset[str] | None = None,
+) -> list[Item]:  # fmt: skip
+    """The change set; `last`: each MAC's previous (switch id, port) from the store;
+    `in_scope`: configured addresses the run covered (missing is reported only for them)."""
+    k = _Known([d for d in devices if d.site == site])
     items: list[Item] = []
+    seen: set[str] = set()
+    switch_ids = _switches(found, site, k, items, seen)
+    hubs = _hubs(found, site, k, switch_ids, items, seen)
     for cam in found.cameras:
-        if cam.error and not cam.mac and not cam.serial:
-            known = by_address.get(cam.endpoint.address)
-            if known is None:
-                items.append(
-                    Item(
-                        "new",
-                        f"onvif-{cam.endpoint.address}",
-                        cam.endpoint.address,
-                        f"ONVIF, no identity: {cam.error}",
-                    )
-                )
-            continue
-        known = by_mac.get(cam.mac) or by_serial.get(cam.serial)
         placed = found.topology.placements.get(cam.mac)
-        parent = switch_ids.get(placed.switch) if placed else None
+        parent = _parent_of(placed, switch_ids, hubs)
+        if cam.error and not cam.mac and not cam.serial:
+            known = k.by_address.get(cam.endpoint.address)
+            if known is None:
+                why = f"ONVIF, no identity: {cam.error}"
+                items.append(
+                    Item("new", f"onvif-{cam.endpoint.address}", cam.endpoint.address, why)
+                )
+            else:
+                seen.add(known.id)
+            continue
+        known = k.by_mac.get(cam.mac) or k.by_serial.get(cam.serial)
+        where = f" on {parent} port {_port(placed)}" if parent and placed else ""
+        notes: tuple[str, ...] = ("note_not_activated",) if cam.activated is False else ()
+        if placed and placed.poe:
+            notes += ("note_poe",)
         if known is None:
-            ident = (cam.mac or cam.serial).replace(":", "")[-6:]
-            record: dict[str, object] = {
-                "id": f"cam-{ident}", "name": f"{cam.vendor} {cam.model}".strip() or ident,
-                "kind": "camera", "site": site, "address": cam.endpoint.address,
-            }  # fmt: skip
-            for key, value in (("vendor", cam.vendor), ("model", cam.model), ("serial", cam.serial),
-                               ("firmware", cam.firmware), ("mac", cam.mac)):  # fmt: skip
-                if value:
-                    record[key] = value
-            if parent:
-                record["parents"] = [parent]
-            where = (
-                f" on {parent} port {placed.port_name or placed.port}" if parent and placed else ""
-            )
+            ident = (cam.mac or cam.serial).replace(":", "")[-6:].lower()
+            record = _fill(
+                {"id": f"cam-{ident}", "name": f"{cam.vendor} {cam.model}".strip() or ident,
+                 "kind": _kind(cam.model), "site": site, "address": cam.endpoint.address},
+                vendor=cam.vendor, model=cam.model, serial=cam.serial, firmware=cam.firmware,
+                mac=cam.mac, parents=[parent] if parent else None,
+            )  # fmt: skip
+            detail = f"{cam.vendor} {cam.model} {cam.serial}{where}".split()
             items.append(
                 Item(
-                    "new",
-                    str(record["id"]),
-                    cam.endpoint.address,
-                    f"{cam.vendor} {cam.model} {cam.serial}{where}".strip(),
-                    record,
+                    "new", str(record["id"]), cam.endpoint.address, " ".join(detail), record, notes
                 )
             )
             continue
-        if known.address != cam.endpoint.address:
-            items.append(Item("address", known.id, cam.endpoint.address, f"was {known.address}"))
+        seen.add(known.id)
+        address = cam.endpoint.address
+        if known.address != address:
+            items.append(Item("address", known.id, address, f"was {known.address}",
+                              {"address": address}))  # fmt: skip
+        if cam.firmware and known.firmware and cam.firmware != known.firmware:
+            items.append(Item("firmware", known.id, address, f"{known.firmware} -> {cam.firmware}",
+                              {"firmware": cam.firmware}))  # fmt: skip
+        before = (last or {}).get(cam.mac)
+        now = (parent, _port(placed)) if parent and placed else None
+        if before and now and before != now:
+            items.append(Item("moved", known.id, address,
+                              f"{before[0]} port {before[1]} -> {now[0]} port {now[1]}"))  # fmt: skip
         if parent and parent not in known.parents:
-            items.append(
-                Item(
-                    "parent",
-                    known.id,
-                    cam.endpoint.address,
-                    f"configured under {', '.join(known.parents) or '(none)'}, its MAC is on {parent} port {placed.port_name or placed.port}"
-                    if placed
-                    else "",
-                )
-            )
+            configured = ", ".join(known.parents) or "(none)"
+            items.append(Item("parent", known.id, address,
+                              f"{known.id} is configured under {configured} but its MAC is on "
+                              f"{parent} port {_port(placed)}", {"parents": [parent]}))  # fmt: skip
+    items.extend(_missing(k, seen, in_scope))
     return items
 
 
+def _port(p: Placement | None) -> str:
+    return (p.port_name or str(p.port)) if p else ""
+
+
+def _parent_of(
+    placed: Placement | None, switch_ids: Mapping[str, str], hubs: Mapping[tuple[str, int], str]
+) -> str | None:
+    if placed is None:
+        return None
+    return hubs.get((placed.switch, placed.port)) or switch_ids.get(placed.switch)
+
+
+def _switches(
+    found: Found, site: str, k: _Known, items: list[Item], seen: set[str]
+) -> dict[str, str]:
+    """switch_key -> device id: configured (by chassis MAC, then address) or proposed."""
+    ids: dict[str, str] = {}
+    pending: list[tuple[SwitchTables, Record]] = []
+    for s in sorted(found.switches, key=lambda s: s.address):
+        known = (k.by_mac.get(s.chassis) if s.chassis else None) or k.by_address.get(s.address)
+        if known is not None:
+            ids[switch_key(s)] = known.id
+            seen.add(known.id)
+            continue
+        ident = _slug(s.sys_name) or f"sw-{(s.chassis or s.address).replace(':', '')[-6:]}"
+        ids[switch_key(s)] = ident
+        record = _fill({"id": ident, "name": s.sys_name or ident, "kind": "switch", "site": site,
+                        "address": s.address}, mac=s.chassis, vendor=_vendor(s.sys_descr))  # fmt: skip
+        pending.append((s, record))
+    for s, record in pending:
+        up = found.topology.switch_parents.get(switch_key(s))
+        if up and up in ids:
+            record["parents"] = [ids[up]]
+        items.append(Item("new", str(record["id"]), s.address, s.sys_descr[:80], record))
+    for s in found.switches:  # configured switches the LLDP tree puts elsewhere
+        up = found.topology.switch_parents.get(switch_key(s))
+        known = k.by_id.get(ids[switch_key(s)])
+        if known is not None and up is not None and up in ids and ids[up] not in known.parents:
+            items.append(Item("parent", known.id, s.address,
+                              f"{known.id} is configured under {', '.join(known.parents) or '(none)'}"
+                              f" but LLDP puts it below {ids[up]}", {"parents": [ids[up]]}))  # fmt: skip
+    return ids
+
+
+def _hubs(
+    found: Found, site: str, k: _Known, switch_ids: Mapping[str, str], items: list[Item],
+    seen: set[str],
+) -> dict[tuple[str, int], str]:  # fmt: skip
+    out: dict[tuple[str, int], str] = {}
+    address = {switch_key(s): s.address for s in found.switches}
+    for (key, port), macs in found.topology.hubs().items():
+        up = switch_ids.get(key)
+        if up is None:
+            continue
+        ident = f"{up}-p{port}-hub"
+        out[(key, port)] = ident
+        if ident in k.by_id:
+            seen.add(ident)
+            continue
+        name = next(iter(found.topology.placements[m].port_name for m in macs), "") or str(port)
+        record: Record = {
+            "id": ident, "name": f"unmanaged switch on {up} {name}", "kind": "switch",
+            "site": site, "address": address[key], "parents": [up],
+            "icmp": {"enabled": False}, "location": f"{up} port {name}",
+        }  # fmt: skip
+        detail = f"{len(macs)} camera MACs on {up} port {name}, no LLDP neighbour"
+        items.append(Item("new", ident, address[key], detail, record, ("note_hub",)))
+    return out
+
+
+def _missing(k: _Known, seen: set[str], in_scope: frozenset[str] | None) -> list[Item]:
+    if in_scope is None:
+        return []
+    return [
+        Item("missing", d.id, d.address, "configured, in the ranges, not seen")
+        for d in k.mine
+        if d.id not in seen and d.address in in_scope and d.kind.value in ("camera", "nvr")
+    ]
+
+
+def _vendor(descr: str) -> str:
+    for name in ("Huawei", "H3C", "TP-Link", "Ruijie", "Cisco", "Hikvision"):
+        if name.lower() in descr.lower():
+            return name
+    return ""
+
+
+def _kind(model: str) -> str:
+    """NVRs and DVRs by their model family (Hikvision DS-7/8/9, iDS-7/9; Dahua NVR/XVR)."""
+    m = model.upper()
+    recorders = ("DS-7", "DS-8", "DS-9", "IDS-7", "IDS-9", "NVR", "DHI-NVR", "XVR", "DH-XVR")
+    return "nvr" if m.startswith(recorders) else "camera"
+
+
 def include_yaml(items: Sequence[Item]) -> str:
+    import yaml
+
     devices = [i.record for i in items if i.change == "new" and i.record]
     header = "# Proposed by `monitord discover`: review, then add to `include`.\n"
     return header + yaml.safe_dump({"devices": devices}, allow_unicode=True, sort_keys=False)

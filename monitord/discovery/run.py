@@ -3,8 +3,9 @@ sweep, then topology - every packet inside the scope, every send paced."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from monitord.checks.onvif.client import OnvifClient
@@ -13,6 +14,7 @@ from monitord.checks.snmp.targets import credentials
 from monitord.config.discovery import DiscoverySettings
 from monitord.discovery import onvif as donvif
 from monitord.discovery import snmp as dsnmp
+from monitord.discovery.sadp import SadpDevice, SadpProber, SadpResult
 from monitord.discovery.scope import Pacer, Scope
 from monitord.discovery.topology import Topology, infer
 from monitord.discovery.wsd import WsdProber, WsdResult
@@ -23,6 +25,7 @@ Progress = Callable[[str], None]
 @dataclass(slots=True)
 class Found:
     wsd: WsdResult
+    sadp: SadpResult = field(default_factory=SadpResult)
     cameras: list[donvif.OnvifFacts] = field(default_factory=list)
     switches: list[dsnmp.SwitchTables] = field(default_factory=list)
     topology: Topology = field(default_factory=Topology)
@@ -37,7 +40,9 @@ async def discover(
     progress(f"ranges: {', '.join(str(n) for n in scope.ranges)}")
     wsd = await WsdProber(scope, pacer, port=settings.wsd_port, listen=settings.listen).run()
     progress(f"WS-Discovery: {wsd.sent} probes, {len(wsd.matches)} devices")
-    found = Found(wsd)
+    sadp = await SadpProber(scope, pacer, port=settings.sadp_port, listen=settings.listen).run()
+    progress(f"SADP: {sadp.sent} inquiries, {len(sadp.devices)} devices")
+    found = Found(wsd, sadp)
     endpoints = {
         m.source: donvif.Endpoint(m.source, *m.device_service()) for m in wsd.matches.values()
     }
@@ -60,7 +65,33 @@ async def discover(
     finally:
         await onvif.close()
         snmp.close()
+    found.cameras = merge_sadp(found.cameras, sadp.devices.values())
     macs = [c.mac for c in found.cameras if c.mac]
     found.topology = infer(found.switches, end_macs=macs)
     found.sent = pacer.sent
     return found
+
+
+def merge_sadp(
+    cameras: list[donvif.OnvifFacts], devices: Iterable[SadpDevice]
+) -> list[donvif.OnvifFacts]:
+    """ONVIF facts, gaps filled from SADP (same MAC, or same address without identity);
+    a SADP-only device (ONVIF off, or not activated) becomes a device of its own."""
+    out = list(cameras)
+    by_mac = {c.mac: i for i, c in enumerate(out) if c.mac}
+    by_address = {c.endpoint.address: i for i, c in enumerate(out) if not c.mac}
+    for d in sorted(devices, key=lambda d: d.mac):
+        i = by_mac.get(d.mac, by_address.get(d.source))
+        if i is None:
+            out.append(donvif.OnvifFacts(
+                donvif.Endpoint(d.source, d.http_port), d.vendor, d.model, d.serial,
+                d.firmware, d.mac, activated=d.activated,
+            ))  # fmt: skip
+            continue
+        c = out[i]
+        out[i] = dataclasses.replace(
+            c, vendor=c.vendor or d.vendor, model=c.model or d.model,
+            serial=c.serial or d.serial, firmware=c.firmware or d.firmware, mac=c.mac or d.mac,
+            activated=d.activated, error=None if c.mac or d.mac else c.error,
+        )  # fmt: skip
+    return out

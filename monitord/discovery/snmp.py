@@ -9,9 +9,13 @@ LLDP chassis ids), never through a text decoding that would mangle them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
+
+from pydantic import SecretStr
 
 from monitord.checks.snmp.client import Credentials, SnmpClient, SnmpError, SnmpValue, Target
 from monitord.checks.snmp.oids import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID
@@ -28,6 +32,13 @@ LLDP_REM: Final = "1.0.8802.1.1.2.1.4.1.1"  # lldpRemTable
 LLDP_CHASSIS_SUBTYPE, LLDP_CHASSIS = f"{LLDP_REM}.4", f"{LLDP_REM}.5"
 LLDP_PORT_ID, LLDP_SYS_NAME, LLDP_CAPS = f"{LLDP_REM}.7", f"{LLDP_REM}.9", f"{LLDP_REM}.12"
 LLDP_LOC_CHASSIS: Final = "1.0.8802.1.1.2.1.3.2.0"  # lldpLocChassisId.0
+LLDP_LOC_PORT_ID: Final = "1.0.8802.1.1.2.1.3.7.1.3"  # lldpLocPortId.<lldpPortNumber>
+VTP_VLAN_STATE: Final = "1.3.6.1.4.1.9.9.46.1.3.1.1.2.1"  # vtpVlanState.1.<vlan> (Cisco)
+MAX_VLAN_CONTEXTS: Final = 64  # community@vlan walks per switch: bounded
+_VLAN_IF: Final = re.compile(r"^(?:vlan-?interface|vlanif|vlan)\s*(\d{1,4})$", re.IGNORECASE)
+PETH_STATUS: Final = "1.3.6.1.2.1.105.1.1.1.6"  # pethPsePortDetectionStatus.<group>.<port>
+PETH_CLASS: Final = "1.3.6.1.2.1.105.1.1.1.10"  # pethPsePortPowerClassifications
+_DELIVERING: Final = 3  # deliveringPower(3); disabled(1) searching(2) fault(4) ...
 _MAC_SUBTYPE: Final = 4  # lldpRemChassisIdSubtype macAddress(4)
 _BRIDGE_BIT: Final = 0x20  # LldpSystemCapabilitiesMap bit 2 "bridge", MSB first
 
@@ -57,6 +68,7 @@ class SwitchTables:
     fdb: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # MAC -> {(ifIndex, vlan)}
     arp: dict[str, set[str]] = field(default_factory=dict)  # MAC -> IPv4 addresses
     lldp: list[Neighbour] = field(default_factory=list)
+    poe: dict[int, int] = field(default_factory=dict)  # ifIndex -> power class (0-4) delivered
     errors: list[str] = field(default_factory=list)
 
 
@@ -102,12 +114,33 @@ async def read_switch(client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTa
     if not q:  # no Q-BRIDGE-MIB: the VLAN-unaware table
         for index, port in (await _walk(client, t, pacer, FDB_PORT, out, False)).items():
             _learn(out, mac_from_index(index.split(".")), port, to_if, 0)
+        await _vlan_contexts(client, t, pacer, out)
     for index, value in (await _walk(client, t, pacer, ARP_MAC, out, True)).items():
         parts = index.split(".")
         mac = mac_from_hex(value)
         if mac and len(parts) == 5:
             out.arp.setdefault(mac, set()).add(".".join(parts[1:]))
-    await _lldp(client, t, pacer, out)
+    await _lldp(client, t, pacer, out, to_if)
+    await _poe(client, t, pacer, out, to_if)
+
+
+async def _poe(
+    client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables, to_if: dict[int, int]
+) -> None:
+    """Ports delivering PoE (POWER-ETHERNET-MIB, RFC 3621). pethPsePortIndex is a port
+    number within its group; the switches we know number it like their bridge ports (the
+    front-panel number), so it maps to an ifIndex as dot1dBasePort does."""
+    status = await _walk(client, t, pacer, PETH_STATUS, out, False)
+    if not status:
+        return
+    classes = await _walk(client, t, pacer, PETH_CLASS, out, False)
+    for index, value in status.items():
+        parts = index.split(".")
+        if len(parts) != 2 or not parts[1].isdigit() or value != _DELIVERING:
+            continue
+        port = int(parts[1])
+        power = classes.get(index)
+        out.poe[to_if.get(port, port)] = power - 1 if isinstance(power, int) and power > 0 else 0
 
 
 def _learn(out: SwitchTables, mac: str, port: SnmpValue, to_if: dict[int, int], vlan: int) -> None:
@@ -115,7 +148,9 @@ def _learn(out: SwitchTables, mac: str, port: SnmpValue, to_if: dict[int, int], 
         out.fdb.setdefault(mac, set()).add((to_if.get(port, port), vlan))
 
 
-async def _lldp(client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables) -> None:
+async def _lldp(
+    client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables, to_if: dict[int, int]
+) -> None:
     subtype = await _walk(client, t, pacer, LLDP_CHASSIS_SUBTYPE, out, False)
     if not subtype:
         return
@@ -123,6 +158,7 @@ async def _lldp(client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables) 
     port_ids = await _walk(client, t, pacer, LLDP_PORT_ID, out, False)
     names = await _walk(client, t, pacer, LLDP_SYS_NAME, out, False)
     caps = await _walk(client, t, pacer, LLDP_CAPS, out, True)
+    local = await _local_ports(client, t, pacer, out, to_if)
     for index, kind in subtype.items():
         parts = index.split(".")  # timeMark.localPortNum.remIndex
         if len(parts) != 3 or not parts[1].isdigit():
@@ -132,7 +168,53 @@ async def _lldp(client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables) 
         bits = str(caps.get(index) or "00")
         bridge = bool(int(bits[:2] or "0", 16) & _BRIDGE_BIT)
         port_id, name = str(port_ids.get(index, ""))[:64], str(names.get(index, ""))[:64]
-        out.lldp.append(Neighbour(int(parts[1]), ident, port_id, name, bridge))
+        number = int(parts[1])
+        out.lldp.append(Neighbour(local.get(number, number), ident, port_id, name, bridge))
+
+
+async def _local_ports(
+    client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables, to_if: dict[int, int]
+) -> dict[int, int]:
+    """lldpPortNumber -> ifIndex. LLDP-MIB numbers its ports on its own: Huawei, H3C and
+    Ruijie use the ifIndex, TP-Link the front-panel number. The port's id naming one of our
+    interfaces settles it; else the number is read as a bridge port, as BRIDGE-MIB maps it."""
+    ids = await _walk(client, t, pacer, LLDP_LOC_PORT_ID, out, False)
+    by_name = {name.lower(): index for index, name in out.ports.items()}
+    mapped = {}
+    for key, value in ids.items():
+        if not key.isdigit():
+            continue
+        number = int(key)
+        named = by_name.get(str(value).strip().lower())
+        if named is None and number not in out.ports:
+            named = to_if.get(number)
+        mapped[number] = named if named is not None else number
+    return mapped
+
+
+async def _vlan_contexts(client: SnmpClient, t: Target, pacer: Pacer, out: SwitchTables) -> None:
+    """Cisco-style agents without Q-BRIDGE-MIB give the forwarding table of one VLAN per
+    community, `community@vlan` (Netdisco#652); each context has its own bridge-port
+    mapping. VLANs come from CISCO-VTP-MIB, else from the VLAN interfaces' names."""
+    c = t.credentials
+    if c.version != "2c" or c.community is None:
+        return  # v3 uses contexts, not communities; not seen on these switches
+    states = await _walk(client, t, pacer, VTP_VLAN_STATE, out, False)
+    vlans = {int(k) for k in states if k.isdigit()}
+    vlans |= {int(m[1]) for n in out.ports.values() if (m := _VLAN_IF.match(n.strip()))}
+    for vlan in sorted(v for v in vlans if 1 < v < 4095)[:MAX_VLAN_CONTEXTS]:
+        login = dataclasses.replace(
+            c, community=SecretStr(f"{c.community.get_secret_value()}@{vlan}")
+        )
+        context = dataclasses.replace(t, credentials=login)
+        scratch = SwitchTables(t.host)  # a missing context is no error of the switch's
+        fdb = await _walk(client, context, pacer, FDB_PORT, scratch, False)
+        if not fdb:
+            continue  # no such context (or nothing learned): skip its port map
+        base = await _walk(client, context, pacer, BASE_PORT_IFINDEX, scratch, False)
+        to_if = {int(k): int(v) for k, v in base.items() if k.isdigit() and isinstance(v, int)}
+        for index, port in fdb.items():
+            _learn(out, mac_from_index(index.split(".")), port, to_if, vlan)
 
 
 def _text_of_hex(value: SnmpValue | None) -> str:

@@ -33,10 +33,19 @@ class Placement:
     port: int  # ifIndex
     port_name: str
     shared: int  # end MACs on that port: > 1 means an unmanaged switch in between
+    poe: bool = False  # the port delivers PoE: a powered device hangs right there
 
     @property
     def hidden_switch(self) -> str | None:
         return f"{self.switch}/port{self.port}" if self.shared > 1 else None
+
+    @property
+    def confidence(self) -> float:
+        """How sure the placement is: one end MAC alone on an edge port is strong; behind
+        an unmanaged switch the camera is known only to be somewhere below that port; PoE
+        delivered on the port corroborates a powered camera (or the PoE switch feeding it)."""
+        base = 0.8 if self.shared == 1 else 0.6
+        return round(base + (0.15 if self.poe else 0.0), 2)
 
 
 @dataclass(slots=True)
@@ -45,6 +54,14 @@ class Topology:
     uplinks: dict[str, set[int]] = field(default_factory=dict)  # switch -> ports
     switch_parents: dict[str, str] = field(default_factory=dict)  # switch -> its parent
     links: list[tuple[str, int, str]] = field(default_factory=list)  # (switch, port, neighbour)
+
+    def hubs(self) -> dict[tuple[str, int], list[str]]:
+        """Hidden unmanaged switches: (switch, edge port) -> the end MACs behind it."""
+        out: dict[tuple[str, int], list[str]] = {}
+        for p in self.placements.values():
+            if p.shared > 1:
+                out.setdefault((p.switch, p.port), []).append(p.mac)
+        return {k: sorted(v) for k, v in sorted(out.items())}
 
 
 def infer(
@@ -73,6 +90,7 @@ def infer(
     if wanted is not None:
         ends &= wanted | {gateway}
     names = {switch_key(s): s.ports for s in switches}
+    poe_ports = {switch_key(s): set(s.poe) for s in switches}
     best: dict[str, tuple[int, str, int]] = {}
     for (key, port), macs in port_macs.items():
         if port in topo.uplinks[key]:
@@ -83,7 +101,8 @@ def infer(
                 best[mac] = rank
     for mac, (_n, key, port) in best.items():
         shared = len(port_macs[(key, port)] & ends)
-        topo.placements[mac] = Placement(mac, key, port, names[key].get(port, ""), shared)
+        poe = port in poe_ports[key]
+        topo.placements[mac] = Placement(mac, key, port, names[key].get(port, ""), shared, poe)
     found = topo.placements.pop(gateway, None) if gateway else None
     _switch_tree(switches, by_chassis, topo, found.switch if found else None)
     return topo

@@ -23,7 +23,7 @@ from lxml import etree
 
 from monitord.checks.onvif import xml as onvif_xml
 from monitord.checks.onvif.errors import OnvifError
-from monitord.discovery import netif
+from monitord.discovery import udp
 from monitord.discovery.scope import Pacer, Scope
 
 GROUP: Final = "239.255.255.250"
@@ -183,42 +183,11 @@ class WsdProber:
             out.append(probe_message(mid, prefix, ns, kind))
         return out
 
-    async def _open(self, local: str) -> asyncio.DatagramTransport:
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Receiver(self.scope, self._ids, self.result), local_addr=(local, 0)
-        )
-        return transport
-
     async def run(self) -> WsdResult:
-        transports: list[asyncio.DatagramTransport] = []
-        try:
-            if self.multicast:
-                for name, address in netif.multicast_interfaces():
-                    if not self.scope.allows(address):
-                        continue  # an interface on another network: not ours to probe
-                    self.result.interfaces.append(name)
-                    t = await self._open(address)
-                    netif.multicast_out(t, address)
-                    transports.append(t)
-                    for message in self._messages():
-                        await self._send(t, message, GROUP)
-            if self.unicast:
-                t = await self._open(self.bind)
-                transports.append(t)
-                messages = self._messages()
-                for host in self.scope.hosts():
-                    if ":" in host:
-                        continue  # ONVIF discovery is IPv4 in practice; v6 ranges are skipped
-                    for message in messages:
-                        await self._send(t, message, host)
-            await self.pacer.clock.sleep(self.listen)
-        finally:
-            for t in transports:
-                t.close()
+        sent = await udp.probe(
+            self.scope, self.pacer, self.port, GROUP, self._messages,
+            lambda: _Receiver(self.scope, self._ids, self.result), listen=self.listen,
+            multicast=self.multicast, unicast=self.unicast, bind=self.bind,
+        )  # fmt: skip
+        self.result.sent, self.result.interfaces = sent.count, sent.interfaces
         return self.result
-
-    async def _send(self, t: asyncio.DatagramTransport, message: bytes, host: str) -> None:
-        await self.pacer.wait()
-        t.sendto(message, (host, self.port))
-        self.result.sent += 1

@@ -37,6 +37,7 @@ CLI: dict[str, tuple[str, str]] = {
     "record": ("Operation record", "设备运行情况记录"),
     "no_device": ("no such device", "没有该设备"),
     "no_site": ("no such site", "没有该站点"),
+    # discovery
     "no_discovery": (
         "the site has no 'discovery' settings (ranges)",
         "该站点未配置发现范围 (discovery.ranges)",
@@ -52,8 +53,21 @@ CLI: dict[str, tuple[str, str]] = {
     "change_new": ("NEW", "新设备"),
     "change_address": ("ADDRESS CHANGED", "地址变化"),
     "change_parent": ("PARENT", "上级变化"),
+    "change_firmware": ("FIRMWARE CHANGED", "固件变化"),
+    "change_moved": ("MOVED", "端口迁移"),
+    "change_missing": ("MISSING", "未发现"),
     "reply_refused": ("reply refused", "已拒绝的应答"),
     "no_changes": ("no changes: the configuration matches the network", "无变化: 配置与网络一致"),
+    "note_not_activated": (
+        "not activated: no admin password set yet",
+        "未激活: 尚未设置管理员密码",
+    ),
+    "note_poe": ("PoE delivered on the port", "端口正在PoE供电"),
+    "note_hub": (
+        "a hidden unmanaged switch: several cameras on one edge port",
+        "隐藏的非网管交换机: 一个接入端口下有多台摄像机",
+    ),
+    # end of discovery
     "config_ok": ("configuration OK", "配置正确"),
     "devices": ("devices", "台设备"),
     "sites": ("sites", "个站点"),

@@ -14,6 +14,7 @@ import yaml
 from tests.peers import netlab
 from tests.peers.onvif import OnvifPeer
 from tests.peers.onvif_docs import DeviceInfo
+from tests.peers.sadp import SadpResponder
 from tests.peers.wsd import WsdResponder
 
 
@@ -77,3 +78,22 @@ def test_discover_refuses_ranges_outside_the_sites_and_the_main_config(tmp_path:
     main = run(path, "discover", "--site", "s1", "--write", str(path))
     assert main.returncode == 2 and "include" in main.stderr
     assert run(path, "discover", "--site", "nope").returncode == 2
+
+
+def test_a_sadp_only_device_not_yet_activated_is_proposed_with_a_note(tmp_path: Path) -> None:
+    net = f"127.{random.randint(100, 250)}.{random.randint(1, 250)}"
+    sadp_port = random.randint(20000, 40000)
+    path = config(tmp_path, net, 1, random.randint(20000, 40000), [])
+    doc = yaml.safe_load(path.read_text())
+    doc["sites"][0]["discovery"]["sadp_port"] = sadp_port
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with SadpResponder(f"{net}.3", sadp_port, mac="c0:56:e3:12:34:56", activated=False):
+        done = run(path, "discover", "--site", "s1", "--json")
+        text = run(path, "--lang", "zh", "discover", "--site", "s1")
+    assert done.returncode == 0, done.stderr
+    (change,) = json.loads(done.stdout)["changes"]
+    assert (change["change"], change["device"], change["address"]) == (
+        "new", "cam-123456", f"{net}.3",
+    )  # fmt: skip
+    assert change["notes"] == ["note_not_activated"]
+    assert "未激活" in text.stdout, text.stdout + text.stderr

@@ -59,6 +59,7 @@ async def test_switch_tables_read_over_snmp_give_every_camera_its_port(
     truth = lab.tables(flood=True)
     for got, want in zip(tables, truth, strict=True):
         assert got.fdb == want.fdb and got.chassis == want.chassis
+        assert got.poe == want.poe and got.poe  # PoE delivered on every camera port
         assert sorted((n.port, n.chassis, n.name, n.bridge) for n in got.lldp) == sorted(
             (n.port, n.chassis, n.name, n.bridge) for n in want.lldp
         )

@@ -73,6 +73,7 @@ class Lab:
                     t.lldp.append(
                         Neighbour(port, self.chassis(child), "Gi0/0/1", f"sw{child}", True)
                     )
+            t.poe = {port: 3 for home, port in set(self.cameras.values()) if home == s}
             if self.parent[s] is None:
                 t.arp = {m: {a} for m, a in self.addresses.items()}
             out.append(t)
@@ -136,6 +137,9 @@ def snmprec(t: SwitchTables, engine: str) -> str:
         add(f"1.0.8802.1.1.2.1.4.1.1.7.{index}", "4", n.port_id)
         add(f"1.0.8802.1.1.2.1.4.1.1.9.{index}", "4", n.name)
         add(f"1.0.8802.1.1.2.1.4.1.1.12.{index}", "4x", "2800")  # bridge + router
+    for port, power in t.poe.items():
+        add(f"1.3.6.1.2.1.105.1.1.1.6.1.{port}", "2", "3")  # deliveringPower
+        add(f"1.3.6.1.2.1.105.1.1.1.10.1.{port}", "2", str(power + 1))
     return "\n".join(line for _, line in sorted(rows)) + "\n"
 
 

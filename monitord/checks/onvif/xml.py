@@ -37,6 +37,15 @@ def _parser() -> etree.XMLParser:
 
 def parse(body: bytes) -> etree._Element:
     """The SOAP envelope of `body`; OnvifError(FORBIDDEN_XML | BAD_XML) otherwise."""
+    root = parse_document(body)
+    if etree.QName(root).localname != "Envelope" or etree.QName(root).namespace not in _SOAP_ENVS:
+        raise OnvifError(Reason.BAD_RESPONSE, "the answer is XML but not a SOAP envelope")
+    return root
+
+
+def parse_document(body: bytes) -> etree._Element:
+    """The root of any XML `body` under the same rules (vendor protocols such as SADP send
+    bare XML, no SOAP); OnvifError(FORBIDDEN_XML | BAD_XML) otherwise."""
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise OnvifError(Reason.FORBIDDEN_XML, "the answer declares a DTD or entities; refused")
     try:
@@ -48,8 +57,6 @@ def parse(body: bytes) -> etree._Element:
         raise OnvifError(Reason.FORBIDDEN_XML, "the answer declares a DTD; refused")
     if _too_deep(root):
         raise OnvifError(Reason.BAD_XML, f"the answer nests deeper than {MAX_DEPTH} levels")
-    if etree.QName(root).localname != "Envelope" or etree.QName(root).namespace not in _SOAP_ENVS:
-        raise OnvifError(Reason.BAD_RESPONSE, "the answer is XML but not a SOAP envelope")
     return root
 
 
