@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from monitord import log
-from monitord.console import signoff, views, wallboard
+from monitord.console import monthly, signoff, survey, views, wallboard
 from monitord.console.accounts import AccountError, Role, Session
 from monitord.console.links import Links
 from monitord.console.web import (
@@ -55,6 +55,8 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("GET", "/console/tickets/{ticket_id}"): ALL,
     ("POST", "/console/tickets/{ticket_id}/act"): WORKERS,
     **signoff.ROUTES,  # the customer's sign-off (console/signoff.py)
+    **survey.ROUTES,  # the follow-up survey (console/survey.py)
+    **monthly.ROUTES,  # the monthly report (console/monthly.py)
     ("POST", "/console/tickets/{ticket_id}/assign"): WATCHERS,
     ("GET", "/console/report"): REPORTERS,
     ("POST", "/console/report"): REPORTERS,
@@ -64,7 +66,7 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
 # A one-time link (console/links.py) is its own proof: it needs no session.
 PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
                  ("GET", "/console/lang/{code}"), ("GET", "/console/t/{token}"),
-                 ("POST", "/console/t/{token}")} | signoff.PUBLIC  # fmt: skip
+                 ("POST", "/console/t/{token}")} | signoff.PUBLIC | survey.PUBLIC  # fmt: skip
 # The engineer's milestone buttons: form value -> (event, the statuses it is offered in).
 MILESTONES: Final = {
     "ack": (EventKind.ACKNOWLEDGED, {Status.OPEN}),
@@ -111,7 +113,8 @@ def console_router() -> APIRouter:
     r = APIRouter(prefix="/console", include_in_schema=False)
     # Each area's own router (its own prefix "/console"): its routes join this one's, so
     # the route-table test walks them too (include_router would nest them out of its sight).
-    r.routes.extend(signoff.signoff_router().routes)
+    for area in (signoff.signoff_router(), survey.survey_router(), monthly.monthly_router()):
+        r.routes.extend(area.routes)
 
     @r.get("/")
     async def home(session: Annotated[Session, who("GET", "/")]) -> Response:

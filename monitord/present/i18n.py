@@ -759,6 +759,19 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "monthly_month": ("Month", "月份"),
     "monthly_contract": ("Contract", "合同"),
     "monthly_get": ("Download", "下载"),
+    "msg_signoff_subject": (
+        "Ticket #{id} is repaired: please sign off",
+        "工单 #{id} 已修复，请验收",
+    ),
+    "msg_signoff_body": (
+        "{title}\nOpen the link to approve the repair (with your signature) or reject it. It works once, for 72 hours.",
+        "{title}\n请打开链接验收（手写签名）或提出不通过意见。链接仅可使用一次，72 小时内有效。",
+    ),
+    "msg_survey_subject": ("Ticket #{id}: how was our service?", "工单 #{id}：请评价我们的服务"),
+    "msg_survey_body": (
+        "{title}\nThe follow-up survey takes a minute. The link works once, for 72 hours.",
+        "{title}\n用户回访反馈只需一分钟。链接仅可使用一次，72 小时内有效。",
+    ),
     "monthly_bad": ("Choose a month (YYYY-MM) that has begun.", "请选择已开始的月份（YYYY-MM）。"),
 }
 
