@@ -151,13 +151,16 @@ def fresh_csrf(response: Response, console: Console, token: str) -> Response:
 
 
 async def link_form(request: Request) -> dict[str, str]:
-    """A link page's POST: its form (capped as a signature form), CSRF checked against the
-    cookie the GET set."""
-    fields = await form(request, SIGNOFF_FORM)
+    """A link page's POST: its form, capped as a signature form (see `check_csrf`)."""
+    return await form(request, SIGNOFF_FORM)
+
+
+def check_csrf(request: Request, fields: dict[str, str]) -> None:
+    """The form's token against the cookie the link's GET set (after the link is known to
+    be alive, so a used link is answered by its clear page, not by a bare 403)."""
     expected = request.cookies.get(LOGIN_CSRF, "")
     if not expected or not secrets.compare_digest(fields.get("csrf", ""), expected):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "csrf")
-    return fields
 
 
 async def staff_present(request: Request) -> bool:
@@ -231,6 +234,7 @@ def signoff_router() -> APIRouter:
         found = await by_link(request, token)
         if found is None or found[2].ticket.status != Status.RESOLVED.value:
             return gone(request)
+        check_csrf(request, fields)
         console, links, t = found
         action, csrf = f"/console/signoff/{token}", fields.get("csrf", "")
         if await staff_present(request):

@@ -21,7 +21,7 @@ from monitord import log
 from monitord.console import views
 from monitord.console.accounts import Role, Session
 from monitord.console.links import Links
-from monitord.console.signoff import fresh_csrf, link_form
+from monitord.console.signoff import check_csrf, fresh_csrf, link_form
 from monitord.console.web import Console, console_of, guard, posted, render
 from monitord.notify.messages import Routing
 from monitord.prevention import followups
@@ -165,6 +165,7 @@ def survey_router() -> APIRouter:
         found = await by_link(request, token)
         if found is None:
             return gone(request)
+        check_csrf(request, fields)
         console, links, t = found
         answers = Answers(fields)
         if not answers.ok:
