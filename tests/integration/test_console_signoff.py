@@ -8,8 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from monitord.config.contracts import CustomerContact
+from monitord.config.notify import EmailChannel
 from monitord.console.links import Links
 from monitord.console.signoff import SIGNOFF_FORM
+from monitord.notify.links import fill
 from monitord.reports import html, markdown
 from monitord.reports.service import ticket_document
 from tests.support.consolelab import ConsoleLab, csrf_of
@@ -228,3 +231,29 @@ async def test_the_monthly_report_only_for_the_customers_own_contract(console: C
     )
     eng = await console.sign_in("eng")
     assert (await eng.get("/console/monthly")).status_code == 403
+
+
+async def test_a_resolved_ticket_mails_the_contact_a_link_that_signs_it_off(
+    console: ConsoleLab,
+) -> None:
+    contract = console.config.contracts[0]
+    contacts = (CustomerContact(id="wang", name="王经理", email="wang@example.com"),)
+    mail = EmailChannel(type="email", name="mail", host="127.0.0.1", sender="noc@example.com")
+    console.config = console.config.model_copy(update={
+        "contracts": (contract.model_copy(update={"customer_contacts": contacts}),
+                      *console.config.contracts[1:]),
+        "notify": console.config.notify.model_copy(update={"channels": (mail,)})})  # fmt: skip
+    ticket = await resolved(console)
+    links = Links(console.store, console.config.console, console.clock.now)
+    [sent] = [m for m in console.store.outbox.messages() if m.recipient == "wang@example.com"]
+    assert f"{{contact:signoff:wang:{ticket}}}" in sent.body
+    body = fill(sent.body, None, links.mint_for_contact)
+    found = re.search(r"https://noc\.example(/console/signoff/[\w-]{43})", body)
+    assert found, body
+    phone = console.browser()
+    csrf = csrf_of((await phone.get(found.group(1))).text)
+    signed = await phone.post(found.group(1), data={"csrf": csrf, "decision": "approve",
+                                                    "signer": "王经理"})  # fmt: skip
+    assert signed.status_code == 200 and last_event(console, ticket)[0] == "verified"
+    surveys = [m for m in console.store.outbox.messages() if "{contact:survey:" in m.body]
+    assert [m.recipient for m in surveys] == ["wang@example.com"]
