@@ -12,9 +12,10 @@ from monitord.config.contracts import CustomerContact
 from monitord.config.notify import EmailChannel
 from monitord.console.links import Links
 from monitord.console.signoff import SIGNOFF_FORM
-from monitord.notify.links import fill
+from monitord.notify.dispatcher import Dispatcher
 from monitord.reports import html, markdown
 from monitord.reports.service import ticket_document
+from tests.peers.notify import Mailbox, free_port, smtp_server
 from tests.support.consolelab import ConsoleLab, csrf_of
 from tests.support.signatures import data_url, png
 
@@ -236,20 +237,29 @@ async def test_the_monthly_report_only_for_the_customers_own_contract(console: C
 async def test_a_resolved_ticket_mails_the_contact_a_link_that_signs_it_off(
     console: ConsoleLab,
 ) -> None:
+    port = free_port()
     contract = console.config.contracts[0]
     contacts = (CustomerContact(id="wang", name="王经理", email="wang@example.com"),)
-    mail = EmailChannel(type="email", name="mail", host="127.0.0.1", sender="noc@example.com")
+    mail = EmailChannel(type="email", name="mail", host="127.0.0.1", port=port,
+                        security="none", sender="noc@example.com", timeout=5)  # fmt: skip
     console.config = console.config.model_copy(update={
         "contracts": (contract.model_copy(update={"customer_contacts": contacts}),
                       *console.config.contracts[1:]),
         "notify": console.config.notify.model_copy(update={"channels": (mail,)})})  # fmt: skip
     ticket = await resolved(console)
+    stored = [m for m in console.store.outbox.messages() if m.recipient == "wang@example.com"]
+    assert [f"{{contact:signoff:wang:{ticket}}}" in m.body for m in stored] == [True]
     links = Links(console.store, console.config.console, console.clock.now)
-    [sent] = [m for m in console.store.outbox.messages() if m.recipient == "wang@example.com"]
-    assert f"{{contact:signoff:wang:{ticket}}}" in sent.body
-    body = fill(sent.body, None, links.mint_for_contact)
-    found = re.search(r"https://noc\.example(/console/signoff/[\w-]{43})", body)
+    notifier = Dispatcher(console.store, console.clock, console.config.notify,
+                          contact_links=links.mint_for_contact)  # fmt: skip
+    mailbox = Mailbox()
+    with smtp_server(mailbox, port):
+        await console.clock.advance(5)  # past any grouping wait
+        await notifier.pass_once()
+    [body] = [b for b in mailbox.bodies if "/console/signoff/" in b]
+    found = re.search(r"https://noc\.example(/console/signoff/([\w-]{43}))", body)
     assert found, body
+    assert all(found.group(2) not in m.body for m in console.store.outbox.messages())
     phone = console.browser()
     csrf = csrf_of((await phone.get(found.group(1))).text)
     signed = await phone.post(found.group(1), data={"csrf": csrf, "decision": "approve",
