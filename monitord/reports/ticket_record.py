@@ -144,14 +144,18 @@ def _documents(kind: EventKind, events: Sequence[TicketEventRecord], tz: str, la
 def _signature(e: TicketEventRecord, lang: str) -> list[Block]:
     """The customer's drawn signature (console/signature.py checked it), or that it was
     a typed name only; nothing for sign-offs from before the console."""
+    out: list[Block] = []
+    name = e.data.get("signed_by")
+    if isinstance(name, str) and name and name != e.by:  # the name typed by the signer
+        out.append(Paragraph(f"{w('signed_by', lang)}: {name}"))
     drawn = e.data.get("signature")
     if isinstance(drawn, dict) and isinstance(drawn.get("png"), str):
         label = w("signature_drawn", lang)
-        return [Image(drawn["png"], label, str(drawn.get("sha256", "")),
+        return [*out, Image(drawn["png"], label, str(drawn.get("sha256", "")),
                       int(drawn.get("width", 0)), int(drawn.get("height", 0)))]  # fmt: skip
     if e.data.get("signature_kind") == "typed":
-        return [Paragraph(w("signature_typed", lang), note=True)]
-    return []
+        out.append(Paragraph(w("signature_typed", lang), note=True))
+    return out
 
 
 def _log(events: Sequence[TicketEventRecord], tz: str, lang: str) -> Section:

@@ -57,6 +57,7 @@ async def test_a_drawn_signature_is_kept_in_the_event_shown_and_in_the_record(
     assert found is not None
     record = html.render(found[1])
     assert f"data:image/png;base64,{data['signature']['png']}" in record
+    assert "Signed by: 王经理" in record  # the typed name beside the session's user
     assert data["signature"]["sha256"] in markdown.render(found[1])
 
 
@@ -207,6 +208,8 @@ async def test_a_survey_link_works_once(console: ConsoleLab) -> None:
     path = mint(console, "survey", ticket)
     phone = console.browser()
     csrf = csrf_of((await phone.get(path)).text)
+    forged = await console.browser().post(path, data={"csrf": csrf, **SURVEY})
+    assert forged.status_code == 403 and not console.store.followups.visits()
     assert (await phone.post(path, data={"csrf": csrf, **SURVEY})).status_code == 200
     [visit] = console.store.followups.visits()
     assert visit.by == "link:survey/wang" and visit.score == 92
