@@ -158,6 +158,9 @@ class Daemon:
                 signin=lambda user, ticket: Links(store, self.config.console, self.clock.now).mint(
                     user, ticket
                 ),
+                contact_links=lambda purpose, contact, ticket: Links(
+                    store, self.config.console, self.clock.now
+                ).mint_for_contact(purpose, contact, ticket),
             )
             self.registry.register(OutboxCollector(notifier, self.clock.now))
             escalator = Escalator(store, self.clock, lambda: desk.messages, self.registry)

@@ -85,6 +85,19 @@ class Clock(_Frozen):
     pausable: bool = False
 
 
+class CustomerContact(_Frozen):
+    """Who accepts repairs for the customer (a property manager), without a console account:
+    sent a one-time sign-off link when a ticket of theirs is resolved and a follow-up survey
+    link when it is signed off (notify/customer.py), by email and/or SMS."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w.\-]*$", max_length=64)]
+    name: str
+    language: Literal["zh", "en"] = "zh"
+    email: str | None = None
+    phone: str | None = None
+    sites: tuple[str, ...] = ()  # empty: every site of the contract
+
+
 class Contract(_Frozen):
     id: str
     name: str
@@ -96,6 +109,7 @@ class Contract(_Frozen):
     early_warnings: EarlyWarnings = EarlyWarnings()
     language: Literal["zh", "en"] = "zh"  # of the customer-facing reports
     prevention: PreventionTerms = PreventionTerms()  # inspections, follow-ups, warranty
+    customer_contacts: tuple[CustomerContact, ...] = ()  # sign-off and survey links
 
     @model_validator(mode="after")
     def _has_fallback(self) -> Contract:

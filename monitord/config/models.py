@@ -220,6 +220,8 @@ class ConsoleSettings(_Frozen):
     attempts_per_minute: Annotated[int, Field(ge=1, le=1000)] = 20
     # How long the one-time sign-in link in a page to an engineer stays valid (console/links.py).
     link_ttl: Duration = dt.timedelta(hours=24)
+    # How long a sign-off or survey link sent to a customer contact stays valid.
+    customer_link_ttl: Duration = dt.timedelta(hours=72)
 
 
 class FlappingSettings(_Frozen):

@@ -108,15 +108,15 @@ def guard(*roles: Role) -> Callable[[Request], Any]:
     return check
 
 
-async def form(request: Request) -> dict[str, str]:
-    """The urlencoded form of a POST, capped; each field's first value."""
+async def form(request: Request, limit: int = MAX_FORM) -> dict[str, str]:
+    """The urlencoded form of a POST, capped at `limit` bytes; each field's first value."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM):
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "form too large")
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FORM:
+        if len(body) > limit:
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "form too large")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
@@ -125,13 +125,13 @@ async def form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
-def posted(*roles: Role) -> Callable[[Request], Any]:
+def posted(*roles: Role, limit: int = MAX_FORM) -> Callable[[Request], Any]:
     """A dependency for a POST: the session (as `guard`) and its form, CSRF checked."""
     session_of = guard(*roles)
 
     async def check(request: Request) -> tuple[Session, dict[str, str]]:
         session = await session_of(request)
-        fields = await form(request)
+        fields = await form(request, limit)
         if not hmac.compare_digest(fields.get("csrf", "").encode(), session.csrf.encode()):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "csrf")
         return session, fields

@@ -29,7 +29,7 @@ from monitord.clock import Clock
 from monitord.config.notify import NotifySettings
 from monitord.notify.channels import Channel, DeliveryError, build
 from monitord.notify.grouping import Planner, compose
-from monitord.notify.links import Minter, fill, has_marks
+from monitord.notify.links import ContactMinter, Minter, fill, has_marks
 from monitord.store import Store, StoreError
 from monitord.store.records import OutboxMessage
 from monitord.supervise import Backoff, repeat
@@ -89,9 +89,11 @@ class Dispatcher:
         contracts: Sequence[str] = (),
         candidates: int = 2000,
         signin: Minter | None = None,
+        contact_links: ContactMinter | None = None,
     ) -> None:
         self._store, self._clock = store, clock
         self._signin = signin  # mints the console's one-time links (notify/links.py)
+        self._contact_links = contact_links  # a customer contact's sign-off / survey links
         self._batch, self._idle, self._lease = batch, idle, lease
         self._candidates = candidates
         self._pruned: dt.datetime | None = None
@@ -184,7 +186,7 @@ class Dispatcher:
             self.settings.grouping.listed,
         )
         if has_marks(message.body):  # a fresh token per attempt; an unused one just expires
-            body = await asyncio.to_thread(fill, message.body, self._signin)
+            body = await asyncio.to_thread(fill, message.body, self._signin, self._contact_links)
             message = dataclasses.replace(message, body=body)
         channel = self.channels.get(message.channel)
         async with self._seats:

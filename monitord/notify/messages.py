@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from monitord.config.contracts import Contract
 from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
+from monitord.notify import customer
 from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
 from monitord.notify.links import link_for
 from monitord.notify.oncall import address
@@ -61,7 +62,14 @@ class Routing:
 def messages_for(
     ticket: TicketRecord, events: Sequence[TicketEvent], routing: Routing
 ) -> list[OutboxRecord]:
-    """The messages for the last event of `events` (the ticket's whole log, as written)."""
+    """The messages for the last event of `events` (the ticket's whole log, as written):
+    the staff's, and the customer contacts' sign-off and survey links (notify/customer.py)."""
+    return _for_staff(ticket, events, routing) + customer.messages(ticket, events, routing)
+
+
+def _for_staff(
+    ticket: TicketRecord, events: Sequence[TicketEvent], routing: Routing
+) -> list[OutboxRecord]:
     event = events[-1]
     if event.kind == EventKind.ASSIGNED:
         return _assigned(ticket, events, routing)

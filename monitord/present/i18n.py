@@ -342,6 +342,8 @@ REPORT_RECORD: dict[str, tuple[str, str]] = {
     "late": ("filled in after the emergency repair", "紧急处理后补充"),
     "by": ("by", "记录人"),
     "signed_by": ("Signed by", "签字人"),
+    "signature_drawn": ("Drawn signature", "手写签名"),
+    "signature_typed": ("Signature: typed name only", "签名：仅填写姓名"),
     "log": ("Complete log", "完整记录"),
     "event": ("Event", "事件"),
     "text": ("Text", "内容"),
@@ -770,7 +772,94 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "monthly": ("Monthly report", "月度报告"),
     "month": ("Month", "月份"),
     "monthly_open": ("Open", "查看"),
+    # customer sign-off and survey
+    "sign_here": ("Sign here", "请在此处签名"),
+    "sign_clear": ("Clear", "清除"),
+    "sign_typed_only": (
+        "Without a drawn signature, your typed name is recorded.",
+        "未手写签名时，记录您填写的姓名。",
+    ),
+    "signature_bad": (
+        "The signature could not be read: draw it again.",
+        "无法读取签名，请重新签名。",
+    ),
+    "signature_too_big": (
+        "The signature is too large: clear it and sign again.",
+        "签名图片过大，请清除后重新签名。",
+    ),
+    "signature_size": ("The signature pad's size is not accepted.", "签名板尺寸不符合要求。"),
+    "signature_blank": (
+        "The signature is empty: sign on the pad, or clear it.",
+        "签名为空：请在签名板上签名，或清除签名。",
+    ),
+    "signature": ("Signature", "签名"),
+    "typed_name_only": ("typed name only", "仅填写姓名"),
+    "doubt": (
+        "Your comment says “{phrase}”: approve anyway, or reject?",
+        "您的意见中写有“{phrase}”：仍然验收通过，还是不通过？",
+    ),
+    "approve_anyway": ("Approve anyway", "仍然验收通过"),
+    "signoff_link_for": ("Sign-off of the repair, ticket", "维修验收 · 工单"),
+    "signoff_gone": (
+        "This sign-off link has been used or has expired. Ask the service centre for a new one.",
+        "此验收链接已使用或已过期，请联系服务中心重新发送。",
+    ),
+    "signoff_staff": (
+        "A staff session cannot sign as the customer: the customer signs on their own device.",
+        "工作人员的登录会话不能代替客户签字，请由客户在自己的设备上签字。",
+    ),
+    "signoff_thanks": ("Thank you: your sign-off is recorded.", "谢谢，您的验收已记录。"),
+    "reject_thanks": (
+        "Thank you: the ticket is open again and the engineer is told.",
+        "谢谢，工单已重新打开并通知工程师。",
+    ),
+    "survey": ("Follow-up survey", "用户回访反馈"),
+    "survey_attitude": ("Service attitude", "服务态度"),
+    "survey_responsibility": ("Sense of responsibility", "责任心"),
+    "survey_effect": ("Result of the service", "服务效果"),
+    "survey_score": ("Overall satisfaction (0-100)", "满意度评分（0-100）"),
+    "survey_problems": ("Problems you found", "发现的问题"),
+    "survey_suggestions": ("Suggestions", "意见和建议"),
+    "survey_send": ("Send the survey", "提交反馈"),
+    "survey_bad": ("Ratings are 1-5 and the score 0-100.", "评价为 1-5 分，满意度评分为 0-100。"),
+    "survey_thanks": ("Thank you for your feedback.", "感谢您的反馈。"),
+    "survey_gone": (
+        "This survey link has been used or has expired.",
+        "此回访链接已使用或已过期。",
+    ),
+    "rating_1": ("1 very dissatisfied", "1 很不满意"),
+    "rating_2": ("2 dissatisfied", "2 不满意"),
+    "rating_3": ("3 acceptable", "3 一般"),
+    "rating_4": ("4 satisfied", "4 满意"),
+    "rating_5": ("5 very satisfied", "5 很满意"),
+    "monthly_month": ("Month", "月份"),
+    "monthly_contract": ("Contract", "合同"),
+    "monthly_get": ("Download", "下载"),
+    "msg_signoff_subject": (
+        "Ticket #{id} is repaired: please sign off",
+        "工单 #{id} 已修复，请验收",
+    ),
+    "msg_signoff_body": (
+        "{title}\nOpen the link to approve the repair (with your signature) or reject it. It works once, for 72 hours.",
+        "{title}\n请打开链接验收（手写签名）或提出不通过意见。链接仅可使用一次，72 小时内有效。",
+    ),
+    "msg_survey_subject": ("Ticket #{id}: how was our service?", "工单 #{id}：请评价我们的服务"),
+    "msg_survey_body": (
+        "{title}\nThe follow-up survey takes a minute. The link works once, for 72 hours.",
+        "{title}\n用户回访反馈只需一分钟。链接仅可使用一次，72 小时内有效。",
+    ),
+    "monthly_bad": ("Choose a month (YYYY-MM) that has begun.", "请选择已开始的月份（YYYY-MM）。"),
 }
+
+# Phrases that make an approval's comment read like a rejection (GLPI #24519): the console
+# asks again before it records such an approval. Lower case; matched as substrings.
+SIGNOFF_DOUBTS: tuple[str, ...] = (
+    "未解决", "没解决", "没有解决", "部分解决", "还是不行", "仍不行", "没修好", "未修好", "仍然",
+    "依然", "还是坏", "还没好", "不能用", "无法使用", "不正常", "有问题", "不满意",
+    "not fixed", "unfixed", "not resolved", "unresolved", "partially", "partly", "still broken",
+    "still not", "still down", "still dark", "doesn't work", "does not work", "not working",
+    "isn't working", "is not working", "broken", "not ok", "reject",
+)  # fmt: skip
 
 
 def detect(explicit: str | None = None) -> str:

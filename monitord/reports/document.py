@@ -42,7 +42,19 @@ class Text:
     text: str
 
 
-Block = Paragraph | Table | Chart | Text
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A PNG kept in the record (a customer's drawn signature): inline in HTML and PDF,
+    named by its label and digest in Markdown."""
+
+    png_base64: str
+    label: str
+    sha256: str
+    width: int
+    height: int
+
+
+Block = Paragraph | Table | Chart | Text | Image
 
 
 @dataclass(frozen=True, slots=True)

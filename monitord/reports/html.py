@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from monitord.reports import svg
-from monitord.reports.document import Block, Chart, Document, Paragraph, Table, Text
+from monitord.reports.document import Block, Chart, Document, Image, Paragraph, Table, Text
 
 _CSS = """
 @page { size: A4; margin: 15mm 12mm; }
@@ -32,6 +32,7 @@ p.note { color: #555; font-size: 9pt; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-family: inherit;
       background: #f7f7f7; padding: .5em; border-left: 3px solid #bbb; }
 svg.chart { display: block; margin: .6em 0; max-width: 100%; height: auto; }
+img.signature { display: block; max-width: 60%; height: auto; border-bottom: 1px solid #888; }
 section { break-inside: auto; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
@@ -101,6 +102,10 @@ def _block(block: Block) -> str:
         return f"<pre>{escape(block.text)}</pre>"
     if isinstance(block, Chart):
         return svg.bars(block.title, block.bars, block.scale_max, block.scale_min)
+    if isinstance(block, Image):
+        # Base64 holds no markup, and the page's policy allows data: images only.
+        return (f'<img class="signature" alt="{escape(block.label)}" width="{block.width}" '
+                f'height="{block.height}" src="data:image/png;base64,{block.png_base64}">')  # fmt: skip
     return _table(block)
 
 

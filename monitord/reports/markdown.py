@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monitord.present.devices import width
 from monitord.present.text import clean
-from monitord.reports.document import Block, Chart, Document, Paragraph, Table, Text
+from monitord.reports.document import Block, Chart, Document, Image, Paragraph, Table, Text
 
 _BAR_CELLS = 30
 
@@ -27,6 +27,8 @@ def _block(block: Block) -> list[str]:
         return [fence + "text", *block.text.splitlines(), fence]
     if isinstance(block, Chart):
         return _chart(block)
+    if isinstance(block, Image):
+        return [f"*{_cell(block.label)} ({block.width}x{block.height} PNG, sha256 {block.sha256})*"]
     return _table(block)
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from monitord.config.contracts import Contract
 from monitord.present.devices import local
 from monitord.present.signature import signed
-from monitord.reports.document import Block, Document, Paragraph, Section, Table, Text
+from monitord.reports.document import Block, Document, Image, Paragraph, Section, Table, Text
 from monitord.reports.words import event, milestone, status, w
 from monitord.store.records import DeviceRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind
@@ -134,9 +134,28 @@ def _documents(kind: EventKind, events: Sequence[TicketEventRecord], tz: str, la
         blocks.append(Paragraph(f"{local(e.at, tz)} · {who}: {signed(e.by, e.data)}{late}",
                                 note=True))  # fmt: skip
         blocks.append(Text(e.text or "-"))
+        if kind == EventKind.VERIFIED:
+            blocks += _signature(e, lang)
     if not blocks:
         blocks.append(Paragraph(w("not_written", lang)))
     return Section(w(f"doc_{kind.value}", lang), tuple(blocks))
+
+
+def _signature(e: TicketEventRecord, lang: str) -> list[Block]:
+    """The customer's drawn signature (console/signature.py checked it), or that it was
+    a typed name only; nothing for sign-offs from before the console."""
+    out: list[Block] = []
+    name = e.data.get("signed_by")
+    if isinstance(name, str) and name and name != e.by:  # the name typed by the signer
+        out.append(Paragraph(f"{w('signed_by', lang)}: {name}"))
+    drawn = e.data.get("signature")
+    if isinstance(drawn, dict) and isinstance(drawn.get("png"), str):
+        label = w("signature_drawn", lang)
+        return [*out, Image(drawn["png"], label, str(drawn.get("sha256", "")),
+                      int(drawn.get("width", 0)), int(drawn.get("height", 0)))]  # fmt: skip
+    if e.data.get("signature_kind") == "typed":
+        out.append(Paragraph(w("signature_typed", lang), note=True))
+    return out
 
 
 def _log(events: Sequence[TicketEventRecord], tz: str, lang: str) -> Section:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 
 from monitord.store.core import Repository, require_aware
-from monitord.store.records import LinkRecord, SessionRecord, UserRecord
+from monitord.store.records import ContactLinkRecord, LinkRecord, SessionRecord, UserRecord
 from monitord.store.schema import ConsoleLinkRow, ConsoleSessionRow, ConsoleUserRow
 
 
@@ -97,12 +97,14 @@ class Accounts(Repository):
             return int(s.execute(query).rowcount)  # type: ignore[attr-defined]
 
     def add_link(
-        self, token_hash: str, user_id: int, ticket_id: int, at: dt.datetime, expires: dt.datetime
-    ) -> None:
+        self, token_hash: str, user_id: int | None, ticket_id: int, at: dt.datetime,
+        expires: dt.datetime, purpose: str = "signin", contact: str | None = None,
+    ) -> None:  # fmt: skip
         """A new one-time link; links expired a day ago are deleted on the way (bounded)."""
         require_aware(at)
         row = ConsoleLinkRow(token_hash=token_hash, user_id=user_id, ticket_id=ticket_id,
-                             created_at=at, expires_at=expires, used_at=None)  # fmt: skip
+                             created_at=at, expires_at=expires, used_at=None, purpose=purpose,
+                             contact=contact)  # fmt: skip
         stale = delete(ConsoleLinkRow).where(ConsoleLinkRow.expires_at < at - dt.timedelta(days=1))
         with self._session("add a console sign-in link", write=True) as s:
             s.execute(stale)
@@ -112,7 +114,7 @@ class Accounts(Repository):
         query = (
             select(ConsoleLinkRow, ConsoleUserRow)
             .join(ConsoleUserRow, ConsoleUserRow.id == ConsoleLinkRow.user_id)
-            .where(ConsoleLinkRow.token_hash == token_hash)
+            .where(ConsoleLinkRow.token_hash == token_hash, ConsoleLinkRow.purpose == "signin")
         )
         with self._session("read a console sign-in link") as s:
             found = s.execute(query).one_or_none()
@@ -120,6 +122,20 @@ class Accounts(Repository):
                 return None
             row, user = found
             return LinkRecord(_user(user), row.ticket_id, row.expires_at, row.used_at)
+
+    def contact_link(self, token_hash: str, purpose: str) -> ContactLinkRecord | None:
+        """A customer contact's link of `purpose` (never a sign-in link)."""
+        query = select(ConsoleLinkRow).where(
+            ConsoleLinkRow.token_hash == token_hash,
+            ConsoleLinkRow.purpose == purpose,
+            ConsoleLinkRow.user_id.is_(None),
+        )
+        with self._session("read a customer link") as s:
+            row = s.execute(query).scalar_one_or_none()
+            if row is None:
+                return None
+            return ContactLinkRecord(row.purpose, row.contact or "", row.ticket_id,
+                                     row.expires_at, row.used_at)  # fmt: skip
 
     def use_link(self, token_hash: str, at: dt.datetime) -> bool:
         """Mark the link used if it is unused and alive: True for exactly one caller."""

@@ -294,3 +294,14 @@ class LinkRecord:
     ticket_id: int
     expires_at: dt.datetime
     used_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactLinkRecord:
+    """A one-time link sent to a customer contact (no account): what it is for, to whom."""
+
+    purpose: str  # signoff, survey
+    contact: str
+    ticket_id: int
+    expires_at: dt.datetime
+    used_at: dt.datetime | None

@@ -396,7 +396,8 @@ class ConsoleLinkRow(Base):
     __table_args__ = (Index("ix_console_links_expires_at", "expires_at"),)
 
     token_hash: Mapped[str] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
+    # None for a customer contact's link (sign-off, survey): it signs nobody in.
+    user_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), ForeignKey("console_users.id")
     )
     ticket_id: Mapped[int] = mapped_column(
@@ -405,6 +406,8 @@ class ConsoleLinkRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    purpose: Mapped[str] = mapped_column(server_default="signin")  # signin, signoff, survey
+    contact: Mapped[str | None] = mapped_column(Text)  # the customer contact it was sent to
 
 
 class ConsoleSessionRow(Base):
