@@ -693,6 +693,14 @@ CONSOLE: dict[str, tuple[str, str]] = {
     ),
     "demo_dispatcher": ("dispatcher: the wallboard", "调度员：监控大屏"),
     "demo_customer": ("customer: sign off the repair", "客户：验收维修"),
+    # offline queue (console/static/offline.js, console/actions.py)
+    "queue_waiting": ("actions waiting to send (no signal)", "个操作等待发送（无信号）"),
+    "queue_refused": (
+        "queued actions were refused by the server (the ticket had moved on)",
+        "个排队操作被服务器拒绝（工单状态已变化）",
+    ),
+    "act_note": ("Add note", "添加备注"),
+    "note_needs_text": ("Write the note first.", "请先填写备注。"),
 }
 
 

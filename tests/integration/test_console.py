@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from monitord.console.offline import offline_router
 from monitord.console.routes import PUBLIC, ROUTES, console_router
 from monitord.console.web import COOKIE
 from tests.support.consolelab import PASSWORD, USERS, ConsoleLab, csrf_of
@@ -151,7 +152,8 @@ def concrete(path: str, ticket: int) -> str:
 
 async def test_authorisation_matrix_over_the_route_table(console: ConsoleLab) -> None:
     ours, theirs = await resolved(console, "nvr"), await resolved(console, "cam-x")  # A, B
-    routes = {(m, r.path) for r in console_router().routes for m in r.methods}  # type: ignore[attr-defined]
+    served = [*console_router().routes, *offline_router().routes]
+    routes = {(m, r.path) for r in served for m in r.methods}  # type: ignore[attr-defined]
     assert routes == set(ROUTES) | PUBLIC  # every console route is in the table
     clients = {name: await console.sign_in(name) for name in USERS}
     tokens = {n: csrf_of((await c.get("/console/tickets")).text) for n, c in clients.items()}
