@@ -159,9 +159,7 @@ def test_open_refuses_unknown_sites_and_devices_and_closed_drafts(fleet: Store) 
 def test_open_is_all_or_nothing(
     fleet: Store, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(
-        ticket_id: int, seq: int, e: TicketEventRecord, idem: str | None = None
-    ) -> sa.Executable:
+    def fail(ticket_id: int, seq: int, e: TicketEventRecord) -> sa.Executable:
         return sa.text("SELECT * FROM no_such_table")
 
     monkeypatch.setattr(tickets_module, "_insert_event", fail)
@@ -305,9 +303,7 @@ def test_event_and_row_change_together(
     ticket, _ = fleet.tickets.open(draft(), opened())
     before = fleet.tickets.get(ticket.id)
 
-    def fail(
-        ticket_id: int, seq: int, e: TicketEventRecord, idem: str | None = None
-    ) -> sa.Executable:
+    def fail(ticket_id: int, seq: int, e: TicketEventRecord) -> sa.Executable:
         return sa.text("SELECT * FROM no_such_table")
 
     monkeypatch.setattr(tickets_module, "_insert_event", fail)
