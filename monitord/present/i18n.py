@@ -849,14 +849,6 @@ CONSOLE: dict[str, tuple[str, str]] = {
         "{title}\n用户回访反馈只需一分钟。链接仅可使用一次，72 小时内有效。",
     ),
     "monthly_bad": ("Choose a month (YYYY-MM) that has begun.", "请选择已开始的月份（YYYY-MM）。"),
-    # offline queue (console/static/offline.js, console/actions.py)
-    "queue_waiting": ("actions waiting to send (no signal)", "个操作等待发送（无信号）"),
-    "queue_refused": (
-        "queued actions were refused by the server (the ticket had moved on)",
-        "个排队操作被服务器拒绝（工单状态已变化）",
-    ),
-    "act_note": ("Add note", "添加备注"),
-    "note_needs_text": ("Write the note first.", "请先填写备注。"),
 }
 
 # Phrases that make an approval's comment read like a rejection (GLPI #24519): the console

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 
-from monitord.console.offline import offline_router
 from monitord.console.routes import PUBLIC, ROUTES, console_router
 from monitord.console.web import COOKIE
 from tests.support.consolelab import PASSWORD, USERS, ConsoleLab, csrf_of
@@ -157,8 +156,7 @@ async def test_authorisation_matrix_over_the_route_table(console: ConsoleLab) ->
     # "Probe now" really probes: the matrix's devices answer on loopback.
     here = tuple(d.model_copy(update={"address": "127.0.0.1"}) for d in console.config.devices)
     console.config = console.config.model_copy(update={"devices": here})
-    served = [*console_router().routes, *offline_router().routes]
-    routes = {(m, r.path) for r in served for m in r.methods}  # type: ignore[attr-defined]
+    routes = {(m, r.path) for r in console_router().routes for m in r.methods}  # type: ignore[attr-defined]
     assert routes == set(ROUTES) | PUBLIC  # every console route is in the table
     clients = {name: await console.sign_in(name) for name in USERS}
     tokens = {n: csrf_of((await c.get("/console/tickets")).text) for n, c in clients.items()}
