@@ -16,7 +16,6 @@ a source inside the ranges.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import Final
@@ -27,13 +26,13 @@ from monitord.checks.onvif.errors import OnvifError
 from monitord.discovery import udp
 from monitord.discovery.onvif import normal_mac
 from monitord.discovery.scope import Pacer, Scope
+from monitord.discovery.udp import ReplyRefused
 
 GROUP: Final = "239.255.255.250"
 PORT: Final = 37020
 MAX_REPLY: Final = 16 * 1024  # a ProbeMatch is 1.5-2.5 kB
 MAX_FIELDS: Final = 128  # a ProbeMatch has ~40 flat elements
 MAX_TEXT: Final = 256
-MAX_REFUSALS: Final = 50
 
 
 def probe_message(probe_id: str) -> bytes:
@@ -59,10 +58,6 @@ class SadpDevice:
     @property
     def vendor(self) -> str:
         return "Hikvision"
-
-
-class ReplyRefused(Exception):
-    """A datagram we would not read; the message says why (never its content)."""
 
 
 def parse_match(data: bytes, source: str, expected: set[str]) -> SadpDevice:
@@ -95,34 +90,8 @@ def parse_match(data: bytes, source: str, expected: set[str]) -> SadpDevice:
 
 
 @dataclass(slots=True)
-class SadpResult:
+class SadpResult(udp.Tally):
     devices: dict[str, SadpDevice] = field(default_factory=dict)  # by MAC
-    refused: list[str] = field(default_factory=list)
-    refused_count: int = 0
-    outside: int = 0
-    sent: int = 0
-
-    def refuse(self, source: str, why: str) -> None:
-        self.refused_count += 1
-        if len(self.refused) < MAX_REFUSALS:
-            self.refused.append(f"{source}: {why}")
-
-
-class _Receiver(asyncio.DatagramProtocol):
-    def __init__(self, scope: Scope, ids: set[str], result: SadpResult) -> None:
-        self.scope, self.ids, self.result = scope, ids, result
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        source = str(addr[0])
-        if not self.scope.allows(source):
-            self.result.outside += 1
-            return
-        try:
-            device = parse_match(data, source, self.ids)
-        except ReplyRefused as exc:
-            self.result.refuse(source, str(exc))
-            return
-        self.result.devices.setdefault(device.mac, device)
 
 
 class SadpProber:
@@ -142,10 +111,17 @@ class SadpProber:
         self._ids.add(probe_id)
         return [probe_message(probe_id)]
 
+    def _receiver(self) -> udp.Receiver[SadpDevice]:
+        def keep(device: SadpDevice) -> None:
+            self.result.devices.setdefault(device.mac, device)
+
+        return udp.Receiver(self.scope, self.result,
+                            lambda data, source: [parse_match(data, source, self._ids)], keep)  # fmt: skip
+
     async def run(self) -> SadpResult:
         sent = await udp.probe(
             self.scope, self.pacer, self.port, GROUP, self._messages,
-            lambda: _Receiver(self.scope, self._ids, self.result), listen=self.listen,
+            self._receiver, listen=self.listen,
             multicast=self.multicast, unicast=self.unicast, bind=self.bind,
         )  # fmt: skip
         self.result.sent = sent.count

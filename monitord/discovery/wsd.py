@@ -11,7 +11,6 @@ one of our probes (RelatesTo), and must come from inside the ranges.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from monitord.checks.onvif import xml as onvif_xml
 from monitord.checks.onvif.errors import OnvifError
 from monitord.discovery import udp
 from monitord.discovery.scope import Pacer, Scope
+from monitord.discovery.udp import ReplyRefused
 
 GROUP: Final = "239.255.255.250"
 PORT: Final = 3702
@@ -33,7 +33,6 @@ MAX_MATCHES: Final = 8  # per datagram: a camera answers with one
 MAX_LIST: Final = 32  # scopes, types or XAddrs of one match
 MAX_TEXT: Final = 512
 _ENDPOINT: Final = "./*[local-name()='EndpointReference']/*[local-name()='Address']"
-MAX_REFUSALS: Final = 50  # kept for the report; the rest are only counted
 TYPES: Final = (
     ("dn", "http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter"),
     ("tds", "http://www.onvif.org/ver10/device/wsdl", "Device"),
@@ -89,10 +88,6 @@ class Match:
         return 80, "/onvif/device_service"
 
 
-class ReplyRefused(Exception):
-    """A datagram we would not read; the message says why (never its content)."""
-
-
 def parse_matches(data: bytes, source: str, expected: Iterable[str]) -> list[Match]:
     """The ProbeMatches in `data`, which must answer one of `expected` message ids."""
     if len(data) > MAX_REPLY:
@@ -131,36 +126,9 @@ def _list(node: etree._Element, name: str) -> tuple[str, ...]:
 
 
 @dataclass(slots=True)
-class WsdResult:
+class WsdResult(udp.Tally):
     matches: dict[str, Match] = field(default_factory=dict)  # by endpoint reference
-    refused: list[str] = field(default_factory=list)
-    refused_count: int = 0
-    outside: int = 0  # replies from outside the ranges, dropped unread
-    sent: int = 0
     interfaces: list[str] = field(default_factory=list)
-
-    def refuse(self, source: str, why: str) -> None:
-        self.refused_count += 1
-        if len(self.refused) < MAX_REFUSALS:
-            self.refused.append(f"{source}: {why}")
-
-
-class _Receiver(asyncio.DatagramProtocol):
-    def __init__(self, scope: Scope, ids: set[str], result: WsdResult) -> None:
-        self.scope, self.ids, self.result = scope, ids, result
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        source = str(addr[0])
-        if not self.scope.allows(source):
-            self.result.outside += 1
-            return
-        try:
-            matches = parse_matches(data, source, self.ids)
-        except ReplyRefused as exc:
-            self.result.refuse(source, str(exc))
-            return
-        for m in matches:
-            self.result.matches.setdefault(m.endpoint, m)
 
 
 class WsdProber:
@@ -183,10 +151,17 @@ class WsdProber:
             out.append(probe_message(mid, prefix, ns, kind))
         return out
 
+    def _receiver(self) -> udp.Receiver[Match]:
+        def keep(m: Match) -> None:
+            self.result.matches.setdefault(m.endpoint, m)
+
+        return udp.Receiver(self.scope, self.result,
+                            lambda data, source: parse_matches(data, source, self._ids), keep)  # fmt: skip
+
     async def run(self) -> WsdResult:
         sent = await udp.probe(
             self.scope, self.pacer, self.port, GROUP, self._messages,
-            lambda: _Receiver(self.scope, self._ids, self.result), listen=self.listen,
+            self._receiver, listen=self.listen,
             multicast=self.multicast, unicast=self.unicast, bind=self.bind,
         )  # fmt: skip
         self.result.sent, self.result.interfaces = sent.count, sent.interfaces
