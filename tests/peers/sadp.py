@@ -9,12 +9,10 @@ in the wire format the devices send (field names and order as captured from a DS
 
 from __future__ import annotations
 
-import socket
-import threading
 import xml.etree.ElementTree as ET
-from types import TracebackType
-from typing import Self
 from xml.sax.saxutils import escape
+
+from tests.peers.udp import UdpResponder
 
 
 def probe_match(
@@ -38,48 +36,14 @@ def probe_match(
     return f'<?xml version="1.0" encoding="UTF-8" ?><ProbeMatch>{body}</ProbeMatch>'.encode()
 
 
-class SadpResponder:
+class SadpResponder(UdpResponder):
     def __init__(
         self, host: str, port: int, *, mac: str, serial: str = "DS-2CD2347G2-L20231101AACH",
         model: str = "DS-2CD2347G2-LU", activated: bool = True, raw: bytes | None = None,
     ) -> None:  # fmt: skip
-        self.host, self.port, self.mac, self.serial, self.model = host, port, mac, serial, model
+        super().__init__(host, port)
+        self.mac, self.serial, self.model = mac, serial, model
         self.activated, self.raw = activated, raw
-        self.probes = 0
-        self._sock: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        sock.settimeout(0.1)
-        self._sock, self._running = sock, True
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._running = False
-        if self._thread is not None:
-            self._thread.join(5)
-        if self._sock is not None:
-            self._sock.close()
-
-    def _serve(self) -> None:
-        assert self._sock is not None
-        while self._running:
-            try:
-                data, addr = self._sock.recvfrom(65535)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            reply = self.answer(data)
-            if reply is not None:
-                self._sock.sendto(reply, addr)
 
     def answer(self, data: bytes) -> bytes | None:
         try:

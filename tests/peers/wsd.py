@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import socket
 import sys
-import threading
 import uuid
 import xml.etree.ElementTree as ET
-from types import TracebackType
-from typing import Self
 from xml.sax.saxutils import escape
+
+from tests.peers.udp import UdpResponder
 
 GROUP, PORT = "239.255.255.250", 3702
 NS = {
@@ -55,13 +54,14 @@ def probe_matches(
     ).encode()
 
 
-class WsdResponder:
+class WsdResponder(UdpResponder):
     def __init__(
         self, host: str, port: int = PORT, *, endpoint: str | None = None,
         xaddr: str = "", name: str = "IPC", hardware: str = "DS-2CD2T47G2",
         discoverable: bool = True, raw: bytes | None = None, join: str | None = None,
     ) -> None:  # fmt: skip
-        self.host, self.port, self.join = host, port, join
+        super().__init__(host, port)
+        self.join = join
         self.endpoint = endpoint or f"urn:uuid:{uuid.uuid4()}"
         self.xaddr, self.discoverable, self.raw = xaddr, discoverable, raw
         self.scopes = (
@@ -69,45 +69,11 @@ class WsdResponder:
             f"onvif://www.onvif.org/name/{name} onvif://www.onvif.org/hardware/{hardware} "
             "onvif://www.onvif.org/location/city/hangzhou"
         )
-        self.probes = 0
-        self._sock: socket.socket | None = None
-        self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+    def prepare(self, sock: socket.socket) -> None:
         if self.join:
             membership = socket.inet_aton(GROUP) + socket.inet_aton(self.join)
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-        sock.settimeout(0.1)
-        self._sock = sock
-        self._running = True
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._running = False
-        if self._thread is not None:
-            self._thread.join(5)
-        if self._sock is not None:
-            self._sock.close()
-
-    def _serve(self) -> None:
-        assert self._sock is not None
-        while self._running:
-            try:
-                data, addr = self._sock.recvfrom(65535)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            reply = self.answer(data)
-            if reply is not None:
-                self._sock.sendto(reply, addr)
 
     def answer(self, data: bytes) -> bytes | None:
         try:
