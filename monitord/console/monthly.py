@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from monitord.console.accounts import Role, Session
 from monitord.console.web import console_of, lang_of, render
 from monitord.console.web import guard as _guard
-from monitord.reports import html, monthly_view
-from monitord.reports.service import ReportInputError, monthly_report
+from monitord.reports import html
+from monitord.reports.service import ReportInputError, monthly_document
 
 ROUTES: Final = {
     ("GET", "/console/monthly"): frozenset({Role.CUSTOMER, Role.DISPATCHER, Role.MANAGER}),
@@ -54,13 +54,13 @@ def monthly_router() -> APIRouter:
         if not month:
             return render(request, "monthly.html", session, values)
         try:
-            report = await asyncio.to_thread(monthly_report, console.store, config, chosen,
-                                             month, lang_of(request), now)  # fmt: skip
+            doc = await asyncio.to_thread(monthly_document, console.store, config, chosen,
+                                          month, lang_of(request), now)  # fmt: skip
         except ReportInputError:
             values["error"] = "monthly_bad"
             return render(request, "monthly.html", session, values,
                           status.HTTP_422_UNPROCESSABLE_CONTENT)  # fmt: skip
-        page = html.render(monthly_view.document(report, now))
+        page = html.render(doc)
         name = re.sub(r"[^\w.\-]", "_", f"monitord-monthly-{chosen}-{month}.html")
         return Response(page, media_type="text/html; charset=utf-8", headers={
             "content-disposition": f'attachment; filename="{name}"',
