@@ -67,9 +67,9 @@ def site_of(config: Config, user: User, site_id: str) -> Site | None:
 
 def devices_of(store: Store, config: Config, site: Site) -> list[tuple[Device, str]]:
     """The site's devices and each one's state ("pending" before its first check)."""
-    states = store.states.load()
-    return [(d, states[d.id].state if d.id in states else "pending")
-            for d in config.devices if d.site == site.id]  # fmt: skip
+    here = [d for d in config.devices if d.site == site.id]
+    states = store.states.load([d.id for d in here])
+    return [(d, states[d.id].state if d.id in states else "pending") for d in here]
 
 
 def page(
@@ -93,7 +93,7 @@ def page(
         site,
         device,
         tuple(archive),
-        store.states.load().get(device.id),
+        store.states.load([device.id]).get(device.id),
         tuple(store.states.operation_record(device.id, _RECORD)),
         tuple(found),
         tuple(device_charts(store, config, site, device, now, lang)),

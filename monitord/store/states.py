@@ -7,7 +7,7 @@ The last HARD state of each device (`device_state`) and the append-only operatio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -61,9 +61,13 @@ class States(Repository):
         with self._session("record last check times", write=True) as s:
             s.connection().execute(stmt, rows)
 
-    def load(self) -> dict[str, SavedState]:
+    def load(self, only: Collection[str] | None = None) -> dict[str, SavedState]:
+        """Every stored state, or only those of the devices in `only` (one page's)."""
+        query = select(DeviceState)
+        if only is not None:
+            query = query.where(DeviceState.device_id.in_(list(only)))
         with self._session("load device states") as s:
-            return {r.device_id: _saved_state(r) for r in s.scalars(select(DeviceState))}
+            return {r.device_id: _saved_state(r) for r in s.scalars(query)}
 
     def operation_record(self, device_id: str, limit: int = 100) -> list[OperationEvent]:
         """The device's operation record, newest first."""
