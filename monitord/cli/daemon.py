@@ -6,10 +6,8 @@ import asyncio
 
 import click
 
-from monitord import log
 from monitord.cli.context import Context, fail
 from monitord.present import i18n
-from monitord.store import StoreError
 
 
 @click.command()
@@ -22,6 +20,10 @@ from monitord.store import StoreError
 @click.pass_obj
 def run(obj: Context, log_format: str) -> None:
     """Run the daemon in the foreground (systemd runs this)."""
+    # Imported here: `monitord check` needs neither the logs nor SQLAlchemy (0.45 s).
+    from monitord import log
+    from monitord.store import StoreError
+
     config = obj.config()
     log.configure(config.log_level, None if log_format == "auto" else log_format == "json")
     from monitord.app import Daemon

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from monitord.config.bulk import collector_paused
 from monitord.config.contracts import Contract
 from monitord.config.models import (
     Config,
@@ -92,11 +93,26 @@ class _Sources:
 
 
 def load(file: Path) -> Config:
-    """Parse and validate `file` and its includes; raise ConfigError listing every problem."""
+    """Parse and validate `file` and its includes; raise ConfigError listing every problem.
+
+    Files that are JSON are first read without lines (yamlmap's fast path); if anything is
+    wrong, everything is read again with lines, so every error still names its file:line."""
+    unmarked: list[Path] = []
+    with collector_paused():
+        try:
+            return _load(file, False, unmarked)
+        except ConfigError:
+            if not unmarked:
+                raise
+        return _load(file, True, unmarked)
+
+
+def _load(file: Path, marks: bool, unmarked: list[Path]) -> Config:
     try:
-        main = load_located(file)
+        main = load_located(file, marks)
     except YamlError as exc:
         raise ConfigError([ConfigIssue(exc.file, exc.line, "(file)", exc.message)]) from None
+    unmarked += [] if main.marked else [file]
     sources = _Sources(main)
     issues: list[ConfigIssue] = []
     if main.data is None:
@@ -111,11 +127,13 @@ def load(file: Path) -> Config:
             items = []
         sources.origins[name] = [_Origin(main, i) for i in range(len(items))]
         document[name] = list(items)
-    for extra in _included(file, document.get("include") or [], sources, issues):
+    included = _included(file, document.get("include") or [], sources, issues, marks)
+    for extra in included:
         for name in _LISTS:
             items = extra.data.get(name) or []
             sources.origins[name] += [_Origin(extra, i) for i in range(len(items))]
             document[name] += items
+    unmarked += (extra.file for extra in included if not extra.marked)
     config, invalid_ids = _validate(document, sources, issues)
     semantic = _semantic(config, invalid_ids, sources.refer)
     issues += (sources.locate(path, message) for path, message in semantic)
@@ -155,7 +173,13 @@ def _validate(
 
 
 def _included(
-    file: Path, patterns: Any, sources: _Sources, issues: list[ConfigIssue]
+    file: Path, patterns: Any, sources: _Sources, issues: list[ConfigIssue], marks: bool
+) -> list[Located]:
+    return list(_each_included(file, patterns, sources, issues, marks))
+
+
+def _each_included(
+    file: Path, patterns: Any, sources: _Sources, issues: list[ConfigIssue], marks: bool
 ) -> Iterator[Located]:
     if not isinstance(patterns, list):
         issues.append(sources.locate(("include",), "must be a list of file patterns"))
@@ -171,7 +195,7 @@ def _included(
             issues.append(sources.locate(("include", n), f"no file matches {pattern!r}"))
         for path in matches:
             try:
-                extra = load_located(path)
+                extra = load_located(path, marks)
             except YamlError as exc:
                 issues.append(ConfigIssue(exc.file, exc.line, "(file)", exc.message))
                 continue
@@ -187,7 +211,7 @@ def _included(
                     )
                 )
                 continue
-            yield Located(path, data, extra.lines)
+            yield Located(path, data, extra.lines, extra.marked)
 
 
 def glob_include(base: Path, pattern: str) -> list[Path]:

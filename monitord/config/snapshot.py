@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from monitord import __version__
+from monitord.config.bulk import collector_paused
 from monitord.config.load import glob_include, load
 from monitord.config.models import Config
 
@@ -83,7 +84,8 @@ def _read(where: Path) -> Config | None:
             for pattern, matched in head["include"]:
                 if [str(p) for p in glob_include(base, pattern)] != matched:
                     return None
-            return Config.model_validate_json(f.read())
+            with collector_paused():
+                return Config.model_validate_json(f.read())
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None  # missing, stale or damaged: load in full
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ class Located:
     file: Path
     data: Any
     lines: dict[Path_, int]
+    marked: bool = True  # False: read as JSON without lines (see load_located's `marks`)
 
     def line_of(self, path: Path_) -> int:
         """Line of `path`, or of its nearest ancestor that has one (1-based)."""
@@ -47,8 +50,12 @@ class YamlError(Exception):
         self.file, self.line, self.message = file, line, message
 
 
-def load_located(file: Path) -> Located:
-    """Parse `file`; raise YamlError on syntax errors or duplicate keys."""
+def load_located(file: Path, marks: bool = True) -> Located:
+    """Parse `file`; raise YamlError on syntax errors or duplicate keys.
+
+    `marks=False`: a file that is plain JSON (YAML's subset) is read by the json module
+    without recording lines (`marked` False): 0.03 s instead of 1.3 s for 10 000 devices.
+    The caller reads it again with marks when it has an error to place."""
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -58,6 +65,8 @@ def load_located(file: Path) -> Located:
         raise YamlError(file, 0, f"cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise YamlError(file, 1, "not UTF-8 text") from exc
+    if not marks and (data := _as_json(text)) is not _NOT_JSON:
+        return Located(file, data, {}, marked=False)
     try:
         return _load(file, text, _Loader)
     except yaml.MarkedYAMLError:
@@ -70,7 +79,7 @@ def _load(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located:
     loader = loader_type(text)
     try:
         root = loader.get_single_node()
-        if root is not None:
+        if root is not None and "&" in text:  # no anchor, no alias: nothing to expand
             _refuse_bombs(file, root)  # before the builder expands any alias
         lines: dict[Path_, int] = {(): 1}
         data = None if root is None else _Builder(file, loader, lines).build(root, ())
@@ -87,6 +96,47 @@ def _load(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located:
     finally:
         loader.dispose()
     return Located(file, data, lines)
+
+
+_NOT_JSON = object()
+# YAML 1.1 (PyYAML) reads a number as a float only with a dot and a signed exponent: JSON's
+# 1e5 or 1.0e5 are strings there. The JSON path gives what the YAML path would.
+_YAML_FLOAT = re.compile(r"-?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?")
+# What PyYAML's reader refuses anywhere in a file (json would take some of it in strings).
+_NON_PRINTABLE = re.compile(r"[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_MAX_SIMPLE_KEY = 1024  # YAML's limit on an implicit key's length
+
+
+class _Diverges(Exception):
+    """The JSON reading could differ from the YAML one: take the YAML path."""
+
+
+def _as_json(text: str) -> Any:
+    """`text` read as JSON exactly as the YAML path would read it, or _NOT_JSON when it is
+    not JSON or when the two readings could differ (duplicate keys, which the YAML path
+    reports with their line; NaN/Infinity; very long keys; characters YAML refuses)."""
+    if not text.lstrip().startswith(("{", "[")) or _NON_PRINTABLE.search(text):
+        return _NOT_JSON
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_unique,
+            parse_float=lambda s: float(s) if _YAML_FLOAT.fullmatch(s) else s,
+            parse_constant=_diverge,
+        )
+    except (ValueError, _Diverges, RecursionError):
+        return _NOT_JSON
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs) or any(len(k) > _MAX_SIMPLE_KEY for k in out):
+        raise _Diverges
+    return out
+
+
+def _diverge(_: str) -> Any:
+    raise _Diverges
 
 
 def _refuse_bombs(file: Path, root: yaml.Node) -> None:

@@ -191,3 +191,29 @@ def test_secret_values_stay_out_of_reprs(config: Config, monkeypatch: pytest.Mon
     for text in (repr(config), str(config), repr(secret), str(secret), f"{secret}"):
         assert SECRET not in text
     assert "MONITORD_TEST_COMMUNITY" in repr(config)
+
+
+def test_a_json_config_still_names_the_line_of_each_error(tmp_path: Path) -> None:
+    # JSON files are first read without lines (the fast path); an error reads them again.
+    (tmp_path / "more.yaml").write_text(
+        '{"devices": [\n {"id": "c2", "name": "C2", "kind": "camera",\n'
+        '  "address": "not-an-ip", "site": "s1"}\n]}\n',
+        encoding="utf-8",
+    )
+    main = tmp_path / "monitord.yaml"
+    main.write_text(
+        '{"include": ["more.yaml"],\n "sites": [{"id": "s1", "name": "S1"}],\n'
+        ' "devices": [\n  {"id": "c1", "name": "C1", "kind": "toaster",\n'
+        '   "address": "127.0.0.1", "site": "s1"}]}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load(main)
+    where = [(i.file.name, i.line, i.path) for i in caught.value.issues]
+    assert where == [
+        ("monitord.yaml", 4, "devices[0].kind"),
+        ("more.yaml", 3, "devices[0].address"),
+    ]
+    main.write_text(main.read_text("utf-8").replace("toaster", "camera"), encoding="utf-8")
+    (tmp_path / "more.yaml").write_text('{"devices": []}', encoding="utf-8")
+    assert [d.id for d in load(main).devices] == ["c1"]

@@ -59,3 +59,42 @@ def test_syntax_error_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(YamlError) as caught:
         load_located(file)
     assert caught.value.line >= 2 and "invalid YAML" in caught.value.message
+
+
+JSON_DOCUMENTS = {
+    "plain": '{"sites": [{"id": "s1", "n": 10, "f": 2.5, "on": true, "x": null}]}',
+    # YAML 1.1 reads these as strings: the JSON path must too
+    "numbers": '{"a": 1e5, "b": 1.0e5, "c": 1.0E+5, "d": -0, "e": 3.25, "f": 10.}',
+    "escapes": '{"s": "a\\/b\\u00e9\\n", "t": "小区"}',
+    "duplicate": '{"a": 1, "a": 2}',
+    "nan": '{"a": NaN}',
+    "long key": '{"' + "k" * 1100 + '": 1}',
+    "control": '{"a": "\x7f"}',
+    "deep": "[" * 5000 + "]" * 5000,
+    "top list": '[1, "two", {"3": [4]}]',
+}
+
+
+@pytest.mark.parametrize("name", JSON_DOCUMENTS)
+def test_the_json_path_reads_what_the_yaml_path_reads(tmp_path: Path, name: str) -> None:
+    file = tmp_path / "c.yaml"
+    file.write_text(JSON_DOCUMENTS[name], encoding="utf-8")
+    try:
+        expected = load_located(file).data
+    except YamlError as exc:
+        with pytest.raises(YamlError) as caught:
+            load_located(file, marks=False)
+        assert caught.value.line == exc.line  # it took the YAML path, lines and all
+        return
+    assert load_located(file, marks=False).data == expected
+
+
+def test_only_plain_json_skips_the_lines(tmp_path: Path) -> None:
+    file = tmp_path / "c.yaml"
+    file.write_text('{"a": [1, 2]}\n', encoding="utf-8")
+    assert not load_located(file, marks=False).marked
+    file.write_text('{"a": 1, "a": 2}\n', encoding="utf-8")  # the YAML path names the line
+    with pytest.raises(YamlError, match="duplicate key"):
+        load_located(file, marks=False)
+    file.write_text("a: [1, 2]\n", encoding="utf-8")
+    assert load_located(file, marks=False).marked
