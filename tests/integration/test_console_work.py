@@ -38,8 +38,11 @@ def image(kind: str) -> bytes:
 def lab(console: ConsoleLab, tmp_path: Path) -> ConsoleLab:
     """The console with its photos under a test folder and small caps (2 MiB a photo)."""
     settings = console.config.console.model_copy(
-        update={"photo_max_bytes": 2 * MIB, "photos_per_form": 3,
-                "ticket_photos_max_bytes": 5 * MIB}  # fmt: skip
+        update={
+            "photo_max_bytes": 2 * MIB,
+            "photos_per_form": 3,
+            "ticket_photos_max_bytes": 5 * MIB,
+        }
     )
     console.config = console.config.model_copy(update={"state_dir": tmp_path, "console": settings})
     return console
@@ -96,7 +99,9 @@ async def test_the_whole_milestone_path_with_text_photos_and_location(lab: Conso
     page = await eng.get(f"/console/tickets/{ticket}")
     for name in names:  # thumbnails in the log
         assert f'src="/console/tickets/{ticket}/photos/{name}"' in page.text
-    served = await eng.get(f"/console/tickets/{ticket}/photos/{events[4].data['photos'][1]['name']}")
+    served = await eng.get(
+        f"/console/tickets/{ticket}/photos/{events[4].data['photos'][1]['name']}"
+    )
     assert served.status_code == 200 and served.content == two[1]
     assert served.headers["content-type"] == "image/jpeg"
     assert "nosniff" in served.headers["x-content-type-options"]
