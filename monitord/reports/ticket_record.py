@@ -158,6 +158,8 @@ def _signature(e: TicketEventRecord, lang: str) -> list[Block]:
     if e.data.get("signature_kind") == "typed":
         out.append(Paragraph(w("signature_typed", lang), note=True))
     return out
+
+
 def _photos(refs: Sequence[dict[str, object]], lang: str) -> str:
     names = ", ".join(f"{r.get('name')} ({int(str(r.get('bytes', 0))) // 1024} KiB)" for r in refs)
     return f"{w('photos', lang).format(n=len(refs))}: {names}"

@@ -151,6 +151,8 @@ def concrete(path: str, ticket: int, site: str = "s1", device: str = "nvr") -> s
     return (
         path.replace("{ticket_id}", str(ticket)).replace("{site}", site).replace("{device}", device)
     )
+
+
 def console_routes(app: Any) -> set[tuple[str, str]]:
     """(method, path) of every console route the app serves, whichever router brought it
     (FastAPI keeps an included router whole: its routes are under `original_router`)."""
@@ -162,8 +164,6 @@ def console_routes(app: Any) -> set[tuple[str, str]]:
             if path.startswith("/console/"):
                 out |= {(m, path) for m in getattr(route, "methods", ())}
     return out
-
-
 
 
 async def test_authorisation_matrix_over_the_route_table(console: ConsoleLab) -> None:
