@@ -7,7 +7,8 @@ stall every check. This layer runs first, on the headers only:
 1. more requests in flight than `api.max_concurrent_requests` -> 503 (not /healthz);
 2. a NUL anywhere in the URL -> 422 (no database stores one);
 3. no valid bearer token on a path that needs one -> 401, the body never read;
-4. a declared Content-Length over `api.max_body_bytes` -> 413, the body never read;
+4. a declared Content-Length over `api.max_body_bytes` -> 413, the body never read (the
+   one larger cap: the console's photo upload, `console.upload_bytes`, see `body_cap`);
 5. a body that grows past the cap while it streams (chunked) -> 413 at that point;
 6. any exception the app lets out -> a JSON 500 and one JSON log line (nothing else in the
    way would log it as JSON: uvicorn prints a plain traceback).
@@ -18,6 +19,7 @@ The routes still authenticate (they need the principal); this only decides earli
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +42,18 @@ OWN_AUTHENTICATION = ("/console", "/api/poller")
 
 def _own_authentication(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in OWN_AUTHENTICATION)
+
+
+# The engineer's work form (console/work.py) carries camera photos: only that path gets the
+# console's photo cap (photos per form x bytes per photo + the text), every other path keeps
+# `api.max_body_bytes`; the route checks each photo's own size again.
+PHOTO_UPLOAD = re.compile(r"/console/tickets/[0-9]{1,18}/work")
+
+
+def body_cap(path: str, config: Config) -> int:
+    if PHOTO_UPLOAD.fullmatch(path) and config.console.enabled:
+        return max(config.api.max_body_bytes, config.console.upload_bytes)
+    return config.api.max_body_bytes
 
 
 UNCOUNTED = frozenset({"/healthz"})  # liveness must answer while the API is busy
@@ -73,7 +87,8 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        settings = self.config().api
+        config = self.config()
+        settings = config.api
         path = scope["path"]
         # A site poller's long poll (sites/routes.py) waits idle for a configuration
         # change; one per poller, it would otherwise hold the whole budget.
@@ -93,7 +108,7 @@ class Guard:
             await _refuse(send, status.HTTP_401_UNAUTHORIZED, "missing or invalid bearer token",
                           {"www-authenticate": "Bearer"})  # fmt: skip
             return
-        cap = settings.max_body_bytes
+        cap = body_cap(path, config)
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > cap):
             await _refuse(send, status.HTTP_413_CONTENT_TOO_LARGE,

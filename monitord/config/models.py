@@ -222,6 +222,18 @@ class ConsoleSettings(_Frozen):
     link_ttl: Duration = dt.timedelta(hours=24)
     # How long a sign-off or survey link sent to a customer contact stays valid.
     customer_link_ttl: Duration = dt.timedelta(hours=72)
+    # Engineer work forms and photos (console/work.py, console/photos.py). A phone's own
+    # camera JPEG is 2-6 MB; the page shrinks it to <= 1600 px (~0.3 MB) when JS runs, the
+    # cap is for the raw file posted without it. The photo upload route's body cap (api/
+    # guard.py) is `upload_bytes`, not api.max_body_bytes.
+    photo_max_bytes: Annotated[int, Field(ge=64 * 1024, le=32 * 1024 * 1024)] = 8 * 1024 * 1024
+    photos_per_form: Annotated[int, Field(ge=1, le=20)] = 6
+    ticket_photos_max_bytes: Annotated[int, Field(ge=64 * 1024)] = 200 * 1024 * 1024
+
+    @property
+    def upload_bytes(self) -> int:
+        """The body cap of one work form: its photos plus 64 KiB of text and form framing."""
+        return self.photo_max_bytes * self.photos_per_form + 64 * 1024
 
 
 class FlappingSettings(_Frozen):

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from monitord import log
-from monitord.console import monthly, signoff, survey, views, wallboard
+from monitord.console import monthly, signoff, survey, views, wallboard, work
 from monitord.console.accounts import AccountError, Role, Session
 from monitord.console.links import Links
 from monitord.console.web import (
@@ -71,19 +71,14 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("POST", "/console/ops/windows"): WATCHERS,
     ("POST", "/console/ops/windows/{window_id}/end"): WATCHERS,
     ("GET", "/console/ops/monthly"): WATCHERS,
+    **work.ROUTES,  # the engineer's work forms, pause/resume and photos (console/work.py)
 }
 # A one-time link (console/links.py) is its own proof: it needs no session.
 PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
                  ("GET", "/console/lang/{code}"), ("GET", "/console/t/{token}"),
                  ("POST", "/console/t/{token}")} | signoff.PUBLIC | survey.PUBLIC  # fmt: skip
-# The engineer's milestone buttons: form value -> (event, the statuses it is offered in).
-MILESTONES: Final = {
-    "ack": (EventKind.ACKNOWLEDGED, {Status.OPEN}),
-    "onway": (EventKind.COMMENT, {Status.ACKNOWLEDGED}),
-    "onsite": (EventKind.ON_SITE, {Status.OPEN, Status.ACKNOWLEDGED}),
-    "resolve": (EventKind.RESOLVED, {Status.ON_SITE, Status.DIAGNOSED, Status.PLANNED,
-                                     Status.IN_PROGRESS}),
-}  # fmt: skip
+# The engineer's milestone path: form value -> (event, the statuses it is offered in).
+MILESTONES: Final = work.STEPS
 HOME = {Role.ENGINEER: "/console/mine", Role.MANAGER: "/console/wallboard",
         Role.DISPATCHER: "/console/wallboard", Role.CUSTOMER: "/console/tickets"}  # fmt: skip
 
@@ -110,6 +105,7 @@ def form_of(path: str) -> Any:
 def mount_console(app: FastAPI, console: Console) -> None:
     app.state.console = console
     app.include_router(console_router())
+    app.include_router(work.work_router())
     app.mount("/console/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="console-static")  # fmt: skip
 

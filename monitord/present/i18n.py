@@ -356,6 +356,8 @@ REPORT_RECORD: dict[str, tuple[str, str]] = {
     "detail": ("Detail", "内容"),
     "log_kind": ("Log", "日志"),
     "actor": ("By", "执行人"),
+    # engineer work forms and photos (kept in the state directory, named in the event)
+    "photos": ("Photos ({n}, kept with the ticket)", "现场照片（{n} 张，随工单保存）"),
 }
 
 
@@ -849,6 +851,35 @@ CONSOLE: dict[str, tuple[str, str]] = {
         "{title}\n用户回访反馈只需一分钟。链接仅可使用一次，72 小时内有效。",
     ),
     "monthly_bad": ("Choose a month (YYYY-MM) that has begun.", "请选择已开始的月份（YYYY-MM）。"),
+    # engineer work forms and photos
+    "act_diagnose": ("Diagnosis report", "故障诊断报告"),
+    "act_plan": ("Repair plan", "维修方案"),
+    "act_stage": ("Stage report", "阶段报告"),
+    "act_pause": ("Pause the clock", "暂停计时"),
+    "act_resume": ("Resume the clock", "恢复计时"),
+    "text_diagnose": (
+        "What you found, the class, what was done at once",
+        "现场情况、故障等级、应急处理",
+    ),
+    "text_plan": ("How it will be repaired and when", "维修与恢复方案及时间"),
+    "text_stage": ("Where the repair stands", "维修进展"),
+    "text_resolve": ("Work report: what was repaired", "维修工作报告：维修内容"),
+    "photos": ("Photos", "照片"),
+    "photo": ("photo", "照片"),
+    "location": ("location", "位置"),
+    "pause_reason": (
+        "Why pause (waiting for the customer, for parts...)",
+        "暂停原因（等待客户、等待备件……）",
+    ),
+    "resume_reason": ("Why resume", "恢复原因"),
+    "pause_needs_reason": ("A pause or resume needs a reason.", "暂停或恢复计时必须填写原因。"),
+    "work_needs_text": ("A report needs its text.", "报告内容不能为空。"),
+    "work_refused": ("Not recorded", "未记录"),
+    "back_to_ticket": ("Back to the ticket", "返回工单"),
+    "photo_too_large": ("A photo is larger than {mb} MB.", "照片超过 {mb} MB。"),
+    "photo_too_many": ("At most {n} photos at once.", "每次最多 {n} 张照片。"),
+    "photo_not_image": ("Only JPEG, PNG or WebP photos.", "只接受 JPEG、PNG 或 WebP 照片。"),
+    "photo_ticket_full": ("This ticket has no room for more photos.", "该工单的照片已达上限。"),
 }
 
 # Phrases that make an approval's comment read like a rejection (GLPI #24519): the console

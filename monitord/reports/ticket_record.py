@@ -136,6 +136,8 @@ def _documents(kind: EventKind, events: Sequence[TicketEventRecord], tz: str, la
         blocks.append(Text(e.text or "-"))
         if kind == EventKind.VERIFIED:
             blocks += _signature(e, lang)
+        if e.data.get("photos"):  # the console's work forms (console/photos.py): listed
+            blocks.append(Paragraph(_photos(e.data["photos"], lang), note=True))
     if not blocks:
         blocks.append(Paragraph(w("not_written", lang)))
     return Section(w(f"doc_{kind.value}", lang), tuple(blocks))
@@ -156,6 +158,11 @@ def _signature(e: TicketEventRecord, lang: str) -> list[Block]:
     if e.data.get("signature_kind") == "typed":
         out.append(Paragraph(w("signature_typed", lang), note=True))
     return out
+
+
+def _photos(refs: Sequence[dict[str, object]], lang: str) -> str:
+    names = ", ".join(f"{r.get('name')} ({int(str(r.get('bytes', 0))) // 1024} KiB)" for r in refs)
+    return f"{w('photos', lang).format(n=len(refs))}: {names}"
 
 
 def _log(events: Sequence[TicketEventRecord], tz: str, lang: str) -> Section:
