@@ -3,11 +3,13 @@ credential sets it may try there (secret references, like every credential)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from monitord.config.durations import Duration
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings
 
@@ -33,6 +35,9 @@ class DiscoverySettings(_Frozen):
     wsd_port: Port = 3702
     sadp_port: Port = 37020  # Hikvision SADP
     listen: Annotated[float, Field(gt=0, le=30)] = 3.0  # seconds to wait for ProbeMatches
+    # How often the daemon reads the configured switches' forwarding tables (MAC -> port
+    # history, drift findings); 0s turns the reading off.
+    tables_every: Duration = dt.timedelta(minutes=15)
 
     @field_validator("ranges")
     @classmethod
