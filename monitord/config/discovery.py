@@ -51,3 +51,12 @@ class DiscoverySettings(_Frozen):
         if total > 65_536:
             raise ValueError(f"the ranges hold {total} addresses; at most 65536 (a /16)")
         return value
+
+    @field_validator("tables_every")
+    @classmethod
+    def _cycle(cls, value: dt.timedelta) -> dt.timedelta:
+        # Tables of a 48-port switch take seconds to walk: a cycle under a minute would
+        # keep the switches busy for nothing; 0s turns the cycle off.
+        if value and value < dt.timedelta(minutes=1):
+            raise ValueError("tables_every must be 0s (off) or at least 1m")
+        return value
