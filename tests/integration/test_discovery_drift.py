@@ -128,3 +128,24 @@ async def test_a_camera_moved_to_another_port_is_reported_within_one_cycle(
     await watch.step()
     assert watch.reads == 3 and len(store.tickets.recent()) == 2
     assert store.macs.history("lab", across)[1][2] == T0 + dt.timedelta(seconds=2 * EVERY)
+
+
+async def test_a_cycle_missing_a_switch_judges_nothing(
+    store: Store, lab_sim: tuple[topolab.Lab, Snmpsim, Path]
+) -> None:
+    lab, sim, tmp = lab_sim
+    cfg = config(lab, sim, tmp)
+    store.devices.sync(site_records(cfg), [device_record(d) for d in cfg.devices], T0)
+    clock = FakeClock(T0)
+    watch = TableWatch(store, clock, cfg, messages=Routing.from_config)
+    await watch.step()
+    assert store.macs.last("lab")
+    # sw1 stops answering (its community file now names no recording) and a camera moves.
+    (tmp / "community-sw1").write_text("not-served\n", encoding="utf-8")
+    mac = min(lab.cameras)
+    lab.cameras[mac] = (2, 46)
+    rewrite(lab, tmp)
+    before = store.macs.last("lab")
+    await clock.advance(EVERY)
+    await watch.step()
+    assert watch.reads == 2 and store.macs.last("lab") == before and store.tickets.recent() == []
