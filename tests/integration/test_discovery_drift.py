@@ -16,7 +16,9 @@ from monitord.config import Config
 from monitord.discovery.drift import TableWatch
 from monitord.inventory.archive import device_record, site_records
 from monitord.notify.messages import Routing
+from monitord.prevention.windows import WindowBook
 from monitord.store import Store
+from monitord.store.records import WindowRecord
 from tests.peers.snmp import Snmpsim, snmpsim_missing
 from tests.support import topolab
 from tests.support.ticketlab import config_data
@@ -149,3 +151,26 @@ async def test_a_cycle_missing_a_switch_judges_nothing(
     await clock.advance(EVERY)
     await watch.step()
     assert watch.reads == 2 and store.macs.last("lab") == before and store.tickets.recent() == []
+
+
+async def test_a_move_under_a_maintenance_window_is_recorded_but_not_ticketed(
+    store: Store, lab_sim: tuple[topolab.Lab, Snmpsim, Path]
+) -> None:
+    lab, sim, tmp = lab_sim
+    cfg = config(lab, sim, tmp)
+    store.devices.sync(site_records(cfg), [device_record(d) for d in cfg.devices], T0)
+    clock = FakeClock(T0)
+    book = WindowBook(cfg, store, clock.monotonic, refresh_every=0)
+    watch = TableWatch(store, clock, cfg, book, messages=Routing.from_config)
+    await watch.step()
+    store.windows.add(
+        WindowRecord(0, "lab", None, None, T0, T0 + dt.timedelta(hours=1), "re-cabling", "li", T0)
+    )
+    mac = min(lab.cameras)
+    lab.cameras[mac] = (2, 46)
+    rewrite(lab, tmp)
+    await clock.advance(EVERY)
+    [move] = await watch.read_site(cfg.sites[0])
+    assert (move.after.switch, move.after.port) == ("sw2", "GigabitEthernet0/0/46")
+    assert store.macs.last("lab")[mac].port == "GigabitEthernet0/0/46"
+    assert store.tickets.recent() == []
