@@ -1,6 +1,6 @@
 """MAC -> port history (issue 17, X3): where each MAC was learned, first and last seen.
 
-Revision ID: 0019
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-03
 
