@@ -29,6 +29,7 @@ from monitord.checks.icmp.watch import Fleet
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
 from monitord.console.links import Links
+from monitord.discovery.drift import TableWatch
 from monitord.health.recorder import Recorder
 from monitord.inventory.archive import device_record, site_records
 from monitord.notify.digest import DigestTask
@@ -83,6 +84,7 @@ class Daemon:
         self._upkeep: PreventionService | None = None
         self._windows: WindowBook | None = None
         self._warnings: EarlyWarningDesk | None = None
+        self._tables: TableWatch | None = None
         self._centre: PollerCentre | None = None
 
     def stop(self) -> None:
@@ -149,6 +151,9 @@ class Daemon:
                 store, self.clock, self.config, windows, messages=Routing.from_config
             )
             self.registry.register(WarningCollector(warnings))
+            tables = self._tables = TableWatch(
+                store, self.clock, self.config, windows, messages=Routing.from_config
+            )
             notifier = self._notifier = Dispatcher(
                 store,
                 self.clock,
@@ -207,6 +212,7 @@ class Daemon:
             every = settings.evaluate_every
             sup.periodic("warnings", partial(warnings.step, every), first_after=min(every, 60.0))
             sup.periodic("poller-silence", silence.step)
+            sup.periodic("mac-tables", tables.step, first_after=60.0)  # after the first checks
             sup.periodic("windows", partial(windows_step, desk, fleet.tracker, windows, self.clock))
             _log.info(
                 "monitord started",
@@ -228,7 +234,7 @@ class Daemon:
             await self._stop_watches()
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             await sup.cancel("sla-clocks", "notify", "escalation", "digest", "inspections")
-            await sup.cancel("history", "warnings", "windows")
+            await sup.cancel("history", "warnings", "windows", "mac-tables")
             await self._flush_history(history)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
@@ -311,6 +317,8 @@ class Daemon:
             self._windows.apply(config)
         if self._warnings is not None:
             self._warnings.apply(config)
+        if self._tables is not None:
+            self._tables.apply(config)
         scheduler.set_devices(fleet.intervals())
         self.config = config
         if self._centre is not None:

@@ -3,11 +3,13 @@ credential sets it may try there (secret references, like every credential)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from monitord.config.durations import Duration
 from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings
 
@@ -33,6 +35,9 @@ class DiscoverySettings(_Frozen):
     wsd_port: Port = 3702
     sadp_port: Port = 37020  # Hikvision SADP
     listen: Annotated[float, Field(gt=0, le=30)] = 3.0  # seconds to wait for ProbeMatches
+    # How often the daemon reads the configured switches' forwarding tables (MAC -> port
+    # history, drift findings); 0s turns the reading off.
+    tables_every: Duration = dt.timedelta(minutes=15)
 
     @field_validator("ranges")
     @classmethod
@@ -45,4 +50,13 @@ class DiscoverySettings(_Frozen):
                 raise ValueError(f"{text!r} is not a CIDR range") from None
         if total > 65_536:
             raise ValueError(f"the ranges hold {total} addresses; at most 65536 (a /16)")
+        return value
+
+    @field_validator("tables_every")
+    @classmethod
+    def _cycle(cls, value: dt.timedelta) -> dt.timedelta:
+        # Tables of a 48-port switch take seconds to walk: a cycle under a minute would
+        # keep the switches busy for nothing; 0s turns the cycle off.
+        if value and value < dt.timedelta(minutes=1):
+            raise ValueError("tables_every must be 0s (off) or at least 1m")
         return value

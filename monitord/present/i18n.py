@@ -441,6 +441,7 @@ WARNING_HEADS: dict[str, tuple[str, str]] = {
     "temperature": ("temperature rising", "温度上升"),
     "clock_drift": ("clock drift growing", "时钟偏差增大"),
     "reboots": ("repeated reboots", "频繁重启"),
+    "drift": ("moved to another switch port", "接入位置变化"),
 }
 
 
@@ -456,6 +457,18 @@ WARNING_SUBJECTS: dict[str, tuple[str, str, str]] = {
 
 
 WARNING_CLEARED = ("The trend is gone: early warning cleared.", "趋势已消失：预警解除。")
+
+# A drift finding (discovery/drift.py): a device's MAC learned at another switch port.
+DRIFT_LINES = (
+    (
+        "{device}: MAC {mac} moved from {old_switch} port {old_port} (VLAN {old_vlan}, last seen "
+        "{since}) to {new_switch} port {new_port} (VLAN {new_vlan})."
+    ),
+    (
+        "{device}：MAC {mac} 的接入位置由 {old_switch} 端口 {old_port}（VLAN {old_vlan}，最后见于 "
+        "{since}）变为 {new_switch} 端口 {new_port}（VLAN {new_vlan}）。"
+    ),
+)
 
 
 # --- Finding summaries for a Chinese reader (health/finding_text.py): SNMP states ---

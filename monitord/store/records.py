@@ -305,3 +305,26 @@ class ContactLinkRecord:
     ticket_id: int
     expires_at: dt.datetime
     used_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MacSighting:
+    """A MAC learned on an access port of a switch (its device id) in a VLAN."""
+
+    mac: str
+    switch: str
+    port: str
+    vlan: int = 0
+
+    @property
+    def position(self) -> tuple[str, str]:
+        return (self.switch, self.port)  # a VLAN change alone is no move
+
+
+@dataclass(frozen=True, slots=True)
+class MacMove:
+    """A MAC now seen at another position than its last one (`since`: last seen there)."""
+
+    before: MacSighting
+    after: MacSighting
+    since: dt.datetime

@@ -462,3 +462,20 @@ class PollerCodeRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class MacPositionRow(Base):
+    """Where a MAC was learned on an access port (issue 17, X3): one row per position, its
+    first and last sighting; the newest `last_seen` of a MAC is where it is now. A MAC seen
+    elsewhere is a move (a drift finding); back at an old position, that row is seen again."""
+
+    __tablename__ = "mac_positions"
+    __table_args__ = (Index("ix_mac_positions_site_mac", "site_id", "mac", "last_seen"),)
+
+    site_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    mac: Mapped[str] = mapped_column(Text, primary_key=True)
+    switch: Mapped[str] = mapped_column(Text, primary_key=True)  # the switch's device id
+    port: Mapped[str] = mapped_column(Text, primary_key=True)  # the port's name (ifName)
+    vlan: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())

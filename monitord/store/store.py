@@ -5,7 +5,8 @@ its own session and transaction, so threads never share a session or a connectio
 setup lives in `engine`, sessions and error wrapping in `core`; what is stored is asked of
 a repository: `store.devices`, `store.states`, `store.facts`, `store.tickets`,
 `store.outbox`, `store.windows`, `store.inspections`, `store.followups`, `store.history`
-(range queries for reports), `store.metric_history` and `store.pollers` (site pollers).
+(range queries for reports), `store.metric_history`, `store.pollers` (site pollers)
+and `store.macs` (MAC -> port history).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from monitord.store.facts import Facts
 from monitord.store.followups import FollowUps
 from monitord.store.history import History
 from monitord.store.inspections import Inspections
+from monitord.store.macs import MacPositions
 from monitord.store.metric_history import MetricHistory
 from monitord.store.outbox import OutboxQueue
 from monitord.store.pollers import Pollers
@@ -52,6 +54,7 @@ class Store(StoreCore):
         self.metric_history = MetricHistory(self)
         self.accounts = Accounts(self)
         self.pollers = Pollers(self)
+        self.macs = MacPositions(self)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -21,6 +21,7 @@ from monitord.checks.snmp.service import SnmpService
 from monitord.checks.tcp.watch import PortWatch
 from monitord.clock import FakeClock
 from monitord.config import Config
+from monitord.discovery.drift import TableWatch
 from monitord.health.recorder import Recorder
 from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
@@ -97,6 +98,7 @@ async def test_every_supervised_component_survives_an_unexpected_exception(
         ("warnings", EarlyWarningDesk, "step", None),
         ("windows", app, "windows_step", None),
         ("poller-silence", SilenceWatch, "step", None),
+        ("mac-tables", TableWatch, "step", None),
     ]
     injected = []
     for task, owner, attribute, when in targets:

@@ -74,8 +74,12 @@ class OnvifPeer:
         stream_uri: str = "rtsp://127.0.0.1:554/stream1",
         max_pull_wait: float = 5.0,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
-        self.host = host  # any 127.0.0.0/8 address: a second host on loopback
+        self.host, self._bind_port = (
+            host,
+            port,
+        )  # 0: any free port  # any 127.0.0.0/8 address: a second host on loopback
         self.username, self.password = username, password
         self.info = info or DeviceInfo()
         self.recording_supported = recording
@@ -113,7 +117,7 @@ class OnvifPeer:
 
     def __enter__(self) -> Self:
         handler = type("Handler", (_Handler,), {"owner": self})
-        self._server = ThreadingHTTPServer((self.host, 0), handler)
+        self._server = ThreadingHTTPServer((self.host, self._bind_port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

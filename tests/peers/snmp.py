@@ -41,10 +41,17 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _answers(port: int, community: str, tries: int = 50) -> bool:
+def _answers(
+    port: int,
+    community: str,
+    tries: int = 50,
+    host: str = "127.0.0.1",
+    wrap: list[str] | None = None,
+) -> bool:
     for _ in range(tries):
         done = subprocess.run(
             [
+                *(wrap or []),
                 "snmpget",
                 "-v2c",
                 "-c",
@@ -53,7 +60,7 @@ def _answers(port: int, community: str, tries: int = 50) -> bool:
                 "0.2",
                 "-r",
                 "0",
-                f"127.0.0.1:{port}",
+                f"{host}:{port}",
                 "1.3.6.1.2.1.1.3.0",
             ],
             capture_output=True,
@@ -151,11 +158,18 @@ def snmpsim_missing() -> str | None:
 
 
 class Snmpsim(_Process):
-    """snmpsim serving `data` (one community per file). As root it drops to nobody."""
+    """snmpsim serving `data` (one community per file). As root it drops to nobody.
 
-    def __init__(self, directory: Path, data: Path = DATA, probe: str = "switch1") -> None:
+    `host`, `port` and `netns`: another loopback address, a given port, inside a network
+    namespace of the test's (one agent per switch address, as a site has)."""
+
+    def __init__(
+        self, directory: Path, data: Path = DATA, probe: str = "switch1", *,
+        host: str = "127.0.0.1", port: int | None = None, netns: str | None = None,
+    ) -> None:  # fmt: skip
         self.dir, self.data, self.probe = directory, data, probe  # probe: a community served
-        self.port = free_udp_port()
+        self.host, self.port = host, port or free_udp_port()
+        self.wrap = ["ip", "netns", "exec", netns] if netns else []
 
     def __enter__(self) -> Self:
         work = self.dir / "snmpsim"
@@ -166,11 +180,12 @@ class Snmpsim(_Process):
         launcher = work / "run.py"
         launcher.write_text(_LAUNCHER, encoding="utf-8")
         args = [
+            *self.wrap,
             sys.executable,
             str(launcher),
             f"--data-dir={copy}",
             f"--cache-dir={cache}",
-            f"--agent-udpv4-endpoint=127.0.0.1:{self.port}",
+            f"--agent-udpv4-endpoint={self.host}:{self.port}",
         ]
         if os.geteuid() == 0:
             # snmpsim insists on "dropping" to a named user when started as root. This Python
@@ -179,7 +194,7 @@ class Snmpsim(_Process):
             args += ["--process-user=root", "--process-group=root"]
         with (work / "out.log").open("wb") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-        if not _answers(self.port, self.probe, tries=100):
+        if not _answers(self.port, self.probe, tries=100, host=self.host, wrap=self.wrap):
             log = (work / "out.log").read_text(errors="replace")[-2000:]
             self.stop()
             raise RuntimeError(f"snmpsim did not answer on port {self.port}:\n{log}")
