@@ -14,6 +14,7 @@ from monitord.checks.snmp.targets import credentials
 from monitord.config.discovery import DiscoverySettings
 from monitord.discovery import onvif as donvif
 from monitord.discovery import snmp as dsnmp
+from monitord.discovery.pacing import TargetBuckets
 from monitord.discovery.sadp import SadpDevice, SadpProber, SadpResult
 from monitord.discovery.scope import Pacer, Scope
 from monitord.discovery.topology import Topology, infer
@@ -47,7 +48,8 @@ async def discover(
         m.source: donvif.Endpoint(m.source, *m.device_service()) for m in wsd.matches.values()
     }
     onvif = OnvifClient()
-    snmp = SnmpClient()
+    buckets = TargetBuckets(settings.switch_rate, pacer.clock)
+    snmp = SnmpClient(pace=buckets.take)
     try:
         rest = [h for h in scope.hosts() if h not in endpoints]
         swept = await donvif.sweep(onvif, scope, pacer, rest, now, ports=settings.sweep_ports)
