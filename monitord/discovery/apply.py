@@ -29,7 +29,9 @@ from monitord.discovery.propose import Item
 PID_FILE: Final = "monitord.pid"  # written by app.py while the daemon runs
 HEADER: Final = "# Written by `monitord discover --apply`; edits are kept on the next apply.\n"
 FILLS: Final = ("vendor", "model", "serial", "mac")  # discovered facts: gaps only
-UPDATES: Final = {"address": ("address",), "firmware": ("firmware",), "parent": ("parents",)}
+UPDATES: Final = {
+    "address": ("address",), "firmware": ("firmware",), "parent": ("parents",), "facts": (),
+}  # fmt: skip
 
 
 class ApplyError(Exception):
@@ -89,6 +91,10 @@ def merge(existing: list[dict[str, Any]], items: Sequence[Item], known: set[str]
                 out.added.append(i.device)
             elif record is not None:
                 _fill(record, i.record)
+            continue
+        if i.change == "facts" and record is not None:
+            _fill(record, i.record)
+            out.updated.append(i.device)
             continue
         keys = UPDATES.get(i.change)
         if keys is None or not i.record:

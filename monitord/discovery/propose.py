@@ -27,7 +27,7 @@ Position = tuple[str, str]  # (switch id, port name) as last recorded
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    change: str  # "new", "address", "firmware", "moved", "parent", "missing"
+    change: str  # "new", "address", "firmware", "moved", "parent", "missing", "facts"
     device: str  # configured id, or the proposed one
     address: str
     detail: str
@@ -110,6 +110,9 @@ def propose(
             continue
         seen.add(known.id)
         address = cam.endpoint.address
+        gaps = _gaps(known, vendor=cam.vendor, model=cam.model, serial=cam.serial, mac=cam.mac)
+        if gaps:
+            items.append(Item("facts", known.id, address, ", ".join(gaps), gaps))
         if known.address != address:
             items.append(Item("address", known.id, address, f"was {known.address}",
                               {"address": address}))  # fmt: skip
@@ -128,6 +131,11 @@ def propose(
                               f"{parent} port {_port(placed)}", {"parents": [parent]}))  # fmt: skip
     items.extend(_missing(k, seen, in_scope))
     return items
+
+
+def _gaps(known: Device, **facts: str) -> Record:
+    """Discovered facts the configured record lacks (never one it has: people typed it)."""
+    return {k: v for k, v in facts.items() if v and not getattr(known, k)}
 
 
 def _port(p: Placement | None) -> str:

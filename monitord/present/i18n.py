@@ -56,6 +56,7 @@ CLI: dict[str, tuple[str, str]] = {
     "change_firmware": ("FIRMWARE CHANGED", "固件变化"),
     "change_moved": ("MOVED", "端口迁移"),
     "change_missing": ("MISSING", "未发现"),
+    "change_facts": ("FACTS TO FILL", "补全资料"),
     "reply_refused": ("reply refused", "已拒绝的应答"),
     "no_changes": ("no changes: the configuration matches the network", "无变化: 配置与网络一致"),
     "note_not_activated": (
