@@ -76,7 +76,7 @@ def discover_command(
         sys.exit(128 + signal.SIGINT)
     # From here on the run is done: what remains (propose, write) finishes as one step.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    items = propose(found, site.id, config.devices)
+    items = propose(found, site.id, config.devices, gaps=True)
     if as_json:
         out = {
             "site": site.id, "sent": found.sent,
