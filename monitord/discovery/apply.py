@@ -69,8 +69,9 @@ def reload_daemon(state_dir: Path) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return None
-    if b"monitord" not in cmdline:
-        return None
+    args = cmdline.split(b"\0")
+    if pid == os.getpid() or b"run" not in args or not any(b"monitord" in a for a in args):
+        return None  # a stale file naming some other process: never signal it
     try:
         os.kill(pid, signal.SIGHUP)
     except OSError:

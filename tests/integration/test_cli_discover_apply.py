@@ -184,3 +184,21 @@ def test_progress_is_drawn_on_a_terminal_and_quiet_without_one(tmp_path: Path) -
     for label in ("ranges", "probes sent", "devices found", "switches walked", f"{net}.0/29"):
         assert label in text, text
     assert piped.returncode == 0 and piped.stderr == "", piped.stderr
+
+
+def test_a_stale_pid_file_naming_another_process_is_never_signalled(tmp_path: Path) -> None:
+    net = a_net()
+    info = DeviceInfo("Dahua", "IPC-HFW2431", "V2.8", "DH-0008", "1", "3c:ef:8c:00:00:08")
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with OnvifPeer(host=f"{net}.2", info=info, password="pw-1") as cam:
+            path = lab_config(tmp_path, net, [cam.port], [])
+            (tmp_path / "state").mkdir(exist_ok=True)
+            (tmp_path / "state" / "monitord.pid").write_text(f"{bystander.pid}\n")
+            done = run(path, "discover", "--site", "s1", "--apply")
+        assert done.returncode == 0, done.stderr
+        assert "no running daemon" in done.stderr, done.stderr
+        assert bystander.poll() is None  # still alive: no SIGHUP reached it
+    finally:
+        bystander.kill()
+        bystander.wait()
