@@ -9,6 +9,8 @@ reloads the configuration and keeps the old one if the new one is broken.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -193,6 +195,11 @@ class Daemon:
                 stack.callback(loop.remove_signal_handler, sig)
             loop.add_signal_handler(signal.SIGHUP, self._reload_soon, store, fleet, scheduler)
             stack.callback(loop.remove_signal_handler, signal.SIGHUP)
+            # Who to SIGHUP after `discover --apply` rewrote an include (discovery/apply.py).
+            pid_file = self.config.state_dir / "monitord.pid"
+            with contextlib.suppress(OSError):
+                pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
+                stack.callback(pid_file.unlink, missing_ok=True)
 
             # Every task from here on is owned by the supervisor (one TaskGroup); it leaves
             # before the API, /metrics and the store close (the stack unwinds in reverse).

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from monitord.cli.context import EXIT_USAGE, Context, fail
+from monitord.cli.context import EXIT_FAILED, EXIT_USAGE, Context, fail
 from monitord.present import i18n
+
+if TYPE_CHECKING:
+    from monitord.discovery.propose import Item
 
 
 @click.command("discover")
@@ -22,14 +28,22 @@ from monitord.present import i18n
     type=click.Path(path_type=Path),
     help="Write new devices as a YAML include file.",
 )
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Write the change set into devices.d/<site>.yaml and reload the daemon.",
+)
 @click.pass_obj
 def discover_command(
-    obj: Context, site_id: str, ranges: tuple[str, ...], as_json: bool, write: Path | None
-) -> None:
+    obj: Context, site_id: str, ranges: tuple[str, ...], as_json: bool, write: Path | None,
+    apply_: bool,
+) -> None:  # fmt: skip
     """Find cameras, NVRs and switches in a site's configured ranges and propose inventory
     changes; never edits the configuration."""
+    from monitord.cli.discover_view import live
     from monitord.discovery.propose import include_yaml, propose
-    from monitord.discovery.run import discover
+    from monitord.discovery.run import Status, discover
     from monitord.discovery.scope import Scope, ScopeError, networks
 
     config, lang = obj.config(), obj.lang
@@ -49,9 +63,20 @@ def discover_command(
         fail(f"{shown}: {i18n.t('outside_ranges', lang)}", EXIT_USAGE)
     if write is not None and write.resolve() == obj.config_path.resolve():
         fail(i18n.t("not_main_config", lang), EXIT_USAGE)
-    progress = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
-    found = asyncio.run(discover(site.discovery, scope, obj.now, progress))
-    items = propose(found, site.id, config.devices)
+    if write is not None and apply_:
+        fail(i18n.t("disc_apply_write", lang), EXIT_USAGE)
+    status = Status()
+    try:
+        with live(status, lang, quiet=as_json):
+            found = asyncio.run(discover(site.discovery, scope, obj.now, status))
+    except KeyboardInterrupt:
+        # Ctrl-C: asyncio.run cancelled the run (its sockets closed in their finally
+        # blocks); nothing has been proposed or written yet. 130 = 128 + SIGINT.
+        click.echo(i18n.t("disc_interrupted", lang), err=True)
+        sys.exit(128 + signal.SIGINT)
+    # From here on the run is done: what remains (propose, write) finishes as one step.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    items = propose(found, site.id, config.devices, gaps=True)
     if as_json:
         out = {
             "site": site.id, "sent": found.sent,
@@ -71,7 +96,36 @@ def discover_command(
         if not items:
             click.echo(i18n.t("no_changes", lang))
     if write is not None:
-        write.write_text(include_yaml(items), encoding="utf-8")
+        from monitord.discovery.apply import write_atomic
+
+        write_atomic(write, include_yaml(items).encode())
+    if apply_:
+        _apply(obj, site.id, items, {d.id for d in config.devices}, config.state_dir, as_json)
+
+
+def _apply(
+    obj: Context, site: str, items: list[Item], known: set[str], state_dir: Path, quiet: bool
+) -> None:
+    from monitord.discovery.apply import ApplyError, apply, reload_daemon
+
+    lang = obj.lang
+    try:
+        done = apply(obj.config_path, site, items, known)
+    except ApplyError as exc:
+        fail(str(exc), EXIT_FAILED)
+    pid = reload_daemon(state_dir) if done.added or done.updated else None
+    if quiet:
+        return  # --json: the change set above is the whole answer
+
+    def out(message: str) -> None:
+        click.echo(message, err=True)  # stdout keeps the change set
+
+    out(f"{i18n.t('disc_applied', lang)}: {done.path} ({i18n.t('disc_added', lang)} "
+        f"{len(done.added)}, {i18n.t('disc_updated', lang)} {len(done.updated)})")  # fmt: skip
+    for device in done.elsewhere:
+        out(f"{device}: {i18n.t('disc_elsewhere', lang)}")
+    if done.added or done.updated:
+        out(i18n.t("disc_reloaded" if pid else "disc_no_daemon", lang))
 
 
 COMMANDS = (discover_command,)

@@ -29,6 +29,8 @@ class DiscoverySettings(_Frozen):
     # CIDRs; nothing outside them is ever sent a packet. At most a /16 in all (65,536).
     ranges: Annotated[tuple[str, ...], Field(min_length=1, max_length=64)]
     rate: Annotated[float, Field(gt=0, le=2000)] = 100.0  # probes per second, all kinds
+    # SNMP requests per second to any one switch, on top of `rate` (discovery/pacing.py)
+    switch_rate: Annotated[float, Field(gt=0, le=50)] = 50.0
     onvif: Annotated[tuple[OnvifLogin, ...], Field(max_length=8)] = ()
     snmp: Annotated[tuple[SnmpSettings, ...], Field(max_length=8)] = ()
     sweep_ports: Annotated[tuple[Port, ...], Field(max_length=8)] = (80, 8000, 8080)

@@ -27,7 +27,7 @@ Position = tuple[str, str]  # (switch id, port name) as last recorded
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    change: str  # "new", "address", "firmware", "moved", "parent", "missing"
+    change: str  # "new", "address", "firmware", "moved", "parent", "missing", "facts"
     device: str  # configured id, or the proposed one
     address: str
     detail: str
@@ -67,9 +67,12 @@ class _Known:
 def propose(
     found: Found, site: str, devices: Sequence[Device],
     last: Mapping[str, Position] | None = None, in_scope: frozenset[str] | None = None,
+    gaps: bool = False,
 ) -> list[Item]:  # fmt: skip
     """The change set; `last`: each MAC's previous (switch id, port) from the store;
-    `in_scope`: configured addresses the run covered (missing is reported only for them)."""
+    `in_scope`: configured addresses the run covered (missing is reported only for them);
+    `gaps`: also "facts" items, discovered facts a configured record lacks (what --apply
+    fills in)."""
     k = _Known([d for d in devices if d.site == site])
     items: list[Item] = []
     seen: set[str] = set()
@@ -110,6 +113,9 @@ def propose(
             continue
         seen.add(known.id)
         address = cam.endpoint.address
+        missing = _gaps(known, vendor=cam.vendor, model=cam.model, serial=cam.serial, mac=cam.mac)
+        if gaps and missing:
+            items.append(Item("facts", known.id, address, ", ".join(missing), missing))
         if known.address != address:
             items.append(Item("address", known.id, address, f"was {known.address}",
                               {"address": address}))  # fmt: skip
@@ -128,6 +134,11 @@ def propose(
                               f"{parent} port {_port(placed)}", {"parents": [parent]}))  # fmt: skip
     items.extend(_missing(k, seen, in_scope))
     return items
+
+
+def _gaps(known: Device, **facts: str) -> Record:
+    """Discovered facts the configured record lacks (never one it has: people typed it)."""
+    return {k: v for k, v in facts.items() if v and not getattr(known, k)}
 
 
 def _port(p: Placement | None) -> str:

@@ -14,12 +14,28 @@ from monitord.checks.snmp.targets import credentials
 from monitord.config.discovery import DiscoverySettings
 from monitord.discovery import onvif as donvif
 from monitord.discovery import snmp as dsnmp
+from monitord.discovery.pacing import TargetBuckets
 from monitord.discovery.sadp import SadpDevice, SadpProber, SadpResult
 from monitord.discovery.scope import Pacer, Scope
 from monitord.discovery.topology import Topology, infer
 from monitord.discovery.wsd import WsdProber, WsdResult
 
-Progress = Callable[[str], None]
+
+@dataclass(slots=True)
+class Status:
+    """What a run has done so far, read live by a progress display (cli/discover_view.py)."""
+
+    ranges: str = ""
+    addresses: int = 0  # host addresses in the ranges
+    stage: str = ""  # "wsd", "sadp", "sweep", "identify", "snmp", "topology", "done"
+    found: int = 0  # devices answering so far (WS-Discovery, SADP, the ONVIF sweep)
+    walked: int = 0  # SNMP agents whose tables were read
+    pacer: Pacer | None = None
+
+    @property
+    def probed(self) -> int:
+        """Probes sent so far (every kind goes through the one pacer)."""
+        return self.pacer.sent if self.pacer else 0
 
 
 @dataclass(slots=True)
@@ -30,45 +46,58 @@ class Found:
     switches: list[dsnmp.SwitchTables] = field(default_factory=list)
     topology: Topology = field(default_factory=Topology)
     sent: int = 0
+    switch_requests: dict[str, int] = field(default_factory=dict)  # SNMP requests per address
 
 
 async def discover(
     settings: DiscoverySettings, scope: Scope, now: Callable[[], dt.datetime],
-    progress: Progress = lambda _m: None,
+    status: Status | None = None,
 ) -> Found:  # fmt: skip
     pacer = Pacer(settings.rate)
-    progress(f"ranges: {', '.join(str(n) for n in scope.ranges)}")
+    st = status if status is not None else Status()
+    st.ranges, st.pacer = ", ".join(str(n) for n in scope.ranges), pacer
+    st.addresses, st.stage = sum(1 for _ in scope.hosts()), "wsd"
     wsd = await WsdProber(scope, pacer, port=settings.wsd_port, listen=settings.listen).run()
-    progress(f"WS-Discovery: {wsd.sent} probes, {len(wsd.matches)} devices")
+    st.found, st.stage = len(wsd.matches), "sadp"
     sadp = await SadpProber(scope, pacer, port=settings.sadp_port, listen=settings.listen).run()
-    progress(f"SADP: {sadp.sent} inquiries, {len(sadp.devices)} devices")
+    st.found, st.stage = st.found + len(sadp.devices), "sweep"
     found = Found(wsd, sadp)
     endpoints = {
         m.source: donvif.Endpoint(m.source, *m.device_service()) for m in wsd.matches.values()
     }
     onvif = OnvifClient()
-    snmp = SnmpClient()
+    buckets = TargetBuckets(settings.switch_rate, pacer.clock)
+    snmp = SnmpClient(pace=buckets.take)
     try:
         rest = [h for h in scope.hosts() if h not in endpoints]
         swept = await donvif.sweep(onvif, scope, pacer, rest, now, ports=settings.sweep_ports)
         for e in swept:
             endpoints.setdefault(e.address, e)
-        progress(f"ONVIF sweep: {len(swept)} more devices")
+        st.found, st.stage = st.found + len(swept), "identify"
         logins = [(x.username, x.password.resolve()) for x in settings.onvif]
         for e in sorted(endpoints.values(), key=lambda e: e.address):
             found.cameras.append(await donvif.identify(onvif, scope, e, logins, now))
         if settings.snmp:
             creds = [credentials(s) for s in settings.snmp]
             port = settings.snmp[0].port
-            found.switches = await dsnmp.sweep(snmp, scope, scope.hosts(), creds, pacer, port=port)
-            progress(f"SNMP: {len(found.switches)} agents walked")
+            st.stage = "snmp"
+
+            def walked() -> None:
+                st.walked += 1
+
+            found.switches = await dsnmp.sweep(
+                snmp, scope, scope.hosts(), creds, pacer, port=port, walked=walked
+            )
     finally:
         await onvif.close()
         snmp.close()
+    st.stage = "topology"
     found.cameras = merge_sadp(found.cameras, sadp.devices.values())
     macs = [c.mac for c in found.cameras if c.mac]
     found.topology = infer(found.switches, end_macs=macs)
     found.sent = pacer.sent
+    found.switch_requests = dict(buckets.requests)
+    st.stage = "done"
     return found
 
 

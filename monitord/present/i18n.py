@@ -56,6 +56,7 @@ CLI: dict[str, tuple[str, str]] = {
     "change_firmware": ("FIRMWARE CHANGED", "固件变化"),
     "change_moved": ("MOVED", "端口迁移"),
     "change_missing": ("MISSING", "未发现"),
+    "change_facts": ("FACTS TO FILL", "补全资料"),
     "reply_refused": ("reply refused", "已拒绝的应答"),
     "no_changes": ("no changes: the configuration matches the network", "无变化: 配置与网络一致"),
     "note_not_activated": (
@@ -67,6 +68,32 @@ CLI: dict[str, tuple[str, str]] = {
         "a hidden unmanaged switch: several cameras on one edge port",
         "隐藏的非网管交换机: 一个接入端口下有多台摄像机",
     ),
+    # discovery: live progress, Ctrl-C, --apply (issue 17 items 4-5)
+    "disc_ranges": ("ranges", "范围"),
+    "disc_probed": ("probes sent", "已发探测"),
+    "disc_found": ("devices found", "发现设备"),
+    "disc_walked": ("switches walked", "已读交换机"),
+    "disc_stage": ("stage", "阶段"),
+    "disc_interrupted": (
+        "discovery interrupted: nothing was written",
+        "发现已中断: 未写入任何内容",
+    ),
+    "disc_applied": ("written", "已写入"),
+    "disc_added": ("added", "新增"),
+    "disc_updated": ("updated", "更新"),
+    "disc_elsewhere": (
+        "configured in another file, change not written",
+        "配置在其他文件中, 变更未写入",
+    ),
+    "disc_reloaded": (
+        "the running daemon was told to reload (SIGHUP)",
+        "已通知运行中的守护进程重新加载 (SIGHUP)",
+    ),
+    "disc_no_daemon": (
+        "no running daemon found; it reads the file at its next reload or start",
+        "未找到运行中的守护进程; 它将在下次重新加载或启动时读取该文件",
+    ),
+    "disc_apply_write": ("--apply and --write are exclusive", "--apply 与 --write 不能同时使用"),
     # end of discovery
     "config_ok": ("configuration OK", "配置正确"),
     "devices": ("devices", "台设备"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -146,7 +146,11 @@ def convert(value: Any, hex_octets: bool = False) -> SnmpValue | None:
 class SnmpClient:
     """Owns the process's one SnmpEngine for polling; close() releases its socket."""
 
-    def __init__(self, max_walk_rows: int = 2000) -> None:
+    def __init__(
+        self, max_walk_rows: int = 2000, pace: Callable[[str], Awaitable[None]] | None = None
+    ) -> None:
+        # `pace(host)` is awaited before every request: discovery's per-switch cap.
+        self._pace = pace
         self._engines: list[Any] = [SnmpEngine()]
         self._max_walk_rows = max_walk_rows
         self._auth = snmp_auth.AuthCache()
@@ -207,6 +211,8 @@ class SnmpClient:
         slot, engine = self._engine(t.credentials)
         for start in range(0, len(wanted), _GET_CHUNK):
             chunk = wanted[start : start + _GET_CHUNK]
+            if self._pace is not None:
+                await self._pace(t.host)
             try:
                 ind, status, index, varbinds = await snmp_wire.get(engine, auth, target, chunk)
             except Exception as exc:  # noqa: BLE001 - pysnmp raises for some errors
@@ -235,6 +241,8 @@ class SnmpClient:
         slot, engine = self._engine(t.credentials)
         while len(out) < self._max_walk_rows:
             start = ".".join(map(str, cursor))
+            if self._pace is not None:
+                await self._pace(t.host)
             try:
                 ind, status, index, varbinds = await snmp_wire.bulk(
                     engine, auth, target, start, reps
