@@ -76,7 +76,8 @@ def discover_command(
         sys.exit(128 + signal.SIGINT)
     # From here on the run is done: what remains (propose, write) finishes as one step.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    items = propose(found, site.id, config.devices, gaps=True)
+    last = {mac: s.position for mac, s in obj.store(config).macs.last(site.id).items()}
+    items = propose(found, site.id, config.devices, last=last, gaps=True)
     if as_json:
         out = {
             "site": site.id, "sent": found.sent,

@@ -25,6 +25,7 @@ from monitord.config.contracts import Contract, TicketClass
 from monitord.config.discovery import DiscoverySettings
 from monitord.config.models import Config, Device, DeviceKind, Site
 from monitord.discovery import snmp as dsnmp
+from monitord.discovery.pacing import TargetBuckets
 from monitord.discovery.scope import Pacer, Scope, networks
 from monitord.discovery.topology import infer, switch_key
 from monitord.present.i18n import DRIFT_LINES
@@ -166,8 +167,10 @@ def _logins(d: Device, settings: DiscoverySettings) -> tuple[list[Credentials], 
 async def _read(
     switches: Sequence[Device], settings: DiscoverySettings, pacer: Pacer
 ) -> list[tuple[Device, dsnmp.SwitchTables]]:
-    """Each switch's tables, one switch at a time (the pacer is the site's budget)."""
-    client = SnmpClient(max_walk_rows=20_000)
+    """Each switch's tables, one switch at a time (the pacer is the site's budget, the
+    buckets each switch's own: a table walk is many requests to one agent)."""
+    buckets = TargetBuckets(settings.switch_rate, pacer.clock)
+    client = SnmpClient(max_walk_rows=20_000, pace=buckets.take)
     out = []
     try:
         for d in switches:
