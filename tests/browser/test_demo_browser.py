@@ -20,7 +20,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_console_browser import PHONE, no_horizontal_scroll, shot
+from tests.browser.test_console_browser import (
+    PHONE,
+    no_horizontal_scroll,
+    shot,
+    work_step,
+)
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chromium"),
@@ -95,9 +100,9 @@ def test_demo_outage_acknowledged_on_a_phone_and_signed_off_by_the_customer(
     page.locator("button[value=ack]").tap()
     expect(page.locator("#status")).to_contain_text("已接单")
     shot(page, "demo-acknowledged-phone-zh")
-    page.locator("button[value=onsite]").tap()
+    work_step(page, "onsite")
     expect(page.locator("#status")).to_contain_text("已到场")
-    page.locator("button[value=resolve]").tap()
+    work_step(page, "resolve", "重新插紧网线，画面恢复")
     expect(page.locator("#status")).to_contain_text("已修复")
     ticket_url = page.url.split("?")[0]
     engineer.close()
