@@ -35,10 +35,11 @@ def peer() -> Iterator[Providers]:
 
 
 def enable(console: ConsoleLab, peer: Providers, monkeypatch: pytest.MonkeyPatch,
-           api: str | None = None, timeout: float = 2.0) -> None:  # fmt: skip
+           api: str | None = None, timeout: float = 2.0, base: str = "http://console",
+           authorize: str | None = None) -> None:  # fmt: skip
     for provider, secret in SECRETS.items():
         monkeypatch.setenv(f"{provider.upper()}_SECRET", secret)
-    bases = {"api_base": api or peer.url, "authorize_base": peer.url}
+    bases = {"api_base": api or peer.url, "authorize_base": authorize or peer.url}
     oauth = OAuthSettings.model_validate({
         "wecom": {"enabled": True, "corp_id": WECOM["corp_id"], "agent_id": WECOM["agent_id"],
                   "secret": {"env": "WECOM_SECRET"}, **bases},
@@ -50,7 +51,7 @@ def enable(console: ConsoleLab, peer: Providers, monkeypatch: pytest.MonkeyPatch
     })  # fmt: skip
     settings = console.config.console.model_copy(update={"oauth": oauth})
     # The address the providers send the browser back to: the console's own, as behind a proxy.
-    api = console.config.api.model_copy(update={"base_url": "http://console"})
+    api = console.config.api.model_copy(update={"base_url": base})
     console.config = console.config.model_copy(update={"console": settings, "api": api})
 
 

@@ -15,6 +15,7 @@ error body); `calls` records each API request with its parameters, for the asser
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import threading
@@ -47,6 +48,9 @@ class Providers:
     codes: dict[str, tuple[str, dict[str, str], str]] = field(default_factory=dict)
     tokens: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # A page that moves on by itself, as a consent page does, instead of a bare redirect: the
+    # callback is then a navigation the provider's site started (what SameSite looks at).
+    consent_page: bool = False
 
     def steps(self, step: str) -> int:
         return sum(1 for s, _ in self.calls if s == step)
@@ -167,6 +171,10 @@ def oauth_providers() -> Iterator[Providers]:
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             if method == "GET" and parts.path in AUTHORIZE:
                 code, where = peer.authorize(AUTHORIZE[parts.path], query)
+                if code == 302 and peer.consent_page:
+                    page = f'<meta http-equiv="refresh" content="0;url={html.escape(where)}">'
+                    self._send(200, page.encode(), "text/html")
+                    return
                 self.send_response(code)
                 if code == 302:
                     self.send_header("Location", where)
