@@ -134,7 +134,7 @@ def oauth_router() -> APIRouter:
             _log.info("console oauth identity not linked", provider=chosen,
                       subject=identity.subject[:128])  # fmt: skip
             return _refused(request, chosen, "oauth_unlinked", status.HTTP_403_FORBIDDEN,
-                            identity.subject)  # fmt: skip
+                            identity.subject[:128])  # fmt: skip
         if record.disabled:
             _log.info("console oauth sign-in of a disabled user", user=record.name)
             return _refused(request, chosen, "oauth_disabled", status.HTTP_403_FORBIDDEN)
