@@ -1,4 +1,4 @@
-"""`monitord users add|passwd|disable|list`: the web console's local accounts."""
+"""`monitord users add|passwd|disable|link|unlink|list`: the web console's local accounts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from monitord.cli.context import Context, fail
 from monitord.present import i18n
 
 ROLES = ("engineer", "dispatcher", "manager", "customer")
+PROVIDERS = ("wecom", "dingtalk", "feishu")  # config/oauth.py; not imported: the CLI loads lazily
 
 
 def _password(from_stdin: bool) -> str:
@@ -21,7 +22,8 @@ def _password(from_stdin: bool) -> str:
 
 @click.group("users")
 def users_group() -> None:
-    """Web console accounts: add, change a password, disable, list."""
+    """Web console accounts: add, change a password, disable, link a WeCom / DingTalk / Feishu
+    user, list."""
 
 
 @users_group.command("add")
@@ -100,6 +102,46 @@ def disable(obj: Context, name: str) -> None:
     click.echo(f"{i18n.word(i18n.CONSOLE, 'user_disabled', obj.lang)}: {name}")
 
 
+def _identity(obj: Context, name: str, provider: str, subject: str, linking: bool) -> None:
+    from monitord.console.accounts import AccountError, Accounts
+
+    config = obj.config()
+    store = obj.store(config)
+    try:
+        accounts = Accounts(store, config.console)
+        if linking:
+            accounts.link(name, provider, subject, obj.now())
+        else:
+            accounts.unlink(name, provider, subject)
+    except AccountError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    word = i18n.word(i18n.CONSOLE, "identity_linked" if linking else "identity_unlinked", obj.lang)
+    click.echo(f"{word}: {name} <- {provider}:{subject}")
+
+
+@users_group.command("link")
+@click.argument("name")
+@click.option("--provider", type=click.Choice(PROVIDERS), required=True)
+@click.option("--id", "subject", required=True,
+              help="The provider's user id: WeCom userid, DingTalk unionId, Feishu open_id.")  # fmt: skip
+@click.pass_obj
+def link(obj: Context, name: str, provider: str, subject: str) -> None:
+    """Let a WeCom / DingTalk / Feishu user sign in as NAME from that app's browser."""
+    _identity(obj, name, provider, subject, linking=True)
+
+
+@users_group.command("unlink")
+@click.argument("name")
+@click.option("--provider", type=click.Choice(PROVIDERS), required=True)
+@click.option("--id", "subject", required=True, help="The provider's user id, as linked.")
+@click.pass_obj
+def unlink(obj: Context, name: str, provider: str, subject: str) -> None:
+    """Stop a linked provider user signing in as NAME (sessions already open stay)."""
+    _identity(obj, name, provider, subject, linking=False)
+
+
 @users_group.command("list")
 @click.pass_obj
 def list_users(obj: Context) -> None:
@@ -109,13 +151,15 @@ def list_users(obj: Context) -> None:
 
     config = obj.config()
     store = obj.store(config)
+    accounts = Accounts(store, config.console)
+    linked = accounts.identities()
     rows = [
         [u.name, u.display_name, u.role.value, u.contract or "-", ",".join(u.sites) or "-",
-         "disabled" if off else "active"]
-        for u, off in Accounts(store, config.console).list()
+         "disabled" if off else "active", linked.get(u.name, "-")]
+        for u, off in accounts.list()
     ]  # fmt: skip
     store.close()
-    heads = ["name", "display_name", "role", "contract", "sites", "state"]
+    heads = ["name", "display_name", "role", "contract", "sites", "state", "identities"]
     click.echo(table([i18n.word(i18n.CONSOLE, h, obj.lang).upper() for h in heads], rows))
 
 

@@ -15,6 +15,7 @@ from monitord.config.discovery import DiscoverySettings
 from monitord.config.durations import Duration
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.notify import NotifySettings
+from monitord.config.oauth import OAuthSettings
 from monitord.config.onvif import OnvifSettings
 from monitord.config.prevention import PreventionSettings
 from monitord.config.secrets import SecretRef
@@ -229,6 +230,8 @@ class ConsoleSettings(_Frozen):
     photo_max_bytes: Annotated[int, Field(ge=64 * 1024, le=32 * 1024 * 1024)] = 8 * 1024 * 1024
     photos_per_form: Annotated[int, Field(ge=1, le=20)] = 6
     ticket_photos_max_bytes: Annotated[int, Field(ge=64 * 1024)] = 200 * 1024 * 1024
+    # Sign-in from the WeCom / DingTalk / Feishu in-app browser (config/oauth.py).
+    oauth: OAuthSettings = OAuthSettings()
 
     @property
     def upload_bytes(self) -> int:

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from monitord.config.models import ConsoleSettings
+from monitord.config.oauth import PROVIDERS
 from monitord.store import Store
 from monitord.store.records import UserRecord
 
@@ -116,6 +117,35 @@ class Accounts:
         record = self._record(name)
         self.store.accounts.update_user(record.id, disabled=True)
         self.store.accounts.end_sessions(user_id=record.id)
+
+    def link(self, name: str, provider: str, subject: str, at: dt.datetime) -> None:
+        """Let `provider`'s user `subject` sign in as `name` (console/oauth.py)."""
+        if provider not in PROVIDERS:
+            raise AccountError(f"unknown provider {provider!r}: one of {', '.join(PROVIDERS)}")
+        subject = subject.strip()
+        if not subject or len(subject) > 128 or not subject.isprintable():
+            raise AccountError("a provider's user id is 1-128 printable characters")
+        record = self._record(name)
+        if not self.store.accounts.link_identity(provider, subject, record.id, at):
+            owner = self.store.accounts.identity_user(provider, subject)
+            raise AccountError(
+                f"{provider} id {subject!r} is linked to {owner.name if owner else '?'!r}"
+            )
+
+    def unlink(self, name: str, provider: str, subject: str) -> None:
+        record = self._record(name)
+        owner = self.store.accounts.identity_user(provider, subject)
+        if owner is None or owner.id != record.id:
+            raise AccountError(f"{provider} id {subject!r} is not linked to {name!r}")
+        self.store.accounts.unlink_identity(provider, subject)
+
+    def identities(self) -> dict[str, str]:
+        """user name -> its linked identities, `provider:id,provider:id`."""
+        out: dict[str, str] = {}
+        for i in self.store.accounts.identities():
+            seen = out.get(i.user_name)
+            out[i.user_name] = f"{seen + ',' if seen else ''}{i.provider}:{i.subject}"
+        return out
 
     def sign_in(self, name: str, password: str, now: dt.datetime) -> tuple[str, Session]:
         """A new session's cookie value and the session, or AccountError (one message for

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from monitord import log
-from monitord.console import monthly, signoff, survey, views, wallboard, work
+from monitord.console import monthly, oauth, signoff, survey, views, wallboard, work
 from monitord.console.accounts import AccountError, Role, Session
 from monitord.console.links import Links
 from monitord.console.web import (
@@ -76,7 +76,7 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
 # A one-time link (console/links.py) is its own proof: it needs no session.
 PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
                  ("GET", "/console/lang/{code}"), ("GET", "/console/t/{token}"),
-                 ("POST", "/console/t/{token}")} | signoff.PUBLIC | survey.PUBLIC  # fmt: skip
+                 ("POST", "/console/t/{token}")} | signoff.PUBLIC | survey.PUBLIC | oauth.PUBLIC  # fmt: skip
 # The engineer's milestone path: form value -> (event, the statuses it is offered in).
 MILESTONES: Final = work.STEPS
 HOME = {Role.ENGINEER: "/console/mine", Role.MANAGER: "/console/wallboard",
@@ -118,7 +118,9 @@ def console_router() -> APIRouter:
     r = APIRouter(prefix="/console", include_in_schema=False)
     # Each area's own router (its own prefix "/console"): its routes join this one's, so
     # the route-table test walks them too (include_router would nest them out of its sight).
-    for area in (signoff.signoff_router(), survey.survey_router(), monthly.monthly_router()):
+    areas = (signoff.signoff_router(), survey.survey_router(), monthly.monthly_router(),
+             oauth.oauth_router())  # fmt: skip
+    for area in areas:
         r.routes.extend(area.routes)
 
     @r.get("/")
@@ -132,8 +134,9 @@ def console_router() -> APIRouter:
             return _see_other("/console/")
         token = secrets.token_urlsafe(24)
         known = error if error in ("bad_login", "locked", "slow_down", "expired") else ""
-        response = render(request, "login.html", None, {"csrf": token, "error": known},
-                          401 if known else 200)  # fmt: skip
+        here, others = oauth.buttons(request, console_of(request).config().console.oauth)
+        values = {"csrf": token, "error": known, "in_app": here, "providers": others}
+        response = render(request, "login.html", None, values, 401 if known else 200)
         set_cookie(response, request.app.state.console, LOGIN_CSRF, token, 3600)
         return response
 

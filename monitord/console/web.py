@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import hmac
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs
@@ -25,6 +25,8 @@ from fastapi.responses import HTMLResponse, Response
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.console.accounts import Accounts, AttemptLimiter, Role, Session
+from monitord.console.oauth_state import States
+from monitord.console.oauth_wire import WecomTokens
 from monitord.present import i18n
 from monitord.present.devices import local
 from monitord.store import Store
@@ -57,6 +59,9 @@ class Console:
     config: Callable[[], Config]
     clock: Clock
     limiter: AttemptLimiter
+    # In-app sign-in (console/oauth.py): pending states, WeCom's cached app token.
+    states: States = field(default_factory=States)
+    wecom_tokens: WecomTokens = field(default_factory=WecomTokens)
 
     def accounts(self) -> Accounts:
         return Accounts(self.store, self.config().console)

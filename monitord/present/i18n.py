@@ -920,6 +920,33 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "photo_too_many": ("At most {n} photos at once.", "每次最多 {n} 张照片。"),
     "photo_not_image": ("Only JPEG, PNG or WebP photos.", "只接受 JPEG、PNG 或 WebP 照片。"),
     "photo_ticket_full": ("This ticket has no room for more photos.", "该工单的照片已达上限。"),
+    # sign-in from the WeCom / DingTalk / Feishu in-app browser (console/oauth.py)
+    "provider_wecom": ("WeCom", "企业微信"),
+    "provider_dingtalk": ("DingTalk", "钉钉"),
+    "provider_feishu": ("Feishu / Lark", "飞书"),
+    "oauth_with": ("Sign in with {provider}", "使用{provider}登录"),
+    "oauth_failed": ("Sign-in with {provider} did not work", "{provider}登录未成功"),
+    "oauth_state": (
+        "This sign-in has expired or was opened in another browser: please start again.",
+        "本次登录已过期，或是在另一个浏览器中打开的，请重新开始。",
+    ),
+    "oauth_cancelled": ("The sign-in was cancelled in {provider}.", "已在{provider}中取消登录。"),
+    "oauth_provider": (
+        "{provider} did not answer as expected. Try again in a minute, or sign in with your name and password.",
+        "{provider}未能正常响应。请稍后重试，或使用用户名和密码登录。",
+    ),
+    "oauth_unlinked": (
+        "Your {provider} account ({id}) is not linked to a console account. Ask the administrator to link it.",
+        "您的{provider}账号（{id}）尚未关联控制台账号，请联系管理员关联。",
+    ),
+    "oauth_disabled": ("This console account is disabled.", "该控制台账号已停用。"),
+    "oauth_again": ("Start again", "重新登录"),
+    "oauth_password": ("Sign in with name and password", "使用用户名和密码登录"),
+    "oauth_signed_in": ("Signed in", "登录成功"),
+    "oauth_continue": ("Continue", "继续"),
+    "identities": ("linked", "关联账号"),
+    "identity_linked": ("Linked", "已关联"),
+    "identity_unlinked": ("Unlinked", "已取消关联"),
 }
 
 # Phrases that make an approval's comment read like a rejection (GLPI #24519): the console

@@ -12,8 +12,19 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 
 from monitord.store.core import Repository, require_aware
-from monitord.store.records import ContactLinkRecord, LinkRecord, SessionRecord, UserRecord
-from monitord.store.schema import ConsoleLinkRow, ConsoleSessionRow, ConsoleUserRow
+from monitord.store.records import (
+    ContactLinkRecord,
+    IdentityRecord,
+    LinkRecord,
+    SessionRecord,
+    UserRecord,
+)
+from monitord.store.schema import (
+    ConsoleIdentityRow,
+    ConsoleLinkRow,
+    ConsoleSessionRow,
+    ConsoleUserRow,
+)
 
 
 class Accounts(Repository):
@@ -148,6 +159,45 @@ class Accounts(Repository):
         )  # fmt: skip
         with self._session("use a console sign-in link", write=True) as s:
             return int(s.execute(query).rowcount) == 1  # type: ignore[attr-defined]
+
+    def link_identity(self, provider: str, subject: str, user_id: int, at: dt.datetime) -> bool:
+        """Link a provider's user to a console user; False if it is linked already."""
+        require_aware(at)
+        key = (ConsoleIdentityRow.provider == provider, ConsoleIdentityRow.subject == subject)
+        with self._session(f"link a {provider} identity", write=True) as s:
+            if s.scalars(select(ConsoleIdentityRow).where(*key)).one_or_none() is not None:
+                return False
+            s.add(ConsoleIdentityRow(provider=provider, subject=subject, user_id=user_id,
+                                     created_at=at))  # fmt: skip
+            return True
+
+    def unlink_identity(self, provider: str, subject: str) -> bool:
+        query = delete(ConsoleIdentityRow).where(
+            ConsoleIdentityRow.provider == provider, ConsoleIdentityRow.subject == subject
+        )
+        with self._session(f"unlink a {provider} identity", write=True) as s:
+            return int(s.execute(query).rowcount) == 1  # type: ignore[attr-defined]
+
+    def identity_user(self, provider: str, subject: str) -> UserRecord | None:
+        """The console user a provider's user is linked to, if any."""
+        query = (
+            select(ConsoleUserRow)
+            .join(ConsoleIdentityRow, ConsoleIdentityRow.user_id == ConsoleUserRow.id)
+            .where(ConsoleIdentityRow.provider == provider, ConsoleIdentityRow.subject == subject)
+        )
+        with self._session(f"read a {provider} identity") as s:
+            row = s.scalars(query).one_or_none()
+            return _user(row) if row else None
+
+    def identities(self) -> list[IdentityRecord]:
+        query = (
+            select(ConsoleIdentityRow, ConsoleUserRow.name)
+            .join(ConsoleUserRow, ConsoleIdentityRow.user_id == ConsoleUserRow.id)
+            .order_by(ConsoleUserRow.name, ConsoleIdentityRow.provider, ConsoleIdentityRow.subject)
+        )
+        with self._session("list linked identities") as s:
+            return [IdentityRecord(r.provider, r.subject, name, r.created_at)
+                    for r, name in s.execute(query)]  # fmt: skip
 
 
 def _user(r: ConsoleUserRow) -> UserRecord:

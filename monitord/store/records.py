@@ -278,6 +278,16 @@ class UserRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityRecord:
+    """A provider's user (WeCom / DingTalk / Feishu) linked to a console user."""
+
+    provider: str
+    subject: str
+    user_name: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRecord:
     token_hash: str
     user: UserRecord

@@ -427,6 +427,21 @@ class ConsoleSessionRow(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class ConsoleIdentityRow(Base):
+    """A WeCom / DingTalk / Feishu user linked to a console user by the operator
+    (`monitord users link`): the only way an in-app sign-in finds an account."""
+
+    __tablename__ = "console_identities"
+    __table_args__ = (Index("ix_console_identities_user_id", "user_id"),)
+
+    provider: Mapped[str] = mapped_column(Text, primary_key=True)
+    subject: Mapped[str] = mapped_column(Text, primary_key=True)  # the provider's user id
+    user_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("console_users.id")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class PollerRow(Base):
     """A site poller enrolled (or waiting to be) at the centre; its credential is a hash.
 

@@ -56,7 +56,7 @@ def test_fresh_database_is_migrated_to_head_and_upgrade_is_idempotent(database_u
     try:
         assert store.current_revision() is None
         store.upgrade()
-        assert store.current_revision() == head_revision() == newest_file_revision() == "0016"
+        assert store.current_revision() == head_revision() == newest_file_revision() == "0017"
         assert tables(database_url) >= TABLES
         store.upgrade()
         assert store.current_revision() == head_revision()
@@ -340,3 +340,20 @@ def test_bad_urls() -> None:
     assert "pw" not in str(caught.value)
     with pytest.raises(StoreError, match="unsupported database"):
         Store.open("mysql://u:pw@localhost/db")
+
+
+def test_linked_identities_are_one_user_each_and_list_by_user(store: Store) -> None:
+    li = store.accounts.add_user("li", "Li", "engineer", None, (), "x", T0)
+    wu = store.accounts.add_user("wu", "Wu", "dispatcher", None, (), "x", T0)
+    assert store.accounts.link_identity("wecom", "zhangsan", li.id, T0)
+    assert not store.accounts.link_identity("wecom", "zhangsan", wu.id, T0)  # taken
+    assert store.accounts.link_identity("feishu", "zhangsan", wu.id, T0)  # another provider
+    assert store.accounts.link_identity("dingtalk", "u-1", li.id, T0)
+    found = store.accounts.identity_user("wecom", "zhangsan")
+    assert found is not None and found.name == "li"
+    assert [(i.user_name, i.provider, i.subject) for i in store.accounts.identities()] == [
+        ("li", "dingtalk", "u-1"), ("li", "wecom", "zhangsan"), ("wu", "feishu", "zhangsan")
+    ]  # fmt: skip
+    assert store.accounts.unlink_identity("wecom", "zhangsan")
+    assert not store.accounts.unlink_identity("wecom", "zhangsan")
+    assert store.accounts.identity_user("wecom", "zhangsan") is None
