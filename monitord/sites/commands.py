@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -196,7 +197,7 @@ class Commands:
             return
         self.wake(order.poller).set()
 
-    async def follow(self, command_id: str) -> AsyncIterator[Progress | Outcome]:
+    async def follow(self, command_id: str) -> AsyncGenerator[Progress | Outcome, None]:
         """The order's progress, then its outcome (last). An order not accepted within
         DELIVERY seconds, or not finished within its timeout, ends in an outcome with
         `error` ("cmd_not_delivered", "cmd_timeout"); leaving early cancels it."""
@@ -232,29 +233,31 @@ class Commands:
 
     async def run(
         self, poller: str, kind: Kind, args: dict[str, Any], within: float | None = None
-    ) -> AsyncIterator[Progress | Outcome]:
+    ) -> AsyncGenerator[Progress | Outcome, None]:
         """Submit and follow; a refusal is the one outcome (its reason as `error`)."""
         try:
             command_id = await self.submit(poller, kind, args, within)
         except Refused as exc:
             yield Outcome({}, exc.reason, poller)
             return
-        async for step in self.follow(command_id):
-            yield step
+        async with aclosing(self.follow(command_id)) as steps:
+            async for step in steps:
+                yield step
 
     async def result(
         self, poller: str, kind: Kind, args: dict[str, Any], within: float | None = None
     ) -> Outcome:
         """Submit and wait for the outcome alone (progress is let go)."""
         last = Outcome({}, "cmd_timeout", poller)
-        async for step in self.run(poller, kind, args, within):
-            if isinstance(step, Outcome):
-                last = step
+        async with aclosing(self.run(poller, kind, args, within)) as steps:
+            async for step in steps:
+                if isinstance(step, Outcome):
+                    last = step
         return last
 
     async def run_discover(
         self, site: str, ranges: Sequence[str] = ()
-    ) -> AsyncIterator[Progress | Outcome]:
+    ) -> AsyncGenerator[Progress | Outcome, None]:
         """A discovery run of `site` (its configured ranges, or `ranges` inside them) where
         the devices are: by the site's poller, or here for a `local` site. Progress (stage,
         addresses, probed, found, walked), then the outcome: the change set as
@@ -270,16 +273,17 @@ class Commands:
         if found.poller != "local":
             args = {"site": site, "ranges": list(ranges),
                     "last": {mac: list(p) for mac, p in last.items()}}  # fmt: skip
-            async for step in self.run(found.poller, "discover", args):
-                yield step
+            async with aclosing(self.run(found.poller, "discover", args)) as steps:
+                async for step in steps:
+                    yield step
             return
         try:
-            async for moved in watched(
-                lambda st: plan(config, site, ranges, last, st, self._clock.now)
-            ):
-                if "result" in moved:
-                    yield Outcome(moved["result"])
-                    return
-                yield Progress(moved["progress"])
+            run = watched(lambda st: plan(config, site, ranges, last, st, self._clock.now))
+            async with aclosing(run) as moves:
+                async for moved in moves:
+                    if "result" in moved:
+                        yield Outcome(moved["result"])
+                        return
+                    yield Progress(moved["progress"])
         except PlanError as exc:
             yield Outcome({}, exc.reason)

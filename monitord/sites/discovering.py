@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any, Final
 
 from monitord.config import Config
@@ -75,7 +75,7 @@ def progress(status: Status) -> dict[str, Any]:
 
 async def watched(
     run: Callable[[Status], Any], every: float = EVERY
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Run `run(status)` (a coroutine function), yielding its progress whenever it moved,
     then its answer last (under the key "result"); leaving early cancels the run."""
     status = Status()

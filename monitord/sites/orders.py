@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
+from contextlib import aclosing
 from functools import partial
 from typing import Any, Final
 
@@ -55,6 +56,10 @@ class Orders:
             self._running[c.id] = task
             task.add_done_callback(partial(self._done, c.id))
 
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
     def _done(self, command_id: str, _: asyncio.Task[None]) -> None:
         self._running.pop(command_id, None)
 
@@ -78,6 +83,8 @@ class Orders:
             await self._send(c.id, Update(kind="failed", data={"error": "cmd_timeout"}))
         except _Failed as exc:
             await self._send(c.id, Update(kind="failed", data={"error": str(exc)}))
+        except _Stopped:
+            _log.info("command stopped: the centre gave up on it", command=c.id)
         except asyncio.CancelledError:
             raise  # the centre or the poller stopped it; the centre already knows or will
         except Exception as exc:  # noqa: BLE001 - whatever broke, the centre hears of it
@@ -107,12 +114,14 @@ class Orders:
         try:
             self.ran["discover"] += 1
             result: dict[str, Any] = {}
-            stream = watched(lambda st: plan(config, site, ranges, last, st, self._clock.now))
-            async for step in stream:
-                if "result" in step:
-                    result = step["result"]
-                elif await self._send(command_id, Update(kind="progress", data=step["progress"])):
-                    raise asyncio.CancelledError  # the centre gave up on it
+            run = watched(lambda st: plan(config, site, ranges, last, st, self._clock.now))
+            async with aclosing(run) as steps:  # leaving early stops the run
+                async for step in steps:
+                    if "result" in step:
+                        result = step["result"]
+                    elif await self._send(command_id,
+                                          Update(kind="progress", data=step["progress"])):  # fmt: skip
+                        raise _Stopped
             return result
         except PlanError as exc:
             raise _Failed(exc.reason) from None
@@ -139,3 +148,7 @@ class Orders:
 
 class _Failed(Exception):
     """An order that cannot be done (its message: an i18n key)."""
+
+
+class _Stopped(Exception):
+    """The centre answered a progress update with "cancelled"."""

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +271,27 @@ async def test_discover_at_the_poller_streams_progress_and_returns_the_change_se
         # Outside the site's ranges: refused at the poller, as the CLI refuses it.
         steps = [s async for s in centre.commands.run_discover("north", ["10.0.0.0/24"])]
         assert isinstance(steps[-1], Outcome) and steps[-1].error == "outside_ranges"
+        # A caller that leaves stops the run at the site: slower listening (a change that
+        # reaches the poller first), one progress step, then away.
+        before = json.loads((poller.state_dir / "config.json").read_text())["revision"]
+        site = centre.config.sites[0]
+        assert site.discovery is not None
+        slow = site.discovery.model_copy(update={"listen": 8.0})
+        sites = (site.model_copy(update={"discovery": slow}), *centre.config.sites[1:])
+        centre.config = centre.config.model_copy(update={"sites": sites})
+        centre.centre.config_changed()
+
+        def adopted() -> bool:
+            known = json.loads((poller.state_dir / "config.json").read_text())["revision"]
+            return bool(known != before)
+
+        await until(adopted, task)
+        async with aclosing(centre.commands.run_discover("north")) as run:
+            first = await anext(run)
+            assert isinstance(first, Progress), first
+            await until(lambda: poller.orders is not None and poller.orders.running == 1, task)
+        await until(lambda: poller.orders is not None and poller.orders.running == 0, task, 4)
+        assert poller.orders.ran["discover"] == 3
     finally:
         await stopped(poller, task)
 
