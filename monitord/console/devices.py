@@ -18,9 +18,8 @@ from monitord.console import charts, device_view
 from monitord.console.accounts import Session
 from monitord.console.probing import ProbeDesk
 from monitord.console.routes import form_of, who
-from monitord.console.web import console_of, lang_of, render
+from monitord.console.web import commands_of, console_of, lang_of, render
 from monitord.present import i18n
-from monitord.sites.commands import Commands
 
 _log = log.get("monitord.console")
 _NOTICES = ("probed", "probe_busy", "probe_too_soon", "probe_remote")
@@ -33,12 +32,6 @@ def desk_of(request: Request) -> ProbeDesk:
         found = request.app.state.console_probes = ProbeDesk()
     assert isinstance(found, ProbeDesk)
     return found
-
-
-def commands_of(request: Request) -> Commands | None:
-    """The poller link's command desk, when this daemon serves the link (sites/routes.py)."""
-    found = getattr(request.app.state, "commands", None)
-    return found if isinstance(found, Commands) else None
 
 
 def add_routes(r: APIRouter) -> None:

@@ -29,7 +29,6 @@ from typing import Any, Final, Literal
 from monitord import log
 from monitord.clock import Clock
 from monitord.config import Config
-from monitord.sites.discovering import PlanError, plan, watched
 from monitord.sites.wire import Command, Update
 from monitord.store import Store
 
@@ -263,6 +262,10 @@ class Commands:
         addresses, probed, found, walked), then the outcome: the change set as
         `monitord discover --json` prints it, each change with its `record`. Leaving early
         stops the run."""
+        # Here, not at the top: the console imports this module, discovery's probers need
+        # not come with it until a local site is discovered.
+        from monitord.sites.discovering import PlanError, plan, watched
+
         config = self._config()
         found = next((s for s in config.sites if s.id == site), None)
         if found is None:
