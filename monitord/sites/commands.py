@@ -210,10 +210,8 @@ class Commands:
                 left = deadline - self._clock.monotonic()
                 if not order.accepted:
                     left = min(left, order.created + self.delivery - self._clock.monotonic())
-                try:
-                    async with asyncio.timeout(max(left, 0.0)):
-                        update = await order.updates.get()
-                except TimeoutError:
+                update = await self._next(order, left)
+                if update is None:
                     late = "cmd_timeout" if order.accepted else "cmd_not_delivered"
                     _log.warning("command unanswered", poller=order.poller,
                                  command=command_id, error=late)  # fmt: skip
@@ -229,6 +227,22 @@ class Commands:
         finally:
             if not order.finished:
                 self.cancel(command_id)  # timed out or the caller left: the poller stops too
+
+    async def _next(self, order: _Order, left: float) -> Update | None:
+        """The order's next update, or None after `left` seconds (on the injected clock)."""
+        if not order.updates.empty():
+            return order.updates.get_nowait()
+        if left <= 0:
+            return None
+        getting = asyncio.ensure_future(order.updates.get())
+        timer = asyncio.ensure_future(self._clock.sleep(left))
+        try:
+            await asyncio.wait([getting, timer], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if not getting.done():
+                getting.cancel()
+        return getting.result() if getting.done() and not getting.cancelled() else None
 
     async def run(
         self, poller: str, kind: Kind, args: dict[str, Any], within: float | None = None
