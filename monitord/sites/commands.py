@@ -60,7 +60,7 @@ class _Order:
     command: Command
     poller: str
     created: float  # monotonic
-    updates: asyncio.Queue[Update] = field(default_factory=lambda: asyncio.Queue(_KEPT))
+    updates: asyncio.Queue[Update] = field(default_factory=asyncio.Queue)
     delivered: bool = False
     accepted: bool = False
     finished: bool = False
@@ -125,7 +125,7 @@ class Commands:
     def answer(self, poller: str, command_id: str, update: Update) -> bool:
         """An update from the poller; returns whether the order was cancelled (stop)."""
         order = self._orders.get(command_id)
-        if order is None or order.poller != poller or not order.delivered:
+        if order is None or order.poller != poller or not order.delivered or order.finished:
             raise NotYours(command_id)
         if order.cancelled:
             return True
@@ -134,12 +134,11 @@ class Commands:
             self.last_delivery = self._clock.monotonic() - order.created
             _log.info("command accepted", poller=poller, command=command_id,
                       delivery_ms=round(self.last_delivery * 1000, 1))  # fmt: skip
-        elif update.kind == "progress" and order.updates.full():
+        elif update.kind == "progress" and order.updates.qsize() >= _KEPT:
             return False  # a caller that stopped reading: drop progress, never a result
         order.updates.put_nowait(update)
         if update.kind in ("result", "failed"):
-            order.finished = True
-            self._orders.pop(command_id, None)
+            order.finished = True  # kept for its follower, who forgets it (or _purge)
         return False
 
     # -- the caller's side (console) -------------------------------------------------------
@@ -168,7 +167,10 @@ class Commands:
         if heard[0] < COMMANDS_MINOR:
             raise Refused("cmd_too_old", poller, f"wire 1.{heard[0]}")
         self._purge()
-        if sum(1 for o in self._orders.values() if o.poller == poller) >= _QUEUED:
+        if (
+            sum(1 for o in self._orders.values() if o.poller == poller and not o.finished)
+            >= _QUEUED
+        ):
             raise Refused("cmd_busy", poller)
         timeout = within or (PROBE_TIMEOUT if kind == "probe" else DISCOVER_TIMEOUT)
         command = Command(id=secrets.token_urlsafe(12), kind=kind, args=args, timeout=timeout)
@@ -225,7 +227,9 @@ class Commands:
                     yield Outcome(update.data, error, order.poller)
                     return
         finally:
-            if not order.finished:
+            if order.finished:
+                self._orders.pop(command_id, None)
+            else:
                 self.cancel(command_id)  # timed out or the caller left: the poller stops too
 
     async def _next(self, order: _Order, left: float) -> Update | None:
