@@ -7,6 +7,9 @@
 3. A configuration change reaching a long-polling poller (wire 1.1, `GET /config?wait=`,
    in-process ASGI): from `config_changed()` to the new configuration in the poller's hands,
    against a plain `GET /config` round trip. Target (issue 14): within 10 s.
+4. A command reaching a connected poller (wire 1.2, sites/commands.py): from `submit()` to
+   the order in the held long poll's answer, and to the poller's "accepted" at the centre.
+   Target: within 2 s.
 
 Run: .venv/bin/python bench/poller_link.py [--entries N] [--changes N]
 """
@@ -176,6 +179,50 @@ async def long_poll(directory: Path, changes: int) -> None:
     print(f"  reference: plain GET /config   p50 {statistics.median(plain) * 1e3:7.2f} ms")
 
 
+async def commands(directory: Path, orders: int) -> None:
+    cfg, clock = config(), SystemClock()
+    store = fresh_store(directory, "commands.db", cfg)
+    tracker = HealthTracker({d.id: cfg.icmp_for(d) for d in cfg.devices}, topology(cfg))
+    link = PollerCentre(store, clock, lambda: cfg, tracker, None)
+    app = create_app(store, lambda: cfg, clock, [poller_router(store, clock, link)])
+    code = new_code()
+    store.pollers.add_code("p", ["north"], code, clock.now(), CODE_VALID)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://c" + PREFIX
+    ) as http:
+        token = (await http.post("/enrol", json={"code": code})).json()["token"]
+        headers = {"authorization": f"Bearer {token}", WIRE: "2"}
+        beat = PushIn(sent_at=clock.now(), version="bench").model_dump_json()
+        assert (await http.post("/push", content=beat, headers=headers)).status_code == 200
+        known = (await http.get("/config", headers=headers)).json()["revision"]
+        handed, accepted = [], []
+        for _ in range(orders):
+            waiting = asyncio.create_task(
+                http.get("/config", params={"wait": known}, headers=headers)
+            )
+            for _ in range(10_000):  # until the centre holds it (bounded: 10 s)
+                if link.waiting:
+                    break
+                await asyncio.sleep(0.001)
+            start = time.perf_counter()
+            command = await link.commands.submit("p", "probe", {"device": "cam0"})
+            got = (await waiting).json()
+            handed.append(time.perf_counter() - start)
+            assert [c["id"] for c in got["commands"]] == [command]
+            r = await http.post(f"/commands/{command}", json={"v": 1, "kind": "accepted"},
+                                headers=headers)  # fmt: skip
+            accepted.append(time.perf_counter() - start)
+            assert r.status_code == 200
+            done = {"v": 1, "kind": "failed", "data": {"error": "bench"}}
+            await http.post(f"/commands/{command}", json=done, headers=headers)
+    handed.sort()
+    accepted.sort()
+    print(f"command in the long poll answer  p50 {statistics.median(handed) * 1e3:7.2f} ms"
+          f"  max {handed[-1] * 1e3:7.2f} ms  ({orders} orders; target 2 s)")  # fmt: skip
+    print(f"  ...and accepted at the centre  p50 {statistics.median(accepted) * 1e3:7.2f} ms"
+          f"  max {accepted[-1] * 1e3:7.2f} ms")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=3000)
@@ -186,6 +233,7 @@ def main() -> None:
         journal(Path(tmp), items)
         asyncio.run(centre(Path(tmp), items))
         asyncio.run(long_poll(Path(tmp), args.changes))
+        asyncio.run(commands(Path(tmp), args.changes))
 
 
 if __name__ == "__main__":

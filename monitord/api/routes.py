@@ -78,6 +78,10 @@ def create_app(
     app.state.tokens, app.state.config = TokenBook(), config
     for router in routers:
         app.include_router(router)
+        # What a router shares with the app's other parts (the poller link's command desk,
+        # which the console's "probe now" uses): named on the router, set on app.state.
+        for key, value in getattr(router, "app_state", {}).items():
+            setattr(app.state, key, value)
 
     @app.middleware("http")
     async def access_log(

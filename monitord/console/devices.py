@@ -18,7 +18,7 @@ from monitord.console import charts, device_view
 from monitord.console.accounts import Session
 from monitord.console.probing import ProbeDesk
 from monitord.console.routes import form_of, who
-from monitord.console.web import console_of, lang_of, render
+from monitord.console.web import commands_of, console_of, lang_of, render
 from monitord.present import i18n
 
 _log = log.get("monitord.console")
@@ -52,6 +52,7 @@ def add_routes(r: APIRouter) -> None:
             "d": view,
             "svgs": [charts.svg(c, view.site.timezone, words["time"]) for c in view.charts],
             "probe": desk_of(request).results.get(view.device.id),
+            "channel": commands_of(request) is not None,  # probe now reaches site pollers
             "notice": notice if notice in _NOTICES else "",
             "state_word": i18n.t(view.state.state if view.state else "pending", lang),
             "t": lambda key: i18n.t(key, lang),
@@ -97,12 +98,13 @@ def add_routes(r: APIRouter) -> None:
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
         here = f"/console/devices/{site}/{device}"
-        if found[0].poller != "local":
-            # No command channel to a site poller yet (sites/: config down, journal up).
+        via = commands_of(request)
+        if found[0].poller != "local" and via is None:
+            # This daemon does not serve the poller link: no way to the site's poller.
             return RedirectResponse(here + "?done=probe_remote", status.HTTP_303_SEE_OTHER)
         refused = await desk_of(request).run(config, found[1], console.clock.now(),
-                                             lang_of(request))  # fmt: skip
+                                             lang_of(request), via)  # fmt: skip
         _log.info("probe via console", device=device, user=session.user.name,
-                  refused=refused or "")  # fmt: skip
+                  poller=found[0].poller, refused=refused or "")  # fmt: skip
         done = refused or "probed"
         return RedirectResponse(f"{here}?done={done}#probe", status.HTTP_303_SEE_OTHER)

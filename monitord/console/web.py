@@ -29,6 +29,7 @@ from monitord.console.oauth_state import States
 from monitord.console.oauth_wire import WecomTokens
 from monitord.present import i18n
 from monitord.present.devices import local
+from monitord.sites.commands import Commands
 from monitord.store import Store
 
 COOKIE: Final = "monitord_session"
@@ -72,6 +73,13 @@ def console_of(request: Request) -> Console:
     if not found.config().console.enabled:
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     return found
+
+
+def commands_of(request: Request) -> Commands | None:
+    """The poller link's command desk (sites/commands.py: probe now and discover at a site
+    poller), when this app serves the link (sites/routes.py); the daemon always does."""
+    found = getattr(request.app.state, "commands", None)
+    return found if isinstance(found, Commands) else None
 
 
 def lang_of(request: Request) -> str:

@@ -760,6 +760,40 @@ CONSOLE: dict[str, tuple[str, str]] = {
         "Probe runs at the site poller — not available yet.",
         "该站点由现场采集器检测——暂不支持立即检测。",
     ),
+    "probe_at_poller": ("Runs at the site poller", "由现场采集器执行检测"),
+    "probe_ran_local": ("Probed by the centre", "由中心执行检测"),
+    "probe_ran_at": ("Probed by the site poller", "由现场采集器执行检测"),
+    # the command channel to site pollers (sites/commands.py)
+    "cmd_unknown_poller": ("The site's poller is not enrolled.", "该站点的现场采集器尚未注册。"),
+    "cmd_revoked": ("The site's poller is revoked.", "该站点的现场采集器已被吊销。"),
+    "cmd_silent": (
+        "The site's poller is silent (no heartbeat): it cannot take commands now.",
+        "该站点的现场采集器失联（无心跳），暂时无法执行命令。",
+    ),
+    "cmd_not_connected": (
+        "The site's poller is not connected to this centre.",
+        "该站点的现场采集器未连接到本中心。",
+    ),
+    "cmd_too_old": (
+        "The site's poller is too old to take commands: upgrade it.",
+        "该站点的现场采集器版本过旧，不支持命令，请升级。",
+    ),
+    "cmd_busy": ("The site's poller has too many commands waiting.", "现场采集器待执行命令过多。"),
+    "cmd_not_delivered": (
+        "The site's poller did not take the command in time.",
+        "现场采集器未及时接收命令。",
+    ),
+    "cmd_timeout": ("The site's poller did not answer in time.", "现场采集器未在时限内回复。"),
+    "cmd_failed": ("The command failed at the site's poller.", "命令在现场采集器上执行失败。"),
+    "cmd_no_device": (
+        "The site's poller does not know this device yet.",
+        "现场采集器尚未收到该设备的配置。",
+    ),
+    "cmd_discovering": (
+        "A discovery is already running at this site.",
+        "该站点已有一次设备发现正在进行。",
+    ),
+    "cmd_unknown_command": ("No such command.", "没有该命令。"),
     "probe_reachable": ("Reachable", "设备可达"),
     "probe_unreachable": ("NOT reachable", "设备不可达"),
     "probe_timeout": ("The probe did not finish in time.", "检测超时未完成。"),

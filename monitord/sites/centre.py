@@ -18,6 +18,7 @@ from monitord import log
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.health.tracker import HealthTracker, Transition
+from monitord.sites.commands import COMMANDS_MINOR, Commands
 from monitord.sites.enrolment import poller_config, revision
 from monitord.sites.skew import SKEWED, corrected, offset
 from monitord.sites.wire import (
@@ -61,6 +62,7 @@ class PollerCentre:
         self._changed = asyncio.Event()  # set (and replaced) when the configuration changes
         self.waiting = 0  # long polls held now
         self._holding: dict[str, asyncio.Event] = {}  # poller -> its held request's release
+        self.commands = Commands(store, clock, config)  # handed out with the long poll
 
     def config_changed(self) -> None:
         """The daemon reloaded its configuration: answer the waiting pollers now."""
@@ -72,7 +74,9 @@ class PollerCentre:
     ) -> ConfigOut | None:
         """A long poll: its configuration as soon as its revision is not `known`, or None
         after `wait` seconds. Woken by `config_changed`; it also looks again every few
-        seconds, since a secret's file may change without a reload."""
+        seconds, since a secret's file may change without a reload. To a 1.2 poller it
+        also answers as soon as commands wait for it (sites/commands.py): the one held
+        connection carries them, so nothing else needs to be open."""
         deadline = self._clock.monotonic() + wait
         # One held request per poller: a new one (a reconnect, a duplicate) answers the old.
         superseded = self._holding.pop(poller.id, None)
@@ -90,8 +94,15 @@ class PollerCentre:
     async def _wait_for_change(
         self, poller: PollerRecord, minor: int, known: str, deadline: float, mine: asyncio.Event
     ) -> ConfigOut | None:
+        orders = minor >= COMMANDS_MINOR
         while True:
             out = self.configuration(poller, minor)
+            if orders and self.commands.waiting(poller.id):
+                commands, cancel = self.commands.take(poller.id)
+                update = {"commands": commands or None, "cancel": cancel or None}
+                if out.revision == known:
+                    update["config"] = None  # unchanged: the orders alone
+                return out.model_copy(update=update)
             left = deadline - self._clock.monotonic()
             if out.revision != known or left <= 0 or mine.is_set():
                 return out if out.revision != known else None
@@ -100,6 +111,8 @@ class PollerCentre:
                 asyncio.ensure_future(mine.wait()),
                 asyncio.ensure_future(self._clock.sleep(min(left, _RELOOK))),
             ]
+            if orders:
+                waits.append(asyncio.ensure_future(self.commands.wake(poller.id).wait()))
             try:
                 await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -108,7 +121,8 @@ class PollerCentre:
 
     def configuration(self, poller: PollerRecord, minor: int = 0) -> ConfigOut:
         """Its configuration; from wire 1.1 on with its watches and their secrets."""
-        projected = poller_config(self._config(), poller.sites, watches=minor >= 1)
+        projected = poller_config(self._config(), poller.sites, watches=minor >= 1,
+                                  discovery=minor >= COMMANDS_MINOR)  # fmt: skip
         return ConfigOut(
             poller=poller.id, revision=revision(projected, poller.key), config=projected
         )

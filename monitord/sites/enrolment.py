@@ -17,6 +17,7 @@ from typing import Any
 
 from monitord import log
 from monitord.config import Config, SecretRef, SecretUnavailable
+from monitord.config.models import Site
 
 CODE_VALID = dt.timedelta(hours=24)
 _DEVICE = {"id", "name", "kind", "address", "site", "criticality", "icmp"}
@@ -39,12 +40,16 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def poller_config(config: Config, sites: tuple[str, ...], watches: bool = False) -> dict[str, Any]:
+def poller_config(
+    config: Config, sites: tuple[str, ...], watches: bool = False, discovery: bool = False
+) -> dict[str, Any]:
     """The part of the configuration a poller needs: its sites, polled by itself, their
     devices and the confirmation settings, so SOFT->HARD is judged at the site as it is
     here. With `watches` (wire 1.1) the devices' SNMP, TCP and ONVIF settings and the trap
     receiver's come too, each secret reference resolved into `secrets` (see `_secrets`);
-    without, ICMP only and no secret leaves the centre."""
+    without, ICMP only and no secret leaves the centre. With `discovery` (wire 1.2) each
+    site's `discovery` settings come too, their credentials resolved the same way: a
+    discover command runs at the site with them (sites/orders.py)."""
     own = set(sites)
     mine = [d for d in config.devices if d.site in own]
     ids = {d.id for d in mine}
@@ -66,11 +71,7 @@ def poller_config(config: Config, sites: tuple[str, ...], watches: bool = False)
                 del raw[block]
         devices.append(raw)
     out: dict[str, Any] = {
-        "sites": [
-            {**s.model_dump(mode="json", include={"id", "name", "timezone"}), "poller": "local"}
-            for s in config.sites
-            if s.id in own
-        ],
+        "sites": [_site(s, discovery, secrets_out) for s in config.sites if s.id in own],
         "devices": devices,
         "icmp": config.icmp.model_dump(mode="json", exclude_none=True),
         "flapping": config.flapping.model_dump(mode="json"),
@@ -86,6 +87,17 @@ def poller_config(config: Config, sites: tuple[str, ...], watches: bool = False)
             _log.warning("secret unavailable; the poller receives no traps", error=str(exc))
     if watches:
         out["secrets"] = secrets_out
+    return out
+
+
+def _site(site: Site, discovery: bool, secrets_out: dict[str, str]) -> dict[str, Any]:
+    out = {**site.model_dump(mode="json", include={"id", "name", "timezone"}), "poller": "local"}
+    if discovery and site.discovery is not None:
+        try:
+            out["discovery"] = _secrets(site.discovery.model_dump(mode="json"), secrets_out)
+        except SecretUnavailable as exc:
+            _log.warning("secret unavailable; the poller cannot discover this site",
+                         site=site.id, error=str(exc))  # fmt: skip
     return out
 
 

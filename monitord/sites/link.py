@@ -18,7 +18,17 @@ import httpx
 from pydantic import BaseModel
 
 from monitord import __version__
-from monitord.sites.wire import LONG_POLL, MINOR, PREFIX, WIRE, ConfigOut, PushIn, PushOut
+from monitord.sites.wire import (
+    LONG_POLL,
+    MINOR,
+    PREFIX,
+    WIRE,
+    ConfigOut,
+    PushIn,
+    PushOut,
+    Update,
+    UpdateOut,
+)
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -54,15 +64,20 @@ def fingerprint(pem: str) -> str:
 
 
 class Link:
-    def __init__(self, centres: list[str], token: str, pins: Path, timeout: float = 10.0) -> None:
+    def __init__(
+        self, centres: list[str], token: str, pins: Path, timeout: float = 10.0,
+        speaks: int = MINOR,
+    ) -> None:  # fmt: skip
+        # `speaks`: the wire's minor version offered (below MINOR only to test an old one)
         self._centres, self._token, self._timeout = list(centres), token, timeout
+        self.speaks = speaks
         self._client = httpx.AsyncClient(
             verify=pinned_context(pins),
             timeout=timeout,
             headers={
                 "authorization": f"Bearer {token}",
                 "user-agent": f"monitord/{__version__}",
-                WIRE: str(MINOR),
+                WIRE: str(speaks),
             },
         )
         self.centre: str | None = None  # the one that answered last
@@ -87,6 +102,13 @@ class Link:
         return await self._call(
             "GET", "/config", ConfigOut, None, {"wait": known}, LONG_POLL + self._timeout
         )
+
+    async def answer(self, command_id: str, update: Update) -> UpdateOut:
+        """A command's update (wire 1.2); the answer says whether to stop."""
+        out = await self._call("POST", f"/commands/{command_id}", UpdateOut,
+                               update.model_dump_json())  # fmt: skip
+        assert out is not None
+        return out
 
     async def _call(
         self,
@@ -122,7 +144,7 @@ class Link:
                 continue
             self.centre = centre
             said = response.headers.get(WIRE, "0")
-            self.minor = min(int(said), MINOR) if said.isdigit() else 0
+            self.minor = min(int(said), self.speaks) if said.isdigit() else 0
             return model.model_validate_json(response.content)
         raise LinkDown("; ".join(failures))
 

@@ -36,9 +36,10 @@ from monitord.scheduler import Scheduler
 from monitord.sites.identity import CONFIG, JOURNAL, PINS, SECRETS, Identity, write_private
 from monitord.sites.journal import Journal
 from monitord.sites.link import Link, LinkDown, LinkRefused
+from monitord.sites.orders import Orders
 from monitord.sites.sitestore import SiteStore
 from monitord.sites.skew import MAX_ROUND_TRIP
-from monitord.sites.wire import MAX_BATCH, ConfigOut, PushIn
+from monitord.sites.wire import MAX_BATCH, MINOR, ConfigOut, PushIn
 from monitord.sites.wire import Clock as WireClock
 from monitord.store.records import MetricHour
 from monitord.supervise import Backoff, Supervisor, retry
@@ -117,9 +118,14 @@ class Uplink:
 
 
 class PollerDaemon:
-    def __init__(self, state_dir: Path, clock: Clock | None = None, heartbeat: float = 5.0) -> None:
+    def __init__(
+        self, state_dir: Path, clock: Clock | None = None, heartbeat: float = 5.0,
+        speaks: int = MINOR,
+    ) -> None:  # fmt: skip
         self.state_dir, self.clock, self.heartbeat = state_dir, clock or SystemClock(), heartbeat
+        self.speaks = speaks  # the wire's minor version (an older one only in tests)
         self._stop = asyncio.Event()
+        self.orders: Orders | None = None  # the centre's commands, while running
 
     def stop(self) -> None:
         self._stop.set()
@@ -131,7 +137,8 @@ class PollerDaemon:
         async with AsyncExitStack() as stack:
             journal = Journal(self.state_dir / JOURNAL)
             stack.callback(journal.close)
-            link = Link(list(identity.centres), identity.token, self.state_dir / PINS)
+            link = Link(list(identity.centres), identity.token, self.state_dir / PINS,
+                        speaks=self.speaks)  # fmt: skip
             stack.push_async_callback(link.close)
             given = await self._configuration(link)
             config = _as_config(given, self.state_dir)
@@ -160,10 +167,13 @@ class PollerDaemon:
                 if kind.wanted(config) and (opened := await _open(kind, deps)) is not None:
                     watches[kind.name] = opened
             uplink = Uplink(journal, link, self.clock, self.heartbeat, given.revision)
+            current = [config]  # the latest, for the centre's commands
+            orders = self.orders = Orders(link, lambda: current[0], self.clock)
+            stack.push_async_callback(orders.close)
 
             async def adopt(new: ConfigOut) -> None:
                 self._save(new)
-                changed = _as_config(new, self.state_dir)
+                changed = current[0] = _as_config(new, self.state_dir)
                 fleet.apply(changed)
                 for kind in WATCHES:
                     running = watches.get(kind.name)
@@ -189,7 +199,9 @@ class PollerDaemon:
                     return _FOLLOW_RETRY
                 except LinkRefused:
                     return _FOLLOW_RETRY * 12
-                if new is not None and new.revision != uplink.revision:
+                if new is not None and (new.commands or new.cancel):
+                    orders.take(new.commands or (), new.cancel or ())  # run beside polling
+                if new is not None and new.config is not None and new.revision != uplink.revision:
                     uplink.revision = new.revision
                     await adopt(new)
                 return 0.0
@@ -246,7 +258,8 @@ class PollerDaemon:
         return given
 
     def _save(self, given: ConfigOut) -> None:
-        write_private(self.state_dir / CONFIG, given.model_dump_json())
+        kept = given.model_copy(update={"commands": None, "cancel": None})  # not for a restart
+        write_private(self.state_dir / CONFIG, kept.model_dump_json(exclude_none=True))
 
 
 class _NoHours:
@@ -284,6 +297,8 @@ async def _stop_all(watches: dict[str, Watch]) -> None:
 def _as_config(given: ConfigOut, state_dir: Path) -> Config:
     """The poller's Config; the secrets that came with it are written to files of their own
     (0600, in a 0700 folder) and the devices refer to those, as an operator's would."""
+    if given.config is None:
+        raise ValueError("an answer without a configuration is not one to poll from")
     raw = dict(given.config)
     secrets = raw.pop("secrets", {})
     folder = state_dir / SECRETS

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ValidationError
 from monitord import log
 from monitord.clock import Clock
 from monitord.sites.centre import NotYours, PollerCentre
+from monitord.sites.commands import COMMANDS_MINOR
+from monitord.sites.commands import NotYours as NotYourCommand
 from monitord.sites.enrolment import new_token, normal_code
 from monitord.sites.wire import (
     LONG_POLL,
@@ -29,6 +31,8 @@ from monitord.sites.wire import (
     EnrolOut,
     PushIn,
     PushOut,
+    Update,
+    UpdateOut,
 )
 from monitord.store import Store
 from monitord.store.pollers import EnrolRefused, PollerRecord
@@ -63,6 +67,7 @@ async def _body(request: Request, model: type[_M]) -> _M:
 
 def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["pollers"])
+    router.app_state = {"commands": centre.commands}  # type: ignore[attr-defined]
 
     async def caller(request: Request) -> PollerRecord:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -97,6 +102,7 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
         after LONG_POLL seconds."""
         poller = await caller(request)
         minor = _minor(request, response)
+        centre.commands.heard(poller.id, minor)
         if wait is None:
             return centre.configuration(poller, minor)
         if len(wait) > 64:
@@ -112,13 +118,30 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
         """Journal entries in sequence order, and a heartbeat; answers the acknowledged seq."""
         poller = await caller(request)  # before a byte of the body is read
         body = await _body(request, PushIn)
+        minor = _minor(request, response)
+        centre.commands.heard(poller.id, minor)
         try:
-            return await centre.push(poller, body, _minor(request, response))
+            return await centre.push(poller, body, minor)
         except NotYours as exc:
             _log.warning("poller wrote a device of another site", poller=poller.id, device=str(exc))
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"device {exc} is not on a site of poller {poller.id}"
             ) from None
+
+    @router.post("/commands/{command_id}")
+    async def answer(request: Request, response: Response, command_id: str) -> UpdateOut:
+        """A command's update (wire 1.2), only from the poller it was given to."""
+        poller = await caller(request)
+        if _minor(request, response) < COMMANDS_MINOR:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "commands need wire 1.2")
+        body = await _body(request, Update)
+        try:
+            cancelled = centre.commands.answer(poller.id, command_id, body)
+        except NotYourCommand:
+            # Another poller's order and an unknown one look the same: nothing to learn.
+            _log.warning("poller answered a command not its own", poller=poller.id)
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such command") from None
+        return UpdateOut(cancelled=cancelled)
 
     return router
 

@@ -19,7 +19,7 @@ PREFIX = "/api/poller/v1"
 # minor version it speaks, a centre answers with the one it uses for this exchange; either
 # side without the header is 1.0 and gets exactly the 1.0 bodies.
 WIRE = "x-monitord-wire"
-MINOR = 1
+MINOR = 2  # 1.1: watches, secrets, long poll, clock; 1.2: commands (sites/commands.py)
 LONG_POLL = 25.0  # seconds a centre holds `GET /config?wait=REVISION` before its 304
 MAX_BATCH = 500  # entries per push; a backlog goes up in several pushes, in order
 MAX_BODY = 1 << 20  # bytes of one request body
@@ -127,10 +127,37 @@ class PushOut(_Wire):
     answered_at: AwareDatetime | None = None  # ...and when it answered
 
 
+class Command(_Wire):
+    """An order from the centre (wire 1.2): run `kind` now and answer to /commands/{id}."""
+
+    id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    kind: Literal["probe", "discover"]
+    args: dict[str, Any] = {}
+    timeout: float = Field(gt=0, le=3600)  # seconds the centre waits for the result
+
+
 class ConfigOut(_Wire):
-    """What the poller polls: its sites, their devices and the ICMP settings."""
+    """What the poller polls: its sites, their devices and the ICMP settings. To a 1.2
+    poller a held long poll is also answered when commands wait for it: then `config` is
+    left out if its revision did not change."""
 
     v: Literal[1] = VERSION
     poller: str
     revision: str
-    config: dict[str, Any]
+    config: dict[str, Any] | None = None  # always there for a 1.0 or 1.1 poller
+    commands: tuple[Command, ...] | None = Field(default=None, max_length=64)
+    cancel: tuple[str, ...] | None = Field(default=None, max_length=64)  # ids to stop
+
+
+class Update(_Wire):
+    """A command's answer (wire 1.2), `POST /commands/{id}`: "accepted" at once, then any
+    number of "progress", then one "result" or "failed" (its `data`: {"error": ...})."""
+
+    v: Literal[1] = VERSION
+    kind: Literal["accepted", "progress", "result", "failed"]
+    data: dict[str, Any] = {}
+
+
+class UpdateOut(_Wire):
+    v: Literal[1] = VERSION
+    cancelled: bool  # the centre gave up on it: stop
