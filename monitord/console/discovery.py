@@ -9,6 +9,7 @@ where the run happens is discovery/runner.py's (a poller site waits for its chan
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Final
 
@@ -89,6 +90,13 @@ def changes(run: Run, config: Config, lang: str) -> list[Change]:
     return out
 
 
+def _instant(text: object) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None  # shown as "-"
+
+
 def _site(request: Request, session: Session, site_id: str) -> Site:
     found = device_view.site_of(console_of(request).config(), session.user, site_id)
     if found is None:
@@ -112,6 +120,8 @@ def discovery_router() -> APIRouter:
         notice = request.query_params.get("done", "")
         config = console.config()
         applied = await asyncio.to_thread(ledger.recent, config.state_dir, found.id)
+        for entry in applied:
+            entry["at"] = _instant(entry.get("at"))
         values = {
             "site": found, "run": run, "reason": why_not(console, found),
             "poller": found.poller, "notice": notice if notice in _NOTICES else "",

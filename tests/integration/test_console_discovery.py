@@ -22,7 +22,7 @@ from tests.support.disc_console import PASSWORD, DiscLab, csrf_of
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DiscLab]:
     # One daemon for the module (its start is most of the time); each test leaves no run.
-    with DiscLab(tmp_path_factory.mktemp("disc")) as made:
+    with DiscLab(tmp_path_factory.mktemp("disc"), listen=0.4) as made:
         yield made
 
 
@@ -80,9 +80,9 @@ async def test_start_watch_review_apply_reload_and_a_second_run_is_empty(lab: Di
     feed = await events(mgr, "s1")
     frames = [data for name, data in feed if name == "grid"]
     assert frames and feed[-1][0] == "done"
-    assert f"{lab.net}.0/29" in frames[0] and "addresses probed" in frames[0]
-    counts = [int(m) for f in frames for m in re.findall(r'class="probed">(\d+) / 6<', f)]
-    assert counts and counts == sorted(counts)  # probes only go up, out of the /29's 6 hosts
+    assert f"{lab.net}.0/29" in frames[0] and 'class="addresses">6<' in frames[0]  # a /29
+    counts = [int(m) for f in frames for m in re.findall(r'class="probed">(\d+)<', f)]
+    assert len(counts) >= 2 and counts == sorted(counts) and counts[-1] > 0  # going up, live
     page = await mgr.get("/console/discovery/s1")
     shown = re.findall(r'class="change ch-(\w+)">.*?<b>[^<]+</b> ([\w-]+)', page.text, re.DOTALL)
     assert sorted(shown) == [("address", "gate-1"), ("facts", "gate-1"), ("missing", "lost-1"),

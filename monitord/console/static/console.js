@@ -27,7 +27,10 @@
   feed.addEventListener("grid", function (e) { grid.innerHTML = e.data; fresh(); tick(); });
   feed.addEventListener("tick", fresh);
   var over = false;
-  feed.addEventListener("done", function () { over = true; feed.close(); window.location.reload(); });
+  feed.addEventListener("done", function () { over = true; feed.close();
+    if (window.location.search) window.location.replace(window.location.pathname); // drop ?done=
+    else window.location.reload();
+  });
   feed.onerror = function () { if (!over) lost(); };
   setInterval(function () { if (!over && Date.now() - seen > 5000) lost(); }, 1000);
 })();
