@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs chrom
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[DiscLab]:
-    with DiscLab(tmp_path, listen=0.8) as made:  # long enough to see the run under way
+    with DiscLab(tmp_path, listen=0.6) as made:  # long enough to see the run under way
         yield made
 
 
