@@ -57,6 +57,7 @@ class Change:
     item: Item
     writable: bool
     notes: tuple[str, ...]
+    evidence: str  # the item's detail in the reader's language
 
 
 def desk_of(request: Request) -> DiscoveryDesk:
@@ -86,8 +87,17 @@ def changes(run: Run, config: Config, lang: str) -> list[Change]:
         if kind == "parent" and parents.get(item.device):
             kind = "parent_wrong"  # the topology proves a typed parent wrong
         notes = tuple(i18n.t(note, lang) for note in item.notes)
-        out.append(Change(n, kind, item, writable(item), notes))
+        out.append(Change(n, kind, item, writable(item), notes, evidence(item, lang)))
     return out
+
+
+def evidence(item: Item, lang: str) -> str:
+    if not item.why:
+        return item.detail
+    try:
+        return i18n.word(i18n.CONSOLE, item.why, lang).format(**item.args)
+    except (KeyError, IndexError, ValueError):
+        return item.detail  # a word whose values changed: the English detail still says it
 
 
 def _instant(text: object) -> dt.datetime | None:

@@ -69,3 +69,15 @@ def test_the_ledger_keeps_who_applied_what_and_skips_a_damaged_line(tmp_path: Pa
     assert (entry["console_user"], entry["added"], entry["changes"][0]["device"]) == (
         "li", ["cam-1"], "cam-1",
     )  # fmt: skip
+
+
+def test_the_evidence_is_shown_in_the_readers_language_and_falls_back_to_the_detail() -> None:
+    from monitord.console.discovery import evidence
+
+    args = {"configured": "sw-02", "parent": "sw-05", "port": "14"}
+    wrong = Item("parent", "cam-07", "10.1.0.7", "cam-07 is configured under sw-02 but its MAC is "
+                 "on sw-05 port 14", {"parents": ["sw-05"]}, why="ev_parent_port", args=args)  # fmt: skip
+    assert evidence(wrong, "en") == "configured under sw-02, but its MAC is on sw-05 port 14"
+    assert evidence(wrong, "zh") == "配置的上级为 sw-02，但其 MAC 出现在 sw-05 端口 14"
+    odd = Item("address", "cam-07", "10.1.0.7", "was 10.1.0.9", why="ev_address", args={})
+    assert evidence(odd, "zh") == "was 10.1.0.9"
