@@ -94,8 +94,11 @@ def changes(run: Run, config: Config, lang: str) -> list[Change]:
 def evidence(item: Item, lang: str) -> str:
     if not item.why:
         return item.detail
+    args = dict(item.args)
+    if item.why == "ev_facts":  # the archive's own names of the fields to fill
+        args["fields"] = ", ".join(i18n.field(k, lang) for k in item.record)
     try:
-        return i18n.word(i18n.CONSOLE, item.why, lang).format(**item.args)
+        return i18n.word(i18n.CONSOLE, item.why, lang).format(**args)
     except (KeyError, IndexError, ValueError):
         return item.detail  # a word whose values changed: the English detail still says it
 

@@ -81,3 +81,6 @@ def test_the_evidence_is_shown_in_the_readers_language_and_falls_back_to_the_det
     assert evidence(wrong, "zh") == "配置的上级为 sw-02，但其 MAC 出现在 sw-05 端口 14"
     odd = Item("address", "cam-07", "10.1.0.7", "was 10.1.0.9", why="ev_address", args={})
     assert evidence(odd, "zh") == "was 10.1.0.9"
+    gaps = Item("facts", "cam-07", "10.1.0.7", "vendor, serial", {"vendor": "Dahua", "serial": "1"},
+                why="ev_facts", args={"fields": "vendor, serial"})  # fmt: skip
+    assert evidence(gaps, "zh") == "记录缺少：厂商, 序列号"
