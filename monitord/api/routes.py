@@ -272,5 +272,5 @@ def create_app(
     from monitord.console.routes import mount_console
     from monitord.console.web import Console
 
-    mount_console(app, Console(store, config, clock, AttemptLimiter(), host))
+    mount_console(app, Console(store, config, clock, AttemptLimiter(), host=host))
     return app
