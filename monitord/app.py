@@ -30,6 +30,7 @@ from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
 from monitord.checks.icmp.watch import Fleet
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
+from monitord.console.host import Host
 from monitord.console.links import Links
 from monitord.discovery.drift import TableWatch
 from monitord.health.recorder import Recorder
@@ -79,6 +80,7 @@ class Daemon:
         self.api_port: int | None = None
         self._stop = asyncio.Event()
         self._reloading: asyncio.Task[None] | None = None
+        self._reload_ok = True  # how the newest reload ended
         self._deps: Deps | None = None
         self._watches: dict[str, Watch] = {}  # by the protocol's name, as in WATCHES
         self._desk: TicketDesk[Routing] | None = None
@@ -184,8 +186,13 @@ class Daemon:
             )
             self.registry.register(PollerCollector(lambda: silence.pollers))
             links = [poller_router(store, self.clock, centre)]
+            host = Host(
+                self.config_path,
+                lambda name, job: self.supervisor.once(name, job),
+                partial(self.reload_now, store, fleet, scheduler),
+            )
             self.api_port = await serve_api(
-                stack, store, lambda: self.config, self.clock, links, self.api_socket
+                stack, store, lambda: self.config, self.clock, links, self.api_socket, host
             )
             scheduler.set_devices(fleet.intervals())
 
@@ -290,6 +297,16 @@ class Daemon:
         if self._reloading is None or self._reloading.done():
             self._reloading = self.supervisor.once("reload", self._reload(store, fleet, scheduler))
 
+    async def reload_now(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> bool:
+        """The SIGHUP path, awaited (the console's discovery apply); whether it took. A
+        reload already under way may have read the files before they changed: one more."""
+        while self._reloading is not None and not self._reloading.done():
+            await asyncio.wait({self._reloading})  # not cancelled with the caller
+        self._reload_soon(store, fleet, scheduler)
+        assert self._reloading is not None
+        await asyncio.wait({self._reloading})
+        return self._reload_ok
+
     async def _reload(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> None:
         _log.info("reloading configuration", path=str(self.config_path))
         try:
@@ -297,6 +314,7 @@ class Daemon:
         except Exception as exc:  # noqa: BLE001 - any failure to load is a rejected file
             self.metrics.reloads.labels("failure").inc()
             self.metrics.last_reload_ok.set(0)
+            self._reload_ok = False
             _log.error(
                 "configuration rejected; the running one stays",
                 errors=[str(issue) for issue in exc.issues]
@@ -332,6 +350,7 @@ class Daemon:
             self._centre.config_changed()  # long-polling site pollers get it now
         self.metrics.reloads.labels("success").inc()
         self.metrics.last_reload_ok.set(1)
+        self._reload_ok = True
 
     async def _sync_archive(self, store: Store, config: Config) -> None:
         diff = await asyncio.to_thread(

@@ -29,6 +29,7 @@ from monitord.config import Config
 from monitord.config.contracts import FaultKind, TicketClass
 from monitord.config.models import ApiRole
 from monitord.console.accounts import AttemptLimiter
+from monitord.console.host import Host
 from monitord.notify.messages import Routing
 from monitord.present.actions import ACTIONS
 from monitord.store import ActiveTicketExists, Store, StoreError, TicketConflict
@@ -63,10 +64,12 @@ Caller = Annotated[Principal, Depends(_caller)]
 
 
 def create_app(
-    store: Store, config: Callable[[], Config], clock: Clock, routers: Sequence[APIRouter] = ()
-) -> FastAPI:
+    store: Store, config: Callable[[], Config], clock: Clock, routers: Sequence[APIRouter] = (),
+    host: Host | None = None,
+) -> FastAPI:  # fmt: skip
     """The ASGI app; `config` returns the daemon's current configuration (it reloads).
-    `routers` are mounted as they are (the site pollers' link, monitord/sites/routes.py)."""
+    `routers` are mounted as they are (the site pollers' link, monitord/sites/routes.py);
+    `host`: what the running daemon lends the console (console/host.py)."""
     app = FastAPI(
         title="monitord",
         version=__version__,
@@ -269,5 +272,5 @@ def create_app(
     from monitord.console.routes import mount_console
     from monitord.console.web import Console
 
-    mount_console(app, Console(store, config, clock, AttemptLimiter()))
+    mount_console(app, Console(store, config, clock, AttemptLimiter(), host=host))
     return app

@@ -15,6 +15,7 @@ from monitord import log
 from monitord.api.routes import create_app
 from monitord.clock import Clock
 from monitord.config import Config
+from monitord.console.host import Host
 from monitord.store import Store
 
 _log = log.get("monitord.api")
@@ -47,10 +48,11 @@ class ApiServer:
         clock: Clock,
         routers: Sequence[APIRouter] = (),
         sock: socket.socket | None = None,
+        host: Host | None = None,
     ) -> None:
         self._config = config
         self._sock = sock  # already listening (the demo's, bound outside its namespace)
-        self.app = create_app(store, config, clock, routers)
+        self.app = create_app(store, config, clock, routers, host)
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.port: int | None = None
@@ -106,12 +108,13 @@ async def serve_api(
     clock: Clock,
     routers: Sequence[APIRouter] = (),
     sock: socket.socket | None = None,
+    host: Host | None = None,
 ) -> int | None:
     """Start the API if it or the console is enabled, stopped when `stack` closes; returns
     its port (the console is served by the same server)."""
     if not (config().api.enabled or config().console.enabled):
         return None
-    server = ApiServer(store, config, clock, routers, sock)
+    server = ApiServer(store, config, clock, routers, sock, host)
     await server.start()
     stack.push_async_callback(server.stop)
     return server.port

@@ -42,25 +42,16 @@ def discover_command(
     """Find cameras, NVRs and switches in a site's configured ranges and propose inventory
     changes; never edits the configuration."""
     from monitord.cli.discover_view import live
-    from monitord.discovery.propose import include_yaml, propose
-    from monitord.discovery.run import Status, discover
-    from monitord.discovery.scope import Scope, ScopeError, networks
+    from monitord.discovery.plan import PlanError, plan, probe, proposal
+    from monitord.discovery.propose import include_yaml
+    from monitord.discovery.run import Status
 
     config, lang = obj.config(), obj.lang
-    site = next((s for s in config.sites if s.id == site_id), None)
-    if site is None:
-        fail(f"{site_id}: {i18n.t('no_site', lang)}", EXIT_USAGE)
-    if site.discovery is None:
-        fail(f"{site_id}: {i18n.t('no_discovery', lang)}", EXIT_USAGE)
     try:
-        allowed = networks(site.discovery.ranges)
-        scope = Scope(networks(ranges) if ranges else allowed)
-    except ScopeError as exc:
-        fail(str(exc), EXIT_USAGE)
-    outside = scope.within(allowed)
-    if outside:
-        shown = ", ".join(str(n) for n in outside)
-        fail(f"{shown}: {i18n.t('outside_ranges', lang)}", EXIT_USAGE)
+        p = plan(config, site_id, ranges)
+    except PlanError as exc:
+        fail(f"{exc.subject}: {i18n.t(exc.key, lang)}" if exc.key else exc.subject, EXIT_USAGE)
+    site = p.site
     if write is not None and write.resolve() == obj.config_path.resolve():
         fail(i18n.t("not_main_config", lang), EXIT_USAGE)
     if write is not None and apply_:
@@ -68,7 +59,7 @@ def discover_command(
     status = Status()
     try:
         with live(status, lang, quiet=as_json):
-            found = asyncio.run(discover(site.discovery, scope, obj.now, status))
+            found = asyncio.run(probe(p, obj.now, status))
     except KeyboardInterrupt:
         # Ctrl-C: asyncio.run cancelled the run (its sockets closed in their finally
         # blocks); nothing has been proposed or written yet. 130 = 128 + SIGINT.
@@ -76,8 +67,7 @@ def discover_command(
         sys.exit(128 + signal.SIGINT)
     # From here on the run is done: what remains (propose, write) finishes as one step.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    last = {mac: s.position for mac, s in obj.store(config).macs.last(site.id).items()}
-    items = propose(found, site.id, config.devices, last=last, gaps=True)
+    items = proposal(found, p, config, obj.store(config))
     if as_json:
         out = {
             "site": site.id, "sent": found.sent,
@@ -101,20 +91,19 @@ def discover_command(
 
         write_atomic(write, include_yaml(items).encode())
     if apply_:
-        _apply(obj, site.id, items, {d.id for d in config.devices}, config.state_dir, as_json)
+        _apply(obj, site.id, items, as_json)
 
 
-def _apply(
-    obj: Context, site: str, items: list[Item], known: set[str], state_dir: Path, quiet: bool
-) -> None:
-    from monitord.discovery.apply import ApplyError, apply, reload_daemon
+def _apply(obj: Context, site: str, items: list[Item], quiet: bool) -> None:
+    from monitord.discovery.apply import ApplyError, reload_daemon
+    from monitord.discovery.plan import apply_items
 
-    lang = obj.lang
+    lang, config = obj.lang, obj.config()
     try:
-        done = apply(obj.config_path, site, items, known)
+        done, _ = apply_items(obj.config_path, config, site, items, {"cli_user": _user()})
     except ApplyError as exc:
         fail(str(exc), EXIT_FAILED)
-    pid = reload_daemon(state_dir) if done.added or done.updated else None
+    pid = reload_daemon(config.state_dir) if done.added or done.updated else None
     if quiet:
         return  # --json: the change set above is the whole answer
 
@@ -127,6 +116,17 @@ def _apply(
         out(f"{device}: {i18n.t('disc_elsewhere', lang)}")
     if done.added or done.updated:
         out(i18n.t("disc_reloaded" if pid else "disc_no_daemon", lang))
+
+
+def _user() -> str:
+    """Who ran the command, for the apply ledger (the sudo caller rather than root)."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 COMMANDS = (discover_command,)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from monitord import log
-from monitord.console import monthly, oauth, signoff, survey, views, wallboard, work
+from monitord.console import discovery, monthly, oauth, signoff, survey, views, wallboard, work
 from monitord.console.accounts import AccountError, Role, Session
 from monitord.console.links import Links
 from monitord.console.web import (
@@ -72,6 +72,7 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
     ("POST", "/console/ops/windows/{window_id}/end"): WATCHERS,
     ("GET", "/console/ops/monthly"): WATCHERS,
     **work.ROUTES,  # the engineer's work forms, pause/resume and photos (console/work.py)
+    **discovery.ROUTES,  # a site's discovery runs and their proposals (console/discovery.py)
 }
 # A one-time link (console/links.py) is its own proof: it needs no session.
 PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
@@ -119,7 +120,7 @@ def console_router() -> APIRouter:
     # Each area's own router (its own prefix "/console"): its routes join this one's, so
     # the route-table test walks them too (include_router would nest them out of its sight).
     areas = (signoff.signoff_router(), survey.survey_router(), monthly.monthly_router(),
-             oauth.oauth_router())  # fmt: skip
+             oauth.oauth_router(), discovery.discovery_router())  # fmt: skip
     for area in areas:
         r.routes.extend(area.routes)
 

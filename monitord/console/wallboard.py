@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -59,21 +59,41 @@ def tiles(store: Store, config: Config, now: dt.datetime) -> list[Tile]:
     return sorted(out, key=lambda t: (_SEVERITY.index(t.state), -len(t.by_class), t.site_id))
 
 
-def _event(name: str, data: str) -> str:
+def event(name: str, data: str) -> str:
     lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
     return f"event: {name}\n{lines}\n"
+
+
+async def feed(
+    request: Request, console: Console, frame: Callable[[], Awaitable[str | None]],
+    poll: float = POLL,
+) -> AsyncIterator[str]:  # fmt: skip
+    """The console's live feed: `frame()` (an HTML fragment) as a `grid` event when it
+    changed, a `tick` otherwise; `frame()` answering None ends the feed with `done` (the
+    page then loads itself again: a discovery run's proposal). Bounded by LIFETIME."""
+    loop = asyncio.get_running_loop()
+    ends, last = loop.time() + LIFETIME, ""
+    yield "retry: 2000\n\n"
+    while loop.time() < ends and not await request.is_disconnected():
+        shown = await frame()
+        if shown is None:
+            yield event("done", "")
+            return
+        yield (
+            event("grid", shown)
+            if shown != last
+            else event("tick", console.clock.now().isoformat())
+        )
+        last = shown
+        await asyncio.sleep(poll)
 
 
 async def events(request: Request, console: Console, lang: str) -> AsyncIterator[str]:
     from monitord.console.web import fragment
 
-    loop = asyncio.get_running_loop()
-    ends, last = loop.time() + LIFETIME, ""
-    yield "retry: 2000\n\n"
-    while loop.time() < ends and not await request.is_disconnected():
-        now = console.clock.now()
-        found = await asyncio.to_thread(tiles, console.store, console.config(), now)
-        grid = fragment("_grid.html", lang, {"tiles": found}, console)
-        yield _event("grid", grid) if grid != last else _event("tick", now.isoformat())
-        last = grid
-        await asyncio.sleep(POLL)
+    async def grid() -> str:
+        found = await asyncio.to_thread(tiles, console.store, console.config(), console.clock.now())
+        return fragment("_grid.html", lang, {"tiles": found}, console)
+
+    async for chunk in feed(request, console, grid):
+        yield chunk

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.console.accounts import Accounts, AttemptLimiter, Role, Session
+from monitord.console.host import Host
 from monitord.console.oauth_state import States
 from monitord.console.oauth_wire import WecomTokens
 from monitord.present import i18n
@@ -63,6 +64,7 @@ class Console:
     # In-app sign-in (console/oauth.py): pending states, WeCom's cached app token.
     states: States = field(default_factory=States)
     wecom_tokens: WecomTokens = field(default_factory=WecomTokens)
+    host: Host | None = None  # the running daemon's (console/host.py)
 
     def accounts(self) -> Accounts:
         return Accounts(self.store, self.config().console)

@@ -33,6 +33,9 @@ class Item:
     detail: str
     record: Record = field(default_factory=dict)  # new: the whole record; else the update
     notes: tuple[str, ...] = ()  # i18n keys, e.g. "note_not_activated"
+    # `detail` for a reader in their language: the console's word `why` and its values
+    why: str = ""
+    args: Mapping[str, str] = field(default_factory=dict)
 
 
 def _slug(text: str) -> str:
@@ -85,9 +88,10 @@ def propose(
             known = k.by_address.get(cam.endpoint.address)
             if known is None:
                 why = f"ONVIF, no identity: {cam.error}"
-                items.append(
-                    Item("new", f"onvif-{cam.endpoint.address}", cam.endpoint.address, why)
-                )
+                said = {"error": str(cam.error)}
+                address = cam.endpoint.address
+                items.append(Item("new", f"onvif-{address}", address, why, why="ev_no_identity",
+                                  args=said))  # fmt: skip
             else:
                 seen.add(known.id)
             continue
@@ -105,33 +109,40 @@ def propose(
                 mac=cam.mac, parents=[parent] if parent else None,
             )  # fmt: skip
             detail = f"{cam.vendor} {cam.model} {cam.serial}{where}".split()
-            items.append(
-                Item(
-                    "new", str(record["id"]), cam.endpoint.address, " ".join(detail), record, notes
-                )
-            )
+            what = " ".join(f"{cam.vendor} {cam.model} {cam.serial}".split())
+            at = {"parent": parent or "", "port": _port(placed)} if where else {}
+            items.append(Item("new", str(record["id"]), cam.endpoint.address, " ".join(detail),
+                              record, notes, "ev_new_camera_at" if at else "ev_new_camera",
+                              {"what": what, **at}))  # fmt: skip
             continue
         seen.add(known.id)
         address = cam.endpoint.address
         missing = _gaps(known, vendor=cam.vendor, model=cam.model, serial=cam.serial, mac=cam.mac)
         if gaps and missing:
-            items.append(Item("facts", known.id, address, ", ".join(missing), missing))
+            items.append(Item("facts", known.id, address, ", ".join(missing), missing,
+                              why="ev_facts", args={"fields": ", ".join(missing)}))  # fmt: skip
         if known.address != address:
             items.append(Item("address", known.id, address, f"was {known.address}",
-                              {"address": address}))  # fmt: skip
+                              {"address": address}, why="ev_address",
+                              args={"old": known.address}))  # fmt: skip
         if cam.firmware and known.firmware and cam.firmware != known.firmware:
             items.append(Item("firmware", known.id, address, f"{known.firmware} -> {cam.firmware}",
-                              {"firmware": cam.firmware}))  # fmt: skip
+                              {"firmware": cam.firmware}, why="ev_firmware",
+                              args={"old": known.firmware, "new": cam.firmware}))  # fmt: skip
         before = (last or {}).get(cam.mac)
         now = (parent, _port(placed)) if parent and placed else None
         if before and now and before != now:
             items.append(Item("moved", known.id, address,
-                              f"{before[0]} port {before[1]} -> {now[0]} port {now[1]}"))  # fmt: skip
+                              f"{before[0]} port {before[1]} -> {now[0]} port {now[1]}",
+                              why="ev_moved", args={"old_switch": before[0], "old_port": before[1],
+                                                    "switch": now[0], "port": now[1]}))  # fmt: skip
         if parent and parent not in known.parents:
             configured = ", ".join(known.parents) or "(none)"
             items.append(Item("parent", known.id, address,
                               f"{known.id} is configured under {configured} but its MAC is on "
-                              f"{parent} port {_port(placed)}", {"parents": [parent]}))  # fmt: skip
+                              f"{parent} port {_port(placed)}", {"parents": [parent]},
+                              why="ev_parent_port", args={"configured": configured,
+                              "parent": parent, "port": _port(placed)}))  # fmt: skip
     items.extend(_missing(k, seen, in_scope))
     return items
 
@@ -174,14 +185,18 @@ def _switches(
         up = found.topology.switch_parents.get(switch_key(s))
         if up and up in ids:
             record["parents"] = [ids[up]]
-        items.append(Item("new", str(record["id"]), s.address, s.sys_descr[:80], record))
+        items.append(Item("new", str(record["id"]), s.address, s.sys_descr[:80], record,
+                          why="ev_new_switch", args={"descr": s.sys_descr[:80]}))  # fmt: skip
     for s in found.switches:  # configured switches the LLDP tree puts elsewhere
         up = found.topology.switch_parents.get(switch_key(s))
         known = k.by_id.get(ids[switch_key(s)])
         if known is not None and up is not None and up in ids and ids[up] not in known.parents:
             items.append(Item("parent", known.id, s.address,
                               f"{known.id} is configured under {', '.join(known.parents) or '(none)'}"
-                              f" but LLDP puts it below {ids[up]}", {"parents": [ids[up]]}))  # fmt: skip
+                              f" but LLDP puts it below {ids[up]}", {"parents": [ids[up]]},
+                              why="ev_parent_lldp", args={
+                                  "configured": ", ".join(known.parents) or "(none)",
+                                  "parent": ids[up]}))  # fmt: skip
     return ids
 
 
@@ -207,7 +222,8 @@ def _hubs(
             "icmp": {"enabled": False}, "location": f"{up} port {name}",
         }  # fmt: skip
         detail = f"{len(macs)} camera MACs on {up} port {name}, no LLDP neighbour"
-        items.append(Item("new", ident, address[key], detail, record, ("note_hub",)))
+        items.append(Item("new", ident, address[key], detail, record, ("note_hub",), "ev_hub",
+                          {"count": str(len(macs)), "switch": up, "port": name}))  # fmt: skip
     return out
 
 
@@ -215,7 +231,7 @@ def _missing(k: _Known, seen: set[str], in_scope: frozenset[str] | None) -> list
     if in_scope is None:
         return []
     return [
-        Item("missing", d.id, d.address, "configured, in the ranges, not seen")
+        Item("missing", d.id, d.address, "configured, in the ranges, not seen", why="ev_missing")
         for d in k.mine
         if d.id not in seen and d.address in in_scope and d.kind.value in ("camera", "nvr")
     ]

@@ -16,15 +16,21 @@
     });
   }
   setInterval(tick, 1000);
-  var grid = document.getElementById("grid");
+  // The live feed: the wallboard's grid, or a discovery run's progress (which says `done`).
+  var grid = document.querySelector("[data-stream]");
   if (!grid || !window.EventSource) return;
   var stale = document.getElementById("stale"), asOf = document.getElementById("as-of");
   var seen = Date.now(), shown = new Date();
-  function fresh() { seen = Date.now(); shown = new Date(); stale.hidden = true; }
-  function lost() { asOf.textContent = shown.toLocaleTimeString(); stale.hidden = false; }
+  function fresh() { seen = Date.now(); shown = new Date(); if (stale) stale.hidden = true; }
+  function lost() { if (!stale) return; asOf.textContent = shown.toLocaleTimeString(); stale.hidden = false; }
   var feed = new EventSource(grid.dataset.stream);
   feed.addEventListener("grid", function (e) { grid.innerHTML = e.data; fresh(); tick(); });
   feed.addEventListener("tick", fresh);
-  feed.onerror = lost;
-  setInterval(function () { if (Date.now() - seen > 5000) lost(); }, 1000);
+  var over = false;
+  feed.addEventListener("done", function () { over = true; feed.close();
+    if (window.location.search) window.location.replace(window.location.pathname); // drop ?done=
+    else window.location.reload();
+  });
+  feed.onerror = function () { if (!over) lost(); };
+  setInterval(function () { if (!over && Date.now() - seen > 5000) lost(); }, 1000);
 })();
