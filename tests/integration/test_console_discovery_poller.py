@@ -202,10 +202,23 @@ async def test_a_poller_sites_discovery_runs_there_and_is_applied_here(
         await stopped(poller, task)
 
 
-async def test_a_silent_poller_is_named_on_the_page_at_once(centre: Centre, tmp_path: Path) -> None:
+async def test_a_poller_gone_or_silent_is_named_on_the_page(centre: Centre, tmp_path: Path) -> None:
     poller = await centre.poller(tmp_path)
     task = await running(centre, poller, "p-north")  # type: ignore[arg-type]
     await stopped(poller, task)
+    # Gone a moment ago, not yet silent: the run is sent and ends, undelivered, with why.
+    centre.centre.commands.delivery = 1.0  # DELIVERY is 5 s; a short test, the same path
+    mgr = await centre.browser()
+    try:
+        page = await mgr.get("/console/discovery/north")
+        started = await mgr.post("/console/discovery/north/start",
+                                 data={"csrf": csrf_of(page.text)})  # fmt: skip
+        assert started.headers["location"].endswith("done=started")
+        assert (await events(mgr, "north"))[-1][0] == "done"
+        ended = (await mgr.get("/console/discovery/north")).text
+        assert 'id="ended"' in ended and "did not take the command in time" in ended
+    finally:
+        await mgr.aclose()
     record = centre.store.pollers.get("p-north")
     assert record is not None and record.last_seen is not None
     centre.store.pollers.seen("p-north", record.last_seen.replace(year=2020), "t", 0.0, None)
