@@ -42,7 +42,7 @@ def discover_command(
     """Find cameras, NVRs and switches in a site's configured ranges and propose inventory
     changes; never edits the configuration."""
     from monitord.cli.discover_view import live
-    from monitord.discovery.plan import PlanError, plan, probe, proposal
+    from monitord.discovery.plan import PlanError, Proposal, plan, probe, proposal
     from monitord.discovery.propose import include_yaml
     from monitord.discovery.run import Status
 
@@ -69,12 +69,9 @@ def discover_command(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     items = proposal(found, p, config, obj.store(config))
     if as_json:
-        out = {
-            "site": site.id, "sent": found.sent,
-            "refused": found.wsd.refused, "refused_count": found.wsd.refused_count,
-            "changes": [{"change": i.change, "device": i.device, "address": i.address,
-                         "detail": i.detail, "notes": list(i.notes)} for i in items],
-        }  # fmt: skip
+        done = Proposal(tuple(items), found.sent, tuple(found.wsd.refused),
+                        found.wsd.refused_count)  # fmt: skip
+        out = done.data(site.id, records=False)
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         for i in items:

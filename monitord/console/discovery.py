@@ -3,7 +3,9 @@ wallboard's SSE feed; a meta refresh without JS), review its change set with the
 each change, and apply the picked ones into devices.d/<site>.yaml - the daemon reloads it.
 
 The run and the apply are discovery/plan.py's, as `monitord discover --apply` runs them;
-where the run happens is discovery/runner.py's (a poller site waits for its channel).
+where the run happens is discovery/runner.py's: here for a `local` site, at the site's
+poller otherwise (through the command channel, sites/commands.py). A poller that cannot take
+a run now (unknown, revoked, silent, too old) is named on the page before anyone presses.
 """
 
 from __future__ import annotations
@@ -22,13 +24,23 @@ from monitord.config.models import Site
 from monitord.console import device_view, wallboard
 from monitord.console.accounts import Role, Session
 from monitord.console.discovery_desk import RUNNING, ApplyRefused, DiscoveryDesk, Run
-from monitord.console.web import Console, console_of, fragment, guard, lang_of, posted, render
+from monitord.console.web import (
+    Console,
+    commands_of,
+    console_of,
+    fragment,
+    guard,
+    lang_of,
+    posted,
+    render,
+)
 from monitord.discovery import ledger
 from monitord.discovery.apply import ApplyError
 from monitord.discovery.plan import PlanError, plan, writable
 from monitord.discovery.propose import Item
-from monitord.discovery.runner import runner_for
+from monitord.discovery.runner import Runner, runner_for
 from monitord.present import i18n
+from monitord.sites.commands import Refused
 
 _log = log.get("monitord.console")
 WHO: Final = frozenset({Role.DISPATCHER, Role.MANAGER})
@@ -68,15 +80,30 @@ def desk_of(request: Request) -> DiscoveryDesk:
     return found
 
 
-def why_not(console: Console, site: Site) -> str:
-    """The console word for why this site cannot be discovered from here, or ''."""
+def runner(request: Request, site: Site) -> Runner:
+    return runner_for(site, console_of(request).store, commands_of(request))
+
+
+async def why_not(request: Request, console: Console, site: Site) -> str:
+    """The console word for why this site cannot be discovered from here now, or ''."""
     if site.discovery is None:
         return "disc_not_configured"
-    if not runner_for(site).available:
+    if not runner(request, site).available:
         return "disc_at_poller"
+    commands = commands_of(request)
+    if site.poller != "local" and commands is not None:
+        try:
+            await commands.check(site.poller)
+        except Refused as exc:
+            return exc.reason
     if console.host is None:
         return "disc_no_daemon"
     return ""
+
+
+def said(key: str, lang: str) -> str:
+    """A run's failure in the reader's words: the command channel's or the CLI's."""
+    return i18n.word(i18n.CONSOLE, key, lang) if key in i18n.CONSOLE else i18n.t(key, lang)
 
 
 def changes(run: Run, config: Config, lang: str) -> list[Change]:
@@ -136,8 +163,9 @@ def discovery_router() -> APIRouter:
         for entry in applied:
             entry["at"] = _instant(entry.get("at"))
         values = {
-            "site": found, "run": run, "reason": why_not(console, found),
+            "site": found, "run": run, "reason": await why_not(request, console, found),
             "poller": found.poller, "notice": notice if notice in _NOTICES else "",
+            "failure": said(run.reason, lang) if run and run.reason else "",
             "changes": changes(run, config, lang) if run else [], "applied": applied,
             "running": run is not None and run.state == RUNNING,
         }  # fmt: skip
@@ -168,19 +196,18 @@ def discovery_router() -> APIRouter:
     ) -> Response:
         session = posted_[0]
         console, found = console_of(request), _site(request, session, site)
-        if why_not(console, found) or console.host is None:
+        if await why_not(request, console, found) or console.host is None:
             return _back(found.id, "unavailable")
         try:
             p = plan(console.config(), found.id)
         except PlanError:
             return _back(found.id, "unavailable")
         run, new = desk_of(request).start(
-            p, runner_for(found), console.host, console.config, console.store,
-            console.clock.now, session.user.name,
-        )  # fmt: skip
+            p, runner(request, found), console.host, console.clock.now, session.user.name
+        )
         if new:
             _log.info("discovery run via console", site=found.id, run=run.id,
-                      user=session.user.name)  # fmt: skip
+                      user=session.user.name, where=run.where)  # fmt: skip
         return _back(found.id, "started" if new else "running")
 
     @r.post(path + "/cancel")

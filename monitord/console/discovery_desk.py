@@ -2,7 +2,10 @@
 its progress read live, its change set kept until someone applies (part of) it.
 
 A run's proposal exists only once the probing and the proposing have both finished: a run
-cancelled or failed part way leaves none (the same rule as Ctrl-C on the terminal). Runs
+cancelled or failed part way leaves none (the same rule as Ctrl-C on the terminal). Where it
+probes is its runner's (discovery/runner.py): here, or at the site's poller, whose progress
+and change set are then shown and applied here alike - the centre holds the configuration,
+and the poller gets the applied change with its next configuration. Runs
 live in memory: a proposal is reviewed minutes after its run, and a restarted daemon simply
 runs again - the network, not this object, is the truth.
 """
@@ -20,11 +23,10 @@ from monitord import log
 from monitord.config import Config
 from monitord.console.host import Host
 from monitord.discovery.apply import Applied
-from monitord.discovery.plan import Plan, apply_items, proposal, writable
+from monitord.discovery.plan import Plan, apply_items, writable
 from monitord.discovery.propose import Item
 from monitord.discovery.run import Status
-from monitord.discovery.runner import Runner
-from monitord.store import Store
+from monitord.discovery.runner import Runner, RunRefused
 
 _log = log.get("monitord.console")
 RUNNING: Final = "running"
@@ -42,6 +44,8 @@ class Run:
     state: str = RUNNING
     items: tuple[Item, ...] | None = None  # set only when the whole run is done
     error: str = ""
+    reason: str = ""  # why it failed where it ran, an i18n key ("cmd_silent", ...)
+    where: str = "centre"  # who probes: "centre" or the site poller's id
     finished: dt.datetime | None = None
     applied: Applied | None = None
     reloaded: bool | None = None
@@ -61,36 +65,36 @@ class DiscoveryDesk:
         return self.runs.get(site)
 
     def start(
-        self, p: Plan, runner: Runner, host: Host, config: Callable[[], Config], store: Store,
-        now: Callable[[], dt.datetime], user: str,
-    ) -> tuple[Run, bool]:  # fmt: skip
+        self, p: Plan, runner: Runner, host: Host, now: Callable[[], dt.datetime], user: str
+    ) -> tuple[Run, bool]:
         """The site's run: a new one, or the one still running (and False)."""
         running = self.runs.get(p.site.id)
         if running is not None and running.state == RUNNING:
             return running, False
-        run = Run(secrets.token_hex(8), p.site.id, user, now())
+        run = Run(secrets.token_hex(8), p.site.id, user, now(), where=runner.where)
         self.runs[p.site.id] = run
-        run.task = host.spawn(
-            f"discovery-{p.site.id}", self._body(run, p, runner, config, store, now)
-        )
+        run.task = host.spawn(f"discovery-{p.site.id}", self._body(run, p, runner, now))
         return run, True
 
     async def _body(
-        self, run: Run, p: Plan, runner: Runner, config: Callable[[], Config], store: Store,
-        now: Callable[[], dt.datetime],
-    ) -> None:  # fmt: skip
+        self, run: Run, p: Plan, runner: Runner, now: Callable[[], dt.datetime]
+    ) -> None:
         try:
-            found = await runner.run(p, now, run.status)
-            items = await asyncio.to_thread(proposal, found, p, config(), store)
+            done = await runner.run(p, now, run.status)
         except asyncio.CancelledError:
             run.state, run.finished = "cancelled", now()
             raise
+        except RunRefused as exc:  # the poller could not take it or did not finish it
+            run.state, run.finished, run.reason = "failed", now(), exc.reason
+            _log.warning("discovery run refused", site=run.site, by=run.by, where=exc.where,
+                         error=exc.reason)  # fmt: skip
+            return
         except Exception as exc:
             run.state, run.finished, run.error = "failed", now(), f"{type(exc).__name__}: {exc}"
             raise  # the supervisor logs and counts it
-        run.items, run.state, run.finished = tuple(items), DONE, now()
-        _log.info("discovery run done", site=run.site, by=run.by, changes=len(items),
-                  sent=found.sent)  # fmt: skip
+        run.items, run.state, run.finished = done.items, DONE, now()
+        _log.info("discovery run done", site=run.site, by=run.by, where=done.where,
+                  changes=len(done.items), sent=done.sent)  # fmt: skip
 
     def cancel(self, site: str) -> bool:
         run = self.runs.get(site)

@@ -31,11 +31,12 @@ class Status:
     found: int = 0  # devices answering so far (WS-Discovery, SADP, the ONVIF sweep)
     walked: int = 0  # SNMP agents whose tables were read
     pacer: Pacer | None = None
+    told: int = 0  # probes sent, as a run elsewhere (a site poller) reported them
 
     @property
     def probed(self) -> int:
         """Probes sent so far (every kind goes through the one pacer)."""
-        return self.pacer.sent if self.pacer else 0
+        return self.pacer.sent if self.pacer else self.told
 
 
 @dataclass(slots=True)

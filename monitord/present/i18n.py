@@ -794,6 +794,10 @@ CONSOLE: dict[str, tuple[str, str]] = {
         "该站点已有一次设备发现正在进行。",
     ),
     "cmd_unknown_command": ("No such command.", "没有该命令。"),
+    "cmd_bad_answer": (
+        "The site's poller sent an answer that is not a change set.",
+        "现场采集器返回的结果不是有效的变更集。",
+    ),
     "probe_reachable": ("Reachable", "设备可达"),
     "probe_unreachable": ("NOT reachable", "设备不可达"),
     "probe_timeout": ("The probe did not finish in time.", "检测超时未完成。"),
@@ -1064,9 +1068,14 @@ CONSOLE: dict[str, tuple[str, str]] = {
         "该站点未配置发现范围（sites[].discovery.ranges）。",
     ),
     "disc_at_poller": (
-        "Discovery of this site runs at the site's poller - not available until the poller "
-        + "command channel lands. Poller:",
-        "该站点的设备发现须在站点采集器上运行——采集器命令通道上线之前暂不可用。采集器：",
+        "Discovery of this site runs at the site's poller, and this console has no link to "
+        + "the site pollers.",
+        "该站点的设备发现在站点采集器上运行，但本控制台没有到站点采集器的连接。",
+    ),
+    "disc_poller": ("Site poller:", "站点采集器："),
+    "disc_runs_at": (
+        "Runs at the site's poller (it probes; the proposal is applied here):",
+        "在站点采集器上运行（由采集器探测，建议在中心应用）：",
     ),
     "disc_no_daemon": (
         "Discovery runs only in the running daemon's console.",

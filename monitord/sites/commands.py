@@ -149,6 +149,23 @@ class Commands:
         """Queue an order for `poller`, to be done `within` seconds (by default the kind's
         timeout; the poller is told it too); its id. Raises Refused at once when it cannot
         go."""
+        await self.check(poller)
+        self._purge()
+        if (
+            sum(1 for o in self._orders.values() if o.poller == poller and not o.finished)
+            >= _QUEUED
+        ):
+            raise Refused("cmd_busy", poller)
+        timeout = within or (PROBE_TIMEOUT if kind == "probe" else DISCOVER_TIMEOUT)
+        command = Command(id=secrets.token_urlsafe(12), kind=kind, args=args, timeout=timeout)
+        self._orders[command.id] = _Order(command, poller, self._clock.monotonic())
+        self.wake(poller).set()
+        _log.info("command queued", poller=poller, command=command.id, kind=kind)
+        return command.id
+
+    async def check(self, poller: str) -> None:
+        """Raises Refused when `poller` could not take an order now (unknown, revoked,
+        silent, not connected here, too old): what a page says before anyone presses."""
         record = await asyncio.to_thread(self._store.pollers.get, poller)
         if record is None:
             raise Refused("cmd_unknown_poller", poller)
@@ -166,18 +183,6 @@ class Commands:
             raise Refused("cmd_not_connected", poller)
         if heard[0] < COMMANDS_MINOR:
             raise Refused("cmd_too_old", poller, f"wire 1.{heard[0]}")
-        self._purge()
-        if (
-            sum(1 for o in self._orders.values() if o.poller == poller and not o.finished)
-            >= _QUEUED
-        ):
-            raise Refused("cmd_busy", poller)
-        timeout = within or (PROBE_TIMEOUT if kind == "probe" else DISCOVER_TIMEOUT)
-        command = Command(id=secrets.token_urlsafe(12), kind=kind, args=args, timeout=timeout)
-        self._orders[command.id] = _Order(command, poller, self._clock.monotonic())
-        self.wake(poller).set()
-        _log.info("command queued", poller=poller, command=command.id, kind=kind)
-        return command.id
 
     def _purge(self) -> None:
         """Forget orders nobody can be waiting for any more (a poller that went away with
@@ -282,15 +287,14 @@ class Commands:
         stops the run."""
         # Here, not at the top: the console imports this module, discovery's probers need
         # not come with it until a local site is discovered.
-        from monitord.sites.discovering import PlanError, plan, watched
+        from monitord.discovery.plan import PlanError, last_positions, run_as_data, watched
 
         config = self._config()
         found = next((s for s in config.sites if s.id == site), None)
         if found is None:
             yield Outcome({}, "no_site")
             return
-        seen = await asyncio.to_thread(self._store.macs.last, site)
-        last = {mac: sighting.position for mac, sighting in seen.items()}
+        last = await asyncio.to_thread(last_positions, self._store, site)
         if found.poller != "local":
             args = {"site": site, "ranges": list(ranges),
                     "last": {mac: list(p) for mac, p in last.items()}}  # fmt: skip
@@ -299,7 +303,7 @@ class Commands:
                     yield step
             return
         try:
-            run = watched(lambda st: plan(config, site, ranges, last, st, self._clock.now))
+            run = watched(lambda st: run_as_data(config, site, ranges, last, self._clock.now, st))
             async with aclosing(run) as moves:
                 async for moved in moves:
                     if "result" in moved:
@@ -307,4 +311,4 @@ class Commands:
                         return
                     yield Progress(moved["progress"])
         except PlanError as exc:
-            yield Outcome({}, exc.reason)
+            yield Outcome({}, exc.key or "outside_ranges")

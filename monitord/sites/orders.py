@@ -21,7 +21,7 @@ from monitord.checks.once import probe
 from monitord.checks.seen import seen_of
 from monitord.clock import Clock
 from monitord.config import Config
-from monitord.sites.discovering import PlanError, plan, watched
+from monitord.discovery.plan import PlanError, run_as_data, watched
 from monitord.sites.link import Link, LinkDown, LinkRefused
 from monitord.sites.wire import Command, Update
 
@@ -114,7 +114,7 @@ class Orders:
         try:
             self.ran["discover"] += 1
             result: dict[str, Any] = {}
-            run = watched(lambda st: plan(config, site, ranges, last, st, self._clock.now))
+            run = watched(lambda st: run_as_data(config, site, ranges, last, self._clock.now, st))
             async with aclosing(run) as steps:  # leaving early stops the run
                 async for step in steps:
                     if "result" in step:
@@ -124,7 +124,7 @@ class Orders:
                         raise _Stopped
             return result
         except PlanError as exc:
-            raise _Failed(exc.reason) from None
+            raise _Failed(exc.key or "outside_ranges") from None
         finally:
             self._discovering = None
 

@@ -84,3 +84,25 @@ def test_the_evidence_is_shown_in_the_readers_language_and_falls_back_to_the_det
     gaps = Item("facts", "cam-07", "10.1.0.7", "vendor, serial", {"vendor": "Dahua", "serial": "1"},
                 why="ev_facts", args={"fields": "vendor, serial"})  # fmt: skip
     assert evidence(gaps, "zh") == "记录缺少：厂商, 序列号"
+
+
+def test_a_change_set_travels_as_data_and_comes_back_whole_for_its_own_site_only() -> None:
+    from monitord.discovery.plan import ChangeSetError, Proposal, follow, progress
+
+    new = Item("new", "cam-1", "10.1.0.2", "Dahua", {"id": "cam-1", "site": "s1",
+               "parents": ["sw-1"]}, ("note_poe",), "ev_new_camera", {"what": "Dahua"})  # fmt: skip
+    sent = Proposal((new,), 42, ("too big",), 1)
+    back = Proposal.of(sent.data("s1"), "s1", "p-1")
+    assert (back.items, back.sent, back.refused, back.where) == ((new,), 42, ("too big",), "p-1")
+    assert "record" not in sent.data("s1", records=False)["changes"][0]  # the CLI's --json
+    with pytest.raises(ChangeSetError, match="another site"):
+        Proposal.of(Proposal((new,)).data("s1") | {"site": "s2"}, "s2", "p-1")
+    broken = sent.data("s1")
+    broken["changes"][0].pop("device")
+    with pytest.raises(ChangeSetError, match="change 0"):
+        Proposal.of(broken, "s1", "p-1")
+    status = Status()
+    follow(status, {"stage": "snmp", "ranges": "10.1.0.0/24", "addresses": 254, "probed": 9,
+                    "found": 2, "walked": "x"})  # fmt: skip
+    assert progress(status) == {"stage": "snmp", "ranges": "10.1.0.0/24", "addresses": 254,
+                                "probed": 9, "found": 2, "walked": 0}  # fmt: skip
