@@ -52,6 +52,11 @@ def discover_command(
     except PlanError as exc:
         fail(f"{exc.subject}: {i18n.t(exc.key, lang)}" if exc.key else exc.subject, EXIT_USAGE)
     site = p.site
+    if site.poller != "local":
+        # From here the probes would leave the centre, which has no route into a site behind
+        # its poller's NAT: every device would come back "missing".
+        fail(f"{site.id}: {i18n.t('disc_cli_at_poller', lang).format(poller=site.poller)}",
+             EXIT_USAGE)  # fmt: skip
     if write is not None and write.resolve() == obj.config_path.resolve():
         fail(i18n.t("not_main_config", lang), EXIT_USAGE)
     if write is not None and apply_:

@@ -94,6 +94,11 @@ CLI: dict[str, tuple[str, str]] = {
         "未找到运行中的守护进程; 它将在下次重新加载或启动时读取该文件",
     ),
     "disc_apply_write": ("--apply and --write are exclusive", "--apply 与 --write 不能同时使用"),
+    "disc_cli_at_poller": (
+        "polled by site poller {poller}: discovery runs there; start it from the web console"
+        + " (site page, Discover)",
+        "由站点采集器 {poller} 采集：设备发现在该采集器上运行，请在 Web 控制台的站点页面点击“设备发现”",
+    ),
     # end of discovery
     "config_ok": ("configuration OK", "配置正确"),
     "devices": ("devices", "台设备"),

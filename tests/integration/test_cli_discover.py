@@ -78,6 +78,11 @@ def test_discover_refuses_ranges_outside_the_sites_and_the_main_config(tmp_path:
     main = run(path, "discover", "--site", "s1", "--write", str(path))
     assert main.returncode == 2 and "include" in main.stderr
     assert run(path, "discover", "--site", "nope").returncode == 2
+    doc = yaml.safe_load(path.read_text())
+    doc["sites"][0]["poller"] = "p-north"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    remote = run(path, "--lang", "zh", "discover", "--site", "s1")
+    assert remote.returncode == 2 and "p-north" in remote.stderr and "控制台" in remote.stderr
 
 
 def test_a_sadp_only_device_not_yet_activated_is_proposed_with_a_note(tmp_path: Path) -> None:
