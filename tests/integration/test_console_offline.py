@@ -1,0 +1,171 @@
+"""The offline queue's server half: an action's idempotency key is recorded once, and the
+time it was taken dates the event when plausible (the lab's clock stands in for now)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+import httpx
+import pytest
+
+from monitord.console import views
+from monitord.store import RepeatedAction
+from monitord.store.records import TicketEventRecord
+from monitord.ticketing import tickets
+from monitord.ticketing.lifecycle import EventKind
+from tests.support.consolelab import ConsoleLab, csrf_of
+
+
+async def engineer_on(console: ConsoleLab, ticket: int) -> tuple[httpx.AsyncClient, str]:
+    eng = await console.sign_in("eng")
+    page = await eng.get(f"/console/tickets/{ticket}")
+    return eng, csrf_of(page.text)
+
+
+def key() -> str:
+    return str(uuid.uuid4())
+
+
+def events_of(console: ConsoleLab, ticket: int) -> list[TicketEventRecord]:
+    return console.store.tickets.events(ticket)
+
+
+async def test_the_same_key_twice_makes_one_event_and_the_same_answer(
+    console: ConsoleLab,
+) -> None:
+    ticket = await console.down("nvr")
+    eng, csrf = await engineer_on(console, ticket)
+    form = {"csrf": csrf, "action": "ack", "idem": key()}
+    first = await eng.post(f"/console/tickets/{ticket}/act", data=form)
+    again = await eng.post(f"/console/tickets/{ticket}/act", data=form)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    assert [e.kind for e in events_of(console, ticket)] == ["opened", "acknowledged"]
+    # Without a key (a plain form, no JavaScript) the same action is refused as before.
+    plain = await eng.post(f"/console/tickets/{ticket}/act", data={"csrf": csrf, "action": "ack"})
+    assert plain.status_code == 409
+
+
+async def test_different_keys_make_two_events(console: ConsoleLab) -> None:
+    ticket = await console.down("nvr")
+    eng, csrf = await engineer_on(console, ticket)
+    for text in ("cable cut", "cable spliced"):
+        sent = await eng.post(f"/console/tickets/{ticket}/act",
+                              data={"csrf": csrf, "action": "note", "note": text,
+                                    "idem": key()})  # fmt: skip
+        assert sent.status_code == 303
+    notes = [e.text for e in events_of(console, ticket) if e.kind == "comment"]
+    assert notes == ["cable cut", "cable spliced"]
+    empty = await eng.post(f"/console/tickets/{ticket}/act",
+                           data={"csrf": csrf, "action": "note", "note": " "})  # fmt: skip
+    assert empty.status_code == 422 and len(events_of(console, ticket)) == 3
+
+
+async def test_a_key_reused_on_another_ticket_is_refused_and_writes_nothing(
+    console: ConsoleLab,
+) -> None:
+    one, other = await console.down("nvr"), await console.down("cam-x")
+    eng, csrf = await engineer_on(console, one)
+    used = key()
+    assert (await eng.post(f"/console/tickets/{one}/act",
+                           data={"csrf": csrf, "action": "ack", "idem": used})).status_code == 303  # fmt: skip
+    refused = await eng.post(f"/console/tickets/{other}/act",
+                             data={"csrf": csrf, "action": "ack", "idem": used})  # fmt: skip
+    assert refused.status_code == 409
+    assert [e.kind for e in events_of(console, other)] == ["opened"]
+    bad = await eng.post(f"/console/tickets/{other}/act",
+                         data={"csrf": csrf, "action": "ack", "idem": "x' or 1=1"})  # fmt: skip
+    assert bad.status_code == 422
+
+
+async def test_a_repeated_signoff_answers_as_the_first_even_after_the_status_moved(
+    console: ConsoleLab,
+) -> None:
+    ticket = await console.down("nvr")
+    for kind in ("ack", "onsite", "resolve"):
+        assert (await console.act(ticket, kind, "eng")).status_code == 201
+    cust = await console.sign_in("cust-a")
+    csrf = csrf_of((await cust.get(f"/console/tickets/{ticket}")).text)
+    form = {"csrf": csrf, "decision": "approve", "signer": "王经理", "idem": key()}
+    first = await cust.post(f"/console/tickets/{ticket}/signoff", data=form)
+    again = await cust.post(f"/console/tickets/{ticket}/signoff", data=form)
+    assert first.headers["location"] == again.headers["location"]
+    assert again.headers["location"].endswith("?done=approved")
+    assert [e.kind for e in events_of(console, ticket)].count("verified") == 1
+
+
+async def test_a_report_sent_twice_opens_one_ticket(console: ConsoleLab) -> None:
+    cust = await console.sign_in("cust-a")
+    csrf = csrf_of((await cust.get("/console/report")).text)
+    form = {"csrf": csrf, "site": "s1", "text": "大门摄像头黑屏", "idem": key()}
+    first = await cust.post("/console/report", data=form)
+    again = await cust.post("/console/report", data=form)
+    assert first.headers["location"] == again.headers["location"]
+    assert len(console.store.tickets.recent()) == 1
+
+
+async def test_on_site_taken_offline_stops_the_clock_when_taken_not_when_sent(
+    console: ConsoleLab,
+) -> None:
+    ticket = await console.down("nvr")
+    eng, csrf = await engineer_on(console, ticket)
+    arrived = console.clock.now() + dt.timedelta(minutes=10)
+    await console.clock.advance(3600)  # the signal comes back an hour after the ticket opened
+    sent = await eng.post(f"/console/tickets/{ticket}/act",
+                          data={"csrf": csrf, "action": "onsite", "idem": key(),
+                                "taken_at": arrived.isoformat()})  # fmt: skip
+    assert sent.status_code == 303
+    on_site = events_of(console, ticket)[-1]
+    assert (on_site.kind, on_site.at) == ("on_site", arrived)
+    assert on_site.data["received_at"] == console.clock.now().isoformat()
+    assert on_site.data["time_from"] == "client"
+    found = console.store.tickets.get(ticket)
+    assert found is not None and found[0].status == "on_site"
+    clocks = views.view(console.config, found[0], found[1], console.clock.now()).clocks
+    stopped = [c for c in clocks if c.met_at == arrived]
+    assert stopped and all(c.met_at is None for c in clocks if c not in stopped), clocks
+
+
+@pytest.mark.parametrize(
+    ("offset", "source"),
+    [(dt.timedelta(minutes=5), "server"),  # the phone's clock is ahead
+     (-dt.timedelta(hours=25), "server"),  # older than a queue is believed
+     (-dt.timedelta(hours=2), "server")],  # before the ticket opened
+)  # fmt: skip
+async def test_implausible_times_fall_back_to_the_servers(
+    console: ConsoleLab, offset: dt.timedelta, source: str
+) -> None:
+    ticket = await console.down("nvr")
+    eng, csrf = await engineer_on(console, ticket)
+    await console.clock.advance(1800)
+    claimed = console.clock.now() + offset
+    await eng.post(f"/console/tickets/{ticket}/act",
+                   data={"csrf": csrf, "action": "ack", "idem": key(),
+                         "taken_at": claimed.isoformat()})  # fmt: skip
+    ack = events_of(console, ticket)[-1]
+    assert (ack.kind, ack.at, ack.data["time_from"]) == (
+        "acknowledged",
+        console.clock.now(),
+        source,
+    )
+    assert ack.data["taken_at"] == claimed.isoformat()
+
+
+async def test_racing_sends_of_one_key_record_it_once(console: ConsoleLab) -> None:
+    ticket = await console.down("nvr")
+    idem = key()
+
+    def note() -> str:
+        try:
+            tickets.append(console.store, ticket, EventKind.COMMENT, "eng", console.clock.now(),
+                           "n", idem=idem)  # fmt: skip
+        except RepeatedAction as exc:
+            assert exc.ticket_id == ticket
+            return "repeat"
+        return "written"
+
+    outcomes = await asyncio.gather(*(asyncio.to_thread(note) for _ in range(8)))
+    assert sorted(outcomes) == ["repeat"] * 7 + ["written"]
+    assert [e.kind for e in events_of(console, ticket)] == ["opened", "comment"]
