@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from monitord.console import views
 from monitord.store import RepeatedAction
@@ -51,16 +54,12 @@ async def test_the_same_key_twice_makes_one_event_and_the_same_answer(
 async def test_different_keys_make_two_events(console: ConsoleLab) -> None:
     ticket = await console.down("nvr")
     eng, csrf = await engineer_on(console, ticket)
-    for text in ("cable cut", "cable spliced"):
+    for action in ("ack", "onway"):
         sent = await eng.post(f"/console/tickets/{ticket}/act",
-                              data={"csrf": csrf, "action": "note", "note": text,
-                                    "idem": key()})  # fmt: skip
+                              data={"csrf": csrf, "action": action, "idem": key()})  # fmt: skip
         assert sent.status_code == 303
-    notes = [e.text for e in events_of(console, ticket) if e.kind == "comment"]
-    assert notes == ["cable cut", "cable spliced"]
-    empty = await eng.post(f"/console/tickets/{ticket}/act",
-                           data={"csrf": csrf, "action": "note", "note": " "})  # fmt: skip
-    assert empty.status_code == 422 and len(events_of(console, ticket)) == 3
+    kinds = [e.kind for e in events_of(console, ticket)]
+    assert kinds == ["opened", "acknowledged", "comment"]
 
 
 async def test_a_key_reused_on_another_ticket_is_refused_and_writes_nothing(
@@ -169,3 +168,113 @@ async def test_racing_sends_of_one_key_record_it_once(console: ConsoleLab) -> No
     outcomes = await asyncio.gather(*(asyncio.to_thread(note) for _ in range(8)))
     assert sorted(outcomes) == ["repeat"] * 7 + ["written"]
     assert [e.kind for e in events_of(console, ticket)] == ["opened", "comment"]
+
+
+# The work forms (console/work.py): multipart, with photos, as the phone's queue sends them.
+
+
+@pytest.fixture
+def lab(console: ConsoleLab, tmp_path: Path) -> ConsoleLab:
+    console.config = console.config.model_copy(update={"state_dir": tmp_path})
+    return console
+
+
+def jpeg(colour: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def kept(lab: ConsoleLab, ticket: int) -> list[str]:
+    folder = lab.config.state_dir / "photos" / str(ticket)
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+async def work(
+    eng: httpx.AsyncClient, csrf: str, ticket: int, step: str, idem: str, text: str = "",
+    photos: tuple[bytes, ...] = (), **fields: str,
+) -> httpx.Response:  # fmt: skip
+    files = [("photos", (f"p{i}.jpg", p, "image/jpeg")) for i, p in enumerate(photos)]
+    data = {"csrf": csrf, "step": step, "text": text, "idem": idem, **fields}
+    return await eng.post(f"/console/tickets/{ticket}/work", data=data, files=files or None)
+
+
+async def test_a_work_step_sent_again_with_its_photos_is_recorded_once(lab: ConsoleLab) -> None:
+    ticket = await lab.down("nvr")
+    eng, csrf = await engineer_on(lab, ticket)
+    assert (await work(eng, csrf, ticket, "onsite", key())).status_code == 303
+    idem, photos = key(), (jpeg("red"), jpeg("green"))
+    first = await work(eng, csrf, ticket, "diagnose", idem, "PSU dead", photos)
+    again = await work(eng, csrf, ticket, "diagnose", idem, "PSU dead", photos)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    events = events_of(lab, ticket)
+    assert [e.kind for e in events] == ["opened", "on_site", "diagnosis"]
+    names = sorted(p["name"] for p in events[-1].data["photos"])
+    assert kept(lab, ticket) == names and len(names) == 2  # the resend's photos not kept
+    # Two stage reports with their own keys are two events; a plain form (no key) as before.
+    for text in ("PSU ordered", "PSU fitted"):
+        await work(eng, csrf, ticket, "plan" if text == "PSU ordered" else "stage", key(), text)
+    plain = await eng.post(f"/console/tickets/{ticket}/work",
+                           data={"csrf": csrf, "step": "stage", "text": "PSU tested"})  # fmt: skip
+    assert plain.status_code == 303
+    assert [e.text for e in events_of(lab, ticket)[3:]] == ["PSU ordered", "PSU fitted",
+                                                              "PSU tested"]  # fmt: skip
+    # The same key on another ticket is refused, and keeps no photo there.
+    other = await lab.down("cam-x")
+    moved = await work(eng, csrf, other, "ack", idem, "", (jpeg("blue"),))
+    assert moved.status_code == 409 and kept(lab, other) == []
+    assert [e.kind for e in events_of(lab, other)] == ["opened"]
+
+
+async def test_a_work_step_taken_offline_is_dated_when_taken(lab: ConsoleLab) -> None:
+    ticket = await lab.down("nvr")
+    eng, csrf = await engineer_on(lab, ticket)
+    opened = lab.clock.now()
+    await lab.clock.advance(3600)  # the signal comes back an hour later
+    now = lab.clock.now()
+    claims = [
+        ("ack", opened + dt.timedelta(minutes=5), "client"),
+        ("onsite", opened + dt.timedelta(minutes=40), "client"),
+        ("diagnose", now + dt.timedelta(minutes=10), "server"),
+    ]  # the phone runs ahead
+    for step, at, _ in claims:
+        sent = await work(eng, csrf, ticket, step, key(), "found it", (), lat="31.2",
+                          lon="121.4", taken_at=at.isoformat())  # fmt: skip
+        assert sent.status_code == 303
+    events = events_of(lab, ticket)[1:]
+    assert [(e.at, e.data["time_from"]) for e in events] == [
+        (claims[0][1], "client"), (claims[1][1], "client"), (now, "server")]  # fmt: skip
+    assert events[1].data["location"] == {"lat": 31.2, "lon": 121.4}  # geolocation kept
+    assert all(e.data["received_at"] == now.isoformat() for e in events)
+    bad = await work(eng, csrf, ticket, "plan", key(), "x", (), taken_at="yesterday")
+    assert bad.status_code == 303 and events_of(lab, ticket)[-1].at == now  # unreadable: now
+    before = await work(eng, csrf, ticket, "stage", key(), "y", (),
+                        taken_at=(opened - dt.timedelta(hours=1)).isoformat())  # fmt: skip
+    assert before.status_code == 303
+    assert events_of(lab, ticket)[-1].data["time_from"] == "server"  # before the ticket opened
+
+
+async def test_pause_and_resume_sent_again_are_recorded_once(lab: ConsoleLab) -> None:
+    ticket = await lab.down("nvr")
+    eng, csrf = await engineer_on(lab, ticket)
+    path = f"/console/tickets/{ticket}/pause"
+    for action in ("pause", "resume"):
+        form = {"csrf": csrf, "action": action, "reason": "the key", "idem": key(),
+                "taken_at": lab.clock.now().isoformat()}  # fmt: skip
+        for _ in range(2):
+            assert (await eng.post(path, data=form)).status_code == 303
+    assert [e.kind for e in events_of(lab, ticket)] == ["opened", "paused", "resumed"]
+
+
+async def test_racing_sends_of_one_work_step_keep_one_set_of_photos(lab: ConsoleLab) -> None:
+    ticket = await lab.down("nvr")
+    eng, csrf = await engineer_on(lab, ticket)
+    idem = key()
+    sent = await asyncio.gather(
+        *(work(eng, csrf, ticket, "ack", idem, "", (jpeg("red"),)) for _ in range(4))
+    )
+    assert all(r.status_code == 303 for r in sent), [r.status_code for r in sent]
+    events = events_of(lab, ticket)
+    assert [e.kind for e in events] == ["opened", "acknowledged"]
+    assert kept(lab, ticket) == [p["name"] for p in events[-1].data["photos"]]
