@@ -317,7 +317,7 @@ def console_router() -> APIRouter:
             await asyncio.to_thread(views.engineers, console_of(request).store) if watcher else []
         )
         values = {"t": found, "offered": offered, "notice": notice, "status": st.value,
-                  "engineers": staff}  # fmt: skip
+                  "engineers": staff, "steps": work.path()}  # fmt: skip
         return render(request, "ticket.html", session, values, code)
 
     @r.get("/tickets/{ticket_id}")

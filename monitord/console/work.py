@@ -56,6 +56,22 @@ STEPS: Final = {
                                      Status.IN_PROGRESS}),
 }  # fmt: skip
 REPORTS: Final = frozenset({"diagnose", "plan", "stage", "resolve"})  # these need their text
+# The status each step leads to (none: "onway", a comment). The page draws every step and
+# shows those offered now; a step queued offline (static/work.js) moves the page on by this,
+# so that the next one can be taken before the signal returns.
+LEADS_TO: Final = {"ack": Status.ACKNOWLEDGED, "onsite": Status.ON_SITE,
+                   "diagnose": Status.DIAGNOSED, "plan": Status.PLANNED,
+                   "stage": Status.IN_PROGRESS, "resolve": Status.RESOLVED}  # fmt: skip
+
+
+def path() -> list[tuple[str, str, str]]:
+    """Every step as the page draws it: (name, the statuses it is offered in, the status it
+    leads to or ""), the statuses space-separated for the page's data attributes."""
+    return [(name, " ".join(sorted(s.value for s in where)),
+             LEADS_TO[name].value if name in LEADS_TO else "")
+            for name, (_, where) in STEPS.items()]  # fmt: skip
+
+
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 

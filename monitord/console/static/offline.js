@@ -3,6 +3,8 @@
 // is no signal, and is sent when the signal returns, one at a time, in the order taken; an
 // entry leaves the queue only once the server has answered it. The server records a key
 // once (console/actions.py), so a resend after a lost answer changes nothing.
+// The work forms (multipart, with photos) are queued too: their photos, shrunk first
+// (work.js), wait as Blobs in IndexedDB beside the text fields.
 // Loaded by the pages and by the service worker (sw.js); without JavaScript the forms post
 // as plain forms. Separate from console.js on purpose.
 "use strict";
@@ -90,7 +92,10 @@ if (typeof document !== "undefined") (function () {
   var page = document.body, who = page.dataset.user || "";
   var skew = Date.parse(page.dataset.now) - Date.now(); // server clock minus ours
   var badge = document.getElementById("queue");
+  var at = { hour12: false, timeZone: page.dataset.tz || undefined }; // as the page's times
+  var work = typeof monitordWork !== "undefined" ? monitordWork : null;
   var chain = Promise.resolve([]);
+  var outcomes = {}; // key -> what the server said, from whichever pass sent it
 
   function csrfNow() {
     var field = document.querySelector("input[name=csrf]");
@@ -99,9 +104,17 @@ if (typeof document !== "undefined") (function () {
   function show() {
     if (!badge) return Promise.resolve();
     return monitordQueue.all().then(function (entries) {
-      var n = entries.filter(function (e) { return e.user === who; }).length;
+      var mine = entries.filter(function (e) { return e.user === who; }), n = mine.length;
       badge.hidden = n === 0;
       badge.querySelector("b").textContent = String(n);
+      badge.querySelector(".words").textContent = n === 1 ? badge.dataset.one : badge.dataset.many;
+      var list = badge.querySelector("ol");
+      list.textContent = "";
+      mine.forEach(function (e) { // what waits, in the order it will be sent, and when taken
+        var item = document.createElement("li");
+        item.textContent = (e.label || "") + " · " + new Date(e.taken).toLocaleTimeString([], at);
+        list.appendChild(item);
+      });
     });
   }
   function refused(n) {
@@ -114,33 +127,63 @@ if (typeof document !== "undefined") (function () {
     chain = chain.then(function () {
       return monitordQueue.drain(who, csrfNow(), true);
     }).then(function (done) {
+      done.forEach(function (r) { outcomes[r.key] = r; });
       refused(done.filter(function (r) { return r.how === "refused"; }).length);
       return show().then(function () { return done; });
     }).catch(function () { return []; });
     return chain;
   }
   function serialise(form, submitter) {
+    var taken = new Date(Date.now() + skew).toISOString(); // the tap, not the photos' shrinking
     var fields = [];
     new FormData(form, submitter).forEach(function (value, name) {
       if (typeof value === "string") fields.push([name, value]);
       else if (value.size) fields.push([name, value, value.name]); // an empty file input: none
     });
+    var ready = work && form.matches("[data-work]") ? work.prepare(form, fields)
+                                                    : Promise.resolve(fields);
     var key = crypto.randomUUID();
-    fields.push(["idem", key], ["taken_at", new Date(Date.now() + skew).toISOString()]);
-    return { key: key, entry: { action: form.action, user: who, fields: fields } };
+    return ready.then(function (prepared) {
+      prepared.push(["idem", key], ["taken_at", taken]);
+      var label = submitter ? submitter.textContent.trim() : "";
+      // Not form.action: a control named "action" (the pause form's button) shadows it.
+      var to = new URL(form.getAttribute("action") || "", location.href).href;
+      return { key: key, entry: { action: to, user: who, fields: prepared,
+                                  label: label, taken: taken } };
+    });
+  }
+  function plain(form, submitter) { // as the form would post without JavaScript
+    if (submitter && submitter.name) {
+      var field = document.createElement("input");
+      field.type = "hidden"; field.name = submitter.name; field.value = submitter.value;
+      form.appendChild(field);
+    }
+    HTMLFormElement.prototype.submit.call(form);
   }
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (!form.matches("form[data-queue]") || !window.indexedDB || !window.crypto.randomUUID) return;
     e.preventDefault();
-    var made = serialise(form, e.submitter);
-    monitordQueue.add(made.entry).then(function () {
-      var again = e.submitter && e.submitter.hasAttribute("data-again"); // a note: more may follow
-      if (e.submitter && !again) { e.submitter.disabled = true; e.submitter.classList.add("queued"); }
-      form.querySelectorAll("textarea, input[type=file]").forEach(function (f) { f.value = ""; });
+    var submitter = e.submitter, made = null, queued = false;
+    // Taken without signal: it waits, and the page stays where it is when it is sent later
+    // (the engineer may be on the next step by then); taken online: the answer is shown.
+    var answer = navigator.onLine;
+    if (form.dataset.busy) return; // a second tap while the first is being queued
+    form.dataset.busy = "1";
+    serialise(form, submitter).then(function (m) {
+      made = m;
+      return monitordQueue.add(m.entry);
+    }).then(function () {
+      queued = true;
+      delete form.dataset.busy;
+      if (work && form.closest("section.work")) work.taken(form, submitter); // the next step
+      else if (submitter) { submitter.disabled = true; submitter.classList.add("queued"); }
+      form.querySelectorAll("textarea, input[type=file], input[name=reason]")
+        .forEach(function (f) { f.value = ""; });
       return show().then(drain);
-    }).then(function (done) {
-      var mine = (done || []).filter(function (r) { return r.key === made.key; })[0];
+    }).then(function () {
+      // A pass already under way (the signal just came back) may have sent it first.
+      var mine = answer ? outcomes[made.key] : null;
       if (mine && mine.how === "sent") location.assign(mine.url); // as the plain form would
       else if (mine && mine.how === "refused") { // the server's page says why, as without JS
         document.open(); document.write(mine.page); document.close();
@@ -150,7 +193,10 @@ if (typeof document !== "undefined") (function () {
           return r.sync && r.sync.register("monitord-queue"); // sends even if the tab closes
         }).catch(function () {});
       }
-    }, function () { form.submit(); }); // no IndexedDB after all: post it plainly
+    }).catch(function () {
+      delete form.dataset.busy;
+      if (!queued) plain(form, submitter); // no IndexedDB after all: post it plainly
+    });
   });
   window.addEventListener("online", drain);
   setInterval(function () { if (navigator.onLine) drain(); }, 15000);
