@@ -167,3 +167,32 @@ def take(page: Page, button: Locator, field: Locator, offline: bool) -> None:
     else:
         with page.expect_navigation(timeout=10_000):
             button.tap()
+
+
+def test_without_javascript_the_work_forms_post_as_they_are(
+    lab: ConsoleLab, served: Served, browser: Browser, tmp_path: Path
+) -> None:
+    ticket = down(lab, "nvr")
+    work(lab, ticket, EventKind.ACKNOWLEDGED)
+    context = browser.new_context(**PHONE, java_script_enabled=False)  # type: ignore[arg-type]
+    page = context.new_page()
+    sign_in(page, served.url, "eng")
+    expect(page).to_have_url(f"{served.url}/console/mine")
+    page.goto(f"{served.url}/console/tickets/{ticket}")
+    expect(page.locator("details.step[data-step=diagnose]")).to_be_hidden()  # not yet offered
+    expect(page.locator("#queue")).to_be_hidden()
+    work_step(page, "onsite")
+    expect(page.locator("#status")).to_contain_text("已到场")
+    fold = page.locator("details.step[data-step=diagnose]")
+    fold.locator("input[type=file]").set_input_files(
+        [photo(tmp_path / "p.jpg", (2000, 1000), "JPEG")]
+    )
+    work_step(page, "diagnose", "NVR 电源损坏")
+    expect(page.locator("img.thumb")).to_have_count(1)
+    events = lab.store.tickets.events(ticket)
+    assert [e.kind for e in events][2:] == ["on_site", "diagnosis"]
+    assert all("idem" not in e.data and "time_from" not in e.data for e in events[2:])
+    [kept] = events[-1].data["photos"]
+    with Image.open(tmp_path / "photos" / str(ticket) / kept["name"]) as img:
+        assert img.size == (2000, 1000)  # sent as taken: only a page with JS shrinks it
+    context.close()

@@ -14,10 +14,11 @@ import pytest
 from PIL import Image
 
 from monitord.console import views
+from monitord.console.work import LEADS_TO, STEPS
 from monitord.store import RepeatedAction
 from monitord.store.records import TicketEventRecord
 from monitord.ticketing import tickets
-from monitord.ticketing.lifecycle import EventKind
+from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent, derive
 from tests.support.consolelab import ConsoleLab, csrf_of
 
 
@@ -170,6 +171,19 @@ async def test_racing_sends_of_one_key_record_it_once(console: ConsoleLab) -> No
     assert [e.kind for e in events_of(console, ticket)] == ["opened", "comment"]
 
 
+# The key's uniqueness is the store's, tested on both backends by the racing tests; the
+# rest is the console's and runs once.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# How a log reaches each status a step is offered in.
+ROUTE_TO = {
+    Status.OPEN: (),
+    Status.ACKNOWLEDGED: (EventKind.ACKNOWLEDGED,),
+    Status.ON_SITE: (EventKind.ON_SITE,),
+    Status.DIAGNOSED: (EventKind.ON_SITE, EventKind.DIAGNOSIS),
+    Status.PLANNED: (EventKind.ON_SITE, EventKind.DIAGNOSIS, EventKind.PLAN),
+    Status.IN_PROGRESS: (EventKind.ON_SITE, EventKind.DIAGNOSIS, EventKind.PLAN, EventKind.STAGE),
+}
+
 # The work forms (console/work.py): multipart, with photos, as the phone's queue sends them.
 
 
@@ -199,6 +213,7 @@ async def work(
     return await eng.post(f"/console/tickets/{ticket}/work", data=data, files=files or None)
 
 
+@SQLITE_ONLY
 async def test_a_work_step_sent_again_with_its_photos_is_recorded_once(lab: ConsoleLab) -> None:
     ticket = await lab.down("nvr")
     eng, csrf = await engineer_on(lab, ticket)
@@ -227,6 +242,7 @@ async def test_a_work_step_sent_again_with_its_photos_is_recorded_once(lab: Cons
     assert [e.kind for e in events_of(lab, other)] == ["opened"]
 
 
+@SQLITE_ONLY
 async def test_a_work_step_taken_offline_is_dated_when_taken(lab: ConsoleLab) -> None:
     ticket = await lab.down("nvr")
     eng, csrf = await engineer_on(lab, ticket)
@@ -255,6 +271,7 @@ async def test_a_work_step_taken_offline_is_dated_when_taken(lab: ConsoleLab) ->
     assert events_of(lab, ticket)[-1].data["time_from"] == "server"  # before the ticket opened
 
 
+@SQLITE_ONLY
 async def test_pause_and_resume_sent_again_are_recorded_once(lab: ConsoleLab) -> None:
     ticket = await lab.down("nvr")
     eng, csrf = await engineer_on(lab, ticket)
@@ -278,3 +295,24 @@ async def test_racing_sends_of_one_work_step_keep_one_set_of_photos(lab: Console
     events = events_of(lab, ticket)
     assert [e.kind for e in events] == ["opened", "acknowledged"]
     assert kept(lab, ticket) == [p["name"] for p in events[-1].data["photos"]]
+
+
+def test_each_step_leads_where_the_lifecycle_takes_it() -> None:
+    # The page moves on by work.LEADS_TO after a step is queued: it must agree with the log.
+    start = TicketEvent(dt.datetime(2026, 6, 1, tzinfo=dt.UTC), EventKind.OPENED, "m")
+    for name, (kind, offered) in STEPS.items():
+        for status in offered:
+            log = [start, *(TicketEvent(start.at, k, "m") for k in ROUTE_TO[status])]
+            assert derive(log).status == status
+            after = derive([*log, TicketEvent(start.at, kind, "m")]).status
+            assert after == LEADS_TO.get(name, status), (name, status)
+
+
+@SQLITE_ONLY
+async def test_the_queue_says_how_many_wait_in_english_too(console: ConsoleLab) -> None:
+    ticket = await console.down("nvr")
+    eng = await console.sign_in("eng")
+    await eng.get("/console/lang/en?next=/console/mine")
+    page = (await eng.get(f"/console/tickets/{ticket}")).text
+    assert 'data-one="action waiting to send (no signal)"' in page
+    assert 'data-many="actions waiting to send (no signal)"' in page
