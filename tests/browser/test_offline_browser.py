@@ -127,6 +127,10 @@ def test_fifty_random_offline_online_flips_lose_and_double_nothing(
     for flip in range(50):
         offline = not offline
         context.set_offline(offline)
+        # The page learns of it a moment later; an action taken before then is queued and
+        # the page stays (offline.js), as a phone does when the signal has just come back.
+        page.wait_for_function(f"navigator.onLine === {'false' if offline else 'true'}",
+                               timeout=5000)  # fmt: skip
         advance(lab, 5)  # the phone's times, read against the server's, keep moving on
         for _ in range(rng.randint(0, 2)):
             n = len(expected)
