@@ -16,9 +16,20 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from monitord import log
-from monitord.console import discovery, monthly, oauth, signoff, survey, views, wallboard, work
+from monitord.console import (
+    actions,
+    discovery,
+    monthly,
+    oauth,
+    signoff,
+    survey,
+    views,
+    wallboard,
+    work,
+)
 from monitord.console.accounts import AccountError, Role, Session
 from monitord.console.links import Links
+from monitord.console.offline import offline_router
 from monitord.console.web import (
     COOKIE,
     LANG_COOKIE,
@@ -36,7 +47,7 @@ from monitord.console.web import (
     set_cookie,
 )
 from monitord.notify.messages import Routing
-from monitord.store import ActiveTicketExists
+from monitord.store import ActiveTicketExists, RepeatedAction
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status
 
@@ -77,7 +88,8 @@ ROUTES: Final[dict[tuple[str, str], frozenset[Role]]] = {
 # A one-time link (console/links.py) is its own proof: it needs no session.
 PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
                  ("GET", "/console/lang/{code}"), ("GET", "/console/t/{token}"),
-                 ("POST", "/console/t/{token}")} | signoff.PUBLIC | survey.PUBLIC | oauth.PUBLIC  # fmt: skip
+                 ("POST", "/console/t/{token}"),
+                 ("GET", "/console/sw.js")} | signoff.PUBLIC | survey.PUBLIC | oauth.PUBLIC  # fmt: skip
 # The engineer's milestone path: form value -> (event, the statuses it is offered in).
 MILESTONES: Final = work.STEPS
 HOME = {Role.ENGINEER: "/console/mine", Role.MANAGER: "/console/wallboard",
@@ -107,12 +119,16 @@ def mount_console(app: FastAPI, console: Console) -> None:
     app.state.console = console
     app.include_router(console_router())
     app.include_router(work.work_router())
+    app.include_router(offline_router())
     app.mount("/console/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="console-static")  # fmt: skip
 
     @app.exception_handler(SignInFirst)
     async def sign_in_first(_: Request, __: SignInFirst) -> Response:
         return _see_other("/console/login")
+
+    # A phone's offline queue sent an action again: the first outcome, nothing written.
+    app.add_exception_handler(RepeatedAction, actions.answer_repeat)  # type: ignore[arg-type]
 
 
 def console_router() -> APIRouter:
@@ -301,7 +317,7 @@ def console_router() -> APIRouter:
             await asyncio.to_thread(views.engineers, console_of(request).store) if watcher else []
         )
         values = {"t": found, "offered": offered, "notice": notice, "status": st.value,
-                  "engineers": staff}  # fmt: skip
+                  "engineers": staff, "steps": work.path()}  # fmt: skip
         return render(request, "ticket.html", session, values, code)
 
     @r.get("/tickets/{ticket_id}")
@@ -317,16 +333,18 @@ def console_router() -> APIRouter:
 
     async def append(
         request: Request, session: Session, ticket_id: int, kind: EventKind, text: str,
-        data: dict[str, object],
+        data: dict[str, object], sent: actions.Sent = actions.UNSENT,
     ) -> str | None:  # fmt: skip
-        """Append as the signed-in user; None, or why the ticket's status refuses it."""
+        """Append as the signed-in user; None, or why the ticket's status refuses it.
+        RepeatedAction (answered by actions.answer_repeat) if `sent`'s key is recorded."""
         console = console_of(request)
         principal = {"console_user": session.user.name, "role": session.user.role.value}
         try:
             await asyncio.to_thread(tickets.append, console.store, ticket_id, kind,
                                     session.user.name, console.clock.now(), text[:4000],
                                     {**data, **principal},
-                                    Routing.from_config(console.config()))  # fmt: skip
+                                    Routing.from_config(console.config()),
+                                    sent.idem, sent.taken_at)  # fmt: skip
         except (InvalidTransition, ActiveTicketExists) as exc:
             return str(exc)
         _log.info("ticket event via console", ticket=ticket_id, kind=kind.value,
@@ -341,6 +359,8 @@ def console_router() -> APIRouter:
     ) -> Response:
         session, fields = posted_
         await visible(request, session, ticket_id)  # 404 before anything is posted
+        sent = actions.sent(fields)
+        await actions.refuse_repeat(request, sent)
         action = fields.get("action", "")
         if action not in MILESTONES:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "action")
@@ -348,7 +368,7 @@ def console_router() -> APIRouter:
         note = fields.get("note", "").strip()
         data: dict[str, object] = {"milestone": views.EN_ROUTE} if action == "onway" else {}
         text = note or ("on my way" if action == "onway" else "")
-        refused = await append(request, session, ticket_id, kind, text, data)
+        refused = await append(request, session, ticket_id, kind, text, data, sent)
         if refused is not None:
             return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
         return _see_other(f"/console/tickets/{ticket_id}?done=done")
@@ -361,12 +381,15 @@ def console_router() -> APIRouter:
     ) -> Response:
         session, fields = posted_
         await visible(request, session, ticket_id)  # 404 before anything is posted
+        sent = actions.sent(fields)
+        await actions.refuse_repeat(request, sent)
         engineer = fields.get("engineer", "")
         staff = dict(await asyncio.to_thread(views.engineers, console_of(request).store))
         if engineer not in staff:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "engineer")
         refused = await append(request, session, ticket_id, EventKind.ASSIGNED,
-                               f"{staff[engineer]} ({engineer})", {"engineer": engineer})  # fmt: skip
+                               f"{staff[engineer]} ({engineer})", {"engineer": engineer},
+                               sent)  # fmt: skip
         if refused is not None:
             return await page(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
         return _see_other(f"/console/tickets/{ticket_id}?done=assigned")
@@ -406,10 +429,12 @@ def console_router() -> APIRouter:
             return report_form(request, session, "report_needs_text", fields, code)
         contract = next(c for c in config.contracts if c.id == site.contract)
         principal = {"console_user": session.user.name, "role": session.user.role.value}
+        sent = actions.sent(fields)  # a key sent again finds the ticket it opened
         ticket = await asyncio.to_thread(tickets.open_hotline, console.store, contract, site.id,
                                          session.user.name, text, console.clock.now(),
                                          messages=Routing.from_config(config),
-                                         signature=principal)  # fmt: skip
+                                         signature=principal, idem=sent.idem,
+                                         taken_at=sent.taken_at)  # fmt: skip
         _log.info("hotline ticket via console", ticket=ticket.id, site=site.id,
                   user=session.user.name)  # fmt: skip
         return _see_other(f"/console/tickets/{ticket.id}?done=reported")

@@ -29,7 +29,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from monitord import log
-from monitord.console import signature, views
+from monitord.console import actions, signature, views
 from monitord.console.accounts import Role, Session
 from monitord.console.doubts import doubt
 from monitord.console.links import Links
@@ -121,12 +121,14 @@ def judge(fields: dict[str, str]) -> Decided | Refused:
 
 
 async def append(console: Console, ticket_id: int, by: str, decided: Decided,
-                 principal: Mapping[str, object]) -> bool:  # fmt: skip
+                 principal: Mapping[str, object],
+                 sent: actions.Sent = actions.UNSENT) -> bool:  # fmt: skip
     """Write the sign-off event with its messages; False if the ticket's status refuses."""
     try:
         await asyncio.to_thread(tickets.append, console.store, ticket_id, decided.kind, by,
                                 console.clock.now(), decided.text, {**decided.data, **principal},
-                                Routing.from_config(console.config()))  # fmt: skip
+                                Routing.from_config(console.config()),
+                                sent.idem, sent.taken_at)  # fmt: skip
     except (InvalidTransition, ActiveTicketExists):
         return False
     _log.info("customer sign-off", ticket=ticket_id, kind=decided.kind.value,
@@ -185,6 +187,8 @@ def signoff_router() -> APIRouter:
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
         action = f"/console/tickets/{ticket_id}/signoff"
+        sent = actions.sent(fields)
+        await actions.refuse_repeat(request, sent)  # a queued resend: the first outcome
         if found.ticket.status != Status.RESOLVED.value:
             return page(request, session, found, session.csrf, action, "not_now",
                         code=status.HTTP_409_CONFLICT)  # fmt: skip
@@ -194,7 +198,7 @@ def signoff_router() -> APIRouter:
                         draft_of(fields), decided.phrase, decided.code)  # fmt: skip
         principal = {PRINCIPAL: f"console:{session.user.name}/{session.user.role.value}",
                      "console_user": session.user.name, "role": session.user.role.value}  # fmt: skip
-        if not await append(console, ticket_id, session.user.name, decided, principal):
+        if not await append(console, ticket_id, session.user.name, decided, principal, sent):
             return page(request, session, found, session.csrf, action, "not_now",
                         code=status.HTTP_409_CONFLICT)  # fmt: skip
         done = "approved" if decided.kind == EventKind.VERIFIED else "rejected"

@@ -8,6 +8,10 @@ the event's data. The work form is the one console route whose body may be large
 `body_cap`: photos per form x bytes per photo); its fields are parsed by Starlette's form
 reader (python-multipart: files spool to disk past 1 MB, parts and files are counted), and
 every photo is checked again by size and magic bytes (console/photos.py) before it is kept.
+
+Both forms honour the offline queue's idempotency key and the time the action was taken
+(console/actions.py): a phone resending a queued step, photos and all, records it once,
+dated when it was taken where that is plausible (ticketing/taken.py).
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from monitord import log
-from monitord.console import views
+from monitord.console import actions, views
 from monitord.console.accounts import Role, Session
 from monitord.console.photos import NAME, PhotoRefused, Photos, referenced
 from monitord.console.web import MAX_FORM, console_of, guard, render
 from monitord.notify.messages import Routing
-from monitord.store import ActiveTicketExists
+from monitord.store import ActiveTicketExists, RepeatedAction
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status
 
@@ -52,6 +56,22 @@ STEPS: Final = {
                                      Status.IN_PROGRESS}),
 }  # fmt: skip
 REPORTS: Final = frozenset({"diagnose", "plan", "stage", "resolve"})  # these need their text
+# The status each step leads to (none: "onway", a comment). The page draws every step and
+# shows those offered now; a step queued offline (static/work.js) moves the page on by this,
+# so that the next one can be taken before the signal returns.
+LEADS_TO: Final = {"ack": Status.ACKNOWLEDGED, "onsite": Status.ON_SITE,
+                   "diagnose": Status.DIAGNOSED, "plan": Status.PLANNED,
+                   "stage": Status.IN_PROGRESS, "resolve": Status.RESOLVED}  # fmt: skip
+
+
+def path() -> list[tuple[str, str, str]]:
+    """Every step as the page draws it: (name, the statuses it is offered in, the status it
+    leads to or ""), the statuses space-separated for the page's data attributes."""
+    return [(name, " ".join(sorted(s.value for s in where)),
+             LEADS_TO[name].value if name in LEADS_TO else "")
+            for name, (_, where) in STEPS.items()]  # fmt: skip
+
+
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -70,13 +90,17 @@ def work_router() -> APIRouter:
     ) -> Response:
         fields, blobs = await _read(request, session)
         found = await _visible(request, session, ticket_id)
+        sent = actions.sent(fields)
+        # A queued resend answers as the first sending did, before the status (which has
+        # moved on since) is judged and before any of its photos is kept again.
+        await actions.refuse_repeat(request, sent)
         step = fields.get("step", "")
         if step not in STEPS:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "step")
         kind, offered_in = STEPS[step]
         text = fields.get("text", "").strip()
         if Status(found.ticket.status) not in offered_in:
-            return _refused(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
+            return await _not_now(request, session, ticket_id, sent)
         if step in REPORTS and not text:
             return _refused(request, session, ticket_id, "work_needs_text",
                             status.HTTP_422_UNPROCESSABLE_CONTENT)  # fmt: skip
@@ -94,10 +118,14 @@ def work_router() -> APIRouter:
             return _refused(request, session, ticket_id, exc.reason, exc.code)
         if refs:
             data["photos"] = refs
-        refused = await _append(request, session, ticket_id, kind, text, data)
+        try:
+            refused = await _append(request, session, ticket_id, kind, text, data, sent)
+        except RepeatedAction:  # a racing resend of the same action won: keep only its photos
+            await asyncio.to_thread(photos.discard, ticket_id, refs)
+            raise
         if refused is not None:
             await asyncio.to_thread(photos.discard, ticket_id, refs)
-            return _refused(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
+            return await _not_now(request, session, ticket_id, sent)
         return RedirectResponse(f"/console/tickets/{ticket_id}?done=done",
                                 status.HTTP_303_SEE_OTHER)  # fmt: skip
 
@@ -110,6 +138,8 @@ def work_router() -> APIRouter:
         # The SLA clocks that may pause stop (ticketing/sla.py); a pause or a resume says why.
         fields, _ = await _read(request, session)
         await _visible(request, session, ticket_id)
+        sent = actions.sent(fields)
+        await actions.refuse_repeat(request, sent)
         action = fields.get("action", "")
         if action not in ("pause", "resume"):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "action")
@@ -118,9 +148,10 @@ def work_router() -> APIRouter:
             return _refused(request, session, ticket_id, "pause_needs_reason",
                             status.HTTP_422_UNPROCESSABLE_CONTENT)  # fmt: skip
         kind = EventKind.PAUSED if action == "pause" else EventKind.RESUMED
-        refused = await _append(request, session, ticket_id, kind, reason, {"step": action})
+        refused = await _append(request, session, ticket_id, kind, reason, {"step": action},
+                                sent)  # fmt: skip
         if refused is not None:
-            return _refused(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)
+            return await _not_now(request, session, ticket_id, sent)
         return RedirectResponse(f"/console/tickets/{ticket_id}?done=done",
                                 status.HTTP_303_SEE_OTHER)  # fmt: skip
 
@@ -201,15 +232,18 @@ def _location(fields: dict[str, str]) -> dict[str, float] | None:
 
 async def _append(
     request: Request, session: Session, ticket_id: int, kind: EventKind, text: str,
-    data: dict[str, Any],
+    data: dict[str, Any], sent: actions.Sent,
 ) -> str | None:  # fmt: skip
-    """Append as the signed-in user; None, or why the ticket's status refuses it."""
+    """Append as the signed-in user; None, or why the ticket's status refuses it.
+    RepeatedAction (answered by actions.answer_repeat) if `sent`'s key is recorded; its
+    `taken_at` dates the event where plausible (ticketing/taken.py)."""
     console = console_of(request)
     principal = {"console_user": session.user.name, "role": session.user.role.value}
     try:
         await asyncio.to_thread(tickets.append, console.store, ticket_id, kind, session.user.name,
                                 console.clock.now(), text[:4000], {**data, **principal},
-                                Routing.from_config(console.config()))  # fmt: skip
+                                Routing.from_config(console.config()),
+                                sent.idem, sent.taken_at)  # fmt: skip
     except (InvalidTransition, ActiveTicketExists) as exc:
         return str(exc)
     _log.info("ticket event via console", ticket=ticket_id, kind=kind.value,
@@ -225,3 +259,11 @@ def _refused(request: Request, session: Session, ticket_id: int, reason: str,
               "photo_mb": settings.photo_max_bytes // (1024 * 1024),
               "per_form": settings.photos_per_form}  # fmt: skip
     return render(request, "work_refused.html", session, values, code)
+
+
+async def _not_now(request: Request, session: Session, ticket_id: int,
+                   sent: actions.Sent) -> Response:  # fmt: skip
+    """409, unless the status moved on because this very action landed meanwhile (a resend
+    racing the first sending): then the first sending's answer."""
+    await actions.refuse_repeat(request, sent)
+    return _refused(request, session, ticket_id, "not_now", status.HTTP_409_CONFLICT)

@@ -1105,6 +1105,13 @@ CONSOLE: dict[str, tuple[str, str]] = {
         "Discovery is not available for this site.",
         "该站点无法进行设备发现。",
     ),
+    # offline queue (console/static/offline.js, console/actions.py)
+    "queue_waiting": ("actions waiting to send (no signal)", "个操作等待发送（无信号）"),
+    "queue_waiting_one": ("action waiting to send (no signal)", "个操作等待发送（无信号）"),
+    "queue_refused": (
+        "queued actions were refused by the server (the ticket had moved on)",
+        "个排队操作被服务器拒绝（工单状态已变化）",
+    ),
 }
 
 # Phrases that make an approval's comment read like a rejection (GLPI #24519): the console

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    String,
     Text,
     UniqueConstraint,
 )
@@ -189,12 +190,19 @@ class Ticket(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+IDEM_CONSTRAINT = "uq_ticket_events_idem"
+
+
 class TicketEventRow(Base):
     """One entry of a ticket's log; append-only, numbered 1, 2, 3, … without gaps."""
 
     __tablename__ = "ticket_events"
     # Also the index for reading a ticket's log in order.
-    __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_ticket_events_ticket_id_seq"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "seq", name="uq_ticket_events_ticket_id_seq"),
+        # A console action's idempotency key: a phone's queue resending it adds nothing.
+        UniqueConstraint("idem", name=IDEM_CONSTRAINT),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -208,6 +216,7 @@ class TicketEventRow(Base):
     actor: Mapped[str]  # TicketEventRecord.by; BY is an SQL keyword
     text: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    idem: Mapped[str | None] = mapped_column(String(64))  # NULL for all but console actions
 
 
 class OutboxRow(Base):

@@ -20,10 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitord.store.core import Repository
-from monitord.store.errors import ActiveTicketExists, StoreError, TicketConflict
+from monitord.store.errors import ActiveTicketExists, RepeatedAction, StoreError, TicketConflict
 from monitord.store.outbox import Outbox, insert_rows, outbox_rows, write_outbox
 from monitord.store.records import TicketEventRecord, TicketRecord
-from monitord.store.schema import ACTIVE_DEDUP_INDEX, ACTIVE_TICKET, Base, Ticket, TicketEventRow
+from monitord.store.schema import (
+    ACTIVE_DEDUP_INDEX,
+    ACTIVE_TICKET,
+    IDEM_CONSTRAINT,
+    Base,
+    Ticket,
+    TicketEventRow,
+)
 
 CLOSED = "closed"
 # The row's fields that an event may change; the rest describe the fault and never change.
@@ -117,8 +124,12 @@ class Tickets(Repository):
         event: TicketEventRecord,
         changes: Mapping[str, Any],
         outbox: Outbox = (),
+        idem: str | None = None,
     ) -> TicketRecord:
         """Apply `changes` to the ticket and append `event` as seq expected_version + 1.
+
+        `idem`, an action's idempotency key, is stored with the event, unique over the log:
+        RepeatedAction (nothing written) if an event already holds it.
 
         The change, the event and the event's messages (`outbox`) are written all or none:
         TicketConflict (nothing written) when the ticket is not at `expected_version` or does
@@ -127,8 +138,25 @@ class Tickets(Repository):
         `event.seq` are ignored. Returns the updated ticket.
         """
         values = _values(ticket_id, changes, event)
-        with self._session(f"append an event to ticket {ticket_id}", write=True) as s:
-            return _append_in(s, ticket_id, expected_version, event, values, outbox)
+        try:
+            with self._session(f"append an event to ticket {ticket_id}", write=True) as s:
+                return _append_in(s, ticket_id, expected_version, event, values, outbox, idem)
+        except _KeyTaken:  # rolled back; a racer recorded the same action first
+            pass
+        assert idem is not None
+        found = self.by_idem(idem)
+        if found is None:  # the racer holding the key rolled back: nothing is recorded
+            raise TicketConflict(f"ticket {ticket_id}: action {idem[:64]!r} raced; send it again")
+        raise RepeatedAction(idem, found[0], found[1])
+
+    def by_idem(self, idem: str) -> tuple[int, int] | None:
+        """(ticket id, seq) of the event recorded with this idempotency key, if any."""
+        query = select(TicketEventRow.ticket_id, TicketEventRow.seq).where(
+            TicketEventRow.idem == idem
+        )
+        with self._session("read an action by its key") as s:
+            row = s.execute(query).one_or_none()
+            return None if row is None else (row.ticket_id, row.seq)
 
     def append_many(
         self, appends: Sequence[tuple[int, int, TicketEventRecord, Mapping[str, Any], Outbox]]
@@ -288,6 +316,7 @@ def _append_in(
     event: TicketEventRecord,
     values: dict[str, Any],
     outbox: Outbox,
+    idem: str | None = None,
 ) -> TicketRecord:
     """`append_event` inside the caller's transaction (values already checked)."""
     t = _TICKETS
@@ -316,7 +345,12 @@ def _append_in(
             f"ticket {ticket_id} is at version {current}, not {expected_version}: "
             "another writer changed it; read it again"
         )
-    s.execute(_insert_event(ticket_id, expected_version + 1, event))
+    try:
+        s.execute(_insert_event(ticket_id, expected_version + 1, event, idem))
+    except IntegrityError as exc:
+        if idem is not None and _is_idem_violation(exc):
+            raise _KeyTaken from None
+        raise
     record = _ticket_record(updated)
     write_outbox(s, record, expected_version + 1, event.at, outbox)
     return record
@@ -369,9 +403,11 @@ def _ticket_values(ticket: TicketRecord) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _insert_event(ticket_id: int, seq: int, event: TicketEventRecord) -> Executable:
+def _insert_event(
+    ticket_id: int, seq: int, event: TicketEventRecord, idem: str | None = None
+) -> Executable:
     # A separate function so a test can make the second statement of a transaction fail.
-    return insert(TicketEventRow).values(**_event_values(ticket_id, seq, event))
+    return insert(TicketEventRow).values(**_event_values(ticket_id, seq, event), idem=idem)
 
 
 def _event_values(ticket_id: int, seq: int, event: TicketEventRecord) -> dict[str, Any]:
@@ -391,6 +427,16 @@ def _events(ticket_id: int) -> Any:
         .where(TicketEventRow.ticket_id == ticket_id)
         .order_by(TicketEventRow.seq)
     )
+
+
+class _KeyTaken(Exception):
+    """Inside a transaction: the event's idempotency key is taken (the caller rolls back)."""
+
+
+def _is_idem_violation(exc: IntegrityError) -> bool:
+    # PostgreSQL names the constraint; SQLite names the column.
+    message = str(exc.orig)
+    return IDEM_CONSTRAINT in message or "ticket_events.idem" in message
 
 
 def _is_dedup_violation(exc: IntegrityError) -> bool:

@@ -19,13 +19,14 @@ from typing import Any
 
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.health.faults import Fault
-from monitord.store import Store, TicketConflict
+from monitord.store import RepeatedAction, Store, TicketConflict
 from monitord.store.outbox import Outbox
 from monitord.store.records import OutboxRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.classify import classify
 from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status, TicketEvent, check
 from monitord.ticketing.lifecycle import derive as derive_status
 from monitord.ticketing.ports import MessageRenderer
+from monitord.ticketing.taken import when_taken
 
 SYSTEM = "monitord"
 # Writers that read the same version all retry; only one wins each round. Enough rounds
@@ -126,21 +127,35 @@ def append(
     text: str = "",
     data: Mapping[str, Any] | None = None,
     messages: MessageRenderer | None = None,
+    idem: str | None = None,
+    taken_at: dt.datetime | None = None,
 ) -> TicketRecord:
     """Add one event if the ticket's status allows it (InvalidTransition says why not).
 
     With `messages`, the event's messages go into the outbox in the same transaction.
+    `idem` is the action's idempotency key (a console form's): if the log already holds
+    it, RepeatedAction and nothing is written, checked before the status is (the status
+    has moved on since the first time). `taken_at` is when the user says they acted
+    (`at` is when it arrived): the event's time where plausible (ticketing/taken.py).
     """
     for attempt in range(ATTEMPTS):
         if attempt:
             time.sleep(random.uniform(0, min(_PAUSE_CAP, 0.002 * 2**attempt)))
+        if idem is not None and (done := store.tickets.by_idem(idem)) is not None:
+            raise RepeatedAction(idem, *done)
         found = store.tickets.get(ticket_id)
         if found is None:
             raise NoSuchTicket(f"ticket {ticket_id} does not exist")
         record, events = found
-        event, changes, outbox = _next_event(record, events, kind, by, at, text, data, messages)
+        when, said = at, dict(data or {})
+        if taken_at is not None:
+            chosen = when_taken(taken_at, at, record.opened_at, events[-1].at if events else None)
+            when, said = chosen.at, {**said, **chosen.record(taken_at, at)}
+        event, changes, outbox = _next_event(record, events, kind, by, when, text, said, messages)
         try:
-            return store.tickets.append_event(ticket_id, record.version, event, changes, outbox)
+            return store.tickets.append_event(
+                ticket_id, record.version, event, changes, outbox, idem
+            )
         except TicketConflict:
             continue  # someone else wrote first: re-read and re-check against their event
     # A true conflict (the API's 409), not a failing database.
@@ -461,11 +476,19 @@ def open_hotline(
     ticket_class: TicketClass | None = None,
     messages: MessageRenderer | None = None,
     signature: Mapping[str, str] | None = None,
+    idem: str | None = None,
+    taken_at: dt.datetime | None = None,
 ) -> TicketRecord:
     """A customer's call (T4): opened by hand, the hotline clocks run (first reply in 30 min).
-    `signature`: who the face authenticated (present/signature.py), kept in the event."""
+    `signature`: who the face authenticated (present/signature.py), kept in the event.
+    `idem` (a console form's idempotency key) stands in the dedup key for the time: the
+    same call sent twice finds the ticket it opened. `taken_at`: as in `append`."""
+    said: dict[str, Any] = {}
+    if taken_at is not None:
+        chosen = when_taken(taken_at, at, None, None)
+        at, said = chosen.at, chosen.record(taken_at, at)
     request = TicketRequest(
-        key=dedup_key(contract.id, FaultKind.HOTLINE.value, f"{at.timestamp():.6f}", by),
+        key=dedup_key(contract.id, FaultKind.HOTLINE.value, idem or f"{at.timestamp():.6f}", by),
         contract=contract.id,
         site=site,
         kind=FaultKind.HOTLINE,
@@ -475,7 +498,7 @@ def open_hotline(
         text=text,
         device=device,
         by=by,
-        data={**(signature or {}), "hotline": True},
+        data={**(signature or {}), "hotline": True, **said},
     )
     ticket, _ = open_ticket(store, request, at, messages)
     return ticket

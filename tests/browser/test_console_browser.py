@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from monitord.config import Config
@@ -187,11 +188,12 @@ def test_wallboard_updates_live_and_says_when_the_server_is_gone(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_customer_reports_a_fault_and_the_engineer_works_it_from_the_mailed_link(
-    lab: ConsoleLab, served: Served, browser: Browser
+    lab: ConsoleLab, served: Served, browser: Browser, tmp_path: Path
 ) -> None:
     port = free_port()
     data = lab.config.model_dump(by_alias=True, mode="json", exclude_none=True)
     data["notify"] = {**data["notify"], **paging(port)}
+    data["state_dir"] = str(tmp_path)  # the work report's photo is kept here
     lab.config = Config.model_validate(data)
     customer = browser.new_context(**PHONE)  # type: ignore[arg-type]
     page = customer.new_page()
@@ -220,11 +222,26 @@ def test_customer_reports_a_fault_and_the_engineer_works_it_from_the_mailed_link
     expect(page.locator("#status")).to_contain_text("已接单")
     work_step(page, "onsite")
     expect(page.locator("#status")).to_contain_text("已到场")
+    fold = page.locator("details.step[data-step=resolve]")
+    fold.locator("summary").tap()
+    fold.locator("input[type=file]").set_input_files([camera_photo(tmp_path)])
     work_step(page, "resolve", "更换摄像头电源适配器，画面恢复")
     expect(page.locator("#status")).to_contain_text("已修复")
-    kinds = [(e.kind, e.by) for e in lab.store.tickets.events(ticket.id)]
+    expect(page.locator("img.thumb")).to_have_count(1)  # the photo, in the ticket's log
+    shot(page, "resolved-with-photo-phone-zh")
+    events = lab.store.tickets.events(ticket.id)
+    kinds = [(e.kind, e.by) for e in events]
     assert kinds[1:] == [("acknowledged", "eng"), ("on_site", "eng"), ("resolved", "eng")]
+    [kept] = events[-1].data["photos"]
+    with Image.open(tmp_path / "photos" / str(ticket.id) / kept["name"]) as img:
+        assert img.size == (1600, 900)  # shrunk by the page from the camera's 4000×2250
     engineer.close()
+
+
+def camera_photo(folder: Path) -> Path:
+    path = folder / "camera.jpg"
+    Image.new("RGB", (4000, 2250), "seagreen").save(path, "JPEG")
+    return path
 
 
 def paging(port: int) -> dict[str, Any]:

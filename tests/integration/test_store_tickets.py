@@ -159,7 +159,9 @@ def test_open_refuses_unknown_sites_and_devices_and_closed_drafts(fleet: Store) 
 def test_open_is_all_or_nothing(
     fleet: Store, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(ticket_id: int, seq: int, e: TicketEventRecord) -> sa.Executable:
+    def fail(
+        ticket_id: int, seq: int, e: TicketEventRecord, idem: str | None = None
+    ) -> sa.Executable:
         return sa.text("SELECT * FROM no_such_table")
 
     monkeypatch.setattr(tickets_module, "_insert_event", fail)
@@ -303,7 +305,9 @@ def test_event_and_row_change_together(
     ticket, _ = fleet.tickets.open(draft(), opened())
     before = fleet.tickets.get(ticket.id)
 
-    def fail(ticket_id: int, seq: int, e: TicketEventRecord) -> sa.Executable:
+    def fail(
+        ticket_id: int, seq: int, e: TicketEventRecord, idem: str | None = None
+    ) -> sa.Executable:
         return sa.text("SELECT * FROM no_such_table")
 
     monkeypatch.setattr(tickets_module, "_insert_event", fail)
@@ -384,7 +388,7 @@ def test_tickets_filter_by_status_and_contract_newest_first(fleet: Store) -> Non
 
 
 def test_head_round_trips_to_0001(store: Store, database_url: str) -> None:
-    assert store.current_revision() == head_revision() == "0017"
+    assert store.current_revision() == head_revision() == "0018"
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as connection:
