@@ -47,7 +47,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Devices whose warranty (project or manufacturer) ends within the horizon.",
     ),
     "maintenance": ("maintenance", "Maintenance windows: planned work that opens no tickets (P5)."),
-    "users": ("users", "Web console accounts: add, change a password, disable, list."),
+    "users": (
+        "users",
+        "Web console accounts: add, change a password, disable, link a WeCom / DingTalk / Feishu user, list.",
+    ),
     "pollers": (
         "pollers",
         "Site pollers at the centre: enrol one for a site, list them, revoke one.",
