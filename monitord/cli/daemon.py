@@ -63,7 +63,7 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(obj: Context) -> None:
     """Apply pending schema migrations (the daemon also does this when it starts)."""
-    store = obj.store(obj.config())
+    store = obj.store(obj.config(devices=False))
     click.echo(f"{store.url_redacted}: {store.current_revision()}")
     store.close()
 

@@ -19,7 +19,7 @@ def devices(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     obj: Context = ctx.obj
-    store = obj.store(obj.config())
+    store = obj.store(obj.config(devices=False))  # the archive and states are the store's
     records, states = store.devices.all(), store.states.load()
     sites = {s.id: s for s in store.devices.sites()}
     store.close()
@@ -66,7 +66,7 @@ def devices_import(obj: Context, csv_file: Path, output: Path | None) -> None:
 @click.pass_obj
 def device(obj: Context, device_id: str, as_json: bool, limit: int) -> None:
     """One device: its equipment archive, state and operation record."""
-    store = obj.store(obj.config())
+    store = obj.store(obj.config(devices=False))
     record = store.devices.archive(device_id)
     if record is None:
         fail(f"{device_id}: {i18n.t('no_device', obj.lang)}")
