@@ -30,7 +30,7 @@ from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
 from monitord.checks.icmp.watch import Fleet
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError, load
-from monitord.config.bulk import collector_paused, settled
+from monitord.config.bulk import collector_paused, settled, unsettled
 from monitord.console.host import Host
 from monitord.console.links import Links
 from monitord.discovery.drift import TableWatch
@@ -220,7 +220,8 @@ class Daemon:
 
             # Every task from here on is owned by the supervisor (one TaskGroup); it leaves
             # before the API, /metrics and the store close (the stack unwinds in reverse).
-            settled()  # the fleet's objects out of the collector's walks (config/bulk.py)
+            settled(collect=True)  # the fleet out of the collector's walks (config/bulk.py)
+            stack.callback(unsettled)
             sup = await stack.enter_async_context(self.supervisor)
             sup.periodic("recorder", recorder.step, critical=True)
             sup.service("scheduler", scheduler.run, critical=True)

@@ -30,10 +30,17 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def settled() -> None:
+def settled(collect: bool = False) -> None:
     """The objects alive now stay alive: the cyclic collector stops walking them.
 
-    No collection first: that would be the very stall this avoids (freezing is constant
-    time). A frozen object that later becomes garbage is still freed by its reference
-    count; only cyclic garbage frozen with it stays (a few objects per reload)."""
+    `collect` first at start-up only: during a reload that would be the very stall this
+    avoids (freezing is constant time). A frozen object that later becomes garbage is
+    still freed by its reference count; only cyclic garbage frozen with it stays until
+    `unsettled()` (the daemon's exit: an in-process daemon, as in tests, leaves nothing)."""
+    if collect:
+        gc.collect()
     gc.freeze()
+
+
+def unsettled() -> None:
+    gc.unfreeze()
