@@ -337,7 +337,7 @@ class Daemon:
         if config.database_url != self.config.database_url:
             _log.warning("database setting changed; it takes effect at the next restart")
         await self._sync_archive(store, config)
-        fleet.apply(config)
+        fleet.apply(config, await asyncio.to_thread(fleet.prepare, config))
         for kind in WATCHES:
             running = self._watches.get(kind.name)
             if running is not None:
