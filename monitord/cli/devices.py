@@ -40,13 +40,15 @@ def devices(ctx: click.Context, as_json: bool) -> None:
 @click.pass_obj
 def devices_import(obj: Context, csv_file: Path, output: Path | None) -> None:
     """Turn an equipment-archive spreadsheet (CSV) into a devices file; exit 2 on errors."""
+    from monitord.cli.progress import shown
     from monitord.inventory.csv_import import CsvImportError, devices_to_yaml, read_devices_csv
 
     config = obj.config()
     try:
-        found = read_devices_csv(
-            csv_file, {s.id for s in config.sites}, {d.id for d in config.devices}
-        )
+        with shown(i18n.t("progress_csv", obj.lang)) as step:
+            found = read_devices_csv(
+                csv_file, {s.id for s in config.sites}, {d.id for d in config.devices}, step
+            )
     except CsvImportError as exc:
         for issue in exc.issues:
             click.echo(issue, err=True)
