@@ -10,6 +10,7 @@ types and ranges (exit 2 with the usage line).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -48,14 +49,16 @@ class Context:
     lang: str
     clock: Clock = field(default_factory=_system_clock)
 
-    def config(self, full: bool = False) -> Config:
+    def config(self, full: bool = False, devices: bool | Collection[str] = True) -> Config:
         """The configuration, from the validated snapshot when no file changed since
-        (config/snapshot.py); `full` validates the files again."""
+        (config/snapshot.py); `full` validates the files again. `devices`: which devices
+        the command needs from the configuration (False: none, `devices` may be empty;
+        ids: at least those), so a command that reads the store does not validate 10 000."""
         from monitord.config import ConfigError
         from monitord.config.snapshot import load_cached
 
         try:
-            return load_cached(self.config_path, full)
+            return load_cached(self.config_path, full, devices)
         except ConfigError as exc:
             for issue in exc.issues:
                 click.echo(str(issue), err=True)

@@ -63,7 +63,18 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(obj: Context) -> None:
     """Apply pending schema migrations (the daemon also does this when it starts)."""
-    store = obj.store(obj.config())
+    from monitord.cli.progress import shown
+    from monitord.store import Store, StoreError
+
+    config = obj.config(devices=False)
+    try:
+        store = Store.open(config.database_url)
+        total = store.pending_migrations()
+        with shown(i18n.t("progress_upgrade", obj.lang), total) as step:
+            done = iter(range(1, total + 1))
+            store.upgrade(lambda: step(next(done, total)))
+    except StoreError as exc:
+        fail(str(exc))
     click.echo(f"{store.url_redacted}: {store.current_revision()}")
     store.close()
 

@@ -19,7 +19,7 @@ def devices(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     obj: Context = ctx.obj
-    store = obj.store(obj.config())
+    store = obj.store(obj.config(devices=False))  # the archive and states are the store's
     records, states = store.devices.all(), store.states.load()
     sites = {s.id: s for s in store.devices.sites()}
     store.close()
@@ -40,13 +40,15 @@ def devices(ctx: click.Context, as_json: bool) -> None:
 @click.pass_obj
 def devices_import(obj: Context, csv_file: Path, output: Path | None) -> None:
     """Turn an equipment-archive spreadsheet (CSV) into a devices file; exit 2 on errors."""
+    from monitord.cli.progress import shown
     from monitord.inventory.csv_import import CsvImportError, devices_to_yaml, read_devices_csv
 
     config = obj.config()
     try:
-        found = read_devices_csv(
-            csv_file, {s.id for s in config.sites}, {d.id for d in config.devices}
-        )
+        with shown(i18n.t("progress_csv", obj.lang)) as step:
+            found = read_devices_csv(
+                csv_file, {s.id for s in config.sites}, {d.id for d in config.devices}, step
+            )
     except CsvImportError as exc:
         for issue in exc.issues:
             click.echo(issue, err=True)
@@ -66,7 +68,7 @@ def devices_import(obj: Context, csv_file: Path, output: Path | None) -> None:
 @click.pass_obj
 def device(obj: Context, device_id: str, as_json: bool, limit: int) -> None:
     """One device: its equipment archive, state and operation record."""
-    store = obj.store(obj.config())
+    store = obj.store(obj.config(devices=False))
     record = store.devices.archive(device_id)
     if record is None:
         fail(f"{device_id}: {i18n.t('no_device', obj.lang)}")

@@ -24,7 +24,7 @@ from monitord.store.records import OutboxMessage
 @click.pass_obj
 def outbox(obj: Context, as_json: bool, states: tuple[str, ...], limit: int) -> None:
     """Notification messages, newest first: pending, sending, sent and failed."""
-    store = obj.store(obj.config())
+    store = obj.store(obj.config(devices=False))
     try:
         messages = store.outbox.messages(states or None, limit)
     finally:

@@ -10,6 +10,7 @@ import click
 
 from monitord.cli.context import ID, Context, fail
 from monitord.config import Config
+from monitord.present import i18n
 from monitord.reports import appendix, chromium, html, markdown, monthly_view
 from monitord.reports.document import Document
 from monitord.reports.service import (
@@ -88,23 +89,30 @@ def monthly_command(
     output: Path | None,
 ) -> None:
     """Tickets by class, SLA compliance, MTTA/MTTR, availability, prevention, warranty."""
+    from monitord.cli.progress import shown
+
     now = obj.now()
-    report = _made(
-        obj,
-        lambda store, config: monthly_report(
-            store, config, contract_id, month, _lang(lang), now, warranty_days
-        ),
-    )
     beside = None if output is None or appendix_fmt == "none" else appendix_fmt
     name = appendix.file_name(output, beside) if output and beside else None
-    _write(monthly_view.document(report, now, name), fmt, output)
-    if output and name:
-        text = (
-            appendix.to_csv(report)
-            if beside == "csv"
-            else html.render(appendix.document(report, now))
+    stages = 3 if name else 2
+    with shown(i18n.t("progress_report_read", obj.lang), stages) as step:
+        report = _made(
+            obj,
+            lambda store, config: monthly_report(
+                store, config, contract_id, month, _lang(lang), now, warranty_days
+            ),
         )
-        _emit(text, output.with_name(name))
+        step(1, what=i18n.t("progress_report_write", obj.lang))
+        _write(monthly_view.document(report, now, name), fmt, output)
+        step(2, what=i18n.t("progress_report_appendix", obj.lang) if name else None)
+        if output and name:
+            text = (
+                appendix.to_csv(report)
+                if beside == "csv"
+                else html.render(appendix.document(report, now))
+            )
+            _emit(text, output.with_name(name))
+            step(3)
 
 
 @report_group.command("ticket")

@@ -8,16 +8,13 @@ import click
 
 from monitord.cli.context import ID, Context, fail
 from monitord.config.contracts import TicketClass
-from monitord.inventory.archive import device_record, site_records
-from monitord.notify.messages import Routing
-from monitord.present import tickets as ticket_views
 from monitord.present.actions import ACTIONS
 from monitord.present.i18n import REPAIR
 from monitord.present.signature import ON_BEHALF_OF, PRINCIPAL, cli_principal
-from monitord.prevention.warranty import repair_terms
-from monitord.store import StoreError
-from monitord.ticketing import tickets
-from monitord.ticketing.lifecycle import EventKind, InvalidTransition
+from monitord.ticketing.lifecycle import EventKind
+
+# The store, the ticketing engine and the notifications are imported by the command that
+# runs: `monitord ticket --help` took 2.2 s importing them all (issue 15).
 
 
 @click.command("tickets")
@@ -29,7 +26,9 @@ def tickets_command(
     obj: Context, statuses: tuple[str, ...], contract: str | None, as_json: bool
 ) -> None:
     """List tickets, newest first."""
-    config = obj.config()
+    from monitord.present import tickets as ticket_views
+
+    config = obj.config(devices=False)  # contracts and sites only: tickets are the store's
     store = obj.store(config)
     found = store.tickets.recent(list(statuses) or None, contract)
     if as_json:
@@ -60,13 +59,17 @@ def ticket_group() -> None:
 @click.pass_obj
 def show(obj: Context, ticket_id: int, as_json: bool) -> None:
     """A ticket with its deadlines (due, met, breached) and its whole log."""
-    config = obj.config()
-    store = obj.store(config)
+    from monitord.present import tickets as ticket_views
+    from monitord.prevention.warranty import repair_terms
+
+    store = obj.store(obj.config(devices=False))
     found = store.tickets.get(ticket_id)
     store.close()
     if found is None:
         fail(f"ticket {ticket_id} does not exist")
     ticket, events = found
+    # Of the devices, only the ticket's own: its warranty decides the repair terms.
+    config = obj.config(devices={ticket.root_device} if ticket.root_device else False)
     contract = next((c for c in config.contracts if c.id == ticket.contract), None)
     site = next((s for s in config.sites if s.id == ticket.site_id), None)
     zone, tz = (site.zone.value, site.timezone) if site else ("city", "UTC")
@@ -110,6 +113,11 @@ def _action(name: str, kind: EventKind, help_text: str) -> click.Command:
     )
     @click.pass_obj
     def command(obj: Context, ticket_id: int, text: str | None, by: str, file: Path | None) -> None:
+        from monitord.notify.messages import Routing
+        from monitord.store import StoreError
+        from monitord.ticketing import tickets
+        from monitord.ticketing.lifecycle import InvalidTransition
+
         config = obj.config()
         store = obj.store(config)
         messages = Routing.from_config(config)  # its messages go out with the event
@@ -148,6 +156,10 @@ def open_hotline(
     obj: Context, site: str, by: str, device: str | None, ticket_class: str | None, text: str
 ) -> None:
     """Open a hotline ticket for a customer's call (first reply due in 30 min, seed 000)."""
+    from monitord.inventory.archive import device_record, site_records
+    from monitord.notify.messages import Routing
+    from monitord.ticketing import tickets
+
     config = obj.config()
     found = next((s for s in config.sites if s.id == site), None)
     contract = next((c for c in config.contracts if found and c.id == found.contract), None)

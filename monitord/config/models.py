@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -46,7 +47,15 @@ class Criticality(StrEnum):
     CRITICAL = "critical"
 
 
+# A dotted quad already in canonical form is what ipaddress would give back; checking that
+# with one regex is ~10x cheaper, and 10 000 devices are validated at every full load.
+_CANONICAL_V4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+                           r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])")  # fmt: skip
+
+
 def _ip_address(value: str) -> str:
+    if _CANONICAL_V4.fullmatch(value):
+        return value
     try:
         return str(ipaddress.ip_address(value.strip()))
     except ValueError:

@@ -8,6 +8,11 @@ with their size, mtime and inode, and the include patterns with what they matche
 difference (an edit, a new file matching a pattern, another monitord version) makes it stale,
 and the configuration is loaded and validated in full again. Secrets are references
 ({env: ...}, {file: ...}) in the configuration, so the snapshot holds none; it is 0600 anyway.
+
+Three lines: the sources, the configuration without its devices, the devices. Most commands
+need no device from the configuration (they read the store), and validating 10 000 devices
+again is most of a snapshot read: `devices=False` skips that line, and a collection of ids
+validates only those devices (`ticket show` needs its one device's warranty).
 """
 
 from __future__ import annotations
@@ -15,14 +20,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from pathlib import Path
+
+from pydantic import TypeAdapter
 
 from monitord import __version__
 from monitord.config.bulk import collector_paused
 from monitord.config.load import glob_include, load
-from monitord.config.models import Config
+from monitord.config.models import Config, Device
 
-FORMAT = 1
+FORMAT = 2
+# Which devices a caller needs: all of them, none, or those with these ids.
+Wanted = bool | Collection[str]
 
 
 def cache_dir() -> Path | None:
@@ -32,13 +42,18 @@ def cache_dir() -> Path | None:
     return Path(base) / "monitord" if base else None
 
 
-def load_cached(file: Path, full: bool = False) -> Config:
+_DEVICES = TypeAdapter(tuple[Device, ...])
+
+
+def load_cached(file: Path, full: bool = False, devices: Wanted = True) -> Config:
     """The configuration of `file`: from a fresh snapshot, or loaded in full (and snapshotted).
 
-    `full`: validate from the files even when the snapshot is fresh (`monitord check`)."""
+    `full`: validate from the files even when the snapshot is fresh (`monitord check`).
+    `devices`: from a snapshot, only these devices are read (False: none, so `devices` is
+    empty); a full load returns them all."""
     where = _path(file)
     if where is not None and not full:
-        cached = _read(where)
+        cached = _read(where, devices)
         if cached is not None:
             return cached
     config = load(file)
@@ -71,7 +86,7 @@ def _sources(file: Path, config: Config) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _read(where: Path) -> Config | None:
+def _read(where: Path, devices: Wanted) -> Config | None:
     try:
         with where.open("rb") as f:
             head = json.loads(f.readline())
@@ -85,8 +100,16 @@ def _read(where: Path) -> Config | None:
                 if [str(p) for p in glob_include(base, pattern)] != matched:
                     return None
             with collector_paused():
-                return Config.model_validate_json(f.read())
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+                config = Config.model_validate_json(f.readline())
+                if devices is False:
+                    return config
+                rest = f.read()
+                if devices is True:
+                    return config.model_copy(update={"devices": _DEVICES.validate_json(rest)})
+                wanted = set(devices)
+                found = [d for d in json.loads(rest) if d.get("id") in wanted]
+                return config.model_copy(update={"devices": _DEVICES.validate_python(found)})
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None  # missing, stale or damaged: load in full
 
 
@@ -98,7 +121,8 @@ def _write(where: Path, file: Path, config: Config) -> None:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(head + "\n")
-            f.write(config.model_dump_json(by_alias=True))
+            f.write(config.model_dump_json(by_alias=True, exclude={"devices"}) + "\n")
+            f.write(_DEVICES.dump_json(config.devices, by_alias=True).decode())
         temporary.replace(where)
     except OSError:
         pass  # a read-only home or a full disk only costs the next command a full load

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,9 @@ Path_ = tuple[str | int, ...]
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Aliases let a few hundred bytes stand for billions of values (the "billion laughs"), and
-# everything after composing (the _Builder below, validation) expands them. A configuration
-# is written by hand: refuse more than this many values once aliases are expanded, and
-# files larger than any real fleet's.
+# validation expands them. A configuration is written by hand: refuse more than this many
+# values once aliases are expanded (the _Builder counts them without expanding anything),
+# and files larger than any real fleet's.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_EXPANDED_NODES = 1_000_000
 
@@ -79,8 +79,6 @@ def _load(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located:
     loader = loader_type(text)
     try:
         root = loader.get_single_node()
-        if root is not None and "&" in text:  # no anchor, no alias: nothing to expand
-            _refuse_bombs(file, root)  # before the builder expands any alias
         lines: dict[Path_, int] = {(): 1}
         data = None if root is None else _Builder(file, loader, lines).build(root, ())
     except yaml.MarkedYAMLError as exc:
@@ -139,67 +137,65 @@ def _diverge(_: str) -> Any:
     raise _Diverges
 
 
-def _refuse_bombs(file: Path, root: yaml.Node) -> None:
-    """Count the values the document expands to, without expanding it: an alias is the same
-    node object as its anchor, so each node's size is computed once. An alias inside its own
-    anchor (`x: &r [*r]`) would expand forever."""
-    sizes: dict[int, int] = {}
-    open_: set[int] = set()
-    # An explicit stack, not recursion: a deep document must not blow Python's stack here.
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        key = id(node)
-        if children_done:
-            open_.discard(key)
-            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
-            if sizes[key] > MAX_EXPANDED_NODES:
-                raise YamlError(file, node.start_mark.line + 1,
-                                f"aliases expand to more than {MAX_EXPANDED_NODES} values")  # fmt: skip
-            continue
-        if key in sizes:
-            continue
-        if key in open_:
-            raise YamlError(file, node.start_mark.line + 1, "an alias refers to itself")
-        open_.add(key)
-        stack.append((node, True))
-        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
 _STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))
 _MERGE = "tag:yaml.org,2002:merge"
 
 
 @dataclass(slots=True)
 class _Builder:
-    """One walk over the node tree that records every line and builds the data.
+    """One walk over the node tree that records every line, builds the data and refuses
+    alias bombs.
 
     Plain maps, lists and strings are built here (PyYAML's constructor is most of the load
     time at fleet size); every other scalar, merge keys (`<<`) and explicit tags go to
     PyYAML's safe constructor, so the values are exactly what `yaml.safe_load` gives.
+
+    An alias is the same node object as its anchor: the second time a collection node is
+    met, its value is shared (as `yaml.safe_load` shares it) and not walked again; its
+    expanded size, known from the first walk, is added to the count. So a document is walked
+    once whatever its aliases, and one whose values expand beyond MAX_EXPANDED_NODES is
+    refused before anything expands it. Lines inside an alias are its anchor's: an error
+    there is placed at the alias (line_of falls back to the nearest recorded ancestor).
     """
 
     file: Path
     loader: yaml.SafeLoader
     lines: dict[Path_, int]
+    built: dict[int, tuple[Any, int]] = field(default_factory=dict)  # id(node): (value, size)
+    open_: set[int] = field(default_factory=set)
+    size: int = 0  # expanded size of the node built last
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         if isinstance(node, yaml.ScalarNode):
+            self.size = 1
             return node.value if node.tag == _STR else self.loader.construct_object(node)
+        key = id(node)
+        if key in self.built:
+            value, self.size = self.built[key]
+            return value
+        if key in self.open_:
+            raise YamlError(self.file, node.start_mark.line + 1, "an alias refers to itself")
+        self.open_.add(key)
+        value, size = self._collection(node, path)
+        self.open_.discard(key)
+        if size > MAX_EXPANDED_NODES:
+            raise YamlError(self.file, node.start_mark.line + 1,
+                            f"aliases expand to more than {MAX_EXPANDED_NODES} values")  # fmt: skip
+        self.built[key] = (value, size)
+        self.size = size
+        return value
+
+    def _collection(self, node: yaml.Node, path: Path_) -> tuple[Any, int]:
+        size = 1
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):
                 self.lines[(*path, index)] = item.start_mark.line + 1
                 items.append(self.build(item, (*path, index)))
-            return items if node.tag == _SEQ else self.loader.construct_object(node, deep=True)
+                size += self.size
+            if node.tag == _SEQ:
+                return items, size
+            return self.loader.construct_object(node, deep=True), size
         assert isinstance(node, yaml.MappingNode)
         out: dict[Any, Any] = {}
         merged = False
@@ -211,9 +207,10 @@ class _Builder:
                 raise YamlError(self.file, line, f"duplicate key {key!r}")
             self.lines[(*path, key)] = key_node.start_mark.line + 1
             out[key] = self.build(value_node, (*path, key))
+            size += 1 + self.size
         if merged or node.tag != _MAP or any(k.tag != _STR for k, _ in node.value):
-            return self.loader.construct_object(node, deep=True)
-        return out
+            return self.loader.construct_object(node, deep=True), size
+        return out, size
 
 
 def dotted(path: Path_) -> str:

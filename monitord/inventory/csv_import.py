@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,13 +99,17 @@ class _Issues:
 
 
 def read_devices_csv(
-    path: Path, known_sites: Collection[str], known_devices: Collection[str] = ()
+    path: Path,
+    known_sites: Collection[str],
+    known_devices: Collection[str] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Device]:
     """The devices of the CSV file, in row order; raise CsvImportError listing every problem.
 
     `known_sites` are the configured site ids; `known_devices` are the ids a parent may name
     besides the file's own. An id that is also in `known_devices` is no error: importing a
-    file again meets its own earlier output there.
+    file again meets its own earlier output there. `progress(done, total)` hears of each
+    row validated.
     """
     issues = _Issues(path)
     records = list(_records(path, issues))
@@ -122,7 +126,9 @@ def read_devices_csv(
         issues.raise_any()  # every row would miss it too; that says nothing more
     devices: list[Device] = []
     refs: list[_Ref] = []
-    for row, cells in rows:
+    for done, (row, cells) in enumerate(rows, 1):
+        if progress is not None:
+            progress(done, len(rows))
         values = _values(row, cells, layout, issues)
         try:
             device = Device.model_validate(values)

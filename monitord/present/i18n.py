@@ -68,6 +68,12 @@ CLI: dict[str, tuple[str, str]] = {
         "a hidden unmanaged switch: several cameras on one edge port",
         "隐藏的非网管交换机: 一个接入端口下有多台摄像机",
     ),
+    # progress of slow terminal work (cli/progress.py, issue 15)
+    "progress_csv": ("reading rows", "读取行"),
+    "progress_upgrade": ("applying schema migrations", "应用数据库迁移"),
+    "progress_report_read": ("reading the month's records", "读取本月记录"),
+    "progress_report_write": ("writing the report", "生成报告"),
+    "progress_report_appendix": ("writing the appendix", "生成附录"),
     # discovery: live progress, Ctrl-C, --apply (issue 17 items 4-5)
     "disc_ranges": ("ranges", "范围"),
     "disc_probed": ("probes sent", "已发探测"),

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from monitord.store.core import Repository, StoreCore, require_aware
@@ -16,6 +16,7 @@ from monitord.store.records import DeviceRecord, InventoryDiff, SiteRecord
 from monitord.store.schema import Device, OperationEventRow, Site
 
 _ARCHIVE_FIELDS = tuple(f.name for f in fields(DeviceRecord) if f.name != "id")
+_ARCHIVE_COLUMNS = tuple(getattr(Device, name) for name in ("id", *_ARCHIVE_FIELDS))
 
 
 class Devices(Repository):
@@ -79,11 +80,12 @@ class Devices(Repository):
         return None if record is None else with_facts(record, self._facts.of(device_id))
 
     def all(self, include_removed: bool = False) -> list[DeviceRecord]:
-        query = select(Device).order_by(Device.id)
+        # Columns, not ORM objects: building 10 000 mapped instances was 3/4 of the read.
+        query = select(*_ARCHIVE_COLUMNS).order_by(Device.id)
         if not include_removed:
             query = query.where(Device.removed_at.is_(None))
         with self._session("read devices") as s:
-            return [_device_record(r) for r in s.scalars(query)]
+            return [_device_record(r) for r in s.execute(query)]
 
     def sites(self) -> list[SiteRecord]:
         with self._session("read sites") as s:
@@ -157,7 +159,7 @@ def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _device_record(row: Device) -> DeviceRecord:
+def _device_record(row: Device | Row[Any]) -> DeviceRecord:
     values = {name: getattr(row, name) for name in _ARCHIVE_FIELDS}
     values["parents"] = tuple(row.parents)
     return DeviceRecord(id=row.id, **values)

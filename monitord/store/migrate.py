@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,8 +60,23 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to head in one transaction; a no-op when it is already there."""
+def pending(engine: Engine) -> int:
+    """How many migrations `upgrade` would apply: the files numbered after the database's
+    revision (numbers have gaps, 0004 and 0007 were never shipped)."""
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        found = []  # a new database: all of them
+    current = int(found[0][0]) if len(found) == 1 and str(found[0][0]).isdigit() else 0
+    files = VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py")
+    return sum(1 for p in files if int(p.name[:4]) > current)
+
+
+def upgrade(engine: Engine, on_step: Callable[[], None] | None = None) -> None:
+    """Bring the schema to head in one transaction; a no-op when it is already there.
+
+    `on_step` hears of each migration applied (alembic's on_version_apply, env.py)."""
     if is_current(engine):
         return
     from alembic import command
@@ -72,4 +88,7 @@ def upgrade(engine: Engine) -> None:
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
             )
-        command.upgrade(alembic_config(connection), "head")
+        config = alembic_config(connection)
+        if on_step is not None:
+            config.attributes["on_version_apply"] = on_step
+        command.upgrade(config, "head")

@@ -11,6 +11,8 @@ and `store.macs` (MAC -> port history).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -92,9 +94,13 @@ class Store(StoreCore):
                 conn.exec_driver_sql(f"PRAGMA user_version = {version}")
             transaction.rollback()
 
-    def upgrade(self) -> None:
+    def upgrade(self, on_step: Callable[[], None] | None = None) -> None:
         with self._lock, self.errors("migrate the schema"):
-            migrate.upgrade(self._writer)
+            migrate.upgrade(self._writer, on_step)
+
+    def pending_migrations(self) -> int:
+        with self._lock, self.errors("read the schema revision"):
+            return migrate.pending(self._engine)
 
     def current_revision(self) -> str | None:
         with self._lock, self.errors("read the schema revision"):

@@ -66,3 +66,20 @@ def test_check_exits_2_on_a_bomb(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["-c", str(path), "check"])
     assert result.exit_code == 2, result.output
     assert "aliases expand" in result.output and "Traceback" not in result.output
+
+
+def test_an_error_inside_an_alias_is_placed_at_the_alias(tmp_path: Path) -> None:
+    path = tmp_path / "monitord.yaml"
+    path.write_text(
+        "sites: [{id: s1, name: One, timezone: Asia/Shanghai}]\n"
+        "devices:\n"
+        "  - {id: a, name: A, kind: switch, address: 10.0.0.1, site: s1,\n"
+        "     snmp: &bad {version: '9', community: {env: X}}}\n"
+        "  - {id: b, name: B, kind: switch, address: 10.0.0.2, site: s1,\n"
+        "     snmp: *bad}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    where = [(i.line, i.path) for i in caught.value.issues]
+    assert where == [(4, "devices[0].snmp.version"), (6, "devices[1].snmp.version")]

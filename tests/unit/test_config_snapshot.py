@@ -96,3 +96,19 @@ def test_no_cache_directory_still_loads(config_file: Path, monkeypatch: pytest.M
     monkeypatch.delenv("HOME", raising=False)
     assert snapshot.cache_dir() is None
     assert ids(snapshot.load_cached(config_file)) == ["cam-1", "cam-2"]
+
+
+def test_a_command_reads_only_the_devices_it_needs(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = loads(monkeypatch)
+    whole = snapshot.load_cached(config_file)
+    none = snapshot.load_cached(config_file, devices=False)
+    assert none.devices == () and none.sites == whole.sites
+    assert none.database_url == whole.database_url
+    assert ids(snapshot.load_cached(config_file, devices={"cam-2", "gone"})) == ["cam-2"]
+    assert snapshot.load_cached(config_file, devices=True) == whole
+    assert seen == [config_file]  # all of them from the snapshot
+    # A stale snapshot: the full load has every device, whatever was asked for.
+    config_file.write_text(config_file.read_text().replace("Cam 1", "Camera one"))
+    assert ids(snapshot.load_cached(config_file, devices=False)) == ["cam-1", "cam-2"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from monitord import log
@@ -15,6 +16,7 @@ from monitord.health.recorder import StateWriter
 from monitord.health.states import State
 from monitord.health.tracker import DeviceHealth, HealthTracker, Transition
 from monitord.inventory.archive import topology
+from monitord.inventory.topology import Topology
 from monitord.prevention.history import SampleSink, feed_icmp
 from monitord.store.records import SavedState
 
@@ -25,6 +27,14 @@ class Desk(Protocol):
     """Whoever acts on confirmed changes (the ticket desk)."""
 
     async def on_transition(self, t: Transition, tracker: HealthTracker) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    config: Config
+    devices: dict[str, Device]
+    settings: dict[str, IcmpSettings]
+    topology: Topology
 
 
 _LOUD = frozenset({State.DOWN, State.FLAPPING, State.DEGRADED})
@@ -48,12 +58,34 @@ class Fleet:
         self.tracker = HealthTracker({}, topology(config), config.flapping)
         self.apply(config)
 
-    def apply(self, config: Config) -> None:
-        """Adopt a (re)loaded configuration; devices that stay keep their health."""
-        self.config = config
-        self.devices: dict[str, Device] = {d.id: d for d in config.devices}
-        self.settings: dict[str, IcmpSettings] = {d.id: config.icmp_for(d) for d in config.devices}
-        self.tracker.reconfigure(self.settings, topology(config), config.flapping)
+    def prepare(self, config: Config) -> Prepared:
+        """What `apply` needs, computed without changing anything (a reload runs this in a
+        thread, so that 10 000 devices do not hold the event loop).
+
+        Only changed devices get their settings merged again; the others keep theirs when
+        the defaults they inherit from are unchanged too."""
+        old = getattr(self, "config", None)
+        before: dict[str, Device] = getattr(self, "devices", {})
+        known: dict[str, IcmpSettings] = getattr(self, "settings", {})
+        inherited = old is not None and (old.icmp, old.probe_defaults) == (
+            config.icmp,
+            config.probe_defaults,
+        )
+        settings: dict[str, IcmpSettings] = {}
+        for d in config.devices:
+            was = before.get(d.id) if inherited else None
+            same = was is not None and was.kind == d.kind and was.icmp == d.icmp
+            settings[d.id] = known[d.id] if same else config.icmp_for(d)
+        return Prepared(config, {d.id: d for d in config.devices}, settings, topology(config))
+
+    def apply(self, config: Config, prepared: Prepared | None = None) -> None:
+        """Adopt a (re)loaded configuration; devices that stay keep their health.
+
+        `prepared`: `prepare(config)`'s answer (reloads run one at a time, so the fleet it
+        was prepared against is still this one)."""
+        p = prepared if prepared is not None and prepared.config is config else self.prepare(config)
+        self.config, self.devices, self.settings = p.config, p.devices, p.settings
+        self.tracker.reconfigure(self.settings, p.topology, config.flapping)
 
     def restore(self, saved: dict[str, SavedState]) -> None:
         for device_id, s in saved.items():

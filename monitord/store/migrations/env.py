@@ -6,14 +6,27 @@ a config naming `script_location = monitord.store:migrations` and `sqlalchemy.ur
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from typing import Any
+
 from alembic import context
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy import Connection, create_engine
 
 from monitord.store.schema import Base
 
 
+def _on_version_apply(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
+    tick = context.config.attributes.get("on_version_apply")
+    if tick is not None:
+        tick()  # a progress bar's tick (cli/progress.py via migrate.upgrade)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
+        on_version_apply=_on_version_apply,
         connection=connection,
         target_metadata=Base.metadata,
         # SQLite alters most things only by copying the table; batch mode does that.
