@@ -45,6 +45,7 @@ def discover_command(
     from monitord.discovery.plan import PlanError, Proposal, plan, probe, proposal
     from monitord.discovery.propose import include_yaml
     from monitord.discovery.run import Status
+    from monitord.present.evidence import evidence
 
     config, lang = obj.config(), obj.lang
     try:
@@ -82,7 +83,7 @@ def discover_command(
         for i in items:
             notes = "".join(f" ({i18n.t(n, lang)})" for n in i.notes)
             click.echo(
-                f"{i18n.t('change_' + i.change, lang)}\t{i.device}\t{i.address}\t{i.detail}{notes}"
+                f"{i18n.t('change_' + i.change, lang)}\t{i.device}\t{i.address}\t{evidence(i, lang)}{notes}"
             )
         for why in found.wsd.refused:
             click.echo(f"{i18n.t('reply_refused', lang)}: {why}")

@@ -40,6 +40,7 @@ from monitord.discovery.plan import PlanError, plan, writable
 from monitord.discovery.propose import Item
 from monitord.discovery.runner import Runner, runner_for
 from monitord.present import i18n
+from monitord.present.evidence import evidence
 from monitord.sites.commands import Refused
 
 _log = log.get("monitord.console")
@@ -116,18 +117,6 @@ def changes(run: Run, config: Config, lang: str) -> list[Change]:
         notes = tuple(i18n.t(note, lang) for note in item.notes)
         out.append(Change(n, kind, item, writable(item), notes, evidence(item, lang)))
     return out
-
-
-def evidence(item: Item, lang: str) -> str:
-    if not item.why:
-        return item.detail
-    args = dict(item.args)
-    if item.why == "ev_facts":  # the archive's own names of the fields to fill
-        args["fields"] = ", ".join(i18n.field(k, lang) for k in item.record)
-    try:
-        return i18n.word(i18n.CONSOLE, item.why, lang).format(**args)
-    except (KeyError, IndexError, ValueError):
-        return item.detail  # a word whose values changed: the English detail still says it
 
 
 def _instant(text: object) -> dt.datetime | None:

@@ -66,6 +66,8 @@ def test_discover_proposes_new_and_renumbered_devices_and_writes_an_include(tmp_
             assert second.returncode == 0, second.stderr
             changes = json.loads(second.stdout)["changes"]
             assert [(c["change"], c["device"]) for c in changes] == [("address", proposed[0]["id"])]
+            zh = run(path, "--lang", "zh", "discover", "--site", "s1")
+            assert f"原地址 {net}.5" in zh.stdout, zh.stdout + zh.stderr  # the evidence in zh
             assert run(path, "check").returncode == 0  # the include's records are valid config
 
 

@@ -72,7 +72,7 @@ def test_the_ledger_keeps_who_applied_what_and_skips_a_damaged_line(tmp_path: Pa
 
 
 def test_the_evidence_is_shown_in_the_readers_language_and_falls_back_to_the_detail() -> None:
-    from monitord.console.discovery import evidence
+    from monitord.present.evidence import evidence
 
     args = {"configured": "sw-02", "parent": "sw-05", "port": "14"}
     wrong = Item("parent", "cam-07", "10.1.0.7", "cam-07 is configured under sw-02 but its MAC is "
