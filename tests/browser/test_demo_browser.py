@@ -4,13 +4,16 @@ it off. The demo runs for real (its own network namespace, real ICMP), bounded i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import selectors
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +46,7 @@ class Demo:
     url: str
     passwords: dict[str, str]
     process: subprocess.Popen[str]
+    state_dir: Path
 
 
 @pytest.fixture
@@ -65,7 +69,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     found = BANNER.search(out)
     try:
         assert found and len(ACCOUNT.findall(out)) == 3, out[-2000:]
-        yield Demo(found.group(1), dict(ACCOUNT.findall(out)), process)
+        yield Demo(found.group(1), dict(ACCOUNT.findall(out)), process, tmp_path)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)  # our own session: the demo and its child
@@ -80,9 +84,49 @@ def sign_in(page: Page, demo: Demo, name: str) -> None:
     page.locator("button[type=submit]").tap()
 
 
+# The first moment a wallboard tile turns red, on the browser's clock (Date.now(), ms).
+WATCH_TILES = """() => { window.redAt = null; new MutationObserver(() => {
+  if (window.redAt === null && document.querySelector('.tile.st-down')) window.redAt = Date.now();
+}).observe(document.body, {subtree: true, childList: true, attributes: true}); }"""
+
+
+def stored_down_at(database: Path, device: str, seconds: float) -> threading.Thread:
+    """Watch the demo's store (read-only) from a thread: the wall-clock time `device`'s
+    HARD DOWN is first written there lands in the thread's `found` (bounded by `seconds`)."""
+
+    def watch() -> None:
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends and not found:
+            with contextlib.suppress(sqlite3.Error):  # not created yet, or being written
+                with contextlib.closing(
+                    sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+                ) as db:
+                    row = db.execute("SELECT state FROM device_state WHERE device_id = ?",
+                                     (device,)).fetchone()  # fmt: skip
+                if row and row[0] == "down":
+                    found.append(time.time())
+            time.sleep(0.05)
+
+    found: list[float] = []
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.found = found  # type: ignore[attr-defined]
+    thread.start()
+    return thread
+
+
 def test_demo_outage_acknowledged_on_a_phone_and_signed_off_by_the_customer(
     demo: Demo, browser: Browser
 ) -> None:
+    # The dispatcher's wallboard on a TV, open before the outage: it turns within 2 s of the
+    # daemon's write (server-sent events, no reload).
+    tv = browser.new_context(
+        viewport={"width": 1920, "height": 1080}, locale="zh-CN", has_touch=True
+    )
+    board = tv.new_page()
+    sign_in(board, demo, "dispatcher")
+    expect(board).to_have_url(f"{demo.url}/console/wallboard")
+    board.evaluate(WATCH_TILES)
+    written = stored_down_at(demo.state_dir / "monitord.db", "cam-05", 45)
     engineer = browser.new_context(**PHONE)  # type: ignore[arg-type]
     page = engineer.new_page()
     sign_in(page, demo, "engineer")
@@ -94,6 +138,13 @@ def test_demo_outage_acknowledged_on_a_phone_and_signed_off_by_the_customer(
         time.sleep(1)
         page.reload()
     expect(card).to_contain_text("cam-05")
+    written.join(10)
+    expect(board.locator(".tile.st-down")).to_have_count(1)
+    red_at = board.evaluate("window.redAt")
+    [down_at] = written.found  # type: ignore[attr-defined]
+    assert red_at is not None and red_at / 1000 - down_at <= 2.0, (red_at, down_at)
+    shot(board, "demo-wallboard-down-tv-zh")
+    tv.close()
     assert no_horizontal_scroll(page)
     shot(page, "demo-mine-phone-zh")
     card.tap()
