@@ -168,6 +168,9 @@ def render(
     cls = ticket.ticket_class
     # A hotline ticket not yet classified has no class.
     tag = word("unclassified" if cls is None else "class", MESSAGE_TAGS).format(cls=cls)
+    late = event.data.get("delayed")
+    if isinstance(late, Mapping):  # a fault replayed from a site's gap (sites/gap.py)
+        tag = f"{tag}{word('delayed', MESSAGE_TAGS)}"
     subject = f"{tag} {word('ticket')} #{ticket.id} {head}: {ticket.title}"
     link = None
     if routing.base_url and routing.console:
@@ -188,6 +191,15 @@ def render(
         if nearest is not None:
             milestone, due = nearest
             lines.append(f"{word('next')}: {milestone} {when(due)} ({tz.key})")
+    if isinstance(late, Mapping):
+        lines.append(
+            word("delayed").format(
+                site=late.get("site", ticket.site_id),
+                from_=when(str(late.get("from", event.at.isoformat()))),
+                until=when(str(late.get("until", event.at.isoformat()))),
+                at=when(event.at),
+            )
+        )
     if event.text:
         lines.append(event.text)
     if link is not None:
