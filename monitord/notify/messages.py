@@ -196,7 +196,7 @@ def render(
             word("delayed").format(
                 site=late.get("site", ticket.site_id),
                 from_=when(str(late.get("from", event.at.isoformat()))),
-                until=when(str(late.get("until", event.at.isoformat()))),
+                until=when(str(late.get("until", event.at.isoformat())))[-5:],  # hh:mm
                 at=when(event.at),
             )
         )
