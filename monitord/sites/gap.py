@@ -66,6 +66,7 @@ class Episode:
     end: dt.datetime | None
     began: Transition | None = None  # the move that began it (None: before the gap)
     ended: Transition | None = None  # the move that ended it
+    changed: Transition | None = None  # the last change of kind on the way (down -> degraded)
 
 
 def _fault(state: str | None) -> State | None:
@@ -82,18 +83,21 @@ def episodes(device: str, before: str | None, moves: Sequence[OperationEvent]) -
     state = _fault(before)
     start: dt.datetime | None = None
     began: Transition | None = None
+    changed: Transition | None = None
     for e in moves:
         to = _fault(e.to_state)
         t = Transition(device, e.at, State(e.from_state or "pending"), State(e.to_state or
                        "pending"), e.reason, {})  # fmt: skip
         if state is None and to is not None:
-            start, began = e.at, t
+            start, began, changed = e.at, t, None
         elif state is not None and to is None:
-            out.append(Episode(device, state, start, e.at, began, t))
-            start, began = None, None
-        state = to if to is not None else None
+            out.append(Episode(device, state, start, e.at, began, t, changed))
+            start, began, changed = None, None, None
+        elif state is not None and to is not None:
+            changed = t
+        state = to
     if state is not None:
-        out.append(Episode(device, state, start, None, began))
+        out.append(Episode(device, state, start, None, began, None, changed))
     return out
 
 
@@ -157,6 +161,8 @@ class GapReplay:
             await self._desk.on_transition(moved, self._tracker)
         elif ep.start is None and ep.ended is not None:  # from before the gap: recovered
             await self._desk.on_transition(ep.ended, self._tracker)
+        elif ep.start is None and ep.changed is not None:  # from before, changed its kind
+            await self._desk.on_transition(ep.changed, self._tracker)
         # Began and ended inside the gap: no ticket, no page (the summary tells it).
 
     def _replayed(self, p: PollerRecord, sites: Sequence[Site]) -> int | None:
