@@ -24,6 +24,7 @@ from monitord.config import Config
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker
 from monitord.inventory.archive import device_record, site_records, topology
+from monitord.notify.escalation import due_steps
 from monitord.notify.messages import Routing
 from monitord.reports import monthly, period
 from monitord.reports.sources import NoTasks, NoWindows
@@ -35,6 +36,7 @@ from monitord.sites.silence import SilenceWatch
 from monitord.sites.wire import PREFIX, WIRE
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
+from monitord.ticketing.tickets import as_events
 from tests.support.contracts import SEED_000
 
 T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)  # 16:00 in Shanghai
@@ -73,6 +75,10 @@ def make_config() -> Config:
                                    "handover": "daily", "handover_at": "09:00",
                                    "start": "2026-11-01", "people": ["zhang"]}],
                 },
+                "escalation": [{"id": "all", "classes": ["A", "B", "C", "D"], "steps": [
+                    {"after": "0s", "targets": ["oncall"], "channels": ["chat"]},
+                    {"after": "15m", "targets": ["oncall"], "channels": ["chat"]},
+                ]}],
             },
         }
     )  # fmt: skip
@@ -179,12 +185,22 @@ async def test_faults_in_a_gap_come_back_as_their_true_history_once(store: Store
     assert link.opened_at == heard and link.recovered
     _, link_log = store.tickets.get(link.id) or (None, [])
     assert "13 journal entries replayed" in link_log[-1].text
-    # Each ticket's message says it is told late, and why.
+    # Each ticket's messages (the recipient's, in English; the on-call page, in Chinese)
+    # say it is told late, and why; its escalation runs from then, not from the fault.
     messages = store.outbox.messages(None, 1000)
     opened = [m for m in messages if m.ticket_id in {t.id for t in found.values()}]
-    assert len(opened) == 7
-    assert all("[delayed]" in m.subject for m in opened)
-    assert all("the line to site north was down 2026-12-01 16:05–16:40" in m.body for m in opened)
+    en = [m for m in opened if m.recipient == ""]
+    zh = [m for m in opened if m.recipient == "zhangwei"]
+    assert len(en) == len(zh) == 7 and len(opened) == 14
+    assert all("[delayed]" in m.subject for m in en)
+    assert all("the line to site north was down 2026-12-01 16:05–16:40" in m.body for m in en)
+    assert all("[延迟]" in m.subject for m in zh)
+    assert all("站点 north 的链路在 2026-12-01 16:05–16:40 中断" in m.body for m in zh)
+    paging = Routing.from_config(lab.config).paging
+    for t in found.values():
+        log = as_events((store.tickets.get(t.id) or (t, []))[1])
+        assert due_steps(paging, t, log, HEAL + 14 * MIN)[0] == []  # 15 min after told
+        assert [d.step for d in due_steps(paging, t, log, HEAL + 15 * MIN)[0]] == [1]
     # One message to the on-call person for the three that failed and recovered.
     summary = [m for m in messages if m.idempotency_key.startswith("gap/")]
     assert len(summary) == 1 and summary[0].recipient == "zhangwei"
