@@ -50,6 +50,7 @@ from monitord.prevention.window_watch import windows_step
 from monitord.prevention.windows import WindowBook
 from monitord.scheduler import Scheduler
 from monitord.sites.centre import PollerCentre
+from monitord.sites.gap import GapReplay
 from monitord.sites.metrics import PollerCollector
 from monitord.sites.routes import poller_router
 from monitord.sites.silence import SilenceWatch
@@ -154,6 +155,10 @@ class Daemon:
             stack.push_async_callback(self._stop_watches)
             for kind in WATCHES:
                 await self._open_watch(kind, self.config)
+            silence = SilenceWatch(
+                store, self.clock, lambda: self.config, fleet.tracker, lambda: desk.messages
+            )
+            await silence.hold()  # a silent site's faults open with their own times, later
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
             self.registry.register(TicketCollector(desk))
@@ -188,12 +193,13 @@ class Daemon:
             )
             self._serve_metrics(stack)
             # Stopped before the store closes (the stack unwinds in reverse), within ~2 s.
-            silence = SilenceWatch(
-                store, self.clock, lambda: self.config, fleet.tracker, lambda: desk.messages
+            gap = GapReplay(
+                store, self.clock, lambda: self.config, fleet.tracker, desk, lambda: desk.messages
             )
             centre = self._centre = PollerCentre(
-                store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again
-            )
+                store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again,
+                gap,
+            )  # fmt: skip
             self.registry.register(PollerCollector(lambda: silence.pollers))
             links = [poller_router(store, self.clock, centre)]
             host = Host(

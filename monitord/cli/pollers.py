@@ -73,7 +73,7 @@ def list_(obj: Context, as_json: bool) -> None:
             "poller": p.id,
             "sites": list(p.sites),
             "status": "revoked" if p.revoked_at else "waiting" if not p.enrolled_at
-            else "silent" if p.silent_since else "active",
+            else "silent" if p.silent else "active",
             "last_seen": p.last_seen.isoformat() if p.last_seen else None,
             "backlog": p.backlog,
             "clock_offset_s": None if p.clock_offset is None else round(p.clock_offset, 3),

@@ -84,6 +84,22 @@ class Paging:
         return release(self.quiet, ticket.contract, ticket.site_id, zone, cls, at)
 
 
+def told_at(event: TicketEvent) -> dt.datetime:
+    """When people could first be told of `event`. A ticket opened late (a fault replayed
+    from a site's gap, sites/gap.py) keeps its SLA clocks from the fault (`event.at`) but
+    escalates and keeps quiet hours from when it was told, so a long gap does not fire
+    every step of the policy at once."""
+    late = event.data.get("delayed")
+    if isinstance(late, Mapping):
+        try:
+            until = dt.datetime.fromisoformat(str(late.get("until")))
+        except ValueError:
+            return event.at
+        if until.tzinfo is not None:
+            return max(until, event.at)
+    return event.at
+
+
 def anchor(events: Sequence[TicketEvent]) -> int | None:
     """The index of the event the policy runs from (its seq is index + 1)."""
     for i in range(len(events) - 1, -1, -1):
@@ -123,7 +139,7 @@ def due_steps(
     i = anchor(events)
     if policy is None or i is None or derive(events).status != Status.OPEN:
         return [], None
-    start = events[i].at
+    start = told_at(events[i])
     fired = {
         int(e.data.get("step", -1))
         for e in events[i + 1 :]

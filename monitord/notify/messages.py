@@ -16,7 +16,7 @@ from monitord.config.contracts import Contract
 from monitord.config.models import Config
 from monitord.config.notify import NotifyEvent, Recipient
 from monitord.notify import customer
-from monitord.notify.escalation import ANCHORS, Paging, pages, with_anchor
+from monitord.notify.escalation import ANCHORS, Paging, pages, told_at, with_anchor
 from monitord.notify.links import link_for
 from monitord.notify.oncall import address
 from monitord.present import i18n
@@ -81,8 +81,9 @@ def _for_staff(
     kind = "hotline" if event.data.get("hotline") else event.kind.value
     cls = ticket.ticket_class or "hotline"
     # Quiet hours hold C and D messages (written now, sent when the quiet period ends).
-    held = routing.paging.release(ticket, event.at)
-    not_before = held if held > event.at else None
+    told = told_at(event)
+    held = routing.paging.release(ticket, told)
+    not_before = held if held > told else None
     out = []
     for r in (*routing.recipients.get(ticket.contract, ()), *routing.recipients.get("*", ())):
         if wanted not in r.events or (r.classes and cls not in r.classes):
@@ -123,13 +124,13 @@ def _paged(
         steps, kind = [int(event.data["step"])], "escalated"
     elif event.kind in ANCHORS and derive(events).status == Status.OPEN:
         # Not when an acknowledged ticket changes class: someone has it already.
-        steps = with_anchor(routing.paging, ticket, event.at)
+        steps = with_anchor(routing.paging, ticket, told_at(event))
         kind = "hotline" if event.data.get("hotline") else event.kind.value
     else:
         return []
     out = []
     for step in steps:
-        for page in pages(routing.paging, ticket, step, event.at)[0]:
+        for page in pages(routing.paging, ticket, step, told_at(event))[0]:
             short = routing.channel_types.get(page.channel) in _SHORT_CHANNELS
             subject, body = render(
                 ticket, events, routing, kind, page.language, short, page.console_user
@@ -168,6 +169,9 @@ def render(
     cls = ticket.ticket_class
     # A hotline ticket not yet classified has no class.
     tag = word("unclassified" if cls is None else "class", MESSAGE_TAGS).format(cls=cls)
+    late = event.data.get("delayed")
+    if isinstance(late, Mapping):  # a fault replayed from a site's gap (sites/gap.py)
+        tag = f"{tag}{word('delayed', MESSAGE_TAGS)}"
     subject = f"{tag} {word('ticket')} #{ticket.id} {head}: {ticket.title}"
     link = None
     if routing.base_url and routing.console:
@@ -188,6 +192,15 @@ def render(
         if nearest is not None:
             milestone, due = nearest
             lines.append(f"{word('next')}: {milestone} {when(due)} ({tz.key})")
+    if isinstance(late, Mapping):
+        lines.append(
+            word("delayed").format(
+                site=late.get("site", ticket.site_id),
+                from_=when(str(late.get("from", event.at.isoformat()))),
+                until=when(str(late.get("until", event.at.isoformat())))[-5:],  # hh:mm
+                at=when(event.at),
+            )
+        )
     if event.text:
         lines.append(event.text)
     if link is not None:

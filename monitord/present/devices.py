@@ -161,7 +161,7 @@ def device_text(
         [
             local(e.at, tz),
             f"{t(e.from_state or '-', lang)} -> {t(e.to_state or '-', lang)}"
-            if e.kind == "state"
+            if e.kind in ("state", "link")  # link: a site poller silent, then back
             else e.kind,
             _reason(e, lang),
         ]

@@ -183,6 +183,25 @@ POLLERS: dict[str, tuple[str, str]] = {
         "采集器 {poller} 自 {since} 起无心跳；其 {n} 台设备状态未知",
     ),
     "link_back": ("poller {poller} reports again", "采集器 {poller} 已恢复上报"),
+    "link_replayed": (
+        "the site poller reports again; {n} journal entries replayed from the gap {from_}–{until}",
+        "采集器已恢复上报；已补传中断期间（{from_}–{until}）的 {n} 条记录",
+    ),
+    "gap_subject": (
+        "site {site}: {n} devices failed and recovered while the line was down ({from_}–{until})",
+        "站点 {site}：链路中断期间（{from_}–{until}）有 {n} 台设备故障后已恢复",
+    ),
+    "gap_head": (
+        (
+            "While the line to site {site} was down ({from_}–{until}), {n} devices failed and "
+            "recovered (no ticket was opened for them; they count in availability):"
+        ),
+        "站点 {site} 链路中断期间（{from_}–{until}），{n} 台设备发生故障并已自行恢复（未开工单，已计入可用率）：",
+    ),
+    "gap_line": (
+        "{device} ({name}): {state} {start}–{end}",
+        "{device}（{name}）：{state} {start}–{end}",
+    ),
 }
 
 MAINTENANCE: dict[str, tuple[str, str]] = {
@@ -466,6 +485,10 @@ MESSAGE_LABELS: dict[str, tuple[str, str]] = {
     "due": ("Due", "时限"),
     "next": ("Nearest deadline", "最近时限"),
     "link": ("Details", "详情"),
+    "delayed": (
+        "Told late: the line to site {site} was down {from_}–{until}; the fault began at {at}",
+        "延迟通知：站点 {site} 的链路在 {from_}–{until} 中断；故障开始于 {at}",
+    ),
 }
 
 
@@ -556,6 +579,7 @@ MESSAGE_TAGS: dict[str, tuple[str, str]] = {
         "…… 另有 {more} 条 (monitord outbox / tickets)",
     ),
     "test_message": ("monitord test message", "测试消息"),
+    "delayed": ("[delayed]", "[延迟]"),
 }
 
 # The daily digest (notify/digest.py); in English a status is its value as it is.

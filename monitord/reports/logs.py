@@ -18,6 +18,8 @@ from monitord.present.devices import local
 from monitord.present.signature import signed
 from monitord.present.text import csv_cell
 from monitord.reports.document import Document, Paragraph, Section, Table
+
+_MOVES = ("state", "link")  # link: the centre lost a site poller, then heard it again
 from monitord.reports.period import Period
 from monitord.reports.words import event, w
 from monitord.store import Store
@@ -65,7 +67,7 @@ def entries(
             devices[e.device_id].site_id,
             None,
             e.device_id,
-            f"{e.from_state or '-'} -> {e.to_state or '-'}" if e.kind == "state" else e.kind,
+            f"{e.from_state or '-'} -> {e.to_state or '-'}" if e.kind in _MOVES else e.kind,
             "monitord",
             e.reason,
         )

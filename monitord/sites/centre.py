@@ -5,6 +5,8 @@ store first (with the acknowledged sequence, one transaction), then the centre's
 tracker takes the state and the ticket desk acts on it, with the event's original time.
 Entries at or below the acknowledged sequence are skipped (dedup by poller and sequence);
 entries after a gap wait for the gap to be filled, so the history is applied in order.
+Entries replayed after a silence reach the store at once but the desk only when the
+journal is drained: sites/gap.py settles the silence's gap as a whole.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from monitord.config import Config
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.commands import COMMANDS_MINOR, Commands
 from monitord.sites.enrolment import poller_config, revision
+from monitord.sites.gap import GapReplay
 from monitord.sites.skew import SKEWED, corrected, offset
 from monitord.sites.wire import (
     ConfigOut,
@@ -55,9 +58,11 @@ class PollerCentre:
         tracker: HealthTracker,
         desk: Desk | None,
         heard_again: Callable[[PollerRecord], Awaitable[None]] | None = None,
+        gap: GapReplay | None = None,
     ) -> None:
         self._store, self._clock, self._config = store, clock, config
         self._tracker, self._desk, self._heard_again = tracker, desk, heard_again
+        self._gap = gap or GapReplay(store, clock, config, tracker, desk)
         self._locks: dict[str, asyncio.Lock] = {}
         self._changed = asyncio.Event()  # set (and replaced) when the configuration changes
         self.waiting = 0  # long polls held now
@@ -148,8 +153,9 @@ class PollerCentre:
             await asyncio.to_thread(
                 self._store.pollers.seen, poller.id, now, body.version, skew, body.backlog
             )
-            if fresh is not None and fresh.silent_since is not None and self._heard_again:
+            if fresh is not None and fresh.silent and self._heard_again:
                 await self._heard_again(fresh)  # before the replay: it starts from the truth
+            gap = fresh is not None and fresh.silent_since is not None
             acked = fresh.acked_seq if fresh is not None else 0
             batch = _contiguous(entries, acked)
             # A device removed from the configuration since the poller journaled it: its
@@ -170,8 +176,12 @@ class PollerCentre:
                     [_learnt(e) for e in known if isinstance(e, FactsEntry)],
                 )
                 if applied == upto:
-                    await self._act(poller.id, known)
+                    await self._act(poller.id, known, told=not gap)
                 acked = applied
+            if gap and _drained(body, acked):
+                after = await asyncio.to_thread(self._store.pollers.get, poller.id)
+                if after is not None:
+                    await self._gap.settle(after)
         revised = self.configuration(poller, minor).revision
         if minor < 1:
             return PushOut(acked=acked, revision=revised)
@@ -189,7 +199,9 @@ class PollerCentre:
                          offset_s=round(skew, 3))  # fmt: skip
         return fixed
 
-    async def _act(self, poller_id: str, batch: Sequence[Entry]) -> None:
+    async def _act(self, poller_id: str, batch: Sequence[Entry], told: bool = True) -> None:
+        """The batch to the tracker and the log; to the desk unless it is a gap's replay
+        (`told` False: the gap is settled when the journal is drained)."""
         for e in batch:
             if not isinstance(e, StateEntry):
                 self._told(poller_id, e)
@@ -205,7 +217,7 @@ class PollerCentre:
                 at=t.at.isoformat(),
                 reason=t.reason,
             )
-            if self._desk is not None:
+            if self._desk is not None and told:
                 await self._desk.on_transition(t, self._tracker)
 
     @staticmethod
@@ -217,6 +229,13 @@ class PollerCentre:
         elif isinstance(e, EventEntry):
             _log.warning("device event", device=e.device, poller=poller_id, kind=e.event,
                          at=e.at.isoformat(), reason=e.reason)  # fmt: skip
+
+
+def _drained(body: PushIn, acked: int) -> bool:
+    """Nothing of the poller's journal is left to replay after this push: it says its
+    backlog is no more than it sent (a 1.0 poller does not say: one push), all applied."""
+    sent = max((e.seq for e in body.entries), default=0)
+    return (body.backlog is None or body.backlog <= len(body.entries)) and acked >= sent
 
 
 def _contiguous(entries: Sequence[Entry], acked: int) -> list[Entry]:

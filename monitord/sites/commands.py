@@ -173,7 +173,7 @@ class Commands:
             raise Refused("cmd_revoked", poller)
         silence = self._config().poller_silence
         now = self._clock.now()
-        if record.silent_since is not None or record.last_seen is None or (
+        if record.silent or record.last_seen is None or (
             now - record.last_seen > dt.timedelta(seconds=silence)
         ):  # fmt: skip
             raise Refused("cmd_silent", poller)

@@ -49,5 +49,5 @@ class PollerCollector(Collector):
                 backlog.add_metric([p.id], p.backlog)
             if p.clock_offset is not None:
                 offset.add_metric([p.id], p.clock_offset)
-            silent.add_metric([p.id], 1 if p.silent_since is not None else 0)
+            silent.add_metric([p.id], 1 if p.silent else 0)
         yield from (seen, backlog, offset, silent)

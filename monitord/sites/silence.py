@@ -6,7 +6,12 @@ but not its saved state: that stays the last the poller confirmed, so the replay
 from the truth). UNKNOWN is not a fault, so the ticket desk opens no device ticket and
 nobody is paged per device; one ticket per site opens instead, classed by the site's
 contract (fault `site_link_lost`). The first heartbeat afterwards puts the saved states
-back, marks that ticket recovered, and the replayed journal brings the true history.
+back and the replayed journal brings the true history; sites/gap.py settles the gap
+(the tickets of faults still active, one summary of those over, that ticket recovered).
+
+The centre's UNKNOWN lines are kind `link`, not `state`: a silence is the centre not
+knowing, not the device's state, so availability (reports/monthly.py) is counted from the
+poller's replayed states alone.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from monitord.store.pollers import PollerRecord
 from monitord.store.records import OperationEvent
 from monitord.ticketing import tickets
 from monitord.ticketing.classify import classify
-from monitord.ticketing.lifecycle import EventKind
 from monitord.ticketing.ports import MessageRenderer
 
 _log = log.get("monitord.sites")
@@ -36,6 +40,9 @@ _log = log.get("monitord.sites")
 
 def _en(key: str, **values: object) -> str:
     return word(POLLERS, key, "en").format(**values)
+
+
+LINK = "link"  # the kind of the centre's silence lines in the operation record
 
 
 def link_key(contract: str, poller: str, site: str) -> str:
@@ -71,9 +78,20 @@ class SilenceWatch:
                 )
                 if marked:  # not if a heartbeat came in the meantime
                     await self._go_silent(p, heard, config)
-            elif p.silent_since is not None:
+            elif p.silent:
                 self._unknown(p, config)  # after a restart of the centre, too
+            elif p.replaying and p.last_seen is not None and now - p.last_seen > limit:
+                self._unknown(p, config)  # the line dropped again before the replay ended
         return self._every
+
+    async def hold(self) -> None:
+        """At start, before the desk reconciles: the devices of a silent or replaying
+        poller show unknown, so no ticket opens for them at restart time; the replay
+        (sites/gap.py) opens them with their fault's own time."""
+        config = self._config()
+        for p in await asyncio.to_thread(self._store.pollers.all):
+            if p.active and p.silent_since is not None:
+                self._unknown(p, config)
 
     def _devices(self, p: PollerRecord, config: Config, site: str | None = None) -> list[str]:
         sites = {site} if site else set(p.sites)
@@ -92,7 +110,7 @@ class SilenceWatch:
         now = self._clock.now()
         reason = f"poller {p.id} silent since {since.isoformat(timespec='seconds')}"
         for device, before in self._unknown(p, config):
-            event = OperationEvent(device, now, "state", before.value, State.UNKNOWN.value, reason)
+            event = OperationEvent(device, now, LINK, before.value, State.UNKNOWN.value, reason)
             await asyncio.to_thread(self._store.states.record_event, event)
         _log.warning(
             "site poller silent", poller=p.id, since=since.isoformat(), sites=list(p.sites)
@@ -117,7 +135,8 @@ class SilenceWatch:
                 title=_en("link_lost_title", poller=p.id),
                 text=_en("link_lost_text", poller=p.id, since=since.isoformat(), n=len(devices)),
                 impacted=devices,
-                data={"poller": p.id},
+                # What was acknowledged: the recovery names how many entries the gap held.
+                data={"poller": p.id, "acked": p.acked_seq},
             )
             # The fault began when the heartbeats stopped, not when the timer noticed.
             ticket, opened = await asyncio.to_thread(
@@ -128,7 +147,8 @@ class SilenceWatch:
             )
 
     async def heard_again(self, p: PollerRecord) -> None:
-        """The first heartbeat after a silence: back to the saved states, ticket recovered."""
+        """The first heartbeat after a silence: back to the saved states (the gap's ticket
+        is recovered when the replay is over: sites/gap.py)."""
         config, now = self._config(), self._clock.now()
         saved = await asyncio.to_thread(self._store.states.load)
         for device in self._devices(p, config):
@@ -136,23 +156,7 @@ class SilenceWatch:
             state, since = (State(s.state), s.since) if s else (State.PENDING, now)
             self._tracker.restore(device, state, since)
             event = OperationEvent(
-                device,
-                now,
-                "state",
-                State.UNKNOWN.value,
-                state.value,
-                _en("link_back", poller=p.id),
+                device, now, LINK, State.UNKNOWN.value, state.value, _en("link_back", poller=p.id)
             )
             await asyncio.to_thread(self._store.states.record_event, event)
-        for site in config.sites:
-            if site.id in p.sites and site.contract is not None:
-                key = link_key(site.contract, p.id, site.id)
-                await asyncio.to_thread(self._recovered, key, now)
         _log.info("site poller reports again", poller=p.id)
-
-    def _recovered(self, key: str, at: dt.datetime) -> None:
-        ticket = self._store.tickets.active(key)
-        if ticket is None or ticket.recovered:
-            return
-        tickets.append(self._store, ticket.id, EventKind.RECOVERED, tickets.SYSTEM, at,
-                       "the site poller reports again", messages=self._messages())  # fmt: skip

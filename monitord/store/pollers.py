@@ -49,6 +49,20 @@ class PollerRecord:
     def active(self) -> bool:
         return self.enrolled_at is not None and self.revoked_at is None
 
+    @property
+    def replaying(self) -> bool:
+        """Heard again after a silence, the gap's replay not yet concluded (sites/gap.py).
+
+        Kept in the row itself (a push after `silent_since`), so a centre restarted in the
+        middle of a replay still knows the entries it applies came from the gap."""
+        since, seen = self.silent_since, self.last_seen
+        return since is not None and seen is not None and seen > since
+
+    @property
+    def silent(self) -> bool:
+        """Silent now: no heartbeat since `silent_since`."""
+        return self.silent_since is not None and not self.replaying
+
 
 class EnrolRefused(Exception):
     """The code is unknown, used or expired (one message for all: a guesser learns nothing)."""
@@ -128,7 +142,8 @@ class Pollers(Repository):
         with self._session(f"note a heartbeat of poller {poller_id}", write=True) as s:
             row = s.get(PollerRow, poller_id)
             if row is not None:
-                row.last_seen, row.version, row.silent_since = now, version, None
+                # `silent_since` stays until the gap is concluded (`conclude`).
+                row.last_seen, row.version = now, version
                 if clock_offset is not None:
                     row.clock_offset = clock_offset
                 if backlog is not None:
@@ -144,6 +159,15 @@ class Pollers(Repository):
             if row is None or row.silent_since is not None or row.last_seen != last_seen:
                 return False
             row.silent_since = since
+            return True
+
+    def conclude(self, poller_id: str, since: dt.datetime) -> bool:
+        """The gap that began at `since` is replayed and settled; True if it was open."""
+        with self._session(f"conclude the gap of poller {poller_id}", write=True) as s:
+            row = s.get(PollerRow, poller_id, with_for_update=True)
+            if row is None or row.silent_since != since:
+                return False
+            row.silent_since = None
             return True
 
     def apply_batch(

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from monitord import log
 from monitord.clock import Clock
@@ -40,6 +40,7 @@ _ACTIVE = [s.value for s in Status if s != Status.CLOSED]
 _T = TypeVar("_T")
 _R = TypeVar("_R", bound=MessageRenderer)
 _Opened = tuple[TicketRecord, bool]
+_Late = Mapping[str, Any] | None  # why a ticket opens only now (tickets.open_for_fault)
 
 
 class Windows(Protocol):
@@ -121,7 +122,9 @@ class TicketDesk(Generic[_R]):
                     )
                 )
         if fault_kind(t.to_state) is not None:
-            await self._open(device, tracker, t.at)
+            # A fault replayed from a site's gap says why it is told only now (sites/gap.py).
+            late = t.observation.get("delayed")
+            await self._open(device, tracker, t.at, late if isinstance(late, dict) else None)
         elif t.to_state == State.UNREACHABLE:
             for root in tracker.roots(device.id):
                 if root in self.devices:
@@ -152,7 +155,9 @@ class TicketDesk(Generic[_R]):
     def _lock(self, root: str) -> asyncio.Lock:
         return self._locks.setdefault(root, asyncio.Lock())
 
-    async def _open(self, device: Device, tracker: HealthView, at: dt.datetime) -> None:
+    async def _open(
+        self, device: Device, tracker: HealthView, at: dt.datetime, late: _Late = None
+    ) -> None:
         """Bring the root's ticket up to date with the tracker; returns once that is written.
 
         A storm sends many callers for one root at once (each camera that goes UNREACHABLE
@@ -164,17 +169,21 @@ class TicketDesk(Generic[_R]):
         """
         queued = self._queued.get(device.id)
         if queued is None:
-            queued = asyncio.create_task(self._open_pass(device, tracker, at))
+            queued = asyncio.create_task(self._open_pass(device, tracker, at, late))
             self._queued[device.id] = queued
         await asyncio.shield(queued)
 
-    async def _open_pass(self, device: Device, tracker: HealthView, at: dt.datetime) -> None:
+    async def _open_pass(
+        self, device: Device, tracker: HealthView, at: dt.datetime, late: _Late
+    ) -> None:
         async with self._lock(device.id):
             if self._queued.get(device.id) is asyncio.current_task():
                 del self._queued[device.id]  # from here on a change needs another pass
-            await self._open_now(device, tracker, at)
+            await self._open_now(device, tracker, at, late)
 
-    async def _open_now(self, device: Device, tracker: HealthView, at: dt.datetime) -> None:
+    async def _open_now(
+        self, device: Device, tracker: HealthView, at: dt.datetime, late: _Late = None
+    ) -> None:
         fault = tracker.fault(device, self.config)
         if fault is None:
             return
@@ -186,7 +195,8 @@ class TicketDesk(Generic[_R]):
             return
         contract = self.contract_of_site[device.site]
         title = f"{device.name} ({device.id}): {fault.kind.value}"
-        ticket, created = await self._open_queued(tickets.FaultTicket(fault, contract, at, title))
+        wanted = tickets.FaultTicket(fault, contract, at, title, late)
+        ticket, created = await self._open_queued(wanted)
         if created:
             _log.warning(
                 "ticket opened",
@@ -239,7 +249,7 @@ class TicketDesk(Generic[_R]):
                 opened = await self._write(
                     partial(
                         tickets.open_for_fault,
-                        self._store, w.fault, w.contract, w.at, w.title, self.messages,
+                        self._store, w.fault, w.contract, w.at, w.title, self.messages, w.late,
                     )
                 )  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - a bug, not the database: tell the caller

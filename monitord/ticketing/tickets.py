@@ -230,8 +230,11 @@ def open_for_fault(
     at: dt.datetime,
     title: str,
     messages: MessageRenderer | None = None,
+    late: Mapping[str, Any] | None = None,
 ) -> tuple[TicketRecord, bool]:
-    """The fault's ticket: reused while active, reopened if closed recently, else new."""
+    """The fault's ticket: reused while active, reopened if closed recently, else new.
+    `late`: why it opens only now (a site's replayed gap, sites/gap.py), kept in its
+    opened event as `delayed` for the messages to say."""
     key = dedup_key(contract.id, fault.device_id)
     active = store.tickets.active(key)
     if active is None:
@@ -239,7 +242,7 @@ def open_for_fault(
         if closed is not None and at - closed.updated_at <= contract.reopen_within:
             reopened = _reopen(store, closed.id, fault, at, messages)
             return update_for_fault(store, reopened, fault, contract, at, messages), False
-        request = _fault_request(FaultTicket(fault, contract, at, title), key)
+        request = _fault_request(FaultTicket(fault, contract, at, title, late), key)
         ticket, created = open_ticket(store, request, at, messages)
         if created:
             return ticket, True
@@ -257,6 +260,7 @@ class FaultTicket:
     contract: Contract
     at: dt.datetime
     title: str
+    late: Mapping[str, Any] | None = None  # see `open_for_fault`
 
 
 def open_for_faults(
@@ -355,7 +359,7 @@ def _fault_request(w: FaultTicket, key: str) -> TicketRequest:
         text=f"{rule} -> {ticket_class.value}",
         device=w.fault.device_id,
         impacted=w.fault.impact.devices,
-        data=_impact_data(w.fault),
+        data={**_impact_data(w.fault), **({"delayed": dict(w.late)} if w.late else {})},
     )
 
 
