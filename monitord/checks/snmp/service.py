@@ -76,7 +76,9 @@ class SnmpService:
 
     def apply(self, config: Config) -> None:
         self.watch.apply(config)
-        self._by_address: dict[str, Device] = {_norm(d.address): d for d in config.polled_here()}
+        # A configured address is already in ipaddress's form (config/models.py IpAddress):
+        # only a trap's source needs it (10 000 parses were most of a reload's SNMP step).
+        self._by_address: dict[str, Device] = {d.address: d for d in config.polled_here()}
         self.scheduler.set_devices(self.watch.intervals())
         if config.traps != self._trap_settings:
             _log.warning("trap receiver settings changed; they take effect at the next restart")
