@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -34,9 +35,12 @@ async def down(desk: TicketDesk, tracker: HealthTracker, device: str, at: dt.dat
 async def test_cli_start_list_end_and_the_desk_follows(tmp_path: Path, database_url: str) -> None:
     path = tmp_path / "monitord.yaml"
     data = config_data(database_url, "city")
+    # The nightly window's hour is half a day from now (site time), so it never covers the
+    # switch's failure below: the test runs on the real clock (the CLI's), at any hour.
+    hour = (dt.datetime.now(ZoneInfo("Asia/Shanghai")).hour + 12) % 24
     data["maintenance"] = [
         {"id": "sunday", "kind": "nvr", "cron": "0 2 * * 0", "duration": "2h"},
-        {"id": "nightly", "site": "s1", "cron": "0 3 * * *", "duration": "1h"},
+        {"id": "nightly", "site": "s1", "cron": f"0 {hour} * * *", "duration": "1h"},
     ]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     runner = CliRunner()
@@ -61,7 +65,7 @@ async def test_cli_start_list_end_and_the_desk_follows(tmp_path: Path, database_
     nightly = [
         w for w in json.loads(cli("maintenance", "list", "--json")) if w["id"] == "config:nightly"
     ]
-    assert nightly[0]["next_start_local"].endswith("T03:00+08:00")
+    assert nightly[0]["next_start_local"].endswith(f"T{hour:02d}:00+08:00")
     assert "next: " in listed and "(Asia/Shanghai)" in listed
     assert "unknown device 'nope'" in cli(
         "maintenance", "start", "nope", "--for", "30m", "--reason", "x", code=2
