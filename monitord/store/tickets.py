@@ -407,7 +407,10 @@ def _insert_event(
     ticket_id: int, seq: int, event: TicketEventRecord, idem: str | None = None
 ) -> Executable:
     # A separate function so a test can make the second statement of a transaction fail.
-    return insert(TicketEventRow).values(**_event_values(ticket_id, seq, event), idem=idem)
+    values = _event_values(ticket_id, seq, event)
+    if idem is not None:  # only then: most events have none, and the column came in 0018
+        values["idem"] = idem
+    return insert(TicketEventRow).values(**values)
 
 
 def _event_values(ticket_id: int, seq: int, event: TicketEventRecord) -> dict[str, Any]:
