@@ -5,7 +5,7 @@ every 0.6 s), mailing every notification, ungrouped, to an SMTP peer (aiosmtpd) 
 same namespace. Each round drops all 50 hosts' echoes until all are confirmed DOWN, waits
 a random fraction of a check, and heals; many checks straddle the heal and lose 1 or 2 of
 their echoes. After every heal: no ticket opened, no "opened" mail, no DEGRADED state. A
-51st host loses 40 % of its echoes at random (nftables numgen) and gets its confirmed
+51st host loses 30 % of its echoes at random (nftables numgen) and gets its confirmed
 DEGRADED ticket, once.
 
 The seed is random per run and printed in every assertion; MONITORD_LAB_SEED replays it.
@@ -79,7 +79,10 @@ def test_cut_and_heal_50_hosts_20_times_opens_nothing_after_a_heal(tmp_path: Pat
     port, mails = free_port(), tmp_path / "mails.jsonl"
     with netlab.NetLab(hosts=HOSTS + 1) as lab:
         hosts = lab.host_addresses[:HOSTS]
-        lab.random_loss(lab.host_addresses[HOSTS], 4)
+        # 30 %: a check loses all 3 echoes with p = 0.027, so three such checks in a row (a
+        # confirmed DOWN) come about 150 x 0.027^3 = 0.3 % of runs; at 40 % that was ~4 % and
+        # a lossy host DOWN now and then failed the run. 66 % of checks still lose one or more.
+        lab.random_loss(lab.host_addresses[HOSTS], 3)
         peer = subprocess.Popen(
             ["ip", "netns", "exec", lab.client_ns, sys.executable, "-m", "tests.peers.mailfile",
              str(port), str(mails)],
