@@ -19,6 +19,7 @@ CPU read from /proc is the server's own. Printed, each beside a reference from t
    ticket page at phone size; reference: /healthz under the same network. Target <= 2.5 s.
 
     .venv/bin/python bench/console.py [--sites 500] [--per-site 20] [--tickets 5000]
+    BENCH_GC_THAW=1 .venv/bin/python bench/console.py   # without `monitord run`'s gc.freeze()
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import gzip
 import http.client
 import os
@@ -140,6 +142,9 @@ def serve(state: Path, sites: int, per_site: int) -> None:
     config = bench_config(state, sites, per_site)
     store = Store.open(config.database_url)
     app = create_app(store, lambda: config, SystemClock())
+    if not os.environ.get("BENCH_GC_THAW"):  # as `monitord run` does (cli/daemon.py)
+        gc.collect()
+        gc.freeze()
     sock = socket.create_server(("127.0.0.1", 0))
     print(f"PORT {sock.getsockname()[1]}", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
