@@ -19,7 +19,7 @@ CPU read from /proc is the server's own. Printed, each beside a reference from t
    ticket page at phone size; reference: /healthz under the same network. Target <= 2.5 s.
 
     .venv/bin/python bench/console.py [--sites 500] [--per-site 20] [--tickets 5000]
-    BENCH_GC_THAW=1 .venv/bin/python bench/console.py   # without `monitord run`'s gc.freeze()
+    BENCH_GC_THAW=1 .venv/bin/python bench/console.py   # without the daemon's gc.freeze()
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import gc
 import gzip
 import http.client
 import os
@@ -137,14 +136,14 @@ def serve(state: Path, sites: int, per_site: int) -> None:
 
     from monitord.api import create_app
     from monitord.clock import SystemClock
+    from monitord.config.bulk import settled
     from monitord.store import Store
 
     config = bench_config(state, sites, per_site)
     store = Store.open(config.database_url)
     app = create_app(store, lambda: config, SystemClock())
-    if not os.environ.get("BENCH_GC_THAW"):  # as `monitord run` does (cli/daemon.py)
-        gc.collect()
-        gc.freeze()
+    if not os.environ.get("BENCH_GC_THAW"):  # as the daemon does at start-up (app.py)
+        settled(collect=True)
     sock = socket.create_server(("127.0.0.1", 0))
     print(f"PORT {sock.getsockname()[1]}", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 
 import click
 
@@ -31,13 +30,6 @@ def run(obj: Context, log_format: str) -> None:
     from monitord.checks.icmp.client import IcmpUnavailable
     from monitord.checks.snmp.traps import TrapListenError
 
-    # What lives as long as the process (the configuration: 10 000 devices are a few hundred
-    # thousand objects, the imported modules) leaves the collector's sight: every full
-    # collection walked it, 100-140 ms each, the console's p99 (bench/console.py: list p99
-    # 263 -> 118 ms, Mine 340 -> 151, wallboard 318 -> 121). Reference counting still frees it
-    # after a reload; only a cycle in it would stay.
-    gc.collect()
-    gc.freeze()
     try:
         asyncio.run(Daemon(obj.config_path, config).run())
     except (StoreError, TrapListenError, IcmpUnavailable) as exc:
