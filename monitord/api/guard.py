@@ -60,6 +60,22 @@ UNCOUNTED = frozenset({"/healthz"})  # liveness must answer while the API is bus
 LONG_POLL_PATH = "/api/poller/v1/config"
 
 
+# The console's live feeds (console/wallboard.py): one per open wallboard or discovery page,
+# open for minutes, each a look at shared tiles once a second. Counted, 32 TVs and
+# dispatchers' tabs held every place and each further page was a 503 (bench/console.py).
+# uvicorn's `limit_concurrency` still bounds them (api/server.py).
+LIVE_FEED = re.compile(r"/console/(?:wallboard|discovery/[^/]{1,200})/stream")
+
+
+def is_counted(path: str, query: bytes) -> bool:
+    """Whether a request takes one of `api.max_concurrent_requests`' places: not liveness,
+    nor what waits idle by design (a site poller's long poll, which would otherwise hold
+    the whole budget with one per poller; the console's live feeds)."""
+    if path in UNCOUNTED or LIVE_FEED.fullmatch(path):
+        return False
+    return not (path == LONG_POLL_PATH and query.startswith(b"wait="))
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key.lower() == name:
@@ -90,11 +106,7 @@ class Guard:
         config = self.config()
         settings = config.api
         path = scope["path"]
-        # A site poller's long poll (sites/routes.py) waits idle for a configuration
-        # change; one per poller, it would otherwise hold the whole budget.
-        counted = path not in UNCOUNTED and not (
-            path == LONG_POLL_PATH and scope.get("query_string", b"").startswith(b"wait=")
-        )
+        counted = is_counted(path, scope.get("query_string", b""))
         if counted and self.in_flight >= settings.max_concurrent_requests:
             await _refuse(send, status.HTTP_503_SERVICE_UNAVAILABLE, "too many requests at once",
                           {"retry-after": "1"})  # fmt: skip

@@ -87,7 +87,8 @@ def page(
             value = site.name
         if value not in (None, ""):
             archive.append((i18n.field(key, lang), str(value)))
-    found = [t for t in store.tickets.recent(None, site.contract, _TICKETS)
+    # A ticket is about one site's devices: the site's tickets are read, not the contract's.
+    found = [t for t in store.tickets.recent(None, site.contract, _TICKETS, site=site.id)
              if t.root_device == device.id or device.id in t.impacted]  # fmt: skip
     return DevicePage(
         site,

@@ -265,12 +265,16 @@ def console_router() -> APIRouter:
         return response
 
     @r.get("/mine")
-    async def mine(request: Request, session: Annotated[Session, who("GET", "/mine")]) -> Response:
+    async def mine(
+        request: Request, session: Annotated[Session, who("GET", "/mine")], page: int = 1
+    ) -> Response:
         console = console_of(request)
         found = await asyncio.to_thread(
             views.mine, console.store, console.config(), session.user, console.clock.now()
         )
-        return render(request, "list.html", session, {"title": "mine", "tickets": found})
+        shown = views.page_of(found, page, "/console/mine", {})
+        return render(request, "list.html", session,
+                      {"title": "mine", "tickets": shown.items, "pager": shown})  # fmt: skip
 
     @r.get("/tickets")
     async def ticket_list(
@@ -279,6 +283,7 @@ def console_router() -> APIRouter:
         site: str = "",
         cls: str = "",
         status: str = "",
+        page: int = 1,
     ) -> Response:
         # A GET form: filtering reads, it never changes anything.
         console = console_of(request)
@@ -291,8 +296,10 @@ def console_router() -> APIRouter:
         )
         found = await asyncio.to_thread(views.visible, console.store, config, session.user,
                                         console.clock.now(), filters)  # fmt: skip
-        values = {"title": "tickets", "tickets": found, "filters": filters, "sites": sites,
-                  "classes": views.CLASSES, "statuses": views.STATUSES}  # fmt: skip
+        kept = {"site": filters.site, "cls": filters.ticket_class, "status": filters.status}
+        shown = views.page_of(found, page, "/console/tickets", kept)
+        values = {"title": "tickets", "tickets": shown.items, "pager": shown, "filters": filters,
+                  "sites": sites, "classes": views.CLASSES, "statuses": views.STATUSES}  # fmt: skip
         return render(request, "list.html", session, values)
 
     async def visible(request: Request, session: Session, ticket_id: int) -> views.TicketView:
@@ -444,7 +451,7 @@ def console_router() -> APIRouter:
         request: Request, session: Annotated[Session, who("GET", "/wallboard")]
     ) -> Response:
         console = console_of(request)
-        tiles = await asyncio.to_thread(wallboard.tiles, console.store, console.config(),
+        tiles = await asyncio.to_thread(console.board.tiles, console.store, console.config(),
                                         console.clock.now())  # fmt: skip
         return render(request, "wallboard.html", session, {"tiles": tiles})
 

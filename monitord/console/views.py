@@ -7,15 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from monitord.config import Config
 from monitord.config.models import Site
+from monitord.console import ticket_memo
 from monitord.console.accounts import User
 from monitord.store import Store
 from monitord.store.records import TicketEventRecord, TicketRecord
 from monitord.ticketing.lifecycle import EventKind, Status
-from monitord.ticketing.sla import Deadline, deadlines
-from monitord.ticketing.tickets import as_events
+from monitord.ticketing.sla import Deadline
 
 WORKING = [s.value for s in Status][:6]  # open .. in_progress: an engineer's work
 ACTIVE = [s.value for s in Status if s != Status.CLOSED]
@@ -23,6 +24,7 @@ STATUSES = [s.value for s in Status]
 CLASSES = ("A", "B", "C", "D", "hotline")
 EN_ROUTE = "en_route"  # a comment's data.milestone: the lifecycle has no state for it
 _MAX = 2000
+PAGE = 50  # tickets per page of a list: a phone screenful or two, fast at any fleet size
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,7 @@ class TicketView:
         return min(running, key=lambda c: c.remaining or 0.0, default=None)
 
 
-def _clock(d: Deadline, now: dt.datetime) -> Clock:
+def clock_of(d: Deadline, now: dt.datetime) -> Clock:
     left = d.remaining(now)
     seconds = left.total_seconds() if left is not None else None
     return Clock(d.milestone, d.due, d.met_at, d.breached(now), d.paused, seconds)
@@ -61,14 +63,26 @@ def _clock(d: Deadline, now: dt.datetime) -> Clock:
 def view(
     config: Config, ticket: TicketRecord, events: Sequence[TicketEventRecord], now: dt.datetime
 ) -> TicketView:
-    site = next((s for s in config.sites if s.id == ticket.site_id), None)
-    contract = next((c for c in config.contracts if c.id == ticket.contract), None)
-    zone = site.zone.value if site else "city"
-    found = deadlines(as_events(list(events)), contract, zone, now) if contract else []
+    memo = ticket_memo.memo_of(config)
+    return _shape(memo, ticket_memo.compute(memo, ticket, events), now)
+
+
+def views_of(
+    store: Store, config: Config, rows: Sequence[TicketRecord], now: dt.datetime
+) -> list[TicketView]:
+    """`view` for many rows: their logs and deadlines from the memo (console/ticket_memo.py)."""
+    memo = ticket_memo.memo_of(config, store)
+    return [_shape(memo, e, now) for e in ticket_memo.entries(store, config, rows)]
+
+
+def _shape(memo: ticket_memo.Memo, entry: ticket_memo.Entry, now: dt.datetime) -> TicketView:
+    ticket, events = entry.ticket, entry.events
+    site = memo.sites.get(ticket.site_id)
     en_route = any(e.data.get("milestone") == EN_ROUTE for e in events)
     return TicketView(ticket, site.name if site else ticket.site_id,
-                      site.timezone if site else "UTC", tuple(_clock(d, now) for d in found),
-                      tuple(events), en_route, assignee(events))  # fmt: skip
+                      site.timezone if site else "UTC",
+                      tuple(clock_of(d, now) for d in entry.deadlines),
+                      events, en_route, assignee(events))  # fmt: skip
 
 
 def one(
@@ -93,12 +107,11 @@ def mine(store: Store, config: Config, user: User, now: dt.datetime) -> list[Tic
     """An engineer's queue: the tickets assigned to them, those they have acted on, and the
     open work nobody has been given yet; soonest breach first."""
     out = []
-    for t in store.tickets.recent(WORKING, None, _MAX):
-        events = store.tickets.events(t.id)
-        to = assignee(events)
-        free = t.status == Status.OPEN.value and to is None
-        if free or to == user.name or any(e.by == user.name for e in events):
-            out.append(view(config, t, events, now))  # the clocks only for what is shown
+    rows = ticket_memo.recent(store, config, WORKING, None, _MAX)
+    for v in views_of(store, config, rows, now):
+        free = v.ticket.status == Status.OPEN.value and v.assignee is None
+        if free or v.assignee == user.name or any(e.by == user.name for e in v.events):
+            out.append(v)
     return _by_breach(out)
 
 
@@ -131,9 +144,33 @@ def visible(
     is asked for; a customer: their contract and sites)."""
     contract = user.contract if user.contract else None
     statuses = [filters.status] if filters.status in STATUSES else ACTIVE
-    found = [t for t in store.tickets.recent(statuses, contract, _MAX)
+    found = [t for t in ticket_memo.recent(store, config, statuses, contract, _MAX)
              if user.sees(t.contract, t.site_id) and filters.keeps(t)]  # fmt: skip
-    return _by_breach([view(config, t, store.tickets.events(t.id), now) for t in found])
+    return _by_breach(views_of(store, config, found, now))
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a sorted list, and the links to its neighbours (filters kept)."""
+
+    items: list[TicketView]
+    number: int
+    pages: int
+    total: int
+    prev_url: str
+    next_url: str
+
+
+def page_of(found: list[TicketView], number: int, base: str, query: dict[str, str]) -> Page:
+    pages = max(1, -(-len(found) // PAGE))
+    number = min(max(1, number), pages)
+    kept = {k: v for k, v in query.items() if v}
+
+    def url(n: int) -> str:
+        return base + "?" + urlencode({**kept, "page": n}) if 1 <= n <= pages else ""
+
+    items = found[(number - 1) * PAGE : number * PAGE]
+    return Page(items, number, pages, len(found), url(number - 1), url(number + 1))
 
 
 def sites_of(config: Config, user: User) -> list[Site]:

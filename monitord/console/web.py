@@ -28,6 +28,7 @@ from monitord.console.accounts import Accounts, AttemptLimiter, Role, Session
 from monitord.console.host import Host
 from monitord.console.oauth_state import States
 from monitord.console.oauth_wire import WecomTokens
+from monitord.console.wallboard import Board
 from monitord.present import i18n
 from monitord.present.devices import local
 from monitord.sites.commands import Commands
@@ -65,6 +66,7 @@ class Console:
     states: States = field(default_factory=States)
     wecom_tokens: WecomTokens = field(default_factory=WecomTokens)
     host: Host | None = None  # the running daemon's (console/host.py)
+    board: Board = field(default_factory=Board)  # the wallboard's shared tiles
 
     def accounts(self) -> Accounts:
         return Accounts(self.store, self.config().console)

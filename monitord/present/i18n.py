@@ -670,6 +670,8 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "tickets": ("Tickets", "工单"),
     "wallboard": ("Wallboard", "监控大屏"),
     "no_tickets": ("No open tickets.", "没有未完成的工单。"),
+    "prev_page": ("Previous", "上一页"),
+    "next_page": ("Next", "下一页"),
     "ticket": ("Ticket", "工单"),
     "site": ("Site", "站点"),
     "device": ("Device", "设备"),

@@ -76,6 +76,19 @@ class States(Repository):
         with self._session("load device states") as s:
             return {r.device_id: _saved_state(r) for r in s.execute(query)}
 
+    def state_names(self) -> dict[str, str]:
+        """Each device's stored state name alone: what a whole-fleet view needs, read as
+        plain rows (building 10 000 ORM objects took most of a wallboard's time)."""
+        query = select(DeviceState.device_id, DeviceState.state)
+        with self._session("load device state names") as s:
+            return {str(row[0]): str(row[1]) for row in s.execute(query)}
+
+    def last_event_id(self) -> int:
+        """The newest operation event's id (0: none): it moves with every state change, so a
+        reader can tell in one indexed read whether anything changed since it last looked."""
+        with self._session("read the newest operation event") as s:
+            return int(s.scalar(select(func.max(OperationEventRow.id))) or 0)
+
     def operation_record(self, device_id: str, limit: int = 100) -> list[OperationEvent]:
         """The device's operation record, newest first."""
         query = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Row, Table, insert, select, update
+from sqlalchemy import Executable, Row, Table, func, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -262,15 +262,25 @@ class Tickets(Repository):
         statuses: Collection[str] | None = None,
         contract: str | None = None,
         limit: int = 500,
+        site: str | None = None,
     ) -> list[TicketRecord]:
-        """Tickets, newest first; `statuses` None means any status."""
-        query = select(Ticket).order_by(Ticket.opened_at.desc(), Ticket.id.desc()).limit(limit)
+        """Tickets, newest first; `statuses` None means any status; `site`: that site's."""
+        t = _TICKETS
+        query = select(t).order_by(t.c.opened_at.desc(), t.c.id.desc()).limit(limit)
         if statuses is not None:
-            query = query.where(Ticket.status.in_(list(statuses)))
+            query = query.where(t.c.status.in_(list(statuses)))
         if contract is not None:
-            query = query.where(Ticket.contract == contract)
+            query = query.where(t.c.contract == contract)
+        if site is not None:
+            query = query.where(t.c.site_id == site)
+        # Plain rows, not ORM objects: the console reads thousands of these per page.
         with self._session("read tickets") as s:
-            return [_ticket_record(r) for r in s.scalars(query)]
+            return [_ticket_record(r) for r in s.execute(query)]
+
+    def last_event_id(self) -> int:
+        """The newest ticket event's id (0: none): every change to any ticket appends one."""
+        with self._session("read the newest ticket event") as s:
+            return int(s.scalar(select(func.max(TicketEventRow.id))) or 0)
 
     def events(self, ticket_id: int) -> list[TicketEventRecord]:
         with self._session(f"read the events of ticket {ticket_id}") as s:

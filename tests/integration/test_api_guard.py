@@ -13,6 +13,7 @@ from fastapi import HTTPException
 
 from monitord.api import ApiServer
 from monitord.api.auth import TokenBook
+from monitord.api.guard import is_counted
 from tests.support.apilab import Api
 
 HUGE = 200 * 1024 * 1024
@@ -138,6 +139,17 @@ async def test_requests_beyond_the_limit_are_503_and_healthz_still_answers(
             await asyncio.sleep(0.05)
         else:
             pytest.fail("the held places never came back")
+
+
+def test_live_feeds_take_no_place_of_the_request_limit() -> None:
+    # 50 open wallboards held all 32 places: every further page was a 503 (bench/console.py).
+    assert not is_counted("/console/wallboard/stream", b"")
+    assert not is_counted("/console/discovery/s1/stream", b"")
+    assert not is_counted("/api/poller/v1/config", b"wait=3")
+    assert not is_counted("/healthz", b"")
+    for path in ("/console/wallboard", "/console/tickets", "/console/discovery/s1",
+                 "/console/wallboard/stream/x", "/api/poller/v1/config"):  # fmt: skip
+        assert is_counted(path, b""), path
 
 
 def test_refusing_a_token_does_not_grow_a_shared_traceback() -> None:
