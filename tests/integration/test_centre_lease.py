@@ -6,15 +6,19 @@ clock (the daemon uses `clock_timestamp()`), so expiry is moved by hand, not sle
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 
+from monitord.centre.leader import Leadership
 from monitord.clock import FakeClock
+from monitord.config.centre import HaSettings
 from monitord.store import Store
 from monitord.store.fencing import Fenced, fenced
 from monitord.store.lease import Leases
+from monitord.supervise import Step
 from tests.support.archive import CAM, SITES, SW, T0
 
 pytestmark = pytest.mark.postgres
@@ -90,3 +94,37 @@ def test_the_database_clock_decides_without_an_injected_one(pg_store: Store) -> 
     with fenced(a):
         pg_store.devices.sync(SITES, [SW], T0)
     assert pg_store.devices.all() == [SW]
+
+
+async def test_only_the_leader_runs_gated_work_and_it_stops_within_the_lease(
+    pg_store: Store,
+) -> None:
+    clock = FakeClock(T0)
+    pg_store.leases = Leases(pg_store, clock.now)
+    ha = HaSettings(enabled=True, lease=dt.timedelta(seconds=LEASE), node="n")
+    a, b = Leadership(pg_store, clock, ha), Leadership(pg_store, clock, ha)
+    assert a.holder != b.holder  # one node name, two processes: never both leading
+    runs: list[str] = []
+
+    def work(who: str) -> Step:
+        async def step() -> float:
+            runs.append(who)
+            await asyncio.to_thread(pg_store.devices.sync, SITES, [SW], clock.now())
+            return 1.0
+
+        return step
+
+    assert await a.step() == LEASE / 3 and await b.step() == LEASE / 5
+    await a.gated(work("a"))()
+    await b.gated(work("b"))()
+    assert runs == ["a"]
+    await clock.advance(LEASE * 0.9)  # a could not renew (cut off): its belief lapses
+    await a.gated(work("a"))()
+    assert runs == ["a"] and a.token is None
+    await clock.advance(LEASE * 0.1)
+    await b.step()  # expired in the database: b takes over
+    assert b.token is not None and b.token.epoch == 2
+    await b.gated(work("b"))()
+    assert runs == ["a", "b"]
+    await b.release()
+    assert await a.step() == LEASE / 3 and a.token is not None and a.token.epoch == 3
