@@ -240,6 +240,7 @@ class Daemon:
             gate = lead.gated if lead is not None else _ungated
             if lead is not None:  # tried once first, so a lone centre starts leading at once
                 sup.periodic("centre-lease", lead.step, await lead.step(), critical=True)
+                centre.leader = lambda: lead.token  # pollers' journals: the leader applies them
             sup.periodic("recorder", recorder.step, critical=True)
             sup.service("scheduler", scheduler.run, critical=True)
             for name, watch in self._watches.items():
