@@ -256,10 +256,10 @@ class Daemon:
             every = settings.evaluate_every
             warn = gate(partial(warnings.step, every))
             sup.periodic("warnings", warn, first_after=min(every, 60.0))
-            # Not gated: a silence is marked by compare-and-set (one centre wins), and held
-            # faults are this node's own check results, like the checks themselves.
-            sup.periodic("poller-silence", silence.step)
+            # With the pushes (PollerCentre.leader): the leader's tracker sees its pollers.
+            sup.periodic("poller-silence", gate(silence.step))
             sup.periodic("mac-tables", gate(tables.step), first_after=60.0)  # after first checks
+            # Not gated: held faults are this node's own check results, like the checks.
             sup.periodic("windows", partial(windows_step, desk, fleet.tracker, windows, self.clock))
             _log.info(
                 "monitord started",
