@@ -360,6 +360,8 @@ class Daemon:
             return
         if config.database_url != self.config.database_url:
             _log.warning("database setting changed; it takes effect at the next restart")
+        if config.centre != self.config.centre:
+            _log.warning("centre HA setting changed; it takes effect at the next restart")
         await self._sync_archive(store, config)
         fleet.apply(config, await asyncio.to_thread(fleet.prepare, config))
         for kind in WATCHES:
