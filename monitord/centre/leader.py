@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from prometheus_client import CollectorRegistry, Gauge
 
@@ -46,6 +47,9 @@ class Leadership:
         self.holder = f"{settings.node}/{secrets.token_hex(4)}"
         self._seconds = settings.lease.total_seconds()
         self._token: FenceToken | None = None
+        # Its own thread: a renewal queued behind a busy default executor (every to_thread
+        # of the daemon) would drop a healthy leader. Not the caller's context: unfenced.
+        self._thread = ThreadPoolExecutor(1, "centre-lease")
         self._until = 0.0  # monotonic instant the belief in leading lapses
         self._leader = Gauge(
             "monitord_centre_leader",
@@ -68,8 +72,8 @@ class Leadership:
         """Renew (or try to take) the lease; returns the wait until the next try."""
         started = self._clock.monotonic()
         try:
-            token = await asyncio.to_thread(
-                self._store.leases.acquire, LEASE, self.holder, self._seconds
+            token = await asyncio.get_running_loop().run_in_executor(
+                self._thread, self._store.leases.acquire, LEASE, self.holder, self._seconds
             )
         except StoreError as exc:
             _log.warning("cannot renew the centre lease", error=str(exc))
@@ -105,12 +109,15 @@ class Leadership:
         """A clean stop: let the lease run out now, so a standby takes over at its next try."""
         token, self._token = self._token, None
         self._leader.set(0)
-        if token is None:
-            return
         try:
-            await asyncio.to_thread(self._store.leases.release, token)
+            if token is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._thread, self._store.leases.release, token
+                )
         except StoreError as exc:
             _log.warning("cannot release the centre lease; it runs out", error=str(exc))
+        finally:
+            self._thread.shutdown(wait=False)
 
     def _lose(self, why: str) -> None:
         if self._token is not None:
