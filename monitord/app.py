@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from monitord import log, sdnotify
 from monitord.api import serve_api
+from monitord.centre.leader import Leadership
 from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import IcmpMode, Pinger
 from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
@@ -55,11 +56,15 @@ from monitord.sites.metrics import PollerCollector
 from monitord.sites.routes import poller_router
 from monitord.sites.silence import SilenceWatch
 from monitord.store import Store, StoreError
-from monitord.supervise import Supervisor
+from monitord.supervise import Step, Supervisor
 from monitord.ticketing.desk import TicketDesk
 from monitord.ticketing.metrics import TicketCollector
 
 _log = log.get("monitord")
+
+
+def _ungated(step: Step) -> Step:
+    return step
 
 
 def _load_settled(path: Path) -> Config:
@@ -229,22 +234,32 @@ class Daemon:
             settled(collect=True)  # the fleet out of the collector's walks (config/bulk.py)
             stack.callback(unsettled)
             sup = await stack.enter_async_context(self.supervisor)
+            ha = self.config.centre.ha
+            lead = Leadership(store, self.clock, ha, self.registry) if ha.enabled else None
+            # HA off: a single daemon is its own leader and nothing is gated or fenced.
+            gate = lead.gated if lead is not None else _ungated
+            if lead is not None:  # tried once first, so a lone centre starts leading at once
+                sup.periodic("centre-lease", lead.step, await lead.step(), critical=True)
+                centre.leader = lambda: lead.token  # pollers' journals: the leader applies them
             sup.periodic("recorder", recorder.step, critical=True)
             sup.service("scheduler", scheduler.run, critical=True)
             for name, watch in self._watches.items():
                 sup.service(name, watch.run)
-            sup.periodic("sla-clocks", desk.clocks_step, critical=True)
-            sup.periodic("notify", notifier.step, critical=True)
-            sup.periodic("escalation", escalator.step)
-            sup.periodic("digest", digests.step)
-            sup.periodic("inspections", upkeep.step)
+            sup.periodic("sla-clocks", gate(desk.clocks_step), critical=True)
+            sup.periodic("notify", gate(notifier.step), critical=True)
+            sup.periodic("escalation", gate(escalator.step))
+            sup.periodic("digest", gate(digests.step))
+            sup.periodic("inspections", gate(upkeep.step))
             settings = self.config.history
             every = settings.flush_every
             sup.periodic("history", partial(history.step, self.clock, every), first_after=every)
             every = settings.evaluate_every
-            sup.periodic("warnings", partial(warnings.step, every), first_after=min(every, 60.0))
-            sup.periodic("poller-silence", silence.step)
-            sup.periodic("mac-tables", tables.step, first_after=60.0)  # after the first checks
+            warn = gate(partial(warnings.step, every))
+            sup.periodic("warnings", warn, first_after=min(every, 60.0))
+            # With the pushes (PollerCentre.leader): the leader's tracker sees its pollers.
+            sup.periodic("poller-silence", gate(silence.step))
+            sup.periodic("mac-tables", gate(tables.step), first_after=60.0)  # after first checks
+            # Not gated: held faults are this node's own check results, like the checks.
             sup.periodic("windows", partial(windows_step, desk, fleet.tracker, windows, self.clock))
             _log.info(
                 "monitord started",
@@ -267,6 +282,9 @@ class Daemon:
             # A send cut short stays claimed; its lease runs out and the next start repeats it.
             await sup.cancel("sla-clocks", "notify", "escalation", "digest", "inspections")
             await sup.cancel("history", "warnings", "windows", "mac-tables")
+            if lead is not None:
+                await sup.cancel("centre-lease")
+                await lead.release()  # the singleton work has stopped: a standby may go on
             await self._flush_history(history)
             if self._reloading is not None:
                 await asyncio.gather(self._reloading, return_exceptions=True)
@@ -342,6 +360,8 @@ class Daemon:
             return
         if config.database_url != self.config.database_url:
             _log.warning("database setting changed; it takes effect at the next restart")
+        if config.centre != self.config.centre:
+            _log.warning("centre HA setting changed; it takes effect at the next restart")
         await self._sync_archive(store, config)
         prepared = await asyncio.to_thread(fleet.prepare, config)
         # One step with no await in it: the fleet, its scheduler and everyone that reads the

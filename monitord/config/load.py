@@ -279,6 +279,12 @@ def _semantic(
     yield from unknown_places(n.oncall, n.escalation, n.quiet_hours, {*contract_ids}, {*site_ids})
     yield from url_problems(n.channels)
     yield from _windows(config, site_ids, device_ids)
+    if config.centre.ha.enabled and not config.database_url.startswith("postgresql"):
+        why = "every centre must share one database, and a SQLite file belongs to one host"
+        yield (
+            ("centre", "ha", "enabled"),
+            f"centre HA needs PostgreSQL (database: postgresql://…): {why}",
+        )
 
 
 def _windows(

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from monitord.config.centre import CentreSettings
 from monitord.config.contracts import Contract
 from monitord.config.discovery import DiscoverySettings
 from monitord.config.durations import Duration
@@ -293,6 +294,7 @@ class Config(_Frozen):
     prevention: PreventionSettings = PreventionSettings()
     # A site poller silent this long: its devices show UNKNOWN and one ticket opens.
     poller_silence: Seconds = 60.0
+    centre: CentreSettings = CentreSettings()  # HA of the centre's singleton work (off)
 
     def remote_sites(self) -> frozenset[str]:
         """Sites polled by a site poller, not by this daemon."""

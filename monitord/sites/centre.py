@@ -34,6 +34,7 @@ from monitord.sites.wire import (
     StateEntry,
 )
 from monitord.store import Store
+from monitord.store.fencing import FenceToken, fenced
 from monitord.store.pollers import Learnt, PollerRecord
 from monitord.store.records import OperationEvent, SavedState
 
@@ -47,6 +48,10 @@ class Desk(Protocol):
 
 class NotYours(Exception):
     """A poller wrote a device outside the sites it was enrolled for."""
+
+
+class Standby(Exception):
+    """Centre HA: this centre does not hold the lease, so it applies no journal."""
 
 
 class PollerCentre:
@@ -68,6 +73,9 @@ class PollerCentre:
         self.waiting = 0  # long polls held now
         self._holding: dict[str, asyncio.Event] = {}  # poller -> its held request's release
         self.commands = Commands(store, clock, config)  # handed out with the long poll
+        # Centre HA (centre/leader.py): the fencing token while this centre leads; None
+        # here means HA is off and every push is applied.
+        self.leader: Callable[[], FenceToken | None] | None = None
 
     def config_changed(self) -> None:
         """The daemon reloaded its configuration: answer the waiting pollers now."""
@@ -133,6 +141,17 @@ class PollerCentre:
         )
 
     async def push(self, poller: PollerRecord, body: PushIn, minor: int = 0) -> PushOut:
+        """Apply a push; under HA only on the leader, each write fenced by its epoch (a
+        standby raises `Standby`, and the poller fails over to the next centre URL)."""
+        if self.leader is None:
+            return await self._push(poller, body, minor)
+        token = self.leader()
+        if token is None:
+            raise Standby
+        with fenced(token):
+            return await self._push(poller, body, minor)
+
+    async def _push(self, poller: PollerRecord, body: PushIn, minor: int) -> PushOut:
         config = self._config()
         site_of = {d.id: d.site for d in config.devices}
         for e in body.entries:

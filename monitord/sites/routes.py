@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from monitord import log
 from monitord.clock import Clock
-from monitord.sites.centre import NotYours, PollerCentre
+from monitord.sites.centre import NotYours, PollerCentre, Standby
 from monitord.sites.commands import COMMANDS_MINOR
 from monitord.sites.commands import NotYours as NotYourCommand
 from monitord.sites.enrolment import new_token, normal_code
@@ -35,6 +35,7 @@ from monitord.sites.wire import (
     UpdateOut,
 )
 from monitord.store import Store
+from monitord.store.fencing import Fenced
 from monitord.store.pollers import EnrolRefused, PollerRecord
 
 _log = log.get("monitord.sites")
@@ -122,6 +123,11 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
         centre.commands.heard(poller.id, minor)
         try:
             return await centre.push(poller, body, minor)
+        except (Standby, Fenced):
+            # Not the leader (or no longer): the poller's link tries its next centre URL.
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, "standby centre: push to the leader"
+            ) from None
         except NotYours as exc:
             _log.warning("poller wrote a device of another site", poller=poller.id, device=str(exc))
             raise HTTPException(

@@ -22,6 +22,7 @@ from sqlalchemy.pool import StaticPool
 
 from monitord.store.engine import WRITE
 from monitord.store.errors import StoreError
+from monitord.store.fencing import current, fence
 
 
 class StoreCore:
@@ -52,8 +53,11 @@ class StoreCore:
     def session(self, what: str, write: bool = False) -> Iterator[Session]:
         bind = self._writer if write else self._engine
         queue = self._write_lock if write else nullcontext()
+        token = current() if write else None  # set only in a leader's singleton work
         with queue, self._lock, self.errors(what), Session(bind) as session, session.begin():
             yield session
+            if token is not None:
+                fence(session, token)
 
     @contextmanager
     def errors(self, what: str) -> Iterator[None]:

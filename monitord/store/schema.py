@@ -503,3 +503,18 @@ class MacPositionRow(Base):
     vlan: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class CentreLeaseRow(Base):
+    """Who leads the centre's singleton work (store/lease.py): one row per lease name.
+
+    `epoch` grows by one at every change of holder; a singleton write checks it in its own
+    transaction (a fencing token), so a leader that lost the row cannot write any more.
+    """
+
+    __tablename__ = "centre_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -5,8 +5,8 @@ its own session and transaction, so threads never share a session or a connectio
 setup lives in `engine`, sessions and error wrapping in `core`; what is stored is asked of
 a repository: `store.devices`, `store.states`, `store.facts`, `store.tickets`,
 `store.outbox`, `store.windows`, `store.inspections`, `store.followups`, `store.history`
-(range queries for reports), `store.metric_history`, `store.pollers` (site pollers)
-and `store.macs` (MAC -> port history).
+(range queries for reports), `store.metric_history`, `store.pollers` (site pollers),
+`store.macs` (MAC -> port history) and `store.leases` (the centre HA lease).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from monitord.store.facts import Facts
 from monitord.store.followups import FollowUps
 from monitord.store.history import History
 from monitord.store.inspections import Inspections
+from monitord.store.lease import Leases
 from monitord.store.macs import MacPositions
 from monitord.store.metric_history import MetricHistory
 from monitord.store.outbox import OutboxQueue
@@ -57,6 +58,7 @@ class Store(StoreCore):
         self.accounts = Accounts(self)
         self.pollers = Pollers(self)
         self.macs = MacPositions(self)
+        self.leases = Leases(self)  # the centre HA lease (PostgreSQL only)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -47,7 +47,7 @@ class Centre:
         tracker = HealthTracker(
             {d.id: self.config.icmp_for(d) for d in self.config.devices}, topology(self.config)
         )
-        centre = PollerCentre(store, clock, lambda: self.config, tracker, None)
+        centre = self.poller_centre = PollerCentre(store, clock, lambda: self.config, tracker, None)
         self.server = ApiServer(
             store, lambda: self.config, clock, [poller_router(store, clock, centre)]
         )
@@ -122,3 +122,33 @@ async def test_a_centre_with_another_certificate_is_not_trusted(
     finally:
         await link.close()
     assert centre.store.pollers.get("p-north").last_seen is None  # type: ignore[union-attr]
+
+
+async def test_a_standby_centre_applies_no_push_and_the_poller_moves_on(
+    centre: Centre, tmp_path: Path
+) -> None:
+    state = tmp_path / "poller"
+    identity = await asyncio.to_thread(enrol, [centre.url], centre.code, state, None)
+    centre.poller_centre.leader = lambda: None  # centre HA: another centre holds the lease
+    link = Link([centre.url], identity.token, state / "pins.pem", timeout=5)
+    try:
+        with pytest.raises(LinkDown, match="HTTP 503"):  # a second URL would be tried next
+            await link.push(heartbeat())
+        assert centre.store.pollers.get("p-north").last_seen is None  # type: ignore[union-attr]
+        if centre.store.url_redacted.startswith("postgresql"):  # HA needs it: fenced writes
+            leases = centre.store.leases
+            old = leases.acquire("centre", "old", 15)
+            assert old is not None
+            leases.release(old)
+            new = leases.acquire("centre", "new", 15)
+            centre.poller_centre.leader = lambda: old  # a leader that missed the takeover
+            with pytest.raises(LinkDown, match="HTTP 503"):
+                await link.push(heartbeat())
+            assert centre.store.pollers.get("p-north").last_seen is None  # type: ignore[union-attr]
+            centre.poller_centre.leader = lambda: new
+        else:
+            centre.poller_centre.leader = None  # HA off: every push applied
+        assert (await link.push(heartbeat())).acked == 0
+        assert centre.store.pollers.get("p-north").last_seen is not None  # type: ignore[union-attr]
+    finally:
+        await link.close()
