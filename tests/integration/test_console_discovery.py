@@ -22,7 +22,9 @@ from tests.support.disc_console import PASSWORD, DiscLab, csrf_of
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DiscLab]:
     # One daemon for the module (its start is most of the time); each test leaves no run.
-    with DiscLab(tmp_path_factory.mktemp("disc"), listen=0.4) as made:
+    # listen 2 s: the run outlasts several progress frames (0.5 s apart) even when the test's
+    # own requests before it opens the feed are slow (at 0.4 s a loaded machine saw one).
+    with DiscLab(tmp_path_factory.mktemp("disc"), listen=2.0) as made:
         yield made
 
 
