@@ -46,7 +46,9 @@ def main() -> None:
     permissions.add_role_from_structure(role("user", construct=True))
     for path, launch in MOUNTS.items():
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_shared(True)
+        # Not shared: a shared media is torn down when its last client leaves, and a DESCRIBE
+        # arriving meanwhile gets 503 (seen under load, two checks in a row); one each is cheap.
+        factory.set_shared(False)
         factory.set_launch(launch)
         if mode != "open":
             factory.set_permissions(permissions)
