@@ -21,6 +21,7 @@ from tests.peers.onvif import OnvifPeer
 from tests.peers.onvif_docs import DeviceInfo
 from tests.peers.wsd import WsdResponder
 from tests.support.daemon import DaemonProcess
+from tests.support.terminal import on_terminal
 
 TYPED = {
     "id": "gate-1", "name": "North gate", "kind": "camera", "site": "s1",
@@ -156,31 +157,13 @@ def test_ctrl_c_stops_the_run_with_nothing_written_and_exit_130(tmp_path: Path) 
 
 
 def test_progress_is_drawn_on_a_terminal_and_quiet_without_one(tmp_path: Path) -> None:
-    import pty
-
     net, wsd_port = a_net(), random.randint(20000, 40000)
     path = lab_config(tmp_path, net, [1], [], wsd_port, 1.0)
     with WsdResponder(f"{net}.2", wsd_port, xaddr=f"http://{net}.2:1/onvif/device_service"):
-        master, slave = pty.openpty()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "monitord", "-c", str(path), "discover", "--site", "s1"],
-            stdout=subprocess.PIPE, stderr=slave, text=True, env=ENV,
-        )  # fmt: skip
-        os.close(slave)
-        drawn = b""
-        for _ in range(2000):  # until the child closes the terminal
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            drawn += chunk
-        proc.wait(timeout=30)
-        os.close(master)
+        argv = [sys.executable, "-m", "monitord", "-c", str(path), "discover", "--site", "s1"]
+        code, _, text = on_terminal(argv, env=ENV)
         piped = run(path, "discover", "--site", "s1")
-    assert proc.returncode == 0
-    text = drawn.decode(errors="replace")
+    assert code == 0
     for label in ("ranges", "probes sent", "devices found", "switches walked", f"{net}.0/29"):
         assert label in text, text
     assert piped.returncode == 0 and piped.stderr == "", piped.stderr

@@ -3,32 +3,13 @@ a CSV import of many rows and `db upgrade`; stdout stays the command's output.""
 
 from __future__ import annotations
 
-import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.terminal import on_terminal
+
 ROWS = 300
-
-
-def on_terminal(argv: list[str]) -> tuple[int, str, str]:
-    """Run with stderr on a pseudo-terminal: (exit code, stdout, what the terminal got)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, text=True)
-    os.close(slave)
-    drawn = b""
-    for _ in range(10_000):  # until the child closes the terminal
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    out = proc.communicate(timeout=60)[0]
-    os.close(master)
-    return proc.returncode, out, drawn.decode(errors="replace")
 
 
 def piped(argv: list[str]) -> subprocess.CompletedProcess[str]:
