@@ -90,8 +90,6 @@ PUBLIC: Final = {("GET", "/console/login"), ("POST", "/console/login"),
                  ("GET", "/console/lang/{code}"), ("GET", "/console/t/{token}"),
                  ("POST", "/console/t/{token}"),
                  ("GET", "/console/sw.js")} | signoff.PUBLIC | survey.PUBLIC | oauth.PUBLIC  # fmt: skip
-# The engineer's milestone path: form value -> (event, the statuses it is offered in).
-MILESTONES: Final = work.STEPS
 HOME = {Role.ENGINEER: "/console/mine", Role.MANAGER: "/console/wallboard",
         Role.DISPATCHER: "/console/wallboard", Role.CUSTOMER: "/console/tickets"}  # fmt: skip
 
@@ -316,7 +314,7 @@ def console_router() -> APIRouter:
     ) -> Response:
         found = await visible(request, session, ticket_id)
         st = Status(found.ticket.status)
-        offered = [a for a, (_, where) in MILESTONES.items() if st in where]
+        offered = [a for a, (_, where) in work.STEPS.items() if st in where]
         if found.en_route and "onway" in offered:
             offered.remove("onway")
         watcher = session.user.role in WATCHERS
@@ -369,9 +367,9 @@ def console_router() -> APIRouter:
         sent = actions.sent(fields)
         await actions.refuse_repeat(request, sent)
         action = fields.get("action", "")
-        if action not in MILESTONES:
+        if action not in work.STEPS:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "action")
-        kind, _ = MILESTONES[action]
+        kind, _ = work.STEPS[action]
         note = fields.get("note", "").strip()
         data: dict[str, object] = {"milestone": views.EN_ROUTE} if action == "onway" else {}
         text = note or ("on my way" if action == "onway" else "")
