@@ -18,7 +18,7 @@ from monitord.console import charts, device_view
 from monitord.console.accounts import Session
 from monitord.console.probing import ProbeDesk
 from monitord.console.routes import form_of, who
-from monitord.console.web import commands_of, console_of, lang_of, render
+from monitord.console.web import app_shared, commands_of, console_of, lang_of, render
 from monitord.present import i18n
 
 _log = log.get("monitord.console")
@@ -27,11 +27,7 @@ _NOTICES = ("probed", "probe_busy", "probe_too_soon", "probe_remote")
 
 def desk_of(request: Request) -> ProbeDesk:
     """The app's one probe desk (made on first use: the console's state needs no new field)."""
-    found = getattr(request.app.state, "console_probes", None)
-    if found is None:
-        found = request.app.state.console_probes = ProbeDesk()
-    assert isinstance(found, ProbeDesk)
-    return found
+    return app_shared(request, "console_probes", ProbeDesk)
 
 
 def add_routes(r: APIRouter) -> None:

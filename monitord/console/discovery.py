@@ -26,6 +26,7 @@ from monitord.console.accounts import Role, Session
 from monitord.console.discovery_desk import RUNNING, ApplyRefused, DiscoveryDesk, Run
 from monitord.console.web import (
     Console,
+    app_shared,
     commands_of,
     console_of,
     fragment,
@@ -74,11 +75,7 @@ class Change:
 
 
 def desk_of(request: Request) -> DiscoveryDesk:
-    found = getattr(request.app.state, "console_discovery", None)
-    if found is None:
-        found = request.app.state.console_discovery = DiscoveryDesk()
-    assert isinstance(found, DiscoveryDesk)
-    return found
+    return app_shared(request, "console_discovery", DiscoveryDesk)
 
 
 def runner(request: Request, site: Site) -> Runner:

@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import parse_qs
 
 import jinja2
@@ -34,6 +34,7 @@ from monitord.present.devices import local
 from monitord.sites.commands import Commands
 from monitord.store import Store
 
+T = TypeVar("T")
 COOKIE: Final = "monitord_session"
 LANG_COOKIE: Final = "monitord_lang"
 LOGIN_CSRF: Final = "monitord_login_csrf"
@@ -76,6 +77,16 @@ def console_of(request: Request) -> Console:
     found: Console = request.app.state.console
     if not found.config().console.enabled:
         raise HTTPException(status.HTTP_404_NOT_FOUND)
+    return found
+
+
+def app_shared(request: Request, name: str, make: Callable[[], T]) -> T:
+    """The app's one `name` (a console desk), made on first use: the console's state needs
+    no field for each."""
+    found = getattr(request.app.state, name, None)
+    if found is None:
+        found = make()
+        setattr(request.app.state, name, found)
     return found
 
 
