@@ -28,9 +28,6 @@ from monitord.console.accounts import Accounts, Role
 from monitord.console.host import Host
 from monitord.discovery import runner
 from monitord.discovery.plan import Plan
-from monitord.health.tracker import HealthTracker
-from monitord.inventory.archive import device_record, site_records, topology
-from monitord.sites.centre import PollerCentre
 from monitord.sites.enrolment import CODE_VALID, new_code
 from monitord.sites.identity import enrol
 from monitord.sites.poller import PollerDaemon
@@ -43,6 +40,7 @@ from tests.peers.onvif_docs import DeviceInfo
 from tests.peers.wsd import WsdResponder
 from tests.support.consolelab import csrf_of
 from tests.support.db import sqlite_only
+from tests.support.pollercentre import bare_centre
 from tests.support.tlscert import self_signed
 
 database_url = sqlite_only  # the channel and the page are under test here, not the store
@@ -77,12 +75,7 @@ class Centre:
         self.site_file.write_text(yaml.safe_dump({"devices": [typed]}), encoding="utf-8")
         self.config: Config = load(self.path)
         self.store, self.clock = store, SystemClock()
-        store.devices.sync(site_records(self.config),
-                           [device_record(d) for d in self.config.devices], self.clock.now())  # fmt: skip
-        tracker = HealthTracker(
-            {d.id: self.config.icmp_for(d) for d in self.config.devices}, topology(self.config)
-        )
-        self.centre = PollerCentre(store, self.clock, lambda: self.config, tracker, None)
+        self.centre = bare_centre(store, self.clock, lambda: self.config)
         self.tasks: set[asyncio.Task[None]] = set()
         host = Host(self.path, self._spawn, self._reload)
         self.server = ApiServer(store, lambda: self.config, self.clock,

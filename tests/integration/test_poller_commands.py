@@ -27,9 +27,6 @@ from monitord.config import Config
 from monitord.config.models import Device
 from monitord.console.accounts import Accounts, Role
 from monitord.console.probing import ProbeDesk
-from monitord.health.tracker import HealthTracker
-from monitord.inventory.archive import device_record, site_records, topology
-from monitord.sites.centre import PollerCentre
 from monitord.sites.commands import Outcome, Progress
 from monitord.sites.enrolment import CODE_VALID, new_code
 from monitord.sites.identity import enrol
@@ -42,6 +39,7 @@ from tests.peers.onvif_docs import DeviceInfo
 from tests.peers.wsd import WsdResponder
 from tests.support.consolelab import csrf_of
 from tests.support.db import sqlite_only
+from tests.support.pollercentre import bare_centre
 from tests.support.tlscert import self_signed
 
 database_url = sqlite_only  # the channel is under test here, not the store
@@ -79,12 +77,7 @@ class Centre:
         self.cert, key = self_signed(tmp, "127.0.0.1")
         self.config = centre_config(self.cert, key, onvif_port, wsd_port)
         self.store, self.clock = store, SystemClock()
-        store.devices.sync(site_records(self.config),
-                           [device_record(d) for d in self.config.devices], self.clock.now())  # fmt: skip
-        tracker = HealthTracker(
-            {d.id: self.config.icmp_for(d) for d in self.config.devices}, topology(self.config)
-        )
-        self.centre = PollerCentre(store, self.clock, lambda: self.config, tracker, None)
+        self.centre = bare_centre(store, self.clock, lambda: self.config)
         self.commands = self.centre.commands
         self.server = ApiServer(store, lambda: self.config, self.clock,
                                 [poller_router(store, self.clock, self.centre)])  # fmt: skip
