@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from tests.support.ticketlab import config_data
 NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
 
 
-def test_add_passwd_disable_list(tmp_path: Path) -> None:
+def configured(tmp_path: Path) -> tuple[Path, Callable[..., str]]:
+    """A configuration file, and the CLI on it: cli(*args, stdin=, code=) -> its output."""
     path = tmp_path / "monitord.yaml"
     data = config_data(f"sqlite:///{tmp_path / 'm.db'}", "city")
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -29,6 +31,11 @@ def test_add_passwd_disable_list(tmp_path: Path) -> None:
         assert result.exit_code == code, result.output
         return result.output
 
+    return path, cli
+
+
+def test_add_passwd_disable_list(tmp_path: Path) -> None:
+    path, cli = configured(tmp_path)
     cli("users", "add", "li", "--role", "engineer", "--password-stdin", stdin="first password\n")
     cli("users", "add", "wang", "--role", "customer", "--contract", "seed-000", "--site", "s1",
         "--password-stdin", stdin="customer password\n")  # fmt: skip
@@ -66,16 +73,7 @@ def test_link_unlink_list_and_check_an_oauth_block(tmp_path: Path) -> None:
     from monitord.config.oauth import PROVIDERS as CONFIGURED
 
     assert PROVIDERS == CONFIGURED  # the CLI keeps its own copy to load lazily
-    path = tmp_path / "monitord.yaml"
-    data = config_data(f"sqlite:///{tmp_path / 'm.db'}", "city")
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    runner = CliRunner()
-
-    def cli(*args: str, stdin: str = "", code: int = 0) -> str:
-        result = runner.invoke(main, ["-c", str(path), *args], input=stdin)
-        assert result.exit_code == code, result.output
-        return result.output
-
+    path, cli = configured(tmp_path)
     cli("users", "add", "li", "--role", "engineer", "--password-stdin", stdin="first password\n")
     cli("users", "add", "wu", "--role", "dispatcher", "--password-stdin", stdin="first password\n")
     assert "li <- wecom:zhangsan" in cli("users", "link", "li", "--provider", "wecom", "--id",
