@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -68,7 +69,7 @@ def load_located(file: Path, marks: bool = True) -> Located:
     if not marks and (data := _as_json(text)) is not _NOT_JSON:
         return Located(file, data, {}, marked=False)
     try:
-        return _load(file, text, _Loader)
+        return _streamed(file, text, _Loader) or _load(file, text, _Loader)
     except yaml.MarkedYAMLError:
         # libyaml words its errors differently: the pure-Python parser's are the documented
         # ones, so a broken file is parsed again by it (only broken files pay for that).
@@ -94,6 +95,140 @@ def _load(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located:
     finally:
         loader.dispose()
     return Located(file, data, lines)
+
+
+def _streamed(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located | None:
+    """The document built from the parser's events, or None to take `_load`'s way.
+
+    Composing keeps the whole node tree (every node with two marks) alive until the walk
+    ends: 82 MB of nodes for a 2 MB file of 10 000 devices, whose peak the daemon then keeps
+    as resident memory it never uses again. Built from events, only the data and its lines
+    are alive. Anything but plain maps, lists and scalars (merge keys, explicit tags,
+    complex keys, several documents, deep nesting, an alias of an open or unknown anchor),
+    and any problem at all, goes back to `_load`, so every value and every error is as
+    before."""
+    loader = loader_type(text)
+    try:
+        return _Events(file, loader).document()
+    except (yaml.YAMLError, YamlError, _Unusual):
+        return None
+    finally:
+        loader.dispose()
+
+
+class _Unusual(Exception):
+    """Not a document `_Events` builds: `_load` does."""
+
+
+_MAX_DEPTH = 64
+
+
+class _Frame:
+    __slots__ = ("anchor", "key", "line", "path", "size", "value")
+
+    def __init__(self, value: Any, path: Path_, line: int, anchor: str | None) -> None:
+        self.value, self.path, self.line, self.anchor = value, path, line, anchor
+        self.size = 1
+        self.key: str | None = None
+
+
+@dataclass(slots=True)
+class _Events:
+    """`_Builder`'s walk over the parser's events instead of a composed tree: the same data,
+    lines, alias sharing and expanded-size count, holding one event at a time."""
+
+    file: Path
+    loader: yaml.SafeLoader
+    lines: dict[Path_, int] = field(default_factory=lambda: {(): 1})
+    anchors: dict[str, tuple[Any, int, int]] = field(default_factory=dict)
+
+    def document(self) -> Located:
+        get = self._get
+        get()  # StreamStartEvent
+        event = get()
+        data = None
+        if not isinstance(event, yaml.StreamEndEvent):
+            data = self._value()
+            get()  # DocumentEndEvent
+            if not isinstance(get(), yaml.StreamEndEvent):
+                raise _Unusual  # several documents: the composer's error
+        return Located(self.file, data, self.lines)
+
+    def _value(self) -> Any:
+        get, lines = self._get, self.lines
+        resolve = cast(Callable[[type[yaml.Node], str | None, Any], str], self.loader.resolve)
+        stack: list[_Frame] = []
+        while True:
+            event = get()
+            line = event.start_mark.line + 1
+            frame = stack[-1] if stack else None
+            wants_key = frame is not None and isinstance(frame.value, dict) and frame.key is None
+            if isinstance(event, yaml.ScalarEvent):
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+                if wants_key:
+                    assert frame is not None
+                    if tag != _STR or event.anchor is not None or event.value in frame.value:
+                        raise _Unusual
+                    frame.key = event.value
+                    lines[(*frame.path, event.value)] = line
+                    continue
+                value, size = self._scalar(event, tag), 1
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (value, 1, line)
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                is_map = isinstance(event, yaml.MappingStartEvent)
+                kind, wanted = (yaml.MappingNode, _MAP) if is_map else (yaml.SequenceNode, _SEQ)
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = resolve(kind, None, event.implicit)
+                if wants_key or tag != wanted or len(stack) >= _MAX_DEPTH:
+                    raise _Unusual
+                path = () if frame is None else (*frame.path, _step(frame))
+                stack.append(_Frame({} if is_map else [], path, line, event.anchor))
+                continue
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                done = stack.pop()
+                value, size, line = done.value, done.size, done.line
+                if size > MAX_EXPANDED_NODES:
+                    raise _Unusual  # refused by `_load`, with its line
+                if done.anchor is not None:
+                    self.anchors[done.anchor] = (value, size, line)
+                frame = stack[-1] if stack else None
+            elif isinstance(event, yaml.AliasEvent):
+                if wants_key or event.anchor not in self.anchors:
+                    raise _Unusual  # an open anchor (refers to itself) or an unknown one
+                value, size, line = self.anchors[event.anchor]
+            else:
+                raise _Unusual
+            if frame is None:
+                return value
+            if isinstance(frame.value, list):
+                lines[(*frame.path, len(frame.value))] = line
+                frame.value.append(value)
+                frame.size += size
+            else:
+                frame.value[frame.key] = value
+                frame.key = None
+                frame.size += 1 + size
+
+    @property
+    def _get(self) -> Callable[[], Any]:
+        get: Callable[[], Any] = self.loader.get_event
+        return get
+
+    def _scalar(self, event: yaml.ScalarEvent, tag: str) -> Any:
+        if tag == _STR:
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, style=event.style)  # errors: `_load` again
+        value = self.loader.construct_object(node)
+        self.loader.constructed_objects.pop(node, None)  # nothing refers to it again
+        return value
+
+
+def _step(frame: _Frame) -> str | int:
+    return len(frame.value) if isinstance(frame.value, list) else str(frame.key)
 
 
 _NOT_JSON = object()

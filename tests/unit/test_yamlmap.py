@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from monitord.config import yamlmap
 from monitord.config.yamlmap import YamlError, load_located
 
 DOCUMENTS = {
@@ -33,6 +34,23 @@ def test_data_is_what_safe_load_gives(tmp_path: Path, name: str) -> None:
             load_located(file)
         return
     assert load_located(file).data == expected
+
+
+STREAMED = ("block", "flow", "anchors", "scalars", "empty", "top list")
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_the_event_walk_gives_the_composed_walks_data_and_lines(tmp_path: Path, name: str) -> None:
+    """Plain documents are built from events (no node tree kept: the daemon's peak memory);
+    the others go the composed way, so both give the same everywhere."""
+    file, text = tmp_path / "c.yaml", DOCUMENTS[name]
+    if name in ("block", "anchors", "scalars"):
+        text += "x:\n  - &s one\n  - *s\n  - {y: *s}\n"  # anchored scalars, alias items
+    streamed = yamlmap._streamed(file, text, yamlmap._Loader)
+    assert (streamed is not None) == (name in STREAMED)
+    if streamed is not None:
+        composed = yamlmap._load(file, text, yamlmap._Loader)
+        assert (streamed.data, streamed.lines) == (composed.data, composed.lines)
 
 
 def test_lines_point_at_each_key_and_item(tmp_path: Path) -> None:
