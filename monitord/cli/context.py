@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from monitord.clock import Clock
     from monitord.config import Config
     from monitord.store import Store
+    from monitord.store.peek import Reader
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -48,6 +49,7 @@ class Context:
     config_path: Path
     lang: str
     clock: Clock = field(default_factory=_system_clock)
+    _fresh: tuple[tuple[dict[str, Any], dict[str, Any]] | None] | None = None
 
     def config(self, full: bool = False, devices: bool | Collection[str] = True) -> Config:
         """The configuration, from the validated snapshot when no file changed since
@@ -63,6 +65,36 @@ class Context:
             for issue in exc.issues:
                 click.echo(str(issue), err=True)
             fail(f"{len(exc.issues)} {i18n.t('errors', self.lang)}", EXIT_USAGE)
+
+    def _plain(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        from monitord.snapfile import plain
+
+        if self._fresh is None:
+            self._fresh = (plain(self.config_path),)
+        return self._fresh[0]
+
+    def reader(self) -> Reader:
+        """The store for a command that only reads it: sqlite3 directly when a fresh snapshot
+        names a SQLite database already at this monitord's schema (no SQLAlchemy, no
+        configuration models: store/peek.py), else the `Store` as for every other command."""
+        from monitord.store.peek import StoreReader, open_sqlite
+
+        found = self._plain()
+        if found is not None:
+            peek = open_sqlite(str(found[0]["database_url"]))
+            if peek is not None:
+                return peek
+        return StoreReader(self.store(self.config(devices=False)))
+
+    def site_places(self) -> dict[str, tuple[str, str]]:
+        """Each configured site's time zone and zone, from a fresh snapshot's plain JSON when
+        there is one (no `Config` built), else from the configuration."""
+        found = self._plain()
+        if found is not None:
+            sites = found[1].get("sites")
+            if isinstance(sites, list):
+                return {str(s["id"]): (str(s["timezone"]), str(s["zone"])) for s in sites}
+        return {s.id: (s.timezone, s.zone.value) for s in self.config(devices=False).sites}
 
     def store(self, config: Config) -> Store:
         from monitord.store import Store, StoreError

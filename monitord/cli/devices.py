@@ -19,9 +19,9 @@ def devices(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     obj: Context = ctx.obj
-    store = obj.store(obj.config(devices=False))  # the archive and states are the store's
-    records, states = store.devices.all(), store.states.load()
-    sites = {s.id: s for s in store.devices.sites()}
+    store = obj.reader()  # the archive and states are the store's
+    records, states = store.devices(), store.states()
+    sites = {s.id: s for s in store.sites()}
     store.close()
     if as_json:
         click.echo(views.devices_json(records, states))

@@ -28,23 +28,21 @@ def tickets_command(
     """List tickets, newest first."""
     from monitord.present import tickets as ticket_views
 
-    config = obj.config(devices=False)  # contracts and sites only: tickets are the store's
-    store = obj.store(config)
-    found = store.tickets.recent(list(statuses) or None, contract)
+    store = obj.reader()  # tickets are the store's; of the configuration, sites (contracts)
+    found = store.recent(list(statuses) or None, contract)
+    places = obj.site_places()
     if as_json:
-        contracts = {c.id: c for c in config.contracts}
-        zones = {s.id: s.zone.value for s in config.sites}
+        contracts = {c.id: c for c in obj.config(devices=False).contracts}
         out = []
         for t in found:
-            events = store.tickets.events(t.id)
+            zone = places.get(t.site_id, ("UTC", "city"))[1]
+            events = store.events(t.id)
             out.append(
-                ticket_views.ticket_dict(
-                    t, events, contracts.get(t.contract), zones.get(t.site_id, "city"), obj.now()
-                )
+                ticket_views.ticket_dict(t, events, contracts.get(t.contract), zone, obj.now())
             )
         click.echo(ticket_views.to_json(out))
     else:
-        click.echo(ticket_views.tickets_text(found, {s.id: s.timezone for s in config.sites}))
+        click.echo(ticket_views.tickets_text(found, {k: tz for k, (tz, _) in places.items()}))
     store.close()
 
 
@@ -62,8 +60,8 @@ def show(obj: Context, ticket_id: int, as_json: bool) -> None:
     from monitord.present import tickets as ticket_views
     from monitord.prevention.warranty import repair_terms
 
-    store = obj.store(obj.config(devices=False))
-    found = store.tickets.get(ticket_id)
+    store = obj.reader()
+    found = store.ticket(ticket_id)
     store.close()
     if found is None:
         fail(f"ticket {ticket_id} does not exist")

@@ -24,6 +24,7 @@ from monitord.config.models import (
 from monitord.config.notify import url_problems
 from monitord.config.oncall import unknown_places
 from monitord.config.yamlmap import Located, Path_, YamlError, dotted, load_located
+from monitord.snapfile import glob_include
 
 _LISTS = ("contracts", "sites", "devices")
 
@@ -212,14 +213,6 @@ def _each_included(
                 )
                 continue
             yield Located(path, data, extra.lines, extra.marked)
-
-
-def glob_include(base: Path, pattern: str) -> list[Path]:
-    """Files matching `pattern`, relative to `base` unless absolute (Path.glob refuses those)."""
-    given = Path(pattern)
-    if given.is_absolute():
-        base, pattern = Path(given.anchor), str(given.relative_to(given.anchor))
-    return sorted(path for path in base.glob(pattern) if path.is_file())
 
 
 def _message(error: ErrorDetails) -> str:

@@ -12,12 +12,13 @@ and the configuration is loaded and validated in full again. Secrets are referen
 Three lines: the sources, the configuration without its devices, the devices. Most commands
 need no device from the configuration (they read the store), and validating 10 000 devices
 again is most of a snapshot read: `devices=False` skips that line, and a collection of ids
-validates only those devices (`ticket show` needs its one device's warranty).
+validates only those devices (`ticket show` needs its one device's warranty). Where the
+file lives and whether it is fresh is monitord/snapfile.py's, so that a command that needs no
+`Config` at all can read the plain JSON without importing pydantic.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Collection
@@ -25,22 +26,15 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from monitord import __version__
 from monitord.config.bulk import collector_paused
-from monitord.config.load import glob_include, load
+from monitord.config.load import load
 from monitord.config.models import Config, Device
+from monitord.snapfile import cache_dir, fresh, head, where
 
-FORMAT = 2
+__all__ = ["cache_dir", "load_cached"]
+
 # Which devices a caller needs: all of them, none, or those with these ids.
 Wanted = bool | Collection[str]
-
-
-def cache_dir() -> Path | None:
-    base = os.environ.get("XDG_CACHE_HOME") or (
-        str(Path.home() / ".cache") if os.environ.get("HOME") else ""
-    )
-    return Path(base) / "monitord" if base else None
-
 
 _DEVICES = TypeAdapter(tuple[Device, ...])
 
@@ -51,54 +45,22 @@ def load_cached(file: Path, full: bool = False, devices: Wanted = True) -> Confi
     `full`: validate from the files even when the snapshot is fresh (`monitord check`).
     `devices`: from a snapshot, only these devices are read (False: none, so `devices` is
     empty); a full load returns them all."""
-    where = _path(file)
-    if where is not None and not full:
-        cached = _read(where, devices)
+    path = where(file)
+    if path is not None and not full:
+        cached = _read(path, devices)
         if cached is not None:
             return cached
     config = load(file)
-    if where is not None:
-        _write(where, file, config)
+    if path is not None:
+        _write(path, file, config)
     return config
 
 
-def _path(file: Path) -> Path | None:
-    directory = cache_dir()
-    if directory is None:
-        return None
-    key = hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:32]
-    return directory / f"config-{key}.json"
-
-
-def _stamp(path: Path) -> list[object]:
-    st = path.stat()
-    return [str(path), st.st_size, st.st_mtime_ns, st.st_ino]
-
-
-def _sources(file: Path, config: Config) -> dict[str, object]:
-    included = [glob_include(file.parent, pattern) for pattern in config.include]
-    return {
-        "format": FORMAT,
-        "version": __version__,
-        "files": [_stamp(p) for p in [file, *(p for group in included for p in group)]],
-        "include": [[pattern, [str(p) for p in group]] for pattern, group in
-                    zip(config.include, included, strict=True)],
-    }  # fmt: skip
-
-
-def _read(where: Path, devices: Wanted) -> Config | None:
+def _read(path: Path, devices: Wanted) -> Config | None:
     try:
-        with where.open("rb") as f:
-            head = json.loads(f.readline())
-            files = [Path(stamp[0]) for stamp in head["files"]]
-            if head["format"] != FORMAT or head["version"] != __version__:
+        with path.open("rb") as f:
+            if fresh(f.readline()) is None:
                 return None
-            if [_stamp(p) for p in files] != head["files"]:
-                return None
-            base = files[0].parent
-            for pattern, matched in head["include"]:
-                if [str(p) for p in glob_include(base, pattern)] != matched:
-                    return None
             with collector_paused():
                 config = Config.model_validate_json(f.readline())
                 if devices is False:
@@ -113,16 +75,16 @@ def _read(where: Path, devices: Wanted) -> Config | None:
         return None  # missing, stale or damaged: load in full
 
 
-def _write(where: Path, file: Path, config: Config) -> None:
+def _write(path: Path, file: Path, config: Config) -> None:
     try:
-        head = json.dumps(_sources(file, config))
-        where.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = where.with_suffix(f".{os.getpid()}.tmp")
+        first = json.dumps(head(file, list(config.include), config.database_url))
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(head + "\n")
+            f.write(first + "\n")
             f.write(config.model_dump_json(by_alias=True, exclude={"devices"}) + "\n")
             f.write(_DEVICES.dump_json(config.devices, by_alias=True).decode())
-        temporary.replace(where)
+        temporary.replace(path)
     except OSError:
         pass  # a read-only home or a full disk only costs the next command a full load

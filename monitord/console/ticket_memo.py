@@ -22,8 +22,8 @@ from monitord.config.contracts import Contract
 from monitord.config.models import Site
 from monitord.store import Store
 from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.ticketing.lifecycle import as_events
 from monitord.ticketing.sla import Deadline, deadlines
-from monitord.ticketing.tickets import as_events
 
 _BATCH: Final = 500  # ids per read: well under SQLite's bound-parameter limit
 _MAX_ENTRIES: Final = 50_000  # then start afresh: memory stays bounded however long it runs

@@ -11,8 +11,8 @@ from monitord.config.contracts import Contract
 from monitord.present.devices import local, table
 from monitord.present.signature import signed
 from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.ticketing.lifecycle import as_events
 from monitord.ticketing.sla import deadlines
-from monitord.ticketing.tickets import as_events
 
 
 def _deadline_rows(

@@ -11,16 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from monitord.config.contracts import Contract, FaultKind, TicketClass
 from monitord.config.models import Config, Device, Site
 from monitord.present.i18n import both_title
 from monitord.prevention.schedule import add_months, local_day
-from monitord.store import Store
 from monitord.store.records import TicketRecord
 from monitord.ticketing.lifecycle import EventKind
 from monitord.ticketing.ports import MessageRenderer
-from monitord.ticketing.tickets import SYSTEM, TicketRequest, append, dedup_key, open_ticket
+
+if TYPE_CHECKING:
+    # The ticketing engine and the store, for the monthly tickets only: `ticket show`
+    # reads repair terms here and must not import SQLAlchemy for them (issue 15).
+    from monitord.store import Store
+    from monitord.ticketing.tickets import TicketRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +126,8 @@ def open_monthly_tickets(
     within `horizon`; a month that had one (open or closed) gets no second, and devices
     found later in the month join its list while it is open. Returns the tickets opened now.
     `ending`: what `expiring(config, now, horizon)` returns, when the caller has it."""
+    from monitord.ticketing.tickets import open_ticket
+
     by_site: dict[str, list[Coverage]] = defaultdict(list)
     for c in expiring(config, now, horizon) if ending is None else ending:
         by_site[c.site].append(c)
@@ -145,6 +152,8 @@ def open_monthly_tickets(
 def _request(
     contract: str, site: Site, found: list[Coverage], horizon: dt.timedelta, now: dt.datetime
 ) -> TicketRequest:
+    from monitord.ticketing.tickets import TicketRequest, dedup_key
+
     month = local_day(now, site.timezone).strftime("%Y-%m")
     title = f"{both_title('warranty_ending', days=horizon.days)}: "
     return TicketRequest(
@@ -163,6 +172,8 @@ def _request(
 def _add_devices(
     store: Store, ticket: TicketRecord, found: list[Coverage], now: dt.datetime
 ) -> None:
+    from monitord.ticketing.tickets import SYSTEM, append
+
     new = [c for c in found if c.device not in ticket.impacted]
     if not new:
         return

@@ -18,7 +18,7 @@ from monitord.reports.period import Period
 from monitord.reports.sources import ArchiveWarranty, TaskCounts, Tasks, Warranties, Windows
 from monitord.store import Store
 from monitord.store.records import DeviceRecord, SiteRecord
-from monitord.ticketing.tickets import as_events
+from monitord.ticketing.lifecycle import as_events
 
 TOP_FAILING = 10
 

@@ -18,9 +18,8 @@ from monitord.present.signature import signed
 from monitord.reports.document import Block, Document, Image, Paragraph, Section, Table, Text
 from monitord.reports.words import event, milestone, status, w
 from monitord.store.records import DeviceRecord, TicketEventRecord, TicketRecord
-from monitord.ticketing.lifecycle import EventKind
+from monitord.ticketing.lifecycle import EventKind, as_events
 from monitord.ticketing.sla import deadlines
-from monitord.ticketing.tickets import as_events
 
 DOCUMENTS = (
     EventKind.DIAGNOSIS,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitord.store.core import Repository, StoreCore, require_aware
 from monitord.store.facts import Facts, with_facts
 from monitord.store.records import DeviceRecord, InventoryDiff, SiteRecord
+from monitord.store.rows import ARCHIVE_FIELDS, device_record, site_record
 from monitord.store.schema import Device, OperationEventRow, Site
 
-_ARCHIVE_FIELDS = tuple(f.name for f in fields(DeviceRecord) if f.name != "id")
+_ARCHIVE_FIELDS = ARCHIVE_FIELDS
 _ARCHIVE_COLUMNS = tuple(getattr(Device, name) for name in ("id", *_ARCHIVE_FIELDS))
 
 
@@ -86,7 +86,7 @@ class Devices(Repository):
     def get(self, device_id: str) -> DeviceRecord | None:
         with self._session(f"read device {device_id}") as s:
             row = s.get(Device, device_id)
-            return None if row is None else _device_record(row)
+            return None if row is None else device_record(row)
 
     def archive(self, device_id: str) -> DeviceRecord | None:
         """The device's archive: the configuration's fields, and what the device reports
@@ -100,14 +100,11 @@ class Devices(Repository):
         if not include_removed:
             query = query.where(Device.removed_at.is_(None))
         with self._session("read devices") as s:
-            return [_device_record(r) for r in s.execute(query)]
+            return [device_record(r) for r in s.execute(query)]
 
     def sites(self) -> list[SiteRecord]:
         with self._session("read sites") as s:
-            return [
-                SiteRecord(r.id, r.name, r.timezone, r.zone, r.contract)
-                for r in s.scalars(select(Site).order_by(Site.id))
-            ]
+            return [site_record(r) for r in s.scalars(select(Site).order_by(Site.id))]
 
 
 def _require_unique(what: str, ids: Sequence[str]) -> None:
@@ -172,9 +169,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return list(value) if isinstance(value, tuple) else value
-
-
-def _device_record(row: Device | Row[Any]) -> DeviceRecord:
-    values = {name: getattr(row, name) for name in _ARCHIVE_FIELDS}
-    values["parents"] = tuple(row.parents)
-    return DeviceRecord(id=row.id, **values)

@@ -13,8 +13,8 @@ from sqlalchemy import Table, func, select
 
 from monitord.store.core import Repository, require_aware
 from monitord.store.records import OperationEvent, TicketEventRecord, TicketRecord
+from monitord.store.rows import event_record, ticket_record
 from monitord.store.schema import Base, OperationEventRow, Ticket, TicketEventRow
-from monitord.store.tickets import _event_record, _ticket_record
 
 _EVENTS: Table = Base.metadata.tables[OperationEventRow.__tablename__]
 # Keeps each IN (...) list well below SQLite's and PostgreSQL's parameter limits.
@@ -84,7 +84,7 @@ class History(Repository):
         if contract is not None:
             query = query.where(Ticket.contract == contract)
         with self._session("read tickets of a period") as s:
-            return [_ticket_record(r) for r in s.scalars(query)]
+            return [ticket_record(r) for r in s.scalars(query)]
 
     def ticket_logs(self, ticket_ids: Collection[int]) -> dict[int, list[TicketEventRecord]]:
         """The logs of these tickets, each in seq order."""
@@ -97,7 +97,7 @@ class History(Repository):
             )
             with self._session("read ticket logs") as s:
                 for row in s.scalars(query):
-                    out[row.ticket_id].append(_event_record(row))
+                    out[row.ticket_id].append(event_record(row))
         return out
 
     def ticket_events(
@@ -118,7 +118,7 @@ class History(Repository):
                 )
             )
             with self._session("read ticket events of a period") as s:
-                out.extend((_ticket_record(t), _event_record(e)) for t, e in s.execute(query))
+                out.extend((ticket_record(t), event_record(e)) for t, e in s.execute(query))
         out.sort(key=lambda pair: (pair[1].at, pair[0].id, pair[1].seq))
         return out
 

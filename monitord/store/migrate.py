@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
+
+from monitord.store.versions import VERSIONS, newest_file_revision
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -19,13 +20,7 @@ _PG_MIGRATION_LOCK = 0x6D6F6E69746F7264  # "monitord"
 
 
 # Alembic costs ~0.15 s to import and more to read its scripts: a command on an up-to-date
-# database (every CLI call) skips both. Revisions are named by their number, one line
-# (tests/integration/test_store.py checks that the newest file is alembic's head).
-VERSIONS = Path(__file__).parent / "migrations" / "versions"
-
-
-def newest_file_revision() -> str:
-    return max(p.name[:4] for p in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+# database (every CLI call) skips both (store/versions.py names the newest revision).
 
 
 def is_current(engine: Engine) -> bool:

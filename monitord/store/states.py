@@ -10,11 +10,12 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitord.store.core import Repository, require_aware
 from monitord.store.records import OperationEvent, SavedState
+from monitord.store.rows import saved_state
 from monitord.store.schema import Base, DeviceState, OperationEventRow, UTCDateTime
 
 
@@ -74,7 +75,7 @@ class States(Repository):
         if only is not None:
             query = query.where(DeviceState.device_id.in_(list(only)))
         with self._session("load device states") as s:
-            return {r.device_id: _saved_state(r) for r in s.execute(query)}
+            return {r.device_id: saved_state(r) for r in s.execute(query)}
 
     def state_names(self) -> dict[str, str]:
         """Each device's stored state name alone: what a whole-fleet view needs, read as
@@ -143,12 +144,6 @@ def _upsert_state(dialect: str) -> Any:
         index_elements=[DeviceState.device_id],
         set_={k: stmt.excluded[k] for k in ("state", "since", "last_check", "reason")},
     )
-
-
-def _saved_state(
-    r: DeviceState | Row[str, str, dt.datetime, dt.datetime | None, str],
-) -> SavedState:
-    return SavedState(r.device_id, r.state, r.since, r.last_check, r.reason)
 
 
 def _operation_event(r: OperationEventRow) -> OperationEvent:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Row, Table, func, insert, select, update
+from sqlalchemy import Executable, Table, func, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from monitord.store.core import Repository
 from monitord.store.errors import ActiveTicketExists, RepeatedAction, StoreError, TicketConflict
 from monitord.store.outbox import Outbox, insert_rows, outbox_rows, write_outbox
 from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.store.rows import event_record, ticket_record
 from monitord.store.schema import (
     ACTIVE_DEDUP_INDEX,
     ACTIVE_TICKET,
@@ -91,7 +92,7 @@ class Tickets(Repository):
             # built and compiled once, not once per ticket (that was most of a storm).
             stmt = _insert_ticket(s.get_bind().dialect.name, None)
             rows = s.execute(stmt, [_ticket_values(t) for t, _, _ in drafts]).all()
-            created = {r.dedup_key: _ticket_record(r) for r in rows}
+            created = {r.dedup_key: ticket_record(r) for r in rows}
             events = [
                 _event_values(created[t.dedup_key].id, 1, first)
                 for t, first, _ in drafts
@@ -107,7 +108,7 @@ class Tickets(Repository):
             taken = [t.dedup_key for t, _, _ in drafts if t.dedup_key not in created]
             # Read committed (PostgreSQL): this statement sees the racers' commits.
             query = select(Ticket).where(Ticket.dedup_key.in_(taken), Ticket.status != CLOSED)
-            existing = {r.dedup_key: _ticket_record(r) for r in s.scalars(query)} if taken else {}
+            existing = {r.dedup_key: ticket_record(r) for r in s.scalars(query)} if taken else {}
         out: list[tuple[TicketRecord, bool] | None] = []
         for t, _, _ in drafts:
             if t.dedup_key in created:
@@ -188,7 +189,7 @@ class Tickets(Repository):
         wanted = list(ticket_ids)
         with self._session(f"read {len(wanted)} tickets") as s:
             for row in s.scalars(select(Ticket).where(Ticket.id.in_(wanted))):
-                out[row.id] = (_ticket_record(row), [])
+                out[row.id] = (ticket_record(row), [])
             query = (
                 select(TicketEventRow)
                 .where(TicketEventRow.ticket_id.in_(wanted))
@@ -198,7 +199,7 @@ class Tickets(Repository):
                 known = out.get(e.ticket_id)
                 # As in `get`: events past the version read are not the row's yet.
                 if known is not None and e.seq <= known[0].version:
-                    known[1].append(_event_record(e))
+                    known[1].append(event_record(e))
         return out
 
     def get(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]] | None:
@@ -210,12 +211,12 @@ class Tickets(Repository):
             # PostgreSQL reads each statement at its own snapshot: events appended after
             # the row was read would not match its version, so leave them out.
             query = _events(ticket_id).where(TicketEventRow.seq <= row.version)
-            return _ticket_record(row), [_event_record(e) for e in s.scalars(query)]
+            return ticket_record(row), [event_record(e) for e in s.scalars(query)]
 
     def active(self, dedup_key: str) -> TicketRecord | None:
         with self._session(f"read the active ticket of {dedup_key}") as s:
             row = s.scalars(_active(dedup_key)).one_or_none()
-            return None if row is None else _ticket_record(row)
+            return None if row is None else ticket_record(row)
 
     def last_closed(self, dedup_key: str) -> TicketRecord | None:
         """The most recently closed ticket with this key (to reopen it within a window)."""
@@ -227,7 +228,7 @@ class Tickets(Repository):
         )
         with self._session(f"read the last closed ticket of {dedup_key}") as s:
             row = s.scalars(query).first()
-            return None if row is None else _ticket_record(row)
+            return None if row is None else ticket_record(row)
 
     def current(
         self, keys: Collection[str]
@@ -244,7 +245,7 @@ class Tickets(Repository):
             for row in s.scalars(
                 select(Ticket).where(Ticket.dedup_key.in_(wanted), Ticket.status != CLOSED)
             ):
-                out[row.dedup_key] = (_ticket_record(row), None)
+                out[row.dedup_key] = (ticket_record(row), None)
             rest = [k for k in wanted if out[k][0] is None]
             if rest:
                 query = (
@@ -254,7 +255,7 @@ class Tickets(Repository):
                 )
                 for row in s.scalars(query):
                     if out[row.dedup_key][1] is None:
-                        out[row.dedup_key] = (None, _ticket_record(row))
+                        out[row.dedup_key] = (None, ticket_record(row))
         return out
 
     def recent(
@@ -275,7 +276,7 @@ class Tickets(Repository):
             query = query.where(t.c.site_id == site)
         # Plain rows, not ORM objects: the console reads thousands of these per page.
         with self._session("read tickets") as s:
-            return [_ticket_record(r) for r in s.execute(query)]
+            return [ticket_record(r) for r in s.execute(query)]
 
     def last_event_id(self) -> int:
         """The newest ticket event's id (0: none): every change to any ticket appends one."""
@@ -284,7 +285,7 @@ class Tickets(Repository):
 
     def events(self, ticket_id: int) -> list[TicketEventRecord]:
         with self._session(f"read the events of ticket {ticket_id}") as s:
-            return [_event_record(e) for e in s.scalars(_events(ticket_id))]
+            return [event_record(e) for e in s.scalars(_events(ticket_id))]
 
     def by_key(self, keys: Collection[str]) -> dict[str, TicketRecord]:
         """For each dedup key: its active ticket, else its latest closed one (one query)."""
@@ -300,7 +301,7 @@ class Tickets(Repository):
             for row in s.scalars(query):
                 known = out.get(row.dedup_key)
                 if known is None or known.status == CLOSED:
-                    out[row.dedup_key] = _ticket_record(row)
+                    out[row.dedup_key] = ticket_record(row)
         return out
 
 
@@ -361,7 +362,7 @@ def _append_in(
         if idem is not None and _is_idem_violation(exc):
             raise _KeyTaken from None
         raise
-    record = _ticket_record(updated)
+    record = ticket_record(updated)
     write_outbox(s, record, expected_version + 1, event.at, outbox)
     return record
 
@@ -378,12 +379,12 @@ def _open_in(
     created = s.execute(_insert_ticket(dialect, ticket)).one_or_none()
     if created is not None:
         s.execute(_insert_event(created.id, 1, first))
-        opened = _ticket_record(created)
+        opened = ticket_record(created)
         write_outbox(s, opened, 1, first.at, outbox)
         return opened, True
     # Read committed (PostgreSQL): this statement sees the racer's commit.
     existing = s.scalars(_active(ticket.dedup_key)).one_or_none()
-    return None if existing is None else (_ticket_record(existing), False)
+    return None if existing is None else (ticket_record(existing), False)
 
 
 def _insert_ticket(dialect: str, ticket: TicketRecord | None) -> Any:
@@ -457,17 +458,3 @@ def _is_dedup_violation(exc: IntegrityError) -> bool:
     # tickets.dedup_key"), which only that index makes unique.
     message = str(exc.orig)
     return ACTIVE_DEDUP_INDEX in message or "tickets.dedup_key" in message
-
-
-def _ticket_record(r: Ticket | Row[Any]) -> TicketRecord:
-    return TicketRecord(
-        id=r.id, dedup_key=r.dedup_key, contract=r.contract, site_id=r.site_id,
-        root_device=r.root_device, fault_kind=r.fault_kind, ticket_class=r.ticket_class,
-        rule=r.rule, status=r.status, paused=bool(r.paused), recovered=bool(r.recovered),
-        title=r.title, impacted=tuple(r.impacted), opened_at=r.opened_at,
-        updated_at=r.updated_at, version=r.version,
-    )  # fmt: skip
-
-
-def _event_record(r: TicketEventRow) -> TicketEventRecord:
-    return TicketEventRecord(r.ticket_id, r.seq, r.at, r.kind, r.actor, r.text, dict(r.data))

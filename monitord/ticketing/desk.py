@@ -30,7 +30,7 @@ from monitord.store import Store, StoreError
 from monitord.store.records import TicketRecord
 from monitord.supervise import Backoff, repeat, retry
 from monitord.ticketing import tickets
-from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent
+from monitord.ticketing.lifecycle import EventKind, Status, TicketEvent, as_events
 from monitord.ticketing.ports import HealthView, MessageRenderer
 from monitord.ticketing.sla import deadlines
 
@@ -307,7 +307,7 @@ class TicketDesk(Generic[_R]):
         if contract is None or found is None:
             return 0
         _, records = found
-        events = tickets.as_events(records)
+        events = as_events(records)
         self._note_responses(ticket.id, events)
         said = {(e.kind, e.data.get("milestone"), e.data.get("fraction")) for e in events}
         zone = self.zone_of_site.get(ticket.site_id, "city")

@@ -12,7 +12,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitord.store.records import TicketEventRecord
 
 
 class Status(StrEnum):
@@ -149,3 +152,9 @@ def _step(
     if _ORDER.index(target) > _ORDER.index(status):
         status = target
     return status, paused, recovered
+
+
+def as_events(records: list[TicketEventRecord]) -> list[TicketEvent]:
+    """The stored log as the lifecycle reads it (here, not in ticketing/tickets.py, so that
+    a reader of tickets need not import the engine and the store with it)."""
+    return [TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data) for r in records]

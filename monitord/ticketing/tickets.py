@@ -23,7 +23,14 @@ from monitord.store import RepeatedAction, Store, TicketConflict
 from monitord.store.outbox import Outbox
 from monitord.store.records import OutboxRecord, TicketEventRecord, TicketRecord
 from monitord.ticketing.classify import classify
-from monitord.ticketing.lifecycle import EventKind, InvalidTransition, Status, TicketEvent, check
+from monitord.ticketing.lifecycle import (
+    EventKind,
+    InvalidTransition,
+    Status,
+    TicketEvent,
+    as_events,
+    check,
+)
 from monitord.ticketing.lifecycle import derive as derive_status
 from monitord.ticketing.ports import MessageRenderer
 from monitord.ticketing.taken import when_taken
@@ -112,10 +119,6 @@ def _draft(
         version=1,
     )
     return draft, first, _outbox([_as_event(first)], messages)
-
-
-def as_events(records: list[TicketEventRecord]) -> list[TicketEvent]:
-    return [TicketEvent(r.at, EventKind(r.kind), r.by, r.text, r.data) for r in records]
 
 
 def append(

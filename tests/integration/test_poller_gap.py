@@ -36,7 +36,7 @@ from monitord.sites.silence import SilenceWatch
 from monitord.sites.wire import PREFIX, WIRE
 from monitord.store import Store
 from monitord.ticketing.desk import TicketDesk
-from monitord.ticketing.tickets import as_events
+from monitord.ticketing.lifecycle import as_events
 from tests.support.contracts import SEED_000
 
 T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)  # 16:00 in Shanghai
