@@ -74,7 +74,9 @@ class Change:
 
 
 def desk_of(request: Request) -> DiscoveryDesk:
-    return app_shared(request, "console_discovery", DiscoveryDesk)
+    return app_shared(
+        request, "console_discovery", lambda: DiscoveryDesk(console_of(request).store)
+    )
 
 
 def runner(request: Request, site: Site) -> Runner:
@@ -137,7 +139,7 @@ def discovery_router() -> APIRouter:
     @r.get(path)
     async def page(request: Request, site: str, session: Annotated[Session, SEE]) -> Response:
         console, found = console_of(request), _site(request, session, site)
-        run, lang = desk_of(request).current(found.id), lang_of(request)
+        run, lang = await desk_of(request).recall(found.id), lang_of(request)
         notice = request.query_params.get("done", "")
         config = console.config()
         applied = await asyncio.to_thread(ledger.recent, config.state_dir, found.id)
