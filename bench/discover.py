@@ -5,8 +5,9 @@ address per switch in front of snmpsim serving a generated 48-port switch with ~
 forwarding entries (tests/support/topolab.py).
 
 Prints wall time per /24 (target <= 30 s), the most SNMP requests any one switch received
-in one second (kernel arrival times; cap 50) and the time from a switch's first request to
-its last (target <= 5 s per 48-port switch's tables), beside the same run's references:
+in one second (kernel arrival times; cap 50) and the time from the first request for a
+switch's tables to the last (target <= 5 s per 48-port switch's tables; the GET that found
+the agent, in the sweep's first phase, is counted apart), beside the same run's references:
 the pacing floor (requests / per-switch rate) and one unpaced walk of the same switch.
 
     .venv/bin/python bench/discover.py [--cameras 250 --sadp 20 --switches 30 --rate 200]
@@ -90,18 +91,26 @@ def main() -> int:
         reference = asyncio.run(unpaced(sim.port))
     new = sum(1 for c in changes if c["change"] == "new")
     per_switch = [len(v) for v in arrivals.values()]
-    spans = [v[-1] - v[0] for v in arrivals.values() if v]
+    # A switch's tables: every request after the one GET that found the agent (the sweep's
+    # first phase, spread over all addresses); the whole span beside it, that GET included.
+    spans = [v[-1] - v[1] for v in arrivals.values() if len(v) > 1]
+    whole = [v[-1] - v[0] for v in arrivals.values() if v]
     peak = max(max_per_second(v) for v in arrivals.values())
     floor = max(per_switch) / (50 * HEADROOM)
     print(f"devices: {a.cameras} WS-Discovery + {a.sadp} SADP + {a.switches} switches "
           f"in a /22 ({len(hosts)} addresses); proposed new: {new}")  # fmt: skip
     print(f"wall: {wall:.1f} s in all, {wall / 4:.1f} s per /24 (target <= 30 s)")
     print(f"max SNMP requests/s at any one switch: {peak} (cap 50)")
-    print(f"requests per switch: {min(per_switch)}-{max(per_switch)}; first->last request "
-          f"per switch: max {max(spans):.2f} s, median {sorted(spans)[len(spans) // 2]:.2f} s "
-          f"(target <= 5 s); pacing floor {floor:.2f} s; reference, one unpaced walk of the "
-          f"same switch: {reference:.2f} s")  # fmt: skip
+    print(f"requests per switch: {min(per_switch)}-{max(per_switch)}; a switch's tables, "
+          f"first->last request: max {max(spans):.2f} s, median {median(spans):.2f} s (target "
+          f"<= 5 s); pacing floor {floor:.2f} s; reference, one unpaced walk of the same "
+          f"switch: {reference:.2f} s; with the GET that found it: max {max(whole):.2f} s, "
+          f"median {median(whole):.2f} s")  # fmt: skip
     return 0
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 def write_config(work: Path, net: str, rate: float, wsd: int, sadp: int, snmp: int) -> Path:

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from monitord import log
-from monitord.config import Config
 from monitord.config.models import Site
 from monitord.console import device_view, wallboard
 from monitord.console.accounts import Role, Session
@@ -75,7 +74,9 @@ class Change:
 
 
 def desk_of(request: Request) -> DiscoveryDesk:
-    return app_shared(request, "console_discovery", DiscoveryDesk)
+    return app_shared(
+        request, "console_discovery", lambda: DiscoveryDesk(console_of(request).store)
+    )
 
 
 def runner(request: Request, site: Site) -> Runner:
@@ -104,15 +105,11 @@ def said(key: str, lang: str) -> str:
     return i18n.word(i18n.CONSOLE, key, lang) if key in i18n.CONSOLE else i18n.t(key, lang)
 
 
-def changes(run: Run, config: Config, lang: str) -> list[Change]:
-    parents = {d.id: d.parents for d in config.devices}
+def changes(run: Run, lang: str) -> list[Change]:
     out = []
     for n, item in enumerate(run.items or ()):
-        kind = item.change
-        if kind == "parent" and parents.get(item.device):
-            kind = "parent_wrong"  # the topology proves a typed parent wrong
         notes = tuple(i18n.t(note, lang) for note in item.notes)
-        out.append(Change(n, kind, item, writable(item), notes, evidence(item, lang)))
+        out.append(Change(n, item.change, item, writable(item), notes, evidence(item, lang)))
     return out
 
 
@@ -142,7 +139,7 @@ def discovery_router() -> APIRouter:
     @r.get(path)
     async def page(request: Request, site: str, session: Annotated[Session, SEE]) -> Response:
         console, found = console_of(request), _site(request, session, site)
-        run, lang = desk_of(request).current(found.id), lang_of(request)
+        run, lang = await desk_of(request).recall(found.id), lang_of(request)
         notice = request.query_params.get("done", "")
         config = console.config()
         applied = await asyncio.to_thread(ledger.recent, config.state_dir, found.id)
@@ -152,7 +149,7 @@ def discovery_router() -> APIRouter:
             "site": found, "run": run, "reason": await why_not(request, console, found),
             "poller": found.poller, "notice": notice if notice in _NOTICES else "",
             "failure": said(run.reason, lang) if run and run.reason else "",
-            "changes": changes(run, config, lang) if run else [], "applied": applied,
+            "changes": changes(run, lang) if run else [], "applied": applied,
             "running": run is not None and run.state == RUNNING,
         }  # fmt: skip
         return render(request, "discovery.html", session, values)

@@ -5,9 +5,10 @@ A run's proposal exists only once the probing and the proposing have both finish
 cancelled or failed part way leaves none (the same rule as Ctrl-C on the terminal). Where it
 probes is its runner's (discovery/runner.py): here, or at the site's poller, whose progress
 and change set are then shown and applied here alike - the centre holds the configuration,
-and the poller gets the applied change with its next configuration. Runs
-live in memory: a proposal is reviewed minutes after its run, and a restarted daemon simply
-runs again - the network, not this object, is the truth.
+and the poller gets the applied change with its next configuration. Each run is kept in the
+store (store.discovery) as it starts, ends and is applied: a proposal reviewed after a
+restart of the daemon is still the one that run made, and applies without probing again;
+a run the restart cut short is shown cancelled, with nothing proposed.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from monitord import log
 from monitord.config import Config
 from monitord.console.host import Host
 from monitord.discovery.apply import Applied
-from monitord.discovery.plan import Plan, apply_items, writable
+from monitord.discovery.plan import ChangeSetError, Plan, Proposal, apply_items, writable
 from monitord.discovery.propose import Item
 from monitord.discovery.run import Status
 from monitord.discovery.runner import Runner, RunRefused
+from monitord.store.errors import StoreError
+from monitord.store.records import DiscoveryRun
+
+if TYPE_CHECKING:
+    from monitord.store import Store
 
 _log = log.get("monitord.console")
 RUNNING: Final = "running"
@@ -57,12 +64,39 @@ class ApplyRefused(Exception):
 
 
 class DiscoveryDesk:
-    def __init__(self) -> None:
+    def __init__(self, store: Store | None = None) -> None:
         self.runs: dict[str, Run] = {}  # the newest run per site
+        self.store = store
         self._applying = asyncio.Lock()  # one writer of devices.d/ at a time
 
     def current(self, site: str) -> Run | None:
         return self.runs.get(site)
+
+    async def recall(self, site: str) -> Run | None:
+        """The site's newest run: this process's, else the one the store kept."""
+        if site in self.runs or self.store is None:
+            return self.runs.get(site)
+        try:
+            kept = await asyncio.to_thread(self.store.discovery.latest, site)
+        except StoreError as exc:
+            _log.warning("discovery runs unreadable", site=site, error=str(exc))
+            return None
+        if kept is None or site in self.runs:
+            return self.runs.get(site)
+        run = _run(kept)
+        if kept.state == RUNNING:  # the process that ran it has gone: so has the run
+            run.state, run.finished = "cancelled", run.started
+            await self._keep(run)
+        self.runs[site] = run
+        return run
+
+    async def _keep(self, run: Run) -> None:
+        if self.store is None:
+            return
+        try:
+            await asyncio.to_thread(self.store.discovery.save, _record(run))
+        except StoreError as exc:  # the run still shows here; only a restart would lose it
+            _log.warning("discovery run not kept", site=run.site, run=run.id, error=str(exc))
 
     def start(
         self, p: Plan, runner: Runner, host: Host, now: Callable[[], dt.datetime], user: str
@@ -80,19 +114,24 @@ class DiscoveryDesk:
         self, run: Run, p: Plan, runner: Runner, now: Callable[[], dt.datetime]
     ) -> None:
         try:
+            await self._keep(run)
             done = await runner.run(p, now, run.status)
         except asyncio.CancelledError:
             run.state, run.finished = "cancelled", now()
+            await asyncio.shield(self._keep(run))
             raise
         except RunRefused as exc:  # the poller could not take it or did not finish it
             run.state, run.finished, run.reason = "failed", now(), exc.reason
             _log.warning("discovery run refused", site=run.site, by=run.by, where=exc.where,
                          error=exc.reason)  # fmt: skip
+            await self._keep(run)
             return
         except Exception as exc:
             run.state, run.finished, run.error = "failed", now(), f"{type(exc).__name__}: {exc}"
+            await self._keep(run)
             raise  # the supervisor logs and counts it
         run.items, run.state, run.finished = done.items, DONE, now()
+        await self._keep(run)
         _log.info("discovery run done", site=run.site, by=run.by, where=done.where,
                   changes=len(done.items), sent=done.sent)  # fmt: skip
 
@@ -109,7 +148,7 @@ class DiscoveryDesk:
     ) -> Run:  # fmt: skip
         """Write the picked changes of the site's reviewed run, then reload the daemon."""
         async with self._applying:
-            run = self.runs.get(site)
+            run = await self.recall(site)
             if run is None or run.id != run_id or run.state != DONE or run.items is None:
                 raise ApplyRefused("disc_stale")
             items = run.items
@@ -122,8 +161,41 @@ class DiscoveryDesk:
             )
             _log.info("discovered changes applied", **_loggable(entry))
             run.applied, run.state = done, "applied"
+            await self._keep(run)  # applied: never applied twice, not after a restart either
             run.reloaded = await host.reload() if done.added or done.updated else None
+            await self._keep(run)
             return run
+
+
+def _record(run: Run) -> DiscoveryRun:
+    proposal = None if run.items is None else Proposal(run.items, where=run.where).data(run.site)
+    applied = None
+    if run.applied is not None:
+        a = run.applied
+        applied = {"path": str(a.path), "added": a.added, "updated": a.updated,
+                   "elsewhere": a.elsewhere}  # fmt: skip
+    return DiscoveryRun(run.id, run.site, run.by, run.where, run.state, run.started,
+                        run.finished, run.reason, run.error, proposal, applied, run.reloaded)  # fmt: skip
+
+
+def _run(kept: DiscoveryRun) -> Run:
+    run = Run(kept.id, kept.site, kept.by, kept.started, state=kept.state, error=kept.error,
+              reason=kept.reason, where=kept.where, finished=kept.finished,
+              reloaded=kept.reloaded)  # fmt: skip
+    if kept.proposal is not None:
+        try:
+            run.items = Proposal.of(kept.proposal, kept.site, kept.where).items
+        except ChangeSetError as exc:  # a row damaged by hand: nothing to apply from it
+            run.state, run.error = "failed", str(exc)[:500]
+    a = kept.applied
+    if isinstance(a, dict):
+        run.applied = Applied(Path(str(a.get("path", ""))), _names(a.get("added")),
+                              _names(a.get("updated")), _names(a.get("elsewhere")))  # fmt: skip
+    return run
+
+
+def _names(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _loggable(entry: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,8 @@ PID_FILE: Final = "monitord.pid"  # written by app.py while the daemon runs
 HEADER: Final = "# Written by `monitord discover --apply`; edits are kept on the next apply.\n"
 FILLS: Final = ("vendor", "model", "serial", "mac")  # discovered facts: gaps only
 UPDATES: Final = {
-    "address": ("address",), "firmware": ("firmware",), "parent": ("parents",), "facts": (),
+    "address": ("address",), "firmware": ("firmware",), "parent": ("parents",),
+    "parent_wrong": ("parents",), "parent_found": ("parents",), "facts": (),
 }  # fmt: skip
 
 

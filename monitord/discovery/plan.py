@@ -32,6 +32,9 @@ from monitord.discovery.scope import Scope, ScopeError, networks
 from monitord.store import Store
 
 EVERY: Final = 0.5  # seconds between two looks at a run's progress (`watched`)
+WRITABLE: Final = frozenset(
+    {"new", "address", "firmware", "parent", "parent_wrong", "parent_found", "facts"}
+)
 _MANY: Final = 20_000  # changes (and refused replies) taken from a run elsewhere, at most
 
 
@@ -195,7 +198,7 @@ async def watched(
 
 def writable(item: Item) -> bool:
     """Whether applying `item` writes something (moved and missing are findings for people)."""
-    return bool(item.record) and item.change in ("new", "address", "firmware", "parent", "facts")
+    return bool(item.record) and item.change in WRITABLE
 
 
 def apply_items(

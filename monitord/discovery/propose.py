@@ -1,8 +1,10 @@
 """What a run proposes against the configured devices: the change set.
 
 Kinds: new, address (DHCP renumbered), firmware, moved (port or switch, from the MAC->port
-history), parent (the topology proves the configured parent wrong), missing (configured, in
-the ranges, not seen). Devices match by MAC, then serial, never by address alone: a camera
+history), parent (parent changed: the network moved a device away from the parent it was
+last recorded under, the configured one), parent_wrong (the configured parent is one the
+topology never showed: the configuration is wrong, issue 17 item 6), parent_found (no
+parent configured, the topology names one), missing (configured, in the ranges, not seen). Devices match by MAC, then serial, never by address alone: a camera
 that DHCP renumbered is the same camera at a new address. Switches are proposed from their
 SNMP identity (LLDP chassis MAC), and a hidden unmanaged switch (several camera MACs on one
 edge port without LLDP) as a synthetic parent `<switch>-p<port>-hub`: it has no address of
@@ -27,7 +29,8 @@ Position = tuple[str, str]  # (switch id, port name) as last recorded
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    change: str  # "new", "address", "firmware", "moved", "parent", "missing", "facts"
+    change: str  # "new", "address", "firmware", "moved", "parent", "parent_wrong",
+    # "parent_found", "missing", "facts"
     device: str  # configured id, or the proposed one
     address: str
     detail: str
@@ -137,14 +140,44 @@ def propose(
                               why="ev_moved", args={"old_switch": before[0], "old_port": before[1],
                                                     "switch": now[0], "port": now[1]}))  # fmt: skip
         if parent and parent not in known.parents:
-            configured = ", ".join(known.parents) or "(none)"
-            items.append(Item("parent", known.id, address,
-                              f"{known.id} is configured under {configured} but its MAC is on "
-                              f"{parent} port {_port(placed)}", {"parents": [parent]},
-                              why="ev_parent_port", args={"configured": configured,
-                              "parent": parent, "port": _port(placed)}))  # fmt: skip
+            items.append(_camera_parent(known, address, parent, _port(placed), before))
     items.extend(_missing(k, seen, in_scope))
     return items
+
+
+def _camera_parent(
+    known: Device, address: str, parent: str, port: str, before: Position | None
+) -> Item:
+    """The topology puts a configured camera under another parent than configured: the
+    network changed (its last recorded position was under the configured parent: parent
+    changed), the configuration never said (parent found), or the configuration is wrong."""
+    record: Record = {"parents": [parent]}
+    if not known.parents:
+        return Item("parent_found", known.id, address, f"its MAC is on {parent} port {port}",
+                    record, why="ev_parent_found_port", args={"parent": parent, "port": port})  # fmt: skip
+    configured = ", ".join(known.parents)
+    if before is not None and before[0] in known.parents and before[0] != parent:
+        return Item("parent", known.id, address,
+                    f"{known.id} was on {before[0]} port {before[1]} at the last table read; "
+                    f"its MAC is now on {parent} port {port}", record, why="ev_parent_changed",
+                    args={"old": before[0], "old_port": before[1], "parent": parent,
+                          "port": port})  # fmt: skip
+    return Item("parent_wrong", known.id, address,
+                f"{known.id} is configured under {configured} but its MAC is on {parent} port "
+                f"{port}", record, why="ev_parent_port",
+                args={"configured": configured, "parent": parent, "port": port})  # fmt: skip
+
+
+def _switch_parent(known: Device, address: str, parent: str) -> Item:
+    """LLDP puts a configured switch below another switch than configured (or none was)."""
+    record: Record = {"parents": [parent]}
+    if not known.parents:
+        return Item("parent_found", known.id, address, f"LLDP puts it below {parent}", record,
+                    why="ev_parent_found_lldp", args={"parent": parent})  # fmt: skip
+    configured = ", ".join(known.parents)
+    return Item("parent_wrong", known.id, address,
+                f"{known.id} is configured under {configured} but LLDP puts it below {parent}",
+                record, why="ev_parent_lldp", args={"configured": configured, "parent": parent})  # fmt: skip
 
 
 def _gaps(known: Device, **facts: str) -> Record:
@@ -191,12 +224,7 @@ def _switches(
         up = found.topology.switch_parents.get(switch_key(s))
         known = k.by_id.get(ids[switch_key(s)])
         if known is not None and up is not None and up in ids and ids[up] not in known.parents:
-            items.append(Item("parent", known.id, s.address,
-                              f"{known.id} is configured under {', '.join(known.parents) or '(none)'}"
-                              f" but LLDP puts it below {ids[up]}", {"parents": [ids[up]]},
-                              why="ev_parent_lldp", args={
-                                  "configured": ", ".join(known.parents) or "(none)",
-                                  "parent": ids[up]}))  # fmt: skip
+            items.append(_switch_parent(known, s.address, ids[up]))
     return ids
 
 

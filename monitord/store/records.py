@@ -338,3 +338,22 @@ class MacMove:
     before: MacSighting
     after: MacSighting
     since: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryRun:
+    """A discovery run as kept (store.discovery): `proposal` is its change set as data
+    (discovery/plan.py Proposal.data, each change with its record), set once it is done."""
+
+    id: str
+    site: str
+    by: str
+    where: str
+    state: str
+    started: dt.datetime
+    finished: dt.datetime | None = None
+    reason: str = ""
+    error: str = ""
+    proposal: dict[str, Any] | None = None
+    applied: dict[str, Any] | None = None
+    reloaded: bool | None = None

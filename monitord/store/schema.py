@@ -518,3 +518,24 @@ class CentreLeaseRow(Base):
     holder: Mapped[str] = mapped_column(Text)
     epoch: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class DiscoveryRunRow(Base):
+    """A discovery run of a site (issue 17) and its change set until someone applies it
+    (store/discovery.py): a restarted daemon shows and applies the proposal it had."""
+
+    __tablename__ = "discovery_runs"
+    __table_args__ = (Index("ix_discovery_runs_site_started", "site_id", "started"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    site_id: Mapped[str] = mapped_column(Text)
+    by_user: Mapped[str] = mapped_column(Text)  # who started it (console or CLI user)
+    runs_at: Mapped[str] = mapped_column(Text)  # "centre" or the site poller's id
+    state: Mapped[str] = mapped_column(String(16))
+    started: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # Proposal.data() shape
+    applied: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reloaded: Mapped[bool | None] = mapped_column(Boolean)

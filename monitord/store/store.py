@@ -6,7 +6,8 @@ setup lives in `engine`, sessions and error wrapping in `core`; what is stored i
 a repository: `store.devices`, `store.states`, `store.facts`, `store.tickets`,
 `store.outbox`, `store.windows`, `store.inspections`, `store.followups`, `store.history`
 (range queries for reports), `store.metric_history`, `store.pollers` (site pollers),
-`store.macs` (MAC -> port history) and `store.leases` (the centre HA lease).
+`store.macs` (MAC -> port history), `store.leases` (the centre HA lease) and
+`store.discovery` (discovery runs and their change sets).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from monitord.store import migrate
 from monitord.store.accounts import Accounts
 from monitord.store.core import StoreCore
 from monitord.store.devices import Devices
+from monitord.store.discovery import DiscoveryRuns
 from monitord.store.engine import postgresql_engine, sqlite_engine
 from monitord.store.errors import StoreError
 from monitord.store.facts import Facts
@@ -59,6 +61,7 @@ class Store(StoreCore):
         self.pollers = Pollers(self)
         self.macs = MacPositions(self)
         self.leases = Leases(self)  # the centre HA lease (PostgreSQL only)
+        self.discovery = DiscoveryRuns(self)  # discovery runs and their change sets
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -16,7 +16,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.disc_console import PASSWORD, DiscLab, csrf_of
+from tests.peers.onvif_docs import DeviceInfo
+from tests.support.disc_console import KNOWN, NEW, PASSWORD, TYPED, DiscLab, csrf_of
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +173,47 @@ async def test_who_may_csrf_cancel_and_a_poller_site(lab: DiscLab) -> None:
     assert lab.site_file.read_bytes() == before
     await mgr.aclose()
     await anonymous.aclose()
+
+
+async def test_a_proposal_outlives_a_restart_of_the_daemon_and_applies_after_it(
+    lab: DiscLab,
+) -> None:
+    # Both cameras known with every fact, gate-1 renumbered again since it was typed: one
+    # address change to review, whichever of this module's tests ran before.
+    def known(info: DeviceInfo, **record: str) -> dict[str, str]:
+        return {"kind": "camera", "site": "s1", "vendor": info.manufacturer,
+                "model": info.model, "serial": info.serial, "mac": info.mac,
+                "firmware": info.firmware, **record}  # fmt: skip
+
+    devices = [known(KNOWN, **{**TYPED, "address": f"{lab.net}.6"}),
+               known(NEW, id="cam-000002", name="new one", address=f"{lab.net}.3")]  # fmt: skip
+    lab.site_file.write_text(yaml.safe_dump({"devices": devices}))
+    lab.restart()
+    mgr = await signed_in(lab, "mgr")
+    assert (await start(mgr, "s1")).headers["location"].endswith("done=started")
+    assert (await events(mgr, "s1"))[-1][0] == "done"
+    before = await mgr.get("/console/discovery/s1")
+    run = re.search(r'name="run" value="(\w+)"', before.text)
+    assert run is not None and picks(before.text) == {"pick-0": "1"}, before.text
+    await mgr.aclose()
+    lab.restart()  # the proposal is reviewed after the daemon came back
+    mgr = await signed_in(lab, "mgr")
+    page = await mgr.get("/console/discovery/s1")
+    again = re.search(r'name="run" value="(\w+)"', page.text)
+    assert again is not None and again.group(1) == run.group(1)
+    shown = re.findall(r'class="change ch-(\w+)">.*?<b>[^<]+</b> ([\w-]+)', page.text, re.DOTALL)
+    assert shown == [("address", "gate-1")] and "was " + f"{lab.net}.6" in page.text
+    form = {"csrf": csrf_of(page.text), "run": run.group(1), **picks(page.text)}
+    done = await mgr.post("/console/discovery/s1/apply", data=form)
+    assert done.status_code == 303 and lab.devices()["gate-1"]["address"] == f"{lab.net}.2"
+    lab.daemon.wait_for(lambda e: e.get("event") == "discovered changes applied")
+    # Applied is kept too: the same form again is stale, across another restart as well.
+    lab.restart()
+    mgr2 = await signed_in(lab, "mgr")
+    page = await mgr2.get("/console/discovery/s1")
+    stale = await mgr2.post(
+        "/console/discovery/s1/apply", data={**form, "csrf": csrf_of(page.text)}
+    )
+    assert stale.headers["location"].endswith("done=disc_stale")
+    for c in (mgr, mgr2):
+        await c.aclose()

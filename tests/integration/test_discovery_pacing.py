@@ -6,6 +6,7 @@ any second, whatever the sweep's global rate."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import random
 from collections.abc import Iterator
@@ -81,6 +82,30 @@ async def test_the_relay_sees_an_unpaced_walk_go_far_faster(sim: Rig, tmp_path: 
         client.close()
     assert got is not None and got.fdb
     assert max_per_second(r.arrivals()[switches[0]]) > 50
+
+
+async def test_agents_are_found_first_then_each_switch_is_read_whole_in_turn(
+    sim: Rig, tmp_path: Path
+) -> None:
+    """The sweep's two phases, as the switches see them: every switch's one finding GET
+    before any table request, then one switch's tables after another (walkers=1), never
+    interleaved - so a switch's first-to-last span is its own walk, not the sweep's."""
+    agent, _ = sim
+    r, net, switches = relay(tmp_path, agent)
+    client = SnmpClient()
+    login = Credentials("2c", community=SecretStr("sw0"))
+    scope = Scope(networks([f"{net}.0/29"]))
+    try:
+        with r:
+            found = await dsnmp.sweep(client, scope, scope.hosts(), [login], Pacer(2000.0),
+                                      port=r.port, walkers=1)  # fmt: skip
+    finally:
+        client.close()
+    assert [s.address for s in found] == switches and all(s.fdb for s in found)
+    arrivals = r.arrivals()
+    assert max(arrivals[a][0] for a in switches) < min(arrivals[a][1] for a in switches)
+    spans = sorted((arrivals[a][1], arrivals[a][-1]) for a in switches)
+    assert all(end < nxt for (_, end), (nxt, _) in itertools.pairwise(spans)), spans
 
 
 def now() -> dt.datetime:

@@ -56,7 +56,7 @@ def test_fresh_database_is_migrated_to_head_and_upgrade_is_idempotent(database_u
     try:
         assert store.current_revision() is None
         store.upgrade()
-        assert store.current_revision() == head_revision() == newest_file_revision() == "0019"
+        assert store.current_revision() == head_revision() == newest_file_revision() == "0020"
         assert tables(database_url) >= TABLES
         store.upgrade()
         assert store.current_revision() == head_revision()

@@ -388,7 +388,7 @@ def test_tickets_filter_by_status_and_contract_newest_first(fleet: Store) -> Non
 
 
 def test_head_round_trips_to_0001(store: Store, database_url: str) -> None:
-    assert store.current_revision() == head_revision() == "0019"
+    assert store.current_revision() == head_revision() == "0020"
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as connection:

@@ -94,6 +94,13 @@ class DiscLab:
         store.close()
         return self
 
+    def restart(self) -> None:
+        """Stop the daemon (SIGTERM, as systemd does) and start it again on the same files."""
+        assert self.daemon.stop() == 0, self.daemon.tail()
+        self.daemon = DaemonProcess(self.path)
+        self._stack.callback(self.daemon.stop)
+        self.daemon.started()
+
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
         if self._env is None:
