@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,7 @@ from monitord.present.i18n import POLLERS, word
 from monitord.sites.silence import link_key
 from monitord.store import Store
 from monitord.store.pollers import PollerRecord
-from monitord.store.records import OperationEvent, OutboxRecord
+from monitord.store.records import OperationEvent, OutboxRecord, SavedState
 from monitord.ticketing import tickets
 from monitord.ticketing.lifecycle import EventKind
 from monitord.ticketing.ports import MessageRenderer
@@ -132,8 +132,14 @@ class GapReplay:
         by_device: dict[str, list[OperationEvent]] = {}
         for e in moves:
             by_device.setdefault(e.device_id, []).append(e)
-        found = [ep for d, es in sorted(by_device.items()) for ep in episodes(d, before.get(d), es)]
+        found = [
+            ep for d in sorted(devices) for ep in episodes(d, before.get(d), by_device.get(d, []))
+        ]
         site_of = {d.id: d.site for d in devices.values()}
+        contract_of = {s.id: s.contract for s in sites}
+        found = await asyncio.to_thread(lambda: [
+            self._unheard(ep, contract_of.get(site_of[ep.device]), saved.get(ep.device))
+            for ep in found])  # fmt: skip
         for ep in found:
             late = {"poller": p.id, "site": site_of[ep.device], "from": since.isoformat(),
                     "until": until.isoformat()}  # fmt: skip
@@ -150,6 +156,20 @@ class GapReplay:
                       until=until.isoformat(), replayed=replayed, still_down=sum(
                           1 for ep in found if ep.end is None and ep.start is not None),
                       over=len(over))  # fmt: skip
+
+    def _unheard(self, ep: Episode, contract: str | None, saved: SavedState | None) -> Episode:
+        """A fault dated before the silence, still active, that no ticket knows: its entry
+        came only with the replay (journaled after the last push that arrived, or dated a
+        moment early by a clock within the noise of the correction). It is told as one
+        that began in the gap would be, from the time of its state."""
+        if ep.start is not None or ep.end is not None or ep.changed is not None:
+            return ep
+        if contract is None or saved is None or State(saved.state) != ep.state:
+            return ep
+        if self._store.tickets.active(tickets.dedup_key(contract, ep.device)) is not None:
+            return ep
+        began = Transition(ep.device, saved.since, State.UP, ep.state, saved.reason, {})
+        return replace(ep, began=began)
 
     async def _tell(self, ep: Episode, late: dict[str, str]) -> None:
         if self._desk is None:

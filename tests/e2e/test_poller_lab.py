@@ -13,7 +13,6 @@ opens exactly one ticket per device, with the fault's original time.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import yaml
 from monitord.store import Store
 from tests.peers import netlab
 from tests.support.daemon import DaemonProcess, free_port
+from tests.support.pollerproc import PollerProcess, monitord
 from tests.support.ticketlab import config_data
 from tests.support.tlscert import self_signed
 
@@ -80,45 +80,6 @@ class Uplink:
 
     def close(self) -> None:
         subprocess.run(["ip", "netns", "del", self.ns], check=False)
-
-
-def monitord(*args: str, ns: str | None = None) -> str:
-    cmd = [sys.executable, "-m", "monitord", *args]
-    if ns is not None:
-        cmd = ["ip", "netns", "exec", ns, *cmd]
-    done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-class PollerProcess(DaemonProcess):
-    """`monitord poller run` inside the poller's namespace, its JSON log collected."""
-
-    def __init__(self, lab: netlab.NetLab, state: Path) -> None:
-        import queue
-        import threading
-
-        cmd = ["ip", "netns", "exec", lab.client_ns, sys.executable, "-m", "monitord",
-               "poller", "run", "--state-dir", str(state), "--heartbeat", "0.5",
-               "--log-format", "json"]  # fmt: skip
-        self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-        self.lines: list[dict[str, Any]] = []
-        self.raw: list[str] = []
-        self._new: queue.Queue[dict[str, Any]] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def journaled(self, device: str, state: str, timeout: float = 20) -> dict[str, Any]:
-        return self.wait_for(
-            lambda e: (
-                e.get("event") == "journaled"
-                and e.get("device") == device
-                and e.get("to_state") == state
-            ),
-            timeout,
-        )
 
 
 def metrics(ns: str, port: int) -> str:
@@ -186,7 +147,7 @@ def test_cut_kill_heal_loses_nothing_and_opens_one_ticket_per_fault(
         )  # fmt: skip
         assert again.returncode == 1 and "already used" in again.stderr
 
-        poller = PollerProcess(net, state)
+        poller = PollerProcess(net.client_ns, state)
         for cam in ("cam1", "cam2"):
             centre.wait_state(cam, "up", timeout=30)  # via the poller: the centre cannot ping
 
@@ -195,7 +156,7 @@ def test_cut_kill_heal_loses_nothing_and_opens_one_ticket_per_fault(
         down1 = poller.journaled("cam1", "down")
         poller.signal(signal.SIGKILL)  # with the link still cut
         poller.proc.wait(10)
-        poller = PollerProcess(net, state)
+        poller = PollerProcess(net.client_ns, state)
         poller.wait_for(lambda e: e.get("event") == "poller started", 30)
         net.drop(cam2)
         down2 = poller.journaled("cam2", "down")

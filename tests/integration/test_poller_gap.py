@@ -237,3 +237,42 @@ async def test_faults_in_a_gap_come_back_as_their_true_history_once(store: Store
     assert store.pollers.get("p-north").silent_since is None  # type: ignore[union-attr]
     for made in (first, second, third, fourth):
         await made.http.aclose()
+
+
+async def test_a_fault_journaled_before_the_silence_but_heard_only_in_the_replay(
+    store: Store,
+) -> None:
+    """A camera fails a moment before the line drops: its entry missed the last push that
+    arrived, so it comes only with the replay, dated before the silence. Its ticket opens
+    at its own time, once, told late; one that had its ticket before the gap gets none."""
+    lab = Lab(store)
+    code = new_code()
+    store.pollers.add_code("p-north", ["north"], code, T0, CODE_VALID)
+    first = await lab.centre()
+    lab.token = (await first.http.post("/enrol", json={"v": 1, "code": code})).json()["token"]
+    ups = [move(i + 1, c, T0, "pending", "up") for i, c in enumerate(CAMS)]
+    told_at = T0 + 2 * MIN  # cam1's fault is heard before the gap: its ticket opens then
+    await lab.clock.advance(2 * 60)
+    assert await lab.push(first, [*ups, move(11, CAMS[1], told_at, "up", "down")], 11) == 11
+    await lab.clock.advance(3 * 60)
+    assert await lab.push(first, [], 0) == 11  # the last heartbeat that arrived
+    heard = lab.clock.now()
+    early = heard - dt.timedelta(seconds=1)  # journaled, not yet in a push
+    await lab.clock.advance(70)
+    await first.silence.step()
+    await lab.clock.advance((HEAL - lab.clock.now()).total_seconds())
+    second = await lab.centre()  # the replay after a restart, on the saved states alone
+    assert await lab.push(second, [move(12, CAMS[0], early, "up", "down")], 1) == 12
+    found = {t.root_device: t for t in store.tickets.recent(None, None, 100)}
+    assert sorted(d or "" for d in found) == ["", CAMS[0], CAMS[1]]
+    assert found[CAMS[0]].opened_at == early and found[CAMS[1]].opened_at == told_at
+    _, log0 = store.tickets.get(found[CAMS[0]].id) or (None, [])
+    assert log0[0].data.get("delayed", {}).get("poller") == "p-north", log0[0].data
+    before = lab.seen()
+    with store._engine.begin() as db:  # killed after settling, before closing the gap
+        db.execute(text("UPDATE pollers SET silent_since = :t"), {"t": heard})
+    third = await lab.centre()
+    assert await lab.push(third, [], 0) == 12
+    assert lab.seen() == before
+    for made in (first, second, third):
+        await made.http.aclose()
