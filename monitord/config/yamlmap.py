@@ -7,15 +7,54 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import yaml
 
 Path_ = tuple[str | int, ...]
 
-# libyaml's parser is ~10x faster than the pure-Python one on a 10 000-device file; its nodes
-# carry the same marks, so errors keep their file:line. Without libyaml, the same in Python.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))
+# The first characters for which YAML 1.1 has implicit tags (bool, null, numbers, times, ...).
+_TAGGED_FIRST = frozenset(k for k in yaml.SafeLoader.yaml_implicit_resolvers if k)
+
+
+class _Resolving:
+    """PyYAML's tag resolution of plain scalars, once per distinct value: libyaml calls it in
+    Python for each of the ~220 000 scalars of a 10 000-device file (0.2 s, as much as the C
+    parse), and most are the same few words (kind: camera) or start with a letter that no
+    implicit tag starts with. Exact only without path resolvers and wildcard resolvers,
+    which SafeLoader has neither of (checked where this is used)."""
+
+    _tags: dict[str, str]
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if not implicit[0] or (value and value[0] not in _TAGGED_FIRST):
+                return _STR  # quoted, or no implicit tag can match
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = self._tags[value] = super().resolve(kind, value, implicit)  # type: ignore[misc]
+            return tag
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's parser is ~10x faster than the pure-Python one on a 10 000-device file; its
+    nodes carry the same marks, so errors keep their file:line. Without libyaml (or with
+    resolvers _Resolving does not know), the same in Python."""
+    base: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+    if base is None or base.yaml_path_resolvers or None in base.yaml_implicit_resolvers:
+        return base or yaml.SafeLoader
+
+    class Loader(_Resolving, base):  # type: ignore[valid-type,misc]
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._tags = {}
+
+    return Loader
+
+
+_Loader = _loader()
 
 # Aliases let a few hundred bytes stand for billions of values (the "billion laughs"), and
 # validation expands them. A configuration is written by hand: refuse more than this many
@@ -25,13 +64,19 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_EXPANDED_NODES = 1_000_000
 
 
+class Lines(Protocol):
+    """The line of a path in a document (1-based), None where the path has none of its own."""
+
+    def get(self, path: Path_, /) -> int | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Located:
     """A parsed YAML document with the line of every mapping key and sequence item."""
 
     file: Path
     data: Any
-    lines: dict[Path_, int]
+    lines: Lines
     marked: bool = True  # False: read as JSON without lines (see load_located's `marks`)
 
     def line_of(self, path: Path_) -> int:
@@ -41,6 +86,33 @@ class Located:
             if line is not None:
                 return line
         return 1
+
+
+@dataclass(frozen=True, slots=True)
+class _DataLines:
+    """Lines looked up along the built data when asked (only to place an error): for each
+    list and map built, the line of each item and key, by the container's id. Recording
+    them as paths (a tuple per key and item, ~120 000 of them at 10 000 devices) was a
+    fifth of the load; keeping the node tree instead cost 26 MB more. A negative line is
+    an alias's: the path is not followed into it (its lines are its anchor's), so an error
+    there is placed at the alias."""
+
+    root: Any
+    marks: dict[int, Any]  # id(list or dict): [line of each item or key, ...]; {key: line}
+
+    def get(self, path: Path_, /) -> int | None:
+        value, line = self.root, 1
+        for part in path:
+            known = self.marks.get(id(value))
+            if line < 0 or known is None:
+                return None
+            try:
+                if isinstance(known, list) and isinstance(value, dict):
+                    known = dict(zip(value, known, strict=False))  # lines in key order
+                line, value = known[part], value[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return abs(line)
 
 
 class YamlError(Exception):
@@ -80,8 +152,8 @@ def _load(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located:
     loader = loader_type(text)
     try:
         root = loader.get_single_node()
-        lines: dict[Path_, int] = {(): 1}
-        data = None if root is None else _Builder(file, loader, lines).build(root, ())
+        builder = _Builder(file, loader)
+        data = None if root is None else builder.build(root)
     except yaml.MarkedYAMLError as exc:
         if loader_type is not yaml.SafeLoader:
             raise
@@ -94,7 +166,7 @@ def _load(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located:
         raise YamlError(file, 1, "nested too deeply") from exc
     finally:
         loader.dispose()
-    return Located(file, data, lines)
+    return Located(file, data, _DataLines(data, builder.marks))
 
 
 def _streamed(file: Path, text: str, loader_type: type[yaml.SafeLoader]) -> Located | None:
@@ -124,12 +196,13 @@ _MAX_DEPTH = 64
 
 
 class _Frame:
-    __slots__ = ("anchor", "key", "line", "path", "size", "value")
+    __slots__ = ("anchor", "key", "line", "lines", "size", "value")
 
-    def __init__(self, value: Any, path: Path_, line: int, anchor: str | None) -> None:
-        self.value, self.path, self.line, self.anchor = value, path, line, anchor
+    def __init__(self, value: Any, line: int, anchor: str | None) -> None:
+        self.value, self.line, self.anchor = value, line, anchor
         self.size = 1
         self.key: str | None = None
+        self.lines: list[int] = []  # of each item or key, as `_DataLines` reads them
 
 
 @dataclass(slots=True)
@@ -139,7 +212,7 @@ class _Events:
 
     file: Path
     loader: yaml.SafeLoader
-    lines: dict[Path_, int] = field(default_factory=lambda: {(): 1})
+    marks: dict[int, Any] = field(default_factory=dict)  # see _DataLines
     anchors: dict[str, tuple[Any, int, int]] = field(default_factory=dict)
 
     def document(self) -> Located:
@@ -152,10 +225,10 @@ class _Events:
             get()  # DocumentEndEvent
             if not isinstance(get(), yaml.StreamEndEvent):
                 raise _Unusual  # several documents: the composer's error
-        return Located(self.file, data, self.lines)
+        return Located(self.file, data, _DataLines(data, self.marks))
 
     def _value(self) -> Any:
-        get, lines = self._get, self.lines
+        get = self._get
         resolve = cast(Callable[[type[yaml.Node], str | None, Any], str], self.loader.resolve)
         stack: list[_Frame] = []
         while True:
@@ -172,9 +245,9 @@ class _Events:
                     if tag != _STR or event.anchor is not None or event.value in frame.value:
                         raise _Unusual
                     frame.key = event.value
-                    lines[(*frame.path, event.value)] = line
+                    frame.lines.append(line)
                     continue
-                value, size = self._scalar(event, tag), 1
+                value, size, alias = self._scalar(event, tag), 1, False
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, 1, line)
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
@@ -185,12 +258,12 @@ class _Events:
                     tag = resolve(kind, None, event.implicit)
                 if wants_key or tag != wanted or len(stack) >= _MAX_DEPTH:
                     raise _Unusual
-                path = () if frame is None else (*frame.path, _step(frame))
-                stack.append(_Frame({} if is_map else [], path, line, event.anchor))
+                stack.append(_Frame({} if is_map else [], line, event.anchor))
                 continue
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 done = stack.pop()
-                value, size, line = done.value, done.size, done.line
+                value, size, line, alias = done.value, done.size, done.line, False
+                self.marks[id(value)] = done.lines
                 if size > MAX_EXPANDED_NODES:
                     raise _Unusual  # refused by `_load`, with its line
                 if done.anchor is not None:
@@ -200,15 +273,18 @@ class _Events:
                 if wants_key or event.anchor not in self.anchors:
                     raise _Unusual  # an open anchor (refers to itself) or an unknown one
                 value, size, line = self.anchors[event.anchor]
+                alias = isinstance(value, dict | list)  # lines inside are the anchor's
             else:
                 raise _Unusual
             if frame is None:
                 return value
             if isinstance(frame.value, list):
-                lines[(*frame.path, len(frame.value))] = line
+                frame.lines.append(-line if alias else line)
                 frame.value.append(value)
                 frame.size += size
             else:
+                if alias:
+                    frame.lines[-1] = -frame.lines[-1]
                 frame.value[frame.key] = value
                 frame.key = None
                 frame.size += 1 + size
@@ -225,10 +301,6 @@ class _Events:
         value = self.loader.construct_object(node)
         self.loader.constructed_objects.pop(node, None)  # nothing refers to it again
         return value
-
-
-def _step(frame: _Frame) -> str | int:
-    return len(frame.value) if isinstance(frame.value, list) else str(frame.key)
 
 
 _NOT_JSON = object()
@@ -272,14 +344,13 @@ def _diverge(_: str) -> Any:
     raise _Diverges
 
 
-_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))
 _MERGE = "tag:yaml.org,2002:merge"
 
 
 @dataclass(slots=True)
 class _Builder:
-    """One walk over the node tree that records every line, builds the data and refuses
-    alias bombs.
+    """One walk over the node tree that builds the data and refuses alias bombs (lines
+    are looked up only when an error needs one: _DataLines).
 
     Plain maps, lists and strings are built here (PyYAML's constructor is most of the load
     time at fleet size); every other scalar, merge keys (`<<`) and explicit tags go to
@@ -289,18 +360,17 @@ class _Builder:
     met, its value is shared (as `yaml.safe_load` shares it) and not walked again; its
     expanded size, known from the first walk, is added to the count. So a document is walked
     once whatever its aliases, and one whose values expand beyond MAX_EXPANDED_NODES is
-    refused before anything expands it. Lines inside an alias are its anchor's: an error
-    there is placed at the alias (line_of falls back to the nearest recorded ancestor).
+    refused before anything expands it.
     """
 
     file: Path
     loader: yaml.SafeLoader
-    lines: dict[Path_, int]
     built: dict[int, tuple[Any, int]] = field(default_factory=dict)  # id(node): (value, size)
+    marks: dict[int, Any] = field(default_factory=dict)  # see _DataLines
     open_: set[int] = field(default_factory=set)
     size: int = 0  # expanded size of the node built last
 
-    def build(self, node: yaml.Node, path: Path_) -> Any:
+    def build(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
             self.size = 1
             return node.value if node.tag == _STR else self.loader.construct_object(node)
@@ -311,7 +381,7 @@ class _Builder:
         if key in self.open_:
             raise YamlError(self.file, node.start_mark.line + 1, "an alias refers to itself")
         self.open_.add(key)
-        value, size = self._collection(node, path)
+        value, size = self._collection(node)
         self.open_.discard(key)
         if size > MAX_EXPANDED_NODES:
             raise YamlError(self.file, node.start_mark.line + 1,
@@ -320,31 +390,36 @@ class _Builder:
         self.size = size
         return value
 
-    def _collection(self, node: yaml.Node, path: Path_) -> tuple[Any, int]:
-        size = 1
+    def _collection(self, node: yaml.Node) -> tuple[Any, int]:
+        size, built = 1, self.built
         if isinstance(node, yaml.SequenceNode):
-            items = []
-            for index, item in enumerate(node.value):
-                self.lines[(*path, index)] = item.start_mark.line + 1
-                items.append(self.build(item, (*path, index)))
+            items, lines = [], []
+            for item in node.value:
+                line = item.start_mark.line + 1
+                lines.append(-line if id(item) in built and item.tag != _STR else line)
+                items.append(self.build(item))
                 size += self.size
-            if node.tag == _SEQ:
-                return items, size
-            return self.loader.construct_object(node, deep=True), size
+            value = items if node.tag == _SEQ else self.loader.construct_object(node, deep=True)
+            self.marks[id(value)] = lines
+            return value, size
         assert isinstance(node, yaml.MappingNode)
         out: dict[Any, Any] = {}
+        lines = []  # in the order of the keys (a built map keeps it)
         merged = False
         for key_node, value_node in node.value:
             merged = merged or key_node.tag == _MERGE
             key = str(key_node.value)
             if key in out:
-                line = key_node.start_mark.line + 1
-                raise YamlError(self.file, line, f"duplicate key {key!r}")
-            self.lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = self.build(value_node, (*path, key))
+                raise YamlError(self.file, key_node.start_mark.line + 1, f"duplicate key {key!r}")
+            line = key_node.start_mark.line + 1
+            lines.append(-line if id(value_node) in built and value_node.tag != _STR else line)
+            out[key] = self.build(value_node)
             size += 1 + self.size
         if merged or node.tag != _MAP or any(k.tag != _STR for k, _ in node.value):
-            return self.loader.construct_object(node, deep=True), size
+            constructed = self.loader.construct_object(node, deep=True)
+            self.marks[id(constructed)] = dict(zip(out, lines, strict=True))
+            return constructed, size
+        self.marks[id(out)] = lines
         return out, size
 
 
