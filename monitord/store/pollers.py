@@ -20,7 +20,7 @@ from monitord.store.core import Repository, require_aware
 from monitord.store.facts import learn_in
 from monitord.store.records import OperationEvent, SavedState
 from monitord.store.schema import OperationEventRow, PollerCodeRow, PollerRow
-from monitord.store.states import _event_values, _state_values, _upsert_state
+from monitord.store.states import _event_values, _state_params, _upsert_state
 
 Learnt = tuple[str, str, Mapping[str, str], dt.datetime]  # device, source, facts, at
 
@@ -190,9 +190,10 @@ class Pollers(Repository):
                 return row.acked_seq
             if changes:
                 s.execute(insert(OperationEventRow), [_event_values(e) for e, _ in changes])
-                latest = {st.device_id: _state_values(st) for _, st in changes if st is not None}
+                latest = {st.device_id: st for _, st in changes if st is not None}
                 if latest:
-                    s.execute(_upsert_state(s.get_bind().dialect.name), list(latest.values()))
+                    dialect = s.get_bind().dialect.name
+                    s.execute(_upsert_state(dialect), _state_params(dialect, [*latest.values()]))
             for device, source, values, at in facts:
                 learn_in(s, device, source, values, at)
             row.acked_seq = upto

@@ -45,11 +45,10 @@ class States(Repository):
                 # per row (bench/storm.py, 2 500 changes: 0.16 s of CPU, client and server,
                 # instead of 0.3-0.45 s).
                 s.execute(_PG_EVENTS, _event_arrays([event for event, _ in changes]))
-                s.execute(_upsert_state(dialect), _state_arrays(latest))
             else:
                 events = [_event_values(event) for event, _ in changes]
                 s.execute(insert(OperationEventRow), events)
-                s.execute(_upsert_state(dialect), [_state_values(x) for x in latest])
+            s.execute(_upsert_state(dialect), _state_params(dialect, latest))
 
     def record_event(self, event: OperationEvent) -> None:
         with self._session(f"record an event of {event.device_id}", write=True) as s:
@@ -192,6 +191,13 @@ def _state_arrays(states: Sequence[SavedState]) -> dict[str, list[Any]]:
         "c": [_utc(x.last_check) for x in states],
         "r": [x.reason for x in states],
     }
+
+
+def _state_params(dialect: str, states: Sequence[SavedState]) -> Any:
+    """The values `_upsert_state(dialect)` executes with (one device's state each)."""
+    if dialect == "postgresql":
+        return _state_arrays(states)
+    return [_state_values(x) for x in states]
 
 
 def _upsert_state(dialect: str) -> Any:
