@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitord.store.core import Repository, require_aware
+from monitord.store.engine import json_dumps
 from monitord.store.records import OperationEvent, SavedState
 from monitord.store.schema import Base, DeviceState, OperationEventRow, UTCDateTime
 
@@ -35,11 +36,19 @@ class States(Repository):
         )
         # One statement each for the events and the states, executed for many rows: built
         # and compiled once, not once per change (that cost ms per row in a storm).
-        events = [_event_values(event) for event, _ in changes]
-        latest = {state.device_id: _state_values(state) for _, state in changes}
+        latest = [*{state.device_id: state for _, state in changes}.values()]
         with self._session(what, write=True) as s:
-            s.execute(insert(OperationEventRow), events)
-            s.execute(_upsert_state(s.get_bind().dialect.name), list(latest.values()))
+            dialect = s.get_bind().dialect.name
+            if dialect == "postgresql":
+                # Arrays, one execution each: an executemany is still one server execution
+                # per row (bench/storm.py, 2 500 changes: 0.16 s of CPU, client and server,
+                # instead of 0.3-0.45 s).
+                s.execute(_PG_EVENTS, _event_arrays([event for event, _ in changes]))
+                s.execute(_upsert_state(dialect), _state_arrays(latest))
+            else:
+                events = [_event_values(event) for event, _ in changes]
+                s.execute(insert(OperationEventRow), events)
+                s.execute(_upsert_state(dialect), [_state_values(x) for x in latest])
 
     def record_event(self, event: OperationEvent) -> None:
         with self._session(f"record an event of {event.device_id}", write=True) as s:
@@ -135,8 +144,60 @@ def _state_values(state: SavedState) -> dict[str, Any]:
     }
 
 
+# The events keep their order in the ids they get (WITH ORDINALITY ... ORDER BY).
+_PG_EVENTS: Final = text(
+    "INSERT INTO operation_events"
+    " (device_id, at, kind, from_state, to_state, reason, observation)"
+    " SELECT d, a, k, f, t, r, CAST(o AS JSON) FROM unnest("
+    "CAST(:d AS TEXT[]), CAST(:a AS TIMESTAMPTZ[]), CAST(:k AS TEXT[]), CAST(:f AS TEXT[]),"
+    " CAST(:t AS TEXT[]), CAST(:r AS TEXT[]), CAST(:o AS TEXT[]))"
+    " WITH ORDINALITY AS u(d, a, k, f, t, r, o, n) ORDER BY n"
+)
+_PG_STATES: Final = text(
+    "INSERT INTO device_state (device_id, state, since, last_check, reason)"
+    " SELECT d, s, a, c, r FROM unnest(CAST(:d AS TEXT[]), CAST(:s AS TEXT[]),"
+    " CAST(:a AS TIMESTAMPTZ[]), CAST(:c AS TIMESTAMPTZ[]), CAST(:r AS TEXT[]))"
+    " AS u(d, s, a, c, r)"
+    " ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, since = excluded.since,"
+    " last_check = excluded.last_check, reason = excluded.reason"
+)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """What UTCDateTime does to a bound value; raw arrays bypass the column types."""
+    if value is None:
+        return None
+    require_aware(value)
+    return value.astimezone(dt.UTC)
+
+
+def _event_arrays(events: Sequence[OperationEvent]) -> dict[str, list[Any]]:
+    return {
+        "d": [e.device_id for e in events],
+        "a": [_utc(e.at) for e in events],
+        "k": [e.kind for e in events],
+        "f": [e.from_state for e in events],
+        "t": [e.to_state for e in events],
+        "r": [e.reason for e in events],
+        "o": [json_dumps(dict(e.observation)) for e in events],
+    }
+
+
+def _state_arrays(states: Sequence[SavedState]) -> dict[str, list[Any]]:
+    return {
+        "d": [x.device_id for x in states],
+        "s": [x.state for x in states],
+        "a": [_utc(x.since) for x in states],
+        "c": [_utc(x.last_check) for x in states],
+        "r": [x.reason for x in states],
+    }
+
+
 def _upsert_state(dialect: str) -> Any:
-    """INSERT … ON CONFLICT UPDATE of a device's state; the values come with the execute."""
+    """INSERT … ON CONFLICT UPDATE of a device's state; the values come with the execute
+    (on PostgreSQL as `_state_arrays`, elsewhere a row each)."""
+    if dialect == "postgresql":
+        return _PG_STATES
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert_(DeviceState)
     return stmt.on_conflict_do_update(
