@@ -177,6 +177,24 @@ def test_state_change_round_trip_in_utc(fleet: Store) -> None:
     assert fleet.states.load() == {"cam1": saved("cam1", up, "up")}
 
 
+def test_changes_in_one_batch_keep_their_order_and_the_last_state_wins(fleet: Store) -> None:
+    # A storm's batch: several changes of one device, Chinese text, no last check yet.
+    minute = dt.timedelta(minutes=1)
+    first = OperationEvent("sw1", T0, "state", "up", "down", "交换机无响应", {"loss": 1.0})
+    changes = [
+        (first, SavedState("sw1", "down", T0, None, "交换机无响应")),
+        (state_event("cam1", T0), saved("cam1", T0)),
+        (state_event("sw1", T0 + minute, to="up"), saved("sw1", T0 + minute, "up")),
+    ]
+    fleet.states.record_changes(changes)
+    record = fleet.states.operation_record("sw1")
+    assert record == [changes[2][0], first]  # newest first: ids follow the batch's order
+    assert fleet.states.load() == {"sw1": changes[2][1], "cam1": changes[1][1]}
+    naive = T0.replace(tzinfo=None)
+    with pytest.raises(ValueError, match="naive datetime"):
+        fleet.states.record_changes([(state_event("nvr1", naive), saved("nvr1", naive))])
+
+
 def test_state_change_is_all_or_nothing(fleet: Store) -> None:
     broken = SavedState("cam1", None, T0, T0, "no state")  # type: ignore[arg-type]
     with pytest.raises(StoreError, match="record a state change of cam1"):

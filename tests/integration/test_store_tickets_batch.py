@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from monitord.store import Store
+from monitord.store import ActiveTicketExists, Store
 from monitord.store.records import OutboxRecord, TicketRecord
 from tests.support.ticket_records import CAM, NVR, SITES, SW, T0, draft, event, opened
 
@@ -90,3 +90,31 @@ def test_append_many_writes_each_at_its_version_and_skips_a_stale_one(fleet: Sto
     assert [e.seq for e in fleet.tickets.events(a.id)] == [1, 2]
     assert fleet.tickets.get(b.id) == (b, fleet.tickets.events(b.id))
     assert len(fleet.outbox.claim(LATER, 10, dt.timedelta(minutes=1))) == 1
+
+
+def test_append_many_mixes_changes_and_refuses_a_reopening_whole(fleet: Store) -> None:
+    a, _ = fleet.tickets.open(draft(KEYS[0]), opened())
+    b, _ = fleet.tickets.open(draft(KEYS[1], root_device="cam1"), opened())
+    closing = event("closed", LATER)
+    written = fleet.tickets.append_many([
+        (a.id, 1, event("impact", LATER), {"impacted": ("sw1", "cam1")}, ()),
+        (b.id, 1, closing, {"status": "closed"}, mail),
+        (10_000, 1, event("impact", LATER), {"impacted": ("sw1",)}, mail),  # no such ticket
+    ])  # fmt: skip
+    assert written[2] is None
+    assert written[0] == dataclasses.replace(a, impacted=("sw1", "cam1"), version=2,
+                                             updated_at=LATER)  # fmt: skip
+    assert written[1] == dataclasses.replace(b, status="closed", version=2, updated_at=LATER)
+    assert fleet.tickets.last_closed(KEYS[1]) == written[1]
+    assert [e.kind for e in fleet.tickets.events(b.id)] == ["opened", "closed"]
+    assert len(fleet.outbox.claim(LATER, 10, dt.timedelta(minutes=1))) == 1
+    # Reopening b while another ticket of its key is active: nothing of the batch is written.
+    c, _ = fleet.tickets.open(draft(KEYS[1], at=LATER, root_device="cam1"), opened(LATER))
+    with pytest.raises(ActiveTicketExists):
+        fleet.tickets.append_many([
+            (a.id, 2, event("impact", LATER), {"impacted": ("sw1",)}, ()),
+            (b.id, 2, event("reopened", LATER), {"status": "open"}, ()),
+        ])  # fmt: skip
+    assert fleet.tickets.get(a.id) == (written[0], fleet.tickets.events(a.id))
+    assert len(fleet.tickets.events(a.id)) == 2
+    assert fleet.tickets.active(KEYS[1]) == c
