@@ -160,9 +160,12 @@ def enrol(
               show_default=True)  # fmt: skip
 @click.option("--heartbeat", type=float, default=5.0, show_default=True,
               help="Seconds between heartbeats.")  # fmt: skip
+@click.option("--journal-cap", type=click.FloatRange(min=1), default=500.0, show_default=True,
+              help="Megabytes the journal may hold; past it the oldest rollups go first, "
+              "never a state change.")  # fmt: skip
 @click.option("--log-format", type=click.Choice(["auto", "json", "console"]), default="auto",
               help="auto: readable on a terminal, JSON lines otherwise.")  # fmt: skip
-def run(state_dir: Path, heartbeat: float, log_format: str) -> None:
+def run(state_dir: Path, heartbeat: float, journal_cap: float, log_format: str) -> None:
     """Poll this site's devices and ship their confirmed changes to the centre."""
     import asyncio
 
@@ -170,7 +173,8 @@ def run(state_dir: Path, heartbeat: float, log_format: str) -> None:
     from monitord.sites.poller import PollerDaemon
 
     log.configure("info", {"auto": None, "json": True, "console": False}[log_format])
-    asyncio.run(PollerDaemon(state_dir, heartbeat=heartbeat).run())
+    cap = int(journal_cap * 1000 * 1000)
+    asyncio.run(PollerDaemon(state_dir, heartbeat=heartbeat, journal_cap=cap).run())
 
 
 COMMANDS = (pollers, poller)
