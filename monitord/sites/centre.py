@@ -23,7 +23,7 @@ from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.commands import COMMANDS_MINOR, Commands
 from monitord.sites.enrolment import poller_config, revision
 from monitord.sites.gap import GapReplay
-from monitord.sites.skew import SKEWED, corrected, offset
+from monitord.sites.skew import SKEWED, clock_findings, corrected, offset, skewed
 from monitord.sites.wire import (
     ConfigOut,
     Dropped,
@@ -168,11 +168,7 @@ class PollerCentre:
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
             fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
-            if abs(skew) > SKEWED and noise < SKEWED:
-                before = fresh.clock_offset if fresh is not None else None
-                if before is None or abs(before) <= SKEWED:  # once, when it crosses
-                    _log.warning("site poller's clock is off; its times are corrected",
-                                 poller=poller.id, offset_s=round(skew, 3))  # fmt: skip
+            await self._clock_finding(poller, fresh, skew, noise, now, site_of)
             await asyncio.to_thread(
                 self._store.pollers.seen, poller.id, now, body.version, skew, body.backlog
             )
@@ -215,6 +211,29 @@ class PollerCentre:
             return PushOut(acked=acked, revision=revised)
         return PushOut(acked=acked, revision=revised, received_at=now,
                        answered_at=self._clock.now())  # fmt: skip
+
+    async def _clock_finding(
+        self, poller: PollerRecord, fresh: PollerRecord | None, skew: float, noise: float,
+        now: dt.datetime, site_of: dict[str, str],
+    ) -> None:  # fmt: skip
+        """A clock past SKEWED is a finding on the poller (`monitord pollers list`) and a
+        line in the operation record of each device of its sites, once when it crosses
+        and once when it comes back; a coarse estimate (noise past SKEWED) decides nothing."""
+        if noise >= SKEWED:
+            return
+        before = fresh.clock_offset if fresh is not None else None
+        on = skewed(skew)
+        if on == skewed(before):  # no crossing (a first, good measurement included)
+            return
+        if on:
+            _log.warning("site poller's clock is off; its times are corrected",
+                         poller=poller.id, offset_s=round(skew, 3))  # fmt: skip
+        else:
+            _log.info("site poller's clock is right again", poller=poller.id,
+                      offset_s=round(skew, 3))  # fmt: skip
+        devices = sorted(d for d, site in site_of.items() if site in poller.sites)
+        lines = clock_findings(poller.id, devices, skew, now, on)
+        await asyncio.to_thread(self._store.states.record_events, lines)
 
     def _note_dropped(self, poller: PollerRecord, dropped: Dropped) -> None:
         before = self.dropped.get(poller.id)
