@@ -205,7 +205,7 @@ class Daemon:
                 store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again,
                 gap,
             )  # fmt: skip
-            self.registry.register(PollerCollector(lambda: silence.pollers))
+            self.registry.register(PollerCollector(lambda: silence.pollers, lambda: centre.dropped))
             links = [poller_router(store, self.clock, centre)]
             host = Host(
                 self.config_path,

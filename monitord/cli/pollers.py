@@ -60,8 +60,10 @@ def add(obj: Context, sites: tuple[str, ...], name: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def list_(obj: Context, as_json: bool) -> None:
-    """Each poller: its sites, status, last heartbeat, journal backlog, clock offset,
-    acknowledged sequence and version."""
+    """Each poller: its sites, status, last heartbeat, journal backlog, clock offset (a
+    finding past 60 s), acknowledged sequence and version."""
+    from monitord.sites.skew import CLOCK_CHECK, skewed
+
     config = obj.config()
     store = obj.store(config)
     try:
@@ -77,6 +79,9 @@ def list_(obj: Context, as_json: bool) -> None:
             "last_seen": p.last_seen.isoformat() if p.last_seen else None,
             "backlog": p.backlog,
             "clock_offset_s": None if p.clock_offset is None else round(p.clock_offset, 3),
+            "findings": [{"check": CLOCK_CHECK, "status": "warning",
+                          "offset_s": round(p.clock_offset or 0.0, 3)}]
+            if skewed(p.clock_offset) else [],
             "acked": p.acked_seq,
             "version": p.version,
         }
@@ -98,12 +103,20 @@ def list_(obj: Context, as_json: bool) -> None:
             [
                 [r["poller"], ",".join(r["sites"]), _t(status.get(r["status"], r["status"]), obj.lang),
                  r["last_seen"] or "-", _or_dash(r["backlog"]),
-                 "-" if r["clock_offset_s"] is None else f"{r['clock_offset_s']:+.1f}s",
+                 _offset(r["clock_offset_s"], obj.lang),
                  str(r["acked"]), r["version"] or "-"]
                 for r in rows
             ],
         )
     )  # fmt: skip
+
+
+def _offset(seconds: float | None, lang: str) -> str:
+    from monitord.sites.skew import skewed
+
+    if seconds is None:
+        return "-"
+    return f"{seconds:+.1f}s" + (f" ({_t('clock_skewed', lang)})" if skewed(seconds) else "")
 
 
 def _or_dash(value: object) -> str:
@@ -160,9 +173,12 @@ def enrol(
               show_default=True)  # fmt: skip
 @click.option("--heartbeat", type=float, default=5.0, show_default=True,
               help="Seconds between heartbeats.")  # fmt: skip
+@click.option("--journal-cap", type=click.FloatRange(min=1), default=500.0, show_default=True,
+              help="Megabytes the journal may hold; past it the oldest rollups go first, "
+              "never a state change.")  # fmt: skip
 @click.option("--log-format", type=click.Choice(["auto", "json", "console"]), default="auto",
               help="auto: readable on a terminal, JSON lines otherwise.")  # fmt: skip
-def run(state_dir: Path, heartbeat: float, log_format: str) -> None:
+def run(state_dir: Path, heartbeat: float, journal_cap: float, log_format: str) -> None:
     """Poll this site's devices and ship their confirmed changes to the centre."""
     import asyncio
 
@@ -170,7 +186,8 @@ def run(state_dir: Path, heartbeat: float, log_format: str) -> None:
     from monitord.sites.poller import PollerDaemon
 
     log.configure("info", {"auto": None, "json": True, "console": False}[log_format])
-    asyncio.run(PollerDaemon(state_dir, heartbeat=heartbeat).run())
+    cap = int(journal_cap * 1000 * 1000)
+    asyncio.run(PollerDaemon(state_dir, heartbeat=heartbeat, journal_cap=cap).run())
 
 
 COMMANDS = (pollers, poller)

@@ -171,6 +171,7 @@ POLLERS: dict[str, tuple[str, str]] = {
     "acked": ("ACKED", "已确认序号"),
     "backlog": ("BACKLOG", "待上报"),
     "clock_offset": ("CLOCK OFFSET", "时钟偏差"),
+    "clock_skewed": ("skewed", "偏差过大"),
     "version": ("VERSION", "版本"),
     "waiting": ("waiting for enrolment", "等待注册"),
     "active": ("active", "在线"),

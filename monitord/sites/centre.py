@@ -23,20 +23,22 @@ from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.commands import COMMANDS_MINOR, Commands
 from monitord.sites.enrolment import poller_config, revision
 from monitord.sites.gap import GapReplay
-from monitord.sites.skew import SKEWED, corrected, offset
+from monitord.sites.skew import SKEWED, clock_findings, corrected, offset, skewed
 from monitord.sites.wire import (
     ConfigOut,
+    Dropped,
     Entry,
     EventEntry,
     FactsEntry,
     PushIn,
     PushOut,
+    Rollup,
     StateEntry,
 )
 from monitord.store import Store
 from monitord.store.fencing import FenceToken, fenced
 from monitord.store.pollers import Learnt, PollerRecord
-from monitord.store.records import OperationEvent, SavedState
+from monitord.store.records import MetricHour, OperationEvent, SavedState
 
 _log = log.get("monitord.sites")
 _RELOOK = 5.0  # seconds between looks at a long-polled configuration
@@ -76,6 +78,8 @@ class PollerCentre:
         # Centre HA (centre/leader.py): the fencing token while this centre leads; None
         # here means HA is off and every push is applied.
         self.leader: Callable[[], FenceToken | None] | None = None
+        # What each poller's journal cap dropped, as it last said (wire 1.3): its metric.
+        self.dropped: dict[str, Dropped] = {}
 
     def config_changed(self) -> None:
         """The daemon reloaded its configuration: answer the waiting pollers now."""
@@ -154,21 +158,17 @@ class PollerCentre:
     async def _push(self, poller: PollerRecord, body: PushIn, minor: int) -> PushOut:
         config = self._config()
         site_of = {d.id: d.site for d in config.devices}
-        for e in body.entries:
-            site = site_of.get(e.device)
+        for device in (*(e.device for e in body.entries), *(r.device for r in body.rollups or ())):
+            site = site_of.get(device)
             if site is not None and site not in poller.sites:
-                raise NotYours(e.device)
+                raise NotYours(device)
         now = self._clock.now()
         skew, noise = offset(body, now)
         entries = [self._on_our_clock(poller.id, e, skew, noise, now) for e in body.entries]
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
             fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
-            if abs(skew) > SKEWED and noise < SKEWED:
-                before = fresh.clock_offset if fresh is not None else None
-                if before is None or abs(before) <= SKEWED:  # once, when it crosses
-                    _log.warning("site poller's clock is off; its times are corrected",
-                                 poller=poller.id, offset_s=round(skew, 3))  # fmt: skip
+            await self._clock_finding(poller, fresh, skew, noise, now, site_of)
             await asyncio.to_thread(
                 self._store.pollers.seen, poller.id, now, body.version, skew, body.backlog
             )
@@ -197,6 +197,11 @@ class PollerCentre:
                 if applied == upto:
                     await self._act(poller.id, known, told=not gap)
                 acked = applied
+            if body.rollups and not body.entries:  # after every state change, as sent
+                hours = [_hour(r) for r in body.rollups if r.device in site_of]
+                await asyncio.to_thread(self._store.metric_history.put, hours)
+            if body.dropped is not None:
+                self._note_dropped(poller, body.dropped)
             if gap and _drained(body, acked):
                 after = await asyncio.to_thread(self._store.pollers.get, poller.id)
                 if after is not None:
@@ -206,6 +211,40 @@ class PollerCentre:
             return PushOut(acked=acked, revision=revised)
         return PushOut(acked=acked, revision=revised, received_at=now,
                        answered_at=self._clock.now())  # fmt: skip
+
+    async def _clock_finding(
+        self, poller: PollerRecord, fresh: PollerRecord | None, skew: float, noise: float,
+        now: dt.datetime, site_of: dict[str, str],
+    ) -> None:  # fmt: skip
+        """A clock past SKEWED is a finding on the poller (`monitord pollers list`) and a
+        line in the operation record of each device of its sites, once when it crosses
+        and once when it comes back; a coarse estimate (noise past SKEWED) decides nothing."""
+        if noise >= SKEWED:
+            return
+        before = fresh.clock_offset if fresh is not None else None
+        on = skewed(skew)
+        if on == skewed(before):  # no crossing (a first, good measurement included)
+            return
+        if on:
+            _log.warning("site poller's clock is off; its times are corrected",
+                         poller=poller.id, offset_s=round(skew, 3))  # fmt: skip
+        else:
+            _log.info("site poller's clock is right again", poller=poller.id,
+                      offset_s=round(skew, 3))  # fmt: skip
+        devices = sorted(d for d, site in site_of.items() if site in poller.sites)
+        lines = clock_findings(poller.id, devices, skew, now, on)
+        await asyncio.to_thread(self._store.states.record_events, lines)
+
+    def _note_dropped(self, poller: PollerRecord, dropped: Dropped) -> None:
+        before = self.dropped.get(poller.id)
+        self.dropped[poller.id] = dropped
+        if before is not None and dropped.rollups <= before.rollups:
+            return
+        lost = dropped.rollups - (before.rollups if before is not None else 0)
+        _log.warning("site poller's journal dropped rollups at its cap", poller=poller.id,
+                     sites=list(poller.sites), rollups=lost, total=dropped.rollups,
+                     bytes=dropped.bytes, oldest=_iso_hour(dropped.oldest_hour),
+                     newest=_iso_hour(dropped.newest_hour))  # fmt: skip
 
     @staticmethod
     def _on_our_clock(
@@ -289,6 +328,14 @@ def _change(e: StateEntry | EventEntry) -> tuple[OperationEvent, SavedState | No
         observation={**e.observation, "poller_seq": e.seq},
     )
     return event, SavedState(e.device, e.to_state.value, e.at, e.at, e.reason)
+
+
+def _hour(r: Rollup) -> MetricHour:
+    return MetricHour(r.device, r.metric, r.subject, r.hour, r.n, r.total, r.low, r.high)
+
+
+def _iso_hour(hour: int | None) -> str | None:
+    return None if hour is None else dt.datetime.fromtimestamp(hour * 3600, dt.UTC).isoformat()
 
 
 def _learnt(e: FactsEntry) -> Learnt:

@@ -7,17 +7,22 @@ pollers an operator enrolled, never by devices or entries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from monitord.sites.wire import Dropped
 from monitord.store.pollers import PollerRecord
 
 
 class PollerCollector(Collector):
-    def __init__(self, pollers: Callable[[], Sequence[PollerRecord]]) -> None:
-        self._pollers = pollers
+    def __init__(
+        self,
+        pollers: Callable[[], Sequence[PollerRecord]],
+        dropped: Callable[[], Mapping[str, Dropped]] = dict,
+    ) -> None:
+        self._pollers, self._dropped = pollers, dropped
 
     def collect(self) -> Iterator[Metric]:
         seen = GaugeMetricFamily(
@@ -40,9 +45,16 @@ class PollerCollector(Collector):
             "1 while the site poller is silent (its devices show unknown)",
             labels=["poller"],
         )
+        lost = CounterMetricFamily(
+            "monitord_poller_rollups_dropped",
+            "Hourly rollups the site poller's journal dropped at its cap (as it last reported)",
+            labels=["poller"],
+        )
+        dropped = self._dropped()
         for p in self._pollers():
             if not p.active:
                 continue
+            lost.add_metric([p.id], dropped[p.id].rollups if p.id in dropped else 0)
             if p.last_seen is not None:
                 seen.add_metric([p.id], p.last_seen.timestamp())
             if p.backlog is not None:
@@ -50,4 +62,4 @@ class PollerCollector(Collector):
             if p.clock_offset is not None:
                 offset.add_metric([p.id], p.clock_offset)
             silent.add_metric([p.id], 1 if p.silent else 0)
-        yield from (seen, backlog, offset, silent)
+        yield from (seen, backlog, offset, silent, lost)

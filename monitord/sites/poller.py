@@ -31,21 +31,32 @@ from monitord.clock import Clock, SystemClock
 from monitord.config import Config
 from monitord.health.states import State
 from monitord.health.tracker import Transition
-from monitord.prevention.history import HistoryRecorder
+from monitord.prevention.history import HistoryRecorder, hour_of
 from monitord.scheduler import Scheduler
 from monitord.sites.identity import CONFIG, JOURNAL, PINS, SECRETS, Identity, write_private
-from monitord.sites.journal import Journal
+from monitord.sites.journal import CAP, Cut, Journal
 from monitord.sites.link import Link, LinkDown, LinkRefused
 from monitord.sites.orders import Orders
 from monitord.sites.sitestore import SiteStore
 from monitord.sites.skew import MAX_ROUND_TRIP
-from monitord.sites.wire import MAX_BATCH, MINOR, ConfigOut, PushIn
+from monitord.sites.wire import (
+    MAX_BATCH,
+    MAX_ROLLUPS,
+    MINOR,
+    ROLLUPS_MINOR,
+    ConfigOut,
+    PushIn,
+    Rollup,
+)
 from monitord.sites.wire import Clock as WireClock
 from monitord.store.records import MetricHour
 from monitord.supervise import Backoff, Supervisor, retry
 
 _log = log.get("monitord.poller")
 _FOLLOW_RETRY = 5.0  # seconds before a failed long poll is tried again
+# An hour is shipped this long after it ended: the history recorder flushes every 5 minutes,
+# so by then every sample of it is in the journal (a later one is let go).
+_CLOSE_AFTER = dt.timedelta(minutes=10)
 
 
 class JournalWriter:
@@ -81,13 +92,19 @@ class Uplink:
 
     async def step(self) -> float:
         pending = await asyncio.to_thread(self._journal.pending, MAX_BATCH)
-        if not pending and self._clock.monotonic() - self._last < self._heartbeat:
+        hours = [] if pending else await self._finished_hours()  # state changes go first
+        if not pending and not hours and self._clock.monotonic() - self._last < self._heartbeat:
             return 0.5
         sent = self._clock.now()
         body = PushIn(sent_at=sent, version=__version__, entries=tuple(pending))
         if self._link.minor >= 1:  # a 1.0 centre refuses keys it does not know
             backlog = await asyncio.to_thread(self._journal.backlog)
             body = body.model_copy(update={"backlog": backlog, "clock": self._sample})
+        if self._link.minor >= ROLLUPS_MINOR:
+            dropped = await asyncio.to_thread(self._journal.dropped)
+            body = body.model_copy(
+                update={"rollups": tuple(r for _, r in hours) or None, "dropped": dropped}
+            )
         try:
             out = await self._link.push(body)
         except LinkDown as exc:
@@ -111,18 +128,33 @@ class Uplink:
             if trip.total_seconds() <= MAX_ROUND_TRIP:
                 self._sample = sample
         await asyncio.to_thread(self._journal.acknowledge, out.acked)
+        if body.rollups:
+            await asyncio.to_thread(self._journal.shipped, [i for i, _ in hours])
         if out.revision != self.revision:
             self.new_config = await self._link.configuration()
             self.revision = self.new_config.revision
-        return 0.0 if len(pending) == MAX_BATCH else 0.5
+        return 0.0 if len(pending) == MAX_BATCH or len(hours) == MAX_ROLLUPS else 0.5
+
+    async def _finished_hours(self) -> list[tuple[int, Rollup]]:
+        """Closed hours to ship; to a centre older than wire 1.3 none (they are let go, as
+        before: it has nowhere to put them), and before the first answer none yet."""
+        await asyncio.to_thread(
+            self._journal.close_hours, hour_of(self._clock.now() - _CLOSE_AFTER)
+        )
+        hours = await asyncio.to_thread(self._journal.finished, MAX_ROLLUPS)
+        if hours and 0 < self._link.minor < ROLLUPS_MINOR:
+            await asyncio.to_thread(self._journal.shipped, [i for i, _ in hours])
+            return []
+        return hours if self._link.minor >= ROLLUPS_MINOR else []
 
 
 class PollerDaemon:
     def __init__(
         self, state_dir: Path, clock: Clock | None = None, heartbeat: float = 5.0,
-        speaks: int = MINOR,
+        speaks: int = MINOR, journal_cap: int = CAP,
     ) -> None:  # fmt: skip
         self.state_dir, self.clock, self.heartbeat = state_dir, clock or SystemClock(), heartbeat
+        self.journal_cap = journal_cap  # bytes
         self.speaks = speaks  # the wire's minor version (an older one only in tests)
         self._stop = asyncio.Event()
         self.orders: Orders | None = None  # the centre's commands, while running
@@ -135,7 +167,7 @@ class PollerDaemon:
         registry = CollectorRegistry()
         supervisor = Supervisor(self.clock, registry)
         async with AsyncExitStack() as stack:
-            journal = Journal(self.state_dir / JOURNAL)
+            journal = Journal(self.state_dir / JOURNAL, self.journal_cap)
             stack.callback(journal.close)
             link = Link(list(identity.centres), identity.token, self.state_dir / PINS,
                         speaks=self.speaks)  # fmt: skip
@@ -156,9 +188,10 @@ class PollerDaemon:
             for device, (state, since) in journal.states().items():
                 fleet.tracker.restore(device, State(state), since)
             scheduler.set_devices(fleet.intervals())
-            # The centre's watches, unchanged, writing to the journal (sites/sitestore.py).
-            # Rollups are not shipped yet: the hourly history is gathered and let go.
-            history = HistoryRecorder(_NoHours(), config.history.retention)
+            # The centre's watches, unchanged, writing to the journal (sites/sitestore.py);
+            # the hourly history they gather goes into the journal's rollups.
+            history = HistoryRecorder(JournalHours(journal, identity.poller, identity.sites),
+                                      config.history.retention)  # fmt: skip
             deps = Deps(config, SiteStore(journal), self.clock, registry,
                         scheduler.check_soon, history, {})  # fmt: skip
             watches: dict[str, Watch] = {}
@@ -262,18 +295,37 @@ class PollerDaemon:
         write_private(self.state_dir / CONFIG, kept.model_dump_json(exclude_none=True))
 
 
-class _NoHours:
-    """The hourly history's store at a site, until rollups go up the journal."""
+class JournalHours:
+    """The history recorder's store at a site: the journal's rollups (shipped to the centre
+    once an hour is closed). A flush that meets the journal's cap logs what it dropped."""
+
+    def __init__(self, journal: Journal, poller: str, sites: Sequence[str]) -> None:
+        self._journal, self._poller, self._sites = journal, poller, list(sites)
 
     @property
-    def metric_history(self) -> _NoHours:
+    def metric_history(self) -> JournalHours:
         return self
 
     def add(self, rows: Sequence[MetricHour]) -> None:
-        pass
+        cut = self._journal.add_hours(rows)
+        if cut is not None:
+            _report_cut(cut, self._journal.cap, self._poller, self._sites)
 
     def prune(self, before_hour: int) -> int:
-        return 0
+        return 0  # the cap bounds the journal; the centre prunes by its retention
+
+
+def _report_cut(cut: Cut, cap: int, poller: str, sites: Sequence[str]) -> None:
+    def at(hour: int | None) -> str | None:
+        return None if hour is None else dt.datetime.fromtimestamp(hour * 3600, dt.UTC).isoformat()
+
+    if cut.rollups:
+        _log.warning("journal at its cap; the oldest rollups dropped", poller=poller,
+                     sites=sites, rollups=cut.rollups, bytes=cut.bytes, cap=cap,
+                     oldest=at(cut.oldest_hour), newest=at(cut.newest_hour))  # fmt: skip
+    else:
+        _log.error("journal over its cap with entries alone; nothing dropped", poller=poller,
+                   sites=sites, cap=cap)  # fmt: skip
 
 
 async def _open(kind: WatchKind, deps: Deps) -> Watch | None:

@@ -13,9 +13,11 @@ state until the clock catches up); its poller's own time stays in the observatio
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Final
 
 from monitord.sites.wire import Entry, FactsEntry, PushIn
+from monitord.store.records import OperationEvent
 
 CORRECT_ABOVE: Final = 1.0  # seconds: below, noise; the poller's times are kept as written
 # Without the four times, the offset is arrival minus `sent_at`, which also holds however
@@ -25,6 +27,27 @@ COARSE_ABOVE: Final = 30.0
 MAX_ROUND_TRIP: Final = 2.0  # seconds: an exchange slower than this is no measurement
 SKEWED: Final = 60.0  # seconds: a clock this far off is worth a warning (and an alert)
 FUTURE_BOUND: Final = 5.0  # seconds past the arrival a corrected entry may still be dated
+
+
+CLOCK_CHECK: Final = "poller_clock"  # the finding's check, in each device's operation record
+
+
+def skewed(seconds: float | None) -> bool:
+    """A clock this far off is a finding on the poller (its times are corrected, but a
+    box whose NTP is broken is worth a visit)."""
+    return seconds is not None and abs(seconds) > SKEWED
+
+
+def clock_findings(
+    poller: str, devices: Sequence[str], seconds: float, at: dt.datetime, on: bool
+) -> list[OperationEvent]:
+    """The finding's lines in the operation record of each device of the poller's sites:
+    ok -> warning when its clock passes SKEWED, back to ok when it returns."""
+    frm, to = ("ok", "warning") if on else ("warning", "ok")
+    reason = (f"site poller {poller}'s clock is off by {seconds:+.0f} s; times corrected"
+              if on else f"site poller {poller}'s clock is right again ({seconds:+.1f} s)")  # fmt: skip
+    seen = {"check": CLOCK_CHECK, "poller": poller, "offset_s": round(seconds, 3)}
+    return [OperationEvent(d, at, "finding", frm, to, reason, dict(seen)) for d in devices]
 
 
 def offset(body: PushIn, received: dt.datetime) -> tuple[float, float]:

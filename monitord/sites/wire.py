@@ -19,7 +19,10 @@ PREFIX = "/api/poller/v1"
 # minor version it speaks, a centre answers with the one it uses for this exchange; either
 # side without the header is 1.0 and gets exactly the 1.0 bodies.
 WIRE = "x-monitord-wire"
-MINOR = 2  # 1.1: watches, secrets, long poll, clock; 1.2: commands (sites/commands.py)
+MINOR = 3  # 1.1: watches, secrets, long poll, clock; 1.2: commands (sites/commands.py);
+# 1.3: rollups (the hourly history gathered at the site) and what the journal's cap dropped
+ROLLUPS_MINOR = 3
+MAX_ROLLUPS = 2000  # hours of series per push (~150 bytes each: well inside MAX_BODY)
 LONG_POLL = 25.0  # seconds a centre holds `GET /config?wait=REVISION` before its 304
 MAX_BATCH = 500  # entries per push; a backlog goes up in several pushes, in order
 MAX_BODY = 1 << 20  # bytes of one request body
@@ -106,6 +109,30 @@ class Clock(_Wire):
     t3: AwareDatetime
 
 
+class Rollup(_Wire):
+    """One finished hour of one series, as the centre keeps its own (store.MetricHour):
+    count, sum, min and max of the samples (wire 1.3)."""
+
+    device: str = Field(max_length=64)
+    metric: str = Field(min_length=1, max_length=32)
+    subject: str = Field(default="", max_length=64)
+    hour: int = Field(ge=0)  # hours since the Unix epoch (UTC)
+    n: int = Field(ge=1)
+    total: float
+    low: float
+    high: float
+
+
+class Dropped(_Wire):
+    """What the journal's cap has dropped since the journal began (wire 1.3): the oldest
+    rollups only, never an entry. Cumulative, so a lost push loses no count."""
+
+    rollups: int = Field(ge=0)
+    bytes: int = Field(ge=0)
+    oldest_hour: int | None = None  # the span of hours dropped, last time
+    newest_hour: int | None = None
+
+
 class PushIn(_Wire):
     """Entries in sequence order (possibly none: then it is only a heartbeat)."""
 
@@ -116,6 +143,9 @@ class PushIn(_Wire):
     # Wire 1.1 (sent only to a centre that answered with the WIRE header saying 1.1):
     backlog: int | None = Field(default=None, ge=0)  # entries not yet acknowledged
     clock: Clock | None = None
+    # Wire 1.3: finished hours, sent only when no entry waits (state changes go first).
+    rollups: tuple[Rollup, ...] | None = Field(default=None, max_length=MAX_ROLLUPS)
+    dropped: Dropped | None = None
 
 
 class PushOut(_Wire):

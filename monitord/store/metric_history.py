@@ -38,6 +38,17 @@ class MetricHistory(Repository):
                     _merge(s.get_bind().dialect.name), [_values(r) for r in chunk]
                 )
 
+    def put(self, rows: Sequence[MetricHour]) -> None:
+        """Set finished hours as they are given (a site poller's rollups, sites/centre.py):
+        the same hour sent again after a lost answer replaces itself, so it is idempotent
+        where `add` would count it twice."""
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            with self._session(f"set {len(chunk)} metric hours", write=True) as s:
+                s.connection().execute(
+                    _replace(s.get_bind().dialect.name), [_values(r) for r in chunk]
+                )
+
     def prune(self, before_hour: int) -> int:
         stmt = delete(MetricHourRow).where(MetricHourRow.hour < before_hour)
         with self._session("prune the metric history", write=True) as s:
@@ -118,6 +129,16 @@ def _merge(dialect: str) -> Any:
             "low": case((new.low < t.low, new.low), else_=t.low),
             "high": case((new.high > t.high, new.high), else_=t.high),
         },
+    )
+
+
+def _replace(dialect: str) -> Any:
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_(_TABLE)
+    new = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={"n": new.n, "total": new.total, "low": new.low, "high": new.high},
     )
 
 

@@ -54,6 +54,13 @@ class States(Repository):
         with self._session(f"record an event of {event.device_id}", write=True) as s:
             s.add(_event_row(event))
 
+    def record_events(self, events: Sequence[OperationEvent]) -> None:
+        """Several lines in one transaction (a site poller's finding on all its devices)."""
+        if not events:
+            return
+        with self._session(f"record {len(events)} events", write=True) as s:
+            s.add_all([_event_row(e) for e in events])
+
     def touch_checks(self, last_checks: Mapping[str, dt.datetime]) -> None:
         """Update last-check times of devices that have a stored state; others are skipped."""
         if not last_checks:

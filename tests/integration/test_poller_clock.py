@@ -135,3 +135,46 @@ async def test_per_poller_metrics(lab: Lab) -> None:
     assert float(seen.split()[-1]) == lab.clock.now().timestamp()
     assert 'monitord_poller_silent{poller="p-north"} 0.0' in text
     assert "p-south" not in text
+
+
+def clock_lines(lab: Lab, device: str) -> list[tuple[str | None, str | None]]:
+    return [(e.from_state, e.to_state) for e in reversed(lab.store.states.operation_record(
+        device, 50)) if e.kind == "finding" and e.observation.get("check") == "poller_clock"]  # fmt: skip
+
+
+async def test_a_skewed_clock_is_a_finding_once_and_cleared_once(
+    lab: Lab, tmp_path: Path, database_url: str
+) -> None:
+    token = (await lab.enrol(lab.code("north", "p-north"))).json()["token"]
+    shift = dt.timedelta(minutes=-10)
+    await push(lab, token, lab.clock.now())  # a good clock first: nothing to tell
+    assert clock_lines(lab, "n-cam") == []
+    with capture_logs() as logs:
+        for _ in range(3):  # off by 10 minutes at every push: told once, when it crossed
+            await lab.clock.advance(5)
+            await push(lab, token, lab.clock.now() + shift)
+    assert clock_lines(lab, "n-cam") == [("ok", "warning")]
+    assert clock_lines(lab, "s-cam") == []  # another poller's site: not its finding
+    [line] = [e for e in lab.store.states.operation_record("n-cam", 50) if e.kind == "finding"]
+    assert line.observation["poller"] == "p-north" and abs(line.observation["offset_s"] - 600) < 2
+    assert "clock is off by +600 s" in line.reason
+    assert sum(e["event"] == "site poller's clock is off; its times are corrected"
+               for e in logs) == 1  # fmt: skip
+    path = tmp_path / "monitord.yaml"
+    path.write_text(yaml.safe_dump({"database": database_url, "sites": [{"id": "north",
+                                                                         "name": "N"}]}))  # fmt: skip
+    runner = CliRunner()
+    shown = runner.invoke(main, ["-c", str(path), "pollers", "list", "--json"])
+    (row,) = [r for r in json.loads(shown.output) if r["poller"] == "p-north"]
+    assert [f["check"] for f in row["findings"]] == ["poller_clock"]
+    for lang, word in (("en", "(skewed)"), ("zh", "(偏差过大)")):
+        shown = runner.invoke(main, ["-c", str(path), "--lang", lang, "pollers", "list"])
+        assert word in shown.output, shown.output
+    await lab.clock.advance(5)
+    await push(lab, token, lab.clock.now())  # NTP fixed at the site
+    await lab.clock.advance(5)
+    await push(lab, token, lab.clock.now())
+    assert clock_lines(lab, "n-cam") == [("ok", "warning"), ("warning", "ok")]
+    shown = runner.invoke(main, ["-c", str(path), "pollers", "list", "--json"])
+    (row,) = [r for r in json.loads(shown.output) if r["poller"] == "p-north"]
+    assert row["findings"] == []
