@@ -71,7 +71,7 @@ def _load_settled(path: Path) -> Config:
     """`load`, its objects kept out of the collector's walks before it runs again (a full
     walk over a just-loaded fleet stalled the loop ~0.2 s during a reload)."""
     with collector_paused():
-        config = load(path)
+        config = load(path).settle()
         settled()
     return config
 
