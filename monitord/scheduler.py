@@ -46,11 +46,13 @@ class Scheduler:
         """Adopt an inventory: new devices get a spread first check, removed ones stop."""
         now = self._clock.monotonic()
         self._intervals = dict(intervals)
-        for device in list(self._due):
-            if device not in intervals:
-                del self._due[device]
-        for device, interval in intervals.items():
-            if device not in self._due and device not in self._in_flight:
+        # Differences of key views run in C: a reload of 10 000 devices that changes a few
+        # spent ~10 ms of the event loop here walking them all in Python (bench/reload.py).
+        for device in self._due.keys() - intervals.keys():
+            del self._due[device]
+        new = intervals.keys() - self._due.keys() - self._in_flight.keys()
+        for device, interval in intervals.items() if new else ():
+            if device in new:  # in the inventory's order, so first checks are reproducible
                 spread = (zlib.crc32(device.encode()) % 10_000) / 10_000
                 self._push(device, now + spread * interval)
         self._wakeup.set()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -24,6 +25,11 @@ from monitord.config.secrets import SecretRef
 from monitord.config.snmp import SnmpSettings, TrapSettings
 from monitord.config.tcp import TcpSettings
 from monitord.config.zones import TimeZone
+
+_T = TypeVar("_T")
+# The protocols a device may have settings for besides ICMP (Device's fields of those names).
+Polled = Literal["snmp", "onvif", "tcp"]
+PROTOCOLS: tuple[Polled, ...] = ("snmp", "onvif", "tcp")
 
 
 class DeviceKind(StrEnum):
@@ -298,12 +304,51 @@ class Config(_Frozen):
 
     def remote_sites(self) -> frozenset[str]:
         """Sites polled by a site poller, not by this daemon."""
-        return frozenset(s.id for s in self.sites if s.poller != "local")
+        return self._memo(
+            "_remote", lambda: frozenset(s.id for s in self.sites if s.poller != "local")
+        )
 
     def polled_here(self) -> tuple[Device, ...]:
         """The devices this daemon probes itself: not those a site poller watches."""
         remote = self.remote_sites()
-        return tuple(d for d in self.devices if d.site not in remote)
+        return self._memo("_here", lambda: tuple(d for d in self.devices if d.site not in remote))
+
+    def by_id(self) -> Mapping[str, Device]:
+        """Every device by its id (read-only: one dict shared by all who ask)."""
+        return self._memo("_by_id", lambda: {d.id: d for d in self.devices})
+
+    def polled_by(self, protocol: Polled) -> Mapping[str, Device]:
+        """The devices polled here that have `protocol`'s settings, by id (shared, read-only)."""
+        return self._memo(
+            f"_by_{protocol}",
+            lambda: {d.id: d for d in self.polled_here() if getattr(d, protocol) is not None},
+        )
+
+    def intervals_of(self, protocol: Polled) -> dict[str, float]:
+        """How often each of `polled_by(protocol)` is polled (a copy: the caller's own)."""
+        found = self._memo(
+            f"_every_{protocol}",
+            lambda: {i: getattr(d, protocol).interval for i, d in self.polled_by(protocol).items()},
+        )
+        return dict(found)
+
+    def settle(self) -> Config:
+        """Work out what the daemon's parts ask of a new configuration (the devices polled
+        here, by id) where it was loaded, off the event loop: each of them walked the
+        10 000 devices again on the loop during a reload (bench/reload.py)."""
+        self.by_id()
+        for protocol in PROTOCOLS:
+            self.intervals_of(protocol)
+        return self
+
+    def _memo(self, name: str, make: Callable[[], _T]) -> _T:
+        # Kept beside the fields (pydantic ignores non-fields in equality and dumps), for
+        # these very devices and sites: model_copy(update=...) copies it along.
+        held = self.__dict__.get(name)
+        if held is None or held[0] is not self.devices or held[1] is not self.sites:
+            held = self.__dict__[name] = (self.devices, self.sites, make())
+        value: _T = held[2]
+        return value
 
     @property
     def database_url(self) -> str:

@@ -98,8 +98,7 @@ class FindingTracker:
 
     def retain(self, devices: Iterable[str]) -> None:
         """Forget devices that left the configuration (or lost their SNMP settings)."""
-        keep = set(devices)
-        for device in [d for d in self._checks if d not in keep]:
+        for device in self._checks.keys() - set(devices):
             del self._checks[device]
 
 

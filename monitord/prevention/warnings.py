@@ -76,7 +76,7 @@ class EarlyWarningDesk:
         self.apply(config)
 
     def apply(self, config: Config) -> None:
-        self.devices = {d.id: d for d in config.devices}
+        self.devices = config.by_id()
         contracts = {c.id: c for c in config.contracts}
         self._contract_of_site: dict[str, Contract] = {
             s.id: contracts[s.contract] for s in config.sites if s.contract in contracts

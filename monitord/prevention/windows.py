@@ -67,7 +67,7 @@ class WindowBook:
 
     def apply(self, config: Config) -> None:
         self._windows = config.maintenance
-        self._devices = {d.id: d for d in config.devices}
+        self._devices = config.by_id()
         self._zones = {s.id: s.timezone for s in config.sites}
 
     def invalidate(self) -> None:

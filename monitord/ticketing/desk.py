@@ -99,7 +99,7 @@ class TicketDesk(Generic[_R]):
 
     def apply(self, config: Config) -> None:
         self.config = config
-        self.devices = {d.id: d for d in config.devices}
+        self.devices = config.by_id()
         contracts = {c.id: c for c in config.contracts}
         self.contract_of_site: dict[str, Contract] = {
             s.id: contracts[s.contract] for s in config.sites if s.contract in contracts

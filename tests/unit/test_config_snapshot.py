@@ -112,3 +112,20 @@ def test_a_command_reads_only_the_devices_it_needs(
     # A stale snapshot: the full load has every device, whatever was asked for.
     config_file.write_text(config_file.read_text().replace("Cam 1", "Camera one"))
     assert ids(snapshot.load_cached(config_file, devices=False)) == ["cam-1", "cam-2"]
+
+
+def test_a_full_load_of_unchanged_files_leaves_the_snapshot_as_it_is(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = loads(monkeypatch)
+    snapshot.load_cached(config_file, full=True)
+    [written] = (Path(os.environ["XDG_CACHE_HOME"]) / "monitord").iterdir()
+    before = written.stat().st_mtime_ns, written.stat().st_ino
+    snapshot.load_cached(config_file, full=True)
+    assert (written.stat().st_mtime_ns, written.stat().st_ino) == before
+    assert len(seen) == 2  # validated from the files both times
+    config_file.write_text(config_file.read_text().replace("Cam 1", "Camera one"))
+    snapshot.load_cached(config_file, full=True)
+    assert written.stat().st_ino != before[1]  # written again (replaced)
+    assert snapshot.load_cached(config_file).devices[0].name == "Camera one"
+    assert len(seen) == 3

@@ -35,6 +35,7 @@ class Prepared:
     devices: dict[str, Device]
     settings: dict[str, IcmpSettings]
     topology: Topology
+    intervals: dict[str, float]  # what `intervals` answers, worked out off the loop too
 
 
 _LOUD = frozenset({State.DOWN, State.FLAPPING, State.DEGRADED})
@@ -76,7 +77,13 @@ class Fleet:
             was = before.get(d.id) if inherited else None
             same = was is not None and was.kind == d.kind and was.icmp == d.icmp
             settings[d.id] = known[d.id] if same else config.icmp_for(d)
-        return Prepared(config, {d.id: d for d in config.devices}, settings, topology(config))
+        remote = config.remote_sites()
+        here = {
+            d.id: s.interval
+            for d in config.devices
+            if (s := settings[d.id]).enabled and d.site not in remote
+        }
+        return Prepared(config, dict(config.by_id()), settings, topology(config), here)
 
     def apply(self, config: Config, prepared: Prepared | None = None) -> None:
         """Adopt a (re)loaded configuration; devices that stay keep their health.
@@ -85,6 +92,7 @@ class Fleet:
         was prepared against is still this one)."""
         p = prepared if prepared is not None and prepared.config is config else self.prepare(config)
         self.config, self.devices, self.settings = p.config, p.devices, p.settings
+        self._intervals = p.intervals
         self.tracker.reconfigure(self.settings, p.topology, config.flapping)
 
     def restore(self, saved: dict[str, SavedState]) -> None:
@@ -96,12 +104,7 @@ class Fleet:
 
     def intervals(self) -> dict[str, float]:
         """What this daemon pings: not the devices of sites that a site poller watches."""
-        remote, devices = self.config.remote_sites(), self.devices
-        return {
-            d: s.interval
-            for d, s in self.settings.items()
-            if s.enabled and devices[d].site not in remote
-        }
+        return self._intervals
 
     def device_rows(self) -> Iterable[tuple[DeviceLabels, DeviceHealth]]:
         devices, health = self.devices, self.tracker.devices

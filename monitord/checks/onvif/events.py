@@ -47,8 +47,7 @@ class EventListeners:
             )
 
     def retain(self, devices: Iterable[str]) -> None:
-        keep = set(devices)
-        for device_id in [d for d in self._tasks if d not in keep]:
+        for device_id in self._tasks.keys() - set(devices):
             self._tasks.pop(device_id).cancel()
 
     async def close(self) -> None:

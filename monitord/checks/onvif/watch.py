@@ -10,7 +10,7 @@ lives in this process: after a restart the first check is the new baseline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from monitord import log
@@ -60,16 +60,17 @@ class OnvifWatch:
 
     def apply(self, config: Config) -> None:
         """Adopt a (re)loaded configuration; devices that keep ONVIF keep their memory."""
-        self.devices: dict[str, Device] = {d.id: d for d in config.polled_here() if d.onvif}
+        self.devices: Mapping[str, Device] = config.polled_by("onvif")
+        self._every = config.intervals_of("onvif")
         self.tracker.retain(self.devices)
         for memory in (self.results, self.identities, self.events, self.auth_failures,
                        self._devices, self._turns):  # fmt: skip
-            for gone in [d for d in memory if d not in self.devices]:
+            for gone in memory.keys() - self.devices.keys():
                 del memory[gone]
         self.listeners.retain(d.id for d in self.devices.values() if d.onvif and d.onvif.events)
 
     def intervals(self) -> dict[str, float]:
-        return {d.id: d.onvif.interval for d in self.devices.values() if d.onvif}
+        return self._every
 
     async def poll(self, device_id: str) -> float:
         """Check one device, record what changed; return the delay until the next check."""

@@ -57,14 +57,16 @@ class SnmpWatch:
 
     def apply(self, config: Config) -> None:
         """Adopt a (re)loaded configuration; devices that keep SNMP keep their memory."""
-        self.devices: dict[str, Device] = {d.id: d for d in config.polled_here() if d.snmp}
+        self.devices: Mapping[str, Device] = config.polled_by("snmp")
+        self._every = config.intervals_of("snmp")
         self.tracker.retain(self.devices)
-        for gone in [d for d in self.memory if d not in self.devices]:
+        for gone in self.memory.keys() - self.devices.keys():
             del self.memory[gone]
-        self._turns = {d: n for d, n in self._turns.items() if d in self.devices}
+        for gone in self._turns.keys() - self.devices.keys():
+            del self._turns[gone]
 
     def intervals(self) -> dict[str, float]:
-        return {d.id: d.snmp.interval for d in self.devices.values() if d.snmp}
+        return self._every
 
     def walk_tables_next(self, device_id: str) -> None:
         """The next poll of this device walks its tables too (a trap said something)."""

@@ -5,6 +5,7 @@ confirmed after `max_attempts` checks and written to the operation record once."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Final
 
 from prometheus_client import CollectorRegistry
@@ -36,10 +37,10 @@ class PortWatch:
         self.apply(config)
 
     def apply(self, config: Config) -> None:
-        self.devices: dict[str, Device] = {d.id: d for d in config.polled_here() if d.tcp}
+        self.devices: Mapping[str, Device] = config.polled_by("tcp")
         self.tracker.retain(self.devices)
         self.latest = {d: v for d, v in self.latest.items() if d in self.devices}
-        self.scheduler.set_devices({d.id: d.tcp.interval for d in self.devices.values() if d.tcp})
+        self.scheduler.set_devices(config.intervals_of("tcp"))
 
     async def run(self) -> None:
         await self.scheduler.run()
