@@ -6,6 +6,11 @@ tests/peers/snmpdata/switch1.snmprec with --agent snmpsim). Prints polls/s, SNMP
 per request and per poll, timeouts, RSS, and the share of one core that 2 000 devices
 polled every 60 s would take.
 
+For v3 it also counts pysnmp's password-to-key runs (1 MB of hashing each) and key
+localisations over the whole run, warm-up included: they should be once per credential set
+and once per engine id, not per request (the engine and its USM table are kept by
+SnmpClient; checks/snmp/auth.py builds each credential set's auth object once).
+
 With ezsnmp importable (net-snmp's C library; `apt-get install libsnmp-dev && pip install
 ezsnmp`, not a dependency of monitord), the same requests are then sent through it, one
 after the other, as the reference measured in the same run.
@@ -34,6 +39,23 @@ from monitord.checks.snmp.client import Credentials, SnmpClient, Target
 from tests.peers.snmp import AUTH_KEY, COMMUNITY, PRIV_KEY, USER, Snmpd, Snmpsim
 
 
+def count_key_work() -> dict[str, int]:
+    """Count pysnmp's password-to-key hashing and key localisation (every auth/priv
+    protocol goes through these two)."""
+    from pysnmp.proto.secmod.rfc3414 import localkey
+
+    counts = {"hash_passphrase": 0, "localize_key": 0}
+    for name in counts:
+        original = getattr(localkey, name)
+
+        def counted(*args: Any, _original: Any = original, _name: str = name) -> Any:
+            counts[_name] += 1
+            return _original(*args)
+
+        setattr(localkey, name, counted)
+    return counts
+
+
 def count_requests() -> list[int]:
     """Count GET and GETBULK requests by wrapping the probe's two senders."""
     sent = [0]
@@ -57,6 +79,7 @@ async def run(port: int, community: str, args: argparse.Namespace) -> None:
         creds = Credentials("2c", community=SecretStr(community))
     plan = O.plan_for("switch", (1, 2))
     sent = count_requests()
+    keys = count_key_work()
     client = SnmpClient()
     slots = asyncio.Semaphore(args.in_flight)
     timeouts = errors = polls = 0
@@ -97,6 +120,11 @@ async def run(port: int, community: str, args: argparse.Namespace) -> None:
     print(f"CPU per request {cpu / requests * 1e6:.0f} us, per poll {cpu / polls * 1e3:.2f} ms")
     print(f"timeouts={timeouts} other errors={errors}  max RSS {rss:.0f} MiB")
     print(f"2000 devices every 60 s: {share * 100:.1f}% of one core")
+    if args.v3:
+        print(
+            f"v3 keys over the run: password-to-key {keys['hash_passphrase']}, "
+            f"localisations {keys['localize_key']} (one agent: one engine id)"
+        )
     reference(port, community, args, plan)
 
 

@@ -45,6 +45,7 @@ CHANGEABLE = frozenset(
 _OPEN_ATTEMPTS = 5
 
 _TICKETS: Table = Base.metadata.tables[Ticket.__tablename__]
+_APPENDS_PER_STATEMENT = 500  # tests shrink it to see the chunks
 
 
 class Tickets(Repository):
@@ -173,7 +174,7 @@ class Tickets(Repository):
         out: list[TicketRecord | None] = []
         distinct = len({a[0] for a in appends}) == len(appends)
         with self._session(f"append events to {len(appends)} tickets", write=True) as s:
-            if distinct and len(appends) > 1 and s.get_bind().dialect.name == "postgresql":
+            if distinct and len(appends) > 1:
                 return _append_batch(s, appends)
             for ticket_id, version, event, changes, outbox in appends:
                 values = _values(ticket_id, changes, event)
@@ -374,36 +375,45 @@ def _append_in(
 def _append_batch(
     s: Session, appends: Sequence[tuple[int, int, TicketEventRecord, Mapping[str, Any], Outbox]]
 ) -> list[TicketRecord | None]:
-    """`append_many` for distinct tickets on PostgreSQL in a few statements, whatever their
-    number: an UPDATE ... FROM (VALUES ...) per set of changed columns, then one INSERT of
-    the events and one of the messages. Statement by statement, each ticket was two round
-    trips, each waiting for the server to be scheduled: on a busy host that, not the
-    work, was most of a storm's impact updates (bench/storm.py)."""
+    """`append_many` for distinct tickets in a few statements, whatever their number: an
+    UPDATE ... FROM a VALUES list per set of changed columns, then one INSERT of the
+    events and one of the messages. Statement by statement, each ticket was two round
+    trips, each waiting for the server to be scheduled (PostgreSQL) or for the write lock
+    to come back (SQLite): on a busy host that, not the work, was most of a storm's
+    impact updates (bench/storm.py)."""
     t = _TICKETS
+    typed = s.get_bind().dialect.name == "postgresql"
     prepared = [(i, v, e, _values(i, c, e), o) for i, v, e, c, o in appends]
     groups: dict[tuple[str, ...], list[int]] = {}
     for n, (_, _, _, values, _) in enumerate(prepared):
         groups.setdefault(tuple(sorted(values)), []).append(n)
+    # Bounded: a statement's bound parameters are limited (SQLite 32 766).
+    each = _APPENDS_PER_STATEMENT
+    chunks = [(k, m[i : i + each]) for k, m in groups.items() for i in range(0, len(m), each)]
     updated: dict[int, TicketRecord] = {}
-    for names, members in groups.items():
+    for names, members in chunks:
         rows = [
             (prepared[n][0], prepared[n][1], prepared[n][2].at, *(prepared[n][3][c] for c in names))
             for n in members
         ]
-        given = sql_values(
-            column("u_id", t.c.id.type),
-            column("u_version", t.c.version.type),
-            column("u_at", t.c.updated_at.type),
-            *(column(f"u_{c}", t.c[c].type) for c in names),
-            name="given",
-        ).data(rows)
+        # A CTE: SQLite takes no column names on a derived table's alias.
+        given = (
+            sql_values(
+                column("u_id", t.c.id.type),
+                column("u_version", t.c.version.type),
+                column("u_at", t.c.updated_at.type),
+                *(column(f"u_{c}", t.c[c].type) for c in names),
+                name="given",
+            )
+            .data(rows)
+            .cte("given")
+        )
         stmt = (
             update(t)
             .where(t.c.id == given.c.u_id, t.c.version == given.c.u_version)
             .values(
                 {
-                    # Cast: a column of NULLs only (closed_at) would be read as text.
-                    **{c: cast(given.c[f"u_{c}"], t.c[c].type) for c in names},
+                    **{c: _typed(given.c[f"u_{c}"], t.c[c].type, typed) for c in names},
                     "version": t.c.version + 1,
                     "updated_at": given.c.u_at,
                 }
@@ -434,6 +444,12 @@ def _append_batch(
         s.execute(insert(TicketEventRow), events)
     insert_rows(s, messages)
     return out
+
+
+def _typed(value: Any, type_: Any, typed: bool) -> Any:
+    # PostgreSQL reads a VALUES column of NULLs only (closed_at) as text: cast it. Not on
+    # SQLite, where CAST(... AS JSON) or AS DATETIME means numeric affinity and mangles.
+    return cast(value, type_) if typed else value
 
 
 def _open_in(

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from monitord.store import ActiveTicketExists, Store
+from monitord.store import tickets as tickets_module
 from monitord.store.records import OutboxRecord, TicketRecord
 from tests.support.ticket_records import CAM, NVR, SITES, SW, T0, draft, event, opened
 
@@ -118,3 +119,19 @@ def test_append_many_mixes_changes_and_refuses_a_reopening_whole(fleet: Store) -
     assert fleet.tickets.get(a.id) == (written[0], fleet.tickets.events(a.id))
     assert len(fleet.tickets.events(a.id)) == 2
     assert fleet.tickets.active(KEYS[1]) == c
+
+
+def test_append_many_splits_a_big_batch_into_bounded_statements(
+    fleet: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tickets_module, "_APPENDS_PER_STATEMENT", 2)
+    tickets = [fleet.tickets.open(draft(k, root_device=None), opened())[0] for k in KEYS]
+    impact = event("impact", LATER, "2 device(s) affected")
+    written = fleet.tickets.append_many(
+        [(t.id, 1, impact, {"impacted": ("sw1", "cam1")}, ()) for t in tickets]
+    )
+    for before, after in zip(tickets, written, strict=True):
+        assert after == dataclasses.replace(
+            before, impacted=("sw1", "cam1"), version=2, updated_at=LATER
+        )
+        assert [e.seq for e in fleet.tickets.events(before.id)] == [1, 2]
