@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,9 @@ from monitord.cli.context import EXIT_FAILED, EXIT_USAGE, Context, fail
 from monitord.present import i18n
 
 if TYPE_CHECKING:
+    from monitord.discovery.plan import Proposal
     from monitord.discovery.propose import Item
+    from monitord.store import Store
 
 
 @click.command("discover")
@@ -34,18 +37,24 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Write the change set into devices.d/<site>.yaml and reload the daemon.",
 )
+@click.option(
+    "--run",
+    "run_id",
+    help="With --apply: apply this kept run's change set as reviewed, without probing again.",
+)
 @click.pass_obj
 def discover_command(
     obj: Context, site_id: str, ranges: tuple[str, ...], as_json: bool, write: Path | None,
-    apply_: bool,
+    apply_: bool, run_id: str | None,
 ) -> None:  # fmt: skip
     """Find cameras, NVRs and switches in a site's configured ranges and propose inventory
-    changes; never edits the configuration."""
+    changes; never edits the configuration. Each run's change set is kept: apply it later,
+    as reviewed, with --apply --run ID."""
     from monitord.cli.discover_view import live
+    from monitord.discovery import kept
     from monitord.discovery.plan import PlanError, Proposal, plan, probe, proposal
     from monitord.discovery.propose import include_yaml
     from monitord.discovery.run import Status
-    from monitord.present.evidence import evidence
 
     config, lang = obj.config(), obj.lang
     try:
@@ -62,7 +71,19 @@ def discover_command(
         fail(i18n.t("not_main_config", lang), EXIT_USAGE)
     if write is not None and apply_:
         fail(i18n.t("disc_apply_write", lang), EXIT_USAGE)
-    status = Status()
+    if run_id is not None:
+        if not apply_ or ranges:
+            fail(i18n.t("disc_run_apply_only", lang), EXIT_USAGE)
+        store = obj.store(config)
+        try:
+            items = list(kept.reviewed(store, site.id, run_id))
+        except kept.NotReviewable as exc:
+            fail(f"{run_id}: {i18n.t(exc.key, lang)}", EXIT_USAGE)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # nothing to probe: one step, whole
+        _show(items, (), lang, as_json, site.id, run_id)
+        _apply(obj, store, site.id, items, as_json, run_id)
+        return
+    status, started = Status(), obj.now()
     try:
         with live(status, lang, quiet=as_json):
             found = asyncio.run(probe(p, obj.now, status))
@@ -73,31 +94,47 @@ def discover_command(
         sys.exit(128 + signal.SIGINT)
     # From here on the run is done: what remains (propose, write) finishes as one step.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    items = proposal(found, p, config, obj.store(config))
-    if as_json:
-        done = Proposal(tuple(items), found.sent, tuple(found.wsd.refused),
-                        found.wsd.refused_count)  # fmt: skip
-        out = done.data(site.id, records=False)
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-    else:
-        for i in items:
-            notes = "".join(f" ({i18n.t(n, lang)})" for n in i.notes)
-            click.echo(
-                f"{i18n.t('change_' + i.change, lang)}\t{i.device}\t{i.address}\t{evidence(i, lang)}{notes}"
-            )
-        for why in found.wsd.refused:
-            click.echo(f"{i18n.t('reply_refused', lang)}: {why}")
-        if not items:
-            click.echo(i18n.t("no_changes", lang))
+    store = obj.store(config)
+    items = proposal(found, p, config, store)
+    done = Proposal(tuple(items), found.sent, tuple(found.wsd.refused), found.wsd.refused_count)
+    kept_as = kept.keep_done(store, site.id, _user(), started, obj.now(), done)
+    _show(items, found.wsd.refused, lang, as_json, site.id, kept_as, done)
     if write is not None:
         from monitord.discovery.apply import write_atomic
 
         write_atomic(write, include_yaml(items).encode())
     if apply_:
-        _apply(obj, site.id, items, as_json)
+        _apply(obj, store, site.id, items, as_json, kept_as)
+    elif not as_json and sys.stderr.isatty():
+        # For the person at the terminal, as the progress is; a script reads "run" in --json.
+        said = i18n.t("disc_kept", lang).format(run=kept_as, site=site.id)
+        click.echo(said, err=True)  # stdout keeps the change set
 
 
-def _apply(obj: Context, site: str, items: list[Item], quiet: bool) -> None:
+def _show(
+    items: list[Item], refused: Sequence[str], lang: str, as_json: bool, site: str, run: str,
+    done: Proposal | None = None,
+) -> None:  # fmt: skip
+    from monitord.discovery.plan import Proposal
+    from monitord.present.evidence import evidence
+
+    if as_json:
+        out = (done or Proposal(tuple(items))).data(site, records=False)
+        click.echo(json.dumps({**out, "run": run}, ensure_ascii=False, indent=2))
+        return
+    for i in items:
+        notes = "".join(f" ({i18n.t(n, lang)})" for n in i.notes)
+        click.echo(
+            f"{i18n.t('change_' + i.change, lang)}\t{i.device}\t{i.address}\t{evidence(i, lang)}{notes}"
+        )
+    for why in refused:
+        click.echo(f"{i18n.t('reply_refused', lang)}: {why}")
+    if not items:
+        click.echo(i18n.t("no_changes", lang))
+
+
+def _apply(obj: Context, store: Store, site: str, items: list[Item], quiet: bool, run: str) -> None:
+    from monitord.discovery import kept
     from monitord.discovery.apply import ApplyError, reload_daemon
     from monitord.discovery.plan import apply_items
 
@@ -107,6 +144,7 @@ def _apply(obj: Context, site: str, items: list[Item], quiet: bool) -> None:
     except ApplyError as exc:
         fail(str(exc), EXIT_FAILED)
     pid = reload_daemon(config.state_dir) if done.added or done.updated else None
+    kept.mark_applied(store, run, done, None if pid is None else True)
     if quiet:
         return  # --json: the change set above is the whole answer
 

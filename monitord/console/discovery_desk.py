@@ -7,23 +7,23 @@ probes is its runner's (discovery/runner.py): here, or at the site's poller, who
 and change set are then shown and applied here alike - the centre holds the configuration,
 and the poller gets the applied change with its next configuration. Each run is kept in the
 store (store.discovery) as it starts, ends and is applied: a proposal reviewed after a
-restart of the daemon is still the one that run made, and applies without probing again;
-a run the restart cut short is shown cancelled, with nothing proposed.
+restart of the daemon is still the one that run made, and applies without probing again
+(`monitord discover`'s runs are kept there too, and shown here when newer); a run the
+restart cut short is shown cancelled, with nothing proposed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from monitord import log
 from monitord.config import Config
 from monitord.console.host import Host
+from monitord.discovery import kept
 from monitord.discovery.apply import Applied
 from monitord.discovery.plan import ChangeSetError, Plan, Proposal, apply_items, writable
 from monitord.discovery.propose import Item
@@ -73,22 +73,46 @@ class DiscoveryDesk:
         return self.runs.get(site)
 
     async def recall(self, site: str) -> Run | None:
-        """The site's newest run: this process's, else the one the store kept."""
-        if site in self.runs or self.store is None:
-            return self.runs.get(site)
+        """The site's newest run: this process's, or a newer one the store kept (a run
+        before a restart, or `monitord discover`'s); one applied elsewhere shows applied."""
+        mine = self.runs.get(site)
+        if self.store is None or (mine is not None and mine.state == RUNNING):
+            return mine
         try:
-            kept = await asyncio.to_thread(self.store.discovery.latest, site)
+            row = await asyncio.to_thread(self.store.discovery.latest, site)
         except StoreError as exc:
             _log.warning("discovery runs unreadable", site=site, error=str(exc))
-            return None
-        if kept is None or site in self.runs:
-            return self.runs.get(site)
-        run = _run(kept)
-        if kept.state == RUNNING:  # the process that ran it has gone: so has the run
+            return mine
+        if self.runs.get(site) is not mine:
+            return self.runs.get(site)  # a run started meanwhile
+        if row is None:
+            return mine
+        if mine is not None and row.id == mine.id:
+            if row.state == kept.APPLIED and mine.state == DONE:
+                mine.state, mine.applied = row.state, kept.applied_of(row.applied)
+            return mine
+        if mine is not None and row.started <= mine.started:
+            return mine
+        run = _run(row)
+        if row.state == RUNNING:
+            # The process that ran it has gone, and the run with it. Shown, not written: a
+            # second centre on the same database may be running it still.
             run.state, run.finished = "cancelled", run.started
-            await self._keep(run)
         self.runs[site] = run
         return run
+
+    async def _applied_elsewhere(self, run: Run) -> bool:
+        """`monitord discover --apply --run` applied this run meanwhile (the store says so)."""
+        if self.store is None:
+            return False
+        try:
+            row = await asyncio.to_thread(self.store.discovery.get, run.id)
+        except StoreError:
+            return False  # the apply below is still the one reviewed; only the mark is late
+        if row is None or row.state != kept.APPLIED:
+            return False
+        run.state, run.applied = row.state, kept.applied_of(row.applied)
+        return True
 
     async def _keep(self, run: Run) -> None:
         if self.store is None:
@@ -105,7 +129,7 @@ class DiscoveryDesk:
         running = self.runs.get(p.site.id)
         if running is not None and running.state == RUNNING:
             return running, False
-        run = Run(secrets.token_hex(8), p.site.id, user, now(), where=runner.where)
+        run = Run(kept.new_id(), p.site.id, user, now(), where=runner.where)
         self.runs[p.site.id] = run
         run.task = host.spawn(f"discovery-{p.site.id}", self._body(run, p, runner, now))
         return run, True
@@ -151,6 +175,8 @@ class DiscoveryDesk:
             run = await self.recall(site)
             if run is None or run.id != run_id or run.state != DONE or run.items is None:
                 raise ApplyRefused("disc_stale")
+            if await self._applied_elsewhere(run):
+                raise ApplyRefused("disc_stale")
             items = run.items
             chosen = [items[i] for i in sorted(set(picks)) if 0 <= i < len(items)]
             chosen = [i for i in chosen if writable(i)]
@@ -169,33 +195,21 @@ class DiscoveryDesk:
 
 def _record(run: Run) -> DiscoveryRun:
     proposal = None if run.items is None else Proposal(run.items, where=run.where).data(run.site)
-    applied = None
-    if run.applied is not None:
-        a = run.applied
-        applied = {"path": str(a.path), "added": a.added, "updated": a.updated,
-                   "elsewhere": a.elsewhere}  # fmt: skip
+    applied = None if run.applied is None else kept.applied_data(run.applied)
     return DiscoveryRun(run.id, run.site, run.by, run.where, run.state, run.started,
                         run.finished, run.reason, run.error, proposal, applied, run.reloaded)  # fmt: skip
 
 
-def _run(kept: DiscoveryRun) -> Run:
-    run = Run(kept.id, kept.site, kept.by, kept.started, state=kept.state, error=kept.error,
-              reason=kept.reason, where=kept.where, finished=kept.finished,
-              reloaded=kept.reloaded)  # fmt: skip
-    if kept.proposal is not None:
+def _run(row: DiscoveryRun) -> Run:
+    run = Run(row.id, row.site, row.by, row.started, state=row.state, error=row.error,
+              reason=row.reason, where=row.where, finished=row.finished,
+              reloaded=row.reloaded, applied=kept.applied_of(row.applied))  # fmt: skip
+    if row.proposal is not None:
         try:
-            run.items = Proposal.of(kept.proposal, kept.site, kept.where).items
+            run.items = Proposal.of(row.proposal, row.site, row.where).items
         except ChangeSetError as exc:  # a row damaged by hand: nothing to apply from it
             run.state, run.error = "failed", str(exc)[:500]
-    a = kept.applied
-    if isinstance(a, dict):
-        run.applied = Applied(Path(str(a.get("path", ""))), _names(a.get("added")),
-                              _names(a.get("updated")), _names(a.get("elsewhere")))  # fmt: skip
     return run
-
-
-def _names(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _loggable(entry: Mapping[str, Any]) -> dict[str, Any]:

@@ -107,6 +107,22 @@ CLI: dict[str, tuple[str, str]] = {
         + " (site page, Discover)",
         "由站点采集器 {poller} 采集：设备发现在该采集器上运行，请在 Web 控制台的站点页面点击“设备发现”",
     ),
+    "disc_kept": (
+        "run {run} kept: apply it as reviewed with `monitord discover --site {site} --apply "
+        + "--run {run}`",
+        "本次发现已保存为 {run}：核对后用 `monitord discover --site {site} --apply --run {run}` 应用",
+    ),
+    "disc_run_apply_only": (
+        "--run goes with --apply (and without --ranges): it applies a kept run",
+        "--run 须与 --apply 同用（且不带 --ranges）：它应用已保存的发现结果",
+    ),
+    "disc_run_unknown": ("no such discovery run of this site", "该站点没有此次发现记录"),
+    "disc_run_applied": ("this run was applied already", "此次发现已应用过"),
+    "disc_run_not_done": (
+        "this run did not finish: it proposed nothing",
+        "此次发现未完成，没有生成建议",
+    ),
+    "disc_run_damaged": ("the kept change set is damaged", "保存的变更集已损坏"),
     # end of discovery
     "config_ok": ("configuration OK", "配置正确"),
     "devices": ("devices", "台设备"),

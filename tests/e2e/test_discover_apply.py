@@ -1,7 +1,8 @@
 """Issue 17's "done when", end to end: a newcomer runs `monitord discover --site lab` on a lab
 of two switches (snmpsim, one agent per switch address, LLDP between them) and five cameras
-(WS-Discovery + ONVIF peers), keeps the proposal as the site's devices file, starts the
-daemon, and cutting the edge switch opens one ticket naming every camera behind it."""
+(WS-Discovery + ONVIF peers), reviews the change set it prints, applies that kept run
+(`discover --apply --run ID`, no probing again) into devices.d/lab.yaml, starts the daemon,
+and cutting the edge switch opens one ticket naming every camera behind it."""
 
 from __future__ import annotations
 
@@ -59,10 +60,10 @@ def test_discover_apply_and_a_cut_switch_is_one_ticket(
         }  # fmt: skip
         included = tmp_path / "devices.d"
         included.mkdir()
+        (included / "lab.yaml").write_text("devices: []\n", encoding="utf-8")  # none yet
         site = {"id": "lab", "contract": "seed-000", "discovery": discovery}
-        config = write_config(
-            tmp_path, [], icmp=ICMP, site=site, include=[str(CONTRACTS / "*.yaml")]
-        )
+        includes = [str(CONTRACTS / "*.yaml"), str(included / "*.yaml")]
+        config = write_config(tmp_path, [], icmp=ICMP, site=site, include=includes)
         tables = lab.tables(flood=False)
         data = {s: tmp_path / f"data{s}" for s in (0, 1)}
         for s in (0, 1):
@@ -84,14 +85,23 @@ def test_discover_apply_and_a_cut_switch_is_one_ticket(
         try:
             assert peers.stdout is not None and peers.stdout.readline().strip() == "ready"
             with sims[0], sims[1]:
-                proposal = included / "lab.yaml"
                 shown = net.exec([sys.executable, "-m", "monitord", "-c", str(config),
-                                  "discover", "--site", "lab", "--write", str(proposal)])  # fmt: skip
-            records = yaml.safe_load(proposal.read_text(encoding="utf-8"))["devices"]
+                                  "discover", "--site", "lab", "--json"], check=False)  # fmt: skip
         finally:
             assert peers.stdin is not None
             peers.stdin.close()
             peers.wait(10)
+        # Reviewed: the change set printed, the run kept; applied as reviewed (no probing).
+        assert shown.returncode == 0, shown.stderr
+        review = json.loads(shown.stdout)
+        assert [c["change"] for c in review["changes"]] == ["new"] * 7, review
+        applied = subprocess.run(
+            [sys.executable, "-m", "monitord", "-c", str(config), "discover", "--site", "lab",
+             "--apply", "--run", review["run"]], capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert applied.returncode == 0, applied.stderr
+        records = yaml.safe_load((included / "lab.yaml").read_text(encoding="utf-8"))["devices"]
         by_mac = {r.get("mac"): r for r in records}
         edge, core = by_mac[topolab.Lab.chassis(1)], by_mac[topolab.Lab.chassis(0)]
         assert (core["id"], core["address"], core.get("parents")) == ("sw0", a[0], None), shown
@@ -104,9 +114,6 @@ def test_discover_apply_and_a_cut_switch_is_one_ticket(
                 ["sw1" if r["id"] in behind else "sw0"],
             )
         assert len(records) == 7  # two switches, five cameras, nothing twice
-        # Applied as reviewed: the proposal is the site's devices file, included.
-        includes = [str(CONTRACTS / "*.yaml"), str(included / "*.yaml")]
-        config = write_config(tmp_path, [], icmp=ICMP, site=site, include=includes)
         check = net.exec(
             [sys.executable, "-m", "monitord", "-c", str(config), "check"], check=False
         )

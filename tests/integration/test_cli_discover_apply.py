@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -185,3 +186,37 @@ def test_a_stale_pid_file_naming_another_process_is_never_signalled(tmp_path: Pa
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_kept_run_applies_as_reviewed_without_probing_again_and_only_once(
+    tmp_path: Path,
+) -> None:
+    net = a_net()
+    new = DeviceInfo("Hikvision", "DS-2CD2043", "V5.7", "HK-0002", "1", "c0:56:e3:00:00:02")
+    with OnvifPeer(host=f"{net}.3", info=new, password="pw-1") as b:
+        path = lab_config(tmp_path, net, [b.port], [])
+        shown = run(path, "discover", "--site", "s1", "--json")
+        argv = [sys.executable, "-m", "monitord", "-c", str(path), "discover", "--site", "s1"]
+        code, _, text = on_terminal(argv, env=ENV)  # a person is told how to apply it
+    assert shown.returncode == 0, shown.stderr
+    review = json.loads(shown.stdout)
+    assert [(c["change"], c["device"]) for c in review["changes"]] == [("new", "cam-000002")]
+    assert code == 0 and "--apply --run " in text, text
+    kept = re.search(r"--apply --run (\w+)", text)
+    assert kept is not None and kept.group(1) != review["run"]  # each run kept on its own
+    site = tmp_path / "devices.d" / "s1.yaml"
+    assert "cam-000002" not in site.read_text()  # a run alone writes nothing
+    usage = run(path, "discover", "--site", "s1", "--run", kept.group(1))
+    assert usage.returncode == 2 and "--run goes with --apply" in usage.stderr
+    # The camera is gone now: a new probe would propose nothing; the reviewed run is applied.
+    applied = run(path, "discover", "--site", "s1", "--apply", "--run", review["run"])
+    assert applied.returncode == 0, applied.stderr
+    assert "NEW\tcam-000002" in applied.stdout
+    devices = {d["id"]: d for d in yaml.safe_load(site.read_text())["devices"]}
+    assert (devices["cam-000002"]["address"], devices["cam-000002"]["serial"]) == (
+        f"{net}.3", "HK-0002",
+    )  # fmt: skip
+    again = run(path, "discover", "--site", "s1", "--apply", "--run", review["run"])
+    assert again.returncode == 2 and "applied already" in again.stderr, again.stderr
+    unknown = run(path, "discover", "--site", "s1", "--apply", "--run", "f00d")
+    assert unknown.returncode == 2 and "no such discovery run" in unknown.stderr

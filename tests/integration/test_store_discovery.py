@@ -39,3 +39,30 @@ def test_a_run_is_kept_through_its_states_and_the_newest_per_site_comes_back(
     assert store.discovery.get("r-old") == old and store.discovery.latest("s3") is None
     with pytest.raises(ValueError, match="naive"):
         store.discovery.save(dataclasses.replace(run, started=dt.datetime(2026, 6, 1)))
+
+
+async def test_the_console_desk_recalls_kept_runs_and_shows_one_cut_short_cancelled(
+    store: Store,
+) -> None:
+    from monitord.console.discovery_desk import DiscoveryDesk
+    from monitord.discovery.plan import Proposal
+    from monitord.discovery.propose import Item
+
+    item = Item("parent_wrong", "cam-07", "10.1.0.7", CHANGE["detail"], {"parents": ["sw-05"]},
+                why="ev_parent_port", args=CHANGE["args"])  # fmt: skip
+    store.discovery.save(DiscoveryRun("r-cut", "s1", "li", "centre", "running", T0))
+    store.discovery.save(DiscoveryRun("r-done", "s2", "li", "centre", "done", T0, T0,
+                                      proposal=Proposal((item,)).data("s2")))  # fmt: skip
+    desk = DiscoveryDesk(store)  # a daemon just restarted
+    cut = await desk.recall("s1")
+    assert cut is not None and (cut.state, cut.items) == ("cancelled", None)
+    assert store.discovery.get("r-cut") == DiscoveryRun("r-cut", "s1", "li", "centre",
+                                                        "running", T0)  # shown, not written  # fmt: skip
+    done = await desk.recall("s2")
+    assert done is not None and (done.id, done.state, done.items) == ("r-done", "done", (item,))
+    later = DiscoveryRun("r-cli", "s2", "ops", "centre", "done", T0 + dt.timedelta(minutes=5),
+                         T0 + dt.timedelta(minutes=6), proposal=Proposal(()).data("s2"))  # fmt: skip
+    store.discovery.save(later)  # `monitord discover` ran since
+    newer = await desk.recall("s2")
+    assert newer is not None and (newer.id, newer.by, newer.items) == ("r-cli", "ops", ())
+    assert await desk.recall("s3") is None
