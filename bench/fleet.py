@@ -1,6 +1,7 @@
 """The whole daemon at fleet size: `monitord run` on N devices in a namespace lab, end to end.
 
-    sudo .venv/bin/python bench/fleet.py [--devices 1000] [--steady 60] [--cut 2]
+    sudo .venv/bin/python bench/fleet.py [--devices 1000] [--steady 60] [--cut 2] \
+        [--protocols icmp,snmp,onvif]
 
 The lab (built and removed by this script; needs root, `ip`, `nft`, `fping`): three network
 namespaces, client -> router -> hosts, so every device is one routed hop away. The hosts
@@ -9,6 +10,10 @@ benchmark range, reachable only inside the lab); its nftables input chain counts
 echo request and drops those to the addresses in the `cut` set. Site S (250 devices) is
 one switch (.1), one NVR (.2) and 248 cameras (.3-.250), all behind the switch, under the
 seed-000 contract so tickets open. ICMP settings are the defaults (3 echoes every 10 s).
+`--protocols` adds, with their defaults, SNMP v2c to every switch and NVR (the hosts
+namespace runs net-snmp's snmpd on udp/161 of every address) and ONVIF with credentials to
+every camera (bench/onvif_sim.py --lab answers SOAP on 80 and RTSP on 554 of every address,
+each answer naming the camera's own address), so every check has a real peer answering.
 
 Phases, each bounded by a deadline:
 1. reference: fping alone, the same echoes to the same targets over the same time, twice:
@@ -54,6 +59,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 TARGET_RATIO, TARGET_RSS_MB, TARGET_P95_S, TARGET_RESTART_S = 2.0, 150.0, 20.0, 5.0
 # The defaults of IcmpSettings: what an operator gets without tuning.
 INTERVAL, COUNT, ECHO_INTERVAL, TIMEOUT = 10.0, 3, 0.2, 1.0
+SNMP_COMMUNITY = "fleet-lab"
+PROTOCOLS = ("icmp", "snmp", "onvif")
 
 
 def sh(args: Sequence[str], stdin: str | None = None, timeout: float = 120) -> str:
@@ -77,6 +84,7 @@ class Lab:
         self.client, self.router, self.hosts = (f"fleet{tag}-{x}" for x in "crh")
         self.devices = devices
         self._made: list[str] = []
+        self._peers: list[subprocess.Popen[bytes]] = []
 
     def build(self) -> None:
         for ns in (self.client, self.router, self.hosts):
@@ -112,6 +120,44 @@ class Lab:
         """
         sh(["ip", "netns", "exec", h, "nft", "-f", "-"], stdin=rules)
 
+    def peers(self, protocols: set[str], directory: Path) -> None:
+        """The protocols' peers in the hosts namespace, ready before this returns."""
+        inside = ["ip", "netns", "exec", self.hosts]
+        if "snmp" in protocols:
+            conf = directory / "snmpd.conf"
+            conf.write_text(f"agentaddress udp:161\nrocommunity {SNMP_COMMUNITY} default\n")
+            self._peers.append(subprocess.Popen(
+                [*inside, "snmpd", "-f", "-Lf", str(directory / "snmpd.log"), "-C", "-c",
+                 str(conf), "-p", str(directory / "snmpd.pid")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+        if "onvif" in protocols:
+            sim = subprocess.Popen(
+                [*inside, sys.executable, str(REPO / "bench" / "onvif_sim.py"), "--lab"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+            self._peers.append(sim)
+            assert sim.stdout is not None
+            if sim.stdout.readline().strip() != b"ready":
+                raise RuntimeError("bench/onvif_sim.py --lab did not start")
+        if "snmp" in protocols:
+            probe = [*inside, "snmpget", "-v2c", "-c", SNMP_COMMUNITY, "-r", "0", "-t", "1",
+                     address(0), "1.3.6.1.2.1.1.3.0"]  # fmt: skip
+            deadline = time.monotonic() + 120  # it reads 10 000 addresses first
+            while subprocess.run(probe, capture_output=True, check=False).returncode:
+                if time.monotonic() > deadline or self._peers[0].poll() is not None:
+                    log = (directory / "snmpd.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"snmpd in the lab does not answer:\n{log}")
+                time.sleep(0.2)
+
+    def peers_cpu(self) -> float:
+        """CPU seconds of the peers so far (their own, not ours)."""
+        total = 0.0
+        for proc in self._peers:
+            for pid in [proc.pid, *_children(proc.pid)]:
+                with contextlib.suppress(OSError):
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    total += (int(fields[11]) + int(fields[12])) / TICKS
+        return total
+
     def echoes(self) -> int:
         out = sh(["ip", "netns", "exec", self.hosts, "nft", "-j", "list", "counter", "inet",
                   "fleet", "echoes"])  # fmt: skip
@@ -126,11 +172,26 @@ class Lab:
             "{ " + ", ".join(addresses) + " }"])  # fmt: skip
 
     def close(self) -> None:
+        for proc in self._peers:
+            for pid in _children(proc.pid):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            proc.kill()
+            proc.wait(10)
         while self._made:
             subprocess.run(["ip", "netns", "del", self._made.pop()], check=False, timeout=60)
 
 
-def write_config(directory: Path, devices: int) -> tuple[Path, list[dict[str, Any]]]:
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(c) for p in found for c in [p, *map(str, _children(int(p)))]]
+    return []
+
+
+def write_config(
+    directory: Path, devices: int, protocols: set[str]
+) -> tuple[Path, list[dict[str, Any]]]:
     sites = math.ceil(devices / PER_SITE)
     listed: list[dict[str, Any]] = []
     for i in range(devices):
@@ -140,6 +201,10 @@ def write_config(directory: Path, devices: int) -> tuple[Path, list[dict[str, An
                                  "site": f"s{s:02d}", "address": address(i)}  # fmt: skip
         if d:
             entry["parents"] = [f"s{s:02d}-switch-000"]
+        if "snmp" in protocols and kind != "camera":
+            entry["snmp"] = {"version": "2c", "community": {"env": "FLEET_SNMP_COMMUNITY"}}
+        if "onvif" in protocols and kind == "camera":
+            entry["onvif"] = {"username": "monitor", "password": {"env": "FLEET_ONVIF_PASSWORD"}}
         entry["name"] = entry["id"]
         listed.append(entry)
     config = {
@@ -173,7 +238,8 @@ class Daemon:
         self.began = time.monotonic()
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "FLEET_SNMP_COMMUNITY": SNMP_COMMUNITY,
+                 "FLEET_ONVIF_PASSWORD": "fleet-lab-password"},
         )  # fmt: skip
         self.lines: list[tuple[float, dict[str, Any]]] = []
         self.raw: list[str] = []
@@ -279,7 +345,7 @@ def _fping(
 
 
 def scrape(lab: Lab) -> str:
-    return sh(["ip", "netns", "exec", lab.client, "curl", "-sf", "--max-time", "10",
+    return sh(["ip", "netns", "exec", lab.client, "curl", "-sf", "--max-time", "60",
                f"http://127.0.0.1:{METRICS_PORT}/metrics"])  # fmt: skip
 
 
@@ -289,6 +355,23 @@ def lag_buckets(text: str) -> dict[float, float]:
                          re.MULTILINE):  # fmt: skip
         found[float(m.group(1))] = float(m.group(2))
     return found
+
+
+def onvif_calls(text: str) -> dict[str, float]:
+    found: Counter[str] = Counter()
+    for m in re.finditer(r"^monitord_onvif_call_duration_seconds_count\{([^}]*)\} (\S+)$", text,
+                         re.MULTILINE):  # fmt: skip
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        found[labels.get("outcome", "?")] += float(m.group(2))
+    return dict(found)
+
+
+def snmp_findings(text: str) -> dict[str, int]:
+    found: Counter[str] = Counter()
+    for m in re.finditer(r"^monitord_snmp_finding_status\{([^}]*)\} (\S+)$", text, re.MULTILINE):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        found[f"{labels.get('check', '?')}={m.group(2)}"] += 1
+    return dict(found)
 
 
 def p99_bound(before: dict[float, float], after: dict[float, float]) -> str:
@@ -319,9 +402,15 @@ def main() -> None:
     parser.add_argument("--steady", type=float, default=60.0, help="seconds measured steady")
     parser.add_argument("--cut", type=int, default=None, help="switch subtrees cut (default 1/10)")
     parser.add_argument("--settle", type=float, default=90.0, help="deadline for each phase")
+    parser.add_argument("--protocols", default="icmp", help="icmp, plus snmp and/or onvif")
     args = parser.parse_args()
-    if os.geteuid() != 0 or not all(shutil.which(t) for t in ("ip", "nft", "fping", "curl")):
-        parser.error("needs root, ip, nft, fping and curl")
+    args.protocols = set(args.protocols.split(","))
+    if "icmp" not in args.protocols or args.protocols - set(PROTOCOLS):
+        parser.error(f"--protocols: icmp plus any of {', '.join(PROTOCOLS[1:])}")
+    needs = ("ip", "nft", "fping", "curl") + (("snmpd", "snmpget") if "snmp" in args.protocols
+                                               else ())  # fmt: skip
+    if os.geteuid() != 0 or not all(shutil.which(t) for t in needs):
+        parser.error(f"needs root and {', '.join(needs)}")
     if not PER_SITE <= args.devices <= 250 * PER_SITE:
         parser.error(f"--devices must be {PER_SITE}..{250 * PER_SITE}")
     lab = Lab(args.devices)
@@ -330,11 +419,17 @@ def main() -> None:
         try:
             began = time.monotonic()
             lab.build()
-            config, devices = write_config(Path(tmp), args.devices)
+            lab.peers(args.protocols, Path(tmp))
+            config, devices = write_config(Path(tmp), args.devices, args.protocols)
             print(f"fleet: {args.devices} devices, {math.ceil(args.devices / PER_SITE)} sites, "
-                  f"one routed hop; ICMP every {INTERVAL:g}s x {COUNT} echoes; lab built in "
+                  f"one routed hop; ICMP every {INTERVAL:g}s x {COUNT} echoes; protocols "
+                  f"{','.join(p for p in PROTOCOLS if p in args.protocols)}; lab built in "
                   f"{time.monotonic() - began:.1f}s", flush=True)  # fmt: skip
             run(lab, config, devices, args, daemons)
+        except Exception:
+            if daemons:
+                print(f"the daemon's last lines:\n{daemons[-1].tail()}", flush=True)
+            raise
         finally:
             for d in daemons:
                 d.stop(signal.SIGKILL)
@@ -372,11 +467,14 @@ def run(
     daemon.wait(lambda: len(up_now()) >= len(ids), args.settle, "every device UP")
     all_up = time.monotonic() - daemon.began
     time.sleep(INTERVAL)  # the first checks' burst is over; the schedule is spread
-    lag0, cpu0, echoes0, t0 = lag_buckets(scrape(lab)), daemon.cpu_seconds(), lab.echoes(), \
+    text0 = scrape(lab)
+    lag0, cpu0, echoes0, t0 = lag_buckets(text0), daemon.cpu_seconds(), lab.echoes(), \
         time.monotonic()  # fmt: skip
+    peers0 = lab.peers_cpu()
     time.sleep(args.steady)
     cpu1, echoes1, t1 = daemon.cpu_seconds(), lab.echoes(), time.monotonic()
-    lag1, rss_steady = lag_buckets(scrape(lab)), daemon.rss_mb()
+    text1 = scrape(lab)
+    lag1, rss_steady = lag_buckets(text1), daemon.rss_mb()
     cpu, echoes = cpu1 - cpu0, echoes1 - echoes0
     ours_us = cpu / max(1, echoes) * 1e6
     print(f"daemon: started in {started:.1f}s (RSS {rss_started:.0f} MB), all UP after "
@@ -385,8 +483,14 @@ def run(
           f"({cpu / (t1 - t0) * 100:.1f}% of a core), {ours_us:.1f} us/echo; "
           f"ratio to fping (bursts) {ours_us / fping_us:.2f} (target <= {TARGET_RATIO:g}), to "
           f"fping (evenly spaced) {ours_us / refs['evenly spaced']:.2f}")  # fmt: skip
-    print(f"daemon RSS steady: {rss_steady:.0f} MB (target <= {TARGET_RSS_MB:g} MB, ICMP only); "
+    print(f"daemon RSS steady: {rss_steady:.0f} MB (target <= {TARGET_RSS_MB:g} MB with SNMP and "
+          f"ONVIF on; this run: {','.join(p for p in PROTOCOLS if p in args.protocols)}); "
           f"scheduler lag p99 {p99_bound(lag0, lag1)}", flush=True)  # fmt: skip
+    if len(args.protocols) > 1:
+        calls = {k: v - onvif_calls(text0).get(k, 0.0) for k, v in onvif_calls(text1).items()}
+        print(f"steady protocols: ONVIF calls by outcome {dict(sorted(calls.items()))}; SNMP "
+              f"findings {snmp_findings(text1)}; the peers' own CPU "
+              f"{lab.peers_cpu() - peers0:.2f}s (not ours)", flush=True)  # fmt: skip
 
     # 3. Cut whole switch subtrees.
     sites = math.ceil(len(ids) / PER_SITE)

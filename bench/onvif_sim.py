@@ -5,6 +5,10 @@ responder (OPTIONS, DESCRIBE with an SDP) on one more port. Prints the first por
 serves until killed.
 
     python bench/onvif_sim.py PORTS
+
+In a lab (bench/fleet.py), `--lab` instead serves every address of the host at once: SOAP
+on port 80 and RTSP on 554 of 0.0.0.0, each answer naming the address it was asked on (the
+service addresses and the stream URI of a camera point back at the camera itself).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from typing import Any
 
 ENV = "http://www.w3.org/2003/05/soap-envelope"
 NS = 'xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema"'
@@ -34,8 +39,8 @@ def clock() -> bytes:
     )
 
 
-def answers(rtsp_port: int, port: int) -> dict[bytes, bytes]:
-    base = f"http://127.0.0.1:{port}/onvif"
+def answers(rtsp_port: int, port: int, host: str = "127.0.0.1") -> dict[bytes, bytes]:
+    base = f"http://{host}:{port}/onvif"
     profile = (
         '<trt:Profiles token="Profile_1" fixed="true"><tt:Name>Main</tt:Name>'
         '<tt:VideoSourceConfiguration token="VSC"><tt:Name>VS</tt:Name><tt:UseCount>1'
@@ -62,7 +67,7 @@ def answers(rtsp_port: int, port: int) -> dict[bytes, bytes]:
         b"GetProfiles": envelope(f"<trt:GetProfilesResponse>{profile}</trt:GetProfilesResponse>"),
         b"GetStreamUri": envelope(
             "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>"
-            f"rtsp://127.0.0.1:{rtsp_port}/cam</tt:Uri><tt:InvalidAfterConnect>false"
+            f"rtsp://{host}:{rtsp_port}/cam</tt:Uri><tt:InvalidAfterConnect>false"
             "</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot>"
             "<tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>"
         ),
@@ -129,5 +134,20 @@ async def main(ports: int) -> None:
     await asyncio.Event().wait()
 
 
+async def lab() -> None:
+    canned: dict[str, dict[bytes, bytes]] = {}
+
+    def each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Any:
+        host = writer.get_extra_info("sockname")[0]
+        if host not in canned:
+            canned[host] = answers(554, 80, host)
+        return soap(reader, writer, canned[host])
+
+    await asyncio.start_server(rtsp, "0.0.0.0", 554, backlog=4096)
+    await asyncio.start_server(each, "0.0.0.0", 80, backlog=4096)
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    asyncio.run(lab() if sys.argv[1] == "--lab" else main(int(sys.argv[1])))

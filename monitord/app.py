@@ -23,7 +23,6 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, start_http_server
 
 from monitord import log, sdnotify
-from monitord.api import serve_api
 from monitord.centre.leader import Leadership
 from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import IcmpMode, Pinger
@@ -53,7 +52,6 @@ from monitord.scheduler import Scheduler
 from monitord.sites.centre import PollerCentre
 from monitord.sites.gap import GapReplay
 from monitord.sites.metrics import PollerCollector
-from monitord.sites.routes import poller_router
 from monitord.sites.silence import SilenceWatch
 from monitord.store import Store, StoreError
 from monitord.supervise import Step, Supervisor
@@ -206,15 +204,21 @@ class Daemon:
                 gap,
             )  # fmt: skip
             self.registry.register(PollerCollector(lambda: silence.pollers, lambda: centre.dropped))
-            links = [poller_router(store, self.clock, centre)]
-            host = Host(
-                self.config_path,
-                lambda name, job: self.supervisor.once(name, job),
-                partial(self.reload_now, store, fleet, scheduler),
-            )
-            self.api_port = await serve_api(
-                stack, store, lambda: self.config, self.clock, links, self.api_socket, host
-            )
+            if self.config.api.enabled or self.config.console.enabled:
+                # Imported only when served: FastAPI, the routes and the console are ~20 MB
+                # of a daemon that, by default, serves neither.
+                from monitord.api import serve_api
+                from monitord.sites.routes import poller_router
+
+                links = [poller_router(store, self.clock, centre)]
+                host = Host(
+                    self.config_path,
+                    lambda name, job: self.supervisor.once(name, job),
+                    partial(self.reload_now, store, fleet, scheduler),
+                )
+                self.api_port = await serve_api(
+                    stack, store, lambda: self.config, self.clock, links, self.api_socket, host
+                )
             scheduler.set_devices(fleet.intervals())
 
             loop = asyncio.get_running_loop()

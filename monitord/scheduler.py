@@ -70,7 +70,9 @@ class Scheduler:
     def overdue(self, grace: float = 1.0) -> int:
         """Devices whose check is late by more than `grace` seconds and has not started."""
         limit = self._clock.monotonic() - grace
-        return sum(1 for due in self._due.values() if due < limit)
+        # Copied first (one C call, atomic under the GIL): /metrics asks from its own thread
+        # while the loop changes the dict ("dictionary changed size during iteration").
+        return sum(1 for due in list(self._due.values()) if due < limit)
 
     @property
     def in_flight(self) -> int:

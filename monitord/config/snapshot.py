@@ -95,7 +95,13 @@ def _write(path: Path, file: Path, config: Config) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(first + "\n")
             f.write(config.model_dump_json(by_alias=True, exclude={"devices"}) + "\n")
-            f.write(_DEVICES.dump_json(config.devices, by_alias=True).decode())
+            # In parts: the whole list at once was a ~30 MB string at 10 000 devices, a
+            # peak the daemon (which writes this at start) then kept as resident memory.
+            f.write("[")
+            for start in range(0, len(config.devices), 500):
+                part = _DEVICES.dump_json(config.devices[start : start + 500], by_alias=True)
+                f.write(("," if start else "") + part[1:-1].decode())
+            f.write("]")
         temporary.replace(path)
     except OSError:
         pass  # a read-only home or a full disk only costs the next command a full load

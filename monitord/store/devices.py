@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from monitord.store.core import Repository, StoreCore, require_aware
@@ -48,10 +48,11 @@ class Devices(Repository):
             query = select(*_ARCHIVE_COLUMNS, Device.removed_at)
             known = {r.id: r for r in session.execute(query)}
             touched: dict[str, tuple[bool, dict[str, tuple[Any, Any]]]] = {}
+            new: list[dict[str, Any]] = []
             for record in devices:
                 row = known.get(record.id)
                 if row is None:
-                    session.add(_new_device(record, now))
+                    new.append(_new_device(record, now))
                     added.append(record.id)
                     continue
                 back = row.removed_at is not None
@@ -60,6 +61,10 @@ class Devices(Repository):
                 diffs = _archive_diff(row, record)
                 if back or diffs:
                     touched[record.id] = (back, diffs)
+            # Rows, not ORM objects: a first start's 10 000 mapped instances and their unit of
+            # work were a ~30 MB peak the daemon then kept as resident memory.
+            for start in range(0, len(new), 1000):
+                session.execute(insert(Device), new[start : start + 1000])
             wanted = {d.id for d in devices}
             removed = sorted(i for i, r in known.items() if i not in wanted and not r.removed_at)
             ids = [*touched, *removed]
@@ -125,10 +130,10 @@ def _upsert_site(session: Session, row: Site | None, site: SiteRecord, now: dt.d
         row.updated_at = now
 
 
-def _new_device(record: DeviceRecord, now: dt.datetime) -> Device:
+def _new_device(record: DeviceRecord, now: dt.datetime) -> dict[str, Any]:
     values = {name: getattr(record, name) for name in _ARCHIVE_FIELDS}
     values["parents"] = list(record.parents)
-    return Device(id=record.id, first_seen=now, updated_at=now, removed_at=None, **values)
+    return {"id": record.id, "first_seen": now, "updated_at": now, "removed_at": None, **values}
 
 
 def _archive_diff(row: object, record: DeviceRecord) -> dict[str, tuple[Any, Any]]:

@@ -52,6 +52,15 @@ def test_request_v4_is_summed_so_the_checksum_verifies_to_zero() -> None:
     assert checksum(packet) == 0
 
 
+def test_every_request_v4_verifies_to_zero() -> None:
+    """The folded sum (no per-packet unpacking) is RFC 1071's for any ident, seq, token."""
+    rng = random.Random(15)
+    tokens = [bytes(8), b"\xff" * 8, *(rng.randbytes(8) for _ in range(2000))]
+    for i, token in enumerate(tokens):
+        ident, seq = (0, 0) if i == 0 else (0xFFFF, 0xFFFF) if i == 1 else (i * 7919 & 0xFFFF, i)
+        assert checksum(encode_echo_request(ident, seq, token, v6=False)) == 0, (ident, seq, token)
+
+
 def test_request_v6_leaves_the_checksum_to_the_kernel() -> None:
     packet = encode_echo_request(1, 2, TOKEN, v6=True)
     assert packet[0] == ECHO_REQUEST_V6

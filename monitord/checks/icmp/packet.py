@@ -39,6 +39,12 @@ def checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
+# The ones' complement sum of 16-bit words is the number they spell modulo 0xFFFF (2**16 is
+# 1 there), so a request's sum is its fixed part plus ident, seq and the token read as one
+# integer: no per-packet unpacking (this runs for every echo).
+_FIXED_V4: Final = (ECHO_REQUEST_V4 << 8) + int.from_bytes(MAGIC, "big")
+
+
 def encode_echo_request(ident: int, seq: int, token: bytes, *, v6: bool) -> bytes:
     """An echo request carrying MAGIC + token.
 
@@ -47,11 +53,12 @@ def encode_echo_request(ident: int, seq: int, token: bytes, *, v6: bool) -> byte
     """
     if len(token) != TOKEN_SIZE:
         raise ValueError(f"token must be {TOKEN_SIZE} bytes")
-    payload = MAGIC + token
     if v6:
-        return _HEADER.pack(ECHO_REQUEST_V6, 0, 0, ident, seq) + payload
-    unsummed = _HEADER.pack(ECHO_REQUEST_V4, 0, 0, ident, seq) + payload
-    return _HEADER.pack(ECHO_REQUEST_V4, 0, checksum(unsummed), ident, seq) + payload
+        return _HEADER.pack(ECHO_REQUEST_V6, 0, 0, ident, seq) + MAGIC + token
+    folded = (_FIXED_V4 + ident + seq + int.from_bytes(token, "big")) % 0xFFFF
+    # Not all zero (the type is 8), so a multiple of 0xFFFF sums to 0xFFFF, never 0.
+    summed = ~(folded or 0xFFFF) & 0xFFFF
+    return _HEADER.pack(ECHO_REQUEST_V4, 0, summed, ident, seq) + MAGIC + token
 
 
 def decode_echo_reply(data: bytes, *, v6: bool, ip_header: bool) -> EchoReply | None:
