@@ -19,6 +19,7 @@ from typing import Protocol
 from monitord import log
 from monitord.clock import Clock
 from monitord.config import Config
+from monitord.config.index import device_index
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.commands import COMMANDS_MINOR, Commands
 from monitord.sites.enrolment import poller_config, revision
@@ -42,6 +43,11 @@ from monitord.store.records import MetricHour, OperationEvent, SavedState
 
 _log = log.get("monitord.sites")
 _RELOOK = 5.0  # seconds between looks at a long-polled configuration
+# Pushes applied at once; the others wait their turn (not refused: a refused poller looks
+# silent). The store has one writer on SQLite anyway, and each push holds a worker thread
+# while it waits for it: more at once left no thread for a person's request, whose p99
+# went over 5 s while 200 pollers replayed (bench/pollers.py).
+PUSH_SLOTS = 2
 
 
 class Desk(Protocol):
@@ -71,6 +77,8 @@ class PollerCentre:
         self._tracker, self._desk, self._heard_again = tracker, desk, heard_again
         self._gap = gap or GapReplay(store, clock, config, tracker, desk)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._slots = asyncio.Semaphore(PUSH_SLOTS)
+        self._revisions: dict[tuple[str, str | None, int], tuple[Config, float, str]] = {}
         self._changed = asyncio.Event()  # set (and replaced) when the configuration changes
         self.waiting = 0  # long polls held now
         self._holding: dict[str, asyncio.Event] = {}  # poller -> its held request's release
@@ -147,28 +155,29 @@ class PollerCentre:
     async def push(self, poller: PollerRecord, body: PushIn, minor: int = 0) -> PushOut:
         """Apply a push; under HA only on the leader, each write fenced by its epoch (a
         standby raises `Standby`, and the poller fails over to the next centre URL)."""
-        if self.leader is None:
-            return await self._push(poller, body, minor)
-        token = self.leader()
-        if token is None:
-            raise Standby
-        with fenced(token):
-            return await self._push(poller, body, minor)
+        async with self._slots:
+            if self.leader is None:
+                return await self._push(poller, body, minor)
+            token = self.leader()
+            if token is None:
+                raise Standby
+            with fenced(token):
+                return await self._push(poller, body, minor)
 
     async def _push(self, poller: PollerRecord, body: PushIn, minor: int) -> PushOut:
         config = self._config()
-        site_of = {d.id: d.site for d in config.devices}
-        for device in (*(e.device for e in body.entries), *(r.device for r in body.rollups or ())):
-            site = site_of.get(device)
-            if site is not None and site not in poller.sites:
-                raise NotYours(device)
+        by_id = device_index(config).by_id
+        for name in (*(e.device for e in body.entries), *(r.device for r in body.rollups or ())):
+            device = by_id.get(name)
+            if device is not None and device.site not in poller.sites:
+                raise NotYours(name)
         now = self._clock.now()
         skew, noise = offset(body, now)
         entries = [self._on_our_clock(poller.id, e, skew, noise, now) for e in body.entries]
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
             fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
-            await self._clock_finding(poller, fresh, skew, noise, now, site_of)
+            await self._clock_finding(poller, fresh, skew, noise, now, config)
             await asyncio.to_thread(
                 self._store.pollers.seen, poller.id, now, body.version, skew, body.backlog
             )
@@ -179,9 +188,9 @@ class PollerCentre:
             batch = _contiguous(entries, acked)
             # A device removed from the configuration since the poller journaled it: its
             # entries are acknowledged and dropped, so they cannot wedge the journal.
-            known = [e for e in batch if e.device in site_of]
+            known = [e for e in batch if e.device in by_id]
             if len(known) < len(batch):
-                gone = sorted({e.device for e in batch if e.device not in site_of})
+                gone = sorted({e.device for e in batch if e.device not in by_id})
                 _log.warning("poller reported devices no longer configured", poller=poller.id,
                              devices=gone[:10])  # fmt: skip
             if batch:
@@ -198,7 +207,7 @@ class PollerCentre:
                     await self._act(poller.id, known, told=not gap)
                 acked = applied
             if body.rollups and not body.entries:  # after every state change, as sent
-                hours = [_hour(r) for r in body.rollups if r.device in site_of]
+                hours = [_hour(r) for r in body.rollups if r.device in by_id]
                 await asyncio.to_thread(self._store.metric_history.put, hours)
             if body.dropped is not None:
                 self._note_dropped(poller, body.dropped)
@@ -206,7 +215,7 @@ class PollerCentre:
                 after = await asyncio.to_thread(self._store.pollers.get, poller.id)
                 if after is not None:
                     await self._gap.settle(after)
-        revised = self.configuration(poller, minor).revision
+        revised = self._revision(poller, minor)
         if minor < 1:
             return PushOut(acked=acked, revision=revised)
         return PushOut(acked=acked, revision=revised, received_at=now,
@@ -214,7 +223,7 @@ class PollerCentre:
 
     async def _clock_finding(
         self, poller: PollerRecord, fresh: PollerRecord | None, skew: float, noise: float,
-        now: dt.datetime, site_of: dict[str, str],
+        now: dt.datetime, config: Config,
     ) -> None:  # fmt: skip
         """A clock past SKEWED is a finding on the poller (`monitord pollers list`) and a
         line in the operation record of each device of its sites, once when it crosses
@@ -231,7 +240,7 @@ class PollerCentre:
         else:
             _log.info("site poller's clock is right again", poller=poller.id,
                       offset_s=round(skew, 3))  # fmt: skip
-        devices = sorted(d for d, site in site_of.items() if site in poller.sites)
+        devices = sorted(d.id for d in device_index(config).at(poller.sites))
         lines = clock_findings(poller.id, devices, skew, now, on)
         await asyncio.to_thread(self._store.states.record_events, lines)
 
@@ -245,6 +254,20 @@ class PollerCentre:
                      sites=list(poller.sites), rollups=lost, total=dropped.rollups,
                      bytes=dropped.bytes, oldest=_iso_hour(dropped.oldest_hour),
                      newest=_iso_hour(dropped.newest_hour))  # fmt: skip
+
+    def _revision(self, poller: PollerRecord, minor: int) -> str:
+        """The revision a push answers with, worked out again only when the configuration
+        changed or every _RELOOK seconds (a secret's file may change without a reload, as
+        the long poll looks again): projecting and hashing a poller's configuration at
+        every heartbeat was most of a centre's steady work with 200 pollers."""
+        config, now = self._config(), self._clock.monotonic()
+        key = (poller.id, poller.key, minor)
+        kept = self._revisions.get(key)
+        if kept is not None and kept[0] is config and now - kept[1] < _RELOOK:
+            return kept[2]
+        revised = self.configuration(poller, minor).revision
+        self._revisions[key] = (config, now, revised)
+        return revised
 
     @staticmethod
     def _on_our_clock(
