@@ -55,6 +55,7 @@ from monitord.sites.gap import GapReplay
 from monitord.sites.metrics import PollerCollector
 from monitord.sites.routes import poller_router
 from monitord.sites.silence import SilenceWatch
+from monitord.sites.witness import pinging
 from monitord.store import Store, StoreError
 from monitord.supervise import Step, Supervisor
 from monitord.ticketing.desk import TicketDesk
@@ -161,8 +162,9 @@ class Daemon:
             for kind in WATCHES:
                 await self._open_watch(kind, self.config)
             silence = SilenceWatch(
-                store, self.clock, lambda: self.config, fleet.tracker, lambda: desk.messages
-            )
+                store, self.clock, lambda: self.config, fleet.tracker, lambda: desk.messages,
+                witness=pinging(mode),
+            )  # fmt: skip
             await silence.hold()  # a silent site's faults open with their own times, later
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
