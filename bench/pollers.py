@@ -155,7 +155,7 @@ def prober(base: str, cert: str, token: str, site: str, stop: Any, out: Any) -> 
                     got[name].append(took)
                 else:
                     got.setdefault(f"{name} {code}", []).append(took)
-            stop.wait(0.1)
+            stop.wait(1.0)  # a person's pace: the probe must not be the load
     out.put(got)
 
 

@@ -207,7 +207,10 @@ class Daemon:
                 store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again,
                 gap,
             )  # fmt: skip
-            self.registry.register(PollerCollector(lambda: silence.pollers, lambda: centre.dropped))
+            self.registry.register(PollerCollector(
+                lambda: silence.pollers, lambda: centre.dropped, lambda: centre.oldest,
+                centre.commands, self.clock.now,
+            ))  # fmt: skip
             links = [poller_router(store, self.clock, centre)]
             host = Host(
                 self.config_path,

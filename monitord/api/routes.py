@@ -240,8 +240,9 @@ def create_app(
         """Devices of the equipment archive with their last confirmed (HARD) state and since."""
         current = config()
         sites = {s.id: s for s in current.sites if who.sees_contract(s.contract or "")}
-        devices = await asyncio.to_thread(store.devices.all)
-        states = await asyncio.to_thread(store.states.load)
+        devices = await asyncio.to_thread(store.devices.all, False, site)
+        only = None if site is None else [d.id for d in devices]
+        states = await asyncio.to_thread(store.states.load, only)
         return [
             device_json(d, states.get(d.id), sites[d.site_id].timezone)
             for d in devices

@@ -48,6 +48,10 @@ _RELOOK = 5.0  # seconds between looks at a long-polled configuration
 # while it waits for it: more at once left no thread for a person's request, whose p99
 # went over 5 s while 200 pollers replayed (bench/pollers.py).
 PUSH_SLOTS = 2
+# A push that waited this long for a place is answered as a heartbeat (seen, nothing
+# applied, the acknowledged sequence as it is): a poller's request times out after 10 s,
+# and answers nobody reads were all a queue of 200 replaying pollers produced.
+SLOT_WAIT = 3.0
 
 
 class Desk(Protocol):
@@ -83,6 +87,8 @@ class PollerCentre:
         self.waiting = 0  # long polls held now
         self._holding: dict[str, asyncio.Event] = {}  # poller -> its held request's release
         self.commands = Commands(store, clock, config)  # handed out with the long poll
+        # poller -> its oldest entry not yet acknowledged, as of its last push (None: drained)
+        self.oldest: dict[str, dt.datetime | None] = {}
         # Centre HA (centre/leader.py): the fencing token while this centre leads; None
         # here means HA is off and every push is applied.
         self.leader: Callable[[], FenceToken | None] | None = None
@@ -155,16 +161,30 @@ class PollerCentre:
     async def push(self, poller: PollerRecord, body: PushIn, minor: int = 0) -> PushOut:
         """Apply a push; under HA only on the leader, each write fenced by its epoch (a
         standby raises `Standby`, and the poller fails over to the next centre URL)."""
-        async with self._slots:
-            if self.leader is None:
-                return await self._push(poller, body, minor)
-            token = self.leader()
-            if token is None:
-                raise Standby
-            with fenced(token):
-                return await self._push(poller, body, minor)
+        if self.leader is None:
+            return await self._in_turn(poller, body, minor)
+        token = self.leader()
+        if token is None:
+            raise Standby
+        with fenced(token):
+            return await self._in_turn(poller, body, minor)
 
-    async def _push(self, poller: PollerRecord, body: PushIn, minor: int) -> PushOut:
+    async def _in_turn(self, poller: PollerRecord, body: PushIn, minor: int) -> PushOut:
+        if not body.entries:  # a heartbeat needs no place
+            return await self._push(poller, body, minor)
+        try:
+            async with asyncio.timeout(SLOT_WAIT):
+                await self._slots.acquire()
+        except TimeoutError:
+            return await self._push(poller, body, minor, apply=False)
+        try:
+            return await self._push(poller, body, minor)
+        finally:
+            self._slots.release()
+
+    async def _push(
+        self, poller: PollerRecord, body: PushIn, minor: int, apply: bool = True
+    ) -> PushOut:
         config = self._config()
         by_id = device_index(config).by_id
         for name in (*(e.device for e in body.entries), *(r.device for r in body.rollups or ())):
@@ -185,7 +205,7 @@ class PollerCentre:
                 await self._heard_again(fresh)  # before the replay: it starts from the truth
             gap = fresh is not None and fresh.silent_since is not None
             acked = fresh.acked_seq if fresh is not None else 0
-            batch = _contiguous(entries, acked)
+            batch = _contiguous(entries, acked) if apply else []
             # A device removed from the configuration since the poller journaled it: its
             # entries are acknowledged and dropped, so they cannot wedge the journal.
             known = [e for e in batch if e.device in by_id]
@@ -211,7 +231,8 @@ class PollerCentre:
                 await asyncio.to_thread(self._store.metric_history.put, hours)
             if body.dropped is not None:
                 self._note_dropped(poller, body.dropped)
-            if gap and _drained(body, acked):
+            self.oldest[poller.id] = _oldest(body, entries, acked)
+            if gap and apply and _drained(body, acked):
                 after = await asyncio.to_thread(self._store.pollers.get, poller.id)
                 if after is not None:
                     await self._gap.settle(after)
@@ -317,6 +338,18 @@ def _drained(body: PushIn, acked: int) -> bool:
     backlog is no more than it sent (a 1.0 poller does not say: one push), all applied."""
     sent = max((e.seq for e in body.entries), default=0)
     return (body.backlog is None or body.backlog <= len(body.entries)) and acked >= sent
+
+
+def _oldest(body: PushIn, entries: Sequence[Entry], acked: int) -> dt.datetime | None:
+    """The time of the poller's oldest entry still unacknowledged after this push: one it
+    sent that is not applied yet, else (a backlog beyond the push) no older than the last
+    it sent; None when it is drained."""
+    left = [e.at for e in entries if e.seq > acked]
+    if left:
+        return min(left)
+    if body.backlog is not None and body.backlog > len(body.entries) and entries:
+        return max(e.at for e in entries)
+    return None
 
 
 def _contiguous(entries: Sequence[Entry], acked: int) -> list[Entry]:
