@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 from monitord import log
@@ -52,6 +53,7 @@ PUSH_SLOTS = 2
 # applied, the acknowledged sequence as it is): a poller's request times out after 10 s,
 # and answers nobody reads were all a queue of 200 replaying pollers produced.
 SLOT_WAIT = 3.0
+HEARTBEAT_BYTES = 4096  # a push body this small (no or few entries) needs no place
 
 
 class Desk(Protocol):
@@ -162,29 +164,46 @@ class PollerCentre:
         """Apply a push; under HA only on the leader, each write fenced by its epoch (a
         standby raises `Standby`, and the poller fails over to the next centre URL)."""
         if self.leader is None:
-            return await self._in_turn(poller, body, minor)
+            return await self._push(poller, body, minor)
         token = self.leader()
         if token is None:
             raise Standby
         with fenced(token):
-            return await self._in_turn(poller, body, minor)
-
-    async def _in_turn(self, poller: PollerRecord, body: PushIn, minor: int) -> PushOut:
-        if not body.entries:  # a heartbeat needs no place
             return await self._push(poller, body, minor)
+
+    @asynccontextmanager
+    async def place(self) -> AsyncIterator[bool]:
+        """One of PUSH_SLOTS for a push with entries: True once it has one, False after
+        SLOT_WAIT seconds without (then answer with `held_back`, before reading its body:
+        parsing 500 entries only to put them aside was most of a busy centre's work)."""
         try:
             async with asyncio.timeout(SLOT_WAIT):
                 await self._slots.acquire()
         except TimeoutError:
-            return await self._push(poller, body, minor, apply=False)
+            yield False
+            return
         try:
-            return await self._push(poller, body, minor)
+            yield True
         finally:
             self._slots.release()
 
-    async def _push(
-        self, poller: PollerRecord, body: PushIn, minor: int, apply: bool = True
-    ) -> PushOut:
+    async def held_back(self, poller: PollerRecord, minor: int) -> PushOut:
+        """A push that found no place, answered as a heartbeat: seen (its version, offset
+        and backlog as they were), nothing applied, `acked` as it is; it sends them again."""
+        if self.leader is not None and self.leader() is None:
+            raise Standby
+        now = self._clock.now()
+        fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
+        version = fresh.version if fresh is not None else None
+        await asyncio.to_thread(self._store.pollers.seen, poller.id, now, version)
+        acked = fresh.acked_seq if fresh is not None else 0
+        revised = self._revision(poller, minor)
+        if minor < 1:
+            return PushOut(acked=acked, revision=revised)
+        return PushOut(acked=acked, revision=revised, received_at=now,
+                       answered_at=self._clock.now())  # fmt: skip
+
+    async def _push(self, poller: PollerRecord, body: PushIn, minor: int) -> PushOut:
         config = self._config()
         by_id = device_index(config).by_id
         for name in (*(e.device for e in body.entries), *(r.device for r in body.rollups or ())):
@@ -205,7 +224,7 @@ class PollerCentre:
                 await self._heard_again(fresh)  # before the replay: it starts from the truth
             gap = fresh is not None and fresh.silent_since is not None
             acked = fresh.acked_seq if fresh is not None else 0
-            batch = _contiguous(entries, acked) if apply else []
+            batch = _contiguous(entries, acked)
             # A device removed from the configuration since the poller journaled it: its
             # entries are acknowledged and dropped, so they cannot wedge the journal.
             known = [e for e in batch if e.device in by_id]
@@ -232,7 +251,7 @@ class PollerCentre:
             if body.dropped is not None:
                 self._note_dropped(poller, body.dropped)
             self.oldest[poller.id] = _oldest(body, entries, acked)
-            if gap and apply and _drained(body, acked):
+            if gap and _drained(body, acked):
                 after = await asyncio.to_thread(self._store.pollers.get, poller.id)
                 if after is not None:
                     await self._gap.settle(after)

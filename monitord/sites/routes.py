@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from monitord import log
 from monitord.clock import Clock
-from monitord.sites.centre import NotYours, PollerCentre, Standby
+from monitord.sites.centre import HEARTBEAT_BYTES, NotYours, PollerCentre, Standby
 from monitord.sites.commands import COMMANDS_MINOR
 from monitord.sites.commands import NotYours as NotYourCommand
 from monitord.sites.enrolment import new_token, normal_code
@@ -123,11 +123,17 @@ def poller_router(store: Store, clock: Clock, centre: PollerCentre) -> APIRouter
     async def push(request: Request, response: Response) -> PushOut:
         """Journal entries in sequence order, and a heartbeat; answers the acknowledged seq."""
         poller = await caller(request)  # before a byte of the body is read
-        body = await _body(request, PushIn, aside=True)
         minor = _minor(request, response)
         centre.commands.heard(poller.id, minor)
+        declared = request.headers.get("content-length", "")
+        small = declared.isdigit() and int(declared) <= HEARTBEAT_BYTES
         try:
-            return await centre.push(poller, body, minor)
+            if small:  # a heartbeat: no place needed
+                return await centre.push(poller, await _body(request, PushIn), minor)
+            async with centre.place() as placed:
+                if not placed:
+                    return await centre.held_back(poller, minor)
+                return await centre.push(poller, await _body(request, PushIn, aside=True), minor)
         except (Standby, Fenced):
             # Not the leader (or no longer): the poller's link tries its next centre URL.
             raise HTTPException(
