@@ -255,11 +255,13 @@ def create_app(
         contract = who.contract if who.role == ApiRole.CUSTOMER else None
         found = await asyncio.to_thread(store.tickets.recent, _ACTIVE, contract, 10_000)
         faults = [t for t in found if t.fault_kind != FaultKind.HOTLINE.value]
-        loaded = await asyncio.to_thread(with_events, faults)
-        states = await asyncio.to_thread(store.states.load)
+        events_of = await asyncio.to_thread(store.tickets.events_of, [t.id for t in faults])
+        roots = {t.root_device for t in faults if t.root_device}
+        states = await asyncio.to_thread(store.states.load, roots)
         now, current = clock.now(), config()
         out = []
-        for t, events in loaded:
+        for t in faults:
+            events = events_of[t.id]
             data = ticket_json(current, t, events, now, with_events=False)
             root = states.get(t.root_device or "")
             data["root_state"] = root.state if root else None
