@@ -84,6 +84,7 @@ class PollerCentre:
         self._gap = gap or GapReplay(store, clock, config, tracker, desk)
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(PUSH_SLOTS)
+        self.slot_wait = SLOT_WAIT  # seconds a push waits for a place (a test shortens it)
         self._revisions: dict[tuple[str, str | None, int], tuple[Config, float, str]] = {}
         self._changed = asyncio.Event()  # set (and replaced) when the configuration changes
         self.waiting = 0  # long polls held now
@@ -177,7 +178,7 @@ class PollerCentre:
         SLOT_WAIT seconds without (then answer with `held_back`, before reading its body:
         parsing 500 entries only to put them aside was most of a busy centre's work)."""
         try:
-            async with asyncio.timeout(SLOT_WAIT):
+            async with asyncio.timeout(self.slot_wait):
                 await self._slots.acquire()
         except TimeoutError:
             yield False
