@@ -53,6 +53,7 @@ from monitord.sites.centre import PollerCentre
 from monitord.sites.gap import GapReplay
 from monitord.sites.metrics import PollerCollector
 from monitord.sites.silence import SilenceWatch
+from monitord.sites.witness import pinging
 from monitord.store import Store, StoreError
 from monitord.supervise import Step, Supervisor
 from monitord.ticketing.desk import TicketDesk
@@ -159,8 +160,9 @@ class Daemon:
             for kind in WATCHES:
                 await self._open_watch(kind, self.config)
             silence = SilenceWatch(
-                store, self.clock, lambda: self.config, fleet.tracker, lambda: desk.messages
-            )
+                store, self.clock, lambda: self.config, fleet.tracker, lambda: desk.messages,
+                witness=pinging(mode),
+            )  # fmt: skip
             await silence.hold()  # a silent site's faults open with their own times, later
             await desk.reconcile(fleet.tracker)
             self.registry.register(FleetCollector(fleet, scheduler.overdue))
@@ -203,7 +205,10 @@ class Daemon:
                 store, self.clock, lambda: self.config, fleet.tracker, desk, silence.heard_again,
                 gap,
             )  # fmt: skip
-            self.registry.register(PollerCollector(lambda: silence.pollers, lambda: centre.dropped))
+            self.registry.register(PollerCollector(
+                lambda: silence.pollers, lambda: centre.dropped, lambda: centre.oldest,
+                centre.commands, self.clock.now,
+            ))  # fmt: skip
             if self.config.api.enabled or self.config.console.enabled:
                 # Imported only when served: FastAPI, the routes and the console are ~20 MB
                 # of a daemon that, by default, serves neither.

@@ -56,7 +56,10 @@ def body_cap(path: str, config: Config) -> int:
     return config.api.max_body_bytes
 
 
-UNCOUNTED = frozenset({"/healthz"})  # liveness must answer while the API is busy
+# Liveness must answer while the API is busy. A site poller's push queues for its own
+# places instead (sites/centre.py PUSH_SLOTS): 200 pollers replaying at once held all 32 and
+# every person's request was a 503 (bench/pollers.py), and a poller refused looks silent.
+UNCOUNTED = frozenset({"/healthz", "/api/poller/v1/push"})
 LONG_POLL_PATH = "/api/poller/v1/config"
 
 
@@ -69,7 +72,8 @@ LIVE_FEED = re.compile(r"/console/(?:wallboard|discovery/[^/]{1,200})/stream")
 
 def is_counted(path: str, query: bytes) -> bool:
     """Whether a request takes one of `api.max_concurrent_requests`' places: not liveness,
-    nor what waits idle by design (a site poller's long poll, which would otherwise hold
+    nor a site poller's push (it waits for a push place), nor what waits idle by design
+    (a site poller's long poll, which would otherwise hold
     the whole budget with one per poller; the console's live feeds)."""
     if path in UNCOUNTED or LIVE_FEED.fullmatch(path):
         return False

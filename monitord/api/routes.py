@@ -240,8 +240,9 @@ def create_app(
         """Devices of the equipment archive with their last confirmed (HARD) state and since."""
         current = config()
         sites = {s.id: s for s in current.sites if who.sees_contract(s.contract or "")}
-        devices = await asyncio.to_thread(store.devices.all)
-        states = await asyncio.to_thread(store.states.load)
+        devices = await asyncio.to_thread(store.devices.all, False, site)
+        only = None if site is None else [d.id for d in devices]
+        states = await asyncio.to_thread(store.states.load, only)
         return [
             device_json(d, states.get(d.id), sites[d.site_id].timezone)
             for d in devices
@@ -254,11 +255,13 @@ def create_app(
         contract = who.contract if who.role == ApiRole.CUSTOMER else None
         found = await asyncio.to_thread(store.tickets.recent, _ACTIVE, contract, 10_000)
         faults = [t for t in found if t.fault_kind != FaultKind.HOTLINE.value]
-        loaded = await asyncio.to_thread(with_events, faults)
-        states = await asyncio.to_thread(store.states.load)
+        events_of = await asyncio.to_thread(store.tickets.events_of, [t.id for t in faults])
+        roots = {t.root_device for t in faults if t.root_device}
+        states = await asyncio.to_thread(store.states.load, roots)
         now, current = clock.now(), config()
         out = []
-        for t, events in loaded:
+        for t in faults:
+            events = events_of[t.id]
             data = ticket_json(current, t, events, now, with_events=False)
             root = states.get(t.root_device or "")
             data["root_state"] = root.state if root else None

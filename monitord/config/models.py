@@ -134,7 +134,19 @@ class Site(_Frozen):
     followups_since: dt.date | None = None  # visits owed before this are not counted
     # Who polls the site's devices: "local" (the daemon itself) or an enrolled poller's id.
     poller: Identifier = "local"
+    # The site's public address (its router, from outside), pinged by the centre when the
+    # poller goes silent: the "site link lost" ticket says whether the line or the box is
+    # down (sites/witness.py).
+    poller_witness: IpAddress | None = None
     discovery: DiscoverySettings | None = None  # `monitord discover` (issue 17)
+
+    @model_validator(mode="after")
+    def _witness_needs_poller(self) -> Site:
+        if self.poller_witness is not None and self.poller == "local":
+            raise ValueError(
+                "poller_witness: only a site with a poller (sites[].poller) has a link to witness"
+            )
+        return self
 
 
 class Device(_Frozen):

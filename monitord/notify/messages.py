@@ -201,6 +201,9 @@ def render(
                 at=when(event.at),
             )
         )
+    seen = event.data.get("witness")
+    if seen in ("line_down", "poller_down"):  # a silent poller's ticket (sites/witness.py)
+        lines.append(word(f"witness_{seen}").format(address=event.data.get("witness_address")))
     if event.text:
         lines.append(event.text)
     if link is not None:

@@ -201,6 +201,22 @@ POLLERS: dict[str, tuple[str, str]] = {
         "no heartbeat from poller {poller} since {since}; its {n} devices show unknown",
         "采集器 {poller} 自 {since} 起无心跳；其 {n} 台设备状态未知",
     ),
+    "link_lost_title_line_down": (
+        "site link lost: poller {poller} silent, line down",
+        "站点链路中断：采集器 {poller} 失联，线路不通",
+    ),
+    "link_lost_title_poller_down": (
+        "site poller down: poller {poller} silent, line up",
+        "站点采集器故障：采集器 {poller} 失联，线路正常",
+    ),
+    "witness_line_down": (
+        "The site's public address {address} does not answer either: the line is down.",
+        "站点公网地址 {address} 同样不通：线路中断。",
+    ),
+    "witness_poller_down": (
+        "The site's public address {address} answers: the line is up, the poller box is down.",
+        "站点公网地址 {address} 可达：线路正常，采集器主机故障。",
+    ),
     "link_back": ("poller {poller} reports again", "采集器 {poller} 已恢复上报"),
     "link_replayed": (
         "the site poller reports again; {n} journal entries replayed from the gap {from_}–{until}",
@@ -507,6 +523,15 @@ MESSAGE_LABELS: dict[str, tuple[str, str]] = {
     "delayed": (
         "Told late: the line to site {site} was down {from_}–{until}; the fault began at {at}",
         "延迟通知：站点 {site} 的链路在 {from_}–{until} 中断；故障开始于 {at}",
+    ),
+    # A silent poller's ticket, by its witness (sites/witness.py):
+    "witness_line_down": (
+        "Witness: the site's public address {address} does not answer either: the line is down",
+        "旁证：站点公网地址 {address} 同样不通：线路中断",
+    ),
+    "witness_poller_down": (
+        "Witness: the site's public address {address} answers: the line is up, the poller box is down",
+        "旁证：站点公网地址 {address} 可达：线路正常，采集器主机故障",
     ),
 }
 

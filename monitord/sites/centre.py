@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 from monitord import log
 from monitord.clock import Clock
 from monitord.config import Config
+from monitord.config.index import device_index
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.commands import COMMANDS_MINOR, Commands
 from monitord.sites.enrolment import poller_config, revision
@@ -42,6 +44,16 @@ from monitord.store.records import MetricHour, OperationEvent, SavedState
 
 _log = log.get("monitord.sites")
 _RELOOK = 5.0  # seconds between looks at a long-polled configuration
+# Pushes applied at once; the others wait their turn (not refused: a refused poller looks
+# silent). The store has one writer on SQLite anyway, and each push holds a worker thread
+# while it waits for it: more at once left no thread for a person's request, whose p99
+# went over 5 s while 200 pollers replayed (bench/pollers.py).
+PUSH_SLOTS = 2
+# A push that waited this long for a place is answered as a heartbeat (seen, nothing
+# applied, the acknowledged sequence as it is): a poller's request times out after 10 s,
+# and answers nobody reads were all a queue of 200 replaying pollers produced.
+SLOT_WAIT = 3.0
+HEARTBEAT_BYTES = 4096  # a push body this small (no or few entries) needs no place
 
 
 class Desk(Protocol):
@@ -71,10 +83,15 @@ class PollerCentre:
         self._tracker, self._desk, self._heard_again = tracker, desk, heard_again
         self._gap = gap or GapReplay(store, clock, config, tracker, desk)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._slots = asyncio.Semaphore(PUSH_SLOTS)
+        self.slot_wait = SLOT_WAIT  # seconds a push waits for a place (a test shortens it)
+        self._revisions: dict[tuple[str, str | None, int], tuple[Config, float, str]] = {}
         self._changed = asyncio.Event()  # set (and replaced) when the configuration changes
         self.waiting = 0  # long polls held now
         self._holding: dict[str, asyncio.Event] = {}  # poller -> its held request's release
         self.commands = Commands(store, clock, config)  # handed out with the long poll
+        # poller -> its oldest entry not yet acknowledged, as of its last push (None: drained)
+        self.oldest: dict[str, dt.datetime | None] = {}
         # Centre HA (centre/leader.py): the fencing token while this centre leads; None
         # here means HA is off and every push is applied.
         self.leader: Callable[[], FenceToken | None] | None = None
@@ -155,20 +172,52 @@ class PollerCentre:
         with fenced(token):
             return await self._push(poller, body, minor)
 
+    @asynccontextmanager
+    async def place(self) -> AsyncIterator[bool]:
+        """One of PUSH_SLOTS for a push with entries: True once it has one, False after
+        SLOT_WAIT seconds without (then answer with `held_back`, before reading its body:
+        parsing 500 entries only to put them aside was most of a busy centre's work)."""
+        try:
+            async with asyncio.timeout(self.slot_wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._slots.release()
+
+    async def held_back(self, poller: PollerRecord, minor: int) -> PushOut:
+        """A push that found no place, answered as a heartbeat: seen (its version, offset
+        and backlog as they were), nothing applied, `acked` as it is; it sends them again."""
+        if self.leader is not None and self.leader() is None:
+            raise Standby
+        now = self._clock.now()
+        fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
+        version = fresh.version if fresh is not None else None
+        await asyncio.to_thread(self._store.pollers.seen, poller.id, now, version)
+        acked = fresh.acked_seq if fresh is not None else 0
+        revised = self._revision(poller, minor)
+        if minor < 1:
+            return PushOut(acked=acked, revision=revised)
+        return PushOut(acked=acked, revision=revised, received_at=now,
+                       answered_at=self._clock.now())  # fmt: skip
+
     async def _push(self, poller: PollerRecord, body: PushIn, minor: int) -> PushOut:
         config = self._config()
-        site_of = {d.id: d.site for d in config.devices}
-        for device in (*(e.device for e in body.entries), *(r.device for r in body.rollups or ())):
-            site = site_of.get(device)
-            if site is not None and site not in poller.sites:
-                raise NotYours(device)
+        by_id = device_index(config).by_id
+        for name in (*(e.device for e in body.entries), *(r.device for r in body.rollups or ())):
+            device = by_id.get(name)
+            if device is not None and device.site not in poller.sites:
+                raise NotYours(name)
         now = self._clock.now()
         skew, noise = offset(body, now)
         entries = [self._on_our_clock(poller.id, e, skew, noise, now) for e in body.entries]
         lock = self._locks.setdefault(poller.id, asyncio.Lock())
         async with lock:  # one batch of a poller at a time: the sequence is its order
             fresh = await asyncio.to_thread(self._store.pollers.get, poller.id)
-            await self._clock_finding(poller, fresh, skew, noise, now, site_of)
+            await self._clock_finding(poller, fresh, skew, noise, now, config)
             await asyncio.to_thread(
                 self._store.pollers.seen, poller.id, now, body.version, skew, body.backlog
             )
@@ -179,9 +228,9 @@ class PollerCentre:
             batch = _contiguous(entries, acked)
             # A device removed from the configuration since the poller journaled it: its
             # entries are acknowledged and dropped, so they cannot wedge the journal.
-            known = [e for e in batch if e.device in site_of]
+            known = [e for e in batch if e.device in by_id]
             if len(known) < len(batch):
-                gone = sorted({e.device for e in batch if e.device not in site_of})
+                gone = sorted({e.device for e in batch if e.device not in by_id})
                 _log.warning("poller reported devices no longer configured", poller=poller.id,
                              devices=gone[:10])  # fmt: skip
             if batch:
@@ -198,15 +247,16 @@ class PollerCentre:
                     await self._act(poller.id, known, told=not gap)
                 acked = applied
             if body.rollups and not body.entries:  # after every state change, as sent
-                hours = [_hour(r) for r in body.rollups if r.device in site_of]
+                hours = [_hour(r) for r in body.rollups if r.device in by_id]
                 await asyncio.to_thread(self._store.metric_history.put, hours)
             if body.dropped is not None:
                 self._note_dropped(poller, body.dropped)
+            self.oldest[poller.id] = _oldest(body, entries, acked)
             if gap and _drained(body, acked):
                 after = await asyncio.to_thread(self._store.pollers.get, poller.id)
                 if after is not None:
                     await self._gap.settle(after)
-        revised = self.configuration(poller, minor).revision
+        revised = self._revision(poller, minor)
         if minor < 1:
             return PushOut(acked=acked, revision=revised)
         return PushOut(acked=acked, revision=revised, received_at=now,
@@ -214,7 +264,7 @@ class PollerCentre:
 
     async def _clock_finding(
         self, poller: PollerRecord, fresh: PollerRecord | None, skew: float, noise: float,
-        now: dt.datetime, site_of: dict[str, str],
+        now: dt.datetime, config: Config,
     ) -> None:  # fmt: skip
         """A clock past SKEWED is a finding on the poller (`monitord pollers list`) and a
         line in the operation record of each device of its sites, once when it crosses
@@ -231,7 +281,7 @@ class PollerCentre:
         else:
             _log.info("site poller's clock is right again", poller=poller.id,
                       offset_s=round(skew, 3))  # fmt: skip
-        devices = sorted(d for d, site in site_of.items() if site in poller.sites)
+        devices = sorted(d.id for d in device_index(config).at(poller.sites))
         lines = clock_findings(poller.id, devices, skew, now, on)
         await asyncio.to_thread(self._store.states.record_events, lines)
 
@@ -245,6 +295,20 @@ class PollerCentre:
                      sites=list(poller.sites), rollups=lost, total=dropped.rollups,
                      bytes=dropped.bytes, oldest=_iso_hour(dropped.oldest_hour),
                      newest=_iso_hour(dropped.newest_hour))  # fmt: skip
+
+    def _revision(self, poller: PollerRecord, minor: int) -> str:
+        """The revision a push answers with, worked out again only when the configuration
+        changed or every _RELOOK seconds (a secret's file may change without a reload, as
+        the long poll looks again): projecting and hashing a poller's configuration at
+        every heartbeat was most of a centre's steady work with 200 pollers."""
+        config, now = self._config(), self._clock.monotonic()
+        key = (poller.id, poller.key, minor)
+        kept = self._revisions.get(key)
+        if kept is not None and kept[0] is config and now - kept[1] < _RELOOK:
+            return kept[2]
+        revised = self.configuration(poller, minor).revision
+        self._revisions[key] = (config, now, revised)
+        return revised
 
     @staticmethod
     def _on_our_clock(
@@ -294,6 +358,18 @@ def _drained(body: PushIn, acked: int) -> bool:
     backlog is no more than it sent (a 1.0 poller does not say: one push), all applied."""
     sent = max((e.seq for e in body.entries), default=0)
     return (body.backlog is None or body.backlog <= len(body.entries)) and acked >= sent
+
+
+def _oldest(body: PushIn, entries: Sequence[Entry], acked: int) -> dt.datetime | None:
+    """The time of the poller's oldest entry still unacknowledged after this push: one it
+    sent that is not applied yet, else (a backlog beyond the push) no older than the last
+    it sent; None when it is drained."""
+    left = [e.at for e in entries if e.seq > acked]
+    if left:
+        return min(left)
+    if body.backlog is not None and body.backlog > len(body.entries) and entries:
+        return max(e.at for e in entries)
+    return None
 
 
 def _contiguous(entries: Sequence[Entry], acked: int) -> list[Entry]:

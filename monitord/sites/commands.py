@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
+from collections import Counter
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -91,6 +92,13 @@ class Commands:
         self._wake: dict[str, asyncio.Event] = {}
         self.delivery = DELIVERY  # seconds a connected poller has to accept an order
         self.last_delivery: float | None = None  # seconds from queued to accepted, last order
+        # (poller, outcome) -> orders so far, for /metrics (sites/metrics.py): "delivered"
+        # (accepted), "failed" (the poller said so), "not_delivered", "timeout".
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def pending(self) -> Counter[str]:
+        """Orders not finished yet, per poller (queued or running)."""
+        return Counter(o.poller for o in self._orders.values() if not o.finished)
 
     # -- the link's side (sites/routes.py, sites/centre.py) --------------------------------
 
@@ -132,11 +140,14 @@ class Commands:
         if update.kind == "accepted" and not order.accepted:
             order.accepted = True
             self.last_delivery = self._clock.monotonic() - order.created
+            self.counts[(poller, "delivered")] += 1
             _log.info("command accepted", poller=poller, command=command_id,
                       delivery_ms=round(self.last_delivery * 1000, 1))  # fmt: skip
         elif update.kind == "progress" and order.updates.qsize() >= _KEPT:
             return False  # a caller that stopped reading: drop progress, never a result
         order.updates.put_nowait(update)
+        if update.kind == "failed":
+            self.counts[(poller, "failed")] += 1
         if update.kind in ("result", "failed"):
             order.finished = True  # kept for its follower, who forgets it (or _purge)
         return False
@@ -220,6 +231,7 @@ class Commands:
                 update = await self._next(order, left)
                 if update is None:
                     late = "cmd_timeout" if order.accepted else "cmd_not_delivered"
+                    self.counts[(order.poller, late.removeprefix("cmd_"))] += 1
                     _log.warning("command unanswered", poller=order.poller,
                                  command=command_id, error=late)  # fmt: skip
                     yield Outcome({}, late, order.poller)

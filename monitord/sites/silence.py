@@ -24,10 +24,13 @@ from monitord import log
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import FaultKind
+from monitord.config.index import device_index
+from monitord.config.models import Site
 from monitord.health.faults import Fault, Impact
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker
 from monitord.present.i18n import POLLERS, word
+from monitord.sites.witness import Look, Verdict, verdict
 from monitord.store import Store
 from monitord.store.pollers import PollerRecord
 from monitord.store.records import OperationEvent
@@ -58,9 +61,11 @@ class SilenceWatch:
         tracker: HealthTracker,
         messages: Callable[[], MessageRenderer | None],
         every: float = 2.0,
+        witness: Look | None = None,
     ) -> None:
         self._store, self._clock, self._config = store, clock, config
         self._tracker, self._messages, self._every = tracker, messages, every
+        self._witness = witness  # pings `sites[].poller_witness` (sites/witness.py)
         self.pollers: list[PollerRecord] = []  # as read at the last pass (for /metrics)
 
     async def step(self) -> float:
@@ -94,8 +99,7 @@ class SilenceWatch:
                 self._unknown(p, config)
 
     def _devices(self, p: PollerRecord, config: Config, site: str | None = None) -> list[str]:
-        sites = {site} if site else set(p.sites)
-        return [d.id for d in config.devices if d.site in sites]
+        return [d.id for d in device_index(config).at((site,) if site else p.sites)]
 
     def _unknown(self, p: PollerRecord, config: Config) -> list[tuple[str, State]]:
         changed: list[tuple[str, State]] = []
@@ -109,9 +113,11 @@ class SilenceWatch:
     async def _go_silent(self, p: PollerRecord, since: dt.datetime, config: Config) -> None:
         now = self._clock.now()
         reason = f"poller {p.id} silent since {since.isoformat(timespec='seconds')}"
-        for device, before in self._unknown(p, config):
-            event = OperationEvent(device, now, LINK, before.value, State.UNKNOWN.value, reason)
-            await asyncio.to_thread(self._store.states.record_event, event)
+        lines = [
+            OperationEvent(device, now, LINK, before.value, State.UNKNOWN.value, reason)
+            for device, before in self._unknown(p, config)
+        ]
+        await asyncio.to_thread(self._store.states.record_events, lines)
         _log.warning(
             "site poller silent", poller=p.id, since=since.isoformat(), sites=list(p.sites)
         )
@@ -122,6 +128,12 @@ class SilenceWatch:
             if contract is None:
                 continue
             devices = tuple(self._devices(p, config, site.id))
+            seen = await self._look(site)
+            text = _en("link_lost_text", poller=p.id, since=since.isoformat(), n=len(devices))
+            data: dict[str, object] = {"poller": p.id, "acked": p.acked_seq}
+            if seen is not None:
+                text += " " + _en(f"witness_{seen}", address=site.poller_witness)
+                data |= {"witness": seen.value, "witness_address": site.poller_witness}
             fault = Fault(p.id, site.id, FaultKind.SITE_LINK_LOST, "poller", "normal",
                           site.zone.value, Impact(devices=devices))  # fmt: skip
             ticket_class, rule = classify(fault, contract)
@@ -132,31 +144,37 @@ class SilenceWatch:
                 kind=FaultKind.SITE_LINK_LOST,
                 ticket_class=ticket_class,
                 rule=rule,
-                title=_en("link_lost_title", poller=p.id),
-                text=_en("link_lost_text", poller=p.id, since=since.isoformat(), n=len(devices)),
+                title=_en(f"link_lost_title_{seen}" if seen else "link_lost_title", poller=p.id),
+                text=text,
                 impacted=devices,
                 # What was acknowledged: the recovery names how many entries the gap held.
-                data={"poller": p.id, "acked": p.acked_seq},
+                data=data,
             )
             # The fault began when the heartbeats stopped, not when the timer noticed.
             ticket, opened = await asyncio.to_thread(
                 tickets.open_ticket, self._store, request, since, self._messages()
             )
-            _log.warning(
-                "site link lost", poller=p.id, site=site.id, ticket=ticket.id, opened=opened
-            )
+            _log.warning("site link lost", poller=p.id, site=site.id, ticket=ticket.id,
+                         opened=opened, witness=seen.value if seen else None)  # fmt: skip
+
+    async def _look(self, site: Site) -> Verdict | None:
+        """Line or box: the site's witness pinged now (None without one)."""
+        if site.poller_witness is None or self._witness is None:
+            return None
+        return verdict(await self._witness(site.poller_witness))
 
     async def heard_again(self, p: PollerRecord) -> None:
         """The first heartbeat after a silence: back to the saved states (the gap's ticket
         is recovered when the replay is over: sites/gap.py)."""
         config, now = self._config(), self._clock.now()
-        saved = await asyncio.to_thread(self._store.states.load)
-        for device in self._devices(p, config):
+        devices = self._devices(p, config)
+        saved = await asyncio.to_thread(self._store.states.load, devices)
+        lines = []
+        for device in devices:
             s = saved.get(device)
             state, since = (State(s.state), s.since) if s else (State.PENDING, now)
             self._tracker.restore(device, state, since)
-            event = OperationEvent(
-                device, now, LINK, State.UNKNOWN.value, state.value, _en("link_back", poller=p.id)
-            )
-            await asyncio.to_thread(self._store.states.record_event, event)
+            lines.append(OperationEvent(device, now, LINK, State.UNKNOWN.value, state.value,
+                                        _en("link_back", poller=p.id)))  # fmt: skip
+        await asyncio.to_thread(self._store.states.record_events, lines)
         _log.info("site poller reports again", poller=p.id)

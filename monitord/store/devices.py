@@ -99,9 +99,11 @@ class Devices(Repository):
         record = self.get(device_id)
         return None if record is None else with_facts(record, self._facts.of(device_id))
 
-    def all(self, include_removed: bool = False) -> list[DeviceRecord]:
+    def all(self, include_removed: bool = False, site: str | None = None) -> list[DeviceRecord]:
         # Columns, not ORM objects: building 10 000 mapped instances was 3/4 of the read.
         query = select(*_ARCHIVE_COLUMNS).order_by(Device.id)
+        if site is not None:  # one site's page need not read 20 000 (bench/pollers.py)
+            query = query.where(Device.site_id == site)
         if not include_removed:
             query = query.where(Device.removed_at.is_(None))
         with self._session("read devices") as s:

@@ -55,11 +55,13 @@ class States(Repository):
             s.add(_event_row(event))
 
     def record_events(self, events: Sequence[OperationEvent]) -> None:
-        """Several lines in one transaction (a site poller's finding on all its devices)."""
+        """Lines of many devices' records in one transaction (a silent site's 100 "unknown"
+        lines were 100 commits, 20 000 when 200 pollers fell silent at once)."""
         if not events:
             return
-        with self._session(f"record {len(events)} events", write=True) as s:
-            s.add_all([_event_row(e) for e in events])
+        what = f"record {len(events)} events ({events[0].device_id}, ...)"
+        with self._session(what, write=True) as s:
+            s.execute(insert(OperationEventRow), [_event_values(e) for e in events])
 
     def touch_checks(self, last_checks: Mapping[str, dt.datetime]) -> None:
         """Update last-check times of devices that have a stored state; others are skipped."""

@@ -292,6 +292,22 @@ class Tickets(Repository):
         with self._session(f"read the events of ticket {ticket_id}") as s:
             return [event_record(e) for e in s.scalars(_events(ticket_id))]
 
+    def events_of(self, ticket_ids: Collection[int]) -> dict[int, list[TicketEventRecord]]:
+        """The events of many tickets in one session, a few queries (one per ticket was
+        200 round trips for a page of 200 open "site link lost" tickets)."""
+        out: dict[int, list[TicketEventRecord]] = {i: [] for i in ticket_ids}
+        ids = list(out)
+        with self._session(f"read the events of {len(ids)} tickets") as s:
+            for start in range(0, len(ids), 500):  # bound the IN list
+                query = (
+                    select(TicketEventRow)
+                    .where(TicketEventRow.ticket_id.in_(ids[start : start + 500]))
+                    .order_by(TicketEventRow.ticket_id, TicketEventRow.seq)
+                )
+                for e in s.scalars(query):
+                    out[e.ticket_id].append(event_record(e))
+        return out
+
     def by_key(self, keys: Collection[str]) -> dict[str, TicketRecord]:
         """For each dedup key: its active ticket, else its latest closed one (one query)."""
         if not keys:

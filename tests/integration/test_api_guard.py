@@ -147,6 +147,7 @@ def test_live_feeds_take_no_place_of_the_request_limit() -> None:
     assert not is_counted("/console/discovery/s1/stream", b"")
     assert not is_counted("/api/poller/v1/config", b"wait=3")
     assert not is_counted("/healthz", b"")
+    assert not is_counted("/api/poller/v1/push", b"")  # it queues for its own places
     for path in ("/console/wallboard", "/console/tickets", "/console/discovery/s1",
                  "/console/wallboard/stream/x", "/api/poller/v1/config"):  # fmt: skip
         assert is_counted(path, b""), path
