@@ -249,15 +249,20 @@ def _semantic(
         if not known and f"contracts:{site.contract}" not in invalid_ids:
             yield ("sites", i, "contract"), f"unknown contract {site.contract!r}"
     device_ids = yield from _unique_ids("device", [d.id for d in config.devices], refer)
-    addresses: dict[str, int] = {}
+    # An address is one host only on one network: sites behind different pollers (each its
+    # own LAN, often all 192.168.1.0/24) may repeat it; the centre's local sites, or the
+    # sites of one poller, may not: one prober would reach one host for both.
+    poller_of = {site.id: site.poller for site in config.sites}
+    addresses: dict[tuple[str, str], int] = {}
     for i, device in enumerate(config.devices):
-        if device.address in addresses:
-            other = config.devices[addresses[device.address]].id
+        key = (poller_of.get(device.site, "local"), device.address)
+        if key in addresses:
+            other = config.devices[addresses[key]].id
             yield (
                 ("devices", i, "address"),
                 f"address {device.address} is already used by {other!r}",
             )
-        addresses.setdefault(device.address, i)
+        addresses.setdefault(key, i)
         if device.site not in site_ids and f"sites:{device.site}" not in invalid_ids:
             yield ("devices", i, "site"), f"unknown site {device.site!r}"
     for i, device in enumerate(config.devices):

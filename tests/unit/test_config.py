@@ -217,3 +217,25 @@ def test_a_json_config_still_names_the_line_of_each_error(tmp_path: Path) -> Non
     main.write_text(main.read_text("utf-8").replace("toaster", "camera"), encoding="utf-8")
     (tmp_path / "more.yaml").write_text('{"devices": []}', encoding="utf-8")
     assert [d.id for d in load(main).devices] == ["c1"]
+
+
+def test_sites_behind_different_pollers_may_repeat_an_address(tmp_path: Path) -> None:
+    """Each compound is its own LAN behind NAT, usually 192.168.1.0/24 (issue 14 item 5)."""
+    file = tmp_path / "monitord.yaml"
+    file.write_text(
+        "sites:\n"
+        "  - {id: north, name: North, poller: p-north}\n"
+        "  - {id: south, name: South, poller: p-south}\n"
+        "  - {id: hq, name: HQ}\n"
+        "devices:\n"
+        "  - {id: n-cam, name: N, kind: camera, address: 192.168.1.10, site: north}\n"
+        "  - {id: s-cam, name: S, kind: camera, address: 192.168.1.10, site: south}\n"
+        "  - {id: hq-cam, name: H, kind: camera, address: 192.168.1.10, site: hq}\n",
+        encoding="utf-8",
+    )
+    config = load(file)
+    assert [(d.site, d.address) for d in config.devices] == [
+        ("north", "192.168.1.10"),
+        ("south", "192.168.1.10"),
+        ("hq", "192.168.1.10"),
+    ]
