@@ -122,6 +122,15 @@ class Lab:
     async def centre(self) -> Centre:
         return await Centre(self.store, self.clock, self.config).start()
 
+    async def enrolled(self) -> Centre:
+        """A centre with p-north enrolled for the north site (its token kept)."""
+        code = new_code()
+        self.store.pollers.add_code("p-north", ["north"], code, T0, CODE_VALID)
+        first = await self.centre()
+        reply = await first.http.post("/enrol", json={"v": 1, "code": code})
+        self.token = reply.json()["token"]
+        return first
+
     async def push(self, c: Centre, entries: list[dict[str, Any]], backlog: int) -> int:
         body = {"v": 1, "sent_at": self.clock.now().isoformat(), "version": "t",
                 "entries": entries, "backlog": backlog}  # fmt: skip
@@ -154,10 +163,7 @@ def replay() -> list[dict[str, Any]]:
 
 async def test_faults_in_a_gap_come_back_as_their_true_history_once(store: Store) -> None:
     lab = Lab(store)
-    code = new_code()
-    store.pollers.add_code("p-north", ["north"], code, T0, CODE_VALID)
-    first = await lab.centre()
-    lab.token = (await first.http.post("/enrol", json={"v": 1, "code": code})).json()["token"]
+    first = await lab.enrolled()
     ups = [move(i + 1, c, T0, "pending", "up") for i, c in enumerate(CAMS)]
     assert await lab.push(first, ups, 10) == 10
     await lab.clock.advance(5 * 60)
@@ -246,10 +252,7 @@ async def test_a_fault_journaled_before_the_silence_but_heard_only_in_the_replay
     arrived, so it comes only with the replay, dated before the silence. Its ticket opens
     at its own time, once, told late; one that had its ticket before the gap gets none."""
     lab = Lab(store)
-    code = new_code()
-    store.pollers.add_code("p-north", ["north"], code, T0, CODE_VALID)
-    first = await lab.centre()
-    lab.token = (await first.http.post("/enrol", json={"v": 1, "code": code})).json()["token"]
+    first = await lab.enrolled()
     ups = [move(i + 1, c, T0, "pending", "up") for i, c in enumerate(CAMS)]
     told_at = T0 + 2 * MIN  # cam1's fault is heard before the gap: its ticket opens then
     await lab.clock.advance(2 * 60)
