@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from monitord.store.core import Repository, StoreCore, require_aware
@@ -39,6 +39,12 @@ class Devices(Repository):
         added: list[str] = []
         changed: list[str] = []
         with self._session("synchronise the inventory", write=True) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # Centres started side by side (centre HA) sync the same new archive: each
+                # read "no such site" and the second's insert failed on the first's row.
+                # One sync at a time, held to the end of this transaction (readers go on;
+                # SQLite's writer lock does this already).
+                session.execute(text("LOCK TABLE sites IN SHARE ROW EXCLUSIVE MODE"))
             known_sites = {s.id: s for s in session.scalars(select(Site))}
             for site in sites:
                 _upsert_site(session, known_sites.get(site.id), site, now)

@@ -375,3 +375,24 @@ def test_linked_identities_are_one_user_each_and_list_by_user(store: Store) -> N
     assert store.accounts.unlink_identity("wecom", "zhangsan")
     assert not store.accounts.unlink_identity("wecom", "zhangsan")
     assert store.accounts.identity_user("wecom", "zhangsan") is None
+
+
+def test_centres_started_side_by_side_sync_one_archive(database_url: str) -> None:
+    """Two centres on one database (centre HA) start at once: both synchronise the same new
+    sites and devices, and neither fails on the other's rows (it did, on PostgreSQL)."""
+    first, second = Store.open(database_url), Store.open(database_url)
+    try:
+        first.upgrade()
+        for n in range(12):
+            sites = [SiteRecord(f"r{n}-{i}", "S", "Asia/Shanghai", "city", None) for i in range(3)]
+            devices = [
+                DeviceRecord(f"r{n}-d{i}", sites[i % 3].id, f"D{i}", "camera", f"10.{n}.0.{i}")
+                for i in range(30)
+            ]
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                done = [pool.submit(s.devices.sync, sites, devices, T0) for s in (first, second)]
+                diffs = [d.result() for d in done]
+            assert sorted(len(d.added) for d in diffs) == [0, 30]
+    finally:
+        first.close()
+        second.close()
