@@ -10,12 +10,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from monitord.config.centre import CentreSettings
 from monitord.config.contracts import Contract
 from monitord.config.discovery import DiscoverySettings
 from monitord.config.durations import Duration
+from monitord.config.frozen import FrozenModel
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.notify import NotifySettings
 from monitord.config.oauth import OAuthSettings
@@ -74,7 +75,7 @@ Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
 
 
-class _Frozen(BaseModel):
+class _Frozen(FrozenModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -302,7 +303,7 @@ class Config(_Frozen):
     flapping: FlappingSettings = FlappingSettings()
     icmp: IcmpOverrides = IcmpOverrides()
     traps: TrapSettings | None = None
-    probe_defaults: dict[DeviceKind, KindDefaults] = {}
+    probe_defaults: dict[DeviceKind, KindDefaults] = Field(default_factory=dict)
     include: tuple[str, ...] = ()
     contracts: tuple[Contract, ...] = ()
     sites: tuple[Site, ...] = ()

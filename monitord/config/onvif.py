@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from monitord.config import addresses
+from monitord.config.frozen import FrozenModel
 from monitord.config.secrets import SecretRef
 
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
 
 
-class OnvifSettings(BaseModel):
+class OnvifSettings(FrozenModel):
     """How to check one camera or NVR over ONVIF (and its RTSP stream).
 
     Defaults: a check every 5 min (clock, stream; identity every 12th check), a problem

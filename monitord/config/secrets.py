@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
+from pydantic import ConfigDict, SecretStr, model_validator
+
+from monitord.config.frozen import FrozenModel
 
 
 class SecretUnavailable(Exception):
     """A referenced secret cannot be read; the message names the reference, never a value."""
 
 
-class SecretRef(BaseModel):
+class SecretRef(FrozenModel):
     """`{env: NAME}` or `{file: /path}`; the value is read only when needed."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from monitord.config.frozen import FrozenModel
 from monitord.config.secrets import SecretRef
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -15,7 +16,7 @@ Pct = Annotated[float, Field(gt=0, le=100)]
 Celsius = Annotated[float, Field(gt=-50, le=200)]
 
 
-class _Frozen(BaseModel):
+class _Frozen(FrozenModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

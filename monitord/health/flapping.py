@@ -8,19 +8,25 @@ not flip in and out of FLAPPING.
 
 from __future__ import annotations
 
-from collections import deque
+from typing import Final
 
 from monitord.health.states import State
 
+# One character per outcome: a detector per device and tracker (20 000 at 10 000 devices),
+# and a deque(maxlen=20) plus an instance dict held ~380-880 B each; a short str ~70 B.
+_CODE: Final = {state: chr(ord("a") + i) for i, state in enumerate(State)}
+
 
 class FlapDetector:
+    __slots__ = ("_history", "flapping", "high_pct", "low_pct", "window")
+
     def __init__(self, window: int = 20, high_pct: float = 30.0, low_pct: float = 25.0) -> None:
         self.window, self.high_pct, self.low_pct = window, high_pct, low_pct
-        self._history: deque[State] = deque(maxlen=window)
+        self._history = ""
         self.flapping = False
 
     def change_pct(self) -> float:
-        states = list(self._history)
+        states = self._history
         if len(states) < 2:
             return 0.0
         changes = 0.0
@@ -31,7 +37,7 @@ class FlapDetector:
 
     def add(self, state: State) -> bool | None:
         """Record an outcome; return True when flapping starts, False when it stops, else None."""
-        self._history.append(state)
+        self._history = (self._history + _CODE[state])[-self.window :]
         pct = self.change_pct()
         if not self.flapping and pct > self.high_pct:
             self.flapping = True
