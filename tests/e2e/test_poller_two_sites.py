@@ -67,6 +67,13 @@ class Lab:
         self._tag = secrets.token_hex(2)
         self._made: list[str] = []
         self._links = 0
+        try:
+            self._build()
+        except BaseException:
+            self.close()  # a half-built lab leaves no namespace behind
+            raise
+
+    def _build(self) -> None:
         self.centre, self.router = self._ns("c"), self._ns("w")
         self._veth(self.centre, f"{CENTRE_IP}/30", self.router, f"{ROUTER_IP}/30")
         # Only the gateways' WAN side is routed; 192.168.1.0/24 is nowhere outside the sites.
