@@ -122,6 +122,7 @@ class Daemon:
             _log.info("ICMP ready", mode=pinger.mode.value)
 
             recorder = Recorder(store, self.clock)
+            stack.callback(recorder.close)  # after the supervisor's last flush, before the store
             scheduler = Scheduler(
                 self.clock,
                 lambda device: fleet.check(device),

@@ -6,8 +6,10 @@ written before it is logged, retried while the store is away.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Final, Protocol, TypeVar
 
@@ -21,6 +23,11 @@ from monitord.supervise import Backoff, retry
 _STORE_TRIES: Final = 5
 _STORE_RETRY: Final = Backoff(1.0, 30.0)
 _T = TypeVar("_T")
+# One thread for every probe's journal (SNMP, ONVIF, TCP): a fleet's polls wrote one
+# transaction each through the default executor, and with SQLite serialising writers they
+# held all of its workers waiting on the lock, so the ticket desk's and the API's calls
+# queued behind them. Writes are serialised by the store anyway.
+_WRITER = ThreadPoolExecutor(1, "probe-journal")
 
 
 class EventLog(Protocol):
@@ -118,7 +125,7 @@ class Journal:
 
         try:
             return await retry(
-                partial(asyncio.to_thread, write),
+                partial(_off_loop, write),
                 self._clock,
                 _STORE_RETRY,
                 Exception,  # the store may come back
@@ -128,3 +135,9 @@ class Journal:
         except Exception:  # noqa: BLE001 - reported above, each time
             self._log.error("not recorded", device=device.id, what=what)
             return None
+
+
+async def _off_loop(write: Callable[[], _T]) -> _T:
+    # The caller's context goes along, as with to_thread: a fenced write stays fenced.
+    call = partial(contextvars.copy_context().run, write)
+    return await asyncio.get_running_loop().run_in_executor(_WRITER, call)
