@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from monitord.health.states import State
 from monitord.health.tracker import Transition
@@ -38,9 +37,8 @@ from monitord.store import Store
 from monitord.store.records import OperationEvent
 from tests.peers import netlab
 from tests.support.daemon import DaemonProcess, free_port
-from tests.support.pollerproc import PollerProcess, monitord
+from tests.support.pollerproc import PollerProcess, centre_file, monitord
 from tests.support.ticketlab import config_data
-from tests.support.tlscert import self_signed
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
@@ -63,25 +61,13 @@ def fast_dir() -> Iterator[Path]:
 
 
 def centre_config(root: Path, addresses: list[str], port: int) -> Path:
-    cert, key = self_signed(root, "127.0.0.1")
     data: dict[str, Any] = config_data(f"sqlite:///{root / 'centre.db'}", "city")
     data["sites"][0]["poller"] = "p-s1"
     data["devices"] = [
         {"id": f"cam{i}", "name": f"cam{i}", "kind": "camera", "address": a, "site": "s1"}
         for i, a in enumerate(addresses)
     ]
-    data |= {
-        "state_dir": str(root / "centre"),
-        "icmp": ICMP,
-        "poller_silence": 3.0,
-        "metrics": {"listen": "127.0.0.1", "port": 0},
-        "api": {"enabled": True, "listen": "127.0.0.1", "port": port,
-                "tls_cert": str(cert), "tls_key": str(key)},
-        "notify": {"channels": []},
-    }  # fmt: skip
-    path = root / "centre.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
+    return centre_file(root, data, "127.0.0.1", port, icmp=ICMP, poller_silence=3.0)
 
 
 def seed(path: Path, start: dt.datetime) -> dict[int, tuple[str, str, str | None]]:

@@ -22,14 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from monitord.store import Store
 from tests.peers import netlab
 from tests.support.daemon import DaemonProcess, free_port
-from tests.support.pollerproc import PollerProcess, monitord
+from tests.support.pollerproc import PollerProcess, centre_file, monitord
 from tests.support.ticketlab import config_data
-from tests.support.tlscert import self_signed
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
@@ -98,25 +96,13 @@ def lab() -> Iterator[tuple[netlab.NetLab, Uplink]]:
 
 
 def centre_config(tmp_path: Path, devices: list[str], port: int) -> Path:
-    cert, key = self_signed(tmp_path, CENTRE_IP)
     data: dict[str, Any] = config_data(f"sqlite:///{tmp_path / 'centre.db'}", "city")
     data["sites"][0]["poller"] = "p-s1"
     data["devices"] = [
         {"id": f"cam{i}", "name": f"cam{i}", "kind": "camera", "address": address, "site": "s1"}
         for i, address in enumerate(devices, start=1)
     ]
-    data |= {
-        "state_dir": str(tmp_path / "centre"),
-        "icmp": ICMP,
-        "poller_silence": SILENCE,
-        "metrics": {"listen": "127.0.0.1", "port": 0},
-        "api": {"enabled": True, "listen": CENTRE_IP, "port": port,
-                "tls_cert": str(cert), "tls_key": str(key)},
-        "notify": {"channels": []},
-    }  # fmt: skip
-    path = tmp_path / "centre.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
+    return centre_file(tmp_path, data, CENTRE_IP, port, icmp=ICMP, poller_silence=SILENCE)
 
 
 def test_cut_kill_heal_loses_nothing_and_opens_one_ticket_per_fault(

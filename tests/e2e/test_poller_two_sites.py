@@ -26,14 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from monitord.store import Store
 from tests.peers import netlab
 from tests.support.daemon import DaemonProcess, cli_json, free_port
-from tests.support.pollerproc import PollerProcess, monitord
+from tests.support.pollerproc import PollerProcess, centre_file, monitord
 from tests.support.ticketlab import config_data
-from tests.support.tlscert import self_signed
 
 _why = netlab.available()
 pytestmark = [pytest.mark.root, pytest.mark.skipif(_why is not None, reason=_why or "")]
@@ -228,7 +226,6 @@ def lab() -> Iterator[Lab]:
 
 
 def centre_config(tmp_path: Path, port: int) -> Path:
-    cert, key = self_signed(tmp_path, CENTRE_IP)
     data: dict[str, Any] = config_data(f"sqlite:///{tmp_path / 'centre.db'}", "city")
     data["sites"] = [
         {"id": site, "name": site, "zone": "city", "contract": "seed-000", "poller": f"p-{site}"}
@@ -240,17 +237,7 @@ def centre_config(tmp_path: Path, port: int) -> Path:
         for site in WAN
         for i, address in enumerate((CAM1, CAM2), start=1)
     ]  # fmt: skip
-    data |= {
-        "state_dir": str(tmp_path / "centre"),
-        "icmp": ICMP,
-        "metrics": {"listen": "127.0.0.1", "port": 0},
-        "api": {"enabled": True, "listen": CENTRE_IP, "port": port,
-                "tls_cert": str(cert), "tls_key": str(key)},
-        "notify": {"channels": []},
-    }  # fmt: skip
-    path = tmp_path / "centre.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
+    return centre_file(tmp_path, data, CENTRE_IP, port, icmp=ICMP)
 
 
 def test_two_sites_on_one_subnet_behind_nat_each_result_on_its_own_site(

@@ -11,7 +11,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.support.daemon import DaemonProcess
+from tests.support.tlscert import self_signed
 
 
 def monitord(*args: str, ns: str | None = None) -> str:
@@ -21,6 +24,23 @@ def monitord(*args: str, ns: str | None = None) -> str:
     done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def centre_file(root: Path, data: dict[str, Any], listen: str, port: int, **more: Any) -> Path:
+    """`data` written as a centre's configuration in `root`: its API on HTTPS at listen:port
+    (a certificate made for that address), state and metrics of its own, no notify channel."""
+    cert, key = self_signed(root, listen)
+    data |= {
+        "state_dir": str(root / "centre"),
+        "metrics": {"listen": "127.0.0.1", "port": 0},
+        "api": {"enabled": True, "listen": listen, "port": port,
+                "tls_cert": str(cert), "tls_key": str(key)},
+        "notify": {"channels": []},
+        **more,
+    }  # fmt: skip
+    path = root / "centre.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 class PollerProcess(DaemonProcess):
