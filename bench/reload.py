@@ -33,7 +33,7 @@ from config_scale import ENV, ROOT, fleet
 
 from monitord import log
 from monitord.app import Daemon
-from monitord.config import load
+from monitord.config.load import load
 
 
 def on_loopback(doc: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitord import log
 from monitord.clock import SystemClock
-from monitord.config import Config, load
+from monitord.config import Config
+from monitord.config.load import load
 from monitord.health.recorder import Recorder
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition

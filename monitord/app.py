@@ -29,8 +29,9 @@ from monitord.checks.icmp.client import IcmpMode, Pinger
 from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
 from monitord.checks.icmp.watch import Fleet
 from monitord.clock import Clock, SystemClock
-from monitord.config import Config, ConfigError, load
+from monitord.config import Config, ConfigError
 from monitord.config.bulk import collector_paused, settled, unsettled
+from monitord.config.load import load
 from monitord.console.host import Host
 from monitord.console.links import Links
 from monitord.discovery.drift import TableWatch

@@ -67,7 +67,7 @@ class Context:
             fail(f"{len(exc.issues)} {i18n.t('errors', self.lang)}", EXIT_USAGE)
 
     def _plain(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        from monitord.snapfile import plain
+        from monitord.config.snapfile import plain
 
         if self._fresh is None:
             self._fresh = (plain(self.config_path),)

@@ -25,7 +25,7 @@ import yaml
 
 from monitord import log
 from monitord.cli.context import Context
-from monitord.config import load
+from monitord.config.load import load
 from monitord.present import i18n
 from monitord.present.devices import device_text
 from monitord.present.tickets import tickets_text

@@ -23,8 +23,8 @@ from monitord.config.models import (
 )
 from monitord.config.notify import url_problems
 from monitord.config.oncall import unknown_places
+from monitord.config.snapfile import glob_include
 from monitord.config.yamlmap import Located, Path_, YamlError, dotted, load_located
-from monitord.snapfile import glob_include
 
 _LISTS = ("contracts", "sites", "devices")
 

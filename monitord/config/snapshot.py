@@ -13,7 +13,7 @@ Three lines: the sources, the configuration without its devices, the devices. Mo
 need no device from the configuration (they read the store), and validating 10 000 devices
 again is most of a snapshot read: `devices=False` skips that line, and a collection of ids
 validates only those devices (`ticket show` needs its one device's warranty). Where the
-file lives and whether it is fresh is monitord/snapfile.py's, so that a command that needs no
+file lives and whether it is fresh is snapfile.py's, so that a command that needs no
 `Config` at all can read the plain JSON without importing pydantic.
 """
 
@@ -29,7 +29,7 @@ from pydantic import TypeAdapter
 from monitord.config.bulk import collector_paused
 from monitord.config.load import load
 from monitord.config.models import Config, Device
-from monitord.snapfile import cache_dir, fresh, head, where
+from monitord.config.snapfile import cache_dir, fresh, head, where
 
 __all__ = ["cache_dir", "load_cached"]
 

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from monitord.cli import main
-from monitord.config import load
+from monitord.config.load import load
 from monitord.console.accounts import AccountError, Accounts
 from monitord.store import Store
 from tests.support.ticketlab import config_data

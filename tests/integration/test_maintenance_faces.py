@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from monitord.cli import main
 from monitord.clock import FakeClock
-from monitord.config import Config, ConfigError, load
+from monitord.config import Config, ConfigError
+from monitord.config.load import load
 from monitord.health.states import State
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.archive import device_record, site_records, topology

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitord.config import ConfigError, load
+from monitord.config import ConfigError
+from monitord.config.load import load
 
 
 def issues(file: Path) -> list[str]:

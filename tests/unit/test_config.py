@@ -22,8 +22,8 @@ from monitord.config import (
     SecretRef,
     SecretUnavailable,
     Zone,
-    load,
 )
+from monitord.config.load import load
 
 CONFIGS = Path(__file__).parent / "configs"
 BROKEN = CONFIGS / "broken"

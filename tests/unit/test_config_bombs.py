@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from monitord.cli import main
-from monitord.config import ConfigError, load, yamlmap
+from monitord.config import ConfigError, yamlmap
+from monitord.config.load import load
 
 
 def laughs(levels: int = 9) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitord.config import Criticality, Device, DeviceKind, load
+from monitord.config import Criticality, Device, DeviceKind
+from monitord.config.load import load
 from monitord.inventory.csv_import import CsvImportError, devices_to_yaml, read_devices_csv
 
 EXAMPLE = Path(__file__).parents[2] / "config" / "devices.example.csv"

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from monitord.config import Config, ConfigError, load
+from monitord.config import Config, ConfigError
+from monitord.config.load import load
 from monitord.config.oncall import QuietHours
 from monitord.notify.oncall import (
     Directory,

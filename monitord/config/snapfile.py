@@ -1,4 +1,4 @@
-"""The snapshot file of a configuration (config/snapshot.py writes and validates it): where
+"""The snapshot file of a configuration (snapshot.py writes and validates it): where
 it lives, whether it is still fresh, and its plain JSON, all without importing pydantic or
 the configuration's models (0.3 s at every command, issue 15).
 
