@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from monitord.store.records import (
+    RECENT_LIMIT,
     DeviceRecord,
     SavedState,
     SiteRecord,
@@ -42,8 +43,6 @@ from monitord.store.versions import newest_file_revision
 
 if TYPE_CHECKING:
     from monitord.store import Store
-
-LIMIT = 500  # as Tickets.recent's
 
 
 def _instant(value: str) -> dt.datetime:
@@ -181,7 +180,7 @@ class Peek:
         sql = "SELECT * FROM tickets"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY opened_at DESC, id DESC LIMIT {LIMIT}"
+        sql += f" ORDER BY opened_at DESC, id DESC LIMIT {RECENT_LIMIT}"
         return [ticket_record(r) for r in self._rows(sql, *params)]
 
     def ticket(self, ticket_id: int) -> tuple[TicketRecord, list[TicketEventRecord]] | None:

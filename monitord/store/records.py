@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+# Tickets.recent's default page, and the read-only commands' (store/peek.py).
+RECENT_LIMIT = 500
+
 
 @dataclass(frozen=True, slots=True)
 class InventoryDiff:

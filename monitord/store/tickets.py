@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from monitord.store.core import Repository
 from monitord.store.errors import ActiveTicketExists, RepeatedAction, StoreError, TicketConflict
 from monitord.store.outbox import Outbox, insert_rows, outbox_rows, write_outbox
-from monitord.store.records import TicketEventRecord, TicketRecord
+from monitord.store.records import RECENT_LIMIT, TicketEventRecord, TicketRecord
 from monitord.store.rows import event_record, ticket_record
 from monitord.store.schema import (
     ACTIVE_DEDUP_INDEX,
@@ -267,7 +267,7 @@ class Tickets(Repository):
         self,
         statuses: Collection[str] | None = None,
         contract: str | None = None,
-        limit: int = 500,
+        limit: int = RECENT_LIMIT,
         site: str | None = None,
     ) -> list[TicketRecord]:
         """Tickets, newest first; `statuses` None means any status; `site`: that site's."""
