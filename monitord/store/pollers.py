@@ -14,13 +14,13 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from monitord.store.core import Repository, require_aware
 from monitord.store.facts import learn_in
 from monitord.store.records import OperationEvent, SavedState
-from monitord.store.schema import OperationEventRow, PollerCodeRow, PollerRow
-from monitord.store.states import _event_values, _state_params, _upsert_state
+from monitord.store.schema import PollerCodeRow, PollerRow
+from monitord.store.states import write_changes
 
 Learnt = tuple[str, str, Mapping[str, str], dt.datetime]  # device, source, facts, at
 
@@ -188,12 +188,8 @@ class Pollers(Repository):
                 return 0
             if row.acked_seq != after or upto <= after:
                 return row.acked_seq
-            if changes:
-                s.execute(insert(OperationEventRow), [_event_values(e) for e, _ in changes])
-                latest = {st.device_id: st for _, st in changes if st is not None}
-                if latest:
-                    dialect = s.get_bind().dialect.name
-                    s.execute(_upsert_state(dialect), _state_params(dialect, [*latest.values()]))
+            latest = {st.device_id: st for _, st in changes if st is not None}
+            write_changes(s, [e for e, _ in changes], [*latest.values()])
             for device, source, values, at in facts:
                 learn_in(s, device, source, values, at)
             row.acked_seq = upto

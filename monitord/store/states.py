@@ -11,7 +11,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
 from sqlalchemy import bindparam, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
 
 from monitord.store.core import Repository, require_aware
 from monitord.store.engine import json_dumps
@@ -35,20 +36,9 @@ class States(Repository):
             if len(changes) == 1
             else f"record {len(changes)} state changes ({first}, ...)"
         )
-        # One statement each for the events and the states, executed for many rows: built
-        # and compiled once, not once per change (that cost ms per row in a storm).
         latest = [*{state.device_id: state for _, state in changes}.values()]
         with self._session(what, write=True) as s:
-            dialect = s.get_bind().dialect.name
-            if dialect == "postgresql":
-                # Arrays, one execution each: an executemany is still one server execution
-                # per row (bench/storm.py, 2 500 changes: 0.16 s of CPU, client and server,
-                # instead of 0.3-0.45 s).
-                s.execute(_PG_EVENTS, _event_arrays([event for event, _ in changes]))
-            else:
-                events = [_event_values(event) for event, _ in changes]
-                s.execute(insert(OperationEventRow), events)
-            s.execute(_upsert_state(dialect), _state_params(dialect, latest))
+            write_changes(s, [event for event, _ in changes], latest)
 
     def record_event(self, event: OperationEvent) -> None:
         with self._session(f"record an event of {event.device_id}", write=True) as s:
@@ -61,7 +51,7 @@ class States(Repository):
             return
         what = f"record {len(events)} events ({events[0].device_id}, ...)"
         with self._session(what, write=True) as s:
-            s.execute(insert(OperationEventRow), [_event_values(e) for e in events])
+            write_changes(s, events, [])
 
     def touch_checks(self, last_checks: Mapping[str, dt.datetime]) -> None:
         """Update last-check times of devices that have a stored state; others are skipped."""
@@ -202,11 +192,22 @@ def _state_arrays(states: Sequence[SavedState]) -> dict[str, list[Any]]:
     }
 
 
-def _state_params(dialect: str, states: Sequence[SavedState]) -> Any:
-    """The values `_upsert_state(dialect)` executes with (one device's state each)."""
-    if dialect == "postgresql":
-        return _state_arrays(states)
-    return [_state_values(x) for x in states]
+def write_changes(
+    s: Session, events: Sequence[OperationEvent], states: Sequence[SavedState]
+) -> None:
+    """Operation events in order and each device's newest state, inside `s`'s transaction
+    (the daemon's state changes and a poller's batch alike). One statement each, executed
+    for many rows: built and compiled once, not once per change (ms per row in a storm)."""
+    dialect = s.get_bind().dialect.name
+    if events and dialect == "postgresql":
+        # Arrays, one execution each: an executemany is still one server execution per row
+        # (bench/storm.py, 2 500 changes: 0.16 s of CPU, client and server, not 0.3-0.45 s).
+        s.execute(_PG_EVENTS, _event_arrays(events))
+    elif events:
+        s.execute(insert(OperationEventRow), [_event_values(e) for e in events])
+    if states:
+        params = _state_arrays(states) if dialect == "postgresql" else [*map(_state_values, states)]
+        s.execute(_upsert_state(dialect), params)
 
 
 def _upsert_state(dialect: str) -> Any:
@@ -214,8 +215,7 @@ def _upsert_state(dialect: str) -> Any:
     (on PostgreSQL as `_state_arrays`, elsewhere a row each)."""
     if dialect == "postgresql":
         return _PG_STATES
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_(DeviceState)
+    stmt = sqlite.insert(DeviceState)
     return stmt.on_conflict_do_update(
         index_elements=[DeviceState.device_id],
         set_={k: stmt.excluded[k] for k in ("state", "since", "last_check", "reason")},
