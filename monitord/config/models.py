@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
@@ -330,6 +330,15 @@ class Config(_Frozen):
         """Every device by its id (read-only: one dict shared by all who ask)."""
         return self._memo("_by_id", lambda: {d.id: d for d in self.devices})
 
+    def devices_at(self, sites: Collection[str]) -> list[Device]:
+        """The devices of these sites, in configuration order (a scan of 20 000 devices per
+        push or per silent poller dominated a centre of 200 sites: bench/pollers.py)."""
+        by_site = self._memo("_by_site", lambda: _by_site(self.devices))
+        if len(sites) == 1:
+            return list(by_site.get(next(iter(sites)), ()))
+        wanted = set(sites)
+        return [d for d in self.devices if d.site in wanted]
+
     def polled_by(self, protocol: Polled) -> Mapping[str, Device]:
         """The devices polled here that have `protocol`'s settings, by id (shared, read-only)."""
         return self._memo(
@@ -376,3 +385,10 @@ class Config(_Frozen):
             **device.icmp.model_dump(exclude_none=True),
         }
         return IcmpSettings(**merged)
+
+
+def _by_site(devices: tuple[Device, ...]) -> dict[str, tuple[Device, ...]]:
+    grouped: dict[str, list[Device]] = {}
+    for d in devices:
+        grouped.setdefault(d.site, []).append(d)
+    return {site: tuple(ds) for site, ds in grouped.items()}

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from monitord.config.contracts import Contract, FaultKind, TicketClass
-from monitord.config.index import device_index
 from monitord.config.models import Config, Device, Site
 from monitord.present.i18n import both_title
 from monitord.prevention.schedule import add_months, local_day
@@ -98,7 +97,7 @@ def expiring(
 def repair_terms(config: Config, device_id: str | None, at: dt.datetime) -> dict[str, object]:
     """What a repair of the ticket's device costs on `at`: free under warranty, else at cost."""
     # A site's ticket (a lost link) has no device: no scan of every device for it.
-    device = device_index(config).by_id.get(device_id) if device_id is not None else None
+    device = config.by_id().get(device_id) if device_id is not None else None
     if device is None:
         return {"device": device_id, "terms": "unknown", "under_warranty": None}
     c = coverage(config, device)

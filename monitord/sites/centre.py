@@ -20,7 +20,6 @@ from typing import Protocol
 from monitord import log
 from monitord.clock import Clock
 from monitord.config import Config
-from monitord.config.index import device_index
 from monitord.health.tracker import HealthTracker, Transition
 from monitord.sites.commands import COMMANDS_MINOR, Commands
 from monitord.sites.enrolment import poller_config, revision
@@ -206,7 +205,7 @@ class PollerCentre:
 
     async def _push(self, poller: PollerRecord, body: PushIn, minor: int) -> PushOut:
         config = self._config()
-        by_id = device_index(config).by_id
+        by_id = config.by_id()
         for name in (*(e.device for e in body.entries), *(r.device for r in body.rollups or ())):
             device = by_id.get(name)
             if device is not None and device.site not in poller.sites:
@@ -281,7 +280,7 @@ class PollerCentre:
         else:
             _log.info("site poller's clock is right again", poller=poller.id,
                       offset_s=round(skew, 3))  # fmt: skip
-        devices = sorted(d.id for d in device_index(config).at(poller.sites))
+        devices = sorted(d.id for d in config.devices_at(poller.sites))
         lines = clock_findings(poller.id, devices, skew, now, on)
         await asyncio.to_thread(self._store.states.record_events, lines)
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from monitord import log
 from monitord.config import Config, SecretRef, SecretUnavailable
-from monitord.config.index import device_index
 from monitord.config.models import Site
 
 CODE_VALID = dt.timedelta(hours=24)
@@ -52,7 +51,7 @@ def poller_config(
     site's `discovery` settings come too, their credentials resolved the same way: a
     discover command runs at the site with them (sites/orders.py)."""
     own = set(sites)
-    mine = device_index(config).at(own)
+    mine = config.devices_at(own)
     ids = {d.id for d in mine}
     secrets_out: dict[str, str] = {}
     fields = _DEVICE | _WATCHED if watches else _DEVICE

@@ -24,7 +24,6 @@ from monitord import log
 from monitord.clock import Clock
 from monitord.config import Config
 from monitord.config.contracts import FaultKind
-from monitord.config.index import device_index
 from monitord.config.models import Site
 from monitord.health.faults import Fault, Impact
 from monitord.health.states import State
@@ -99,7 +98,7 @@ class SilenceWatch:
                 self._unknown(p, config)
 
     def _devices(self, p: PollerRecord, config: Config, site: str | None = None) -> list[str]:
-        return [d.id for d in device_index(config).at((site,) if site else p.sites)]
+        return [d.id for d in config.devices_at((site,) if site else p.sites)]
 
     def _unknown(self, p: PollerRecord, config: Config) -> list[tuple[str, State]]:
         changed: list[tuple[str, State]] = []
