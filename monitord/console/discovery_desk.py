@@ -25,6 +25,7 @@ from monitord.config import Config
 from monitord.console.host import Host
 from monitord.discovery import kept
 from monitord.discovery.apply import Applied
+from monitord.discovery.kept import APPLIED, DONE
 from monitord.discovery.plan import ChangeSetError, Plan, Proposal, apply_items, writable
 from monitord.discovery.propose import Item
 from monitord.discovery.run import Status
@@ -37,8 +38,7 @@ if TYPE_CHECKING:
 
 _log = log.get("monitord.console")
 RUNNING: Final = "running"
-DONE: Final = "done"  # a proposal to review
-FINISHED: Final = frozenset({DONE, "failed", "cancelled", "applied"})
+FINISHED: Final = frozenset({DONE, "failed", "cancelled", APPLIED})
 
 
 @dataclass(slots=True)
@@ -88,7 +88,7 @@ class DiscoveryDesk:
         if row is None:
             return mine
         if mine is not None and row.id == mine.id:
-            if row.state == kept.APPLIED and mine.state == DONE:
+            if row.state == APPLIED and mine.state == DONE:
                 mine.state, mine.applied = row.state, kept.applied_of(row.applied)
             return mine
         if mine is not None and row.started <= mine.started:
@@ -109,7 +109,7 @@ class DiscoveryDesk:
             row = await asyncio.to_thread(self.store.discovery.get, run.id)
         except StoreError:
             return False  # the apply below is still the one reviewed; only the mark is late
-        if row is None or row.state != kept.APPLIED:
+        if row is None or row.state != APPLIED:
             return False
         run.state, run.applied = row.state, kept.applied_of(row.applied)
         return True
@@ -186,7 +186,7 @@ class DiscoveryDesk:
                 apply_items, host.config_path, config, site, chosen, principal
             )
             _log.info("discovered changes applied", **_loggable(entry))
-            run.applied, run.state = done, "applied"
+            run.applied, run.state = done, APPLIED
             await self._keep(run)  # applied: never applied twice, not after a restart either
             run.reloaded = await host.reload() if done.added or done.updated else None
             await self._keep(run)

@@ -5,6 +5,7 @@ restart of the daemon or from another command, without probing the network again
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from pathlib import Path
@@ -62,10 +63,9 @@ def reviewed(store: Store, site: str, run_id: str) -> tuple[Item, ...]:
 def mark_applied(store: Store, run_id: str, done: Applied, reloaded: bool | None) -> None:
     kept = store.discovery.get(run_id)
     if kept is not None:
-        store.discovery.save(DiscoveryRun(
-            kept.id, kept.site, kept.by, kept.where, APPLIED, kept.started, kept.finished,
-            kept.reason, kept.error, kept.proposal, applied_data(done), reloaded,
-        ))  # fmt: skip
+        store.discovery.save(
+            dataclasses.replace(kept, state=APPLIED, applied=applied_data(done), reloaded=reloaded)
+        )
 
 
 def applied_data(done: Applied) -> dict[str, Any]:

@@ -25,16 +25,15 @@ from typing import Any, Final
 from monitord.config import Config
 from monitord.config.discovery import DiscoverySettings
 from monitord.config.models import Device, Site
-from monitord.discovery.apply import Applied, apply
+from monitord.discovery.apply import UPDATES, Applied, apply
 from monitord.discovery.propose import Item, Position, propose
 from monitord.discovery.run import Found, Status, discover
 from monitord.discovery.scope import Scope, ScopeError, networks
 from monitord.store import Store
 
 EVERY: Final = 0.5  # seconds between two looks at a run's progress (`watched`)
-WRITABLE: Final = frozenset(
-    {"new", "address", "firmware", "parent", "parent_wrong", "parent_found", "facts"}
-)
+# What apply.merge writes: a new device, and the changes it has fields to update for.
+WRITABLE: Final = frozenset({"new", *UPDATES})
 _MANY: Final = 20_000  # changes (and refused replies) taken from a run elsewhere, at most
 
 

@@ -5,11 +5,8 @@ written before it is logged, retried while the store is away.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Final, Protocol, TypeVar
 
@@ -17,6 +14,7 @@ from monitord import log
 from monitord.clock import Clock
 from monitord.config.models import Device
 from monitord.health.findings import FindingChange, Status
+from monitord.health.writer import WriterThreads
 from monitord.store.records import OperationEvent
 from monitord.supervise import Backoff, retry
 
@@ -27,7 +25,7 @@ _T = TypeVar("_T")
 # transaction each through the default executor, and with SQLite serialising writers they
 # held all of its workers waiting on the lock, so the ticket desk's and the API's calls
 # queued behind them. Writes are serialised by the store anyway.
-_WRITER = ThreadPoolExecutor(1, "probe-journal")
+_WRITER: Final = WriterThreads(1, "probe-journal")
 
 
 class EventLog(Protocol):
@@ -125,7 +123,7 @@ class Journal:
 
         try:
             return await retry(
-                partial(_off_loop, write),
+                partial(_WRITER.run, write),
                 self._clock,
                 _STORE_RETRY,
                 Exception,  # the store may come back
@@ -135,9 +133,3 @@ class Journal:
         except Exception:  # noqa: BLE001 - reported above, each time
             self._log.error("not recorded", device=device.id, what=what)
             return None
-
-
-async def _off_loop(write: Callable[[], _T]) -> _T:
-    # The caller's context goes along, as with to_thread: a fenced write stays fenced.
-    call = partial(contextvars.copy_context().run, write)
-    return await asyncio.get_running_loop().run_in_executor(_WRITER, call)

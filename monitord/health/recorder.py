@@ -10,22 +10,19 @@ times are batched: they are cheap news that changes every few seconds.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import datetime as dt
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from monitord import log
 from monitord.clock import Clock
 from monitord.health.tracker import Transition
+from monitord.health.writer import WriterThreads
 from monitord.store import Store, StoreError
 from monitord.store.records import OperationEvent, SavedState
 from monitord.supervise import Backoff, repeat, retry
 
 _log = log.get("monitord.recorder")
-_T = TypeVar("_T")
 
 
 class StateWriter(Protocol):
@@ -43,24 +40,13 @@ class Recorder:
         self._last_checks: dict[str, dt.datetime] = {}
         self._queued: list[tuple[OperationEvent, SavedState, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        # Threads of its own: behind the default executor (every `to_thread` of the daemon:
-        # SNMP/ONVIF journal writes, tickets, history) a transition waited while its check
-        # held a scheduler slot. Two, so a state change never queues behind a last-check
-        # flush of the whole fleet (the store still orders them).
-        self._threads = ThreadPoolExecutor(2, "state-recorder")
-        self._closed = False
+        # Two threads, so a state change never queues behind a last-check flush of the
+        # whole fleet (the store still orders them).
+        self._threads = WriterThreads(2, "state-recorder")
 
     def close(self) -> None:
         """Wait for the writes under way; later writes fall back to the default executor."""
-        self._closed = True
-        self._threads.shutdown(wait=True)
-
-    async def _off_loop(self, fn: Callable[..., _T], *args: object) -> _T:
-        # The caller's context goes along, as with to_thread: a fenced write stays fenced.
-        call = partial(contextvars.copy_context().run, fn, *args)
-        loop = asyncio.get_running_loop()
-        # Closed: the daemon is stopping; a write that still comes is still written.
-        return await loop.run_in_executor(None if self._closed else self._threads, call)
+        self._threads.close()
 
     def checked(self, device_id: str, at: dt.datetime) -> None:
         self._last_checks[device_id] = at
@@ -102,7 +88,7 @@ class Recorder:
             try:
                 # The store may come back (disk freed, database restarted): never give up.
                 await retry(
-                    partial(self._off_loop, self._store.states.record_changes, changes),
+                    partial(self._threads.run, self._store.states.record_changes, changes),
                     self._clock,
                     Backoff(self._flush_every, self._flush_every),
                     StoreError,
@@ -136,7 +122,7 @@ class Recorder:
             return
         batch, self._last_checks = self._last_checks, {}
         try:
-            await self._off_loop(self._store.states.touch_checks, batch)
+            await self._threads.run(self._store.states.touch_checks, batch)
         except StoreError as exc:
             _log.warning("cannot record last check times", error=str(exc))
             self._last_checks = {**batch, **self._last_checks}

@@ -199,11 +199,8 @@ class _Channel:
         try:
             sent_at = time.time()
             self._sock.sendto(packet, (request.address, 0))
-        except BlockingIOError as exc:
-            self._send_later(request, seq, token, packet, exc)
-            return
         except OSError as exc:
-            if exc.errno == errno.ENOBUFS:
+            if _transient(exc):
                 self._send_later(request, seq, token, packet, exc)
             else:
                 self._failed(request, exc)
@@ -242,7 +239,7 @@ class _Channel:
                 self._sock.sendto(packet, (request.address, 0))
                 break
             except OSError as exc:
-                if not isinstance(exc, BlockingIOError) and exc.errno != errno.ENOBUFS:
+                if not _transient(exc):
                     self._failed(request, exc)
                     return
                 error = exc
@@ -279,7 +276,10 @@ class _Channel:
         if self._timer is None or when < self._timer_at:
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer, self._timer_at = self._loop.call_at(when, self._fire), when
+            self._arm(when)
+
+    def _arm(self, when: float) -> None:
+        self._timer, self._timer_at = self._loop.call_at(when, self._fire), when
 
     def _fire(self) -> None:
         self._timer, self._firing = None, True
@@ -300,7 +300,7 @@ class _Channel:
         finally:
             self._firing = False
             if due and not self.closed:
-                self._timer, self._timer_at = self._loop.call_at(due[0][0], self._fire), due[0][0]
+                self._arm(due[0][0])
 
     async def _writable(self) -> None:
         if self._wake is None:
@@ -440,6 +440,11 @@ def _family(address: str) -> socket.AddressFamily:
         return socket.AF_INET6
     except OSError:
         raise ValueError(f"not an IP address: {address!r}") from None
+
+
+def _transient(exc: OSError) -> bool:
+    """A full socket buffer or device queue: the echo is sent later, not given up."""
+    return isinstance(exc, BlockingIOError) or exc.errno == errno.ENOBUFS
 
 
 def _describe(exc: OSError) -> str:

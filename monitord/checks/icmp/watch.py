@@ -73,26 +73,23 @@ class Fleet:
             config.icmp,
             config.probe_defaults,
         )
+        remote = config.remote_sites()
         settings: dict[str, IcmpSettings] = {}
+        here: dict[str, float] = {}  # what `intervals` answers, in one pass with the settings
         # Devices of one kind with the same overrides (most of them) share one object:
         # 10 000 equal IcmpSettings were ~5 MB and as many merges.
         merged: dict[tuple[object, IcmpOverrides], IcmpSettings] = {}
         for d in config.devices:
             was = before.get(d.id) if inherited else None
-            same = was is not None and was.kind == d.kind and was.icmp == d.icmp
-            if same:
-                settings[d.id] = known[d.id]
-                continue
-            key = (d.kind, d.icmp)
-            if key not in merged:
-                merged[key] = config.icmp_for(d)
-            settings[d.id] = merged[key]
-        remote = config.remote_sites()
-        here = {
-            d.id: s.interval
-            for d in config.devices
-            if (s := settings[d.id]).enabled and d.site not in remote
-        }
+            if was is not None and was.kind == d.kind and was.icmp == d.icmp:
+                s = known[d.id]
+            elif (key := (d.kind, d.icmp)) in merged:
+                s = merged[key]
+            else:
+                s = merged[key] = config.icmp_for(d)
+            settings[d.id] = s
+            if s.enabled and d.site not in remote:
+                here[d.id] = s.interval
         return Prepared(config, dict(config.by_id()), settings, topology(config), here)
 
     def apply(self, config: Config, prepared: Prepared | None = None) -> None:
