@@ -20,6 +20,8 @@ from typing import Any
 from monitord import __version__
 
 FORMAT = 3
+# What reading a missing, stale or damaged snapshot raises: its reader then loads in full.
+DAMAGED = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError)
 
 
 def cache_dir() -> Path | None:
@@ -80,6 +82,15 @@ def fresh(line: bytes) -> dict[str, Any] | None:
     return dict(found)
 
 
+def is_fresh(path: Path) -> bool:
+    """Whether the snapshot at `path` is still what its sources would make."""
+    try:
+        with path.open("rb") as f:
+            return fresh(f.readline()) is not None
+    except DAMAGED:
+        return False
+
+
 def plain(file: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """A fresh snapshot's head and its configuration without devices, as plain JSON (values
     as pydantic dumped them, by alias); None when there is none or it is stale."""
@@ -92,6 +103,6 @@ def plain(file: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
             if found is None:
                 return None
             config = json.loads(f.readline())
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+    except DAMAGED:
         return None
     return (found, config) if isinstance(config, dict) else None

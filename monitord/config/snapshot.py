@@ -29,7 +29,7 @@ from pydantic import TypeAdapter
 from monitord.config.bulk import collector_paused
 from monitord.config.load import load
 from monitord.config.models import Config, Device
-from monitord.config.snapfile import cache_dir, fresh, head, where
+from monitord.config.snapfile import DAMAGED, cache_dir, fresh, head, is_fresh, where
 
 __all__ = ["cache_dir", "load_cached"]
 
@@ -52,19 +52,11 @@ def load_cached(file: Path, full: bool = False, devices: Wanted = True) -> Confi
             return cached
     # A fresh snapshot is what this load would write again (the same files, the same
     # monitord): a `check` that changed nothing rewrites nothing (0.1 s at fleet size).
-    unchanged = full and path is not None and _is_fresh(path)
+    unchanged = full and path is not None and is_fresh(path)
     config = load(file)
     if path is not None and not unchanged:
         _write(path, file, config)
     return config
-
-
-def _is_fresh(path: Path) -> bool:
-    try:
-        with path.open("rb") as f:
-            return fresh(f.readline()) is not None
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-        return False
 
 
 def _read(path: Path, devices: Wanted) -> Config | None:
@@ -82,7 +74,7 @@ def _read(path: Path, devices: Wanted) -> Config | None:
                 wanted = set(devices)
                 found = [d for d in json.loads(rest) if d.get("id") in wanted]
                 return config.model_copy(update={"devices": _DEVICES.validate_python(found)})
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+    except DAMAGED:
         return None  # missing, stale or damaged: load in full
 
 
