@@ -214,6 +214,9 @@ class _Events:
     loader: yaml.SafeLoader
     marks: dict[int, Any] = field(default_factory=dict)  # see _DataLines
     anchors: dict[str, tuple[Any, int, int]] = field(default_factory=dict)
+    # One object per distinct string: a fleet repeats its site ids, parents, kinds and
+    # logins thousands of times, and the models keep what is read here.
+    strings: dict[str, str] = field(default_factory=dict)
 
     def document(self) -> Located:
         get = self._get
@@ -296,7 +299,7 @@ class _Events:
 
     def _scalar(self, event: yaml.ScalarEvent, tag: str) -> Any:
         if tag == _STR:
-            return event.value
+            return self.strings.setdefault(event.value, event.value)
         node = yaml.ScalarNode(tag, event.value, style=event.style)  # errors: `_load` again
         value = self.loader.construct_object(node)
         self.loader.constructed_objects.pop(node, None)  # nothing refers to it again

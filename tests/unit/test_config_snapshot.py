@@ -129,3 +129,38 @@ def test_a_full_load_of_unchanged_files_leaves_the_snapshot_as_it_is(
     assert written.stat().st_ino != before[1]  # written again (replaced)
     assert snapshot.load_cached(config_file).devices[0].name == "Camera one"
     assert len(seen) == 3
+
+
+SHARED = """\
+state_dir: {state}
+sites: [{{id: s1, name: Site 1}}]
+devices:
+  - {{id: cam-1, name: Cam 1, kind: camera, address: 127.0.0.1, site: s1,
+      onvif: {{username: monitor, password: {{env: CAM_PASSWORD}}}}}}
+  - {{id: cam-2, name: Cam 2, kind: camera, address: 127.0.0.2, site: s1,
+      onvif: {{username: monitor, password: {{env: CAM_PASSWORD}}}}}}
+  - {{id: cam-3, name: Cam 3, kind: camera, address: 127.0.0.3, site: s1,
+      onvif: {{username: monitor, password: {{env: CAM_PASSWORD}}, interval: 60}}}}
+  - {{id: cam-4, name: Cam 4, kind: camera, address: 127.0.0.4, site: s1,
+      onvif: {{username: admin, password: {{env: CAM_PASSWORD}}}}}}
+"""
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["from the files", "from the snapshot"])
+def test_equal_settings_are_one_object(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    config_file.write_text(SHARED.format(state=config_file.parent / "state"), encoding="utf-8")
+    seen = loads(monkeypatch)
+    config = snapshot.load_cached(config_file)
+    if cached:
+        config = snapshot.load_cached(config_file)
+        assert seen == [config_file]
+    one, two, three, four = (d.onvif for d in config.devices)
+    assert one is two  # the same login and settings: shared
+    assert three is not one and three.interval == 60 and one.interval != 60
+    assert four is not one and four.username == "admin"
+    assert three.password is one.password  # an equal part inside unequal settings
+    if not cached:  # a snapshot holds every field, so there all of them are "set"
+        assert one.model_fields_set == {"username", "password"}
+        assert three.model_fields_set == {"username", "password", "interval"}
