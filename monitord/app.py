@@ -22,7 +22,7 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
 
-from monitord import log, sdnotify
+from monitord import heap, log, sdnotify
 from monitord.centre.leader import Leadership
 from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import IcmpMode, Pinger
@@ -270,6 +270,7 @@ class Daemon:
             sup.periodic("mac-tables", gate(tables.step), first_after=60.0)  # after first checks
             # Not gated: held faults are this node's own check results, like the checks.
             sup.periodic("windows", partial(windows_step, desk, fleet.tracker, windows, self.clock))
+            sup.periodic("heap-trim", heap.step, first_after=60.0)  # once the first checks ran
             _log.info(
                 "monitord started",
                 devices=len(fleet.devices),
