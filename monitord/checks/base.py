@@ -105,7 +105,7 @@ async def _open_tcp(deps: Deps) -> Watch:
 
 
 async def _open_onvif(deps: Deps) -> Watch:
-    # zeep and the WSDLs cost ~20 MB and a second of start-up that sites without ONVIF never pay.
+    # aiohttp, lxml and the RTSP client: ~10 MB that sites without ONVIF never pay.
     from monitord.checks.onvif.service import OnvifService
 
     return OnvifService(deps.config, deps.store, deps.clock, deps.registry, deps.recheck)

@@ -2,7 +2,7 @@
 
 Every command gets the shared `Context` (cli/context.py) as its click object. A command's
 module is imported only when that command runs, so `--help` and `--version` stay instant:
-the daemon's dependencies (SQLAlchemy, pysnmp, zeep, FastAPI) take about a second to import.
+the daemon's dependencies (SQLAlchemy, pysnmp, aiohttp, FastAPI) take about a second to import.
 """
 
 from __future__ import annotations

@@ -13,10 +13,12 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
+from lxml import etree
 from pydantic import SecretStr
 
+from monitord.checks.onvif import xml as onvif_xml
 from monitord.checks.onvif.client import NS_DEVICE, OnvifClient, OnvifTarget
 from monitord.checks.onvif.errors import OnvifError, Reason
 from monitord.discovery.scope import Pacer, Scope
@@ -111,12 +113,12 @@ async def identify(
     return OnvifFacts(endpoint, error=f"every ONVIF login was rejected ({why})")
 
 
-def _mac(interfaces: Any) -> str:
+def _mac(interfaces: etree._Element) -> str:
     """The first enabled interface's hardware address, normalised (aa:bb:cc:dd:ee:ff)."""
-    for nic in list(interfaces or [])[:16]:
-        raw = getattr(getattr(nic, "Info", None), "HwAddress", None)
-        if raw and getattr(nic, "Enabled", True) is not False:
-            return normal_mac(str(raw))
+    for nic in onvif_xml.children(interfaces, "NetworkInterfaces")[:16]:
+        raw = onvif_xml.text(nic, "Info", "HwAddress")
+        if raw and onvif_xml.text(nic, "Enabled") not in ("false", "0"):
+            return normal_mac(raw)
     return ""
 
 

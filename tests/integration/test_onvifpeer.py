@@ -12,7 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from monitord.checks.onvif import recording as onvif_recording
+from monitord.checks.onvif import soap as onvif_soap
+from monitord.checks.onvif.client import NS_DEVICE, OnvifClient, OnvifTarget
+from monitord.checks.onvif.pullpoint import PullPoint
 from tests.peers.onvif import (
     EVENTS_PATH,
     JOB_STATE,
@@ -438,3 +443,36 @@ async def test_a_drifted_peer_that_checks_created_needs_time_adjustment() -> Non
             finally:
                 await cam.close()
             assert min(cam_peer.auth_failures - before, 1) == expected_failures
+
+
+async def test_every_request_monitord_sends_is_valid_by_the_schemas(
+    validate: Validator, clock: Clock
+) -> None:
+    """monitord writes its SOAP by hand: each request it sends must be what the WSDLs say."""
+    with OnvifPeer(channels=2, clock=clock) as nvr:
+        client = OnvifClient()
+        target = OnvifTarget(
+            "127.0.0.1", nvr.port, username=nvr.username, password=SecretStr(nvr.password)
+        )
+        device = client.device(target, lambda: dt.datetime.fromtimestamp(clock(), dt.UTC))
+        try:
+            await device.read_clock()
+            await device.discover()
+            await device.identity()
+            await device.call("devicemgmt", NS_DEVICE, "GetCapabilities", {"Category": "All"})
+            await device.call("devicemgmt", NS_DEVICE, "GetNetworkInterfaces")
+            assert (await device.stream_profiles())[0].uri == nvr.stream_uri
+            assert len(await onvif_recording.channels(device)) == 2
+            pullpoint = PullPoint(device)
+            assert await pullpoint.pull(0) != []  # the initial properties
+            await pullpoint._renew()
+            await pullpoint.close()
+        finally:
+            await client.close()
+    sent = set()
+    for body in nvr.bodies:
+        element = etree.fromstring(body).find(f"{{{NS['env']}}}Body")[0]
+        validate(element)
+        sent.add(etree.QName(element).localname)
+    assert sent == set(onvif_soap.OPERATIONS)
+    assert nvr.auth_failures == 0

@@ -46,7 +46,7 @@ def test_help_and_version_import_none_of_the_daemon() -> None:
         "import sys; from click.testing import CliRunner; from monitord.cli import main;"
         "r = CliRunner().invoke(main, ['--help']); assert r.exit_code == 0, r.output;"
         "assert 'maintenance' in r.output;"
-        "heavy = [m for m in ('sqlalchemy', 'pydantic', 'pysnmp', 'zeep', 'fastapi',"
+        "heavy = [m for m in ('sqlalchemy', 'pydantic', 'pysnmp', 'aiohttp', 'fastapi',"
         " 'monitord.store', 'monitord.config') if m in sys.modules];"
         "print(','.join(heavy))"
     )

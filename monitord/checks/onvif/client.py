@@ -1,5 +1,5 @@
 """ONVIF client: one `OnvifDevice` per device, reused from check to check, sharing one
-`OnvifClient` (parsed WSDLs and an HTTP connection pool) with every other device.
+`OnvifClient` (an HTTP connection pool) with every other device.
 
 A device remembers its service addresses, its clock offset and its stream URI, so a
 routine check of a camera costs one SOAP call (GetSystemDateAndTime) instead of the six of
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlsplit
 
 import aiohttp
+from lxml import etree
 from pydantic import SecretStr
 
 from monitord.checks.onvif import http as onvif_http
@@ -33,6 +34,8 @@ NS_RECORDING: Final = "http://www.onvif.org/ver10/recording/wsdl"
 # Signing with the device's clock only when it is noticeably off: WS-Security tolerates
 # a few seconds, and most devices are right.
 _SIGN_WITH_DEVICE_CLOCK: Final = dt.timedelta(seconds=5)
+_DATE: Final = ("Year", "Month", "Day")
+_TIME: Final = ("Hour", "Minute", "Second")
 _NOT_SUPPORTED_CODES: Final = ("ActionNotSupported", "NotSupported", "NoSuchService")
 
 Observer = Callable[[str, float, str], None]
@@ -85,7 +88,7 @@ class StreamProfile:
 
 
 class OnvifClient:
-    """Process-wide: the WSDL catalog and the HTTP pool. `close()` when done."""
+    """Process-wide: the HTTP pools. `close()` when done."""
 
     def __init__(
         self,
@@ -93,7 +96,6 @@ class OnvifClient:
         max_bytes: int = onvif_http.MAX_BYTES,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
-        self.catalog = onvif_soap.CATALOG
         self.observe, self.max_bytes = observe, max_bytes
         self._session = session
         self._events: aiohttp.ClientSession | None = None
@@ -168,25 +170,25 @@ class OnvifDevice:
         self.target = target
 
     async def call(
-        self, service: str, namespace: str, operation: str, params: dict[str, Any] | None = None,
-        *, address: str | None = None, signed: bool = True, seconds: float | None = None,
-        long_poll: bool = False,
-    ) -> Any:  # fmt: skip
+        self, service: str, namespace: str, operation: str,
+        params: Mapping[str, onvif_soap.Value] | None = None, *, address: str | None = None,
+        signed: bool = True, seconds: float | None = None, long_poll: bool = False,
+    ) -> etree._Element:  # fmt: skip
+        """`operation`'s response element (monitord.checks.onvif.soap.read)."""
         url = address or self.xaddrs.get(namespace)
         if url is None:
             raise OnvifError(Reason.NOT_SUPPORTED, f"the device offers no {service} service")
         self.permit(url, service)  # before anything is built, signed or sent
-        svc = onvif_soap.service(service)
-        zeep_client = await self.client.catalog.client(svc.wsdl)
         t = self.target
         user = t.username if signed else None
         password = t.password.get_secret_value() if signed and t.password else None
-        offset = self.clock_offset
-        if offset is not None and abs(offset) < _SIGN_WITH_DEVICE_CLOCK:
-            offset = None
-        request = onvif_soap.build(
-            zeep_client, svc, operation, url, params or {}, user, password, offset
-        )
+        signer = None
+        if user is not None and password is not None:
+            offset = self.clock_offset
+            if offset is None or abs(offset) < _SIGN_WITH_DEVICE_CLOCK:
+                offset = dt.timedelta(0)
+            signer = onvif_soap.Signer(user, password, self._now() + offset)
+        request = onvif_soap.build(operation, url, params or {}, signer)
         started, outcome = time.perf_counter(), "ok"
         session = self.client.events_session if long_poll else self.client.session
         digest = self.http_digest if signed else None
@@ -203,7 +205,7 @@ class OnvifDevice:
                 )  # fmt: skip
             self._http_date = reply.date
             envelope = _envelope(reply, operation)
-            return onvif_soap.read(zeep_client, svc, operation, envelope)
+            return onvif_soap.read(operation, envelope)
         except OnvifError as exc:
             outcome = exc.reason.value
             raise
@@ -228,16 +230,18 @@ class OnvifDevice:
         else:
             got = await self.call("devicemgmt", NS_DEVICE, op)
         after = self._now()
-        utc = getattr(got, "UTCDateTime", None)
+        told = onvif_xml.child(got, "SystemDateAndTime")
+        utc = onvif_xml.child(told, "UTCDateTime")
         if utc is None:
             raise OnvifError(Reason.BAD_RESPONSE, "GetSystemDateAndTime: no UTCDateTime")
         try:
-            d, t = utc.Date, utc.Time
-            device = dt.datetime(d.Year, d.Month, d.Day, t.Hour, t.Minute, t.Second, tzinfo=dt.UTC)
-        except (AttributeError, TypeError, ValueError):
+            year, month, day = (int(onvif_xml.text(utc, "Date", n) or "") for n in _DATE)
+            hour, minute, second = (int(onvif_xml.text(utc, "Time", n) or "") for n in _TIME)
+            device = dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+        except ValueError:
             raise OnvifError(Reason.BAD_RESPONSE, "GetSystemDateAndTime: invalid date") from None
         local = before + (after - before) / 2
-        reading = ClockReading(device, local, _ntp(got))
+        reading = ClockReading(device, local, _ntp(told))
         self.clock_offset = dt.timedelta(seconds=round(reading.drift))
         return reading
 
@@ -263,18 +267,20 @@ class OnvifDevice:
             services = await self.call(
                 "devicemgmt", NS_DEVICE, "GetServices", {"IncludeCapability": False}
             )
-            for s in services or []:
-                if s.Namespace and s.XAddr:
-                    found[str(s.Namespace)] = str(s.XAddr)
+            for s in onvif_xml.children(services, "Service"):
+                namespace, xaddr = onvif_xml.text(s, "Namespace"), onvif_xml.text(s, "XAddr")
+                if namespace and xaddr:
+                    found[namespace] = xaddr
         except OnvifError as exc:
             if exc.reason not in (Reason.FAULT, Reason.NOT_SUPPORTED, Reason.BAD_RESPONSE):
                 raise
         if not found:
-            caps = await self.call("devicemgmt", NS_DEVICE, "GetCapabilities", {"Category": "All"})
+            got = await self.call("devicemgmt", NS_DEVICE, "GetCapabilities", {"Category": "All"})
+            caps = onvif_xml.child(got, "Capabilities")
             for namespace, name in ((NS_MEDIA, "Media"), (NS_EVENTS, "Events")):
-                xaddr = getattr(getattr(caps, name, None), "XAddr", None)
+                xaddr = onvif_xml.text(caps, name, "XAddr")
                 if xaddr:
-                    found[namespace] = str(xaddr)
+                    found[namespace] = xaddr
         # The device service is where we already talk to the device: never moved by it.
         found[NS_DEVICE] = self.target.device_url
         self.xaddrs, self.discovered = found, True
@@ -284,21 +290,21 @@ class OnvifDevice:
         """GetProfiles, then GetStreamUri (RTSP over RTP unicast) of the first `limit`."""
         profiles = await self.call("media", NS_MEDIA, "GetProfiles")
         out: list[StreamProfile] = []
-        for p in list(profiles or [])[:limit]:
-            token = str(p.token)
-            setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+        for p in onvif_xml.children(profiles, "Profiles")[:limit]:
+            token = (p.get("token") or "").strip()[:64]
+            setup: onvif_soap.Value = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
             got = await self.call(
                 "media", NS_MEDIA, "GetStreamUri", {"StreamSetup": setup, "ProfileToken": token}
             )
-            uri = getattr(got, "Uri", None)
+            uri = onvif_xml.text(got, "MediaUri", "Uri")
             if not uri:
                 raise OnvifError(Reason.BAD_RESPONSE, f"GetStreamUri of {token}: no URI")
-            out.append(StreamProfile(token, str(getattr(p, "Name", "") or token), str(uri)))
+            out.append(StreamProfile(token, (onvif_xml.text(p, "Name") or token)[:64], uri))
         self.profiles = out
         return out
 
 
-def _envelope(reply: onvif_http.HttpReply, operation: str) -> Any:
+def _envelope(reply: onvif_http.HttpReply, operation: str) -> etree._Element:
     try:
         envelope = onvif_xml.parse(reply.body)
     except OnvifError:
@@ -326,11 +332,10 @@ def _envelope(reply: onvif_http.HttpReply, operation: str) -> Any:
     return envelope
 
 
-def _text(obj: Any, name: str) -> str:
-    value = getattr(obj, name, None)
-    return "" if value is None else str(value).strip()[:128]
+def _text(node: etree._Element, name: str) -> str:
+    return (onvif_xml.text(node, name) or "")[:128]
 
 
-def _ntp(got: Any) -> bool | None:
-    kind = getattr(got, "DateTimeType", None)
-    return None if kind is None else str(kind) == "NTP"
+def _ntp(told: etree._Element | None) -> bool | None:
+    kind = onvif_xml.text(told, "DateTimeType")
+    return None if kind is None else kind == "NTP"

@@ -11,16 +11,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from lxml import etree
 
 from monitord.checks.onvif.client import NS_EVENTS, OnvifDevice
 from monitord.checks.onvif.errors import OnvifError, Reason
+from monitord.checks.onvif.xml import child, children, text
 
-_TT: Final = "{http://www.onvif.org/ver10/schema}"
 _TERMINATION: Final = dt.timedelta(seconds=300)
-_RELATIVE: Final = "PT300S"  # AbsoluteOrRelativeTimeType is a string union for zeep
+_RELATIVE: Final = "PT300S"  # an xs:duration: devices' clocks are not ours
 _MAX_MESSAGES: Final = 32
 # Topic suffixes (the tns1: prefix varies) of the events that matter for health.
 KINDS: Final = {
@@ -65,10 +65,10 @@ class PullPoint:
             "events", NS_EVENTS, "CreatePullPointSubscription",
             {"InitialTerminationTime": _RELATIVE},
         )  # fmt: skip
-        address = getattr(getattr(got.SubscriptionReference, "Address", None), "_value_1", None)
+        address = text(got, "SubscriptionReference", "Address")
         if not address:
             raise OnvifError(Reason.BAD_RESPONSE, "CreatePullPointSubscription: no address")
-        self.address, self.until = str(address), _time(getattr(got, "TerminationTime", None))
+        self.address, self.until = address, _time(text(got, "TerminationTime"))
 
     async def pull(self, wait: float) -> list[Event]:
         """Events queued on the device, waiting up to `wait` seconds for the first one."""
@@ -85,20 +85,19 @@ class PullPoint:
             if exc.reason in (Reason.FAULT, Reason.NOT_SUPPORTED):
                 self.address = None  # the device forgot us (reboot, expiry): subscribe again
             raise
-        self.until = _time(getattr(got, "TerminationTime", None)) or self.until
-        current = _time(getattr(got, "CurrentTime", None))
+        self.until = _time(text(got, "TerminationTime")) or self.until
+        current = _time(text(got, "CurrentTime"))
         if self.until and current and self.until - current < _TERMINATION / 2:
             await self._renew()
-        return [
-            e for m in list(getattr(got, "NotificationMessage", None) or []) if (e := _event(m))
-        ]
+        messages = children(got, "NotificationMessage")[:_MAX_MESSAGES]
+        return [e for m in messages if (e := _event(m))]
 
     async def _renew(self) -> None:
         got = await self.device.call(
             "subscription", NS_EVENTS, "Renew", {"TerminationTime": _RELATIVE},
             address=self.address,
         )  # fmt: skip
-        self.until = _time(getattr(got, "TerminationTime", None)) or self.until
+        self.until = _time(text(got, "TerminationTime")) or self.until
 
     async def close(self) -> None:
         if self.address is None:
@@ -108,10 +107,10 @@ class PullPoint:
             await self.device.call("subscription", NS_EVENTS, "Unsubscribe", address=address)
 
 
-def _event(message: Any) -> Event | None:
-    topic = str(getattr(getattr(message, "Topic", None), "_value_1", "") or "").strip()
+def _event(message: etree._Element) -> Event | None:
+    topic = (text(message, "Topic") or "").strip()
     kind = classify(topic)
-    body = getattr(getattr(message, "Message", None), "_value_1", None)
+    body = child(message, "Message", "Message")  # wsnt:Message holding a tt:Message
     if kind is None or body is None:
         return None
     source, data = _items(body, "Source"), _items(body, "Data")
@@ -119,31 +118,20 @@ def _event(message: Any) -> Event | None:
     if kind == "recording_job":
         problem = data.get("State", "") not in ("Active", "")
     shown = ",".join(f"{k}={v}" for k, v in list(source.items())[:3])[:120]
-    operation = (
-        body.get("PropertyOperation", "")
-        if isinstance(body, etree._Element)
-        else getattr(body, "PropertyOperation", "")
-    )
-    return Event(kind, topic[:120], shown, problem, str(operation or ""))
+    operation = (body.get("PropertyOperation") or "")[:32]
+    return Event(kind, topic[:120], shown, problem, operation)
 
 
-def _items(message: Any, part: str) -> dict[str, str]:
-    """SimpleItems of tt:Message's Source or Data: a zeep object when the schema is known,
-    a raw element when the device used its own."""
-    if isinstance(message, etree._Element):
-        node = message.find(f"{_TT}{part}")
-        found = (
-            []
-            if node is None
-            else [(i.get("Name"), i.get("Value")) for i in node.iter(f"{_TT}SimpleItem")]
-        )
-    else:
-        items = getattr(getattr(message, part, None), "SimpleItem", None) or []
-        found = [(getattr(i, "Name", ""), getattr(i, "Value", "")) for i in items]
+def _items(message: etree._Element, part: str) -> dict[str, str]:
+    """The SimpleItems of tt:Message's Source or Data."""
+    found = [(i.get("Name"), i.get("Value")) for i in children(child(message, part), "SimpleItem")]
     return {str(k or "")[:64]: str(v or "")[:64] for k, v in found[:16]}
 
 
-def _time(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return None
+def _time(value: str | None) -> dt.datetime | None:
+    """An xs:dateTime; without a zone it is UTC (what cameras mean)."""
+    try:
+        moment = dt.datetime.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

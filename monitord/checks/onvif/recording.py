@@ -9,10 +9,13 @@ guess.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
+
+from lxml import etree
 
 from monitord.checks.onvif.client import NS_RECORDING, OnvifDevice
 from monitord.checks.onvif.errors import OnvifError, Reason
+from monitord.checks.onvif.xml import child, children, text
 
 MAX_CHANNELS: Final = 256
 
@@ -36,38 +39,43 @@ async def channels(device: OnvifDevice) -> list[ChannelRecording]:
         raise OnvifError(Reason.NOT_SUPPORTED, "no recording service (ONVIF Profile G)")
     recordings = await device.call("recording", NS_RECORDING, "GetRecordings")
     jobs = await device.call("recording", NS_RECORDING, "GetRecordingJobs")
-    by_recording: dict[str, Any] = {}
-    for job in list(jobs or [])[:MAX_CHANNELS]:
-        config = job.JobConfiguration
+    by_recording: dict[str, tuple[str, str]] = {}  # recording -> (job, mode)
+    for job in children(jobs, "JobItem")[:MAX_CHANNELS]:
+        recording = _token(text(job, "JobConfiguration", "RecordingToken"))
+        mode = _token(text(job, "JobConfiguration", "Mode"))
         # An Active job wins over an Idle one writing the same recording.
-        known = by_recording.get(str(config.RecordingToken))
-        if known is None or str(config.Mode) == "Active":
-            by_recording[str(config.RecordingToken)] = job
+        if recording not in by_recording or mode == "Active":
+            by_recording[recording] = (_token(text(job, "JobToken")), mode)
     out: list[ChannelRecording] = []
-    for item in list(recordings or [])[:MAX_CHANNELS]:
-        token = str(item.RecordingToken)
-        source = getattr(getattr(item, "Configuration", None), "Source", None)
-        name = str(getattr(source, "Name", "") or token)[:64]
-        job = by_recording.get(token)
-        if job is None:
+    for item in children(recordings, "RecordingItem")[:MAX_CHANNELS]:
+        token = _token(text(item, "RecordingToken"))
+        name = (text(item, "Configuration", "Source", "Name") or token)[:64]
+        found = by_recording.get(token)
+        if found is None:
             out.append(ChannelRecording(token, name, None, None, None, ""))
             continue
+        job_token, mode = found
         got = await device.call(
-            "recording", NS_RECORDING, "GetRecordingJobState", {"JobToken": job.JobToken}
+            "recording", NS_RECORDING, "GetRecordingJobState", {"JobToken": job_token}
         )
+        state = child(got, "State")
+        running = text(state, "State")
+        if not running:  # never guess whether a channel records
+            raise OnvifError(Reason.BAD_RESPONSE, f"GetRecordingJobState of {job_token}: no State")
         out.append(
-            ChannelRecording(
-                token, name, str(job.JobToken), str(job.JobConfiguration.Mode),
-                str(got.State), _first_error(got),
-            )
-        )  # fmt: skip
+            ChannelRecording(token, name, job_token, mode, running[:64], _first_error(state))
+        )
     return out
 
 
-def _first_error(state: Any) -> str:
-    for source in getattr(state, "Sources", None) or []:
-        for track in getattr(getattr(source, "Tracks", None), "Track", None) or []:
-            error = getattr(track, "Error", None)
+def _token(value: str | None) -> str:
+    return (value or "")[:64]
+
+
+def _first_error(state: etree._Element | None) -> str:
+    for source in children(state, "Sources"):
+        for track in children(child(source, "Tracks"), "Track"):
+            error = text(track, "Error")
             if error:
-                return str(error)[:120]
+                return error[:120]
     return ""

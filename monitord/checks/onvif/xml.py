@@ -3,8 +3,8 @@
 SOAP forbids document type declarations (SOAP 1.2 part 1, 5), so any DTD is refused before
 parsing, and the parser itself never resolves entities, never loads a DTD, never touches
 the network and keeps libxml2's default limits (huge_tree off: depth 256, 10 MB text
-nodes). onvif-zeep-async's own settings turn huge_tree on and parse in recover mode; we
-never hand it a byte: it only builds requests and reads the tree parsed here.
+nodes); recover mode (which onvif-zeep-async turns on) is off, so a broken answer is an
+error, never a guess.
 """
 
 from __future__ import annotations
@@ -84,3 +84,30 @@ def fault(envelope: etree._Element) -> tuple[str, str] | None:
         texts = node.xpath("./faultstring/text()")
     reason = " ".join(str(t).strip() for t in texts)[:200]
     return "/".join(str(c) for c in codes)[:200], reason
+
+
+def child(node: etree._Element | None, *path: str) -> etree._Element | None:
+    """The first element down `path` of local names (any namespace: cameras slip), or None."""
+    for name in path:
+        if node is None:
+            return None
+        node = next((c for c in node.iterchildren(etree.Element) if _local(c) == name), None)
+    return node
+
+
+def children(node: etree._Element | None, name: str) -> list[etree._Element]:
+    """Every child element of `node` with local name `name`."""
+    if node is None:
+        return []
+    return [c for c in node.iterchildren(etree.Element) if _local(c) == name]
+
+
+def text(node: etree._Element | None, *path: str) -> str | None:
+    """The stripped text down `path`; None when an element is missing."""
+    found = child(node, *path)
+    return None if found is None else (found.text or "").strip()
+
+
+def _local(node: etree._Element) -> str:
+    tag = node.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
