@@ -30,7 +30,7 @@ from monitord.checks.icmp.metrics import DaemonMetrics, FleetCollector
 from monitord.checks.icmp.watch import Fleet
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError
-from monitord.config.bulk import collector_paused, settled, unsettled
+from monitord.config.bulk import collector_paused, loop_first, settled, unsettled
 from monitord.config.load import load
 from monitord.console.host import Host
 from monitord.console.links import Links
@@ -357,7 +357,7 @@ class Daemon:
         # The collector waits until the new objects are settled: the archive's records and
         # the prepared fleet (~100 000 objects) made it walk them on the loop's thread, a
         # 50 ms stall during the reload (bench/reload.py).
-        with collector_paused():
+        with collector_paused(), loop_first():
             await self._reload_paused(store, fleet, scheduler)
 
     async def _reload_paused(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> None:

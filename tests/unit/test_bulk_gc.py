@@ -4,8 +4,11 @@ when it stops (config/bulk.py)."""
 from __future__ import annotations
 
 import gc
+import sys
 
-from monitord.config.bulk import collector_paused, settled, unsettled
+import pytest
+
+from monitord.config.bulk import collector_paused, loop_first, settled, unsettled
 
 
 def test_settled_freezes_what_is_alive_and_unsettled_gives_it_back() -> None:
@@ -26,3 +29,11 @@ def test_collector_paused_restores_the_collector() -> None:
             pass
         assert not gc.isenabled()  # the inner one does not resume it early
     assert gc.isenabled()
+
+
+def test_loop_first_shortens_the_switch_interval_and_restores_it() -> None:
+    before = sys.getswitchinterval()
+    with pytest.raises(RuntimeError), loop_first():
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+        raise RuntimeError("a reload that failed")
+    assert sys.getswitchinterval() == before
