@@ -22,7 +22,7 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
 
-from monitord import heap, log, sdnotify
+from monitord import log, sdnotify
 from monitord.centre.leader import Leadership
 from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import IcmpMode, Pinger
@@ -37,6 +37,7 @@ from monitord.console.links import Links
 from monitord.discovery.drift import TableWatch
 from monitord.health.recorder import Recorder
 from monitord.inventory.archive import device_record, site_records
+from monitord.memory import heap
 from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.escalator import Escalator

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitord import heap
+from monitord.memory import heap
 
 
 def _anon_kb() -> int:
