@@ -108,7 +108,7 @@ class PullPoint:
 
 
 def _event(message: etree._Element) -> Event | None:
-    topic = (text(message, "Topic") or "").strip()
+    topic = text(message, "Topic") or ""
     kind = classify(topic)
     body = child(message, "Message", "Message")  # wsnt:Message holding a tt:Message
     if kind is None or body is None:

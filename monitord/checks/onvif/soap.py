@@ -58,10 +58,6 @@ def _plain(namespace: str, name: str) -> Operation:
     return Operation(namespace, f"{namespace}/{name}", False)
 
 
-def _events(namespace: str, action: str) -> Operation:
-    return Operation(namespace, action, True)
-
-
 _PLAIN: Final = {
     _TDS: ("GetSystemDateAndTime", "GetDeviceInformation", "GetServices", "GetCapabilities",
            "GetNetworkInterfaces"),
@@ -70,12 +66,12 @@ _PLAIN: Final = {
 }  # fmt: skip
 OPERATIONS: Final[Mapping[str, Operation]] = {
     **{name: _plain(ns, name) for ns, names in _PLAIN.items() for name in names},
-    "CreatePullPointSubscription": _events(
-        _TEV, f"{_TEV}/EventPortType/CreatePullPointSubscriptionRequest"
+    "CreatePullPointSubscription": Operation(
+        _TEV, f"{_TEV}/EventPortType/CreatePullPointSubscriptionRequest", True
     ),
-    "PullMessages": _events(_TEV, f"{_TEV}/PullPointSubscription/PullMessagesRequest"),
-    "Renew": _events(_WSNT, f"{_WSN_ACTION}RenewRequest"),
-    "Unsubscribe": _events(_WSNT, f"{_WSN_ACTION}UnsubscribeRequest"),
+    "PullMessages": Operation(_TEV, f"{_TEV}/PullPointSubscription/PullMessagesRequest", True),
+    "Renew": Operation(_WSNT, f"{_WSN_ACTION}RenewRequest", True),
+    "Unsubscribe": Operation(_WSNT, f"{_WSN_ACTION}UnsubscribeRequest", True),
 }
 
 Value = str | int | bool | dt.timedelta | Mapping[str, "Value"]

@@ -89,9 +89,8 @@ def fault(envelope: etree._Element) -> tuple[str, str] | None:
 def child(node: etree._Element | None, *path: str) -> etree._Element | None:
     """The first element down `path` of local names (any namespace: cameras slip), or None."""
     for name in path:
-        if node is None:
-            return None
-        node = next((c for c in node.iterchildren(etree.Element) if _local(c) == name), None)
+        found = children(node, name)
+        node = found[0] if found else None
     return node
 
 
