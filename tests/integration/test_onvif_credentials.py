@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+from monitord.checks.onvif import fetch
 from monitord.checks.onvif.fetch import CheckResult
 from monitord.checks.onvif.service import OnvifService
 from monitord.clock import SystemClock
@@ -31,6 +32,21 @@ database_url = sqlite_only  # the checks are under test here, not the store
 @pytest.fixture(autouse=True)
 def env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("T_ONVIF", PASSWORD)
+
+
+@pytest.fixture
+def results(monkeypatch: pytest.MonkeyPatch) -> list[CheckResult]:
+    """Every check's result, in order, as `fetch.run` hands it to the watch (which keeps
+    only the findings)."""
+    seen: list[CheckResult] = []
+    real = fetch.run
+
+    async def run(*args: Any) -> CheckResult:
+        seen.append(result := await real(*args))
+        return result
+
+    monkeypatch.setattr(fetch, "run", run)
+    return seen
 
 
 def config(port: int, **more: Any) -> Config:
@@ -89,19 +105,19 @@ async def poll(svc: OnvifService, times: int = 2) -> None:
         await svc.watch.poll("cam")
 
 
-async def checked_once(cfg: Config, store: Store) -> CheckResult:
+async def checked_once(cfg: Config, store: Store, results: list[CheckResult]) -> CheckResult:
     """The camera's result after a confirming poll, the service closed again."""
     svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
     try:
         await poll(svc)
-        return svc.watch.results["cam"]
+        return results[-1]
     finally:
         await svc.close()
 
 
 @pytest.mark.parametrize("follow", [False, True])
 async def test_service_addresses_on_another_host_are_not_followed(
-    store: Store, follow: bool
+    store: Store, follow: bool, results: list[CheckResult]
 ) -> None:
     with (
         OnvifPeer(password=PASSWORD) as cam,
@@ -110,7 +126,7 @@ async def test_service_addresses_on_another_host_are_not_followed(
         cam.advertise = elsewhere.base  # GetServices and GetCapabilities point there
         more = {"follow_addresses": ["127.0.0.2"]} if follow else {}
         cfg = config(cam.port, check_stream=True, events=False, **more)
-        result = await checked_once(cfg, store)
+        result = await checked_once(cfg, store, results)
         calls, refused = list(elsewhere.calls), result.refused
     found = findings(store)
     if follow:  # the test can fail: told to, monitord does follow
@@ -155,11 +171,13 @@ async def test_a_pullpoint_on_another_host_is_not_pulled(store: Store) -> None:
         ("cam.example.com", ["0.0.0.0/0"], "host name"),
     ],
 )
-async def test_refused_hosts_and_why(store: Store, host: str, follow: list[str], why: str) -> None:
+async def test_refused_hosts_and_why(
+    store: Store, host: str, follow: list[str], why: str, results: list[CheckResult]
+) -> None:
     with OnvifPeer(password=PASSWORD) as cam:
         cam.advertise = f"http://{host}:80"
         cfg = config(cam.port, events=False, follow_addresses=follow)
-        result = await checked_once(cfg, store)
+        result = await checked_once(cfg, store, results)
     assert ("media", host) in result.refused
     assert result.stream_error is not None and why in result.stream_error.detail
 
@@ -174,7 +192,7 @@ def basic_only(head: bytes, _i: int) -> bytes:
 
 @pytest.mark.parametrize("allow_basic", [False, True])
 async def test_rtsp_basic_gets_the_password_only_when_allowed(
-    store: Store, allow_basic: bool
+    store: Store, allow_basic: bool, results: list[CheckResult]
 ) -> None:
     async with scripted(basic_only) as rtsp:
         with OnvifPeer(password=PASSWORD, stream_uri=rtsp.url("/stream1")) as cam:
@@ -182,7 +200,7 @@ async def test_rtsp_basic_gets_the_password_only_when_allowed(
             svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
             try:
                 await poll(svc, 1)
-                result = svc.watch.results["cam"]
+                result = results[-1]
             finally:
                 await svc.close()
     assert result.stream is not None
@@ -195,7 +213,9 @@ async def test_rtsp_basic_gets_the_password_only_when_allowed(
 
 
 @pytest.mark.parametrize("follow", [False, True])
-async def test_a_stream_uri_on_another_host_gets_no_connection(store: Store, follow: bool) -> None:
+async def test_a_stream_uri_on_another_host_gets_no_connection(
+    store: Store, follow: bool, results: list[CheckResult]
+) -> None:
     async with scripted(basic_only, host="127.0.0.2") as rtsp:
         with OnvifPeer(password=PASSWORD, stream_uri=rtsp.url("/stream1")) as cam:
             more = {"follow_addresses": ["127.0.0.2"]} if follow else {}
@@ -203,7 +223,7 @@ async def test_a_stream_uri_on_another_host_gets_no_connection(store: Store, fol
             svc = service(cfg, store, registry=CollectorRegistry(), recheck=lambda _d: None)
             try:
                 await poll(svc)
-                refused = svc.watch.results["cam"].refused
+                refused = results[-1].refused
             finally:
                 await svc.close()
     found = findings(store)
@@ -215,7 +235,7 @@ async def test_a_stream_uri_on_another_host_gets_no_connection(store: Store, fol
 
 
 async def test_a_device_that_signs_its_clock_read_and_runs_late_is_still_read(
-    store: Store,
+    store: Store, results: list[CheckResult]
 ) -> None:
     """A digest must be created by the device's clock: one that refuses even an unsigned
     GetSystemDateAndTime is first signed by its HTTP Date header (PasswordText needed no
@@ -224,7 +244,7 @@ async def test_a_device_that_signs_its_clock_read_and_runs_late_is_still_read(
         password=PASSWORD, clock_offset=-900.0, max_created_skew=300, pre_auth=frozenset()
     ) as cam:
         cfg = config(cam.port, check_stream=False, events=False)
-        result = await checked_once(cfg, store)
+        result = await checked_once(cfg, store, results)
         bodies = list(cam.bodies)
     assert result.error is None and result.clock is not None
     assert -905 <= result.clock.drift <= -895

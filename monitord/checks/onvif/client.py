@@ -11,6 +11,7 @@ SecretStr and never appear in an error or a result.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -123,6 +124,12 @@ class OnvifClient:
 
 
 class OnvifDevice:
+    # Slotted: one per camera, kept for the life of the process (10 000 at fleet size).
+    __slots__ = (
+        "_http_date", "_now", "_unsigned_clock", "client", "clock_offset", "discovered",
+        "http_digest", "profiles", "refused", "target", "xaddrs",
+    )  # fmt: skip
+
     def __init__(
         self, client: OnvifClient, target: OnvifTarget, now: Callable[[], dt.datetime]
     ) -> None:
@@ -255,9 +262,11 @@ class OnvifDevice:
 
     async def identity(self) -> Identity:
         got = await self.call("devicemgmt", NS_DEVICE, "GetDeviceInformation")
+        # Interned but for the serial: one string for every camera of a model.
         return Identity(
-            _text(got, "Manufacturer"), _text(got, "Model"), _text(got, "FirmwareVersion"),
-            _text(got, "SerialNumber"), _text(got, "HardwareId"),
+            _text(got, "Manufacturer", True), _text(got, "Model", True),
+            _text(got, "FirmwareVersion", True), _text(got, "SerialNumber"),
+            _text(got, "HardwareId", True),
         )  # fmt: skip
 
     async def discover(self) -> dict[str, str]:
@@ -270,7 +279,7 @@ class OnvifDevice:
             for s in onvif_xml.children(services, "Service"):
                 namespace, xaddr = onvif_xml.text(s, "Namespace"), onvif_xml.text(s, "XAddr")
                 if namespace and xaddr:
-                    found[namespace] = xaddr
+                    found[sys.intern(namespace)] = xaddr  # the same few across cameras
         except OnvifError as exc:
             if exc.reason not in (Reason.FAULT, Reason.NOT_SUPPORTED, Reason.BAD_RESPONSE):
                 raise
@@ -299,7 +308,8 @@ class OnvifDevice:
             uri = onvif_xml.text(got, "MediaUri", "Uri")
             if not uri:
                 raise OnvifError(Reason.BAD_RESPONSE, f"GetStreamUri of {token}: no URI")
-            out.append(StreamProfile(token, (onvif_xml.text(p, "Name") or token)[:64], uri))
+            name = (onvif_xml.text(p, "Name") or token)[:64]
+            out.append(StreamProfile(sys.intern(token), sys.intern(name), uri))
         self.profiles = out
         return out
 
@@ -332,8 +342,9 @@ def _envelope(reply: onvif_http.HttpReply, operation: str) -> etree._Element:
     return envelope
 
 
-def _text(node: etree._Element, name: str) -> str:
-    return (onvif_xml.text(node, name) or "")[:128]
+def _text(node: etree._Element, name: str, shared: bool = False) -> str:
+    text = (onvif_xml.text(node, name) or "")[:128]
+    return sys.intern(text) if shared else text
 
 
 def _ntp(told: etree._Element | None) -> bool | None:

@@ -17,6 +17,7 @@ A check that could not be made this time is left out, so its last state stands.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Final
 
@@ -26,7 +27,7 @@ from monitord.checks.onvif.pullpoint import Event
 from monitord.checks.onvif.recording import ChannelRecording
 from monitord.config.onvif import OnvifSettings
 from monitord.health.finding_text import addresses
-from monitord.health.findings import Finding, Status
+from monitord.health.findings import Finding, FindingValue, Status, shared
 
 _RECORDING: Final = {"Active": Status.OK, "PartiallyActive": Status.WARNING}
 
@@ -39,8 +40,8 @@ def findings(
 ) -> list[Finding]:
     out: list[Finding] = []
 
-    def add(check: str, status: Status, summary: str, **values: float | str) -> None:
-        out.append(Finding(device_id, check, status, summary, values))
+    def add(check: str, status: Status, summary: str, **values: FindingValue) -> None:
+        out.append(_finding(device_id, check, status, summary, **values))
 
     err = result.error
     if err is not None and err.reason == Reason.AUTH_REJECTED:
@@ -82,11 +83,18 @@ def findings(
     return out
 
 
+def _finding(
+    device_id: str, check: str, status: Status, summary: str, **values: FindingValue
+) -> Finding:
+    # Every camera's latest findings are kept (health/findings.py): the summaries and values
+    # of most are alike, so alike ones are one object (~1 kB per camera at fleet size).
+    return Finding(device_id, check, status, sys.intern(summary), shared(**values))
+
+
 def _refused(device_id: str, result: CheckResult) -> Finding:
     hosts = ", ".join(f"{what} -> {host}" for what, host in result.refused)[:300]
-    values: dict[str, float | str] = {"hosts": hosts}
     status = Status.WARNING if hosts else Status.OK
-    return Finding(device_id, "addresses", status, addresses(values, "en"), values)
+    return _finding(device_id, "addresses", status, addresses({"hosts": hosts}, "en"), hosts=hosts)
 
 
 def _stream(device_id: str, result: CheckResult) -> list[Finding]:
@@ -94,17 +102,17 @@ def _stream(device_id: str, result: CheckResult) -> list[Finding]:
         e = result.stream_error
         if e.reason == Reason.ADDRESS_REFUSED:  # the "addresses" finding names the host
             summary = f"stream not checked: {e.detail}"
-            return [Finding(device_id, "stream", Status.UNKNOWN, summary, {"reason": e.reason})]
+            return [_finding(device_id, "stream", Status.UNKNOWN, summary, reason=e.reason.value)]
         summary = f"no stream URI: {e.detail}"
-        return [Finding(device_id, "stream", Status.CRITICAL, summary, {"reason": e.reason.value})]
+        return [_finding(device_id, "stream", Status.CRITICAL, summary, reason=e.reason.value)]
     s = result.stream
     if s is None:
         return []
     if s.ok:
         summary = f"streaming ({', '.join(s.media)})"
-        return [Finding(device_id, "stream", Status.OK, summary, {"up": 1, "reason": s.reason})]
+        return [_finding(device_id, "stream", Status.OK, summary, up=1, reason=s.reason)]
     summary = f"cannot stream: {s.reason}: {s.detail}"
-    return [Finding(device_id, "stream", Status.CRITICAL, summary, {"up": 0, "reason": s.reason})]
+    return [_finding(device_id, "stream", Status.CRITICAL, summary, up=0, reason=s.reason)]
 
 
 def _channels(device_id: str, channels: Iterable[ChannelRecording]) -> list[Finding]:
@@ -120,5 +128,6 @@ def _channels(device_id: str, channels: Iterable[ChannelRecording]) -> list[Find
             if c.error:
                 summary += f" ({c.error})"
             values["recording"] = int(status != Status.CRITICAL)
-        out.append(Finding(device_id, f"recording:{c.recording[:48]}", status, summary, values))
+        check = f"recording:{c.recording[:48]}"
+        out.append(_finding(device_id, check, status, summary, **values))
     return out

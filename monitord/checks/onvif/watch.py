@@ -18,7 +18,7 @@ from monitord.checks.onvif import evaluate, fetch
 from monitord.checks.onvif.client import NS_EVENTS, Identity, OnvifClient, OnvifDevice
 from monitord.checks.onvif.errors import Reason
 from monitord.checks.onvif.events import EventListeners
-from monitord.checks.onvif.fetch import CheckResult, Plan, StreamChecker
+from monitord.checks.onvif.fetch import Plan, StreamChecker
 from monitord.checks.onvif.pullpoint import Event
 from monitord.checks.onvif.targets import target, wants_recording
 from monitord.clock import Clock
@@ -49,8 +49,7 @@ class OnvifWatch:
         self.journal = Journal(store, clock, "onvif")
         self._stream_check, self._on_event = stream_check, on_event
         self.tracker = FindingTracker()
-        self.results: dict[str, CheckResult] = {}
-        self.identities: dict[str, Identity] = {}
+        self._identified: set[str] = set()  # identity read since the process started
         self.events: dict[str, dict[str, Event]] = {}
         self.auth_failures: dict[str, int] = {}
         self._devices: dict[str, OnvifDevice] = {}
@@ -63,10 +62,10 @@ class OnvifWatch:
         self.devices: Mapping[str, Device] = config.polled_by("onvif")
         self._every = config.intervals_of("onvif")
         self.tracker.retain(self.devices)
-        for memory in (self.results, self.identities, self.events, self.auth_failures,
-                       self._devices, self._turns):  # fmt: skip
+        for memory in (self.events, self.auth_failures, self._devices, self._turns):
             for gone in memory.keys() - self.devices.keys():
                 del memory[gone]
+        self._identified &= self.devices.keys()
         self.listeners.retain(d.id for d in self.devices.values() if d.onvif and d.onvif.events)
 
     def intervals(self) -> dict[str, float]:
@@ -92,14 +91,13 @@ class OnvifWatch:
         turn = self._turns.get(device_id, 0)
         self._turns[device_id] = turn + 1
         plan = Plan(
-            identity=device_id not in self.identities or turn % settings.identity_every == 0,
+            identity=device_id not in self._identified or turn % settings.identity_every == 0,
             stream=settings.check_stream,
             recording=wants_recording(device),
         )
         result = await fetch.run(od, plan, self._stream_check)
         if device_id not in self.devices:  # removed by a reload meanwhile
             return settings.interval
-        self.results[device_id] = result
         found = evaluate.findings(device_id, settings, result, self.events.get(device_id))
         if result.identity is not None:
             found.append(await self._identity(device, result.identity))
@@ -135,7 +133,7 @@ class OnvifWatch:
     async def _identity(self, device: Device, found: Identity) -> Finding:
         """The store keeps what the device says about itself and records a firmware change
         (also one made while monitord was stopped); the configuration is compared with it."""
-        self.identities[device.id] = found
+        self._identified.add(device.id)
         values = {"vendor": found.manufacturer, "model": found.model, "serial": found.serial,
                   "firmware": found.firmware}  # fmt: skip
         await self.journal.learn(device, "onvif", {k: v for k, v in values.items() if v})
