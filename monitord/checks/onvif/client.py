@@ -262,11 +262,9 @@ class OnvifDevice:
 
     async def identity(self) -> Identity:
         got = await self.call("devicemgmt", NS_DEVICE, "GetDeviceInformation")
-        # Interned but for the serial: one string for every camera of a model.
         return Identity(
-            _text(got, "Manufacturer", True), _text(got, "Model", True),
-            _text(got, "FirmwareVersion", True), _text(got, "SerialNumber"),
-            _text(got, "HardwareId", True),
+            _text(got, "Manufacturer"), _text(got, "Model"), _text(got, "FirmwareVersion"),
+            _text(got, "SerialNumber"), _text(got, "HardwareId"),
         )  # fmt: skip
 
     async def discover(self) -> dict[str, str]:
@@ -342,9 +340,9 @@ def _envelope(reply: onvif_http.HttpReply, operation: str) -> etree._Element:
     return envelope
 
 
-def _text(node: etree._Element, name: str, shared: bool = False) -> str:
-    text = (onvif_xml.text(node, name) or "")[:128]
-    return sys.intern(text) if shared else text
+def _text(node: etree._Element, name: str) -> str:
+    # Interned: one string for every camera of a model (a serial costs one table slot).
+    return sys.intern((onvif_xml.text(node, name) or "")[:128])
 
 
 def _ntp(told: etree._Element | None) -> bool | None:
