@@ -1,6 +1,6 @@
 """The whole daemon at fleet size: `monitord run` on N devices in a namespace lab, end to end.
 
-    sudo .venv/bin/python bench/fleet.py [--devices 1000] [--steady 60] [--cut 2] \
+    sudo .venv/bin/python bench/fleet.py [--devices 1000] [--steady 60] [--cut 2] [--python P] \
         [--protocols icmp,snmp,onvif]
 
 The lab (built and removed by this script; needs root, `ip`, `nft`, `fping`): three network
@@ -234,8 +234,8 @@ def write_config(
 class Daemon:
     """`monitord run` in the client namespace; JSON log lines kept with their arrival time."""
 
-    def __init__(self, config: Path, netns: str) -> None:
-        cmd = ["ip", "netns", "exec", netns, sys.executable, "-m", "monitord", "-c", str(config),
+    def __init__(self, config: Path, netns: str, python: str) -> None:
+        cmd = ["ip", "netns", "exec", netns, python, "-m", "monitord", "-c", str(config),
                "run", "--log-format", "json"]  # fmt: skip
         self.began = time.monotonic()
         self.proc = subprocess.Popen(
@@ -387,9 +387,9 @@ def p99_bound(before: dict[float, float], after: dict[float, float]) -> str:
     return "n/a"
 
 
-def cli_json(config: Path, *args: str) -> tuple[Any, float]:
+def cli_json(config: Path, python: str, *args: str) -> tuple[Any, float]:
     began = time.monotonic()
-    out = sh([sys.executable, "-m", "monitord", "-c", str(config), *args, "--json"], timeout=120)
+    out = sh([python, "-m", "monitord", "-c", str(config), *args, "--json"], timeout=120)
     return json.loads(out), time.monotonic() - began
 
 
@@ -407,6 +407,9 @@ def main() -> None:
     parser.add_argument("--cut", type=int, default=None, help="switch subtrees cut (default 1/10)")
     parser.add_argument("--settle", type=float, default=90.0, help="deadline for each phase")
     parser.add_argument("--protocols", default="icmp", help="icmp, plus snmp and/or onvif")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter that runs monitord: a venv made by `pip install .`"
+                             " leaves out the test extras (pysmi and what it imports, ~7 MB)")  # fmt: skip
     args = parser.parse_args()
     args.protocols = set(args.protocols.split(","))
     if "icmp" not in args.protocols or args.protocols - set(PROTOCOLS):
@@ -456,7 +459,7 @@ def run(
     fping_us = refs["bursts"]
 
     # 2. The daemon, steady.
-    daemon = Daemon(config, lab.client)
+    daemon = Daemon(config, lab.client, args.python)
     box.append(daemon)
     daemon.wait(lambda: bool(daemon.events("monitord started")), args.settle, "start")
     started = daemon.events("monitord started")[0][0] - daemon.began
@@ -518,7 +521,7 @@ def run(
     daemon.wait(lambda: len(opened()) >= len(switches), args.settle, "tickets")
     time.sleep(3)  # stragglers (a duplicate would show here)
     last_ticket = max(opened()) - cut_at
-    found, cli_s = cli_json(config, "tickets")
+    found, cli_s = cli_json(config, args.python, "tickets")
     active = [t for t in found if t["status"] != "closed"]
     keys = Counter((t["contract"], t["root_device"], t["fault"]) for t in active)
     print(f"cut {len(cut_sites)} switch subtrees ({len(cut_ids)} devices): HARD after "
@@ -537,7 +540,7 @@ def run(
 
     # 4. SIGKILL, restart, heal.
     daemon.stop(signal.SIGKILL)
-    daemon = Daemon(config, lab.client)
+    daemon = Daemon(config, lab.client, args.python)
     box.append(daemon)
     daemon.wait(lambda: bool(daemon.events("monitord started")), args.settle, "restart")
     restart = daemon.events("monitord started")[0][0] - daemon.began
@@ -551,7 +554,7 @@ def run(
     daemon.wait(lambda: len(back()) >= len(cut_ids), args.settle, "every cut device UP")
     healed = time.monotonic() - heal_at
     time.sleep(3)
-    found, _ = cli_json(config, "tickets")
+    found, _ = cli_json(config, args.python, "tickets")
     recovered = [t for t in found if t["root_device"] in switches and t["recovered"]]
     print(f"SIGKILL -> restarted (logged 'monitord started') in {restart:.1f}s "
           f"(target <= {TARGET_RESTART_S:g}s); healed: {len(back())}/{len(cut_ids)} UP after "
