@@ -196,10 +196,10 @@ _MAX_DEPTH = 64
 
 
 class _Frame:
-    __slots__ = ("anchor", "key", "line", "lines", "size", "value")
+    __slots__ = ("anchor", "is_map", "key", "line", "lines", "size", "value")
 
-    def __init__(self, value: Any, line: int, anchor: str | None) -> None:
-        self.value, self.line, self.anchor = value, line, anchor
+    def __init__(self, value: Any, line: int, anchor: str | None, is_map: bool) -> None:
+        self.value, self.line, self.anchor, self.is_map = value, line, anchor, is_map
         self.size = 1
         self.key: str | None = None
         self.lines: list[int] = []  # of each item or key, as `_DataLines` reads them
@@ -231,66 +231,82 @@ class _Events:
         return Located(self.file, data, _DataLines(data, self.marks))
 
     def _value(self) -> Any:
-        get = self._get
+        # The hot loop of a fleet's load (~180 000 events at 10 000 devices): names bound
+        # locally, the open frame kept at hand, and a plain scalar's tag decided here
+        # where _Resolving would (its test, without a call per scalar).
+        get, strings, marks, anchors = self._get, self.strings, self.marks, self.anchors
         resolve = cast(Callable[[type[yaml.Node], str | None, Any], str], self.loader.resolve)
+        plain_first = isinstance(self.loader, _Resolving)
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
         stack: list[_Frame] = []
+        frame: _Frame | None = None
         while True:
             event = get()
+            kind = type(event)
             line = event.start_mark.line + 1
-            frame = stack[-1] if stack else None
-            wants_key = frame is not None and isinstance(frame.value, dict) and frame.key is None
-            if isinstance(event, yaml.ScalarEvent):
-                tag = event.tag
-                if tag is None or tag == "!":
-                    tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+            wants_key = frame is not None and frame.key is None and frame.is_map
+            if kind is scalar_event:
+                text, tag = event.value, event.tag
+                if (
+                    tag is None
+                    and plain_first
+                    and (not event.implicit[0] or (text and text[0] not in _TAGGED_FIRST))
+                ):
+                    tag = _STR
+                elif tag is None or tag == "!":
+                    tag = resolve(yaml.ScalarNode, text, event.implicit)
                 if wants_key:
                     assert frame is not None
-                    if tag != _STR or event.anchor is not None or event.value in frame.value:
+                    if tag != _STR or event.anchor is not None or text in frame.value:
                         raise _Unusual
-                    frame.key = event.value
+                    frame.key = text
                     frame.lines.append(line)
                     continue
-                value, size, alias = self._scalar(event, tag), 1, False
+                value = strings.setdefault(text, text) if tag == _STR else self._scalar(event, tag)
+                size, alias = 1, False
                 if event.anchor is not None:
-                    self.anchors[event.anchor] = (value, 1, line)
-            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                is_map = isinstance(event, yaml.MappingStartEvent)
-                kind, wanted = (yaml.MappingNode, _MAP) if is_map else (yaml.SequenceNode, _SEQ)
+                    anchors[event.anchor] = (value, 1, line)
+            elif kind is map_start or kind is seq_start:
+                is_map = kind is map_start
+                node, wanted = (yaml.MappingNode, _MAP) if is_map else (yaml.SequenceNode, _SEQ)
                 tag = event.tag
                 if tag is None or tag == "!":
-                    tag = resolve(kind, None, event.implicit)
+                    tag = resolve(node, None, event.implicit)
                 if wants_key or tag != wanted or len(stack) >= _MAX_DEPTH:
                     raise _Unusual
-                stack.append(_Frame({} if is_map else [], line, event.anchor))
+                frame = _Frame({} if is_map else [], line, event.anchor, is_map)
+                stack.append(frame)
                 continue
-            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            elif kind is map_end or kind is seq_end:
                 done = stack.pop()
                 value, size, line, alias = done.value, done.size, done.line, False
-                self.marks[id(value)] = done.lines
+                marks[id(value)] = done.lines
                 if size > MAX_EXPANDED_NODES:
                     raise _Unusual  # refused by `_load`, with its line
                 if done.anchor is not None:
-                    self.anchors[done.anchor] = (value, size, line)
+                    anchors[done.anchor] = (value, size, line)
                 frame = stack[-1] if stack else None
-            elif isinstance(event, yaml.AliasEvent):
-                if wants_key or event.anchor not in self.anchors:
+            elif kind is alias_event:
+                if wants_key or event.anchor not in anchors:
                     raise _Unusual  # an open anchor (refers to itself) or an unknown one
-                value, size, line = self.anchors[event.anchor]
+                value, size, line = anchors[event.anchor]
                 alias = isinstance(value, dict | list)  # lines inside are the anchor's
             else:
                 raise _Unusual
             if frame is None:
                 return value
-            if isinstance(frame.value, list):
-                frame.lines.append(-line if alias else line)
-                frame.value.append(value)
-                frame.size += size
-            else:
+            if frame.is_map:
                 if alias:
                     frame.lines[-1] = -frame.lines[-1]
                 frame.value[frame.key] = value
                 frame.key = None
                 frame.size += 1 + size
+            else:
+                frame.lines.append(-line if alias else line)
+                frame.value.append(value)
+                frame.size += size
 
     @property
     def _get(self) -> Callable[[], Any]:
@@ -298,8 +314,6 @@ class _Events:
         return get
 
     def _scalar(self, event: yaml.ScalarEvent, tag: str) -> Any:
-        if tag == _STR:
-            return self.strings.setdefault(event.value, event.value)
         node = yaml.ScalarNode(tag, event.value, style=event.style)  # errors: `_load` again
         value = self.loader.construct_object(node)
         self.loader.constructed_objects.pop(node, None)  # nothing refers to it again
