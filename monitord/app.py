@@ -84,7 +84,7 @@ class Daemon:
         registry: CollectorRegistry | None = None,
         api_socket: socket.socket | None = None,
     ) -> None:
-        self.config_path, self.config = config_path, config
+        self.config_path, self.config = config_path, config.settle()
         self.api_socket = api_socket  # a listening socket for the API (the demo's), or bind
         self.clock = clock or SystemClock()
         self.registry = registry or CollectorRegistry()

@@ -10,8 +10,9 @@ types and ranges (exit 2 with the usage line).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -38,18 +39,19 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise click.exceptions.Exit(code)
 
 
-def _system_clock() -> Clock:
-    from monitord.clock import SystemClock
-
-    return SystemClock()
-
-
 @dataclass
 class Context:
     config_path: Path
     lang: str
-    clock: Clock = field(default_factory=_system_clock)
     _fresh: tuple[tuple[dict[str, Any], dict[str, Any]] | None] | None = None
+
+    @functools.cached_property
+    def clock(self) -> Clock:
+        # Made when asked: the clock's module imports asyncio (30 ms), which `check` and
+        # the commands that only read need not load.
+        from monitord.clock import SystemClock
+
+        return SystemClock()
 
     def config(self, full: bool = False, devices: bool | Collection[str] = True) -> Config:
         """The configuration, from the validated snapshot when no file changed since

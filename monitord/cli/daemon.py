@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
 from monitord.cli.context import Context, fail
@@ -20,7 +18,10 @@ from monitord.present import i18n
 @click.pass_obj
 def run(obj: Context, log_format: str) -> None:
     """Run the daemon in the foreground (systemd runs this)."""
-    # Imported here: `monitord check` needs neither the logs nor SQLAlchemy (0.45 s).
+    # Imported here: `monitord check` needs neither the logs nor SQLAlchemy (0.45 s) nor
+    # asyncio.
+    import asyncio
+
     from monitord import log
     from monitord.store import StoreError
 

@@ -12,7 +12,6 @@ from pydantic_core import ErrorDetails
 
 from monitord.config.bulk import collector_paused
 from monitord.config.contracts import Contract
-from monitord.config.frozen import share_equal
 from monitord.config.models import (
     Config,
     Device,
@@ -171,7 +170,6 @@ def _validate(
                 valid[name].append(None)
     sources.keep_valid(valid)
     lists = {name: tuple(item for item in valid[name] if item is not None) for name in _LISTS}
-    share_equal(lists["devices"])
     return config.model_copy(update=lists), invalid_ids
 
 

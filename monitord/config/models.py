@@ -16,7 +16,7 @@ from monitord.config.centre import CentreSettings
 from monitord.config.contracts import Contract
 from monitord.config.discovery import DiscoverySettings
 from monitord.config.durations import Duration
-from monitord.config.frozen import FrozenModel
+from monitord.config.frozen import FrozenModel, share_equal
 from monitord.config.maintenance import MaintenanceWindow
 from monitord.config.notify import NotifySettings
 from monitord.config.oauth import OAuthSettings
@@ -357,7 +357,11 @@ class Config(_Frozen):
     def settle(self) -> Config:
         """Work out what the daemon's parts ask of a new configuration (the devices polled
         here, by id) where it was loaded, off the event loop: each of them walked the
-        10 000 devices again on the loop during a reload (bench/reload.py)."""
+        10 000 devices again on the loop during a reload (bench/reload.py). And make the
+        devices' equal settings one object (config/frozen.py): the daemon keeps them for
+        its lifetime, while a command that exits at once need not pay for the walk (0.12 s
+        of `monitord check`'s 1.2 s at 10 000 devices)."""
+        share_equal(self.devices)
         self.by_id()
         for protocol in PROTOCOLS:
             self.intervals_of(protocol)

@@ -27,7 +27,6 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from monitord.config.bulk import collector_paused
-from monitord.config.frozen import share_equal
 from monitord.config.load import load
 from monitord.config.models import Config, Device
 from monitord.config.snapfile import DAMAGED, cache_dir, fresh, head, is_fresh, where
@@ -76,7 +75,6 @@ def _read(path: Path, devices: Wanted) -> Config | None:
                     wanted = set(devices)
                     found = [d for d in json.loads(rest) if d.get("id") in wanted]
                     listed = _DEVICES.validate_python(found)
-                share_equal(listed)
                 return config.model_copy(update={"devices": listed})
     except DAMAGED:
         return None  # missing, stale or damaged: load in full
