@@ -41,6 +41,15 @@ def run(obj: Context, log_format: str) -> None:
 @click.pass_obj
 def check(obj: Context) -> None:
     """Validate the configuration: exit 0, or 2 listing every error as file:line: path: what."""
+    from monitord.config.bulk import collector_paused
+
+    # A one-shot command: the cyclic collector would only walk what the imports and the
+    # load have just made, all of it alive until exit (0.05 s of 1 s at 10 000 devices).
+    with collector_paused():
+        _check(obj)
+
+
+def _check(obj: Context) -> None:
     from monitord.config.weak import weaknesses
 
     config = obj.config(full=True)
