@@ -31,12 +31,12 @@ from monitord.checks.icmp.watch import Fleet
 from monitord.clock import Clock, SystemClock
 from monitord.config import Config, ConfigError
 from monitord.config.bulk import collector_paused, loop_first, settled, unsettled
-from monitord.config.load import load
+from monitord.config.offload import load_apart
 from monitord.console.host import Host
 from monitord.console.links import Links
 from monitord.discovery.drift import TableWatch
 from monitord.health.recorder import Recorder
-from monitord.inventory.archive import device_record, site_records
+from monitord.inventory.archive import changed_records, device_record, site_records
 from monitord.memory import heap
 from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
@@ -57,6 +57,7 @@ from monitord.sites.metrics import PollerCollector
 from monitord.sites.silence import SilenceWatch
 from monitord.sites.witness import pinging
 from monitord.store import Store, StoreError
+from monitord.store.records import InventoryDiff
 from monitord.supervise import Step, Supervisor
 from monitord.ticketing.desk import TicketDesk
 from monitord.ticketing.metrics import TicketCollector
@@ -66,13 +67,6 @@ _log = log.get("monitord")
 
 def _ungated(step: Step) -> Step:
     return step
-
-
-def _load_settled(path: Path) -> Config:
-    """`load` and `settle`, off the loop. The collector is paused around the whole reload
-    (`_reload`) and the objects settled at its end: a full walk over a just-loaded fleet
-    stalled the loop ~0.2 s during a reload."""
-    return load(path).settle()
 
 
 class Daemon:
@@ -364,7 +358,7 @@ class Daemon:
     async def _reload_paused(self, store: Store, fleet: Fleet, scheduler: Scheduler) -> None:
         _log.info("reloading configuration", path=str(self.config_path))
         try:
-            config = await asyncio.to_thread(_load_settled, self.config_path)
+            config = await load_apart(self.config_path)
         except Exception as exc:  # noqa: BLE001 - any failure to load is a rejected file
             self.metrics.reloads.labels("failure").inc()
             self.metrics.last_reload_ok.set(0)
@@ -380,7 +374,7 @@ class Daemon:
             _log.warning("database setting changed; it takes effect at the next restart")
         if config.centre != self.config.centre:
             _log.warning("centre HA setting changed; it takes effect at the next restart")
-        await self._sync_archive(store, config)
+        await self._sync_archive(store, config, since=self.config)
         prepared = await asyncio.to_thread(fleet.prepare, config)
         # One step with no await in it: the fleet, its scheduler and everyone that reads the
         # configuration switch together, so no check sees half of each.
@@ -415,13 +409,22 @@ class Daemon:
         self._reload_ok = True
         settled()
 
-    async def _sync_archive(self, store: Store, config: Config) -> None:
+    async def _sync_archive(
+        self, store: Store, config: Config, since: Config | None = None
+    ) -> None:
+        """`since`: what the archive was synced with last (a reload): only what changed
+        from it is read and written. At start the whole archive is compared (another
+        version of the configuration may have run meanwhile)."""
         now = self.clock.now()
-        diff = await asyncio.to_thread(  # 10 000 records built off the loop too
-            lambda: store.devices.sync(
-                site_records(config), [device_record(d) for d in config.devices], now
-            )
-        )
+
+        def sync() -> InventoryDiff:  # 10 000 records built off the loop too
+            if since is None:
+                records = [device_record(d) for d in config.devices]
+                return store.devices.sync(site_records(config), records, now)
+            changed, gone = changed_records(since, config)
+            return store.devices.sync(site_records(config), changed, now, among=gone)
+
+        diff = await asyncio.to_thread(sync)
         if diff.added or diff.changed or diff.removed:
             _log.info(
                 "equipment archive updated",

@@ -11,12 +11,13 @@ collection walked them all again: a 0.4 s stall of the daemon's event loop every
 seconds at 10 000 devices (bench/reload.py). `settled()` moves what is alive now out of the
 collector's sight (gc.freeze), after start-up and after each reload.
 
-While a reload builds the new configuration in a thread, the event loop competes with it for
-the GIL. Each time the loop releases the GIL for a system call (every echo sent, every
-epoll), the builder takes it back and keeps it for the switch interval (5 ms), so a loop
-making hundreds of calls waited a whole second: the longest stall of a 10 000-device reload
-was 0.7-1.6 s, though the loop's own work in it was under 0.15 s (bench/reload.py).
-`loop_first()` shortens the interval while the reload runs.
+While a reload works in a thread (it built the whole configuration there; now a child
+process does, config/offload.py, and threads unpickle, sync and prepare it), the event loop
+competes with it for the GIL. Each time the loop releases the GIL for a system call (every
+echo sent, every epoll), the thread takes it back and keeps it for the switch interval
+(5 ms), so a loop making hundreds of calls waited a whole second: the longest stall of a
+10 000-device reload was 0.7-1.6 s, though the loop's own work in it was under 0.15 s
+(bench/reload.py). `loop_first()` shortens the interval while the reload runs.
 """
 
 from __future__ import annotations

@@ -48,6 +48,9 @@ class ConfigError(Exception):
         self.issues = sorted(issues, key=lambda i: (str(i.file), i.line, i.path))
         super().__init__("\n".join(map(str, self.issues)))
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[ConfigIssue]]]:
+        return ConfigError, (self.issues,)  # a reload's child sends it (config/offload.py)
+
 
 @dataclass(frozen=True, slots=True)
 class _Origin:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, text
@@ -25,13 +25,23 @@ class Devices(Repository):
         self._facts = facts  # the archive shows what a device says where the config is silent
 
     def sync(
-        self, sites: Sequence[SiteRecord], devices: Sequence[DeviceRecord], now: dt.datetime
+        self,
+        sites: Sequence[SiteRecord],
+        devices: Sequence[DeviceRecord],
+        now: dt.datetime,
+        among: Collection[str] | None = None,
     ) -> InventoryDiff:
         """Make the archive match the configuration, in one transaction.
 
         Devices missing from `devices` are flagged removed, never deleted: their archive and
         operation record outlive them. Changes to a known device's archive fields, its
         removal and its return are appended to its operation record.
+
+        `among`: only these devices and those of `devices` are compared, the others are
+        left as they are (a device among them that `devices` lacks is removed): a
+        reload's change against the configuration synced before (`changed_records` in
+        inventory/archive.py). Reading all 10 000 rows to find the 1 % that changed was
+        most of a reload's sync.
         """
         require_aware(now)
         _require_unique("site", [s.id for s in sites])
@@ -52,7 +62,13 @@ class Devices(Repository):
             # Compared as columns; only the rows that change are loaded as ORM objects
             # (10 000 of them were most of a reload's archive sync).
             query = select(*_ARCHIVE_COLUMNS, Device.removed_at)
-            known = {r.id: r for r in session.execute(query)}
+            if among is None:
+                known = {r.id: r for r in session.execute(query)}
+            else:
+                compared, known = sorted({*among, *(d.id for d in devices)}), {}
+                for start in range(0, len(compared), 500):
+                    some = query.where(Device.id.in_(compared[start : start + 500]))
+                    known.update((r.id, r) for r in session.execute(some))
             touched: dict[str, tuple[bool, dict[str, tuple[Any, Any]]]] = {}
             new: list[dict[str, Any]] = []
             for record in devices:

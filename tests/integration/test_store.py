@@ -147,6 +147,22 @@ def test_sites_are_updated_in_place(fleet: Store) -> None:
     assert fleet.devices.sites() == [SITES[0], renamed]
 
 
+def test_a_sync_among_some_devices_leaves_the_others_as_they_are(fleet: Store) -> None:
+    """A reload syncs only what changed since the last sync (`among`)."""
+    moved = dataclasses.replace(CAM, address="10.0.0.99")
+    later = T0 + dt.timedelta(days=1)
+    # cam1 changed, nvr1 left the configuration; sw1 is not among them, so its absence
+    # from `devices` is not a removal
+    diff = fleet.devices.sync(SITES, [moved], later, among={"cam1", "nvr1"})
+    assert diff == InventoryDiff(changed=("cam1",), removed=("nvr1",))
+    assert fleet.devices.all() == [moved, SW]
+    assert fleet.devices.get("sw1") == SW
+    renamed = dataclasses.replace(SW, name="renamed")  # `devices` are always compared
+    assert fleet.devices.sync(SITES, [renamed], later, among=()) == InventoryDiff(changed=("sw1",))
+    back = fleet.devices.sync(SITES, [NVR, CAM], later, among={"nvr1", "cam1", "new"})
+    assert back == InventoryDiff(added=("nvr1",), changed=("cam1",))
+
+
 def test_sync_refuses_duplicates_and_unknown_sites(store: Store) -> None:
     with pytest.raises(ValueError, match="duplicate device ids: sw1"):
         store.devices.sync(SITES, [SW, SW], T0)

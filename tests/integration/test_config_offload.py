@@ -1,0 +1,107 @@
+"""A reload's configuration is built by a child interpreter (config/offload.py): the same
+configuration `load` makes, the same errors with their lines, and no child left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitord.config.load import ConfigError, load
+from monitord.config.offload import load_apart
+from monitord.config.offload_child import LoaderFailed
+
+SITE = {"id": "s1", "name": "Gate", "timezone": "Asia/Shanghai"}
+
+
+def write(path: Path, devices: list[dict[str, object]]) -> Path:
+    doc = {"state_dir": str(path.parent / "state"), "sites": [SITE], "devices": devices}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def cameras(n: int) -> list[dict[str, object]]:
+    return [
+        {"id": f"cam{i}", "name": f"摄像机 {i}", "kind": "camera", "address": f"10.0.0.{i}",
+         "site": "s1", "icmp": {"interval": 30}}
+        for i in range(1, n + 1)
+    ]  # fmt: skip
+
+
+def test_the_child_builds_what_load_builds_settled(tmp_path: Path) -> None:
+    path = write(tmp_path / "monitord.yaml", cameras(3))
+    built = asyncio.run(load_apart(path))
+    assert built == load(path)
+    assert built.devices[0].name == "摄像机 1"
+    # settled: equal settings are one object, and what the daemon asks for is worked out
+    assert built.devices[0].icmp is built.devices[2].icmp
+    assert built.by_id()["cam2"] is built.devices[1]
+
+
+def test_a_broken_file_raises_the_same_errors_with_their_lines(tmp_path: Path) -> None:
+    path = write(tmp_path / "monitord.yaml", [*cameras(1), {"id": "bad", "kind": "toaster"}])
+    with pytest.raises(ConfigError) as here:
+        load(path)
+    with pytest.raises(ConfigError) as there:
+        asyncio.run(load_apart(path))
+    assert there.value.issues == here.value.issues
+    assert any(i.line > 1 and "devices[1].kind" in str(i) for i in there.value.issues)
+
+
+def test_a_missing_file_raises_what_load_raises(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nope.yaml"):
+        asyncio.run(load_apart(tmp_path / "nope.yaml"))
+
+
+def test_a_child_that_dies_is_a_failed_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "monitord.yaml", cameras(1))
+    dying = tmp_path / "dying"
+    dying.mkdir()
+    (dying / "sitecustomize.py").write_text("import os\nos._exit(3)\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(dying))
+    with pytest.raises(LoaderFailed, match="status 3"):
+        asyncio.run(load_apart(path))
+
+
+def test_without_a_child_it_loads_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "monitord.yaml", cameras(2))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    assert asyncio.run(load_apart(path)) == load(path)
+
+
+def children_reading(path: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(path).encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile
+    return found
+
+
+def test_a_cancelled_reload_takes_its_child_along(tmp_path: Path) -> None:
+    fifo = tmp_path / "hangs.yaml"
+    os.mkfifo(fifo)  # opening it for reading waits for a writer that never comes
+
+    async def cancel_while_loading() -> None:
+        task = asyncio.create_task(load_apart(fifo))
+        for _ in range(200):  # up to 10 s for the child to start
+            await asyncio.sleep(0.05)
+            if children_reading(fifo):
+                break
+        assert children_reading(fifo), "the child never started"
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_while_loading())
+    assert children_reading(fifo) == []
