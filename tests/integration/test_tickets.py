@@ -82,6 +82,36 @@ class TestFaultsToTickets:
         assert batched["sw"][:3] == (("sw", *CAMERAS), "A", "cameras-dark-30pct")
         assert batched == single
 
+    async def test_roots_whose_cameras_follow_at_once_grow_and_are_raised_together(
+        self, store: Store, tmp_path: Path
+    ) -> None:
+        # Two switches' tickets open as B (switch down), then all their cameras are confirmed
+        # at once: the impacts grow and the classes rise to A in shared batches, with the
+        # same logs and messages as one root at a time.
+        alone = Store.open(f"sqlite:///{tmp_path / 'alone.db'}")
+        alone.upgrade()
+        config = _two_switches()
+        try:
+            storm, one_by_one = Lab(store, config=config), Lab(alone, config=config)
+            for each in (storm, one_by_one):
+                for d in each.tracker.devices.values():
+                    d.state = State.UP
+            await asyncio.gather(storm.set("sw", State.DOWN), storm.set("sw2", State.DOWN))
+            assert {t.ticket_class for t in store.tickets.recent()} == {"B"}
+            cameras = [d.id for d in config.devices if d.kind.value == "camera"]
+            both = asyncio.gather(*(storm.set(c, State.UNREACHABLE, 1) for c in cameras))
+            await asyncio.wait_for(both, timeout=10)
+            for root in ("sw", "sw2"):
+                await one_by_one.set(root, State.DOWN)
+            for c in cameras:
+                await one_by_one.set(c, State.UNREACHABLE, 1)
+            batched, single = _picture(store), _picture(alone)
+        finally:
+            alone.close()
+        assert {root: p[1] for root, p in batched.items()} == {"sw": "A", "sw2": "A"}
+        assert all(p[3].get("reclassified") == 1 for p in batched.values())
+        assert batched == single
+
     async def test_a_camera_back_before_its_switch_stays_on_the_ticket(self, lab: Lab) -> None:
         # Found by the kill test: a restart while the cameras come back re-read the fault
         # and shrank the ticket to the devices still dark.
@@ -255,9 +285,24 @@ async def test_time_to_acknowledge_and_to_on_site_are_reported_once(store: Store
     assert seen == [("on_site", 5400.0)]
 
 
+def _two_switches() -> Config:
+    """The lab's site with a second switch and its own 12 cameras."""
+    data = config_data("sqlite://", "city")
+    devices: list[dict[str, object]] = data["devices"]  # type: ignore[assignment]
+    devices.append({"id": "sw2", "name": "Yard switch", "kind": "switch",
+                    "address": "10.0.0.3", "site": "s1"})  # fmt: skip
+    devices += [
+        {"id": f"yard-{i:02d}", "name": f"yard-{i:02d}", "kind": "camera", "site": "s1",
+         "address": f"10.0.2.{i}", "parents": ["sw2"]}
+        for i in range(1, 13)
+    ]  # fmt: skip
+    return Config.model_validate(data)
+
+
 def _picture(store: Store) -> dict[str | None, tuple[object, ...]]:
     """Per root: impact, class, rule, what happened (opened, reclassified: once each; how
-    many impact events depends on how the cameras' news coalesced) and the messages."""
+    many impact events depends on how the cameras' news coalesced), the messages and what
+    the other events say."""
     out: dict[str | None, tuple[object, ...]] = {}
     messages = store.outbox.messages(limit=1000)
     for t in store.tickets.recent():
@@ -266,5 +311,6 @@ def _picture(store: Store) -> dict[str | None, tuple[object, ...]]:
         sent = sorted((m.channel, m.recipient) for m in messages if m.ticket_id == t.id)
         kinds = [e.kind for e in events]
         counts = {k: kinds.count(k) for k in sorted(set(kinds)) if k != "impact"}
-        out[t.root_device] = (t.impacted, t.ticket_class, t.rule, counts, sent)
+        said = [(e.kind, e.text) for e in events if e.kind != "impact"]
+        out[t.root_device] = (t.impacted, t.ticket_class, t.rule, counts, sent, said)
     return out
