@@ -34,6 +34,13 @@ def device_record(device: Device) -> DeviceRecord:
     )
 
 
+# The device's fields that its record holds, read in one call: comparing these instead of
+# records built for both configurations (20 000 of them, 0.2 s of a 10 000-device reload).
+_archived = attrgetter(
+    *({"site_id": "site"}.get(f.name, f.name) for f in fields(DeviceRecord) if f.name != "id")
+)
+
+
 def changed_records(before: Config, after: Config) -> tuple[list[DeviceRecord], set[str]]:
     """What `Store.devices.sync(..., among=...)` needs to bring an archive synced with
     `before` to `after`: the records that differ (new ones too), and the devices `after`
@@ -41,13 +48,6 @@ def changed_records(before: Config, after: Config) -> tuple[list[DeviceRecord], 
     gone = {d.id: _archived(d) for d in before.devices}
     changed = [device_record(d) for d in after.devices if gone.pop(d.id, None) != _archived(d)]
     return changed, set(gone)
-
-
-# The device's fields that its record holds, read in one call: comparing these instead of
-# records built for both configurations (20 000 of them, 0.2 s of a 10 000-device reload).
-_archived = attrgetter(
-    *({"site_id": "site"}.get(f.name, f.name) for f in fields(DeviceRecord) if f.name != "id")
-)
 
 
 def topology(config: Config) -> Topology:

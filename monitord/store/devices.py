@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import ColumnElement, insert, select, text
 from sqlalchemy.orm import Session
 
 from monitord.store.core import Repository, StoreCore, require_aware
@@ -65,10 +65,9 @@ class Devices(Repository):
             if among is None:
                 known = {r.id: r for r in session.execute(query)}
             else:
-                compared, known = sorted({*among, *(d.id for d in devices)}), {}
-                for start in range(0, len(compared), 500):
-                    some = query.where(Device.id.in_(compared[start : start + 500]))
-                    known.update((r.id, r) for r in session.execute(some))
+                known = {}
+                for some in _bounded(sorted({*among, *(d.id for d in devices)})):
+                    known.update((r.id, r) for r in session.execute(query.where(some)))
             touched: dict[str, tuple[bool, dict[str, tuple[Any, Any]]]] = {}
             new: list[dict[str, Any]] = []
             for record in devices:
@@ -91,9 +90,8 @@ class Devices(Repository):
             removed = sorted(i for i, r in known.items() if i not in wanted and not r.removed_at)
             ids = [*touched, *removed]
             rows: dict[str, Device] = {}
-            for start in range(0, len(ids), 500):  # bounded IN lists (SQLite's variable limit)
-                chunk = select(Device).where(Device.id.in_(ids[start : start + 500]))
-                rows.update((d.id, d) for d in session.scalars(chunk))
+            for some in _bounded(ids):
+                rows.update((d.id, d) for d in session.scalars(select(Device).where(some)))
             for device_id, (back, diffs) in touched.items():
                 device = rows[device_id]
                 if back:
@@ -134,6 +132,12 @@ class Devices(Repository):
     def sites(self) -> list[SiteRecord]:
         with self._session("read sites") as s:
             return [site_record(r) for r in s.scalars(select(Site).order_by(Site.id))]
+
+
+def _bounded(ids: Sequence[str], each: int = 500) -> Iterator[ColumnElement[bool]]:
+    """`Device.id IN (...)` for `each` ids at a time (SQLite's variable limit)."""
+    for start in range(0, len(ids), each):
+        yield Device.id.in_(ids[start : start + each])
 
 
 def _require_unique(what: str, ids: Sequence[str]) -> None:

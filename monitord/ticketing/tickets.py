@@ -326,17 +326,61 @@ def _up_to_date(ticket: TicketRecord, w: FaultTicket) -> bool:
         ticket.status not in _REPAIRED
         and ticket.fault_kind == w.fault.kind.value
         and set(w.fault.impact.devices) <= set(ticket.impacted)
-        and _raised_class(ticket, w) is None
+        and _reclassified(ticket, w.fault, w.contract) is None
     )
 
 
-def _raised_class(
-    ticket: TicketRecord, w: FaultTicket
-) -> tuple[TicketClass, TicketClass, str] | None:
-    """(from, to, rule) where the fault calls for a higher class than the ticket has."""
-    new_class, rule = classify(w.fault, w.contract)
+def _reclassified(
+    ticket: TicketRecord, fault: Fault, contract: Contract
+) -> tuple[str, dict[str, str]] | None:
+    """The RECLASSIFIED event's text and data where the fault calls for a higher class
+    than the ticket has (never lower)."""
+    new_class, rule = classify(fault, contract)
     old = TicketClass(ticket.ticket_class) if ticket.ticket_class else None
-    return None if old is None or new_class.rank <= old.rank else (old, new_class, rule)
+    if old is None or new_class.rank <= old.rank:
+        return None
+    return f"{rule} -> {new_class.value}", {"from": old.value, "to": new_class.value, "rule": rule}
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One event to append to a ticket as part of a storm's batch."""
+
+    record: TicketRecord
+    events: list[TicketEventRecord]
+    kind: EventKind
+    at: dt.datetime
+    text: str
+    data: Mapping[str, Any]
+    messages: MessageRenderer | None = None
+
+
+def _append_steps(store: Store, steps: Mapping[int, _Step]) -> dict[int, _Logged]:
+    """Each step's event in one transaction: for each ticket that took it, the ticket and
+    its events after. A step the status does not allow, or one that would change the
+    status (it may meet the dedup index: alone, as `append` does), is left out, to the
+    one-by-one path, which says why as it always has."""
+    appends: list[tuple[int, int, TicketEventRecord, Mapping[str, Any], Outbox]] = []
+    order: list[tuple[int, list[TicketEventRecord]]] = []
+    for i, step in steps.items():
+        record = step.record
+        try:
+            event, changes, outbox = _next_event(
+                record, step.events, step.kind, SYSTEM, step.at, step.text, step.data,
+                step.messages,
+            )  # fmt: skip
+        except InvalidTransition:
+            continue
+        if changes["status"] != record.status:
+            continue
+        appends.append((record.id, record.version, event, changes, outbox))
+        order.append((i, [*step.events, event]))
+    written = store.tickets.append_many(appends)
+    return {
+        i: (after, events)
+        for (i, events), after in zip(order, written, strict=True)
+        if after is not None
+    }
 
 
 def _grow_impacts(
@@ -348,34 +392,19 @@ def _grow_impacts(
     if not growing:
         return {}
     found = store.tickets.get_many([t.id for t in growing.values()])
-    appends: list[tuple[int, int, TicketEventRecord, Mapping[str, Any], Outbox]] = []
-    order: list[tuple[int, list[TicketEventRecord]]] = []
+    steps: dict[int, _Step] = {}
     for i, seen in growing.items():
         current = found.get(seen.id)
         if current is None or not _only_grows(current[0], wanted[i].fault):
             continue
         record, events = current
-        fault, at = wanted[i].fault, wanted[i].at
+        fault = wanted[i].fault
         known = set(record.impacted)
         impacted = [*record.impacted, *(d for d in fault.impact.devices if d not in known)]
         text = f"{len(impacted)} device(s) affected"
         data = {**_impact_data(fault), "impacted": impacted}
-        try:
-            event, changes, outbox = _next_event(
-                record, events, EventKind.IMPACT, SYSTEM, at, text, data, None
-            )
-        except InvalidTransition:
-            continue  # the one-by-one path says so, as it always has
-        if changes["status"] != record.status:
-            continue  # a status change may meet the dedup index: alone, as `append` does
-        appends.append((record.id, record.version, event, changes, outbox))
-        order.append((i, [*events, event]))
-    written = store.tickets.append_many(appends)
-    return {
-        i: (after, events)
-        for (i, events), after in zip(order, written, strict=True)
-        if after is not None
-    }
+        steps[i] = _Step(record, events, EventKind.IMPACT, wanted[i].at, text, data)
+    return _append_steps(store, steps)
 
 
 def _raise_classes(
@@ -389,28 +418,16 @@ def _raise_classes(
     confirmed), in one transaction with its messages; the ticket after, for each that is
     done. A storm of 200 roots did this one by one: 200 transactions, half of its time."""
     done: dict[int, TicketRecord] = {}
-    appends: list[tuple[int, int, TicketEventRecord, Mapping[str, Any], Outbox]] = []
-    order: list[int] = []
+    steps: dict[int, _Step] = {}
     for i, (record, events) in grown.items():
-        raised = _raised_class(record, wanted[i])
+        w = wanted[i]
+        raised = _reclassified(record, w.fault, w.contract)
         if raised is None:
             done[i] = record
-            continue
-        old, new_class, rule = raised
-        data = {"from": old.value, "to": new_class.value, "rule": rule}
-        text = f"{rule} -> {new_class.value}"
-        try:
-            event, changes, outbox = _next_event(
-                record, events, EventKind.RECLASSIFIED, SYSTEM, wanted[i].at, text, data, messages
-            )
-        except InvalidTransition:
-            continue  # the one-by-one path says so
-        if changes["status"] != record.status:
-            continue
-        appends.append((record.id, record.version, event, changes, outbox))
-        order.append(i)
-    written = store.tickets.append_many(appends)
-    done.update((i, after) for i, after in zip(order, written, strict=True) if after is not None)
+        else:
+            kind = EventKind.RECLASSIFIED
+            steps[i] = _Step(record, events, kind, w.at, *raised, messages=messages)
+    done.update((i, after) for i, (after, _) in _append_steps(store, steps).items())
     return done
 
 
@@ -475,19 +492,10 @@ def update_for_fault(
             f"{len(impacted)} device(s) affected",
             {**_impact_data(fault), "impacted": impacted},
         )
-    new_class, rule = classify(fault, contract)
-    old = TicketClass(ticket.ticket_class) if ticket.ticket_class else None
-    if old is not None and new_class.rank > old.rank:
-        ticket = append(
-            store,
-            ticket.id,
-            EventKind.RECLASSIFIED,
-            SYSTEM,
-            at,
-            f"{rule} -> {new_class.value}",
-            {"from": old.value, "to": new_class.value, "rule": rule},
-            messages,
-        )
+    raised = _reclassified(ticket, fault, contract)
+    if raised is not None:
+        text, data = raised
+        ticket = append(store, ticket.id, EventKind.RECLASSIFIED, SYSTEM, at, text, data, messages)
     return ticket
 
 
