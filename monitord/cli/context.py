@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -58,11 +58,16 @@ class Context:
         (config/snapshot.py); `full` validates the files again. `devices`: which devices
         the command needs from the configuration (False: none, `devices` may be empty;
         ids: at least those), so a command that reads the store does not validate 10 000."""
-        from monitord.config import ConfigError
         from monitord.config.snapshot import load_cached
 
+        return self.loaded(lambda: load_cached(self.config_path, full, devices))
+
+    def loaded(self, make: Callable[[], Config]) -> Config:
+        """`make()`'s configuration; or its errors on stderr, each `file:line`, and exit 2."""
+        from monitord.config import ConfigError
+
         try:
-            return load_cached(self.config_path, full, devices)
+            return make()
         except ConfigError as exc:
             for issue in exc.issues:
                 click.echo(str(issue), err=True)

@@ -18,19 +18,26 @@ from monitord.present import i18n
 @click.pass_obj
 def run(obj: Context, log_format: str) -> None:
     """Run the daemon in the foreground (systemd runs this)."""
-    # Imported here: `monitord check` needs neither the logs nor SQLAlchemy (0.45 s) nor
-    # asyncio.
+    from monitord.config.offload import begin_first
+
+    # A child loads the configuration (config/offload.py: loading in this process left
+    # ~30 MB of its garbage's arenas resident) while this one imports the daemon's parts,
+    # which `monitord check` needs not: the logs, SQLAlchemy (0.45 s), asyncio.
+    first = begin_first(obj.config_path)
     import asyncio
 
     from monitord import log
-    from monitord.store import StoreError
-
-    config = obj.config()
-    log.configure(config.log_level, None if log_format == "auto" else log_format == "json")
     from monitord.app import Daemon
     from monitord.checks.icmp.client import IcmpUnavailable
     from monitord.checks.snmp.traps import TrapListenError
+    from monitord.config.offload_child import LoaderFailed
+    from monitord.store import StoreError
 
+    try:
+        config = obj.loaded(first)
+    except LoaderFailed as exc:
+        fail(str(exc))
+    log.configure(config.log_level, None if log_format == "auto" else log_format == "json")
     try:
         asyncio.run(Daemon(obj.config_path, config).run())
     except (StoreError, TrapListenError, IcmpUnavailable) as exc:

@@ -1,5 +1,6 @@
 """The child's side of config/offload.py: load and settle the file named on the command
-line, and write `(LOADED, config)` or `(RAISED, exception)`, pickled, to stdout.
+line (with `--cached`: through the snapshot, as `load_cached`), and write `(LOADED, config)`
+or `(RAISED, exception)`, pickled, to stdout.
 
 It imports no more than the loader needs (not asyncio, not the daemon's logging: 0.16 s of
 a child that the reload waits for)."""
@@ -14,9 +15,11 @@ from pathlib import Path
 from typing import Final
 
 from monitord.config.load import load
+from monitord.config.models import Config
 
 LOADED: Final = "loaded"
 RAISED: Final = "raised"
+CACHED: Final = "--cached"
 
 
 class LoaderFailed(Exception):
@@ -28,7 +31,7 @@ def main() -> None:
     os.dup2(2, 1)  # a stray print must not end up inside the pickle
     gc.disable()  # everything built here lives until the process ends
     try:
-        result: tuple[str, object] = (LOADED, load(Path(sys.argv[1])).settle())
+        result: tuple[str, object] = (LOADED, _load(Path(sys.argv[1]), CACHED in sys.argv[2:]))
     except Exception as exc:  # noqa: BLE001 - the daemon reports it as a rejected file
         result = (RAISED, exc)
     try:
@@ -39,6 +42,14 @@ def main() -> None:
     answer.write(data)
     answer.close()
     os._exit(0)  # no teardown of a million objects: the daemon is waiting
+
+
+def _load(path: Path, cached: bool) -> Config:
+    if not cached:
+        return load(path).settle()
+    from monitord.config.snapshot import load_cached
+
+    return load_cached(path).settle()
 
 
 if __name__ == "__main__":

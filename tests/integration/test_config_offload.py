@@ -1,5 +1,6 @@
-"""A reload's configuration is built by a child interpreter (config/offload.py): the same
-configuration `load` makes, the same errors with their lines, and no child left behind."""
+"""The daemon's configuration, at start and at reload, is built by a child interpreter
+(config/offload.py): the same configuration `load` makes, the same errors with their lines,
+and no child left behind."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 import yaml
 
 from monitord.config.load import ConfigError, load
-from monitord.config.offload import load_apart
+from monitord.config.offload import begin_first, load_apart
 from monitord.config.offload_child import LoaderFailed
+from monitord.config.snapfile import is_fresh, where
 
 SITE = {"id": "s1", "name": "Gate", "timezone": "Asia/Shanghai"}
 
@@ -105,3 +107,48 @@ def test_a_cancelled_reload_takes_its_child_along(tmp_path: Path) -> None:
 
     asyncio.run(cancel_while_loading())
     assert children_reading(fifo) == []
+
+
+def test_the_first_load_goes_through_the_snapshot_as_every_command_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = write(tmp_path / "monitord.yaml", cameras(3))
+    first = begin_first(path)()
+    assert first == load(path)
+    assert first.devices[0].icmp is first.devices[2].icmp  # settled
+    snapshot = where(path)
+    assert snapshot is not None and is_fresh(snapshot)  # written by the child
+    snapshot.write_text(snapshot.read_text().replace("摄像机 1", "快照 1"), encoding="utf-8")
+    assert begin_first(path)().devices[0].name == "快照 1"  # and read from it when fresh
+
+
+def test_a_broken_file_at_start_raises_its_errors_with_their_lines(tmp_path: Path) -> None:
+    path = write(tmp_path / "monitord.yaml", [{"id": "bad", "kind": "toaster"}, *cameras(1)])
+    with pytest.raises(ConfigError) as here:
+        load(path)
+    with pytest.raises(ConfigError) as there:
+        begin_first(path)()
+    assert there.value.issues == here.value.issues
+
+
+def test_a_first_load_whose_child_dies_is_a_failed_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "monitord.yaml", cameras(1))
+    dying = tmp_path / "dying"
+    dying.mkdir()
+    (dying / "sitecustomize.py").write_text("import os\nos._exit(3)\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(dying))
+    with pytest.raises(LoaderFailed, match="status 3"):
+        begin_first(path)()
+
+
+def test_without_a_child_the_first_load_happens_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "monitord.yaml", cameras(2))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    loaded = begin_first(path)()
+    assert loaded == load(path)
+    assert loaded.devices[0].icmp is loaded.devices[1].icmp
