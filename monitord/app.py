@@ -18,11 +18,10 @@ from contextlib import AsyncExitStack
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
-from monitord import log, sdnotify
+from monitord import exposition, log, sdnotify
 from monitord.centre.leader import Leadership
 from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import IcmpMode, Pinger
@@ -319,8 +318,7 @@ class Daemon:
 
     def _serve_metrics(self, stack: AsyncExitStack) -> None:
         settings = self.config.metrics
-        server: WSGIServer
-        server, thread = start_http_server(settings.port, settings.listen, self.registry)
+        server, thread = exposition.serve(settings.listen, settings.port, self.registry)
         self.metrics_port = server.server_port
 
         def shut() -> None:

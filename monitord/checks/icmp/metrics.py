@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from monitord import __version__
+from monitord.exposition import gauge
 from monitord.health.states import State
 from monitord.health.tracker import DeviceHealth
 
@@ -40,50 +41,68 @@ class FleetCollector(Collector):
         self._fleet, self._overdue = fleet, overdue
 
     def collect(self) -> Iterator[Metric]:
-        labels = ["device", "site", "kind"]
-        up = GaugeMetricFamily(
-            "monitord_device_up",
-            "1 if the device answers (up or degraded), "
-            "0 if it does not; absent before the first check",
-            labels=labels,
-        )
-        state = GaugeMetricFamily(
-            "monitord_device_state",
-            "Current state of the device (1 for the current one)",
-            labels=[*labels, "state"],
-        )
-        rtt = GaugeMetricFamily(
-            "monitord_device_rtt_seconds",
-            "Average ICMP round trip of the last check",
-            labels=labels,
-        )
-        loss = GaugeMetricFamily(
-            "monitord_device_loss_ratio", "ICMP loss of the last check (0-1)", labels=labels
-        )
-        last = GaugeMetricFamily(
-            "monitord_device_last_check_timestamp_seconds",
-            "When the device was last checked",
-            labels=labels,
-        )
-        counts = dict.fromkeys(State, 0)
+        # Read once, now, on the scrape's thread (the loop changes the live states meanwhile);
+        # the families are written from this copy, a slice at a time (exposition.py).
+        rows = [(r, h.state, h.last_check, h.last) for r, h in list(self._fleet.device_rows())]
+        remote = self._fleet.remote_sites()
         # UNKNOWN (a silent site poller) is a series only for the devices a poller watches:
         # the others keep their number of series.
-        remote = self._fleet.remote_sites()
         local_states = [s for s in State if s != State.UNKNOWN]
-        for row, health in list(self._fleet.device_rows()):
-            values = [row.device, row.site, row.kind]
-            counts[health.state] += 1
-            for s in State if row.site in remote else local_states:
-                state.add_metric([*values, s.value], 1.0 if health.state == s else 0.0)
-            if health.state != State.PENDING:
-                up.add_metric(values, 1.0 if health.state in _UP_STATES else 0.0)
-            if health.last_check is not None:
-                last.add_metric(values, health.last_check.timestamp())
-            if health.last is not None:
-                observed = health.last.observation
-                loss.add_metric(values, observed.get("loss_pct", 100.0) / 100)
-                if "rtt_ms" in observed:
-                    rtt.add_metric(values, observed["rtt_ms"]["avg"] / 1000)
+        labels = ["device", "site", "kind"]
+
+        def states() -> Iterator[tuple[list[str], float]]:
+            for row, now, _, _ in rows:
+                for s in State if row.site in remote else local_states:
+                    yield [row.device, row.site, row.kind, s.value], 1.0 if now == s else 0.0
+
+        def observed(key: str) -> Iterator[tuple[list[str], float]]:
+            for row, _, _, last in rows:
+                if last is None:
+                    continue
+                seen = last.observation
+                if key == "loss":
+                    yield [row.device, row.site, row.kind], seen.get("loss_pct", 100.0) / 100
+                elif "rtt_ms" in seen:
+                    yield [row.device, row.site, row.kind], seen["rtt_ms"]["avg"] / 1000
+
+        yield gauge(
+            "monitord_device_up",
+            "1 if the device answers (up or degraded), 0 if it does not; absent before the "
+            "first check",
+            labels,
+            (
+                ([r.device, r.site, r.kind], 1.0 if now in _UP_STATES else 0.0)
+                for r, now, _, _ in rows
+                if now != State.PENDING
+            ),
+        )
+        yield gauge(
+            "monitord_device_state",
+            "Current state of the device (1 for the current one)",
+            [*labels, "state"],
+            states(),
+        )
+        yield gauge(
+            "monitord_device_rtt_seconds",
+            "Average ICMP round trip of the last check",
+            labels,
+            observed("rtt"),
+        )
+        yield gauge(
+            "monitord_device_loss_ratio",
+            "ICMP loss of the last check (0-1)",
+            labels,
+            observed("loss"),
+        )
+        yield gauge(
+            "monitord_device_last_check_timestamp_seconds",
+            "When the device was last checked",
+            labels,
+            (([r.device, r.site, r.kind], at.timestamp()) for r, _, at, _ in rows if at),
+        )
+        counts = dict.fromkeys(State, 0)
+        for _, now, _, _ in rows:
+            counts[now] += 1
         devices = GaugeMetricFamily(
             "monitord_devices", "Devices by current state", labels=["state"]
         )
@@ -93,7 +112,7 @@ class FleetCollector(Collector):
             "monitord_checks_overdue", "Checks due more than 1 s ago that have not started"
         )
         overdue.add_metric([], self._overdue())
-        yield from (up, state, rtt, loss, last, devices, overdue)
+        yield from (devices, overdue)
 
 
 class DaemonMetrics:

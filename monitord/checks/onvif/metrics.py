@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from monitord.checks.onvif.watch import OnvifWatch
+from monitord.exposition import gauge
 from monitord.health.findings import Status
 
 _STATUS: Final = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKNOWN: 3}
@@ -26,44 +27,57 @@ class OnvifCollector(Collector):
         self._watch = watch
 
     def collect(self) -> Iterator[Metric]:
-        status = GaugeMetricFamily(
+        # Read once, now, on the scrape's thread; written from this copy a slice at a time
+        # (exposition.py): ~90 000 series at 10 000 cameras.
+        w = self._watch
+        rows = [
+            ([device_id, device.site, device.kind.value], list(w.tracker.current(device_id).items()),
+             w.auth_failures.get(device_id, 0))
+            for device_id, device in list(w.devices.items())
+        ]  # fmt: skip
+
+        def values(check: str, key: str) -> Iterator[tuple[list[str], float]]:
+            for base, found, _ in rows:
+                for name, f in found:
+                    if name == check and key in f.values:
+                        yield base, float(f.values[key])
+
+        def recordings() -> Iterator[tuple[list[str], float]]:
+            for base, found, _ in rows:
+                for name, f in found:
+                    if name.startswith("recording:") and "recording" in f.values:
+                        yield [*base, name[10:]], float(f.values["recording"])
+
+        yield gauge(
             "monitord_onvif_finding_status",
             "Latest result of each ONVIF check: 0 ok, 1 warning, 2 critical, 3 unknown",
-            labels=[*_BASE, "check"],
+            [*_BASE, "check"],
+            (([*base, name], _STATUS[f.status]) for base, found, _ in rows for name, f in found),
         )
-        stream = GaugeMetricFamily(
+        yield gauge(
             "monitord_camera_stream_up",
             "1 if the camera's RTSP server described its first profile's stream, else 0",
-            labels=_BASE,
+            _BASE,
+            values("stream", "up"),
         )
-        drift = GaugeMetricFamily(
+        yield gauge(
             "monitord_onvif_clock_drift_seconds",
             "Device clock minus monitord's clock at the last check (positive: ahead)",
-            labels=_BASE,
+            _BASE,
+            values("clock", "drift_s"),
         )
-        recording = GaugeMetricFamily(
+        yield gauge(
             "monitord_nvr_channel_recording",
             "1 if the NVR channel records as configured (or is not meant to), 0 if not",
-            labels=[*_BASE, "channel"],
+            [*_BASE, "channel"],
+            recordings(),
         )
-        auth = GaugeMetricFamily(
+        yield gauge(
             "monitord_onvif_auth_failures",
             "Consecutive checks whose credentials were rejected (each backs off further)",
-            labels=_BASE,
+            _BASE,
+            ((base, failures) for base, _, failures in rows),
         )
-        w = self._watch
-        for device_id, device in list(w.devices.items()):
-            base = [device_id, device.site, device.kind.value]
-            for check, f in w.tracker.current(device_id).items():
-                status.add_metric([*base, check], _STATUS[f.status])
-                if check == "stream" and "up" in f.values:
-                    stream.add_metric(base, float(f.values["up"]))
-                elif check == "clock" and "drift_s" in f.values:
-                    drift.add_metric(base, float(f.values["drift_s"]))
-                elif check.startswith("recording:") and "recording" in f.values:
-                    recording.add_metric([*base, check[10:]], float(f.values["recording"]))
-            auth.add_metric(base, w.auth_failures.get(device_id, 0))
-        yield from (status, stream, drift, recording, auth)
 
 
 def call_histogram(registry: CollectorRegistry) -> Histogram:
