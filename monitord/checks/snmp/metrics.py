@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterator
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from monitord.checks.snmp.watch import SnmpWatch
+from monitord.exposition import gauge
 from monitord.health.findings import Status
 
 _STATUS: Final = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKNOWN: 3}
@@ -26,51 +27,59 @@ class SnmpCollector(Collector):
         self._watch, self._drops = watch, drops
 
     def collect(self) -> Iterator[Metric]:
-        status = GaugeMetricFamily(
+        # Read once, now, on the scrape's thread; written from this copy a slice at a time
+        # (exposition.py): a 48-port switch alone has ~100 series.
+        watch = self._watch
+        rows = [
+            ([device_id, device.site, device.kind.value],
+             list(watch.tracker.current(device_id).items()), watch.reboots.get(device_id, 0))
+            for device_id, device in list(watch.devices.items())
+        ]  # fmt: skip
+
+        def values(kind: str, key: str) -> Iterator[tuple[list[str], float]]:
+            for base, found, _ in rows:
+                for check, f in found:
+                    named, _, index = check.partition(":")
+                    if named == kind and key in f.values:
+                        yield [*base, index], float(f.values[key])
+
+        yield gauge(
             "monitord_snmp_finding_status",
             "Latest result of each SNMP check: 0 ok, 1 warning, 2 critical, 3 unknown",
-            labels=[*_BASE, "check"],
+            [*_BASE, "check"],
+            (([*base, check], _STATUS[f.status]) for base, found, _ in rows for check, f in found),
         )
-        oper = GaugeMetricFamily(
+        yield gauge(
             "monitord_snmp_port_oper_status",
             "IF-MIB ifOperStatus of a watched port (1 up, 2 down, 7 lowerLayerDown, ...)",
-            labels=[*_BASE, "port"],
+            [*_BASE, "port"],
+            values("port", "oper"),
         )
-        poe = GaugeMetricFamily(
+        yield gauge(
             "monitord_snmp_poe_detection_status",
             "POWER-ETHERNET-MIB pethPsePortDetectionStatus (3 deliveringPower, 4 fault, ...)",
-            labels=[*_BASE, "port"],
+            [*_BASE, "port"],
+            values("poe", "status"),
         )
-        storage = GaugeMetricFamily(
+        yield gauge(
             "monitord_snmp_storage_used_ratio",
             "HOST-RESOURCES-MIB disk volume used / size (0-1)",
-            labels=[*_BASE, "volume"],
+            [*_BASE, "volume"],
+            values("storage", "used_ratio"),
         )
-        temperature = GaugeMetricFamily(
+        yield gauge(
             "monitord_snmp_temperature_celsius",
             "ENTITY-SENSOR-MIB temperature sensor reading",
-            labels=[*_BASE, "sensor"],
+            [*_BASE, "sensor"],
+            values("temperature", "celsius"),
         )
         reboots = CounterMetricFamily(
             "monitord_snmp_reboots",
             "Reboots seen (sysUpTime went back) since monitord started",
             labels=_BASE,
         )
-        watch = self._watch
-        for device_id, device in list(watch.devices.items()):
-            base = [device_id, device.site, device.kind.value]
-            for check, f in watch.tracker.current(device_id).items():
-                status.add_metric([*base, check], _STATUS[f.status])
-                kind, _, index = check.partition(":")
-                if kind == "port" and "oper" in f.values:
-                    oper.add_metric([*base, index], float(f.values["oper"]))
-                elif kind == "poe" and "status" in f.values:
-                    poe.add_metric([*base, index], float(f.values["status"]))
-                elif kind == "storage" and "used_ratio" in f.values:
-                    storage.add_metric([*base, index], float(f.values["used_ratio"]))
-                elif kind == "temperature" and "celsius" in f.values:
-                    temperature.add_metric([*base, index], float(f.values["celsius"]))
-            reboots.add_metric(base, watch.reboots.get(device_id, 0))
+        for base, _, n in rows:
+            reboots.add_metric(base, n)
         dropped = CounterMetricFamily(
             "monitord_snmp_traps_dropped",
             "Notifications on the trap port that were not accepted, by reason",
@@ -78,7 +87,7 @@ class SnmpCollector(Collector):
         )
         for reason, n in self._drops().items():
             dropped.add_metric([reason], n)
-        yield from (status, oper, poe, storage, temperature, reboots, dropped)
+        yield from (reboots, dropped)
 
 
 def trap_counter(registry: CollectorRegistry) -> Counter:
