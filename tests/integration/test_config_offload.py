@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
 from monitord.config.load import ConfigError, load
+from monitord.config.models import Config
 from monitord.config.offload import begin_first, load_apart
 from monitord.config.offload_child import LoaderFailed
 from monitord.config.snapfile import is_fresh, where
@@ -59,8 +61,17 @@ def test_a_missing_file_raises_what_load_raises(tmp_path: Path) -> None:
         asyncio.run(load_apart(tmp_path / "nope.yaml"))
 
 
+def at_reload(path: Path) -> Config:
+    return asyncio.run(load_apart(path))
+
+
+def at_start(path: Path) -> Config:
+    return begin_first(path)()
+
+
+@pytest.mark.parametrize("loading", [at_reload, at_start])
 def test_a_child_that_dies_is_a_failed_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loading: Callable[[Path], Config]
 ) -> None:
     path = write(tmp_path / "monitord.yaml", cameras(1))
     dying = tmp_path / "dying"
@@ -68,7 +79,7 @@ def test_a_child_that_dies_is_a_failed_load(
     (dying / "sitecustomize.py").write_text("import os\nos._exit(3)\n", encoding="utf-8")
     monkeypatch.setenv("PYTHONPATH", str(dying))
     with pytest.raises(LoaderFailed, match="status 3"):
-        asyncio.run(load_apart(path))
+        loading(path)
 
 
 def test_without_a_child_it_loads_in_a_thread(
@@ -130,18 +141,6 @@ def test_a_broken_file_at_start_raises_its_errors_with_their_lines(tmp_path: Pat
     with pytest.raises(ConfigError) as there:
         begin_first(path)()
     assert there.value.issues == here.value.issues
-
-
-def test_a_first_load_whose_child_dies_is_a_failed_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = write(tmp_path / "monitord.yaml", cameras(1))
-    dying = tmp_path / "dying"
-    dying.mkdir()
-    (dying / "sitecustomize.py").write_text("import os\nos._exit(3)\n", encoding="utf-8")
-    monkeypatch.setenv("PYTHONPATH", str(dying))
-    with pytest.raises(LoaderFailed, match="status 3"):
-        begin_first(path)()
 
 
 def test_without_a_child_the_first_load_happens_here(
