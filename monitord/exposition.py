@@ -120,6 +120,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._chunk(pack.compress(data) if pack is not None else data)
             if pack is not None:
                 self._chunk(pack.flush())
+        except ConnectionError:  # the scraper gave up (its timeout): nothing to tell
+            self.close_connection = True
+            return
         except Exception as exc:  # noqa: BLE001 - a collector's bug: this scrape fails
             _log.error("metrics scrape failed", error=repr(exc))
             self.close_connection = True

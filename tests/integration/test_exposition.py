@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import socket
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import Metric
 from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
 from prometheus_client.registry import Collector
+from structlog.testing import capture_logs
 
 from monitord.exposition import gauge, serve
 
@@ -110,10 +113,13 @@ def test_a_scrape_that_fails_midway_is_a_broken_answer_not_a_short_one() -> None
     try:
         request = urllib.request.Request(f"http://127.0.0.1:{server.server_port}/metrics")
         with (
+            capture_logs() as logs,
             urllib.request.urlopen(request, timeout=10) as answer,
             pytest.raises(http.client.IncompleteRead),
         ):
             answer.read()
+        assert [e["event"] for e in logs] == ["metrics scrape failed"]
+        assert "a collector's bug" in logs[0]["error"]
     finally:
         server.shutdown()
         server.server_close()
@@ -126,6 +132,40 @@ def test_an_ipv6_listener() -> None:
         request = urllib.request.Request(f"http://[::1]:{server.server_port}/metrics")
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.read() == generate_latest(SERVED)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=2)
+
+
+class Watched(Collector):
+    """Many series; says when the scrape has stopped reading them."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+    def collect(self) -> Iterator[Metric]:
+        def values() -> Iterator[tuple[list[str], float]]:
+            try:
+                for i in range(200_000):
+                    yield [f"cam{i}"], 1.0
+            finally:
+                self.done.set()
+
+        yield gauge("lab_many", "many series", ["device"], values())
+
+
+def test_a_scraper_that_hangs_up_midway_is_not_an_error() -> None:
+    reg, watched = CollectorRegistry(), Watched()
+    reg.register(watched)
+    server, thread = serve("127.0.0.1", 0, reg)
+    try:
+        with capture_logs() as logs:
+            with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as s:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: lab\r\n\r\n")
+                assert s.recv(4096).startswith(b"HTTP/1.1 200")
+            assert watched.done.wait(10), "the scrape went on after the scraper left"
+        assert not [e for e in logs if e["log_level"] == "error"]
     finally:
         server.shutdown()
         server.server_close()
