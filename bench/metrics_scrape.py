@@ -1,5 +1,5 @@
 """One /metrics scrape at fleet size: time and the memory it takes at once, streamed
-(monitord/exposition.py, the daemon's server) beside prometheus_client's own server, for the
+(monitord/metrics/exposition.py, the daemon's server) beside prometheus_client's own server, for the
 same series, in the same run.
 
 The fleet's per-device series come from the daemon's FleetCollector over --devices devices
@@ -34,9 +34,9 @@ from prometheus_client.registry import Collector
 
 from monitord.checks.icmp.evaluate import Outcome
 from monitord.checks.icmp.metrics import DeviceLabels, FleetCollector
-from monitord.exposition import gauge, serve
 from monitord.health.states import State
 from monitord.health.tracker import DeviceHealth
+from monitord.metrics.exposition import gauge, serve
 
 CHECKS = ("onvif", "onvif_auth", "addresses", "clock", "stream", "archive", "recording")
 
@@ -166,7 +166,7 @@ def main() -> None:
     print(f"metrics scrape: {args.devices} devices, 10 ICMP + {args.findings} finding series "
           f"each; {args.rounds} rounds per side, alternated", flush=True)  # fmt: skip
     for _ in range(2):
-        ours = run(streamed_server, "streamed (exposition.py)", Streamed(fleet, args.findings),
+        ours = run(streamed_server, "streamed (metrics/exposition.py)", Streamed(fleet, args.findings),
                    args.rounds)  # fmt: skip
         theirs = run(library_server, "reference: prometheus_client's server, eager families",
                      Eager(fleet, args.findings), args.rounds)  # fmt: skip

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from monitord import exposition, log, sdnotify
+from monitord import log, sdnotify
 from monitord.centre.leader import Leadership
 from monitord.checks.base import WATCHES, Deps, Watch, WatchKind
 from monitord.checks.icmp.client import IcmpMode, Pinger
@@ -37,6 +37,7 @@ from monitord.discovery.drift import TableWatch
 from monitord.health.recorder import Recorder
 from monitord.inventory.archive import changed_records, device_record, site_records
 from monitord.memory import heap
+from monitord.metrics import exposition
 from monitord.notify.digest import DigestTask
 from monitord.notify.dispatcher import Dispatcher
 from monitord.notify.escalator import Escalator

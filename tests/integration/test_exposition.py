@@ -1,4 +1,4 @@
-"""/metrics is written as it is made (monitord/exposition.py): over a real socket, the same
+"""/metrics is written as it is made (monitord/metrics/exposition.py): over a real socket, the same
 bytes prometheus_client's own encoders write for the whole registry, in the format the
 scraper asks for, gzipped when asked; a scrape that fails midway is a broken answer."""
 
@@ -19,7 +19,7 @@ from prometheus_client.openmetrics.exposition import generate_latest as openmetr
 from prometheus_client.registry import Collector
 from structlog.testing import capture_logs
 
-from monitord.exposition import gauge, serve
+from monitord.metrics.exposition import gauge, serve
 
 DEVICES = 4500  # more than two slices of one family
 

@@ -16,9 +16,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from monitord import __version__
-from monitord.exposition import gauge
 from monitord.health.states import State
 from monitord.health.tracker import DeviceHealth
+from monitord.metrics.exposition import gauge
 
 _UP_STATES = frozenset({State.UP, State.DEGRADED})
 
@@ -42,7 +42,7 @@ class FleetCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         # Read once, now, on the scrape's thread (the loop changes the live states meanwhile);
-        # the families are written from this copy, a slice at a time (exposition.py).
+        # the families are written from this copy, a slice at a time (metrics/exposition.py).
         rows = [(r, h.state, h.last_check, h.last) for r, h in list(self._fleet.device_rows())]
         remote = self._fleet.remote_sites()
         # UNKNOWN (a silent site poller) is a series only for the devices a poller watches:

@@ -15,8 +15,8 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from monitord.checks.onvif.watch import OnvifWatch
-from monitord.exposition import gauge
 from monitord.health.findings import Status
+from monitord.metrics.exposition import gauge
 
 _STATUS: Final = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKNOWN: 3}
 _BASE: Final = ["device", "site", "kind"]
@@ -28,7 +28,7 @@ class OnvifCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         # Read once, now, on the scrape's thread; written from this copy a slice at a time
-        # (exposition.py): ~90 000 series at 10 000 cameras.
+        # (metrics/exposition.py): ~90 000 series at 10 000 cameras.
         w = self._watch
         rows = [
             ([device_id, device.site, device.kind.value], list(w.tracker.current(device_id).items()),

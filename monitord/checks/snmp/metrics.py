@@ -15,8 +15,8 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from monitord.checks.snmp.watch import SnmpWatch
-from monitord.exposition import gauge
 from monitord.health.findings import Status
+from monitord.metrics.exposition import gauge
 
 _STATUS: Final = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKNOWN: 3}
 _BASE: Final = ["device", "site", "kind"]
@@ -28,7 +28,7 @@ class SnmpCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         # Read once, now, on the scrape's thread; written from this copy a slice at a time
-        # (exposition.py): a 48-port switch alone has ~100 series.
+        # (metrics/exposition.py): a 48-port switch alone has ~100 series.
         watch = self._watch
         rows = [
             ([device_id, device.site, device.kind.value],

@@ -66,28 +66,29 @@ def chunks(registry: Collector, accept: str) -> tuple[str, Iterator[bytes]]:
 
     def pieces() -> Iterator[bytes]:
         for metric in registry.collect():
-            samples = iter(metric.samples)
             # Only a gauge is sliced: a counter's or histogram's `_created` and `_gsum`
             # lines are gathered at the end of what one encoder call writes.
-            size = _SLICE if metric.type == "gauge" else None
-            first = True
-            while True:
-                part = list(islice(samples, size))
-                if not part and not first:
-                    break
+            parts = _slices(metric.samples) if metric.type == "gauge" else [list(metric.samples)]
+            for n, part in enumerate(parts):
                 piece = Metric(metric.name, metric.documentation, metric.type, metric.unit)
                 piece.samples = part
                 text = encoder(_One(piece))
                 if openmetrics and text.endswith(_EOF):
                     text = text[: -len(_EOF)]
-                yield text if first else _without_header(text)
-                first = False
-                if size is None:
-                    break
+                yield _without_header(text) if n else text
         if openmetrics:
             yield _EOF
 
     return content_type, pieces()
+
+
+def _slices(samples: Iterable[Sample]) -> Iterator[list[Sample]]:
+    """`_SLICE` samples at a time; at least one slice, so an empty family keeps its header."""
+    rest = iter(samples)
+    part = list(islice(rest, _SLICE))
+    yield part
+    while part := list(islice(rest, _SLICE)):
+        yield part
 
 
 def _without_header(text: bytes) -> bytes:

@@ -1,0 +1,1 @@
+"""Prometheus exposition: how /metrics is written and served."""
