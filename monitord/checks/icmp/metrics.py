@@ -43,7 +43,10 @@ class FleetCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         # Read once, now, on the scrape's thread (the loop changes the live states meanwhile);
         # the families are written from this copy, a slice at a time (metrics/exposition.py).
-        rows = [(r, h.state, h.last_check, h.last) for r, h in list(self._fleet.device_rows())]
+        rows = [
+            ([r.device, r.site, r.kind], h.state, h.last_check, h.last)
+            for r, h in list(self._fleet.device_rows())
+        ]
         remote = self._fleet.remote_sites()
         # UNKNOWN (a silent site poller) is a series only for the devices a poller watches:
         # the others keep their number of series.
@@ -51,19 +54,9 @@ class FleetCollector(Collector):
         labels = ["device", "site", "kind"]
 
         def states() -> Iterator[tuple[list[str], float]]:
-            for row, now, _, _ in rows:
-                for s in State if row.site in remote else local_states:
-                    yield [row.device, row.site, row.kind, s.value], 1.0 if now == s else 0.0
-
-        def observed(key: str) -> Iterator[tuple[list[str], float]]:
-            for row, _, _, last in rows:
-                if last is None:
-                    continue
-                seen = last.observation
-                if key == "loss":
-                    yield [row.device, row.site, row.kind], seen.get("loss_pct", 100.0) / 100
-                elif "rtt_ms" in seen:
-                    yield [row.device, row.site, row.kind], seen["rtt_ms"]["avg"] / 1000
+            for base, now, _, _ in rows:
+                for s in State if base[1] in remote else local_states:
+                    yield [*base, s.value], 1.0 if now == s else 0.0
 
         yield gauge(
             "monitord_device_up",
@@ -71,8 +64,8 @@ class FleetCollector(Collector):
             "first check",
             labels,
             (
-                ([r.device, r.site, r.kind], 1.0 if now in _UP_STATES else 0.0)
-                for r, now, _, _ in rows
+                (b, 1.0 if now in _UP_STATES else 0.0)
+                for b, now, _, _ in rows
                 if now != State.PENDING
             ),
         )
@@ -86,19 +79,27 @@ class FleetCollector(Collector):
             "monitord_device_rtt_seconds",
             "Average ICMP round trip of the last check",
             labels,
-            observed("rtt"),
+            (
+                (b, last.observation["rtt_ms"]["avg"] / 1000)
+                for b, _, _, last in rows
+                if last is not None and "rtt_ms" in last.observation
+            ),
         )
         yield gauge(
             "monitord_device_loss_ratio",
             "ICMP loss of the last check (0-1)",
             labels,
-            observed("loss"),
+            (
+                (b, last.observation.get("loss_pct", 100.0) / 100)
+                for b, _, _, last in rows
+                if last is not None
+            ),
         )
         yield gauge(
             "monitord_device_last_check_timestamp_seconds",
             "When the device was last checked",
             labels,
-            (([r.device, r.site, r.kind], at.timestamp()) for r, _, at, _ in rows if at),
+            ((b, at.timestamp()) for b, _, at, _ in rows if at),
         )
         counts = dict.fromkeys(State, 0)
         for _, now, _, _ in rows:

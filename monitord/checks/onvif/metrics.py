@@ -8,18 +8,14 @@ watch), labelled by device id, site and kind, and an NVR channel by its recordin
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Final
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from monitord.checks.onvif.watch import OnvifWatch
-from monitord.health.findings import Status
 from monitord.metrics.exposition import gauge
-
-_STATUS: Final = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKNOWN: 3}
-_BASE: Final = ["device", "site", "kind"]
+from monitord.metrics.findings import BASE, finding_rows, status_family
 
 
 class OnvifCollector(Collector):
@@ -27,56 +23,50 @@ class OnvifCollector(Collector):
         self._watch = watch
 
     def collect(self) -> Iterator[Metric]:
-        # Read once, now, on the scrape's thread; written from this copy a slice at a time
-        # (metrics/exposition.py): ~90 000 series at 10 000 cameras.
+        # ~90 000 series at 10 000 cameras.
         w = self._watch
-        rows = [
-            ([device_id, device.site, device.kind.value], list(w.tracker.current(device_id).items()),
-             w.auth_failures.get(device_id, 0))
-            for device_id, device in list(w.devices.items())
-        ]  # fmt: skip
+        rows = finding_rows(w.devices, w.tracker)
 
         def values(check: str, key: str) -> Iterator[tuple[list[str], float]]:
-            for base, found, _ in rows:
+            for base, found in rows:
                 for name, f in found:
                     if name == check and key in f.values:
                         yield base, float(f.values[key])
 
         def recordings() -> Iterator[tuple[list[str], float]]:
-            for base, found, _ in rows:
+            for base, found in rows:
                 for name, f in found:
                     if name.startswith("recording:") and "recording" in f.values:
                         yield [*base, name[10:]], float(f.values["recording"])
 
-        yield gauge(
+        yield status_family(
             "monitord_onvif_finding_status",
             "Latest result of each ONVIF check: 0 ok, 1 warning, 2 critical, 3 unknown",
-            [*_BASE, "check"],
-            (([*base, name], _STATUS[f.status]) for base, found, _ in rows for name, f in found),
+            rows,
         )
         yield gauge(
             "monitord_camera_stream_up",
             "1 if the camera's RTSP server described its first profile's stream, else 0",
-            _BASE,
+            BASE,
             values("stream", "up"),
         )
         yield gauge(
             "monitord_onvif_clock_drift_seconds",
             "Device clock minus monitord's clock at the last check (positive: ahead)",
-            _BASE,
+            BASE,
             values("clock", "drift_s"),
         )
         yield gauge(
             "monitord_nvr_channel_recording",
             "1 if the NVR channel records as configured (or is not meant to), 0 if not",
-            [*_BASE, "channel"],
+            [*BASE, "channel"],
             recordings(),
         )
         yield gauge(
             "monitord_onvif_auth_failures",
             "Consecutive checks whose credentials were rejected (each backs off further)",
-            _BASE,
-            ((base, failures) for base, _, failures in rows),
+            BASE,
+            ((base, w.auth_failures.get(base[0], 0)) for base, _ in rows),
         )
 
 
