@@ -63,14 +63,16 @@ def begin_first(path: Path) -> Callable[[], Config]:
     """Start loading the daemon's first configuration (the snapshot when fresh, as
     `load_cached`; settled) in a child; the returned call waits for it and returns it or
     raises what loading raised. Without a child, that call loads here."""
-    from monitord.config.snapshot import load_cached
-
     try:
         child = subprocess.Popen(
             [*_command(path), CACHED], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             env=_environment(),
         )  # fmt: skip
     except OSError:
+        # Imported only here: the snapshot's device validator is built at import, work
+        # the daemon need not do when the child does it.
+        from monitord.config.snapshot import load_cached
+
         return lambda: load_cached(path).settle()
 
     def finish() -> Config:
