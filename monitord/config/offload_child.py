@@ -3,7 +3,8 @@ line (with `--cached`: through the snapshot, as `load_cached`), and write `(LOAD
 or `(RAISED, exception)`, pickled, to stdout.
 
 It imports no more than the loader needs (not asyncio, not the daemon's logging: 0.16 s of
-a child that the reload waits for)."""
+a child that the reload waits for), and the loader only when run: the daemon imports this
+module for its names before it starts the child."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import os
 import pickle
 import sys
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from monitord.config.load import load
-from monitord.config.models import Config
+if TYPE_CHECKING:
+    from monitord.config.models import Config
 
 LOADED: Final = "loaded"
 RAISED: Final = "raised"
@@ -46,6 +47,8 @@ def main() -> None:
 
 def _load(path: Path, cached: bool) -> Config:
     if not cached:
+        from monitord.config.load import load
+
         return load(path).settle()
     from monitord.config.snapshot import load_cached
 

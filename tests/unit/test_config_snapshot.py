@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import pickle
 import stat
 from pathlib import Path
 
 import pytest
 
-from monitord.config import snapshot
+from monitord.config import models, snapshot
 from monitord.config.models import Config
 
 MAIN = """\
@@ -166,3 +167,23 @@ def test_equal_settings_are_one_object(
     if not cached:  # a snapshot holds every field, so there all of them are "set"
         assert one.model_fields_set == {"username", "password"}
         assert three.model_fields_set == {"username", "password", "interval"}
+
+
+def test_a_configuration_is_settled_once_even_after_pickling(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file.write_text(SHARED.format(state=config_file.parent / "state"), encoding="utf-8")
+    walks: list[int] = []
+    real = models.share_equal
+    monkeypatch.setattr(models, "share_equal", lambda devices: walks.append(1) or real(devices))
+    config = snapshot.load_cached(config_file).settle().settle()
+    assert walks == [1]
+    # As the loader's child hands it over: the daemon's start need not walk it again.
+    carried = pickle.loads(pickle.dumps(config)).settle()
+    assert walks == [1]
+    assert carried.devices[0].onvif is carried.devices[1].onvif
+    # New devices are a new configuration: settled again, their equal parts shared.
+    renewed = carried.model_copy(update={"devices": [d.model_copy() for d in carried.devices]})
+    renewed.settle()
+    assert walks == [1, 1]
+    assert renewed.by_id()["cam-1"] is renewed.devices[0]
