@@ -272,9 +272,10 @@ class Daemon:
     def events(self, name: str, since: float = 0.0) -> list[tuple[float, dict[str, Any]]]:
         return [(t, e) for t, e in list(self.lines) if t >= since and e.get("event") == name]
 
-    def cpu_seconds(self) -> float:
+    def cpu_split(self) -> tuple[float, float]:
+        """(user, system) CPU seconds so far."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+        return int(fields[11]) / TICKS, int(fields[12]) / TICKS  # utime, stime
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -297,8 +298,9 @@ class Daemon:
 
 def fping_reference(
     lab: Lab, targets: list[str], seconds: float, bursts: bool
-) -> tuple[float, int]:
-    """(CPU seconds, echoes the lab counted) for fping sending what the daemon sends.
+) -> tuple[float, float, int]:
+    """(user and system CPU seconds, echoes the lab counted) for fping sending what the
+    daemon sends.
 
     bursts: what the daemon does, one fping per interval: each target gets COUNT echoes
     ECHO_INTERVAL apart, the targets spread over the interval. Else one fping for the
@@ -309,7 +311,7 @@ def fping_reference(
     with tempfile.NamedTemporaryFile("w", suffix=".targets") as listing:
         listing.write("\n".join(targets) + "\n")
         listing.flush()
-        before, cpu = lab.echoes(), 0.0
+        before, user, system = lab.echoes(), 0.0, 0.0
         if bursts:
             gap_ms = max(0.01, INTERVAL * 1000 / (len(targets) * COUNT) / 2)
             runs = [(COUNT, ECHO_INTERVAL * 1000, gap_ms)] * rounds
@@ -318,15 +320,16 @@ def fping_reference(
             runs = [(rounds * COUNT, INTERVAL * 1000 / COUNT, gap_ms)]
         for count, period_ms, gap in runs:
             began = time.monotonic()
-            cpu += _fping(lab, listing.name, count, period_ms, gap, seconds * 3 + 60)
+            u, s = _fping(lab, listing.name, count, period_ms, gap, seconds * 3 + 60)
+            user, system = user + u, system + s
             if bursts:  # the next round starts one interval after this one
                 time.sleep(max(0.0, INTERVAL - (time.monotonic() - began)))
-    return cpu, lab.echoes() - before
+    return user, system, lab.echoes() - before
 
 
 def _fping(
     lab: Lab, listing: str, count: int, period_ms: float, gap_ms: float, limit: float
-) -> float:
+) -> tuple[float, float]:
     proc = subprocess.Popen(
         ["ip", "netns", "exec", lab.client, "fping", "-q", "-c", str(count),
          "-p", f"{period_ms:.0f}", "-i", f"{gap_ms:.2f}", "-t", f"{TIMEOUT * 1000:.0f}",
@@ -343,7 +346,7 @@ def _fping(
             raise TimeoutError("fping did not finish")
         time.sleep(0.05)
     proc.returncode = 0  # reaped by wait4, Popen must not wait for it again
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime, usage.ru_stime
 
 
 def scrape(lab: Lab) -> str:
@@ -452,10 +455,11 @@ def run(
     # 1. The reference first, alone on the machine's cores.
     refs: dict[str, float] = {}
     for name, bursts in (("bursts", True), ("evenly spaced", False)):
-        fping_cpu, fping_echoes = fping_reference(lab, targets, args.steady, bursts)
-        refs[name] = fping_cpu / max(1, fping_echoes) * 1e6
+        user, system, fping_echoes = fping_reference(lab, targets, args.steady, bursts)
+        refs[name] = (user + system) / max(1, fping_echoes) * 1e6
         print(f"fping ({name}): {fping_echoes} echoes in ~{args.steady:g}s, CPU "
-              f"{fping_cpu:.2f}s, {refs[name]:.1f} us/echo", flush=True)  # fmt: skip
+              f"{user + system:.2f}s (user {user:.2f}, system {system:.2f}), "
+              f"{refs[name]:.1f} us/echo", flush=True)  # fmt: skip
     fping_us = refs["bursts"]
 
     # 2. The daemon, steady.
@@ -475,19 +479,20 @@ def run(
     all_up = time.monotonic() - daemon.began
     time.sleep(args.warm)  # the first checks' burst is over; the schedule is spread
     text0 = scrape(lab)
-    lag0, cpu0, echoes0, t0 = lag_buckets(text0), daemon.cpu_seconds(), lab.echoes(), \
+    lag0, split0, echoes0, t0 = lag_buckets(text0), daemon.cpu_split(), lab.echoes(), \
         time.monotonic()  # fmt: skip
     peers0 = lab.peers_cpu()
     time.sleep(args.steady)
-    cpu1, echoes1, t1 = daemon.cpu_seconds(), lab.echoes(), time.monotonic()
+    split1, echoes1, t1 = daemon.cpu_split(), lab.echoes(), time.monotonic()
     text1 = scrape(lab)
     lag1, rss_steady = lag_buckets(text1), daemon.rss_mb()
-    cpu, echoes = cpu1 - cpu0, echoes1 - echoes0
+    user, system = split1[0] - split0[0], split1[1] - split0[1]
+    cpu, echoes = user + system, echoes1 - echoes0
     ours_us = cpu / max(1, echoes) * 1e6
     print(f"daemon: started in {started:.1f}s (RSS {rss_started:.0f} MB), all UP after "
           f"{all_up:.1f}s; steady phase from {t0 - daemon.began:.0f}s", flush=True)  # fmt: skip
-    print(f"daemon steady {t1 - t0:.0f}s: {echoes} echoes, CPU {cpu:.2f}s "
-          f"({cpu / (t1 - t0) * 100:.1f}% of a core), {ours_us:.1f} us/echo; "
+    print(f"daemon steady {t1 - t0:.0f}s: {echoes} echoes, CPU {cpu:.2f}s (user {user:.2f}, "
+          f"system {system:.2f}; {cpu / (t1 - t0) * 100:.1f}% of a core), {ours_us:.1f} us/echo; "
           f"ratio to fping (bursts) {ours_us / fping_us:.2f} (target <= {TARGET_RATIO:g}), to "
           f"fping (evenly spaced) {ours_us / refs['evenly spaced']:.2f}")  # fmt: skip
     print(f"daemon RSS steady: {rss_steady:.0f} MB (target <= {TARGET_RSS_MB:g} MB with SNMP and "
