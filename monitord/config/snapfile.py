@@ -19,7 +19,7 @@ from typing import Any
 
 from monitord import __version__
 
-FORMAT = 3
+FORMAT = 4
 # What reading a missing, stale or damaged snapshot raises: its reader then loads in full.
 DAMAGED = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError)
 

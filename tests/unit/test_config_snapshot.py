@@ -115,6 +115,33 @@ def test_a_command_reads_only_the_devices_it_needs(
     assert ids(snapshot.load_cached(config_file, devices=False)) == ["cam-1", "cam-2"]
 
 
+def test_one_device_is_read_from_its_own_line(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = snapshot.load_cached(config_file)
+    [written] = (Path(os.environ["XDG_CACHE_HOME"]) / "monitord").iterdir()
+    lines = written.read_bytes().split(b"\n")
+    assert lines[2:] == [b"[", b'{"id":"cam-1"' + lines[3][13:], lines[4], b"]"]
+    parsed: list[int] = []
+    real = snapshot.json.loads
+
+    def counting(text: bytes) -> object:
+        parsed.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(snapshot.json, "loads", counting)
+    [cam2] = snapshot.load_cached(config_file, devices={"cam-2"}).devices
+    assert cam2 == whole.devices[1]
+    assert parsed == [len(lines[0]) + 1, len(lines[4])]  # the sources, then that line alone
+    # Both, in the configuration's order whatever the order asked in.
+    assert ids(snapshot.load_cached(config_file, devices=["cam-2", "cam-1"])) == ["cam-1", "cam-2"]
+    # An id inside another device's line is not that device.
+    text = config_file.read_text().replace("Cam 1", '\'"id":"cam-9"\'')
+    config_file.write_text(text)
+    snapshot.load_cached(config_file)
+    assert ids(snapshot.load_cached(config_file, devices={"cam-9"})) == []
+
+
 def test_a_full_load_of_unchanged_files_leaves_the_snapshot_as_it_is(
     config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
