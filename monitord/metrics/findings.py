@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 from prometheus_client.core import Metric
 
-from monitord.health.findings import Finding, FindingTracker, Status
+from monitord.health.findings import FindingTracker, Latest, Status
 from monitord.metrics.exposition import gauge
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ BASE: Final = ["device", "site", "kind"]
 _STATUS: Final = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKNOWN: 3}
 
 # (device, site, kind), and the device's latest finding of each check.
-Row = tuple[list[str], list[tuple[str, Finding]]]
+Row = tuple[list[str], list[tuple[str, Latest]]]
 
 
 def finding_rows(devices: Mapping[str, Device], tracker: FindingTracker) -> list[Row]:
