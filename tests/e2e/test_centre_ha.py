@@ -75,13 +75,14 @@ def enqueue(store: Store, prefix: str, n: int) -> None:
     )  # fmt: skip
 
 
-def wait_all_sent(store: Store, timeout: float) -> None:
+def wait_all_sent(store: Store, timeout: float, leader: DaemonProcess) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if {m.state for m in store.outbox.messages(limit=10_000)} == {"sent"}:
             return
         time.sleep(0.2)
-    raise AssertionError("outbox not drained in time")
+    left = Counter((m.state, m.attempts) for m in store.outbox.messages(limit=10_000))
+    raise AssertionError(f"outbox not drained in {timeout}s: {left}; leader:\n{leader.tail(60)}")
 
 
 def test_sigkill_the_leader_mid_storm_and_a_resumed_old_leader_writes_nothing(
@@ -121,7 +122,7 @@ def test_sigkill_the_leader_mid_storm_and_a_resumed_old_leader_writes_nothing(
             marks["takeover"] = time.monotonic() - killed
             assert marks["takeover"] < 15
             marks["killed_at_mail"] = len(boxes[first].received)
-            wait_all_sent(store, 30)
+            wait_all_sent(store, 30, daemons[new])
             marks["drained"] = time.monotonic() - t0
 
             # The new leader paused (SIGSTOP) past its lease, resumed after a takeover.
@@ -131,7 +132,7 @@ def test_sigkill_the_leader_mid_storm_and_a_resumed_old_leader_writes_nothing(
             sent_before = len(boxes[new].received)
             assert wait_leader(daemons, (other,), 3, 15) == other
             enqueue(store, "second", SECOND)
-            wait_all_sent(store, 20)
+            wait_all_sent(store, 20, daemons[other])
             paused.signal(signal.SIGCONT)
             paused.wait_for(lambda e: e.get("event") == "no longer leading the centre", 10)
             time.sleep(LEASE / 2)  # a resumed leader that wrote would have done so by now
