@@ -52,8 +52,12 @@ def snmp_findings(device: str, ports: int, n: int) -> list[Finding]:
     return out
 
 
+def rtt_ms(n: int) -> float:
+    return 1.0 + n % 13 / 10
+
+
 def icmp(n: int) -> dict[str, object]:
-    return {"received": 1, "loss_pct": 0.0, "rtt_ms": {"avg": 1.0 + n % 13 / 10}}
+    return {"received": 1, "loss_pct": 0.0, "rtt_ms": {"avg": rtt_ms(n)}}
 
 
 def simulate(journal: Journal, args: argparse.Namespace) -> tuple[int, int]:
@@ -71,7 +75,7 @@ def simulate(journal: Journal, args: argparse.Namespace) -> tuple[int, int]:
         at = T0 + dt.timedelta(seconds=t)
         n = t // ICMP_EVERY
         for d in devices:
-            feed_icmp(recorder, d, icmp(n), at)
+            feed_icmp(recorder, d, 1, 0.0, rtt_ms(n), at)
         if t % SNMP_EVERY == 0:
             for d in devices:
                 feed_snmp(recorder, d, snmp_findings(d, ports[d], n), (), at)

@@ -44,11 +44,11 @@ CHECKS = ("onvif", "onvif_auth", "addresses", "clock", "stream", "archive", "rec
 class Fleet:
     def __init__(self, n: int) -> None:
         at = dt.datetime(2026, 12, 7, tzinfo=dt.UTC)
-        seen = {"sent": 3, "received": 3, "loss_pct": 0.0, "rtt_ms": {"avg": 0.4}}
+        seen = Outcome(State.UP, "", 3, 3, 0.0, 0.3, 0.4, 0.5)
         self.rows = [
             (
                 DeviceLabels(f"s{i // 250}-cam{i}", f"s{i // 250}", "camera"),
-                DeviceHealth(State.UP, since=at, last_check=at, last=Outcome(State.UP, "", seen)),
+                DeviceHealth(State.UP, since=at, last_check=at, last=seen),
             )
             for i in range(n)
         ]

@@ -31,12 +31,7 @@ class ProbeSeen(BaseModel):
 
 
 def seen_of(r: ProbeReport) -> ProbeSeen:
-    icmp, loss, avg = r.icmp, None, None
-    if icmp is not None:
-        loss = icmp.observation.get("loss_pct")
-        rtt = icmp.observation.get("rtt_ms")
-        got = rtt.get("avg") if isinstance(rtt, dict) else None
-        avg = float(got) if isinstance(got, int | float) else None
+    icmp = r.icmp
     onvif = list(r.onvif.findings) if r.onvif is not None else []
     return ProbeSeen(
         device=r.device.id,
@@ -44,8 +39,8 @@ def seen_of(r: ProbeReport) -> ProbeSeen:
         icmp_state=icmp.state.value if icmp is not None else None,
         icmp_reason=icmp.reason if icmp is not None else "",
         icmp_error=r.icmp_error,
-        loss_pct=float(loss) if isinstance(loss, int | float) else None,
-        rtt_avg_ms=avg,
+        loss_pct=icmp.loss_pct if icmp is not None else None,
+        rtt_avg_ms=icmp.rtt_avg_ms if icmp is not None else None,
         checks=tuple(
             SeenCheck(check=f.check, status=f.status.value, summary=f.summary)
             for f in [*r.findings, *r.tcp, *onvif]

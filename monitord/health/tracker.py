@@ -255,7 +255,7 @@ class HealthTracker:
                 and health.state == State.DOWN
                 and self._parents_verdict(child) == State.UNREACHABLE
             ):
-                last = health.last or Outcome(State.DOWN, "", {})
+                last = health.last or Outcome(State.DOWN, "")
                 self._set(
                     health,
                     child,

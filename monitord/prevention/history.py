@@ -15,10 +15,10 @@ import asyncio
 import datetime as dt
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from monitord import log
 from monitord.checks.snmp.evaluate import DeviceEvent
@@ -64,15 +64,19 @@ def hour_of(at: dt.datetime) -> int:
 
 
 def feed_icmp(
-    sink: SampleSink, device_id: str, observation: Mapping[str, Any], at: dt.datetime
+    sink: SampleSink,
+    device_id: str,
+    received: int,
+    loss_pct: float,
+    rtt_avg_ms: float | None,
+    at: dt.datetime,
 ) -> None:
     """Loss and RTT of a check that got replies; an outage is a fault, not a trend."""
-    if not observation.get("received"):
+    if not received:
         return
-    sink.add(device_id, LOSS, "", float(observation.get("loss_pct", 0.0)), at)
-    rtt = observation.get("rtt_ms")
-    if isinstance(rtt, Mapping) and isinstance(rtt.get("avg"), int | float):
-        sink.add(device_id, RTT, "", float(rtt["avg"]), at)
+    sink.add(device_id, LOSS, "", loss_pct, at)
+    if rtt_avg_ms is not None:
+        sink.add(device_id, RTT, "", rtt_avg_ms, at)
 
 
 def feed_snmp(

@@ -11,9 +11,9 @@ from monitord.health.tracker import HealthTracker, Transition
 from monitord.inventory.topology import Topology
 
 T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
-UP = Outcome(State.UP, "ICMP: replies", {"loss_pct": 0.0})
-DOWN = Outcome(State.DOWN, "ICMP: no reply to 3 echo requests", {"loss_pct": 100.0})
-LOSSY = Outcome(State.DEGRADED, "ICMP: 40% loss (threshold 20%)", {"loss_pct": 40.0})
+UP = Outcome(State.UP, "ICMP: replies", loss_pct=0.0)
+DOWN = Outcome(State.DOWN, "ICMP: no reply to 3 echo requests", loss_pct=100.0)
+LOSSY = Outcome(State.DEGRADED, "ICMP: 40% loss (threshold 20%)", loss_pct=40.0)
 
 
 class Lab:

@@ -12,42 +12,61 @@ from monitord.health.states import State
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What one check showed: UP, DEGRADED or DOWN, why, and the figures behind it."""
+    """What one check showed: UP, DEGRADED or DOWN, why, and the figures behind it.
+
+    The tracker keeps each device's last one (10 000 at fleet size), so the figures are plain
+    fields (~0.2 kB) and `observation`, the dict the operation record stores, is made when a
+    state changes (a dict with a nested RTT dict per device was ~0.6 kB)."""
 
     state: State
     reason: str
-    observation: dict[str, Any]
+    sent: int = 0
+    received: int = 0
+    loss_pct: float = 100.0
+    rtt_min_ms: float | None = None  # all three, or none (no reply)
+    rtt_avg_ms: float | None = None
+    rtt_max_ms: float | None = None
+    error: str | None = None
+
+    @property
+    def observation(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"sent": self.sent, "received": self.received,
+                               "loss_pct": self.loss_pct}  # fmt: skip
+        if self.rtt_avg_ms is not None:
+            out["rtt_ms"] = {"min": self.rtt_min_ms, "avg": self.rtt_avg_ms, "max": self.rtt_max_ms}
+        if self.error:
+            out["error"] = self.error
+        return out
 
 
 def evaluate(result: PingResult, settings: IcmpSettings) -> Outcome:
-    observation: dict[str, Any] = {
-        "sent": result.sent,
-        "received": result.received,
-        "loss_pct": round(result.loss * 100, 1),
-    }
-    if result.rtt_avg is not None:
-        observation["rtt_ms"] = {
-            "min": round((result.rtt_min or 0) * 1000, 3),
-            "avg": round(result.rtt_avg * 1000, 3),
-            "max": round((result.rtt_max or 0) * 1000, 3),
-        }
+    figures = _figures(result)
     if result.error:
-        observation["error"] = result.error
-        return Outcome(State.DOWN, f"ICMP: {result.error}", observation)
+        return Outcome(State.DOWN, f"ICMP: {result.error}", *figures, error=result.error)
     if not result.alive:
-        return Outcome(State.DOWN, f"ICMP: no reply to {result.sent} echo requests", observation)
+        return Outcome(State.DOWN, f"ICMP: no reply to {result.sent} echo requests", *figures)
     loss_pct = result.loss * 100
     if loss_pct >= settings.degraded_loss_pct:
         return Outcome(
             State.DEGRADED,
             f"ICMP: {loss_pct:.0f}% loss (threshold {settings.degraded_loss_pct:g}%)",
-            observation,
+            *figures,
         )
     rtt_ms = (result.rtt_avg or 0.0) * 1000
     if rtt_ms >= settings.degraded_rtt_ms:
         return Outcome(
             State.DEGRADED,
             f"ICMP: RTT {rtt_ms:.0f} ms (threshold {settings.degraded_rtt_ms:g} ms)",
-            observation,
+            *figures,
         )
-    return Outcome(State.UP, "ICMP: replies", observation)
+    return Outcome(State.UP, "ICMP: replies", *figures)
+
+
+def _figures(
+    r: PingResult,
+) -> tuple[int, int, float, float | None, float | None, float | None]:
+    loss = round(r.loss * 100, 1)
+    if r.rtt_avg is None:
+        return r.sent, r.received, loss, None, None, None
+    low, avg, high = (round(x * 1000, 3) for x in (r.rtt_min or 0, r.rtt_avg, r.rtt_max or 0))
+    return r.sent, r.received, loss, low, avg, high

@@ -80,20 +80,16 @@ class FleetCollector(Collector):
             "Average ICMP round trip of the last check",
             labels,
             (
-                (b, last.observation["rtt_ms"]["avg"] / 1000)
+                (b, last.rtt_avg_ms / 1000)
                 for b, _, _, last in rows
-                if last is not None and "rtt_ms" in last.observation
+                if last is not None and last.rtt_avg_ms is not None
             ),
         )
         yield gauge(
             "monitord_device_loss_ratio",
             "ICMP loss of the last check (0-1)",
             labels,
-            (
-                (b, last.observation.get("loss_pct", 100.0) / 100)
-                for b, _, _, last in rows
-                if last is not None
-            ),
+            ((b, last.loss_pct / 100) for b, _, _, last in rows if last is not None),
         )
         yield gauge(
             "monitord_device_last_check_timestamp_seconds",
