@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from monitord.checks.icmp.evaluate import Outcome
 from monitord.health.findings import Finding, Status
 from monitord.health.states import State
 from monitord.health.tracker import Transition
@@ -75,7 +76,8 @@ def simulate(journal: Journal, args: argparse.Namespace) -> tuple[int, int]:
         at = T0 + dt.timedelta(seconds=t)
         n = t // ICMP_EVERY
         for d in devices:
-            feed_icmp(recorder, d, 1, 0.0, rtt_ms(n), at)
+            r = rtt_ms(n)
+            feed_icmp(recorder, d, Outcome(State.UP, "", 1, 1, 0.0, r, r, r), at)
         if t % SNMP_EVERY == 0:
             for d in devices:
                 feed_snmp(recorder, d, snmp_findings(d, ports[d], n), (), at)

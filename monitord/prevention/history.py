@@ -21,6 +21,7 @@ from functools import partial
 from typing import Final, Protocol
 
 from monitord import log
+from monitord.checks.icmp.evaluate import Outcome
 from monitord.checks.snmp.evaluate import DeviceEvent
 from monitord.clock import Clock
 from monitord.health.findings import Finding
@@ -63,20 +64,13 @@ def hour_of(at: dt.datetime) -> int:
     return int(at.timestamp() // 3600)
 
 
-def feed_icmp(
-    sink: SampleSink,
-    device_id: str,
-    received: int,
-    loss_pct: float,
-    rtt_avg_ms: float | None,
-    at: dt.datetime,
-) -> None:
+def feed_icmp(sink: SampleSink, device_id: str, outcome: Outcome, at: dt.datetime) -> None:
     """Loss and RTT of a check that got replies; an outage is a fault, not a trend."""
-    if not received:
+    if not outcome.received:
         return
-    sink.add(device_id, LOSS, "", loss_pct, at)
-    if rtt_avg_ms is not None:
-        sink.add(device_id, RTT, "", rtt_avg_ms, at)
+    sink.add(device_id, LOSS, "", outcome.loss_pct, at)
+    if outcome.rtt_avg_ms is not None:
+        sink.add(device_id, RTT, "", outcome.rtt_avg_ms, at)
 
 
 def feed_snmp(

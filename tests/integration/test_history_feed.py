@@ -73,7 +73,7 @@ def test_icmp_outcomes_feed_loss_and_rtt_but_not_outages() -> None:
 
     sink, at, settings = Sink(), dt.datetime(2026, 6, 1, tzinfo=dt.UTC), IcmpSettings()
     lossy = evaluate(PingResult("10.0.0.1", 3, 2, (0.010, 0.030)), settings)
-    feed_icmp(sink, "cam", lossy.received, lossy.loss_pct, lossy.rtt_avg_ms, at)
+    feed_icmp(sink, "cam", lossy, at)
     dead = evaluate(PingResult("10.0.0.1", 3, 0, ()), settings)
-    feed_icmp(sink, "cam", dead.received, dead.loss_pct, dead.rtt_avg_ms, at)
+    feed_icmp(sink, "cam", dead, at)
     assert sink.got == [("cam", H.LOSS, 33.3), ("cam", H.RTT, 20.0)]

@@ -40,33 +40,31 @@ class Outcome:
 
 
 def evaluate(result: PingResult, settings: IcmpSettings) -> Outcome:
-    figures = _figures(result)
+    state, reason = _verdict(result, settings)
+    loss = round(result.loss * 100, 1)
+    if result.rtt_avg is None:
+        return Outcome(state, reason, result.sent, result.received, loss, error=result.error)
+    low, avg, high = (
+        round(x * 1000, 3) for x in (result.rtt_min or 0, result.rtt_avg, result.rtt_max or 0)
+    )
+    return Outcome(state, reason, result.sent, result.received, loss, low, avg, high, result.error)
+
+
+def _verdict(result: PingResult, settings: IcmpSettings) -> tuple[State, str]:
     if result.error:
-        return Outcome(State.DOWN, f"ICMP: {result.error}", *figures, error=result.error)
+        return State.DOWN, f"ICMP: {result.error}"
     if not result.alive:
-        return Outcome(State.DOWN, f"ICMP: no reply to {result.sent} echo requests", *figures)
+        return State.DOWN, f"ICMP: no reply to {result.sent} echo requests"
     loss_pct = result.loss * 100
     if loss_pct >= settings.degraded_loss_pct:
-        return Outcome(
+        return (
             State.DEGRADED,
             f"ICMP: {loss_pct:.0f}% loss (threshold {settings.degraded_loss_pct:g}%)",
-            *figures,
         )
     rtt_ms = (result.rtt_avg or 0.0) * 1000
     if rtt_ms >= settings.degraded_rtt_ms:
-        return Outcome(
+        return (
             State.DEGRADED,
             f"ICMP: RTT {rtt_ms:.0f} ms (threshold {settings.degraded_rtt_ms:g} ms)",
-            *figures,
         )
-    return Outcome(State.UP, "ICMP: replies", *figures)
-
-
-def _figures(
-    r: PingResult,
-) -> tuple[int, int, float, float | None, float | None, float | None]:
-    loss = round(r.loss * 100, 1)
-    if r.rtt_avg is None:
-        return r.sent, r.received, loss, None, None, None
-    low, avg, high = (round(x * 1000, 3) for x in (r.rtt_min or 0, r.rtt_avg, r.rtt_max or 0))
-    return r.sent, r.received, loss, low, avg, high
+    return State.UP, "ICMP: replies"

@@ -134,10 +134,7 @@ class Fleet:
         outcome = evaluate(result, settings)
         verdict = self.tracker.observe(device_id, outcome, now)
         if self._history is not None:
-            feed_icmp(
-                self._history, device_id, outcome.received, outcome.loss_pct,
-                outcome.rtt_avg_ms, now,
-            )  # fmt: skip
+            feed_icmp(self._history, device_id, outcome, now)
         self._recorder.checked(device_id, now)
         for transition in verdict.transitions:
             await self._recorder.record(transition)
